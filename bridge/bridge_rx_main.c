@@ -1,0 +1,169 @@
+/*
+ * bridge_rx_main.c — sekisho-bridge-rx, the receiving end of one one-way link.
+ *
+ * Process layout: one process; the main thread takes signals, libmicrohttpd's
+ * threads answer health. The bridge issue adds the receive loop (a thread that only
+ * drains the socket) and the decoder. Until then this daemon binds its link, opens
+ * its spool and keys, and says in its health report that it accepts nothing.
+ *
+ * Trust boundary: everything arriving on the link is hostile until the datagram's
+ * AEAD tag, then the bundle's signature (sanitizer on the uplink, office on the
+ * downlink) and every attestation are verified. rx never sends on the link.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "http.h"
+#include "link.h"
+#include "log.h"
+#include "spool.h"
+
+#define COMPONENT "sekisho-bridge-rx"
+
+static const struct config_key rx_schema[] = {
+	DAEMON_CONFIG_KEYS,
+	{ "direction", CONFIG_STRING, NULL, true, 0, 0 },
+	{ "spool", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "link_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "verify_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "bind_host", CONFIG_STRING, NULL, true, 0, 0 },
+	{ "bind_port", CONFIG_INT, NULL, true, 1, 65535 },
+	{ NULL },
+};
+
+struct bridge_rx {
+	struct config *cfg;
+	enum link_direction dir;
+	struct spool spool;
+	int sock;
+	uint8_t link_key[CRYPTO_AEAD_KEY_LEN];
+	uint8_t verify_key[CRYPTO_ED25519_LEN];
+};
+
+static void
+handle_healthz(struct http_request *req, void *app)
+{
+	struct bridge_rx *rx = app;
+	json_t *h = daemon_health_new(COMPONENT);
+	const char *q = config_str(rx->cfg, "quarantine_dir");
+	char detail[PATH_MAX + 64];
+
+	json_object_set_new(h, "link", json_string(link_direction_name(rx->dir)));
+	daemon_health_spool(h, "spool", &rx->spool);
+	snprintf(detail, sizeof detail, "%s: %s", q,
+		 access(q, W_OK) == 0 ? "writable" : strerror(errno));
+	daemon_health_check(h, "quarantine", access(q, W_OK) == 0, detail);
+	snprintf(detail, sizeof detail, "bound to %s:%ld", config_str(rx->cfg, "bind_host"),
+		 config_int(rx->cfg, "bind_port"));
+	daemon_health_check(h, "link.socket", rx->sock >= 0, detail);
+	daemon_health_check(h, "key.link", true, "loaded at start");
+	daemon_health_check(h, rx->dir == LINK_UPLINK ? "key.sanitizer-public"
+						      : "key.office-public",
+			    true, "loaded at start");
+	daemon_health_check(h, "protocol", true, "not implemented yet: nothing is accepted");
+	daemon_health_reply(req, h);
+}
+
+static const struct http_route rx_routes[] = {
+	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
+};
+
+static int
+rx_open(struct bridge_rx *rx, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	const char *path;
+	int rc, one = 1;
+
+	if (link_direction_parse(config_str(rx->cfg, "direction"), &rx->dir) != 0) {
+		snprintf(err, errlen, "direction must be uplink or downlink");
+		return -1;
+	}
+	path = config_str(rx->cfg, "spool");
+	if ((rc = spool_open(&rx->spool, path, true)) != 0) {
+		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+		return -1;
+	}
+	path = config_str(rx->cfg, "link_key");
+	if ((rc = crypto_secret_load(path, rx->link_key, sizeof rx->link_key)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+		return -1;
+	}
+	path = config_str(rx->cfg, "verify_key");
+	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, rx->verify_key)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+		return -1;
+	}
+	if (link_address(config_str(rx->cfg, "bind_host"), config_int(rx->cfg, "bind_port"),
+			 &sa, &salen) != 0) {
+		snprintf(err, errlen, "bind_host '%s' is not an IP address",
+			 config_str(rx->cfg, "bind_host"));
+		return -1;
+	}
+	rx->sock = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (rx->sock < 0) {
+		snprintf(err, errlen, "link socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A restarted rx must get its port back at once: the sender does not wait. */
+	setsockopt(rx->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(rx->sock, (struct sockaddr *)&sa, salen) != 0) {
+		snprintf(err, errlen, "bind %s:%ld: %s", config_str(rx->cfg, "bind_host"),
+			 config_int(rx->cfg, "bind_port"), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_args args;
+	struct bridge_rx rx = { .sock = -1 };
+	struct http_config hc;
+	struct http_server *srv = NULL;
+	char err[1024];
+	int rc;
+
+	if ((rc = daemon_parse_args(argc, argv, COMPONENT,
+				    "Receiving end of a Sekisho one-way link.", &args)) != 0)
+		return rc > 0 ? 0 : 2;
+	daemon_block_signals();
+	if (daemon_load_config(COMPONENT, rx_schema, args.config_path, &rx.cfg) != 0)
+		return 1;
+	if (rx_open(&rx, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		return 1;
+	}
+	daemon_http_config(rx.cfg, COMPONENT, &hc);
+	if (http_server_start(&srv, &hc, rx_routes, sizeof rx_routes / sizeof rx_routes[0],
+			      &rx, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		return 1;
+	}
+	log_info("started: %s link bound to %s:%ld", link_direction_name(rx.dir),
+		 config_str(rx.cfg, "bind_host"), config_int(rx.cfg, "bind_port"));
+	daemon_notify_ready("link bound");
+
+	while (daemon_wait(1000) != DAEMON_STOP)
+		;
+
+	daemon_notify_stopping();
+	log_info("stopping");
+	http_server_stop(srv);
+	close(rx.sock);
+	spool_close(&rx.spool);
+	explicit_bzero(rx.link_key, sizeof rx.link_key);
+	config_free(rx.cfg);
+	return 0;
+}

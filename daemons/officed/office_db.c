@@ -1,0 +1,101 @@
+/*
+ * office_db.c — migrations of the LGWAN zone's tenant database, and the staff
+ * account writes provisioning needs.
+ */
+#include "office_db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "password.h"
+
+const struct db_migration office_db_migrations[] = {
+	{ 1,
+	  "CREATE TABLE meta ("
+	  "  key   TEXT PRIMARY KEY,"
+	  "  value TEXT NOT NULL"
+	  ") STRICT;"
+	  /* Individual accounts only: a login is one person (no shared accounts). */
+	  "CREATE TABLE staff ("
+	  "  id                  INTEGER PRIMARY KEY,"
+	  "  login               TEXT NOT NULL UNIQUE,"
+	  "  display_name        TEXT NOT NULL,"
+	  "  role                TEXT NOT NULL CHECK (role IN ('admin','clerk','auditor')),"
+	  "  password_hash       TEXT NOT NULL,"
+	  "  must_change_password INTEGER NOT NULL DEFAULT 1,"
+	  "  password_changed_at TEXT NOT NULL,"
+	  "  created_at          TEXT NOT NULL,"
+	  "  disabled            INTEGER NOT NULL DEFAULT 0"
+	  ") STRICT;" },
+};
+
+const size_t office_db_nmigrations =
+	sizeof office_db_migrations / sizeof office_db_migrations[0];
+
+int
+office_db_add_staff(struct db *db, const char *login, const char *display_name,
+		    const char *role, const char *password, int must_change,
+		    char *err, size_t errlen)
+{
+	char hash[PASSWORD_HASH_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (password_hash(password, hash) != 0) {
+		snprintf(err, errlen, "staff %s: cannot hash password", login);
+		return -1;
+	}
+	st = db_stmt(db, "INSERT INTO staff (login, display_name, role, password_hash,"
+			 " must_change_password, password_changed_at, created_at)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5,"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
+	if (st == NULL) {
+		snprintf(err, errlen, "staff %s: %s", login, db_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, display_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, must_change ? 1 : 0);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "staff %s: %s", login,
+			 rc == SQLITE_CONSTRAINT ? "already exists or invalid role" : db_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+office_db_set_password(struct db *db, const char *login, const char *password,
+		       int must_change, char *err, size_t errlen)
+{
+	char hash[PASSWORD_HASH_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (password_hash(password, hash) != 0) {
+		snprintf(err, errlen, "staff %s: cannot hash password", login);
+		return -1;
+	}
+	st = db_stmt(db, "UPDATE staff SET password_hash = ?1, must_change_password = ?2,"
+			 " password_changed_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+			 " WHERE login = ?3");
+	if (st == NULL) {
+		snprintf(err, errlen, "staff %s: %s", login, db_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, must_change ? 1 : 0);
+	sqlite3_bind_text(st, 3, login, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "staff %s: %s", login, db_errmsg(db));
+		return -1;
+	}
+	return sqlite3_changes(db_handle(db)) == 1 ? 0 : 1;
+}

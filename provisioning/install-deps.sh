@@ -1,0 +1,48 @@
+#!/bin/sh
+# install-deps.sh — install exactly the Debian 12 packages Sekisho needs to build, run
+# and test. Non-interactive and idempotent: when everything is present it only asks
+# dpkg, and returns in well under a second.
+#
+#   provisioning/install-deps.sh          build + run + test
+#   provisioning/install-deps.sh --list   print the package list and exit
+set -eu
+
+# Build: compiler, pkg-config and the -dev packages the Makefile asks pkg-config for.
+BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
+ libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev"
+# Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection.
+RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates"
+# Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
+# clang with its runtime for libFuzzer, iproute2 for test network namespaces.
+TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
+ valgrind clang libclang-rt-14-dev iproute2 procps"
+
+ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
+
+if [ "${1:-}" = "--list" ]; then
+	for p in $ALL; do echo "$p"; done
+	exit 0
+fi
+
+missing=""
+for p in $ALL; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: these packages are missing:$missing" >&2
+	echo "install-deps: run as root (or: sudo $0)" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
+# lighttpd's package starts a system instance on port 80; Sekisho runs its own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet lighttpd 2>/dev/null; then
+	systemctl disable --now lighttpd >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,198 @@
+/*
+ * confgen.c — writing an instance's configuration files.
+ */
+#define _GNU_SOURCE	/* open_memstream */
+#include "confgen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "version.h"
+
+/* Build a file's text with fprintf into memory, then store it atomically. */
+struct text {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static FILE *
+text_begin(struct text *t, const char *what)
+{
+	t->buf = NULL;
+	t->len = 0;
+	if ((t->f = open_memstream(&t->buf, &t->len)) == NULL)
+		return NULL;
+	fprintf(t->f, "# %s — written by sekishoctl init (Sekisho %s).\n", what,
+		SEKISHO_VERSION);
+	return t->f;
+}
+
+static int
+text_store(struct text *t, const struct instance *in, const char *rel, char *err,
+	   size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	fclose(t->f);
+	if (instance_path(in, rel, path, sizeof path) != 0) {
+		free(t->buf);
+		snprintf(err, errlen, "%s/%s: path too long", in->root, rel);
+		return -1;
+	}
+	rc = crypto_write_file_atomic(path, t->buf, t->len, 0640);
+	free(t->buf);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot write", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_instance_conf(const struct instance *in, const struct instance_options *o,
+		    char *err, size_t errlen)
+{
+	struct text t;
+	FILE *f = text_begin(&t, "This instance's mode and ports");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "mode = %s\ntls = %s\nbind_host = %s\n", o->dev ? "dev" : "production",
+		o->tls ? "true" : "false", o->bind_host);
+	fprintf(f, "internet_port = %ld\nlgwan_port = %ld\n", o->internet_port, o->lgwan_port);
+	fprintf(f, "uplink_port = %ld\ndownlink_port = %ld\n", o->uplink_port,
+		o->downlink_port);
+	return text_store(&t, in, "etc/instance.conf", err, errlen);
+}
+
+static void
+common_keys(FILE *f, const struct instance *in, const char *sock)
+{
+	fprintf(f, "listen = %s/run/%s.sock\nlog_level = info\nhttp_threads = 4\n",
+		in->root, sock);
+}
+
+static int
+write_daemon_confs(const struct instance *in, const struct instance_options *o,
+		   char *err, size_t errlen)
+{
+	const char *r = in->root;
+	struct text t;
+	FILE *f;
+
+	if ((f = text_begin(&t, "sekisho-portald (internet zone)")) == NULL)
+		return -1;
+	common_keys(f, in, "portald");
+	fprintf(f, "db_dir = %s/dmz/db\nupload_dir = %s/dmz/uploads\n", r, r);
+	fprintf(f, "intake_spool = %s/dmz/spool/intake\n", r);
+	fprintf(f, "downlink_in_spool = %s/dmz/spool/downlink-in\n", r);
+	fprintf(f, "sanitizer_socket = %s/run/sanitized.sock\n", r);
+	fprintf(f, "counter_qr_public_key = %s/dmz/keys/counter-qr.pub\n", r);
+	if (text_store(&t, in, "etc/portald.conf", err, errlen) != 0)
+		return -1;
+
+	if ((f = text_begin(&t, "sekisho-sanitized (internet zone)")) == NULL)
+		return -1;
+	common_keys(f, in, "sanitized");
+	fprintf(f, "intake_spool = %s/dmz/spool/intake\n", r);
+	fprintf(f, "outbox_spool = %s/dmz/spool/outbox\n", r);
+	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
+	fprintf(f, "signing_key = %s/dmz/keys/sanitizer-signing.key\n", r);
+	if (text_store(&t, in, "etc/sanitized.conf", err, errlen) != 0)
+		return -1;
+
+	if ((f = text_begin(&t, "sekisho-officed (LGWAN zone)")) == NULL)
+		return -1;
+	common_keys(f, in, "officed");
+	fprintf(f, "db_dir = %s/lgwan/db\nupload_dir = %s/lgwan/uploads\n", r, r);
+	fprintf(f, "inbox_spool = %s/lgwan/spool/inbox\n", r);
+	fprintf(f, "downlink_out_spool = %s/lgwan/spool/downlink-out\n", r);
+	fprintf(f, "office_signing_key = %s/lgwan/keys/office-signing.key\n", r);
+	fprintf(f, "sanitizer_public_key = %s/lgwan/keys/sanitizer-signing.pub\n", r);
+	fprintf(f, "counter_qr_private_key = %s/lgwan/keys/counter-qr.key\n", r);
+	if (text_store(&t, in, "etc/officed.conf", err, errlen) != 0)
+		return -1;
+
+	/* The uplink runs dmz -> lgwan, the downlink lgwan -> dmz. Each side's link key
+	 * is its own zone's copy. */
+	static const struct {
+		const char *name, *dir, *tx_zone, *rx_zone, *tx_spool, *rx_spool, *verify;
+	} links[] = {
+		{ "uplink", "uplink", "dmz", "lgwan", "dmz/spool/outbox", "lgwan/spool/inbox",
+		  "lgwan/keys/sanitizer-signing.pub" },
+		{ "downlink", "downlink", "lgwan", "dmz", "lgwan/spool/downlink-out",
+		  "dmz/spool/downlink-in", "dmz/keys/office-signing.pub" },
+	};
+	for (size_t i = 0; i < 2; i++) {
+		long port = i == 0 ? o->uplink_port : o->downlink_port;
+		char sock[64], rel[96];
+
+		snprintf(sock, sizeof sock, "bridge-%s-tx", links[i].name);
+		if ((f = text_begin(&t, "sekisho-bridge-tx")) == NULL)
+			return -1;
+		common_keys(f, in, sock);
+		fprintf(f, "direction = %s\nspool = %s/%s\n", links[i].dir, r, links[i].tx_spool);
+		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].tx_zone, links[i].name);
+		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\nmtu = 1500\n",
+			o->bind_host, port);
+		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
+		if (text_store(&t, in, rel, err, errlen) != 0)
+			return -1;
+
+		snprintf(sock, sizeof sock, "bridge-%s-rx", links[i].name);
+		if ((f = text_begin(&t, "sekisho-bridge-rx")) == NULL)
+			return -1;
+		common_keys(f, in, sock);
+		fprintf(f, "direction = %s\nspool = %s/%s\n", links[i].dir, r, links[i].rx_spool);
+		fprintf(f, "quarantine_dir = %s/%s/quarantine\n", r, links[i].rx_zone);
+		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].rx_zone, links[i].name);
+		fprintf(f, "verify_key = %s/%s\n", r, links[i].verify);
+		fprintf(f, "bind_host = %s\nbind_port = %ld\n", o->bind_host, port);
+		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
+		if (text_store(&t, in, rel, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_lighttpd_conf(const struct instance *in, const struct instance_options *o,
+		    const char *zone, const char *zone_dir, long port,
+		    char *err, size_t errlen)
+{
+	char what[64], rel[64];
+	struct text t;
+	FILE *f;
+
+	snprintf(what, sizeof what, "lighttpd, %s zone", zone);
+	if ((f = text_begin(&t, what)) == NULL)
+		return -1;
+	fprintf(f, "# The zone's rules are in the included file; only these values are local.\n");
+	fprintf(f, "var.instance = \"%s\"\nvar.share = \"%s\"\n", in->root, in->share);
+	fprintf(f, "var.bind = \"%s\"\nvar.port = %ld\nvar.zone_dir = \"%s\"\n",
+		o->bind_host, port, zone_dir);
+	fprintf(f, "include \"%s/provisioning/lighttpd/%s-zone.conf\"\n", in->share, zone);
+	if (o->tls)
+		fprintf(f, "include \"%s/provisioning/lighttpd/tls.conf\"\n", in->share);
+	snprintf(rel, sizeof rel, "etc/lighttpd-%s.conf", zone);
+	return text_store(&t, in, rel, err, errlen);
+}
+
+int
+confgen_write_all(const struct instance *in, const struct instance_options *opt,
+		  char *err, size_t errlen)
+{
+	if (write_instance_conf(in, opt, err, errlen) != 0 ||
+	    write_daemon_confs(in, opt, err, errlen) != 0 ||
+	    write_lighttpd_conf(in, opt, "internet", "dmz", opt->internet_port, err, errlen) != 0 ||
+	    write_lighttpd_conf(in, opt, "lgwan", "lgwan", opt->lgwan_port, err, errlen) != 0) {
+		if (*err == '\0')
+			snprintf(err, errlen, "%s/etc: cannot write configuration", in->root);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,357 @@
+/*
+ * sekishoctl_main.c — the operator's and developer's command for a Sekisho instance.
+ *
+ *   sekishoctl [--instance DIR] init [--dev] [--tls] [options] [DIR]
+ *   sekishoctl [--instance DIR] run
+ *   sekishoctl [--instance DIR] status
+ *   sekishoctl [--instance DIR] tenant add NAME | tenant list
+ *   sekishoctl [--instance DIR] staff add TENANT LOGIN ROLE [NAME] | staff passwd TENANT LOGIN
+ *
+ * The instance is found the same way for every command (instance.h), so operators on
+ * the appliance and developers in a checkout type the same thing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "confgen.h"
+#include "instance.h"
+#include "jsonio.h"
+#include "keys.h"
+#include "log.h"
+#include "office_db.h"
+#include "supervise.h"
+#include "tenants.h"
+#include "version.h"
+
+#define PASSWORD_BUF 64
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sekishoctl [--instance DIR] COMMAND ...\n"
+		"\n"
+		"  init [--dev] [--tls] [--bind HOST] [--internet-port N] [--lgwan-port N]\n"
+		"       [--uplink-port N] [--downlink-port N] [DIR]\n"
+		"                         create an instance: directories, keys, configuration,\n"
+		"                         the 'demo' tenant and its administrator (dev)\n"
+		"  run                    run every process in the foreground until Ctrl-C\n"
+		"  status                 ask every daemon for its health\n"
+		"  tenant add NAME        add a tenant (municipality)\n"
+		"  tenant list\n"
+		"  staff add TENANT LOGIN ROLE [DISPLAY_NAME]\n"
+		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
+		"  staff passwd TENANT LOGIN\n"
+		"                         give an account a new one-time password\n"
+		"\n"
+		"The instance is --instance DIR, else $SEKISHO_INSTANCE, else ./var if it exists,\n"
+		"else %s.\n", INSTANCE_DEFAULT_ROOT);
+}
+
+static int
+parse_port(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+make_dirs(const struct instance *in, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (mkdir(in->root, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", in->root, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; instance_dirs[i]; i++) {
+		/* keys/ can be traversed by the services but not listed; each key file has
+		 * its own owner and mode. */
+		mode_t mode = strstr(instance_dirs[i], "keys") ? 0711 : 0750;
+
+		instance_path(in, instance_dirs[i], path, sizeof path);
+		if (mkdir(path, mode) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_init(struct instance *in, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", no_argument, NULL, 'd' },
+		{ "tls", no_argument, NULL, 't' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "internet-port", required_argument, NULL, 'i' },
+		{ "lgwan-port", required_argument, NULL, 'l' },
+		{ "uplink-port", required_argument, NULL, 'u' },
+		{ "downlink-port", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct instance_options o = {
+		.internet_port = 8080, .lgwan_port = 8090,
+		.uplink_port = 9510, .downlink_port = 9511,
+	};
+	char err[1024] = "", path[PATH_MAX], password[PASSWORD_BUF];
+	long *port;
+	int c;
+
+	snprintf(o.bind_host, sizeof o.bind_host, "127.0.0.1");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dev = true; break;
+		case 't': o.tls = true; break;
+		case 'b': snprintf(o.bind_host, sizeof o.bind_host, "%s", optarg); break;
+		case 'i': case 'l': case 'u': case 'w':
+			port = c == 'i' ? &o.internet_port : c == 'l' ? &o.lgwan_port
+			     : c == 'u' ? &o.uplink_port : &o.downlink_port;
+			if (parse_port(optarg, port) != 0) {
+				fprintf(stderr, "sekishoctl init: '%s' はポート番号ではありません "
+					"(1〜65535)\n", optarg);
+				return 2;
+			}
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc && instance_locate(in, argv[optind++], err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl init: %s\n", err);
+		return 1;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!o.dev) {
+		/* Production provisioning (roles, service users, systemd) is the image
+		 * issue's; until it exists, refuse rather than half-provision a host. */
+		fprintf(stderr, "sekishoctl init: 本番用の初期化はまだ実装されていません。"
+			"開発用には --dev を指定してください (production init is not implemented yet)\n");
+		return 2;
+	}
+	instance_path(in, "etc/instance.conf", path, sizeof path);
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "sekishoctl init: %s には既にインスタンスがあります "
+			"(instance exists; keys are never overwritten)\n", in->root);
+		return 1;
+	}
+	if (make_dirs(in, err, sizeof err) != 0 ||
+	    keys_create_all(in, o.dev, err, sizeof err) != 0 ||
+	    confgen_write_all(in, &o, err, sizeof err) != 0 ||
+	    tenants_create(in, "demo", err, sizeof err) != 0 ||
+	    tenants_add_staff(in, "demo", "admin", OFFICE_ROLE_ADMIN, "管理者", password,
+			      sizeof password, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl init: %s\n", err);
+		return 1;
+	}
+	printf("インスタンスを作成しました: %s\n"
+	       "  自治体 (テナント): demo\n"
+	       "  管理者ログイン ID: admin\n"
+	       "  初期パスワード:    %s\n"
+	       "  (このパスワードは今回だけ表示されます。初回ログイン時に変更してください。\n"
+	       "   再発行: sekishoctl staff passwd demo admin)\n",
+	       in->root, password);
+	explicit_bzero(password, sizeof password);
+	return 0;
+}
+
+static int
+cmd_run(struct instance *in)
+{
+	struct instance_options o;
+	char err[1024];
+
+	if (instance_read_options(in, &o, err, sizeof err) != 0 ||
+	    supervise_run(in, &o, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl run: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Health of every daemon straight from its unix socket (lighttpd not involved). */
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+	FILE *f = userp;
+	return fwrite(data, size, nmemb, f);
+}
+
+static int
+cmd_status(struct instance *in)
+{
+	static const char *const socks[] = {
+		"portald", "sanitized", "bridge-uplink-tx", "bridge-downlink-rx",
+		"officed", "bridge-uplink-rx", "bridge-downlink-tx", NULL };
+	struct instance_options o;
+	char err[1024];
+	int unhealthy = 0;
+
+	if (instance_read_options(in, &o, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl status: %s\n", err);
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (size_t i = 0; socks[i]; i++) {
+		char path[PATH_MAX], rel[64], jerr[160];
+		char *body = NULL;
+		size_t len = 0;
+		long code = 0;
+		FILE *mem = open_memstream(&body, &len);
+		CURL *h = curl_easy_init();
+		json_t *j = NULL;
+
+		snprintf(rel, sizeof rel, "run/%s.sock", socks[i]);
+		instance_path(in, rel, path, sizeof path);
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, path);
+		curl_easy_setopt(h, CURLOPT_URL, "http://localhost/api/healthz");
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, mem);
+		CURLcode rc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_cleanup(h);
+		fclose(mem);
+		if (rc == CURLE_OK)
+			j = jsonio_parse(body, len, 1 << 20, JSONIO_MAX_DEPTH, jerr, sizeof jerr);
+		if (j && code == 200) {
+			printf("%-20s 正常 (ok)      pid %lld\n", socks[i],
+			       (long long)json_integer_value(json_object_get(j, "pid")));
+		} else {
+			unhealthy++;
+			printf("%-20s 異常 (%s)\n", socks[i],
+			       rc != CURLE_OK ? curl_easy_strerror(rc) : "degraded");
+			if (j) {
+				const char *k;
+				json_t *v;
+				json_object_foreach(json_object_get(j, "checks"), k, v)
+					if (!json_is_true(json_object_get(v, "ok")))
+						printf("    %s: %s\n", k, jsonio_str(v, "detail", ""));
+			}
+		}
+		json_decref(j);
+		free(body);
+	}
+	curl_global_cleanup();
+	return unhealthy ? 1 : 0;
+}
+
+static int
+cmd_tenant(struct instance *in, int argc, char **argv)
+{
+	char err[1024];
+
+	if (argc == 3 && strcmp(argv[1], "add") == 0) {
+		if (tenants_create(in, argv[2], err, sizeof err) != 0) {
+			fprintf(stderr, "sekishoctl tenant add: %s\n", err);
+			return 1;
+		}
+		printf("自治体 %s を追加しました。稼働中のデーモンは再起動後に認識します。\n", argv[2]);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		if (tenants_list(in, err, sizeof err) < 0) {
+			fprintf(stderr, "sekishoctl tenant list: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int
+cmd_staff(struct instance *in, int argc, char **argv)
+{
+	char err[1024], password[PASSWORD_BUF];
+	int rc;
+
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "add") == 0)
+		rc = tenants_add_staff(in, argv[2], argv[3], argv[4],
+				       argc == 6 ? argv[5] : argv[3], password,
+				       sizeof password, err, sizeof err);
+	else if (argc == 4 && strcmp(argv[1], "passwd") == 0)
+		rc = tenants_reset_password(in, argv[2], argv[3], password, sizeof password,
+					    err, sizeof err);
+	else {
+		usage(stderr);
+		return 2;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "sekishoctl staff %s: %s\n", argv[1], err);
+		return 1;
+	}
+	printf("ログイン ID: %s\n初期パスワード: %s\n"
+	       "(今回だけ表示されます。初回ログイン時に変更してください。)\n", argv[3], password);
+	explicit_bzero(password, sizeof password);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct instance in;
+	const char *explicit_root = NULL;
+	char err[1024];
+	int i = 1;
+
+	log_init("sekishoctl", LOG_LEVEL_INFO, LOG_SINK_STDERR);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			explicit_root = argv[++i];
+		else if (strncmp(argv[i], "--instance=", 11) == 0)
+			explicit_root = argv[i] + 11;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("sekishoctl %s\n", SEKISHO_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (instance_locate(&in, explicit_root, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl: %s\n", err);
+		return 1;
+	}
+	argc -= i;
+	argv += i;
+	if (strcmp(argv[0], "init") == 0)
+		return cmd_init(&in, argc, argv);
+	if (strcmp(argv[0], "run") == 0 && argc == 1)
+		return cmd_run(&in);
+	if (strcmp(argv[0], "status") == 0 && argc == 1)
+		return cmd_status(&in);
+	if (strcmp(argv[0], "tenant") == 0)
+		return cmd_tenant(&in, argc, argv);
+	if (strcmp(argv[0], "staff") == 0)
+		return cmd_staff(&in, argc, argv);
+	usage(stderr);
+	return 2;
+}

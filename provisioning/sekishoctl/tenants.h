@@ -1,0 +1,28 @@
+/*
+ * tenants.h — provisioning tenants (自治体) and their staff accounts.
+ */
+#ifndef SEKISHOCTL_TENANTS_H
+#define SEKISHOCTL_TENANTS_H
+
+#include <stddef.h>
+
+#include "instance.h"
+
+/* Create the tenant's database in both zones (migrated, with its name recorded).
+ * Refuses an existing tenant. 0, or -1 with err. */
+int tenants_create(const struct instance *in, const char *name, char *err, size_t errlen);
+
+/* Print the tenants of the instance, one per line. Returns how many, or -1. */
+int tenants_list(const struct instance *in, char *err, size_t errlen);
+
+/* Add a staff account with a generated password, written to password (outlen bytes).
+ * The person must change it at first login. 0, or -1 with err. */
+int tenants_add_staff(const struct instance *in, const char *tenant, const char *login,
+		      const char *role, const char *display_name, char *password,
+		      size_t outlen, char *err, size_t errlen);
+
+/* Give an existing staff account a new generated password. 0, or -1 with err. */
+int tenants_reset_password(const struct instance *in, const char *tenant, const char *login,
+			   char *password, size_t outlen, char *err, size_t errlen);
+
+#endif

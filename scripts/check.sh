@@ -1,0 +1,117 @@
+#!/bin/bash
+# check.sh — run every test suite and end with one summary line.
+#
+#   scripts/check.sh                 unit (under valgrind), unit (ASan+UBSan build),
+#                                    fuzz targets on their seed corpora, integration
+#   scripts/check.sh --quick         unit (plain) + integration
+#   scripts/check.sh --unit-only | --integration-only
+#
+# Every suite runs even when an earlier one fails, so one run shows everything that
+# is broken; the exit status is non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+MODE=${1:-full}
+PASSED=0
+FAILED=0
+FAILURES=()
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sekisho-check.XXXXXX")
+trap 'rm -rf "$LOGDIR"' EXIT
+
+# Run one cmocka binary with TAP output and count its results.
+run_cmocka() {	# label binary [wrapper...]
+	local label=$1 bin=$2; shift 2
+	local log="$LOGDIR/$(basename "$bin").$label.log" ok notok rc
+	CMOCKA_MESSAGE_OUTPUT=TAP "$@" "$bin" >"$log" 2>&1
+	rc=$?
+	ok=$(grep -c '^ok ' "$log")
+	notok=$(grep -c '^not ok ' "$log")
+	PASSED=$((PASSED + ok))
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		notok=1	# crashed, or valgrind/sanitizer found an error after the tests
+	fi
+	FAILED=$((FAILED + notok))
+	if [ "$notok" -ne 0 ]; then
+		FAILURES+=("$label $(basename "$bin")")
+		echo "---- $label $(basename "$bin") FAILED (exit $rc) ----"
+		tail -n 60 "$log"
+	fi
+	printf '%-10s %-28s %3d passed, %d failed\n' "$label" "$(basename "$bin")" "$ok" "$notok"
+}
+
+unit_plain() {
+	for t in build/tests/test_*; do run_cmocka unit "$t"; done
+}
+
+unit_valgrind() {
+	for t in build/tests/test_*; do
+		run_cmocka valgrind "$t" valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+			--error-exitcode=99 --track-fds=no
+	done
+}
+
+unit_asan() {
+	for t in build-asan/tests/test_*; do
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			run_cmocka asan "$t"
+	done
+}
+
+# Each fuzz target replays its seed corpus and then fuzzes briefly: proof that it
+# builds, runs and has not regressed. `make fuzz` fuzzes for longer.
+fuzz_smoke() {
+	for f in build-fuzz/fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		local name corpus log
+		name=$(basename "$f")
+		corpus="tests/fuzz/corpus/$name"
+		log="$LOGDIR/$name.fuzz.log"
+		mkdir -p "$LOGDIR/$name.corpus"
+		if "$f" -max_total_time=5 -timeout=10 -rss_limit_mb=2048 \
+			"$LOGDIR/$name.corpus" "$corpus" >"$log" 2>&1; then
+			PASSED=$((PASSED + 1))
+			printf '%-10s %-28s   1 passed, 0 failed\n' fuzz "$name"
+		else
+			FAILED=$((FAILED + 1))
+			FAILURES+=("fuzz $name")
+			echo "---- fuzz $name FAILED ----"
+			tail -n 40 "$log"
+		fi
+	done
+}
+
+integration() {
+	local xml="$LOGDIR/pytest.xml" counts
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" tests/integration
+	counts=$(/usr/bin/python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+    s = r if r.tag == "testsuite" else r.find("testsuite")
+    t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+    print(t - f - e - k, f + e)
+except Exception:
+    print(0, 1)
+PY
+)
+	set -- $counts
+	PASSED=$((PASSED + $1))
+	FAILED=$((FAILED + $2))
+	[ "$2" -eq 0 ] || FAILURES+=("integration ($2)")
+}
+
+case "$MODE" in
+--quick)            unit_plain; integration ;;
+--unit-only)        unit_plain ;;
+--integration-only) integration ;;
+full)               unit_valgrind; unit_asan; fuzz_smoke; integration ;;
+*) echo "usage: $0 [--quick|--unit-only|--integration-only]" >&2; exit 2 ;;
+esac
+
+if [ ${#FAILURES[@]} -gt 0 ]; then
+	echo "failed: ${FAILURES[*]}"
+fi
+echo "check: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

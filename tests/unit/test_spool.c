@@ -1,0 +1,725 @@
+/*
+ * test_spool.c — the spool's promises: an item is in exactly one place, put is
+ * idempotent by id, claims come oldest first, a crash loses nothing, and bad ids
+ * never reach the file system.
+ *
+ * A crash is simulated by closing the spool without finishing (what a killed
+ * process leaves behind) and opening it again as the replacement consumer would.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "spool.h"
+
+struct fixture {
+	char dir[64];		/* mkdtemp; the spool is dir/spool */
+	char root[96];
+	struct spool s;
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_spool.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->root, sizeof(f->root), "%s/spool", f->dir);
+	if (spool_open(&f->s, f->root, true) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	spool_close(&f->s);
+	chmod(f->root, 0700);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+sub_path(const struct fixture *f, const char *sub, const char *name, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s/%s", f->root, sub, name);
+
+	assert_true(n > 0 && (size_t)n < len);
+}
+
+static int
+count_in(const struct fixture *f, const char *sub)
+{
+	char path[256];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", f->root, sub);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+exists_in(const struct fixture *f, const char *sub, const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	sub_path(f, sub, name, path, sizeof(path));
+	return lstat(path, &st) == 0;
+}
+
+/* Set an entry's mtime to now - age seconds (plus nsec), to order items. */
+static void
+age_entry(const struct fixture *f, const char *sub, const char *name, time_t age, long nsec)
+{
+	char path[256];
+	struct timespec ts[2];
+
+	sub_path(f, sub, name, path, sizeof(path));
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age;
+	ts[0].tv_nsec = ts[1].tv_nsec = nsec;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void
+read_item(const char *path, char *buf, size_t len, size_t *got)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, len);
+	assert_true(n >= 0);
+	*got = (size_t)n;
+	close(fd);
+}
+
+/* --- ids ---------------------------------------------------------------------- */
+
+static void
+test_bad_ids_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char long_id[SPOOL_ID_MAX + 2];
+	const char *bad[] = {
+		"", "../x", "..", ".", ".hidden", "a/b", "/abs", "x/", "sp ace",
+		"tab\t", "nl\n", "semi;colon", "star*", "q?", "back\\slash",
+		"\xe9t\xe9", "\xe3\x81\x82", "\x7f", "\x01", "%2e%2e", "a:b", "~user",
+	};
+	size_t i;
+
+	memset(long_id, 'a', SPOOL_ID_MAX + 1);
+	long_id[SPOOL_ID_MAX + 1] = '\0';	/* 129 characters */
+
+	assert_int_equal(spool_valid_id(NULL), 0);
+	assert_int_equal(spool_valid_id(long_id), 0);
+	assert_int_equal(spool_put(&f->s, long_id, "x", 1), SPOOL_EBADID);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(spool_valid_id(bad[i]), 0);
+		assert_int_equal(spool_put(&f->s, bad[i], "x", 1), SPOOL_EBADID);
+	}
+	/* Ids are checked where they are used, not only where items enter. */
+	memset(&item, 0, sizeof(item));
+	strcpy(item.id, "../new/x");
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_EBADID);
+	assert_int_equal(spool_return(&f->s, &item), SPOOL_EBADID);
+	assert_int_equal(count_in(f, "new") + count_in(f, "tmp"), 0);
+}
+
+static void
+test_good_ids_accepted(void **state)
+{
+	char max_id[SPOOL_ID_MAX + 1];
+	const char *good[] = { "a", "A", "0", "a..b", "x.json", "2024-06-01_123-abc",
+		"-", "_", "a-", "ABCxyz0123456789._-" };
+	size_t i;
+
+	(void)state;
+	memset(max_id, 'z', SPOOL_ID_MAX);
+	max_id[SPOOL_ID_MAX] = '\0';
+	assert_int_equal(spool_valid_id(max_id), 1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(spool_valid_id(good[i]), 1);
+}
+
+/* --- put, claim, commit -------------------------------------------------------- */
+
+static void
+test_open_creates_layout_and_refuses_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct spool s2;
+	char path[256];
+
+	assert_int_equal(count_in(f, "tmp") + count_in(f, "new") + count_in(f, "work") +
+	    count_in(f, "done"), 0);
+	snprintf(path, sizeof(path), "%s/absent", f->dir);
+	assert_int_equal(spool_open(&s2, path, false), -ENOENT);
+	assert_int_equal(s2.dirfd, -1);
+	/* Opening an existing spool again, with or without create, works. */
+	assert_int_equal(spool_open(&s2, f->root, true), 0);
+	spool_close(&s2);
+	assert_int_equal(spool_open(&s2, f->root, false), 0);
+	spool_close(&s2);
+	spool_close(&s2);	/* closing twice is harmless */
+}
+
+static void
+test_open_refuses_too_long_root(void **state)
+{
+	struct spool s2;
+	char *root = malloc(PATH_MAX);
+
+	(void)state;
+	assert_non_null(root);
+	memset(root, 'a', PATH_MAX - 1);
+	root[PATH_MAX - 1] = '\0';
+	assert_int_equal(spool_open(&s2, root, true), -ENAMETOOLONG);
+	free(root);
+}
+
+static void
+test_put_claim_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char buf[64], want[256];
+	size_t got;
+
+	assert_int_equal(spool_put(&f->s, "app-1", "hello", 5), SPOOL_OK);
+	assert_true(exists_in(f, "new", "app-1"));
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "app-1");
+	sub_path(f, "work", "app-1", want, sizeof(want));
+	assert_string_equal(item.path, want);
+	read_item(item.path, buf, sizeof(buf), &got);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	assert_true(exists_in(f, "done", "app-1"));
+	assert_int_equal(count_in(f, "new") + count_in(f, "work") + count_in(f, "tmp"), 0);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+}
+
+static void
+test_put_empty_item(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	assert_int_equal(spool_put(&f->s, "empty", NULL, 0), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "empty");
+}
+
+static void
+test_put_is_idempotent_across_new_work_done(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char buf[16];
+	size_t got;
+
+	assert_int_equal(spool_put(&f->s, "dup", "first", 5), SPOOL_OK);
+	/* in new/ */
+	assert_int_equal(spool_put(&f->s, "dup", "second", 6), SPOOL_EXISTS);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	/* in work/ */
+	assert_int_equal(spool_put(&f->s, "dup", "third", 5), SPOOL_EXISTS);
+	assert_int_equal(count_in(f, "new"), 0);
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	/* in done/ */
+	assert_int_equal(spool_put(&f->s, "dup", "fourth", 6), SPOOL_EXISTS);
+	assert_int_equal(count_in(f, "new"), 0);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	/* The first content is the one kept. */
+	{
+		char path[256];
+
+		sub_path(f, "done", "dup", path, sizeof(path));
+		read_item(path, buf, sizeof(buf), &got);
+		assert_int_equal(got, 5);
+		assert_memory_equal(buf, "first", 5);
+	}
+}
+
+static void
+test_claim_takes_oldest(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	assert_int_equal(spool_put(&f->s, "c", "c", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "a", "a", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "b", "b", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "z", "z", 1), SPOOL_OK);
+	/* b is oldest; a and c share a time, so the id decides; z is newest. */
+	age_entry(f, "new", "b", 300, 0);
+	age_entry(f, "new", "a", 200, 500);
+	age_entry(f, "new", "c", 200, 500);
+	age_entry(f, "new", "z", 200, 501);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "b");
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "a");
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "c");
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "z");
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+	assert_int_equal(count_in(f, "work"), 4);
+}
+
+static void
+test_claim_ignores_what_is_not_an_item(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char path[256], target[256];
+	int fd;
+
+	sub_path(f, "new", ".hidden", path, sizeof(path));
+	assert_true((fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	sub_path(f, "new", "subdir", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0700), 0);
+	sub_path(f, "new", "link", path, sizeof(path));
+	snprintf(target, sizeof(target), "/etc/passwd");
+	assert_int_equal(symlink(target, path), 0);
+	sub_path(f, "new", "bad name", path, sizeof(path));
+	assert_true((fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+	assert_int_equal(spool_count_new(&f->s), 0);
+	assert_int_equal(count_in(f, "work"), 0);
+}
+
+static void
+test_return_puts_item_back(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	assert_int_equal(spool_put(&f->s, "retry-me", "x", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_return(&f->s, &item), SPOOL_OK);
+	assert_true(exists_in(f, "new", "retry-me"));
+	assert_false(exists_in(f, "work", "retry-me"));
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "retry-me");
+}
+
+static void
+test_commit_never_overwrites_done(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char path[256];
+	int fd;
+
+	assert_int_equal(spool_put(&f->s, "twin", "x", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	sub_path(f, "done", "twin", path, sizeof(path));
+	assert_true((fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(spool_commit(&f->s, &item), -EEXIST);
+	assert_true(exists_in(f, "work", "twin"));
+}
+
+static void
+test_commit_of_unclaimed_item_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	memset(&item, 0, sizeof(item));
+	strcpy(item.id, "never-claimed");
+	assert_int_equal(spool_commit(&f->s, &item), -ENOENT);
+	assert_int_equal(spool_return(&f->s, &item), -ENOENT);
+}
+
+/* --- streamed items ---------------------------------------------------------- */
+
+static void
+test_publish_streamed_item(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char tmp[PATH_MAX], buf[8192], back[8192];
+	size_t got, i;
+	int fd;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 31);
+	fd = spool_tmp_open(&f->s, tmp, sizeof(tmp));
+	assert_true(fd >= 0);
+	assert_int_equal(strncmp(tmp, f->root, strlen(f->root)), 0);
+	assert_int_equal(count_in(f, "tmp"), 1);
+	for (i = 0; i < sizeof(buf); i += 1024)
+		assert_int_equal(write(fd, buf + i, 1024), 1024);
+	/* Not visible to consumers while being written. */
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+	assert_int_equal(spool_publish(&f->s, fd, tmp, "upload-7"), SPOOL_OK);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "upload-7");
+	read_item(item.path, back, sizeof(back), &got);
+	assert_int_equal(got, sizeof(buf));
+	assert_memory_equal(back, buf, sizeof(buf));
+}
+
+static void
+test_publish_duplicate_or_bad_id_removes_tmp(void **state)
+{
+	struct fixture *f = *state;
+	char tmp[PATH_MAX];
+	int fd;
+
+	assert_int_equal(spool_put(&f->s, "once", "x", 1), SPOOL_OK);
+	assert_true((fd = spool_tmp_open(&f->s, tmp, sizeof(tmp))) >= 0);
+	assert_int_equal(write(fd, "y", 1), 1);
+	assert_int_equal(spool_publish(&f->s, fd, tmp, "once"), SPOOL_EXISTS);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	assert_true((fd = spool_tmp_open(&f->s, tmp, sizeof(tmp))) >= 0);
+	assert_int_equal(spool_publish(&f->s, fd, tmp, "../escape"), SPOOL_EBADID);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	assert_int_equal(count_in(f, "new"), 1);
+}
+
+static void
+test_publish_refuses_path_outside_tmp(void **state)
+{
+	struct fixture *f = *state;
+	char tmp[PATH_MAX], other[PATH_MAX];
+	int fd;
+
+	assert_true((fd = spool_tmp_open(&f->s, tmp, sizeof(tmp))) >= 0);
+	snprintf(other, sizeof(other), "%s/new/../tmp/x", f->root);
+	assert_int_equal(spool_publish(&f->s, fd, other, "ok-id"), -EINVAL);
+	assert_int_equal(count_in(f, "new"), 0);
+	/* The caller still owns its tmp file and can discard it. */
+	spool_tmp_discard(&f->s, -1, tmp);
+	assert_int_equal(count_in(f, "tmp"), 0);
+}
+
+static void
+test_tmp_discard_removes_file(void **state)
+{
+	struct fixture *f = *state;
+	char tmp[PATH_MAX];
+	int fd;
+
+	assert_true((fd = spool_tmp_open(&f->s, tmp, sizeof(tmp))) >= 0);
+	assert_int_equal(write(fd, "partial", 7), 7);
+	spool_tmp_discard(&f->s, fd, tmp);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	assert_int_equal(count_in(f, "new"), 0);
+}
+
+/* --- crash and recovery -------------------------------------------------------- */
+
+static void
+test_recover_returns_work_items_to_new(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item a, b;
+
+	assert_int_equal(spool_put(&f->s, "w1", "1", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "w2", "2", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "w3", "3", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &a), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &b), SPOOL_OK);
+	assert_int_equal(spool_recover(&f->s), 2);
+	assert_int_equal(count_in(f, "work"), 0);
+	assert_int_equal(count_in(f, "new"), 3);
+	assert_int_equal(spool_count_new(&f->s), 3);
+	assert_int_equal(spool_recover(&f->s), 0);
+}
+
+static void
+test_recover_removes_stale_tmp_only(void **state)
+{
+	struct fixture *f = *state;
+	char stale[PATH_MAX], fresh[PATH_MAX];
+	const char *name;
+	int fd1, fd2;
+
+	assert_true((fd1 = spool_tmp_open(&f->s, stale, sizeof(stale))) >= 0);
+	assert_true((fd2 = spool_tmp_open(&f->s, fresh, sizeof(fresh))) >= 0);
+	close(fd1);
+	name = strrchr(stale, '/') + 1;
+	age_entry(f, "tmp", name, 2 * 24 * 3600, 0);
+	assert_int_equal(spool_recover(&f->s), 0);
+	assert_false(exists_in(f, "tmp", name));
+	/* A producer still writing keeps its file and can publish it. */
+	assert_true(exists_in(f, "tmp", strrchr(fresh, '/') + 1));
+	assert_int_equal(spool_publish(&f->s, fd2, fresh, "late"), SPOOL_OK);
+}
+
+static void
+test_crash_between_claim_and_commit_loses_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item, seen[3];
+	char buf[16];
+	size_t got;
+	int i, n = 0;
+
+	assert_int_equal(spool_put(&f->s, "p1", "one", 3), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "p2", "two", 3), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "p3", "three", 5), SPOOL_OK);
+	age_entry(f, "new", "p1", 30, 0);
+	age_entry(f, "new", "p2", 20, 0);
+	age_entry(f, "new", "p3", 10, 0);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "p1");
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);	/* p2 finished */
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);	/* p3 in flight */
+
+	/* The consumer dies: nothing more is called on this spool. */
+	spool_close(&f->s);
+
+	/* Its replacement starts. */
+	assert_int_equal(spool_open(&f->s, f->root, false), 0);
+	assert_int_equal(spool_recover(&f->s), 2);
+	/* Producers retrying after the crash change nothing. */
+	assert_int_equal(spool_put(&f->s, "p1", "one", 3), SPOOL_EXISTS);
+	assert_int_equal(spool_put(&f->s, "p2", "two", 3), SPOOL_EXISTS);
+	while (spool_claim(&f->s, &seen[n]) == SPOOL_OK) {
+		assert_true(n < 2);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	/* Oldest first still, and the bytes intact. */
+	assert_string_equal(seen[0].id, "p1");
+	assert_string_equal(seen[1].id, "p3");
+	read_item(seen[1].path, buf, sizeof(buf), &got);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "three", 5);
+	for (i = 0; i < n; i++)
+		assert_int_equal(spool_commit(&f->s, &seen[i]), SPOOL_OK);
+	/* Each item in exactly one place. */
+	assert_int_equal(count_in(f, "done"), 3);
+	assert_int_equal(count_in(f, "new") + count_in(f, "work") + count_in(f, "tmp"), 0);
+}
+
+static void
+test_crash_while_streaming_leaves_no_item(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char tmp[PATH_MAX];
+	int fd;
+
+	assert_true((fd = spool_tmp_open(&f->s, tmp, sizeof(tmp))) >= 0);
+	assert_int_equal(write(fd, "half", 4), 4);
+	close(fd);			/* producer dies before publishing */
+	spool_close(&f->s);
+	assert_int_equal(spool_open(&f->s, f->root, false), 0);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+	/* The producer retries from scratch; the id is free. */
+	assert_int_equal(spool_put(&f->s, "stream", "whole", 5), SPOOL_OK);
+}
+
+/* Two consumer processes drain one spool at once: every item is claimed by
+ * exactly one of them, and ends in done/ exactly once. */
+static int
+drain(const char *root)
+{
+	struct spool s;
+	struct spool_item item;
+	int n = 0, r;
+
+	if (spool_open(&s, root, false) != 0)
+		return -1;
+	while ((r = spool_claim(&s, &item)) == SPOOL_OK) {
+		if (spool_commit(&s, &item) != SPOOL_OK) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	if (r != SPOOL_EMPTY && r != SPOOL_OK)
+		n = -1;
+	spool_close(&s);
+	return n;
+}
+
+static void
+test_concurrent_consumers_claim_each_item_once(void **state)
+{
+	struct fixture *f = *state;
+	char id[32];
+	pid_t pid;
+	int i, status, mine, theirs;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(id, sizeof(id), "c%03d", i);
+		assert_int_equal(spool_put(&f->s, id, id, strlen(id)), SPOOL_OK);
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int n = drain(f->root);
+
+		_exit(n < 0 ? 255 : n);
+	}
+	mine = drain(f->root);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	theirs = WEXITSTATUS(status);
+	assert_true(mine >= 0 && theirs != 255);
+	assert_int_equal(mine + theirs, 200);
+	assert_int_equal(count_in(f, "done"), 200);
+	assert_int_equal(count_in(f, "new") + count_in(f, "work"), 0);
+}
+
+/* --- housekeeping ---------------------------------------------------------- */
+
+static void
+test_prune_done_by_age(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	assert_int_equal(spool_put(&f->s, "old", "o", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "recent", "r", 1), SPOOL_OK);
+	while (spool_claim(&f->s, &item) == SPOOL_OK)
+		assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	age_entry(f, "done", "old", 8 * 24 * 3600, 0);
+	assert_int_equal(spool_prune_done(&f->s, 7 * 24 * 3600), 1);
+	assert_false(exists_in(f, "done", "old"));
+	assert_true(exists_in(f, "done", "recent"));
+	/* Idempotency lasts until pruning: after it the id may enter again. */
+	assert_int_equal(spool_put(&f->s, "recent", "r", 1), SPOOL_EXISTS);
+	assert_int_equal(spool_put(&f->s, "old", "o", 1), SPOOL_OK);
+	assert_int_equal(spool_prune_done(&f->s, -1), -EINVAL);
+	assert_int_equal(spool_prune_done(&f->s, 0), 1);
+}
+
+static void
+test_commit_starts_the_done_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	/* Written long ago, finished now: kept for the full period from now. */
+	assert_int_equal(spool_put(&f->s, "slow", "s", 1), SPOOL_OK);
+	age_entry(f, "new", "slow", 30 * 24 * 3600, 0);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_prune_done(&f->s, 7 * 24 * 3600), 0);
+	assert_true(exists_in(f, "done", "slow"));
+}
+
+static void
+test_count_new(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char id[32];
+	int i;
+
+	assert_int_equal(spool_count_new(&f->s), 0);
+	for (i = 0; i < 25; i++) {
+		snprintf(id, sizeof(id), "item-%02d", i);
+		assert_int_equal(spool_put(&f->s, id, id, strlen(id)), SPOOL_OK);
+	}
+	assert_int_equal(spool_count_new(&f->s), 25);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_count_new(&f->s), 24);
+}
+
+static void
+test_check_writable(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+
+	assert_int_equal(spool_check_writable(&f->s), 0);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	if (geteuid() == 0)
+		return;		/* root writes through any mode */
+	snprintf(path, sizeof(path), "%s/tmp", f->root);
+	assert_int_equal(chmod(path, 0500), 0);
+	assert_int_equal(spool_check_writable(&f->s), -EACCES);
+	assert_int_equal(chmod(path, 0700), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_bad_ids_refused),
+		T(test_good_ids_accepted),
+		T(test_open_creates_layout_and_refuses_missing),
+		T(test_open_refuses_too_long_root),
+		T(test_put_claim_commit),
+		T(test_put_empty_item),
+		T(test_put_is_idempotent_across_new_work_done),
+		T(test_claim_takes_oldest),
+		T(test_claim_ignores_what_is_not_an_item),
+		T(test_return_puts_item_back),
+		T(test_commit_never_overwrites_done),
+		T(test_commit_of_unclaimed_item_fails),
+		T(test_publish_streamed_item),
+		T(test_publish_duplicate_or_bad_id_removes_tmp),
+		T(test_publish_refuses_path_outside_tmp),
+		T(test_tmp_discard_removes_file),
+		T(test_recover_returns_work_items_to_new),
+		T(test_recover_removes_stale_tmp_only),
+		T(test_crash_between_claim_and_commit_loses_nothing),
+		T(test_crash_while_streaming_leaves_no_item),
+		T(test_concurrent_consumers_claim_each_item_once),
+		T(test_prune_done_by_age),
+		T(test_commit_starts_the_done_clock),
+		T(test_count_new),
+		T(test_check_writable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
