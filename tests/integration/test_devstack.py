@@ -2,10 +2,14 @@
 lighttpd, a killed daemon brought back by the supervisor, a clean stop."""
 import os
 import signal
+import socket
 import stat
+import subprocess
 import time
 
-from conftest import ctl, processes_under
+import pytest
+
+from conftest import BIN, ctl, processes_under
 
 INTERNET_DAEMONS = {
     "/api/healthz": "sekisho-portald",
@@ -141,3 +145,59 @@ def test_tenant_add_and_list(instance):
     assert r.returncode == 1 and "invalid tenant name" in r.stderr
     r = ctl(inst, "tenant", "add", "demo", check=False)
     assert r.returncode == 1 and "already exists" in r.stderr
+
+
+def test_tls_option_serves_both_zones_over_https_with_hsts(tmp_path):
+    from conftest import Stack, free_port
+    import requests
+    ports = {"internet": free_port(), "lgwan": free_port(),
+             "uplink": free_port(socket.SOCK_DGRAM), "downlink": free_port(socket.SOCK_DGRAM)}
+    inst = tmp_path / "tls"
+    ctl(inst, "init", "--dev", "--tls",
+        "--internet-port", str(ports["internet"]), "--lgwan-port", str(ports["lgwan"]),
+        "--uplink-port", str(ports["uplink"]), "--downlink-port", str(ports["downlink"]))
+    s = Stack(inst, ports)
+    s.internet = s.internet.replace("http:", "https:")
+    s.lgwan = s.lgwan.replace("http:", "https:")
+    session = requests.Session()
+    s.get = lambda url, timeout=2: session.get(
+        url, timeout=timeout,
+        verify=str(inst / ("dmz" if str(ports["internet"]) in url else "lgwan") / "keys/tls.crt"))
+    s.start()
+    try:
+        h = s.wait_healthy(s.internet + "/api/healthz")
+        assert h["component"] == "sekisho-portald"
+        r = s.get(s.lgwan + "/")
+        assert r.status_code == 200
+        assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+        # Plain HTTP on the TLS port is not served.
+        with pytest.raises(requests.exceptions.RequestException):
+            requests.get(f"http://127.0.0.1:{ports['internet']}/api/healthz", timeout=2)
+        # The certificate of one zone does not vouch for the other.
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(s.lgwan + "/", timeout=2, verify=str(inst / "dmz/keys/tls.crt"))
+        assert s.stop() == 0
+    finally:
+        s.kill_everything()
+
+
+def test_daemon_refuses_bad_configuration_naming_file_line_and_key(instance):
+    inst, _, _ = instance
+    conf = inst / "etc/portald.conf"
+    conf.write_text(conf.read_text() + "uplaod_dir = /tmp\n")
+    lines = conf.read_text().count("\n")
+    r = subprocess.run([os.path.join(BIN, "sekisho-portald"), "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert f"{conf}:{lines}" in r.stderr and "uplaod_dir" in r.stderr, r.stderr
+
+
+def test_daemon_refuses_private_key_readable_by_others(instance):
+    inst, _, _ = instance
+    key = inst / "dmz/keys/sanitizer-signing.key"
+    key.chmod(0o644)
+    r = subprocess.run([os.path.join(BIN, "sekisho-sanitized"), "--config",
+                        str(inst / "etc/sanitized.conf")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert "sanitizer-signing.key" in r.stderr and "cannot start" in r.stderr, r.stderr
