@@ -155,8 +155,15 @@ cmd_init(struct instance *in, int argc, char **argv)
 			"(instance exists; keys are never overwritten)\n", in->root);
 		return 1;
 	}
-	if (make_dirs(in, err, sizeof err) != 0 ||
-	    keys_create_all(in, o.dev, err, sizeof err) != 0 ||
+	if (make_dirs(in, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl init: %s\n", err);
+		return 1;
+	}
+	/* Now that it exists, give the root its canonical name ("./var" -> /abs/var)
+	 * before it is written into every configuration file. */
+	if (realpath(in->root, path) != NULL)
+		snprintf(in->root, sizeof in->root, "%s", path);
+	if (keys_create_all(in, o.dev, err, sizeof err) != 0 ||
 	    confgen_write_all(in, &o, err, sizeof err) != 0 ||
 	    tenants_create(in, "demo", err, sizeof err) != 0 ||
 	    tenants_add_staff(in, "demo", "admin", OFFICE_ROLE_ADMIN, "管理者", password,
