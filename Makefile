@@ -16,7 +16,8 @@ BUILD      ?= build
 CC         ?= cc
 OPT        ?= -O2 -D_FORTIFY_SOURCE=2
 SAN        ?=
-PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl
+PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl \
+              libarchive libisal libclamav
 TEST_PKGS  := cmocka
 FUZZ_SECONDS ?= 20
 

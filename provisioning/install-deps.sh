@@ -9,7 +9,8 @@ set -eu
 
 # Build: compiler, pkg-config and the -dev packages the Makefile asks pkg-config for.
 BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
- libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev"
+ libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
+ libarchive-dev libisal-dev libclamav-dev"
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection.
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,

@@ -1,0 +1,65 @@
+/*
+ * attest.h — the sanitizer's attestation: its signed statement that one output file
+ * is what it made from one input file.
+ *
+ * This is what makes the auditor's invariant checkable. The attestation names the
+ * input and output by SHA-256, says how the output was made (type, method, policy,
+ * engine and signature-database versions) and is signed with the sanitizer's Ed25519
+ * key, which only sekisho-sanitized can read. Anyone holding the public key —
+ * bridge-rx, officed, an auditor with the openssl command — can check that a stored
+ * file is exactly a sanitizer output.
+ *
+ * On disk an attestation is a JSON object {"attestation": {...}, "signature": HEX}
+ * where the signature is over the canonical form (jsonio_dump_canonical) of the
+ * "attestation" member. The format is described in docs/bundle-format.md.
+ */
+#ifndef SEKISHO_ATTEST_H
+#define SEKISHO_ATTEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ATTEST_FORMAT "sekisho-attestation/1"
+#define ATTEST_MAX_BYTES (64 * 1024)	/* an attestation is a page of JSON */
+
+/* What the sanitizer states about one file. Strings must be non-NULL. */
+struct attest_fields {
+	uint8_t input_sha256[32];
+	uint64_t input_size;
+	const char *input_type;		/* detected by content: "pdf", "jpeg", ... */
+	uint8_t output_sha256[32];
+	uint64_t output_size;
+	const char *output_type;	/* "pdf", "png", ... */
+	const char *method;		/* "pdf-render", "image-reencode", ... */
+	const char *policy;		/* the procedure's sanitizer policy name */
+	json_t *engines;		/* borrowed: {"clamav": "1.4.6", "mupdf": ...} */
+	const char *scan_input;		/* "clean" */
+	const char *scan_output;	/* "clean" */
+};
+
+enum {
+	ATTEST_OK = 0,
+	ATTEST_EFORMAT = -1,	/* not an attestation of this format */
+	ATTEST_EBADSIG = -2,	/* the signature does not verify with the key */
+	ATTEST_EMISMATCH = -3,	/* the file is not the attested output */
+	ATTEST_EIO = -4,	/* the file could not be read */
+};
+
+const char *attest_strerror(int rc);
+
+/* Build and sign an attestation; returns the signed object (new reference) or NULL.
+ * The time of signing is recorded in UTC. */
+json_t *attest_sign(const struct attest_fields *f, const uint8_t priv[32]);
+
+/* Check an attestation's form and signature with the sanitizer's public key. On
+ * success, *output_sha256 (32 bytes) gets the attested output hash if not NULL. */
+int attest_verify(const json_t *signed_att, const uint8_t pub[32], uint8_t *output_sha256,
+		  char *err, size_t errlen);
+
+/* attest_verify, then check that the file at fd (read from its start) is the attested
+ * output: its SHA-256 and size match. */
+int attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
+		     char *err, size_t errlen);
+
+#endif
