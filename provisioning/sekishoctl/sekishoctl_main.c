@@ -20,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "audit.h"
 #include "confgen.h"
 #include "instance.h"
 #include "jsonio.h"
@@ -50,6 +51,9 @@ usage(FILE *f)
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
 		"                         give an account a new one-time password\n"
+		"  audit verify-attestation [--key PUB] ATTESTATION FILE\n"
+		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
+		"                         re-verify sanitizer attestations and bundle signatures\n"
 		"\n"
 		"The instance is --instance DIR, else $SEKISHO_INSTANCE, else ./var if it exists,\n"
 		"else %s.\n", INSTANCE_DEFAULT_ROOT);
@@ -359,6 +363,8 @@ main(int argc, char **argv)
 		return cmd_tenant(&in, argc, argv);
 	if (strcmp(argv[0], "staff") == 0)
 		return cmd_staff(&in, argc, argv);
+	if (strcmp(argv[0], "audit") == 0)
+		return audit_main(&in, argc, argv);
 	usage(stderr);
 	return 2;
 }

@@ -1,0 +1,166 @@
+/*
+ * audit.c — the auditor's commands.
+ *
+ * They trust nothing but a public key file: by default the LGWAN zone's copy of the
+ * sanitizer's key (what bridge-rx and officed verify with) or the office key for the
+ * downlink; --key names another, e.g. one an auditor keeps on their own medium.
+ */
+#include "audit.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attest.h"
+#include "bundle.h"
+#include "crypto.h"
+#include "jsonio.h"
+
+static int
+load_key(const struct instance *in, const char *explicit_path, const char *rel,
+	 uint8_t pub[32])
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (explicit_path)
+		snprintf(path, sizeof path, "%s", explicit_path);
+	else
+		instance_path(in, rel, path, sizeof path);
+	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, pub)) != 0) {
+		fprintf(stderr, "公開鍵を読み込めません: %s: %s\n", path, crypto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *
+read_json_file(const char *path, char *err, size_t errlen)
+{
+	char *buf = malloc(ATTEST_MAX_BYTES + 1);
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	json_t *v = NULL;
+
+	if (buf && fd >= 0)
+		n = read(fd, buf, ATTEST_MAX_BYTES + 1);
+	if (n < 0)
+		snprintf(err, errlen, "%s: cannot read", path);
+	else if (n > ATTEST_MAX_BYTES)
+		snprintf(err, errlen, "%s: larger than %d bytes", path, ATTEST_MAX_BYTES);
+	else
+		v = jsonio_parse(buf, (size_t)n, ATTEST_MAX_BYTES, JSONIO_MAX_DEPTH, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return v;
+}
+
+static int
+verify_attestation(const struct instance *in, int argc, char **argv)
+{
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
+					      { NULL, 0, NULL, 0 } };
+	const char *key = NULL;
+	uint8_t pub[32];
+	char err[512];
+	json_t *att;
+	int c, fd, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'k')
+			return 2;
+		key = optarg;
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: sekishoctl audit verify-attestation [--key PUB] "
+			"ATTESTATION FILE\n");
+		return 2;
+	}
+	if (load_key(in, key, "lgwan/keys/sanitizer-signing.pub", pub) != 0)
+		return 1;
+	if ((att = read_json_file(argv[optind], err, sizeof err)) == NULL) {
+		printf("NG 証明書を読み取れません: %s\n", err);
+		return 1;
+	}
+	if ((fd = open(argv[optind + 1], O_RDONLY | O_CLOEXEC)) < 0) {
+		printf("NG ファイルを開けません: %s\n", argv[optind + 1]);
+		json_decref(att);
+		return 1;
+	}
+	rc = attest_verify_fd(att, pub, fd, err, sizeof err);
+	close(fd);
+	json_decref(att);
+	if (rc != ATTEST_OK) {
+		printf("NG 無害化証明と一致しません: %s\n", err);
+		return 1;
+	}
+	printf("OK %s は無害化処理の出力であることを確認しました。\n", argv[optind + 1]);
+	return 0;
+}
+
+static int
+verify_bundle(const struct instance *in, int argc, char **argv)
+{
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
+					      { "direction", required_argument, NULL, 'd' },
+					      { NULL, 0, NULL, 0 } };
+	const char *key = NULL, *direction = "uplink";
+	struct bundle_check chk = { 0 };
+	struct bundle_info info;
+	uint8_t pub[32];
+	char err[512];
+	int c, fd, rc;
+	bool uplink;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'k')
+			key = optarg;
+		else if (c == 'd')
+			direction = optarg;
+		else
+			return 2;
+	}
+	uplink = strcmp(direction, "uplink") == 0;
+	if (argc - optind != 1 || (!uplink && strcmp(direction, "downlink") != 0)) {
+		fprintf(stderr, "usage: sekishoctl audit verify-bundle "
+			"[--direction uplink|downlink] [--key PUB] BUNDLE\n");
+		return 2;
+	}
+	if (load_key(in, key, uplink ? "lgwan/keys/sanitizer-signing.pub"
+				     : "dmz/keys/office-signing.pub", pub) != 0)
+		return 1;
+	chk.signer_pub = pub;
+	chk.attest_pub = uplink ? pub : NULL;
+	bundle_limits_default(&chk.limits);
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0) {
+		printf("NG バンドルを開けません: %s\n", argv[optind]);
+		return 1;
+	}
+	rc = bundle_verify_fd(fd, &chk, &info, err, sizeof err);
+	close(fd);
+	if (rc != BUNDLE_OK) {
+		printf("NG %s: %s (%s)\n", argv[optind], bundle_strerror(rc), err);
+		return 1;
+	}
+	printf("OK バンドル %s (自治体 %s, 種別 %s): 署名・全メンバー%s を確認しました。\n",
+	       info.id, info.tenant, info.kind, uplink ? "・無害化証明" : "");
+	bundle_info_free(&info);
+	return 0;
+}
+
+int
+audit_main(const struct instance *in, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "verify-attestation") == 0)
+		return verify_attestation(in, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "verify-bundle") == 0)
+		return verify_bundle(in, argc - 1, argv + 1);
+	fprintf(stderr, "usage: sekishoctl audit verify-attestation|verify-bundle ...\n");
+	return 2;
+}
