@@ -16,7 +16,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps"
+ valgrind clang libclang-rt-14-dev iproute2 procps nftables"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 
