@@ -89,11 +89,8 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 		snprintf(err, errlen, "direction must be uplink or downlink");
 		return -1;
 	}
-	path = config_str(rx->cfg, "spool");
-	if ((rc = spool_open(&rx->spool, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&rx->spool, rx->cfg, "spool", err, errlen) != 0)
 		return -1;
-	}
 	path = config_str(rx->cfg, "link_key");
 	if ((rc = crypto_secret_load(path, rx->link_key, sizeof rx->link_key)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));

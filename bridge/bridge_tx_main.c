@@ -81,11 +81,8 @@ tx_open(struct bridge_tx *tx, char *err, size_t errlen)
 		snprintf(err, errlen, "direction must be uplink or downlink");
 		return -1;
 	}
-	path = config_str(tx->cfg, "spool");
-	if ((rc = spool_open(&tx->spool, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&tx->spool, tx->cfg, "spool", err, errlen) != 0)
 		return -1;
-	}
 	path = config_str(tx->cfg, "link_key");
 	if ((rc = crypto_secret_load(path, tx->link_key, sizeof tx->link_key)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));

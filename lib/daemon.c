@@ -90,6 +90,21 @@ daemon_load_config(const char *name, const struct config_key *schema, const char
 	return 0;
 }
 
+int
+daemon_open_spool(struct spool *s, const struct config *cfg, const char *key,
+		  char *err, size_t errlen)
+{
+	const char *path = config_str(cfg, key);
+	int rc = spool_open(s, path, true);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot open spool: %s", path,
+			 rc == SPOOL_EBADID ? "invalid" : strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 daemon_http_config(const struct config *cfg, const char *component, struct http_config *hc)
 {

@@ -41,6 +41,11 @@ int daemon_parse_args(int argc, char **argv, const char *name, const char *summa
 int daemon_load_config(const char *name, const struct config_key *schema,
 		       const char *path, struct config **out);
 
+/* Open (creating if needed) the spool named by the path in configuration key key.
+ * 0, or -1 with "PATH: why" in err. */
+int daemon_open_spool(struct spool *s, const struct config *cfg, const char *key,
+		      char *err, size_t errlen);
+
 /* An http_config from the common keys (listen, http_threads), default limits. */
 void daemon_http_config(const struct config *cfg, const char *component,
 			struct http_config *hc);

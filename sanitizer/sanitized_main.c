@@ -72,16 +72,10 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	const char *path;
 	int rc;
 
-	path = config_str(s->cfg, "intake_spool");
-	if ((rc = spool_open(&s->intake, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&s->intake, s->cfg, "intake_spool", err, errlen) != 0)
 		return -1;
-	}
-	path = config_str(s->cfg, "outbox_spool");
-	if ((rc = spool_open(&s->outbox, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&s->outbox, s->cfg, "outbox_spool", err, errlen) != 0)
 		return -1;
-	}
 	path = config_str(s->cfg, "signing_key");
 	if ((rc = crypto_key_load_private(path, CRYPTO_KEY_ED25519, s->signing_key)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));

@@ -79,21 +79,14 @@ officed_open(struct officed *o, char *err, size_t errlen)
 {
 	const struct config *c = o->cfg;
 	const char *path;
-	int rc;
 
 	if (tenant_set_open(&o->tenants, config_str(c, "db_dir"), office_db_migrations,
 			    office_db_nmigrations, err, errlen) != 0)
 		return -1;
-	path = config_str(c, "inbox_spool");
-	if ((rc = spool_open(&o->inbox, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&o->inbox, c, "inbox_spool", err, errlen) != 0)
 		return -1;
-	}
-	path = config_str(c, "downlink_out_spool");
-	if ((rc = spool_open(&o->downlink_out, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&o->downlink_out, c, "downlink_out_spool", err, errlen) != 0)
 		return -1;
-	}
 	path = config_str(c, "office_signing_key");
 	if (load_key(crypto_key_load_private(path, CRYPTO_KEY_ED25519, o->office_key),
 		     path, err, errlen))

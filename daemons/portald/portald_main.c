@@ -70,16 +70,10 @@ portald_open(struct portald *p, char *err, size_t errlen)
 	if (tenant_set_open(&p->tenants, config_str(p->cfg, "db_dir"), portal_db_migrations,
 			    portal_db_nmigrations, err, errlen) != 0)
 		return -1;
-	path = config_str(p->cfg, "intake_spool");
-	if ((rc = spool_open(&p->intake, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&p->intake, p->cfg, "intake_spool", err, errlen) != 0)
 		return -1;
-	}
-	path = config_str(p->cfg, "downlink_in_spool");
-	if ((rc = spool_open(&p->downlink_in, path, true)) != 0) {
-		snprintf(err, errlen, "%s: cannot open spool (%d)", path, rc);
+	if (daemon_open_spool(&p->downlink_in, p->cfg, "downlink_in_spool", err, errlen) != 0)
 		return -1;
-	}
 	path = config_str(p->cfg, "counter_qr_public_key");
 	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_X25519, p->counter_qr_pub)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
