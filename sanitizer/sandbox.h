@@ -1,0 +1,71 @@
+/*
+ * sandbox.h — run an untrusted parser in a forked child that can only compute and
+ * write to one pipe.
+ *
+ * The child keeps stdin/stdout/stderr (on /dev/null), the output pipe as fd 3 and
+ * the input as fd 4, and nothing else; it runs under rlimits, in a private empty
+ * directory, with no new privileges, dying with its parent, behind a seccomp
+ * allowlist with no way to open files, make sockets, fork or exec. The parent
+ * bounds what it reads back and how long it waits.
+ */
+#ifndef SEKISHO_SANDBOX_H
+#define SEKISHO_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SANDBOX_OUT_FD	3	/* the child's end of the output pipe */
+#define SANDBOX_IN_FD	4	/* the input, when one is given */
+#define SANDBOX_EXIT_SETUP 127	/* the child's exit code when confinement failed */
+
+struct sandbox_limits {
+	uint64_t as_bytes;	/* RLIMIT_AS; 0 leaves it unset (ASan/valgrind only) */
+	unsigned cpu_seconds;	/* RLIMIT_CPU soft limit (SIGXCPU), hard one second on */
+	uint64_t fsize_bytes;	/* RLIMIT_FSIZE */
+	unsigned nofile;	/* RLIMIT_NOFILE: highest fd + 1 the child may hold */
+	unsigned timeout_ms;	/* wall clock, then SIGKILL */
+	size_t output_max;	/* bytes the parent accepts from the pipe */
+	const char *tmp_base;	/* where the private directory is made; NULL: /tmp */
+};
+
+/* Conservative defaults for a decoder: 1 GiB, 30 s CPU, 60 s wall, 256 MiB output. */
+void sandbox_limits_default(struct sandbox_limits *lim);
+
+enum sandbox_status {
+	SANDBOX_OK,		/* exited 0 */
+	SANDBOX_EXIT,		/* exited non-zero: exit_code */
+	SANDBOX_SIGNALED,	/* killed by signal (CPU limit, SIGSEGV, abort...) */
+	SANDBOX_SECCOMP,	/* killed for a forbidden system call (SIGSYS) */
+	SANDBOX_TIMEOUT,	/* killed by the parent at timeout_ms */
+	SANDBOX_OUTPUT_TOO_LARGE, /* killed by the parent past output_max */
+};
+
+struct sandbox_result {
+	enum sandbox_status status;
+	int exit_code;		/* SANDBOX_EXIT */
+	int signal;		/* the signal that ended the child, if one did */
+	uint8_t *out;		/* what the child wrote (malloc'd; NULL if nothing) */
+	size_t out_len;
+	uint64_t elapsed_ms;
+};
+
+/* The code the child runs: write results to out_fd, read input from in_fd (-1 if
+ * none), return an exit code. It must not return to the caller's stack frames in
+ * any other way (no longjmp out). */
+typedef int (*sandbox_fn)(int out_fd, int in_fd, void *arg);
+
+/* Run fn(arg) in a sandboxed child with in_fd (or -1) as its input. Returns 0 with
+ * *res filled (the child's fate is res->status) or a negative errno if the child
+ * could not be started or watched. The caller frees res with sandbox_result_free.
+ * fork(2) from a threaded process is safe for fn only if fn avoids locks other
+ * threads may have held: glibc malloc and stdio are fine. */
+int sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *arg,
+    struct sandbox_result *res);
+
+/* Free res->out. */
+void sandbox_result_free(struct sandbox_result *res);
+
+/* A static description of a status. */
+const char *sandbox_status_name(enum sandbox_status st);
+
+#endif
