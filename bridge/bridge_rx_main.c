@@ -1,14 +1,15 @@
 /*
  * bridge_rx_main.c — sekisho-bridge-rx, the receiving end of one one-way link.
  *
- * Process layout: one process; the main thread takes signals, libmicrohttpd's
- * threads answer health. The bridge issue adds the receive loop (a thread that only
- * drains the socket) and the decoder. Until then this daemon binds its link, opens
- * its spool and keys, and says in its health report that it accepts nothing.
+ * Process layout: the main thread takes signals; receiver.c runs a thread that only
+ * drains the socket and a worker that authenticates, reassembles, verifies and
+ * stores; libmicrohttpd's threads answer health and metrics on the unix socket.
  *
  * Trust boundary: everything arriving on the link is hostile until the datagram's
  * AEAD tag, then the bundle's signature (sanitizer on the uplink, office on the
- * downlink) and every attestation are verified. rx never sends on the link.
+ * downlink) and on the uplink every file's attestation are verified. Only then does
+ * a bundle enter the spool; anything else goes to quarantine. rx never sends on the
+ * link.
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "http.h"
 #include "link.h"
 #include "log.h"
+#include "receiver.h"
 #include "spool.h"
 
 #define COMPONENT "sekisho-bridge-rx"
@@ -31,92 +33,131 @@
 static const struct config_key rx_schema[] = {
 	DAEMON_CONFIG_KEYS,
 	{ "direction", CONFIG_STRING, NULL, true, 0, 0 },
+	{ "link_id", CONFIG_INT, "1", false, 1, 65535 },
 	{ "spool", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "receipts_spool", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "link_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "verify_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "bind_host", CONFIG_STRING, NULL, true, 0, 0 },
 	{ "bind_port", CONFIG_INT, NULL, true, 1, 65535 },
+	{ "datagram", CONFIG_INT, "1472", false, FRAME_MIN_DATAGRAM, FRAME_MAX_DATAGRAM },
+	{ "max_object_mb", CONFIG_INT, "256", false, 1, 4096 },
+	{ "memory_mb", CONFIG_INT, "64", false, 1, 4096 },
 	{ NULL },
 };
 
 struct bridge_rx {
 	struct config *cfg;
 	enum link_direction dir;
-	struct spool spool;
-	int sock;
+	struct spool spool, receipts;
 	uint8_t link_key[CRYPTO_AEAD_KEY_LEN];
 	uint8_t verify_key[CRYPTO_ED25519_LEN];
+	struct receiver *r;
 };
 
 static void
 handle_healthz(struct http_request *req, void *app)
 {
 	struct bridge_rx *rx = app;
-	json_t *h = daemon_health_new(COMPONENT);
+	json_t *h = daemon_health_new(COMPONENT), *m = receiver_metrics(rx->r);
 	const char *q = config_str(rx->cfg, "quarantine_dir");
-	char detail[PATH_MAX + 64];
+	json_t *b = json_object_get(m, "bundles");
+	char detail[PATH_MAX + 160];
 
 	json_object_set_new(h, "link", json_string(link_direction_name(rx->dir)));
 	daemon_health_spool(h, "spool", &rx->spool);
+	daemon_health_spool(h, "spool.receipts", &rx->receipts);
 	snprintf(detail, sizeof detail, "%s: %s", q,
 		 access(q, W_OK) == 0 ? "writable" : strerror(errno));
 	daemon_health_check(h, "quarantine", access(q, W_OK) == 0, detail);
-	snprintf(detail, sizeof detail, "bound to %s:%ld", config_str(rx->cfg, "bind_host"),
-		 config_int(rx->cfg, "bind_port"));
-	daemon_health_check(h, "link.socket", rx->sock >= 0, detail);
+	snprintf(detail, sizeof detail, "bound to %s:%ld; %lld bundles stored, %lld quarantined",
+		 config_str(rx->cfg, "bind_host"), config_int(rx->cfg, "bind_port"),
+		 (long long)json_integer_value(json_object_get(b, "stored")),
+		 (long long)json_integer_value(json_object_get(b, "quarantined")));
+	daemon_health_check(h, "link", true, detail);
 	daemon_health_check(h, "key.link", true, "loaded at start");
 	daemon_health_check(h, rx->dir == LINK_UPLINK ? "key.sanitizer-public"
 						      : "key.office-public",
 			    true, "loaded at start");
-	daemon_health_check(h, "protocol", true, "not implemented yet: nothing is accepted");
+	json_decref(m);
 	daemon_health_reply(req, h);
+}
+
+static void
+handle_metrics(struct http_request *req, void *app)
+{
+	struct bridge_rx *rx = app;
+	json_t *m = receiver_metrics(rx->r);
+
+	json_object_set_new(m, "link", json_string(link_direction_name(rx->dir)));
+	http_reply_json(req, 200, m);
 }
 
 static const struct http_route rx_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
+	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
 };
 
 static int
 rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 {
+	const struct config *c = rx->cfg;
+	struct receiver_config rc_ = { 0 };
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	const char *path;
-	int rc, one = 1;
+	int rc, sock, one = 1;
 
-	if (link_direction_parse(config_str(rx->cfg, "direction"), &rx->dir) != 0) {
+	if (link_direction_parse(config_str(c, "direction"), &rx->dir) != 0) {
 		snprintf(err, errlen, "direction must be uplink or downlink");
 		return -1;
 	}
-	if (daemon_open_spool(&rx->spool, rx->cfg, "spool", err, errlen) != 0)
+	if (daemon_open_spool(&rx->spool, c, "spool", err, errlen) != 0 ||
+	    daemon_open_spool(&rx->receipts, c, "receipts_spool", err, errlen) != 0)
 		return -1;
-	path = config_str(rx->cfg, "link_key");
+	path = config_str(c, "link_key");
 	if ((rc = crypto_secret_load(path, rx->link_key, sizeof rx->link_key)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
 		return -1;
 	}
-	path = config_str(rx->cfg, "verify_key");
+	path = config_str(c, "verify_key");
 	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, rx->verify_key)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
 		return -1;
 	}
-	if (link_address(config_str(rx->cfg, "bind_host"), config_int(rx->cfg, "bind_port"),
-			 &sa, &salen) != 0) {
+	if (link_address(config_str(c, "bind_host"), config_int(c, "bind_port"), &sa,
+			 &salen) != 0) {
 		snprintf(err, errlen, "bind_host '%s' is not an IP address",
-			 config_str(rx->cfg, "bind_host"));
+			 config_str(c, "bind_host"));
 		return -1;
 	}
-	rx->sock = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (rx->sock < 0) {
+	if ((sock = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(err, errlen, "link socket: %s", strerror(errno));
 		return -1;
 	}
 	/* A restarted rx must get its port back at once: the sender does not wait. */
-	setsockopt(rx->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(rx->sock, (struct sockaddr *)&sa, salen) != 0) {
-		snprintf(err, errlen, "bind %s:%ld: %s", config_str(rx->cfg, "bind_host"),
-			 config_int(rx->cfg, "bind_port"), strerror(errno));
+	setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(sock, (struct sockaddr *)&sa, salen) != 0) {
+		snprintf(err, errlen, "bind %s:%ld: %s", config_str(c, "bind_host"),
+			 config_int(c, "bind_port"), strerror(errno));
+		close(sock);
+		return -1;
+	}
+	rc_.dir = rx->dir;
+	rc_.sock = sock;
+	rc_.link_id = (uint16_t)config_int(c, "link_id");
+	rc_.link_key = rx->link_key;
+	rc_.verify_key = rx->verify_key;
+	rc_.spool = &rx->spool;
+	rc_.receipts = &rx->receipts;
+	rc_.quarantine_dir = config_str(c, "quarantine_dir");
+	frame_limits_default(&rc_.limits);
+	rc_.limits.max_datagram = (size_t)config_int(c, "datagram");
+	rc_.limits.max_object_size = (uint64_t)config_int(c, "max_object_mb") << 20;
+	rc_.memory_budget = (size_t)config_int(c, "memory_mb") << 20;
+	if (receiver_start(&rx->r, &rc_, err, errlen) != 0) {
+		close(sock);
 		return -1;
 	}
 	return 0;
@@ -126,7 +167,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon_args args;
-	struct bridge_rx rx = { .sock = -1 };
+	struct bridge_rx rx = { 0 };
 	struct http_config hc;
 	struct http_server *srv = NULL;
 	char err[1024];
@@ -150,7 +191,7 @@ main(int argc, char **argv)
 	}
 	log_info("started: %s link bound to %s:%ld", link_direction_name(rx.dir),
 		 config_str(rx.cfg, "bind_host"), config_int(rx.cfg, "bind_port"));
-	daemon_notify_ready("link bound");
+	daemon_notify_ready("receiving");
 
 	while (daemon_wait(1000) != DAEMON_STOP)
 		;
@@ -158,8 +199,9 @@ main(int argc, char **argv)
 	daemon_notify_stopping();
 	log_info("stopping");
 	http_server_stop(srv);
-	close(rx.sock);
+	receiver_stop(rx.r);
 	spool_close(&rx.spool);
+	spool_close(&rx.receipts);
 	explicit_bzero(rx.link_key, sizeof rx.link_key);
 	config_free(rx.cfg);
 	return 0;

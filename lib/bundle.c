@@ -354,6 +354,7 @@ bundle_info_free(struct bundle_info *info)
 {
 	json_decref(info->manifest);
 	json_decref(info->application);
+	json_decref(info->data);
 	memset(info, 0, sizeof *info);
 }
 
@@ -675,6 +676,10 @@ bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info *inf
 	}
 	info->manifest = json_incref(manifest);
 	info->application = app ? json_incref(app->json) : NULL;
+	info->data = json_object();
+	for (size_t i = 0; i < n; i++)
+		if (x[i].json && strncmp(x[i].name, "data/", 5) == 0)
+			json_object_set(info->data, x[i].name, x[i].json);
 	rc = BUNDLE_OK;
 out:
 	for (size_t i = 0; i < n; i++)

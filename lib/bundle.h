@@ -87,6 +87,7 @@ struct bundle_check {
 struct bundle_info {
 	json_t *manifest;		/* the verified manifest */
 	json_t *application;		/* application.json when present, else NULL */
+	json_t *data;			/* {"data/NAME.json": parsed, ...} for data/ JSON */
 	char id[129];
 	char tenant[33];
 	char kind[33];

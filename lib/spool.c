@@ -491,6 +491,25 @@ spool_commit(struct spool *s, const struct spool_item *item)
 }
 
 int
+spool_finish_id(struct spool *s, const char *id)
+{
+	int rc;
+
+	if (!spool_valid_id(id))
+		return SPOOL_EBADID;
+	/* Claimed or not, the item is finished: from work/ first (the usual case of a
+	 * bundle waiting for its receipt), else from new/ (after a restart returned it). */
+	rc = move(s->workfd, s->donefd, id, id);
+	if (rc == -ENOENT)
+		rc = move(s->newfd, s->donefd, id, id);
+	if (rc == -ENOENT)
+		return SPOOL_EMPTY;
+	if (rc == 0)
+		(void)utimensat(s->donefd, id, NULL, AT_SYMLINK_NOFOLLOW);
+	return rc;
+}
+
+int
 spool_return(struct spool *s, const struct spool_item *item)
 {
 	if (item == NULL || !spool_valid_id(item->id))

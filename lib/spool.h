@@ -66,6 +66,11 @@ int spool_claim(struct spool *s, struct spool_item *item);
 /* Finish a claimed item: move work/ -> done/. */
 int spool_commit(struct spool *s, const struct spool_item *item);
 
+/* Finish item id wherever it waits (work/ or new/), moving it to done/: for a sender
+ * told by a receipt that the other side has it. SPOOL_OK, SPOOL_EMPTY if the id is
+ * in neither, or a negative errno. */
+int spool_finish_id(struct spool *s, const char *id);
+
 /* Give a claimed item back: move work/ -> new/ (e.g. on a transient failure). */
 int spool_return(struct spool *s, const struct spool_item *item);
 

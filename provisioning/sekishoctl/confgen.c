@@ -136,9 +136,14 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 			return -1;
 		common_keys(f, in, sock);
 		fprintf(f, "direction = %s\nspool = %s/%s\n", links[i].dir, r, links[i].tx_spool);
+		fprintf(f, "link_id = %zu\n", i + 1);
+		fprintf(f, "receipts_spool = %s/%s/spool/receipts\n", r, links[i].tx_zone);
+		fprintf(f, "state_dir = %s/%s/state\n", r, links[i].tx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].tx_zone, links[i].name);
-		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\nmtu = 1500\n",
-			o->bind_host, port);
+		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\n", o->bind_host,
+			port);
+		fprintf(f, "datagram = 1472\nfec_k = 64\nfec_m = 16\npasses = 2\n");
+		fprintf(f, "resend_after_s = 300\nresend_max_s = 3600\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
 		if (text_store(&t, in, rel, err, errlen) != 0)
 			return -1;
@@ -148,10 +153,13 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 			return -1;
 		common_keys(f, in, sock);
 		fprintf(f, "direction = %s\nspool = %s/%s\n", links[i].dir, r, links[i].rx_spool);
+		fprintf(f, "link_id = %zu\n", i + 1);
+		fprintf(f, "receipts_spool = %s/%s/spool/receipts\n", r, links[i].rx_zone);
 		fprintf(f, "quarantine_dir = %s/%s/quarantine\n", r, links[i].rx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].rx_zone, links[i].name);
 		fprintf(f, "verify_key = %s/%s\n", r, links[i].verify);
 		fprintf(f, "bind_host = %s\nbind_port = %ld\n", o->bind_host, port);
+		fprintf(f, "datagram = 1472\nmax_object_mb = 256\nmemory_mb = 64\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
 		if (text_store(&t, in, rel, err, errlen) != 0)
 			return -1;

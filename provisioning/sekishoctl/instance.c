@@ -15,9 +15,9 @@
 const char *const instance_dirs[] = {
 	"etc", "run", "log",
 	"dmz", "dmz/keys", "dmz/db", "dmz/spool", "dmz/quarantine", "dmz/uploads",
-	"dmz/tmp",
+	"dmz/tmp", "dmz/state",
 	"lgwan", "lgwan/keys", "lgwan/db", "lgwan/spool", "lgwan/quarantine",
-	"lgwan/uploads", "lgwan/tmp",
+	"lgwan/uploads", "lgwan/tmp", "lgwan/state",
 	NULL,
 };
 

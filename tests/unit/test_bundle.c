@@ -323,6 +323,9 @@ test_member_not_in_manifest_refused(void **state)
 
 	write_raw(f, r, 3);
 	assert_int_equal(verify(f, &chk, &info, err), BUNDLE_OK);
+	/* data/ JSON members are handed to the caller (receipts, status messages). */
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(info.data, "data/status.json"), "s")), 1);
 	bundle_info_free(&info);
 	write_raw(f, r, 4);
 	assert_int_equal(verify(f, &chk, &info, err), BUNDLE_EFORMAT);

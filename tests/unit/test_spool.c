@@ -619,6 +619,29 @@ test_concurrent_consumers_claim_each_item_once(void **state)
 /* --- housekeeping ---------------------------------------------------------- */
 
 static void
+test_finish_id_moves_from_work_or_new_to_done(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+
+	assert_int_equal(spool_put(&f->s, "sent", "a", 1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->s, "waiting", "b", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, "sent");
+	/* The receipt for a claimed item, then for one still in new/ (after a restart). */
+	assert_int_equal(spool_finish_id(&f->s, "sent"), SPOOL_OK);
+	assert_int_equal(spool_finish_id(&f->s, "waiting"), SPOOL_OK);
+	assert_true(exists_in(f, "done", "sent"));
+	assert_true(exists_in(f, "done", "waiting"));
+	assert_false(exists_in(f, "work", "sent"));
+	assert_false(exists_in(f, "new", "waiting"));
+	/* A receipt for something never sent, or already finished, changes nothing. */
+	assert_int_equal(spool_finish_id(&f->s, "unknown"), SPOOL_EMPTY);
+	assert_int_equal(spool_finish_id(&f->s, "sent"), SPOOL_EMPTY);
+	assert_int_equal(spool_finish_id(&f->s, "../x"), SPOOL_EBADID);
+}
+
+static void
 test_prune_done_by_age(void **state)
 {
 	struct fixture *f = *state;
@@ -716,6 +739,7 @@ main(void)
 		T(test_crash_while_streaming_leaves_no_item),
 		T(test_concurrent_consumers_claim_each_item_once),
 		T(test_prune_done_by_age),
+		T(test_finish_id_moves_from_work_or_new_to_done),
 		T(test_commit_starts_the_done_clock),
 		T(test_count_new),
 		T(test_check_writable),

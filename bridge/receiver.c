@@ -1,0 +1,454 @@
+/*
+ * receiver.c — drain thread, worker thread, and the verify-then-store step.
+ *
+ * The two threads share only the ring: the drain thread writes slots and advances
+ * head, the worker reads them and advances tail, both under one mutex held for a few
+ * instructions. When the ring is full the drain thread drops the datagram and counts
+ * it (ring_drops), so back-pressure shows as a number an operator can see rather
+ * than as kernel drops nobody can explain.
+ */
+#define _GNU_SOURCE	/* recvmmsg */
+#include "receiver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "assembly.h"
+#include "bundle.h"
+#include "crypto.h"
+#include "jsonio.h"
+#include "log.h"
+
+#define BATCH 64			/* datagrams per recvmmsg */
+#define SLOT_BYTES FRAME_MAX_DATAGRAM	/* a slot holds any UDP payload we accept */
+
+struct slot {
+	uint16_t len;
+	uint8_t *data;
+};
+
+struct receiver {
+	struct receiver_config cfg;
+	pthread_t drain_thread, work_thread;
+	volatile int stopping;
+
+	pthread_mutex_t lock;		/* ring indices and the counters below */
+	pthread_cond_t nonempty;
+	struct slot *ring;
+	size_t slot_bytes;
+	uint64_t head, tail;
+
+	/* counters (under lock) */
+	uint64_t datagrams, ring_drops, kernel_drops, oversize;
+	uint64_t bundles_stored, bundles_duplicate, bundles_quarantined, receipts;
+	time_t last_seen;
+	uint32_t last_epoch;
+
+	/* worker-only state, read for metrics under lock */
+	struct frame_rx frx;
+	struct assembly *asm_;
+};
+
+/* ---- drain ------------------------------------------------------------------ */
+
+static void *
+drain(void *arg)
+{
+	struct receiver *r = arg;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	char ctl[BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	uint8_t *bufs = malloc((size_t)BATCH * r->slot_bytes);
+
+	if (bufs == NULL) {
+		log_err("bridge-rx: out of memory for the receive buffers");
+		return NULL;
+	}
+	while (!r->stopping) {
+		struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
+		int n;
+
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs + (size_t)i * r->slot_bytes;
+			/* One byte more than we accept, so an oversized datagram is seen as
+			 * such instead of silently truncated into a valid-looking one. */
+			iov[i].iov_len = r->slot_bytes;
+			memset(&msgs[i], 0, sizeof msgs[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = ctl[i];
+			msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
+		}
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = recvmmsg(r->cfg.sock, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		for (int i = 0; i < n; i++) {
+			struct cmsghdr *c;
+			size_t len = msgs[i].msg_len;
+
+			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+					uint32_t drops;
+					memcpy(&drops, CMSG_DATA(c), sizeof drops);
+					r->kernel_drops = drops;
+				}
+			r->datagrams++;
+			if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes) {
+				r->oversize++;
+				continue;
+			}
+			if (r->head - r->tail == RECEIVER_RING_SLOTS) {
+				r->ring_drops++;
+				continue;
+			}
+			struct slot *s = &r->ring[r->head % RECEIVER_RING_SLOTS];
+			memcpy(s->data, iov[i].iov_base, len);
+			s->len = (uint16_t)len;
+			r->head++;
+		}
+		pthread_cond_signal(&r->nonempty);
+		pthread_mutex_unlock(&r->lock);
+	}
+	free(bufs);
+	return NULL;
+}
+
+/* ---- verify and store --------------------------------------------------------- */
+
+static void
+quarantine(struct receiver *r, const struct assembly_event *ev, const char *reason)
+{
+	char dst[PATH_MAX], note[PATH_MAX + 8];
+	time_t now = time(NULL);
+	FILE *f;
+
+	snprintf(dst, sizeof dst, "%s/%s-%lld.bundle", r->cfg.quarantine_dir,
+		 ev->name[0] ? ev->name : "unnamed", (long long)now);
+	if (rename(ev->path, dst) != 0) {
+		log_err("bridge-rx: cannot quarantine %s: %s; deleting it", ev->path,
+			strerror(errno));
+		unlink(ev->path);
+		return;
+	}
+	snprintf(note, sizeof note, "%s.reason", dst);
+	if ((f = fopen(note, "w")) != NULL) {
+		fprintf(f, "%s\n", reason);
+		fclose(f);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->bundles_quarantined++;
+	pthread_mutex_unlock(&r->lock);
+	struct log_field fl[] = { { "BUNDLE", ev->name }, { "QUARANTINE", dst },
+				  { "REASON", reason } };
+	log_fields(LOG_LEVEL_ERR, fl, 3, "bridge-rx: bundle %s refused and quarantined: %s",
+		   ev->name, reason);
+}
+
+static void
+store_receipts(struct receiver *r, const struct bundle_info *info)
+{
+	const json_t *rec = json_object_get(json_object_get(info->data, "data/receipt.json"),
+					    "received");
+	size_t i;
+	const json_t *id;
+
+	json_array_foreach(rec, i, id) {
+		const char *s = json_string_value(id);
+
+		if (s && spool_valid_id(s) && spool_put(r->cfg.receipts, s, "", 0) >= 0) {
+			pthread_mutex_lock(&r->lock);
+			r->receipts++;
+			pthread_mutex_unlock(&r->lock);
+		}
+	}
+}
+
+static void
+complete(struct receiver *r, const struct assembly_event *ev)
+{
+	struct bundle_check chk = { .signer_pub = r->cfg.verify_key };
+	struct bundle_info info;
+	char err[512];
+	int fd, rc;
+
+	chk.attest_pub = r->cfg.dir == LINK_UPLINK ? r->cfg.verify_key : NULL;
+	bundle_limits_default(&chk.limits);
+	if ((fd = open(ev->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("bridge-rx: %s: %s", ev->path, strerror(errno));
+		unlink(ev->path);
+		return;
+	}
+	rc = bundle_verify_fd(fd, &chk, &info, err, sizeof err);
+	if (rc != BUNDLE_OK) {
+		close(fd);
+		quarantine(r, ev, err);
+		return;
+	}
+	/* The link's object name is the bundle id the signature covers; a mismatch
+	 * would let a valid bundle be stored under another's id. */
+	if (strcmp(info.id, ev->name) != 0) {
+		close(fd);
+		snprintf(err, sizeof err, "sent as %s but signed as bundle %s", ev->name, info.id);
+		bundle_info_free(&info);
+		quarantine(r, ev, err);
+		return;
+	}
+	if (strcmp(info.kind, "receipt") == 0) {
+		store_receipts(r, &info);
+		close(fd);
+		unlink(ev->path);
+		bundle_info_free(&info);
+		return;
+	}
+	bundle_info_free(&info);
+	rc = spool_publish(r->cfg.spool, fd, ev->path, ev->name);	/* closes fd */
+	pthread_mutex_lock(&r->lock);
+	if (rc == SPOOL_OK)
+		r->bundles_stored++;
+	else if (rc == SPOOL_EXISTS)
+		r->bundles_duplicate++;
+	pthread_mutex_unlock(&r->lock);
+	if (rc == SPOOL_OK)
+		log_info("bridge-rx: bundle %s verified and stored", ev->name);
+	else if (rc != SPOOL_EXISTS)
+		log_err("bridge-rx: bundle %s: cannot store: %s", ev->name, strerror(-rc));
+}
+
+static void
+handle_events(struct receiver *r)
+{
+	struct assembly_event ev;
+	char hex[2 * FRAME_ID_LEN + 1];
+
+	while (assembly_poll(r->asm_, &ev)) {
+		switch (ev.kind) {
+		case ASSEMBLY_COMPLETE:
+			complete(r, &ev);
+			break;
+		case ASSEMBLY_FAILED:
+			log_err("bridge-rx: object %s failed: %s", ev.name[0] ? ev.name : "?",
+				ev.error ? assembly_strerror(ev.error) : "hash mismatch");
+			break;
+		case ASSEMBLY_EVICTED:
+			crypto_hex(ev.object_id, FRAME_ID_LEN, hex);
+			log_warn("bridge-rx: object %s (%s) incomplete, dropped with %u blocks "
+				 "missing; the sender's resend will bring it", hex,
+				 ev.name[0] ? ev.name : "no manifest yet", ev.blocks_missing);
+			break;
+		}
+	}
+}
+
+static void *
+work(void *arg)
+{
+	struct receiver *r = arg;
+	uint8_t *dgram = malloc(r->slot_bytes), *payload = malloc(r->slot_bytes);
+	struct frame_hdr h;
+	time_t last_frame = time(NULL);
+
+	while (dgram && payload) {
+		size_t len, plen;
+		int rc;
+
+		pthread_mutex_lock(&r->lock);
+		while (r->head == r->tail && !r->stopping) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&r->nonempty, &r->lock, &ts);
+			if (r->head == r->tail && time(NULL) - last_frame > RECEIVER_QUIET_EVICT_S &&
+			    assembly_stats(r->asm_)->memory > 0)
+				break;
+		}
+		if (r->stopping) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		if (r->head == r->tail) {
+			pthread_mutex_unlock(&r->lock);
+			/* A long silence: whatever is half-assembled will be resent whole. */
+			assembly_evict_all(r->asm_);
+			handle_events(r);
+			last_frame = time(NULL);
+			continue;
+		}
+		struct slot *s = &r->ring[r->tail % RECEIVER_RING_SLOTS];
+		len = s->len;
+		memcpy(dgram, s->data, len);
+		r->tail++;
+		pthread_mutex_unlock(&r->lock);
+
+		rc = frame_open(&r->frx, dgram, len, &h, payload, r->slot_bytes, &plen);
+		if (rc != FRAME_OK)
+			continue;	/* counted in frx.rejected by reason */
+		last_frame = time(NULL);
+		pthread_mutex_lock(&r->lock);
+		r->last_seen = last_frame;
+		r->last_epoch = h.epoch;
+		rc = assembly_feed(r->asm_, &h, payload, plen);
+		pthread_mutex_unlock(&r->lock);
+		if (rc < 0 && rc != ASSEMBLY_ECONFLICT && rc != ASSEMBLY_ETOOBIG)
+			log_warn("bridge-rx: reassembly: %s", assembly_strerror(rc));
+		handle_events(r);
+	}
+	free(dgram);
+	free(payload);
+	return NULL;
+}
+
+/* ---- life --------------------------------------------------------------------- */
+
+int
+receiver_start(struct receiver **out, const struct receiver_config *cfg, char *err,
+	       size_t errlen)
+{
+	struct receiver *r = calloc(1, sizeof *r);
+	struct assembly_config acfg;
+	char tmpdir[PATH_MAX];
+	int one = 1, size = RECEIVER_RCVBUF;
+
+	if (r == NULL)
+		goto nomem;
+	r->cfg = *cfg;
+	r->slot_bytes = cfg->limits.max_datagram + 1;
+	if ((r->ring = calloc(RECEIVER_RING_SLOTS, sizeof *r->ring)) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
+		if ((r->ring[i].data = malloc(r->slot_bytes)) == NULL)
+			goto nomem;
+	if (frame_rx_init(&r->frx, cfg->link_key, cfg->link_id, &cfg->limits) != FRAME_OK) {
+		snprintf(err, errlen, "link limits out of range");
+		goto fail;
+	}
+	/* Reassembled objects are written in the spool's own tmp/, so a verified one is
+	 * published by a rename on the same file system. */
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", cfg->spool->root);
+	assembly_config_default(&acfg);
+	acfg.dir = tmpdir;
+	acfg.max_object_size = cfg->limits.max_object_size;
+	if (cfg->memory_budget)
+		acfg.memory_budget = cfg->memory_budget;
+	if (assembly_new(&r->asm_, &acfg) != ASSEMBLY_STORED) {
+		snprintf(err, errlen, "%s: cannot set up reassembly", tmpdir);
+		goto fail;
+	}
+	/* SO_RCVBUFFORCE passes rmem_max when we may (CAP_NET_ADMIN); else ask within it. */
+	if (setsockopt(cfg->sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+		setsockopt(cfg->sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	setsockopt(cfg->sock, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->nonempty, NULL);
+	if (pthread_create(&r->work_thread, NULL, work, r) != 0) {
+		snprintf(err, errlen, "cannot start the worker thread");
+		goto fail;
+	}
+	if (pthread_create(&r->drain_thread, NULL, drain, r) != 0) {
+		r->stopping = 1;
+		pthread_join(r->work_thread, NULL);
+		snprintf(err, errlen, "cannot start the receive thread");
+		goto fail;
+	}
+	*out = r;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (r) {
+		if (r->asm_)
+			assembly_free(r->asm_);
+		for (size_t i = 0; r->ring && i < RECEIVER_RING_SLOTS; i++)
+			free(r->ring[i].data);
+		free(r->ring);
+		free(r);
+	}
+	return -1;
+}
+
+void
+receiver_stop(struct receiver *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = 1;
+	pthread_cond_broadcast(&r->nonempty);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->drain_thread, NULL);
+	pthread_join(r->work_thread, NULL);
+	assembly_free(r->asm_);
+	close(r->cfg.sock);
+	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
+		free(r->ring[i].data);
+	free(r->ring);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->nonempty);
+	free(r);
+}
+
+json_t *
+receiver_metrics(struct receiver *r)
+{
+	static const char *const reasons[FRAME_NREASONS] = {
+		NULL, "short", "long", "magic", "version", "type", "link", "replay", "stale",
+		"auth", "geometry", "manifest",
+	};
+	json_t *m, *rej = json_object(), *incomplete = json_array();
+	uint8_t ids[16][FRAME_ID_LEN];
+	char hex[2 * FRAME_ID_LEN + 1];
+	size_t nin;
+
+	pthread_mutex_lock(&r->lock);
+	const struct assembly_stats *st = assembly_stats(r->asm_);
+	uint64_t rejected = 0;
+	for (int i = 1; i < FRAME_NREASONS; i++) {
+		rejected += r->frx.rejected[i];
+		if (r->frx.rejected[i])
+			json_object_set_new(rej, reasons[i], json_integer((json_int_t)r->frx.rejected[i]));
+	}
+	nin = assembly_incomplete(r->asm_, ids, 16);
+	for (size_t i = 0; i < nin && i < 16; i++) {
+		crypto_hex(ids[i], FRAME_ID_LEN, hex);
+		json_array_append_new(incomplete, json_string(hex));
+	}
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+		      "s:{s:I,s:I,s:I,s:I},s:o,s:I,s:I}",
+		      "datagrams_received", (json_int_t)r->datagrams,
+		      "datagrams_accepted", (json_int_t)r->frx.accepted,
+		      "datagrams_rejected", (json_int_t)(rejected + r->oversize),
+		      "ring_drops", (json_int_t)r->ring_drops,
+		      "kernel_drops", (json_int_t)r->kernel_drops,
+		      "rejected_by_reason", rej,
+		      "assembly",
+		      "objects_complete", (json_int_t)st->objects_complete,
+		      "objects_failed", (json_int_t)st->objects_failed,
+		      "objects_evicted", (json_int_t)st->objects_evicted,
+		      "fec_repairs", (json_int_t)st->fec_repairs,
+		      "blocks_unrecoverable", (json_int_t)st->blocks_unrecoverable,
+		      "duplicates", (json_int_t)st->duplicates,
+		      "memory_bytes", (json_int_t)st->memory,
+		      "bundles",
+		      "stored", (json_int_t)r->bundles_stored,
+		      "duplicate", (json_int_t)r->bundles_duplicate,
+		      "quarantined", (json_int_t)r->bundles_quarantined,
+		      "receipts", (json_int_t)r->receipts,
+		      "incomplete_objects", incomplete,
+		      "last_seen_epoch", (json_int_t)r->last_epoch,
+		      "last_seen_unix", (json_int_t)r->last_seen);
+	pthread_mutex_unlock(&r->lock);
+	return m;
+}
