@@ -1,9 +1,12 @@
 /*
  * receiver.c — drain thread, worker thread, and the verify-then-store step.
  *
- * The two threads share only the ring: the drain thread writes slots and advances
- * head, the worker reads them and advances tail, both under one mutex held for a few
- * instructions. When the ring is full the drain thread drops the datagram and counts
+ * Three threads in a pipeline, so that no slow step stalls the one before it: drain
+ * (socket -> ring), worker (ring -> frame_open -> assembly) and store (completed
+ * object -> bundle_verify_fd -> spool or quarantine; hashing and fsync of a large
+ * bundle take a quarter of a second, during which the link keeps arriving). The
+ * drain thread writes slots and advances head, the worker reads them and advances
+ * tail, both under one mutex held for a few instructions. When the ring is full the drain thread drops the datagram and counts
  * it (ring_drops), so back-pressure shows as a number an operator can see rather
  * than as kernel drops nobody can explain.
  */
@@ -38,7 +41,7 @@ struct slot {
 
 struct receiver {
 	struct receiver_config cfg;
-	pthread_t drain_thread, work_thread;
+	pthread_t drain_thread, work_thread, store_thread;
 	volatile int stopping;
 
 	pthread_mutex_t lock;		/* ring indices and the counters below */
@@ -52,6 +55,11 @@ struct receiver {
 	uint64_t bundles_stored, bundles_duplicate, bundles_quarantined, receipts;
 	time_t last_seen;
 	uint32_t last_epoch;
+
+	/* completed objects handed from worker to store (under lock) */
+	struct assembly_event *queue;
+	uint64_t qhead, qtail;
+	pthread_cond_t queued, dequeued;
 
 	/* worker-only state, read for metrics under lock */
 	struct frame_rx frx;
@@ -236,7 +244,17 @@ handle_events(struct receiver *r)
 	while (assembly_poll(r->asm_, &ev)) {
 		switch (ev.kind) {
 		case ASSEMBLY_COMPLETE:
-			complete(r, &ev);
+			pthread_mutex_lock(&r->lock);
+			while (r->qhead - r->qtail == RECEIVER_STORE_QUEUE && !r->stopping)
+				pthread_cond_wait(&r->dequeued, &r->lock);
+			if (r->stopping) {
+				pthread_mutex_unlock(&r->lock);
+				unlink(ev.path);
+				break;
+			}
+			r->queue[r->qhead++ % RECEIVER_STORE_QUEUE] = ev;
+			pthread_cond_signal(&r->queued);
+			pthread_mutex_unlock(&r->lock);
 			break;
 		case ASSEMBLY_FAILED:
 			log_err("bridge-rx: object %s failed: %s", ev.name[0] ? ev.name : "?",
@@ -311,7 +329,48 @@ work(void *arg)
 	return NULL;
 }
 
+static void *
+store(void *arg)
+{
+	struct receiver *r = arg;
+
+	for (;;) {
+		struct assembly_event ev;
+
+		pthread_mutex_lock(&r->lock);
+		while (r->qhead == r->qtail && !r->stopping)
+			pthread_cond_wait(&r->queued, &r->lock);
+		if (r->qhead == r->qtail) {	/* stopping, and nothing left to store */
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		ev = r->queue[r->qtail++ % RECEIVER_STORE_QUEUE];
+		pthread_cond_signal(&r->dequeued);
+		pthread_mutex_unlock(&r->lock);
+		complete(r, &ev);
+	}
+	return NULL;
+}
+
 /* ---- life --------------------------------------------------------------------- */
+
+/* Stop the worker (if started) and the store thread; the store thread finishes
+ * what is queued, so a completed bundle is never lost at shutdown. */
+static void
+stop_threads(struct receiver *r, int worker_started)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = 1;
+	pthread_cond_broadcast(&r->nonempty);
+	pthread_cond_broadcast(&r->dequeued);
+	pthread_mutex_unlock(&r->lock);
+	if (worker_started)
+		pthread_join(r->work_thread, NULL);
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_broadcast(&r->queued);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->store_thread, NULL);
+}
 
 int
 receiver_start(struct receiver **out, const struct receiver_config *cfg, char *err,
@@ -326,7 +385,8 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 		goto nomem;
 	r->cfg = *cfg;
 	r->slot_bytes = cfg->limits.max_datagram + 1;
-	if ((r->ring = calloc(RECEIVER_RING_SLOTS, sizeof *r->ring)) == NULL)
+	if ((r->ring = calloc(RECEIVER_RING_SLOTS, sizeof *r->ring)) == NULL ||
+	    (r->queue = calloc(RECEIVER_STORE_QUEUE, sizeof *r->queue)) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
 		if ((r->ring[i].data = malloc(r->slot_bytes)) == NULL)
@@ -353,13 +413,19 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 	setsockopt(cfg->sock, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->nonempty, NULL);
+	pthread_cond_init(&r->queued, NULL);
+	pthread_cond_init(&r->dequeued, NULL);
+	if (pthread_create(&r->store_thread, NULL, store, r) != 0) {
+		snprintf(err, errlen, "cannot start the store thread");
+		goto fail;
+	}
 	if (pthread_create(&r->work_thread, NULL, work, r) != 0) {
+		stop_threads(r, 0);
 		snprintf(err, errlen, "cannot start the worker thread");
 		goto fail;
 	}
 	if (pthread_create(&r->drain_thread, NULL, drain, r) != 0) {
-		r->stopping = 1;
-		pthread_join(r->work_thread, NULL);
+		stop_threads(r, 1);
 		snprintf(err, errlen, "cannot start the receive thread");
 		goto fail;
 	}
@@ -374,6 +440,7 @@ fail:
 		for (size_t i = 0; r->ring && i < RECEIVER_RING_SLOTS; i++)
 			free(r->ring[i].data);
 		free(r->ring);
+		free(r->queue);
 		free(r);
 	}
 	return -1;
@@ -386,17 +453,19 @@ receiver_stop(struct receiver *r)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stopping = 1;
-	pthread_cond_broadcast(&r->nonempty);
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->drain_thread, NULL);
-	pthread_join(r->work_thread, NULL);
+	stop_threads(r, 1);
 	assembly_free(r->asm_);
 	close(r->cfg.sock);
 	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
 		free(r->ring[i].data);
 	free(r->ring);
+	free(r->queue);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->nonempty);
+	pthread_cond_destroy(&r->queued);
+	pthread_cond_destroy(&r->dequeued);
 	free(r);
 }
 

@@ -23,7 +23,10 @@
 #include "link.h"
 #include "spool.h"
 
-#define RECEIVER_RING_SLOTS   8192	/* datagrams buffered between the two threads */
+/* Datagrams buffered between the drain and worker threads: enough for the worker's
+ * longest pause (hashing a completed 50 MB object, ~0.25 s here) at 1 Gbit/s. */
+#define RECEIVER_RING_SLOTS   32768
+#define RECEIVER_STORE_QUEUE  256	/* completed objects waiting for verification */
 #define RECEIVER_RCVBUF       (32 << 20)	/* bytes of kernel socket buffer asked for */
 #define RECEIVER_QUIET_EVICT_S 600	/* incomplete objects dropped after this silence */
 

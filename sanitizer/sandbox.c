@@ -314,7 +314,7 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 {
 	char dir[PATH_MAX];
 	const char *base = lim->tmp_base != NULL ? lim->tmp_base : "/tmp";
-	int p[2], status = 0, err = 0, rc;
+	int p[2] = { -1, -1 }, status = 0, err = 0, rc;
 	int pipe_open = 1, exited = 0;
 	int killed_for = -1;	/* SANDBOX_TIMEOUT or _OUTPUT_TOO_LARGE once we kill */
 	size_t cap = 0;
@@ -326,8 +326,15 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 		return -ENAMETOOLONG;
 	if (mkdtemp(dir) == NULL)
 		return -errno;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+	/* Only the parent's end is non-blocking: O_NONBLOCK on pipe2 would apply to
+	 * both, and a child writing faster than the parent reads would see EAGAIN
+	 * and fail for a reason that is ours, not its. */
+	if (pipe2(p, O_CLOEXEC) != 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) {
 		err = -errno;
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
 		remove_tree(dir);
 		return err;
 	}

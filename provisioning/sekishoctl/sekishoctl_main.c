@@ -51,6 +51,7 @@ usage(FILE *f)
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
 		"                         give an account a new one-time password\n"
+		"  bridge status [--json]  counters of both links' senders and receivers\n"
 		"  audit verify-attestation [--key PUB] ATTESTATION FILE\n"
 		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
@@ -208,6 +209,101 @@ collect(char *data, size_t size, size_t nmemb, void *userp)
 	return fwrite(data, size, nmemb, f);
 }
 
+/* GET path from a daemon's unix socket; the parsed JSON body (new reference) or
+ * NULL with the reason in err. *code gets the HTTP status. */
+static json_t *
+get_json(const char *sock, const char *path, long *code, char *err, size_t errlen)
+{
+	char url[256], *body = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&body, &len);
+	CURL *h = curl_easy_init();
+	json_t *j = NULL;
+	CURLcode rc;
+
+	snprintf(url, sizeof url, "http://localhost%s", path);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, mem);
+	rc = curl_easy_perform(h);
+	*code = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	curl_easy_cleanup(h);
+	fclose(mem);
+	if (rc != CURLE_OK)
+		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+	else
+		j = jsonio_parse(body, len, 1 << 20, JSONIO_MAX_DEPTH, err, errlen);
+	free(body);
+	return j;
+}
+
+static long long
+num(const json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static int
+cmd_bridge_status(struct instance *in, int argc, char **argv)
+{
+	static const char *const socks[] = { "bridge-uplink-tx", "bridge-uplink-rx",
+					     "bridge-downlink-tx", "bridge-downlink-rx", NULL };
+	bool as_json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	json_t *all = json_object();
+	int bad = 0;
+
+	if (!(argc == 2 || as_json) || strcmp(argv[1], "status") != 0) {
+		usage(stderr);
+		json_decref(all);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (size_t i = 0; socks[i]; i++) {
+		char path[PATH_MAX], rel[64], err[256];
+		long code;
+		json_t *m;
+
+		snprintf(rel, sizeof rel, "run/%s.sock", socks[i]);
+		instance_path(in, rel, path, sizeof path);
+		m = get_json(path, "/api/metrics", &code, err, sizeof err);
+		if (m == NULL || code != 200) {
+			bad++;
+			if (!as_json)
+				printf("%-20s 応答がありません (%s)\n", socks[i], m ? "error" : err);
+			json_decref(m);
+			continue;
+		}
+		if (!as_json && strstr(socks[i], "-tx")) {
+			printf("%-20s 送信 %lld 件 (再送 %lld)、受領確認待ち %lld 件、"
+			       "受領確認 %lld 件、データグラム %lld、エポック %lld\n", socks[i],
+			       num(m, "bundles_sent"), num(m, "resends"), num(m, "awaiting_receipt"),
+			       num(m, "receipts_applied"), num(m, "datagrams_sent"), num(m, "epoch"));
+		} else if (!as_json) {
+			json_t *b = json_object_get(m, "bundles"), *a = json_object_get(m, "assembly");
+			printf("%-20s 受信 %lld 件 (重複 %lld、隔離 %lld、受領確認 %lld)、"
+			       "データグラム 受理 %lld / 拒否 %lld、FEC 修復 %lld、復元不能ブロック %lld、"
+			       "カーネル破棄 %lld、未完了 %zu 件\n", socks[i],
+			       num(b, "stored"), num(b, "duplicate"), num(b, "quarantined"),
+			       num(b, "receipts"), num(m, "datagrams_accepted"),
+			       num(m, "datagrams_rejected"), num(a, "fec_repairs"),
+			       num(a, "blocks_unrecoverable"), num(m, "kernel_drops"),
+			       json_array_size(json_object_get(m, "incomplete_objects")));
+		}
+		json_object_set_new(all, socks[i], m);
+	}
+	curl_global_cleanup();
+	if (as_json) {
+		char *s = json_dumps(all, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(all);
+	return bad ? 1 : 0;
+}
+
 static int
 cmd_status(struct instance *in)
 {
@@ -224,34 +320,18 @@ cmd_status(struct instance *in)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (size_t i = 0; socks[i]; i++) {
-		char path[PATH_MAX], rel[64], jerr[160];
-		char *body = NULL;
-		size_t len = 0;
-		long code = 0;
-		FILE *mem = open_memstream(&body, &len);
-		CURL *h = curl_easy_init();
-		json_t *j = NULL;
+		char path[PATH_MAX], rel[64], why[256];
+		long code;
+		json_t *j;
 
 		snprintf(rel, sizeof rel, "run/%s.sock", socks[i]);
 		instance_path(in, rel, path, sizeof path);
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, path);
-		curl_easy_setopt(h, CURLOPT_URL, "http://localhost/api/healthz");
-		curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, mem);
-		CURLcode rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_cleanup(h);
-		fclose(mem);
-		if (rc == CURLE_OK)
-			j = jsonio_parse(body, len, 1 << 20, JSONIO_MAX_DEPTH, jerr, sizeof jerr);
+		j = get_json(path, "/api/healthz", &code, why, sizeof why);
 		if (j && code == 200) {
-			printf("%-20s 正常 (ok)      pid %lld\n", socks[i],
-			       (long long)json_integer_value(json_object_get(j, "pid")));
+			printf("%-20s 正常 (ok)      pid %lld\n", socks[i], num(j, "pid"));
 		} else {
 			unhealthy++;
-			printf("%-20s 異常 (%s)\n", socks[i],
-			       rc != CURLE_OK ? curl_easy_strerror(rc) : "degraded");
+			printf("%-20s 異常 (%s)\n", socks[i], j ? "degraded" : why);
 			if (j) {
 				const char *k;
 				json_t *v;
@@ -261,7 +341,6 @@ cmd_status(struct instance *in)
 			}
 		}
 		json_decref(j);
-		free(body);
 	}
 	curl_global_cleanup();
 	return unhealthy ? 1 : 0;
@@ -363,6 +442,8 @@ main(int argc, char **argv)
 		return cmd_tenant(&in, argc, argv);
 	if (strcmp(argv[0], "staff") == 0)
 		return cmd_staff(&in, argc, argv);
+	if (strcmp(argv[0], "bridge") == 0)
+		return cmd_bridge_status(&in, argc, argv);
 	if (strcmp(argv[0], "audit") == 0)
 		return audit_main(&in, argc, argv);
 	usage(stderr);

@@ -159,3 +159,25 @@ def test_killed_tx_and_rx_lose_and_duplicate_nothing(bridge):
     time.sleep(4)  # resends of already-stored bundles must not add copies
     got = {f: (inbox(bridge) / "new" / f).read_bytes() for f in os.listdir(inbox(bridge) / "new")}
     assert got == sent
+
+
+def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):
+    start(bridge)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dest = ("127.0.0.1", bridge.uplink_port)
+    s.sendto(b"short", dest)                                   # shorter than a header
+    s.sendto(b"XXXX" + bytes(200), dest)                       # not our magic
+    forged = bytearray(b"SKBR\x01\x01\x00\x01" + bytes(56) + bytes(300))  # wrong key
+    s.sendto(bytes(forged), dest)
+    s.sendto(b"SKBR" + bytes(2000), dest)                      # over the datagram size
+    s.close()
+    time.sleep(1)
+    r = ctl(bridge.instance, "bridge", "status", "--json")
+    m = json.loads(r.stdout)["bridge-uplink-rx"]
+    assert m["datagrams_rejected"] >= 4
+    assert m["rejected_by_reason"].get("short") == 1
+    assert m["rejected_by_reason"].get("magic") == 1
+    assert m["rejected_by_reason"].get("auth", 0) + m["rejected_by_reason"].get("type", 0) >= 1
+    assert m["bundles"]["stored"] == 0
+    text = ctl(bridge.instance, "bridge", "status").stdout
+    assert "bridge-uplink-rx" in text and "拒否" in text
