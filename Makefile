@@ -70,7 +70,7 @@ BINS       := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all tests asan run check check-quick bench fuzz fuzz-build clean deps \
+.PHONY: all tests asan run check check-quick bench bench-bridge fuzz fuzz-build clean deps \
         unit integration image
 .DEFAULT_GOAL := all
 # Keep test and fuzz objects that chained pattern rules would otherwise delete.
@@ -152,6 +152,13 @@ integration: all
 bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	@scripts/bench.sh $(BENCH_BINS)
+	@/usr/bin/python3 tests/bench/bench_bridge_link.py
+
+# The real bridge daemons over a veth pair between two network namespaces (root).
+bench-bridge: deps
+	$(MAKE) all $(BUILD)/bench/bench_bridge_codec
+	@$(BUILD)/bench/bench_bridge_codec
+	@/usr/bin/python3 tests/bench/bench_bridge_link.py
 
 # --- fuzzing (clang's libFuzzer) ---------------------------------------------
 FUZZ_BUILD := build-fuzz
