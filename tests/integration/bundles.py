@@ -1,5 +1,6 @@
 """Bundles and attestations made to docs/bundle-format.md with Python's standard
 library and the openssl command — independent of the C code that checks them."""
+import functools
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ def sign(key, data):
                                "-in", msg.name], capture_output=True, check=True).stdout
 
 
+@functools.lru_cache(maxsize=None)
 def pubkey_hex(pub_pem):
     der = subprocess.run(["openssl", "pkey", "-pubin", "-in", str(pub_pem), "-outform", "DER"],
                          capture_output=True, check=True).stdout
@@ -36,7 +38,7 @@ def attestation(inst, output_bytes, key="dmz/keys/sanitizer-signing.key"):
         "method": "pdf-render", "policy": "default",
         "engines": {"clamav": "1.4.6"}, "scan": {"input": "clean", "output": "clean"},
         "sanitized_at": "2026-11-22T00:00:00Z",
-        "sanitizer_key": pubkey_hex(inst / "dmz/keys/sanitizer-signing.pub"),
+        "sanitizer_key": pubkey_hex(str(inst / "dmz/keys/sanitizer-signing.pub")),
     }
     return {"attestation": body, "signature": sign(inst / key, canonical(body)).hex()}
 

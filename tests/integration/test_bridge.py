@@ -142,23 +142,30 @@ def test_receipt_on_the_downlink_finishes_the_delivered_bundle(bridge):
 
 
 def test_killed_tx_and_rx_lose_and_duplicate_nothing(bridge):
+    """1,000 bundles; tx and rx are SIGKILLed at random moments while they flow."""
+    import random
+    rng = random.Random(8)
     start(bridge, loss=0.02, seed=7)
     inst = bridge.instance
-    sent = {}
-    for i in range(30):
-        bid = f"k-{i:03d}"
-        sent[bid] = application(inst, bid, padding=5000)
-        spool_put(inst / "dmz/spool/outbox", bid, sent[bid])
-        if i in (8, 20):
-            pid = metrics(bridge, "dmz", "bridge-uplink-tx")["pid"]
-            os.kill(pid, signal.SIGKILL)
-        if i == 14:
-            pid = metrics(bridge, "lgwan", "bridge-uplink-rx")["pid"]
-            os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: len(os.listdir(inbox(bridge) / "new")) >= 30, 120, "30 bundles", bridge)
+    n = 1000
+    sent = {f"k-{i:04d}": application(inst, f"k-{i:04d}", padding=rng.randint(100, 20000))
+            for i in range(n)}
+    kills = sorted(rng.sample(range(50, n - 50), 6))
+    for i, (bid, data) in enumerate(sent.items()):
+        spool_put(inst / "dmz/spool/outbox", bid, data)
+        if kills and i == kills[0]:
+            kills.pop(0)
+            daemon = rng.choice([("dmz", "bridge-uplink-tx"), ("lgwan", "bridge-uplink-rx")])
+            os.kill(metrics(bridge, *daemon)["pid"], signal.SIGKILL)
+            bridge.wait_healthy((bridge.internet if daemon[0] == "dmz" else bridge.lgwan)
+                                + "/api/_health/" + daemon[1])
+    wait_for(lambda: len(os.listdir(inbox(bridge) / "new")) >= n, 240, f"{n} bundles", bridge)
     time.sleep(4)  # resends of already-stored bundles must not add copies
-    got = {f: (inbox(bridge) / "new" / f).read_bytes() for f in os.listdir(inbox(bridge) / "new")}
-    assert got == sent
+    names = os.listdir(inbox(bridge) / "new")
+    assert len(names) == n and set(names) == set(sent)
+    for bid in names:
+        assert (inbox(bridge) / "new" / bid).read_bytes() == sent[bid], bid
+    assert "killed by signal 9" in bridge.output()
 
 
 def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):
