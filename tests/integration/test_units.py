@@ -1,0 +1,94 @@
+"""The systemd units the appliance runs: every Sekisho unit rated at most 2.0 by
+`systemd-analyze security --offline`, each process its own user, keys only as
+credentials, and environment overrides that name real configuration keys."""
+import configparser
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+UNITS = os.path.join(ROOT, "provisioning", "systemd")
+pytestmark = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze")
+
+
+def unit_files():
+    return sorted(f for f in os.listdir(UNITS) if f.endswith(".service"))
+
+
+def parse(name):
+    """Multi-valued settings kept as lists."""
+    values = {}
+    for line in open(os.path.join(UNITS, name)):
+        m = re.match(r"^([A-Za-z]+)=(.*)$", line.strip())
+        if m:
+            values.setdefault(m.group(1), []).append(m.group(2))
+    return values
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    r = tmp_path_factory.mktemp("root")
+    dest = r / "etc/systemd/system"
+    dest.mkdir(parents=True)
+    for f in unit_files():
+        shutil.copy(os.path.join(UNITS, f), dest)
+    shutil.copytree(os.path.join(UNITS, "sekisho-.service.d"), dest / "sekisho-.service.d")
+    return r
+
+
+def test_every_unit_is_rated_at_most_2_0(root):
+    scores = {}
+    for unit in unit_files():
+        out = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={root}",
+                              "--no-pager", unit], capture_output=True, text=True).stdout
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", out)
+        assert m, out
+        scores[unit] = float(m.group(1))
+        print(f"{unit} {scores[unit]}")
+    assert len(scores) == 9
+    assert all(s <= 2.0 for s in scores.values()), scores
+
+
+def test_each_daemon_runs_as_its_own_user_without_a_shell():
+    users = {u: parse(u)["User"][0] for u in unit_files()}
+    assert users["sekisho-sanitized.service"] == "sekisho-sanitized"
+    assert len({users[u] for u in ("sekisho-portald.service", "sekisho-sanitized.service",
+                                    "sekisho-officed.service")}) == 3
+    sysusers = open(os.path.join(UNITS, "sekisho.sysusers")).read()
+    for user in set(users.values()):
+        assert re.search(rf"^u {user} .*/usr/sbin/nologin$", sysusers, re.M), user
+
+
+def test_sanitizer_has_no_network_and_holds_its_key_as_a_credential():
+    s = parse("sekisho-sanitized.service")
+    assert s["PrivateNetwork"] == ["yes"]
+    assert s["RestrictAddressFamilies"] == ["AF_UNIX"]
+    assert any("sanitizer-signing.key" in c for c in s["LoadCredential"])
+    for other in unit_files():
+        if other != "sekisho-sanitized.service":
+            assert "sanitizer-signing.key" not in open(os.path.join(UNITS, other)).read(), other
+
+
+def test_environment_overrides_name_keys_the_daemons_have(instance):
+    inst, _, _ = instance
+    for unit in unit_files():
+        conf = parse(unit)["ExecStart"][0].split()[-1].replace("/var/lib/sekisho", str(inst))
+        text = open(conf).read() if conf.endswith(".conf") and "lighttpd" not in conf else ""
+        for env in parse(unit).get("Environment", []):
+            key = env.split("=", 1)[0].removeprefix("SEKISHO_").lower()
+            assert re.search(rf"^{key} = ", text, re.M), (unit, key)
+
+
+def test_units_name_only_paths_an_instance_has(instance):
+    inst, _, _ = instance
+    for unit in unit_files():
+        for setting in ("ReadWritePaths", "LoadCredential"):
+            for value in parse(unit).get(setting, []):
+                for path in re.findall(r"/var/lib/sekisho/\S+", value):
+                    local = path.replace("/var/lib/sekisho", str(inst))
+                    spooldir = re.sub(r"/spool/[^/]+$", "/spool", local)
+                    assert os.path.exists(local) or os.path.isdir(spooldir), (unit, path)
