@@ -16,8 +16,8 @@
  * "draining": the rest of its body is read and thrown away unparsed, still within the
  * request's limit, and the parked 413 goes out when the body ends. A body that would
  * pass the limit while draining (only possible without Content-Length) is cut off by
- * closing the connection. Behind lighttpd, which buffers a request body before
- * proxying it, draining reads from a local socket and costs little.
+ * closing the connection. Behind lighttpd (server.stream-request-body = 2 streams
+ * the body through), draining costs the client's upload time but stores nothing.
  *
  * Life of a request. libmicrohttpd calls us on the connection's worker thread only:
  *   on_uri        request line read: allocate the request, give it an id
@@ -35,6 +35,7 @@
  * allowed (the access callback, before the body is complete or after).
  */
 #include "http.h"
+#include "http_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,105 +58,6 @@
 #include "http_parse.h"
 #include "jsonio.h"
 #include "log.h"
-
-#define HTTP_PP_BUFFER        8192	/* multipart parser: must hold one part's headers */
-#define HTTP_MAX_REPLY_HEADERS 8	/* http.h promises "up to 8" */
-#define HTTP_UNIX_BACKLOG     128
-#define HTTP_LOG_LINE         512	/* one libmicrohttpd message */
-#define HTTP_METHOD_MAX       16	/* longer is no method we route */
-#define HTTP_BODY_INITIAL     4096	/* chunked bodies start here and double */
-
-_Static_assert(HTTP_PARSE_MAX_PARAMS == HTTP_MAX_PARAMS, "param bounds agree");
-_Static_assert(HTTP_REQUEST_ID_LEN <= HTTP_PARSE_RID_MAX, "request id fits");
-
-/* Messages shown to citizens and staff: polite, and saying what to do next. */
-#define MSG_NOT_FOUND   "お探しのページが見つかりませんでした。URLをご確認ください。"
-#define MSG_METHOD      "この操作はこのページでは行えません。"
-#define MSG_TOO_LARGE   "送信された内容が大きすぎます。内容を減らしてもう一度お試しください。"
-#define MSG_FILE_LARGE  "ファイルが大きすぎます。%sMB以下のファイルを添付してください。"
-#define MSG_FILES_MANY  "添付できるファイルは%u個までです。ファイルの数を減らしてもう一度お試しください。"
-#define MSG_FIELDS_MANY "送信された項目が多すぎます。画面を読み込み直してもう一度お試しください。"
-#define MSG_FIELD_LARGE "入力された内容が長すぎます。内容を短くしてもう一度お試しください。"
-#define MSG_UPLOAD_TYPE "ファイルの送信形式が正しくありません。画面を読み込み直してもう一度お試しください。"
-#define MSG_BAD_UPLOAD  "ファイルを正しく受け取れませんでした。もう一度お試しください。"
-#define MSG_BAD_JSON    "送信された内容を読み取れませんでした。画面を読み込み直してもう一度お試しください。"
-#define MSG_JSON_TYPE   "送信形式が正しくありません。画面を読み込み直してもう一度お試しください。"
-#define MSG_NO_BODY     "送信された内容がありません。もう一度お試しください。"
-#define MSG_BAD_REQUEST "リクエストの形式が正しくありません。もう一度お試しください。"
-#define MSG_INTERNAL    "サーバーで問題が発生しました。しばらくしてからもう一度お試しください。"
-
-struct http_server {
-	struct MHD_Daemon *mhd;
-	const struct http_route *routes;
-	size_t nroutes;
-	void *app;
-	struct http_limits limits;
-	char component[64];
-	bool is_unix;
-	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char upload_dir[PATH_MAX];
-	unsigned short port;
-};
-
-enum req_state {
-	REQ_NEW,	/* request line read, headers not yet seen by us */
-	REQ_BODY,	/* routed and accepted; body arriving */
-	REQ_DRAIN,	/* refused mid-body; reply parked until the body ends */
-	REQ_QUEUED,	/* reply handed to libmicrohttpd; nothing more is read */
-};
-
-struct upload_part {
-	struct http_upload pub;
-	int fd;				/* open while this part streams, else -1 */
-	struct crypto_sha256_ctx *sha;	/* likewise */
-};
-
-struct form_field {
-	char name[HTTP_MAX_FIELD_NAME + 1];
-	char *value;			/* NUL-terminated; len excludes the NUL */
-	size_t len;
-};
-
-enum part_kind { PART_NONE, PART_FILE, PART_FIELD };
-
-struct http_request {
-	struct http_server *srv;
-	struct MHD_Connection *conn;
-	const struct http_route *route;
-	enum req_state state;
-	struct timespec start;
-
-	char *method, *path;		/* our copies: MHD's live in its connection pool */
-	char id[HTTP_PARSE_RID_MAX + 1];
-	char remote[HTTP_PARSE_ADDR_MAX + 1];
-	char *param_buf;
-	const char *param_name[HTTP_MAX_PARAMS], *param_value[HTTP_MAX_PARAMS];
-	size_t nparams;
-	struct http_limits lim;		/* effective for this request */
-
-	uint64_t bytes_in;
-	char *body;
-	size_t body_len, body_cap;
-	json_t *json;
-
-	struct MHD_PostProcessor *pp;
-	struct upload_part *uploads;
-	size_t nuploads, uploads_cap;
-	struct form_field *fields;
-	size_t nfields, fields_cap;
-	enum part_kind cur;		/* the part on_post_data is filling */
-	uint64_t cur_len;
-	unsigned rej_status;		/* set by on_post_data when it refuses */
-	const char *rej_code;
-	char rej_msg[256];
-
-	struct MHD_Response *resp;	/* the reply, built but not yet queued */
-	unsigned status;
-	uint64_t bytes_out;
-	bool replied;
-	char *hdr_name[HTTP_MAX_REPLY_HEADERS], *hdr_value[HTTP_MAX_REPLY_HEADERS];
-	size_t nhdr;
-};
 
 void
 http_limits_default(struct http_limits *lim)
@@ -349,12 +251,11 @@ queue_reply(struct http_request *req)
 	return MHD_YES;
 }
 
-static void close_part(struct http_request *req);
 
 static enum MHD_Result
 refuse(struct http_request *req, unsigned status, const char *code, const char *message)
 {
-	close_part(req);	/* the partial file is deleted when the request ends */
+	http_upload_close_part(req);	/* the partial file is deleted when the request ends */
 	http_reply_error(req, status, code, message);
 	return queue_reply(req);
 }
@@ -364,214 +265,6 @@ static uint64_t
 request_limit(const struct http_request *req)
 {
 	return req->pp != NULL ? req->lim.max_upload_bytes : req->lim.max_body_bytes;
-}
-
-/* "20" for 20 MiB, "0.5" for 512 KiB: for messages only. */
-static void
-fmt_mib(char *buf, size_t len, uint64_t bytes)
-{
-	uint64_t tenths = (bytes * 10 + 1024 * 1024 - 1) / (1024 * 1024);
-
-	if (tenths % 10 == 0)
-		snprintf(buf, len, "%" PRIu64, tenths / 10);
-	else
-		snprintf(buf, len, "%" PRIu64 ".%" PRIu64, tenths / 10, tenths % 10);
-}
-
-/* ---- uploads ---------------------------------------------------------------- */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Close the streaming file part, if one is open, and fix its digest. */
-static void
-close_part(struct http_request *req)
-{
-	struct upload_part *u;
-
-	if (req->cur == PART_FILE) {
-		u = &req->uploads[req->nuploads - 1];
-		if (u->sha != NULL)
-			crypto_sha256_end(u->sha, u->pub.sha256);
-		u->sha = NULL;
-		if (u->fd >= 0)
-			close(u->fd);
-		u->fd = -1;
-	}
-	req->cur = PART_NONE;
-	req->cur_len = 0;
-}
-
-static enum MHD_Result
-post_refuse(struct http_request *req, unsigned status, const char *code, const char *msg)
-{
-	req->rej_status = status;
-	req->rej_code = code;
-	snprintf(req->rej_msg, sizeof(req->rej_msg), "%s", msg);
-	return MHD_NO;
-}
-
-static enum MHD_Result
-open_file_part(struct http_request *req, const char *key, const char *filename,
-	       const char *ctype)
-{
-	struct upload_part *u;
-	uint8_t rnd[16];
-	char hex[33];
-	int n;
-
-	if (req->nuploads >= req->lim.max_files) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), MSG_FILES_MANY, req->lim.max_files);
-		return post_refuse(req, 413, "too_many_files", msg);
-	}
-	if (req->nuploads == req->uploads_cap) {
-		size_t cap = req->uploads_cap ? req->uploads_cap * 2 : 4;
-		struct upload_part *p = reallocarray(req->uploads, cap, sizeof(*p));
-
-		if (p == NULL)
-			return post_refuse(req, 500, "internal", MSG_INTERNAL);
-		req->uploads = p;
-		req->uploads_cap = cap;
-	}
-	u = &req->uploads[req->nuploads];
-	memset(u, 0, sizeof(*u));
-	u->fd = -1;
-	snprintf(u->pub.field, sizeof(u->pub.field), "%s", key);
-	http_parse_filename(filename, u->pub.filename, sizeof(u->pub.filename));
-	if (ctype != NULL && http_parse_header_ok("x", ctype))
-		snprintf(u->pub.content_type, sizeof(u->pub.content_type), "%s", ctype);
-
-	/* A random name, created exclusively: the client's name never reaches the file
-	 * system, and a name we did not just create is never written to. */
-	if (crypto_random(rnd, sizeof(rnd)) != 0)
-		return post_refuse(req, 500, "internal", MSG_INTERNAL);
-	crypto_hex(rnd, sizeof(rnd), hex);
-	n = snprintf(u->pub.path, sizeof(u->pub.path), "%s/upload-%s.part",
-		     req->srv->upload_dir, hex);
-	if (n < 0 || (size_t)n >= sizeof(u->pub.path))
-		return post_refuse(req, 500, "internal", MSG_INTERNAL);
-	u->fd = open(u->pub.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (u->fd < 0) {
-		log_fields(LOG_LEVEL_ERR, (struct log_field[]){ { "REQUEST_ID", req->id } }, 1,
-			   "http: cannot create upload file in %s: %s", req->srv->upload_dir,
-			   strerror(errno));
-		u->pub.path[0] = '\0';
-		return post_refuse(req, 500, "internal", MSG_INTERNAL);
-	}
-	req->nuploads++;	/* from here on_completed owns the file */
-	req->cur = PART_FILE;
-	if ((u->sha = crypto_sha256_begin()) == NULL)
-		return post_refuse(req, 500, "internal", MSG_INTERNAL);
-	return MHD_YES;
-}
-
-static enum MHD_Result
-open_field_part(struct http_request *req, const char *key)
-{
-	struct form_field *f;
-
-	if (req->nfields >= req->lim.max_fields)
-		return post_refuse(req, 413, "too_many_fields", MSG_FIELDS_MANY);
-	if (req->nfields == req->fields_cap) {
-		size_t cap = req->fields_cap ? req->fields_cap * 2 : 8;
-		struct form_field *p = reallocarray(req->fields, cap, sizeof(*p));
-
-		if (p == NULL)
-			return post_refuse(req, 500, "internal", MSG_INTERNAL);
-		req->fields = p;
-		req->fields_cap = cap;
-	}
-	f = &req->fields[req->nfields];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", key);
-	if ((f->value = calloc(1, 1)) == NULL)
-		return post_refuse(req, 500, "internal", MSG_INTERNAL);
-	req->nfields++;
-	req->cur = PART_FIELD;
-	return MHD_YES;
-}
-
-/*
- * libmicrohttpd's multipart parser hands us each part's data in pieces, off being the
- * offset within the part. A new part starts at off 0 — unless the previous call was
- * the empty first piece of this same part, which the parser sends for empty values.
- */
-static enum MHD_Result
-on_post_data(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
-	     const char *content_type, const char *transfer_encoding, const char *data,
-	     uint64_t off, size_t size)
-{
-	struct http_request *req = cls;
-	enum part_kind want = filename != NULL ? PART_FILE : PART_FIELD;
-	enum MHD_Result rc;
-
-	(void)kind;
-	(void)transfer_encoding;
-	if (key == NULL || strlen(key) > HTTP_MAX_FIELD_NAME)
-		return post_refuse(req, 400, "bad_field_name", MSG_BAD_REQUEST);
-	if (off == 0 && (req->cur != want || req->cur_len > 0 ||
-			 (want == PART_FILE &&
-			  strcmp(req->uploads[req->nuploads - 1].pub.field, key) != 0) ||
-			 (want == PART_FIELD &&
-			  strcmp(req->fields[req->nfields - 1].name, key) != 0))) {
-		close_part(req);
-		rc = want == PART_FILE ? open_file_part(req, key, filename, content_type)
-				       : open_field_part(req, key);
-		if (rc != MHD_YES)
-			return rc;
-	}
-	if (size == 0)
-		return MHD_YES;
-
-	if (want == PART_FILE) {
-		struct upload_part *u = &req->uploads[req->nuploads - 1];
-		char lim[32], msg[256];
-
-		if (size > req->lim.max_file_bytes - u->pub.size ||
-		    u->pub.size > req->lim.max_file_bytes) {
-			fmt_mib(lim, sizeof(lim), req->lim.max_file_bytes);
-			snprintf(msg, sizeof(msg), MSG_FILE_LARGE, lim);
-			return post_refuse(req, 413, "file_too_large", msg);
-		}
-		if (write_all(u->fd, data, size) != 0) {
-			log_fields(LOG_LEVEL_ERR, (struct log_field[]){ { "REQUEST_ID", req->id } },
-				   1, "http: writing upload %s: %s", u->pub.path, strerror(errno));
-			return post_refuse(req, 500, "internal", MSG_INTERNAL);
-		}
-		if (crypto_sha256_update(u->sha, data, size) != 0)
-			return post_refuse(req, 500, "internal", MSG_INTERNAL);
-		u->pub.size += size;
-	} else {
-		struct form_field *f = &req->fields[req->nfields - 1];
-		char *v;
-
-		if (size > req->lim.max_field_bytes - f->len || f->len > req->lim.max_field_bytes)
-			return post_refuse(req, 413, "field_too_large", MSG_FIELD_LARGE);
-		if ((v = realloc(f->value, f->len + size + 1)) == NULL)
-			return post_refuse(req, 500, "internal", MSG_INTERNAL);
-		memcpy(v + f->len, data, size);
-		f->len += size;
-		v[f->len] = '\0';
-		f->value = v;
-	}
-	req->cur_len += size;
-	return MHD_YES;
 }
 
 /* ---- the request's life ------------------------------------------------------ */
@@ -788,7 +481,8 @@ begin(struct http_request *req, const char *url, const char *method)
 	}
 	if (has_len && len > req->lim.max_upload_bytes)
 		return refuse(req, 413, "too_large", MSG_TOO_LARGE);
-	req->pp = MHD_create_post_processor(req->conn, HTTP_PP_BUFFER, on_post_data, req);
+	req->pp = MHD_create_post_processor(req->conn, HTTP_PP_BUFFER,
+					    http_upload_on_post_data, req);
 	if (req->pp == NULL)	/* no boundary, or no memory */
 		return refuse(req, 400, "bad_upload", MSG_BAD_UPLOAD);
 	return MHD_YES;
@@ -838,7 +532,7 @@ finish(struct http_request *req)
 		enum MHD_Result ok = MHD_destroy_post_processor(req->pp);
 
 		req->pp = NULL;
-		close_part(req);
+		http_upload_close_part(req);
 		if (req->rej_status != 0)
 			return refuse(req, req->rej_status, req->rej_code, req->rej_msg);
 		if (ok != MHD_YES)	/* truncated multipart */
@@ -946,7 +640,7 @@ request_free(struct http_request *req)
 
 	if (req->pp != NULL)
 		MHD_destroy_post_processor(req->pp);
-	close_part(req);
+	http_upload_close_part(req);
 	for (i = 0; i < req->nuploads; i++) {
 		struct upload_part *u = &req->uploads[i];
 
