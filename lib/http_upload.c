@@ -164,9 +164,9 @@ open_field_part(struct http_request *req, const char *key)
  */
 enum MHD_Result
 http_upload_on_post_data(void *cls, enum MHD_ValueKind kind, const char *key,
-			 const char *filename,
-	     const char *content_type, const char *transfer_encoding, const char *data,
-	     uint64_t off, size_t size)
+			 const char *filename, const char *content_type,
+			 const char *transfer_encoding, const char *data, uint64_t off,
+			 size_t size)
 {
 	struct http_request *req = cls;
 	enum part_kind want = filename != NULL ? PART_FILE : PART_FIELD;
