@@ -92,3 +92,41 @@ def test_units_name_only_paths_an_instance_has(instance):
                     local = path.replace("/var/lib/sekisho", str(inst))
                     spooldir = re.sub(r"/spool/[^/]+$", "/spool", local)
                     assert os.path.exists(local) or os.path.isdir(spooldir), (unit, path)
+
+
+@pytest.fixture(scope="module")
+def provisioned(tmp_path_factory):
+    """A root with the units' users (sysusers.d) and directories (tmpfiles.d)."""
+    if os.geteuid() != 0 or not shutil.which("systemd-tmpfiles"):
+        pytest.skip("needs root and systemd-tmpfiles")
+    r = tmp_path_factory.mktemp("prov")
+    (r / "etc").mkdir()
+    for f in ("passwd", "group"):
+        shutil.copy(f"/etc/{f}", r / "etc" / f)
+    subprocess.run(["systemd-sysusers", f"--root={r}", os.path.join(UNITS, "sekisho.sysusers")],
+                   check=True, capture_output=True)
+    subprocess.run(["systemd-tmpfiles", "--create", f"--root={r}",
+                    os.path.join(UNITS, "sekisho.tmpfiles")], check=True, capture_output=True)
+    users = {l.split(":")[0]: int(l.split(":")[2]) for l in open(r / "etc/passwd")}
+    groups = {l.split(":")[0]: int(l.split(":")[2]) for l in open(r / "etc/group")}
+    return r, users, groups
+
+
+def test_every_writable_path_of_a_unit_is_writable_by_that_unit(provisioned):
+    r, users, groups = provisioned
+    for unit in unit_files():
+        u = parse(unit)
+        uid, gid = users[u["User"][0]], groups[u["Group"][0]]
+        for value in u.get("ReadWritePaths", []):
+            for path in value.split():
+                st = os.stat(str(r) + path)
+                writable = (st.st_uid == uid and st.st_mode & 0o200) or \
+                           (st.st_gid == gid and st.st_mode & 0o020)
+                assert writable, (unit, path, oct(st.st_mode), st.st_uid, st.st_gid)
+
+
+def test_each_database_belongs_to_its_daemon_alone(provisioned):
+    r, users, _ = provisioned
+    for path, owner in (("dmz/db", "sekisho-portald"), ("lgwan/db", "sekisho-officed")):
+        st = os.stat(r / "var/lib/sekisho" / path)
+        assert st.st_uid == users[owner] and st.st_mode & 0o777 == 0o700, path
