@@ -27,6 +27,7 @@
 #include "keys.h"
 #include "log.h"
 #include "office_db.h"
+#include "sanitize.h"
 #include "supervise.h"
 #include "tenants.h"
 #include "version.h"
@@ -55,6 +56,7 @@ usage(FILE *f)
 		"  audit verify-attestation [--key PUB] ATTESTATION FILE\n"
 		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
+		"  sanitize [--dpi N] [--db DIR] [--key PRIV] IN OUT  sanitize one file (JSON)\n"
 		"\n"
 		"The instance is --instance DIR, else $SEKISHO_INSTANCE, else ./var if it exists,\n"
 		"else %s.\n", INSTANCE_DEFAULT_ROOT);
@@ -446,6 +448,8 @@ main(int argc, char **argv)
 		return cmd_bridge_status(&in, argc, argv);
 	if (strcmp(argv[0], "audit") == 0)
 		return audit_main(&in, argc, argv);
+	if (strcmp(argv[0], "sanitize") == 0)
+		return sanitize_main(&in, argc, argv);
 	usage(stderr);
 	return 2;
 }

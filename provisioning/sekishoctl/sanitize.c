@@ -1,0 +1,270 @@
+/*
+ * sanitize.c — one file through the sanitizer pipeline from the command line.
+ *
+ * The invariant: OUT appears only when the verdict is clean, complete and with its
+ * attestation beside it. The output is written to a temporary file in OUT's
+ * directory, fsync'd, its attestation (OUT.attestation.json) written atomically
+ * first, and only then renamed to OUT; a rejected or failed file leaves no OUT.
+ *
+ * Defaults: the signature database is the instance's (clamav_db in
+ * etc/sanitized.conf) when configured, else tests/clamav of the source tree that
+ * holds this sekishoctl, else /var/lib/clamav; the key is the instance's
+ * dmz/keys/sanitizer-signing.key, so reading it needs the sanitizer's rights.
+ */
+#define _GNU_SOURCE		/* mkostemp */
+#include "sanitize.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "pipeline.h"
+
+#define SANITIZE_EXIT_CLEAN	0
+#define SANITIZE_EXIT_ERROR	1
+#define SANITIZE_EXIT_USAGE	2
+#define SANITIZE_EXIT_REJECTED	3
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sekishoctl sanitize [--dpi N] [--db DIR] [--key PRIVKEY] "
+		"[--policy NAME] IN OUT\n");
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* clamav_db = DIR from etc/sanitized.conf, if the instance names one. */
+static int
+configured_db(const struct instance *in, char *out, size_t outlen)
+{
+	char path[PATH_MAX], line[PATH_MAX + 64];
+	FILE *f;
+	int found = 0;
+
+	if (instance_path(in, "etc/sanitized.conf", path, sizeof path) != 0 ||
+	    (f = fopen(path, "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		char *v;
+
+		if (strncmp(line, "clamav_db", 9) != 0 || (v = strchr(line, '=')) == NULL)
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		v[strcspn(v, "\r\n")] = '\0';
+		if (*v != '\0') {
+			snprintf(out, outlen, "%s", v);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void
+default_db(const struct instance *in, char *out, size_t outlen)
+{
+	if (configured_db(in, out, outlen))
+		return;
+	snprintf(out, outlen, "%s/tests/clamav", in->share);
+	if (!is_dir(out))
+		snprintf(out, outlen, "/var/lib/clamav");
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, rc;
+
+	snprintf(copy, sizeof copy, "%s", path);
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static void
+print_result(const struct pipeline_result *r)
+{
+	char in_hex[65], out_hex[65], *s;
+	json_t *o;
+
+	crypto_hex(r->input_sha256, 32, in_hex);
+	crypto_hex(r->output_sha256, 32, out_hex);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:f}",
+		      "verdict", r->clean ? "clean" : "rejected",
+		      "reason", r->reason, "message", r->message,
+		      "type", r->type, "method", r->method,
+		      "input_sha256", in_hex,
+		      "output_sha256", r->clean ? json_string(out_hex) : json_null(),
+		      "pages", (json_int_t)r->pages, "seconds", r->seconds);
+	if (o != NULL && r->clean)
+		json_object_set_new(o, "output_size", json_integer((json_int_t)r->output_size));
+	if (o != NULL && (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(o);
+}
+
+/* Attestation first, then OUT: an attestation without its file is harmless, a
+ * file without its attestation would never be passed on. */
+static int
+publish(const char *tmp, int tmp_fd, const char *out, const json_t *att, char *err,
+    size_t errlen)
+{
+	char att_path[PATH_MAX];
+	char *s;
+	int rc;
+
+	if ((size_t)snprintf(att_path, sizeof att_path, "%s.attestation.json", out) >=
+	    sizeof att_path) {
+		snprintf(err, errlen, "%s: name too long", out);
+		return -1;
+	}
+	if (fsync(tmp_fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if ((s = json_dumps(att, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		snprintf(err, errlen, "attestation: out of memory");
+		return -1;
+	}
+	rc = crypto_write_file_atomic(att_path, s, strlen(s), 0644);
+	free(s);
+	if (rc != CRYPTO_OK) {
+		snprintf(err, errlen, "%s: %s", att_path, crypto_strerror(rc));
+		return -1;
+	}
+	if (rename(tmp, out) != 0) {
+		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	(void)fsync_dir_of(out);
+	return 0;
+}
+
+int
+sanitize_main(const struct instance *in, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dpi", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pipeline_config cfg;
+	struct pipeline_result res;
+	struct scan_limits slim;
+	struct scanner *scanner = NULL;
+	char db[PATH_MAX] = "", key[PATH_MAX] = "", tmp[PATH_MAX], err[512];
+	uint8_t priv[32];
+	const char *inpath, *outpath;
+	int c, rc, in_fd = -1, tmp_fd = -1, status = SANITIZE_EXIT_ERROR;
+	char *end;
+	long dpi;
+
+	pipeline_config_default(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			errno = 0;
+			dpi = strtol(optarg, &end, 10);
+			if (errno || *end || dpi < RENDER_MIN_DPI || dpi > RENDER_MAX_DPI) {
+				fprintf(stderr, "sekishoctl sanitize: --dpi は %d〜%d で指定してください\n",
+					RENDER_MIN_DPI, RENDER_MAX_DPI);
+				return SANITIZE_EXIT_USAGE;
+			}
+			cfg.dpi = (unsigned)dpi;
+			break;
+		case 'b': snprintf(db, sizeof db, "%s", optarg); break;
+		case 'k': snprintf(key, sizeof key, "%s", optarg); break;
+		case 'p': cfg.policy = optarg; break;
+		default:
+			usage();
+			return SANITIZE_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		usage();
+		return SANITIZE_EXIT_USAGE;
+	}
+	inpath = argv[optind];
+	outpath = argv[optind + 1];
+	if (db[0] == '\0')
+		default_db(in, db, sizeof db);
+	if (key[0] == '\0')
+		instance_path(in, "dmz/keys/sanitizer-signing.key", key, sizeof key);
+
+	if ((rc = crypto_key_load_private(key, CRYPTO_KEY_ED25519, priv)) != CRYPTO_OK) {
+		fprintf(stderr, "sekishoctl sanitize: 署名鍵を読み込めません: %s: %s\n", key,
+			crypto_strerror(rc));
+		return SANITIZE_EXIT_ERROR;
+	}
+	cfg.sign_key = priv;
+	scan_limits_default(&slim);
+	if ((rc = scan_open(&scanner, db, &slim)) != 0) {
+		fprintf(stderr, "sekishoctl sanitize: ウイルス定義を読み込めません: %s: %s\n", db,
+			strerror(-rc));
+		goto out;
+	}
+	cfg.scanner = scanner;
+	if ((in_fd = open(inpath, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		fprintf(stderr, "sekishoctl sanitize: %s: %s\n", inpath, strerror(errno));
+		goto out;
+	}
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", outpath) >= sizeof tmp ||
+	    (tmp_fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		fprintf(stderr, "sekishoctl sanitize: %s: %s\n", outpath, strerror(errno));
+		goto out;
+	}
+	(void)fchmod(tmp_fd, 0644);
+	if ((rc = pipeline_run(&cfg, in_fd, tmp_fd, &res)) != 0) {
+		fprintf(stderr, "sekishoctl sanitize: %s: 内部エラー: %s\n", inpath, strerror(-rc));
+		unlink(tmp);
+		goto out;
+	}
+	if (res.detail[0] != '\0')
+		fprintf(stderr, "sekishoctl sanitize: %s: %s\n", inpath, res.detail);
+	if (!res.clean) {
+		unlink(tmp);
+		print_result(&res);
+		status = SANITIZE_EXIT_REJECTED;
+	} else if (publish(tmp, tmp_fd, outpath, res.attestation, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl sanitize: %s\n", err);
+		unlink(tmp);
+	} else {
+		print_result(&res);
+		status = SANITIZE_EXIT_CLEAN;
+	}
+	pipeline_result_free(&res);
+out:
+	explicit_bzero(priv, sizeof priv);
+	if (tmp_fd >= 0)
+		close(tmp_fd);
+	if (in_fd >= 0)
+		close(in_fd);
+	if (scanner != NULL)
+		scan_close(scanner);
+	return status;
+}

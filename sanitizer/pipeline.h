@@ -1,0 +1,63 @@
+/*
+ * pipeline.h — one file through the checkpoint: detect, scan, render in a sandbox,
+ * rebuild from pixels, scan the output, hash both, attest.
+ *
+ * The verdict is "clean" only when every step said so; any doubt is a refusal with
+ * a stable reason code and a Japanese message for the citizen. An internal failure
+ * (the sandbox could not be set up, memory, I/O on our own files) is not a verdict:
+ * pipeline_run returns a negative errno and the caller must not pass the file.
+ */
+#ifndef SEKISHO_PIPELINE_H
+#define SEKISHO_PIPELINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "render.h"
+#include "sandbox.h"
+#include "scan.h"
+
+struct pipeline_config {
+	struct scanner *scanner;	/* borrowed; required */
+	unsigned dpi;			/* PDF rendering, RENDER_MIN_DPI..RENDER_MAX_DPI */
+	const uint8_t *sign_key;	/* Ed25519 seed (32 bytes); NULL: no attestation */
+	const char *policy;		/* named in the attestation */
+	struct render_limits render;	/* what the child renders */
+	struct sandbox_limits sandbox;	/* each child; timeout_ms is for all of them */
+	uint64_t max_total_pixels;	/* all pages of one document */
+};
+
+/* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address
+ * space, 30 s CPU and 30 s wall for the whole render, 256 MiB per stream, and at
+ * most 1 Gpx for a document. (Built with AddressSanitizer, the address-space limit
+ * is left unset: ASan's shadow alone exceeds it.) */
+void pipeline_config_default(struct pipeline_config *c);
+
+struct pipeline_result {
+	int clean;			/* 1: the output was written and may be passed on */
+	const char *reason;		/* "ok" or a stable code: "malware", "encrypted", ... */
+	const char *message;		/* for the citizen, in Japanese (です・ます) */
+	const char *type;		/* detected type: "pdf", "png", ... */
+	const char *method;		/* "pdf-render", "image-reencode", or "" */
+	const char *output_type;	/* "pdf", "png", or "" */
+	uint8_t input_sha256[32], output_sha256[32];
+	uint64_t input_size, output_size;
+	uint32_t pages;
+	double seconds;
+	char detail[256];		/* for operators' logs: signature name, child fate */
+	json_t *attestation;		/* signed, when clean and a key was given */
+};
+
+/* Sanitize the file open on in_fd (read from its start) into out_fd (an empty
+ * file, written from its start; left with undefined content unless clean). Returns
+ * 0 with *res filled, clean or not, or a negative errno on an internal failure.
+ * The caller frees res with pipeline_result_free. */
+int pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
+    struct pipeline_result *res);
+
+void pipeline_result_free(struct pipeline_result *res);
+
+/* The Japanese message for a reason code (the code itself if unknown). */
+const char *pipeline_message(const char *reason);
+
+#endif

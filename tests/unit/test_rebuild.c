@@ -1,0 +1,342 @@
+/*
+ * test_rebuild.c — files rebuilt from pixels are those pixels and nothing else: a
+ * PNG decodes back to the same pixels and has no chunk but IHDR, IDAT and IEND; a
+ * PDF has one page per frame at the size the pixels have at the dpi; photographic
+ * pages become JPEG and flat ones stay lossless; a stream that is not one image is
+ * refused. render_child is also run here in-process (no sandbox, so that valgrind
+ * and ASan see it) on a hand-written PDF and a PNG bomb header.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <mupdf/fitz.h>
+#include <mupdf/pdf.h>
+#include <png.h>
+
+#include "pixels.h"
+#include "rebuild.h"
+#include "render.h"
+
+/* A stream of the given frames, through the real writer, into memory. */
+static uint8_t *
+make_stream(const struct pixels_header *hs, const uint8_t *const *px, int n, size_t *len)
+{
+	struct pixels_writer w;
+	int fd = memfd_create("stream", 0), i;
+	uint32_t y;
+	uint8_t *buf;
+	off_t end;
+
+	assert_true(fd >= 0);
+	pixels_writer_init(&w, fd);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pixels_writer_frame(&w, &hs[i]), 0);
+		for (y = 0; y < hs[i].height; y++)
+			assert_int_equal(pixels_writer_row(&w, px[i] + y * pixels_row_bytes(&hs[i])), 0);
+	}
+	assert_int_equal(pixels_writer_finish(&w), 0);
+	end = lseek(fd, 0, SEEK_END);
+	buf = malloc((size_t)end);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)end, 0), end);
+	close(fd);
+	*len = (size_t)end;
+	return buf;
+}
+
+static uint8_t *
+gradient(uint32_t w, uint32_t h, unsigned ch)
+{
+	uint8_t *p = malloc((size_t)w * h * ch);
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < (size_t)w * h * ch; i++)
+		p[i] = (uint8_t)(i * 7 + i / 13);
+	return p;
+}
+
+static void
+check_png_roundtrip(unsigned ch)
+{
+	struct pixels_header h = { .width = 37, .height = 23, .channels = (uint8_t)ch, .depth = 8 };
+	uint8_t *px = gradient(h.width, h.height, ch), *back, *stream;
+	const uint8_t *frames[1] = { px };
+	struct rebuild_buf out = { 0 };
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	png_image img;
+	size_t len, off;
+
+	stream = make_stream(&h, frames, 1, &len);
+	mem = (struct pixels_mem){ .p = stream, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_png(&r, &out), REBUILD_OK);
+
+	/* Only IHDR, IDAT and IEND. */
+	assert_memory_equal(out.p, "\x89PNG\r\n\x1a\n", 8);
+	for (off = 8; off + 8 <= out.len;) {
+		uint32_t clen = (uint32_t)out.p[off] << 24 | (uint32_t)out.p[off + 1] << 16 |
+		    (uint32_t)out.p[off + 2] << 8 | out.p[off + 3];
+		const char *type = (const char *)out.p + off + 4;
+
+		assert_true(memcmp(type, "IHDR", 4) == 0 || memcmp(type, "IDAT", 4) == 0 ||
+			    memcmp(type, "IEND", 4) == 0);
+		off += 12 + clen;
+	}
+	assert_int_equal(off, out.len);
+
+	memset(&img, 0, sizeof img);
+	img.version = PNG_IMAGE_VERSION;
+	assert_true(png_image_begin_read_from_memory(&img, out.p, out.len));
+	img.format = ch == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+	assert_int_equal(img.width, h.width);
+	assert_int_equal(img.height, h.height);
+	back = malloc(PNG_IMAGE_SIZE(img));
+	assert_true(png_image_finish_read(&img, NULL, back, 0, NULL));
+	assert_memory_equal(back, px, (size_t)h.width * h.height * ch);
+	free(back);
+	free(px);
+	free(stream);
+	rebuild_buf_free(&out);
+}
+
+static void
+test_png_of_grey_pixels_decodes_to_the_same_pixels(void **state)
+{
+	(void)state;
+	check_png_roundtrip(1);
+}
+
+static void
+test_png_of_rgb_pixels_decodes_to_the_same_pixels(void **state)
+{
+	(void)state;
+	check_png_roundtrip(3);
+}
+
+static void
+test_image_stream_with_two_frames_is_refused(void **state)
+{
+	struct pixels_header hs[2] = { { 4, 4, 1, 8 }, { 4, 4, 1, 8 } };
+	uint8_t px[16] = { 0 };
+	const uint8_t *frames[2] = { px, px };
+	struct rebuild_buf out = { 0 };
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	size_t len;
+	uint8_t *stream = make_stream(hs, frames, 2, &len);
+
+	(void)state;
+	mem = (struct pixels_mem){ .p = stream, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_png(&r, &out), REBUILD_EFRAMES);
+	assert_int_equal(out.len, 0);
+	free(stream);
+	rebuild_buf_free(&out);
+}
+
+static void
+test_truncated_stream_is_refused(void **state)
+{
+	struct pixels_header h = { 8, 8, 3, 8 };
+	uint8_t *px = gradient(8, 8, 3), *stream;
+	const uint8_t *frames[1] = { px };
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	uint32_t pages = 0;
+	size_t len;
+
+	(void)state;
+	stream = make_stream(&h, frames, 1, &len);
+	mem = (struct pixels_mem){ .p = stream, .len = len - PIXELS_TRAILER_LEN - 5 };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_pdf_add_stream(pdf, &r, &pages), PIXELS_ETRUNCATED);
+	assert_int_equal(pages, 0);
+	rebuild_pdf_free(pdf);
+	free(stream);
+	free(px);
+}
+
+static void
+test_flat_page_is_not_photographic_and_noise_is(void **state)
+{
+	uint8_t *flat = malloc(100 * 100), *noise = gradient(100, 100, 1);
+	size_t i;
+
+	(void)state;
+	memset(flat, 255, 100 * 100);
+	for (i = 0; i < 2000; i++)
+		flat[i * 5] = (uint8_t)i;	/* "text" on a white page */
+	assert_false(rebuild_is_photographic(flat, 100, 100, 1));
+	assert_true(rebuild_is_photographic(noise, 100, 100, 1));
+	free(flat);
+	free(noise);
+}
+
+/* Open a PDF we made with MuPDF: page count and page sizes in points. */
+static void
+check_pdf(const struct rebuild_buf *out, int pages, const float *w_pt, const float *h_pt)
+{
+	fz_context *ctx = fz_new_context(NULL, NULL, 0);
+	fz_stream *stm = fz_open_memory(ctx, out->p, out->len);
+	pdf_document *doc = pdf_open_document_with_stream(ctx, stm);
+	int i;
+
+	assert_int_equal(fz_count_pages(ctx, &doc->super), pages);
+	for (i = 0; i < pages; i++) {
+		fz_page *page = fz_load_page(ctx, &doc->super, i);
+		fz_rect b = fz_bound_page(ctx, page);
+
+		assert_true(b.x1 - b.x0 > w_pt[i] - 0.01f && b.x1 - b.x0 < w_pt[i] + 0.01f);
+		assert_true(b.y1 - b.y0 > h_pt[i] - 0.01f && b.y1 - b.y0 < h_pt[i] + 0.01f);
+		fz_drop_page(ctx, page);
+	}
+	pdf_drop_document(ctx, doc);
+	fz_drop_stream(ctx, stm);
+	fz_drop_context(ctx);
+}
+
+static void
+test_pdf_has_one_page_per_frame_at_the_size_of_its_pixels(void **state)
+{
+	struct pixels_header a = { 300, 150, 1, 8 }, b = { 150, 600, 3, 8 };
+	uint8_t *pa = malloc(300 * 150), *pb = gradient(150, 600, 3);
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	enum rebuild_encoding ea, eb;
+	const float w[2] = { 144.0f, 72.0f }, h[2] = { 72.0f, 288.0f };
+
+	(void)state;
+	memset(pa, 255, 300 * 150);
+	memset(pa + 300 * 70, 0, 300 * 4);	/* a rule across a white page */
+	assert_int_equal(rebuild_pdf_add_page(pdf, &a, pa, &ea), REBUILD_OK);
+	assert_int_equal(rebuild_pdf_add_page(pdf, &b, pb, &eb), REBUILD_OK);
+	assert_int_equal(ea, REBUILD_ENC_FLATE_GREY);
+	assert_int_equal(eb, REBUILD_ENC_JPEG_RGB);
+	assert_int_equal(rebuild_pdf_pages(pdf), 2);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	assert_memory_equal(out.p, "%PDF-", 5);
+	assert_non_null(memmem(out.p, out.len, "/DCTDecode", 10));
+	assert_non_null(memmem(out.p, out.len, "/DeviceGray", 11));
+	assert_null(memmem(out.p, out.len, "/JavaScript", 11));
+	assert_null(memmem(out.p, out.len, "/Annots", 7));
+	check_pdf(&out, 2, w, h);
+	rebuild_buf_free(&out);
+	free(pa);
+	free(pb);
+}
+
+/* ---- render_child in-process ---- */
+
+static const char tiny_pdf[] =
+	"%PDF-1.4\n"
+	"1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >> endobj\n"
+	"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 144 72] /Contents 4 0 R >> endobj\n"
+	"4 0 obj << /Length 28 >> stream\n0 0 0 rg 10 10 50 20 re f\n\nendstream endobj\n"
+	"5 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\n"
+	"trailer << /Root 1 0 R >>\n%%EOF\n";
+
+static int
+run_render(const void *input, size_t len, enum detect_type type, uint8_t **out, size_t *outlen)
+{
+	struct render_request req = { .type = type, .dpi = 150 };
+	int in = memfd_create("in", 0), o = memfd_create("out", 0), rc;
+	off_t end;
+
+	render_limits_default(&req.lim);
+	assert_int_equal(write(in, input, len), (ssize_t)len);
+	lseek(in, 0, SEEK_SET);
+	rc = render_child(o, in, &req);
+	end = lseek(o, 0, SEEK_END);
+	*outlen = (size_t)end;
+	*out = malloc((size_t)end + 1);
+	assert_int_equal(pread(o, *out, (size_t)end, 0), end);
+	close(in);
+	close(o);
+	return rc;
+}
+
+static void
+test_render_child_renders_a_pdf_page_to_pixels(void **state)
+{
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	struct pixels_header h;
+	uint8_t *out, *row;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(run_render(tiny_pdf, sizeof tiny_pdf - 1, DETECT_PDF, &out, &len),
+			 RENDER_EXIT_OK);
+	mem = (struct pixels_mem){ .p = out, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(pixels_reader_next(&r, &h), 0);
+	assert_int_equal(h.width, 300);		/* 144 pt at 150 dpi */
+	assert_int_equal(h.height, 150);
+	assert_int_equal(h.channels, 1);	/* black on white: grey */
+	row = malloc(pixels_row_bytes(&h));
+	for (uint32_t y = 0; y < h.height; y++)
+		assert_int_equal(pixels_reader_row(&r, row), 0);
+	assert_int_equal(pixels_reader_next(&r, &h), PIXELS_END);
+	free(row);
+	free(out);
+}
+
+static void
+test_render_child_refuses_a_png_bomb_from_its_header(void **state)
+{
+	/* IHDR of 100000 x 100000, grey, and nothing else. */
+	static const uint8_t bomb[] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+		0x00, 0x01, 0x86, 0xa0, 0x00, 0x01, 0x86, 0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(run_render(bomb, sizeof bomb, DETECT_PNG, &out, &len), RENDER_EXIT_LIMITS);
+	assert_int_equal(len, 0);
+	free(out);
+}
+
+static void
+test_render_child_refuses_webp(void **state)
+{
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	assert_false(render_supports(DETECT_WEBP));
+	assert_false(render_supports(DETECT_HEIC));
+	assert_int_equal(run_render("RIFF", 4, DETECT_WEBP, &out, &len), RENDER_EXIT_UNSUPPORTED);
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_png_of_grey_pixels_decodes_to_the_same_pixels),
+		cmocka_unit_test(test_png_of_rgb_pixels_decodes_to_the_same_pixels),
+		cmocka_unit_test(test_image_stream_with_two_frames_is_refused),
+		cmocka_unit_test(test_truncated_stream_is_refused),
+		cmocka_unit_test(test_flat_page_is_not_photographic_and_noise_is),
+		cmocka_unit_test(test_pdf_has_one_page_per_frame_at_the_size_of_its_pixels),
+		cmocka_unit_test(test_render_child_renders_a_pdf_page_to_pixels),
+		cmocka_unit_test(test_render_child_refuses_a_png_bomb_from_its_header),
+		cmocka_unit_test(test_render_child_refuses_webp),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
