@@ -8,6 +8,7 @@
  * nothing. The sender's invariant: a (key, epoch, counter) triple is used once,
  * because the epoch is on disk before the first datagram of a run is sealed.
  */
+#define _DEFAULT_SOURCE	/* explicit_bzero */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -265,14 +266,26 @@ frame_manifest_decode(const uint8_t *p, size_t len, char name[FRAME_NAME_MAX + 1
 
 /* --- sender --------------------------------------------------------------- */
 
-void
+int
 frame_tx_init(struct frame_tx *tx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 	      uint16_t link_id, uint32_t epoch)
 {
-	memcpy(tx->key, key, CRYPTO_AEAD_KEY_LEN);
+	memset(tx, 0, sizeof(*tx));
+	if ((tx->aead = crypto_aead_new(key)) == NULL)
+		return FRAME_ECRYPTO;
 	tx->link_id = link_id;
 	tx->epoch = epoch;
 	tx->counter = 0;
+	return FRAME_OK;
+}
+
+void
+frame_tx_free(struct frame_tx *tx)
+{
+	if (tx == NULL)
+		return;
+	crypto_aead_free(tx->aead);
+	explicit_bzero(tx, sizeof(*tx));
 }
 
 static void
@@ -297,7 +310,7 @@ frame_seal(struct frame_tx *tx, struct frame_hdr *h, const void *payload,
 	h->counter = tx->counter++;	/* consumed even if sealing fails */
 	frame_hdr_encode(h, out);
 	make_nonce(h->epoch, h->counter, nonce);
-	if (crypto_aead_seal(tx->key, nonce, out, FRAME_HDR_LEN, payload, len,
+	if (crypto_aead_seal_with(tx->aead, nonce, out, FRAME_HDR_LEN, payload, len,
 	    out + FRAME_HDR_LEN, out + FRAME_HDR_LEN + len) != CRYPTO_OK)
 		return FRAME_ECRYPTO;
 	*outlen = FRAME_OVERHEAD + len;
@@ -368,9 +381,19 @@ frame_rx_init(struct frame_rx *rx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 		frame_limits_default(&rx->lim);
 	if (!limits_valid(&rx->lim))
 		return FRAME_EARG;
-	memcpy(rx->key, key, CRYPTO_AEAD_KEY_LEN);
+	if ((rx->aead = crypto_aead_new(key)) == NULL)
+		return FRAME_ECRYPTO;
 	rx->link_id = link_id;
 	return FRAME_OK;
+}
+
+void
+frame_rx_free(struct frame_rx *rx)
+{
+	if (rx == NULL)
+		return;
+	crypto_aead_free(rx->aead);
+	explicit_bzero(rx, sizeof(*rx));
 }
 
 #define REPLAY_WORDS (FRAME_REPLAY_WINDOW / 64)
@@ -479,7 +502,7 @@ frame_open(struct frame_rx *rx, const uint8_t *dgram, size_t len,
 
 	/* 3. Authenticate the header and decrypt the payload. */
 	make_nonce(h->epoch, h->counter, nonce);
-	rc = crypto_aead_open(rx->key, nonce, dgram, FRAME_HDR_LEN,
+	rc = crypto_aead_open_with(rx->aead, nonce, dgram, FRAME_HDR_LEN,
 	    dgram + FRAME_HDR_LEN, ctlen, dgram + FRAME_HDR_LEN + ctlen, payload);
 	if (rc == CRYPTO_EBADTAG)
 		return reject(rx, FRAME_ETAG);

@@ -99,17 +99,23 @@ uint64_t frame_block_count(uint64_t size, unsigned k, unsigned symbol_size);
  * symbols its bytes need (it is never padded out to k symbols). */
 unsigned frame_block_k(const struct frame_hdr *h, uint32_t b);
 
-/* The sender's side of one link: key, link id, epoch and the next counter. */
+/* The sender's side of one link: the keyed AEAD context, link id, epoch and the next
+ * counter. The key itself is not kept: only the context's key schedule. A frame_tx is
+ * for one thread (its AEAD context is). */
 struct frame_tx {
-	uint8_t  key[CRYPTO_AEAD_KEY_LEN];
+	struct crypto_aead *aead;	/* owned; made by frame_tx_init */
 	uint16_t link_id;
 	uint32_t epoch;
 	uint64_t counter;
 };
 
-/* Set up tx with a key and an epoch from frame_epoch_next; counter starts at 0. */
-void frame_tx_init(struct frame_tx *tx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
-		   uint16_t link_id, uint32_t epoch);
+/* Set up tx with a key and an epoch from frame_epoch_next; counter starts at 0.
+ * FRAME_OK, or FRAME_ECRYPTO (nothing to free). Release with frame_tx_free. */
+int frame_tx_init(struct frame_tx *tx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+		  uint16_t link_id, uint32_t epoch);
+/* Free the AEAD context (cleansing its key schedule) and wipe tx; safe on a zeroed
+ * or already freed tx. */
+void frame_tx_free(struct frame_tx *tx);
 
 /* Seal one datagram: fills h->link_id, epoch and counter from tx (and advances the
  * counter), writes header, ciphertext and tag to out. Needs cap >= FRAME_OVERHEAD +
@@ -140,8 +146,9 @@ struct frame_replay {
 	uint64_t bits[FRAME_REPLAY_WINDOW / 64];	/* bit i: counter top - i seen */
 };
 
+/* The receiver's side of one link; like frame_tx, for one thread at a time. */
 struct frame_rx {
-	uint8_t  key[CRYPTO_AEAD_KEY_LEN];
+	struct crypto_aead *aead;	/* owned; made by frame_rx_init */
 	uint16_t link_id;
 	struct frame_limits lim;
 	struct frame_replay replay;
@@ -152,9 +159,13 @@ struct frame_rx {
 /* Defaults: 1472-byte datagrams, FRAME_DEFAULT_MAX_OBJECT, 256 symbols. */
 void frame_limits_default(struct frame_limits *lim);
 
-/* Set up rx; FRAME_EARG if a limit is out of its hard range. */
+/* Set up rx; FRAME_EARG if a limit is out of its hard range, FRAME_ECRYPTO if the
+ * AEAD context cannot be made (in both cases nothing is held). Release with
+ * frame_rx_free. */
 int frame_rx_init(struct frame_rx *rx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 		  uint16_t link_id, const struct frame_limits *lim);
+/* Free the AEAD context and wipe rx; safe on a zeroed or already freed rx. */
+void frame_rx_free(struct frame_rx *rx);
 
 /* Open one received datagram: length and constant fields, replay window, AEAD
  * verification and decryption into payload (cap >= len - FRAME_OVERHEAD), then the

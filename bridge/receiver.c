@@ -4,11 +4,16 @@
  * Three threads in a pipeline, so that no slow step stalls the one before it: drain
  * (socket -> ring), worker (ring -> frame_open -> assembly) and store (completed
  * object -> bundle_verify_fd -> spool or quarantine; hashing and fsync of a large
- * bundle take a quarter of a second, during which the link keeps arriving). The
- * drain thread writes slots and advances head, the worker reads them and advances
- * tail, both under one mutex held for a few instructions. When the ring is full the drain thread drops the datagram and counts
- * it (ring_drops), so back-pressure shows as a number an operator can see rather
- * than as kernel drops nobody can explain.
+ * bundle take a quarter of a second, during which the link keeps arriving).
+ *
+ * The ring is single-producer, single-consumer, and slots are never copied: slots
+ * [tail, head) belong to the worker, all others to the drain thread, which
+ * recvmmsg's straight into them. `lock` guards only head, tail and the counters,
+ * and is taken once per batch, not per datagram. When the ring is full the drain
+ * thread still empties the socket and drops what it read, counting it (ring_drops),
+ * so back-pressure shows as a number an operator can see rather than as kernel drops
+ * nobody can explain. The worker's state (frame_rx, assembly) is under `state_lock`,
+ * which only the worker and metrics take; lock order is state_lock, then lock.
  */
 #define _GNU_SOURCE	/* recvmmsg */
 #include "receiver.h"
@@ -36,6 +41,7 @@
 
 struct slot {
 	uint16_t len;
+	uint8_t  skip;			/* oversized or truncated: counted, not opened */
 	uint8_t *data;
 };
 
@@ -53,17 +59,18 @@ struct receiver {
 	/* counters (under lock) */
 	uint64_t datagrams, ring_drops, kernel_drops, oversize;
 	uint64_t bundles_stored, bundles_duplicate, bundles_quarantined, receipts;
-	time_t last_seen;
-	uint32_t last_epoch;
 
 	/* completed objects handed from worker to store (under lock) */
 	struct assembly_event *queue;
 	uint64_t qhead, qtail;
 	pthread_cond_t queued, dequeued;
 
-	/* worker-only state, read for metrics under lock */
+	/* worker state, read for metrics; under state_lock */
+	pthread_mutex_t state_lock;
 	struct frame_rx frx;
 	struct assembly *asm_;
+	time_t last_frame;
+	uint32_t last_frame_epoch;
 };
 
 /* ---- drain ------------------------------------------------------------------ */
@@ -75,18 +82,28 @@ drain(void *arg)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	char ctl[BATCH][CMSG_SPACE(sizeof(uint32_t))];
-	uint8_t *bufs = malloc((size_t)BATCH * r->slot_bytes);
+	uint8_t *scratch = malloc(r->slot_bytes);	/* where a full ring's datagrams go */
 
-	if (bufs == NULL) {
-		log_err("bridge-rx: out of memory for the receive buffers");
+	if (scratch == NULL) {
+		log_err("bridge-rx: out of memory for the receive buffer");
 		return NULL;
 	}
 	while (!r->stopping) {
 		struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
-		int n;
+		uint64_t head, room;
+		int n, want;
 
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs + (size_t)i * r->slot_bytes;
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		head = r->head;
+		room = RECEIVER_RING_SLOTS - (r->head - r->tail);
+		pthread_mutex_unlock(&r->lock);
+		/* Slots head .. head + room - 1 are ours until head moves past them. */
+		want = room == 0 ? BATCH : (int)(room < BATCH ? room : BATCH);
+		for (int i = 0; i < want; i++) {
+			iov[i].iov_base = room == 0 ? scratch :
+			    r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS].data;
 			/* One byte more than we accept, so an oversized datagram is seen as
 			 * such instead of silently truncated into a valid-looking one. */
 			iov[i].iov_len = r->slot_bytes;
@@ -96,12 +113,13 @@ drain(void *arg)
 			msgs[i].msg_hdr.msg_control = ctl[i];
 			msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
 		}
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		n = recvmmsg(r->cfg.sock, msgs, BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(r->cfg.sock, msgs, (unsigned)want, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			continue;
-		pthread_mutex_lock(&r->lock);
+		uint32_t drops = 0;
+		int have_drops = 0;
+		uint64_t oversize = 0;
+
 		for (int i = 0; i < n; i++) {
 			struct cmsghdr *c;
 			size_t len = msgs[i].msg_len;
@@ -109,28 +127,32 @@ drain(void *arg)
 			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
 			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
 				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-					uint32_t drops;
 					memcpy(&drops, CMSG_DATA(c), sizeof drops);
-					r->kernel_drops = drops;
+					have_drops = 1;
 				}
-			r->datagrams++;
-			if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes) {
-				r->oversize++;
-				continue;
+			int bad = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes;
+
+			oversize += (uint64_t)bad;
+			if (room != 0) {
+				struct slot *s = &r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS];
+
+				s->len = bad ? 0 : (uint16_t)len;
+				s->skip = (uint8_t)bad;
 			}
-			if (r->head - r->tail == RECEIVER_RING_SLOTS) {
-				r->ring_drops++;
-				continue;
-			}
-			struct slot *s = &r->ring[r->head % RECEIVER_RING_SLOTS];
-			memcpy(s->data, iov[i].iov_base, len);
-			s->len = (uint16_t)len;
-			r->head++;
 		}
+		pthread_mutex_lock(&r->lock);
+		if (have_drops)
+			r->kernel_drops = drops;
+		r->datagrams += (uint64_t)n;
+		r->oversize += oversize;
+		if (room == 0)
+			r->ring_drops += (uint64_t)n - oversize;
+		else
+			r->head += (uint64_t)n;
 		pthread_cond_signal(&r->nonempty);
 		pthread_mutex_unlock(&r->lock);
 	}
-	free(bufs);
+	free(scratch);
 	return NULL;
 }
 
@@ -241,7 +263,14 @@ handle_events(struct receiver *r)
 	struct assembly_event ev;
 	char hex[2 * FRAME_ID_LEN + 1];
 
-	while (assembly_poll(r->asm_, &ev)) {
+	for (;;) {
+		int got;
+
+		pthread_mutex_lock(&r->state_lock);
+		got = assembly_poll(r->asm_, &ev);
+		pthread_mutex_unlock(&r->state_lock);
+		if (!got)
+			break;
 		switch (ev.kind) {
 		case ASSEMBLY_COMPLETE:
 			pthread_mutex_lock(&r->lock);
@@ -270,17 +299,19 @@ handle_events(struct receiver *r)
 	}
 }
 
+#define WORK_BATCH 256			/* slots opened per turn of the state lock */
+
 static void *
 work(void *arg)
 {
 	struct receiver *r = arg;
-	uint8_t *dgram = malloc(r->slot_bytes), *payload = malloc(r->slot_bytes);
+	uint8_t *payload = malloc(r->slot_bytes);
 	struct frame_hdr h;
 	time_t last_frame = time(NULL);
 
-	while (dgram && payload) {
-		size_t len, plen;
-		int rc;
+	while (payload) {
+		uint64_t tail, avail;
+		int quiet = 0;
 
 		pthread_mutex_lock(&r->lock);
 		while (r->head == r->tail && !r->stopping) {
@@ -289,42 +320,59 @@ work(void *arg)
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&r->nonempty, &r->lock, &ts);
+			/* The worker is the only writer of the assembly: reading its
+			 * memory counter here needs no state lock. */
 			if (r->head == r->tail && time(NULL) - last_frame > RECEIVER_QUIET_EVICT_S &&
-			    assembly_stats(r->asm_)->memory > 0)
+			    assembly_stats(r->asm_)->memory > 0) {
+				quiet = 1;
 				break;
+			}
 		}
 		if (r->stopping) {
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		if (r->head == r->tail) {
-			pthread_mutex_unlock(&r->lock);
+		tail = r->tail;
+		avail = r->head - r->tail;
+		pthread_mutex_unlock(&r->lock);
+		if (quiet && avail == 0) {
 			/* A long silence: whatever is half-assembled will be resent whole. */
+			pthread_mutex_lock(&r->state_lock);
 			assembly_evict_all(r->asm_);
+			pthread_mutex_unlock(&r->state_lock);
 			handle_events(r);
 			last_frame = time(NULL);
 			continue;
 		}
-		struct slot *s = &r->ring[r->tail % RECEIVER_RING_SLOTS];
-		len = s->len;
-		memcpy(dgram, s->data, len);
-		r->tail++;
-		pthread_mutex_unlock(&r->lock);
+		if (avail > WORK_BATCH)
+			avail = WORK_BATCH;
 
-		rc = frame_open(&r->frx, dgram, len, &h, payload, r->slot_bytes, &plen);
-		if (rc != FRAME_OK)
-			continue;	/* counted in frx.rejected by reason */
-		last_frame = time(NULL);
+		/* Slots tail .. tail + avail - 1 are the worker's until tail moves. */
+		pthread_mutex_lock(&r->state_lock);
+		for (uint64_t i = 0; i < avail; i++) {
+			const struct slot *s = &r->ring[(tail + i) % RECEIVER_RING_SLOTS];
+			size_t plen;
+			int rc;
+
+			if (s->skip)
+				continue;	/* counted as oversize by drain */
+			rc = frame_open(&r->frx, s->data, s->len, &h, payload, r->slot_bytes,
+					&plen);
+			if (rc != FRAME_OK)
+				continue;	/* counted in frx.rejected by reason */
+			last_frame = time(NULL);
+			r->last_frame = last_frame;
+			r->last_frame_epoch = h.epoch;
+			rc = assembly_feed(r->asm_, &h, payload, plen);
+			if (rc < 0 && rc != ASSEMBLY_ECONFLICT && rc != ASSEMBLY_ETOOBIG)
+				log_warn("bridge-rx: reassembly: %s", assembly_strerror(rc));
+		}
+		pthread_mutex_unlock(&r->state_lock);
 		pthread_mutex_lock(&r->lock);
-		r->last_seen = last_frame;
-		r->last_epoch = h.epoch;
-		rc = assembly_feed(r->asm_, &h, payload, plen);
+		r->tail = tail + avail;
 		pthread_mutex_unlock(&r->lock);
-		if (rc < 0 && rc != ASSEMBLY_ECONFLICT && rc != ASSEMBLY_ETOOBIG)
-			log_warn("bridge-rx: reassembly: %s", assembly_strerror(rc));
 		handle_events(r);
 	}
-	free(dgram);
 	free(payload);
 	return NULL;
 }
@@ -379,7 +427,7 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 	struct receiver *r = calloc(1, sizeof *r);
 	struct assembly_config acfg;
 	char tmpdir[PATH_MAX];
-	int one = 1, size = RECEIVER_RCVBUF;
+	int one = 1, size = RECEIVER_RCVBUF, rc;
 
 	if (r == NULL)
 		goto nomem;
@@ -391,8 +439,10 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
 		if ((r->ring[i].data = malloc(r->slot_bytes)) == NULL)
 			goto nomem;
-	if (frame_rx_init(&r->frx, cfg->link_key, cfg->link_id, &cfg->limits) != FRAME_OK) {
-		snprintf(err, errlen, "link limits out of range");
+	if ((rc = frame_rx_init(&r->frx, cfg->link_key, cfg->link_id, &cfg->limits)) !=
+	    FRAME_OK) {
+		snprintf(err, errlen, "%s", rc == FRAME_EARG ? "link limits out of range" :
+			 frame_strerror(rc));
 		goto fail;
 	}
 	/* Reassembled objects are written in the spool's own tmp/, so a verified one is
@@ -412,6 +462,7 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 		setsockopt(cfg->sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	setsockopt(cfg->sock, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->state_lock, NULL);
 	pthread_cond_init(&r->nonempty, NULL);
 	pthread_cond_init(&r->queued, NULL);
 	pthread_cond_init(&r->dequeued, NULL);
@@ -437,6 +488,7 @@ fail:
 	if (r) {
 		if (r->asm_)
 			assembly_free(r->asm_);
+		frame_rx_free(&r->frx);
 		for (size_t i = 0; r->ring && i < RECEIVER_RING_SLOTS; i++)
 			free(r->ring[i].data);
 		free(r->ring);
@@ -457,12 +509,14 @@ receiver_stop(struct receiver *r)
 	pthread_join(r->drain_thread, NULL);
 	stop_threads(r, 1);
 	assembly_free(r->asm_);
+	frame_rx_free(&r->frx);
 	close(r->cfg.sock);
 	for (size_t i = 0; i < RECEIVER_RING_SLOTS; i++)
 		free(r->ring[i].data);
 	free(r->ring);
 	free(r->queue);
 	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->state_lock);
 	pthread_cond_destroy(&r->nonempty);
 	pthread_cond_destroy(&r->queued);
 	pthread_cond_destroy(&r->dequeued);
@@ -481,6 +535,7 @@ receiver_metrics(struct receiver *r)
 	char hex[2 * FRAME_ID_LEN + 1];
 	size_t nin;
 
+	pthread_mutex_lock(&r->state_lock);
 	pthread_mutex_lock(&r->lock);
 	const struct assembly_stats *st = assembly_stats(r->asm_);
 	uint64_t rejected = 0;
@@ -516,8 +571,9 @@ receiver_metrics(struct receiver *r)
 		      "quarantined", (json_int_t)r->bundles_quarantined,
 		      "receipts", (json_int_t)r->receipts,
 		      "incomplete_objects", incomplete,
-		      "last_seen_epoch", (json_int_t)r->last_epoch,
-		      "last_seen_unix", (json_int_t)r->last_seen);
+		      "last_seen_epoch", (json_int_t)r->last_frame_epoch,
+		      "last_seen_unix", (json_int_t)r->last_frame);
 	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->state_lock);
 	return m;
 }

@@ -6,6 +6,7 @@
  * pending table has room: a far side that stops sending receipts slows intake
  * instead of growing memory without bound.
  */
+#define _GNU_SOURCE	/* sendmmsg */
 #include "transmitter.h"
 
 #include <errno.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@ struct transmitter {
 	size_t npending;
 	uint64_t bundles_sent, resends, datagrams, bytes, receipts_applied, send_errors;
 	struct sender_rate rate;
+	bool gso;			/* UDP_SEGMENT works on this socket */
 };
 
 static uint64_t
@@ -80,55 +84,178 @@ apply_receipts(struct transmitter *t)
 	}
 }
 
+/*
+ * Datagrams are sealed TX_BATCH at a time, paced as one batch, and handed to the
+ * kernel with one sendmmsg. Runs of equal-sized datagrams (every DATA datagram is
+ * the full datagram size; a shorter manifest may end a run) go as one UDP GSO
+ * message (UDP_SEGMENT): the kernel cuts it into the same datagrams, each with its
+ * own UDP header, so the wire is unchanged and the per-datagram cost of the stack is
+ * paid once per run. Where the device or kernel refuses GSO (EIO, EINVAL, ...), tx
+ * falls back for good to one message per datagram.
+ */
+#define TX_BATCH	32		/* datagrams per sendmmsg; within the 64 of burst */
+#define TX_GSO_BYTES	65000		/* a GSO message must fit one UDP length (64 KiB) */
+#define TX_GSO_SEGS	64		/* UDP_MAX_SEGMENTS of older kernels */
+
+struct tx_batch {
+	uint8_t *buf;			/* TX_BATCH datagrams, one every cfg.sender.datagram */
+	size_t len[TX_BATCH];
+	unsigned n;
+	struct iovec iov[TX_BATCH];
+	struct mmsghdr msg[TX_BATCH];
+	unsigned segs[TX_BATCH];	/* datagrams carried by msg[i] */
+	union {				/* aligned room for one UDP_SEGMENT cmsg each */
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[TX_BATCH];
+};
+
+/* Group the batch into messages; returns how many. */
+static unsigned
+batch_messages(struct transmitter *t, struct tx_batch *b)
+{
+	size_t stride = t->cfg.sender.datagram;
+	unsigned i = 0, nmsg = 0;
+
+	memset(b->msg, 0, sizeof(b->msg));
+	while (i < b->n) {
+		struct msghdr *mh = &b->msg[nmsg].msg_hdr;
+		size_t gso = b->len[i], total = gso;
+		unsigned j = i + 1;
+
+		b->iov[i].iov_base = b->buf + i * stride;
+		b->iov[i].iov_len = b->len[i];
+		/* Extend while every segment but the last is exactly gso bytes. */
+		while (t->gso && j < b->n && b->len[j - 1] == gso && b->len[j] <= gso &&
+		       j - i < TX_GSO_SEGS && total + b->len[j] <= TX_GSO_BYTES) {
+			b->iov[j].iov_base = b->buf + j * stride;
+			b->iov[j].iov_len = b->len[j];
+			total += b->len[j];
+			j++;
+		}
+		mh->msg_iov = &b->iov[i];
+		mh->msg_iovlen = j - i;
+		if (j - i > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)gso;
+
+			mh->msg_control = b->ctl[nmsg].buf;
+			mh->msg_controllen = sizeof(b->ctl[nmsg].buf);
+			c = CMSG_FIRSTHDR(mh);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+		b->segs[nmsg++] = j - i;
+		i = j;
+	}
+	return nmsg;
+}
+
+/* Send the batch. A full socket buffer (ENOBUFS/EAGAIN) is back-pressure from our
+ * own kernel: wait briefly and send the same message again. Any other failure of a
+ * message counts its datagrams as send errors and goes on with the next. */
+static void
+send_batch(struct transmitter *t, struct tx_batch *b)
+{
+	unsigned nmsg = batch_messages(t, b), done = 0, first = 0;	/* msgs, datagrams */
+	uint64_t sent = 0, errors = 0, bytes = 0;
+
+	while (done < nmsg && !t->stopping) {
+		int r = sendmmsg(t->cfg.sock, b->msg + done, nmsg - done, 0);
+
+		if (r < 0 && (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)) {
+			if (errno != EINTR)
+				sleep_ns(200000);
+			continue;
+		}
+		if (r < 0 && b->segs[done] > 1 && (errno == EIO || errno == EINVAL ||
+		    errno == EOPNOTSUPP || errno == ENOPROTOOPT || errno == EMSGSIZE)) {
+			/* This path cannot segment for us: regroup what is left, one
+			 * message per datagram, and keep going that way. */
+			log_warn("bridge-tx: UDP segmentation offload refused (%s); sending "
+				 "one datagram per message", strerror(errno));
+			t->gso = false;
+			memmove(b->buf, b->buf + (size_t)first * t->cfg.sender.datagram,
+				(size_t)(b->n - first) * t->cfg.sender.datagram);
+			memmove(b->len, b->len + first, (b->n - first) * sizeof(b->len[0]));
+			b->n -= first;
+			first = 0;
+			nmsg = batch_messages(t, b);
+			done = 0;
+			continue;
+		}
+		if (r < 0) {		/* this message is lost; count it and go on */
+			r = 1;
+			errors += b->segs[done];
+		} else {
+			for (int i = 0; i < r; i++) {
+				for (unsigned k = 0; k < b->segs[done + i]; k++)
+					bytes += b->len[first + k];
+				sent += b->segs[done + i];
+				first += b->segs[done + i];
+			}
+			done += (unsigned)r;
+			continue;
+		}
+		first += b->segs[done];
+		done++;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->datagrams += sent;
+	t->send_errors += errors;
+	t->bytes += bytes;
+	pthread_mutex_unlock(&t->lock);
+	b->n = 0;
+}
+
 /* Send one bundle, paced by the token bucket. 0, or -1 if it could not be read. */
 static int
 send_bundle(struct transmitter *t, const char *id)
 {
 	char path[PATH_MAX];
-	uint8_t *buf = malloc(t->cfg.sender.datagram);
+	struct tx_batch *b = calloc(1, sizeof(*b));
 	struct sender *s = NULL;
-	size_t len;
-	int fd, rc = -1, r;
+	int fd = -1, rc = -1, r = SENDER_MORE;
 
 	snprintf(path, sizeof path, "%s/work/%s", t->cfg.spool->root, id);
-	if (buf == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if (b == NULL || (b->buf = malloc(TX_BATCH * t->cfg.sender.datagram)) == NULL ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("bridge-tx: bundle %s: %s", id, strerror(errno));
-		free(buf);
-		return -1;
+		goto out;
 	}
 	if ((r = sender_open(&s, &t->cfg.sender, &t->ftx, fd, id, NULL)) != 0) {
 		log_err("bridge-tx: bundle %s: %s", id, sender_strerror(r));
 		goto out;
 	}
-	while (!t->stopping && (r = sender_next(s, buf, t->cfg.sender.datagram, &len)) ==
-	       SENDER_MORE) {
+	while (!t->stopping && r == SENDER_MORE) {
+		size_t bytes = 0;
 		uint64_t wait;
 
-		while ((wait = sender_rate_wait(&t->rate, len, now_ns())) != 0)
-			sleep_ns(wait);
-		/* A full socket buffer (ENOBUFS/EAGAIN) is back-pressure from our own
-		 * kernel: wait briefly and send the same datagram again. */
-		while (send(t->cfg.sock, buf, len, 0) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
-				pthread_mutex_lock(&t->lock);
-				t->send_errors++;
-				pthread_mutex_unlock(&t->lock);
+		for (b->n = 0; b->n < TX_BATCH; b->n++) {
+			r = sender_next(s, b->buf + b->n * t->cfg.sender.datagram,
+					t->cfg.sender.datagram, &b->len[b->n]);
+			if (r != SENDER_MORE)
 				break;
-			}
-			sleep_ns(200000);
+			bytes += b->len[b->n];
 		}
-		pthread_mutex_lock(&t->lock);
-		t->datagrams++;
-		t->bytes += len;
-		pthread_mutex_unlock(&t->lock);
+		if (b->n == 0)
+			break;
+		while (!t->stopping && (wait = sender_rate_wait(&t->rate, bytes, now_ns())) != 0)
+			sleep_ns(wait);
+		send_batch(t, b);
 	}
 	rc = (r == SENDER_DONE || t->stopping) ? 0 : -1;
 	if (r < 0)
 		log_err("bridge-tx: bundle %s: %s", id, sender_strerror(r));
 out:
 	sender_close(s);
-	close(fd);
-	free(buf);
+	if (fd >= 0)
+		close(fd);
+	if (b != NULL)
+		free(b->buf);
+	free(b);
 	return rc;
 }
 
@@ -214,7 +341,10 @@ transmitter_start(struct transmitter **out, const struct transmitter_config *cfg
 		snprintf(err, errlen, "%s: %s", cfg->epoch_path, frame_strerror(rc));
 		goto fail;
 	}
-	frame_tx_init(&t->ftx, cfg->link_key, cfg->link_id, epoch);
+	if ((rc = frame_tx_init(&t->ftx, cfg->link_key, cfg->link_id, epoch)) != FRAME_OK) {
+		snprintf(err, errlen, "link key: %s", frame_strerror(rc));
+		goto fail;
+	}
 	if ((rc = spool_recover(cfg->spool)) < 0) {
 		snprintf(err, errlen, "%s: cannot recover: %s", cfg->spool->root, strerror(-rc));
 		goto fail;
@@ -224,6 +354,7 @@ transmitter_start(struct transmitter **out, const struct transmitter_config *cfg
 	/* A burst of 64 datagrams lets the loop send in batches without exceeding the
 	 * configured rate over any longer interval. */
 	sender_rate_init(&t->rate, cfg->rate_bps, 64 * cfg->sender.datagram, now_ns());
+	t->gso = true;		/* until the kernel says otherwise */
 	pthread_mutex_init(&t->lock, NULL);
 	if (pthread_create(&t->thread, NULL, run, t) != 0) {
 		snprintf(err, errlen, "cannot start the send thread");
@@ -234,6 +365,7 @@ transmitter_start(struct transmitter **out, const struct transmitter_config *cfg
 	*out = t;
 	return 0;
 fail:
+	frame_tx_free(&t->ftx);
 	free(t->pending);
 	free(t);
 	return -1;
@@ -248,7 +380,7 @@ transmitter_stop(struct transmitter *t)
 	pthread_join(t->thread, NULL);
 	close(t->cfg.sock);
 	pthread_mutex_destroy(&t->lock);
-	explicit_bzero(&t->ftx, sizeof t->ftx);
+	frame_tx_free(&t->ftx);
 	free(t->pending);
 	free(t);
 }

@@ -12,7 +12,9 @@
  *    anything bigger is refused before it is parsed.
  *  - Files are replaced atomically: a reader sees the old file or the new one,
  *    never a torn one, and after return the new one survives a crash.
- *  - There is no mutable global state; every call is safe from any thread.
+ *  - There is no mutable global state; every call is safe from any thread, except
+ *    that one keyed AEAD context (struct crypto_aead) must be used by one thread at
+ *    a time.
  *
  * Failures are returned as CRYPTO_E* codes; CRYPTO_EIO leaves errno as the
  * failing system call set it. OpenSSL's per-thread error queue is cleared on the
@@ -526,6 +528,110 @@ crypto_aead_open(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 		return fail(rc);
 	}
 	return CRYPTO_OK;
+}
+
+/* --- keyed AES-256-GCM context -------------------------------------------- */
+
+/*
+ * One cipher context per direction, keyed once. OpenSSL 3 keeps the key schedule
+ * across EVP_CipherInit_ex calls that pass only an IV, which resets the GHASH state
+ * and the counter block: a message then costs no allocation, no algorithm fetch and
+ * no key expansion. The fetched cipher is held for the life of the context.
+ */
+struct crypto_aead {
+	EVP_CIPHER *cipher;
+	EVP_CIPHER_CTX *enc, *dec;
+};
+
+static EVP_CIPHER_CTX *
+aead_keyed_ctx(const EVP_CIPHER *cipher, const uint8_t key[CRYPTO_AEAD_KEY_LEN], int enc)
+{
+	EVP_CIPHER_CTX *ctx;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CRYPTO_AEAD_NONCE_LEN,
+	    NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+struct crypto_aead *
+crypto_aead_new(const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	struct crypto_aead *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if ((a->cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)) == NULL ||
+	    (a->enc = aead_keyed_ctx(a->cipher, key, 1)) == NULL ||
+	    (a->dec = aead_keyed_ctx(a->cipher, key, 0)) == NULL) {
+		crypto_aead_free(a);
+		ERR_clear_error();
+		return NULL;
+	}
+	return a;
+}
+
+void
+crypto_aead_free(struct crypto_aead *a)
+{
+	if (a == NULL)
+		return;
+	EVP_CIPHER_CTX_free(a->enc);	/* cleanses the key schedule */
+	EVP_CIPHER_CTX_free(a->dec);
+	EVP_CIPHER_free(a->cipher);
+	free(a);
+}
+
+int
+crypto_aead_seal_with(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+		      const void *aad, size_t aadlen, const void *pt, size_t len,
+		      uint8_t *ct, uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	uint8_t fin[16];
+	int outl;
+
+	if (a == NULL)
+		return CRYPTO_EFAIL;
+	if (EVP_CipherInit_ex(a->enc, NULL, NULL, NULL, nonce, 1) != 1 ||
+	    cipher_update(a->enc, NULL, aad, aadlen) != 0 ||
+	    cipher_update(a->enc, ct, pt, len) != 0 ||
+	    EVP_EncryptFinal_ex(a->enc, fin, &outl) != 1 || outl != 0 ||
+	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_GET_TAG, CRYPTO_AEAD_TAG_LEN,
+	    tag) != 1)
+		return fail(CRYPTO_EFAIL);
+	return CRYPTO_OK;
+}
+
+int
+crypto_aead_open_with(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+		      const void *aad, size_t aadlen, const void *ct, size_t len,
+		      const uint8_t tag[CRYPTO_AEAD_TAG_LEN], uint8_t *pt)
+{
+	uint8_t fin[16];
+	int outl, rc;
+
+	if (a == NULL)
+		return CRYPTO_EFAIL;
+	if (EVP_CipherInit_ex(a->dec, NULL, NULL, NULL, nonce, 0) != 1 ||
+	    cipher_update(a->dec, NULL, aad, aadlen) != 0 ||
+	    cipher_update(a->dec, pt, ct, len) != 0 ||
+	    EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_GCM_SET_TAG, CRYPTO_AEAD_TAG_LEN,
+	    (void *)tag) != 1)
+		rc = CRYPTO_EFAIL;
+	else if (EVP_DecryptFinal_ex(a->dec, fin, &outl) == 1 && outl == 0)
+		return CRYPTO_OK;
+	else
+		rc = CRYPTO_EBADTAG;
+	/* Never hand back plaintext that was not authenticated. */
+	if (len > 0)
+		OPENSSL_cleanse(pt, len);
+	return fail(rc);
 }
 
 /* --- files ---------------------------------------------------------------- */

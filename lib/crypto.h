@@ -84,6 +84,23 @@ int crypto_aead_open(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 		     const void *aad, size_t aadlen, const void *ct, size_t len,
 		     const uint8_t tag[CRYPTO_AEAD_TAG_LEN], uint8_t *pt);
 
+/* A keyed AES-256-GCM context for many messages under one key (the bridge seals and
+ * opens every datagram with one): the cipher is fetched and the key schedule set
+ * once, so a message costs only its IV, AAD, data and tag. Same results and nonce
+ * rule as crypto_aead_seal/open. A context is for one thread at a time: it holds
+ * OpenSSL cipher state that concurrent calls would corrupt. NULL if OpenSSL fails.
+ * crypto_aead_free cleanses the key schedule; NULL is a no-op. */
+struct crypto_aead;
+struct crypto_aead *crypto_aead_new(const uint8_t key[CRYPTO_AEAD_KEY_LEN]);
+void crypto_aead_free(struct crypto_aead *a);
+int crypto_aead_seal_with(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+			  const void *aad, size_t aadlen, const void *pt, size_t len,
+			  uint8_t *ct, uint8_t tag[CRYPTO_AEAD_TAG_LEN]);
+/* CRYPTO_OK, CRYPTO_EBADTAG (pt cleansed) or CRYPTO_EFAIL. */
+int crypto_aead_open_with(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+			  const void *aad, size_t aadlen, const void *ct, size_t len,
+			  const uint8_t tag[CRYPTO_AEAD_TAG_LEN], uint8_t *pt);
+
 enum crypto_key_kind { CRYPTO_KEY_ED25519, CRYPTO_KEY_X25519 };
 
 /* Write a private key (PKCS#8 PEM, mode 0600) or a public key (SPKI PEM, mode 0644)

@@ -89,7 +89,8 @@ run(const char *dir, size_t size, unsigned loss_ppm)
 	lens = malloc(cap * sizeof(*lens));
 	if (wire == NULL || lens == NULL)
 		return -1;
-	frame_tx_init(&tx, key, 1, 1);
+	if (frame_tx_init(&tx, key, 1, 1) != FRAME_OK)
+		return -1;
 
 	t0 = clock_s(CLOCK_MONOTONIC);
 	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -102,6 +103,7 @@ run(const char *dir, size_t size, unsigned loss_ppm)
 	tx_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	sender_close(s);
 	close(fd);
+	frame_tx_free(&tx);
 
 	if (frame_rx_init(&rx, key, 1, NULL) != FRAME_OK)
 		return -1;
@@ -140,6 +142,7 @@ run(const char *dir, size_t size, unsigned loss_ppm)
 	    (unsigned long long)assembly_stats(a)->fec_repairs,
 	    complete ? "delivered" : "NOT DELIVERED");
 	assembly_free(a);
+	frame_rx_free(&rx);
 	free(wire);
 	free(lens);
 	unlink(path);

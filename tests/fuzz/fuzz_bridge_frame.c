@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, plen = 0, n;
 	int rc;
 
-	if (size < 1)
+	if (size < 1 || ((data[0] & 1) != 0 && size < 1 + FRAME_HDR_LEN))
 		return 0;
 	frame_limits_default(&lim);
 	if (frame_rx_init(&rx, KEY, FUZZ_LINK, &lim) != FRAME_OK)
@@ -77,17 +77,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = data + 1;
 		len = size - 1;
 	} else {
-		if (size < 1 + FRAME_HDR_LEN)
-			return 0;
 		frame_hdr_decode(data + 1, &h);
 		h.type = data[1 + 5];
 		n = size - 1 - FRAME_HDR_LEN;
 		if (n > FRAME_MAX_DATAGRAM - FRAME_OVERHEAD)
 			n = FRAME_MAX_DATAGRAM - FRAME_OVERHEAD;
-		frame_tx_init(&tx, KEY, FUZZ_LINK, 1);
-		if (frame_seal(&tx, &h, data + 1 + FRAME_HDR_LEN, n, dg, sizeof(dg), &len)
+		if (frame_tx_init(&tx, KEY, FUZZ_LINK, 1) != FRAME_OK ||
+		    frame_seal(&tx, &h, data + 1 + FRAME_HDR_LEN, n, dg, sizeof(dg), &len)
 		    != FRAME_OK)
 			abort();
+		frame_tx_free(&tx);
 		p = dg;
 	}
 	rc = frame_open(&rx, p, len, &h, pl, sizeof(pl), &plen);
@@ -102,5 +101,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc <= -FRAME_NREASONS || rc > 0) {
 		abort();	/* only rejection reasons may come from a datagram */
 	}
+	frame_rx_free(&rx);
 	return 0;
 }

@@ -195,6 +195,13 @@ rx_open(struct rx_side *r, const struct fixture *f, const struct assembly_config
 	assert_int_equal(assembly_new(&r->a, &cfg), ASSEMBLY_STORED);
 }
 
+static void
+rx_close(struct rx_side *r)
+{
+	assembly_free(r->a);
+	frame_rx_free(&r->rx);
+}
+
 /* Drain events; a COMPLETE file is compared with want and removed. */
 static void
 rx_events(struct rx_side *r, const char *want_path)
@@ -256,8 +263,9 @@ send_and_expect(struct fixture *f, size_t size, unsigned passes, const struct ch
 	snprintf(path, sizeof(path), "%s/obj", f->dir);
 	make_file(path, size, 1000 + size);
 	cfg_with_passes(&cfg, passes);
-	frame_tx_init(&tx, KEY, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 1), FRAME_OK);
 	transmit(path, "bundle-1", &cfg, &tx, ch, r);
+	frame_tx_free(&tx);
 	rx_events(r, path);
 }
 
@@ -272,7 +280,7 @@ expect_delivered(struct fixture *f, size_t size, unsigned passes, const struct c
 	assert_int_equal(r.failed, 0);
 	assert_int_equal(assembly_stats(r.a)->objects_complete, 1);
 	assert_int_equal(assembly_incomplete(r.a, NULL, 0), 0);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 /* --- end to end ------------------------------------------------------------- */
@@ -306,7 +314,7 @@ test_object_arrives_identical_at_5_percent_loss_in_one_pass(void **state)
 	/* Every block of 80 lost a few symbols: parity did the work. */
 	assert_true(assembly_stats(r.a)->fec_repairs >= 10);
 	assert_int_equal(assembly_stats(r.a)->blocks_unrecoverable, 0);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -331,7 +339,7 @@ test_reordering_and_duplication_change_nothing(void **state)
 	/* Exact copies are stopped by the replay window, the second pass as known. */
 	assert_true(r.rx.rejected[-FRAME_EREPLAY] > 0);
 	assert_true(assembly_stats(r.a)->known > 0);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -350,7 +358,7 @@ test_20_percent_loss_fails_cleanly_in_one_pass_and_succeeds_in_four(void **state
 	assert_int_equal(r.evicted, 1);
 	assert_true(assembly_stats(r.a)->blocks_unrecoverable > 0);
 	assert_true(assembly_stats(r.a)->blocks_unrecoverable < 8);
-	assembly_free(r.a);
+	rx_close(&r);
 
 	expect_delivered(f, 8 * BLOCK, 4, &ch);
 }
@@ -391,7 +399,7 @@ test_completed_object_is_ignored_when_sent_again(void **state)
 	assert_int_equal(r.complete, 1);
 	assert_int_equal(assembly_stats(r.a)->objects_complete, 1);
 	assert_true(assembly_stats(r.a)->known >= 6);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 /* --- bounds ------------------------------------------------------------------ */
@@ -447,7 +455,7 @@ test_oldest_incomplete_object_is_evicted_at_the_object_limit(void **state)
 	assert_int_equal(assembly_stats(r.a)->objects_evicted, 1);
 	assert_int_equal(assembly_stats(r.a)->blocks_unrecoverable, 3);
 	assert_int_equal(assembly_stats(r.a)->duplicates, 1);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -481,11 +489,11 @@ test_buffered_parity_stays_within_the_memory_budget(void **state)
 	/* An object alone over the budget drops symbols instead. */
 	h = hdr(2, BLOCK, FRAME_DATA, 0, 0);
 	cfg.memory_budget = 0;
-	assembly_free(r.a);
+	rx_close(&r);
 	rx_open(&r, f, &cfg);
 	assert_int_equal(assembly_feed(r.a, &h, sym, SYM), ASSEMBLY_ETOOBIG);
 	assert_int_equal(assembly_stats(r.a)->objects_refused, 1);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -502,7 +510,7 @@ test_object_over_the_size_limit_is_refused(void **state)
 	rx_open(&r, f, &cfg);
 	assert_int_equal(assembly_feed(r.a, &h, sym, SYM), ASSEMBLY_ETOOBIG);
 	assert_int_equal(assembly_incomplete(r.a, NULL, 0), 0);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -526,7 +534,7 @@ test_frame_contradicting_its_object_is_a_conflict(void **state)
 	n = frame_manifest_encode("b", sha, man);
 	assert_int_equal(assembly_feed(r.a, &h, man, (size_t)n), ASSEMBLY_ECONFLICT);
 	assert_int_equal(assembly_stats(r.a)->conflicts, 2);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 static void
@@ -552,7 +560,7 @@ test_hash_mismatch_fails_the_object_and_removes_its_file(void **state)
 	assert_int_equal(assembly_stats(r.a)->objects_failed, 1);
 	assert_int_equal(rmdir(f->adir), 0);	/* no temporary file left behind */
 	assert_int_equal(mkdir(f->adir, 0700), 0);
-	assembly_free(r.a);
+	rx_close(&r);
 }
 
 /* --- sender ------------------------------------------------------------------- */
@@ -576,7 +584,7 @@ test_sender_interleaves_blocks_and_starts_with_the_manifest(void **state)
 	make_file(path, 3 * BLOCK, 1);
 	sender_config_default(&cfg);
 	cfg.passes = 1;
-	frame_tx_init(&tx, KEY, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 1), FRAME_OK);
 	assert_int_equal(frame_rx_init(&rx, KEY, LINK, NULL), FRAME_OK);
 	fd = open(path, O_RDONLY);
 	assert_int_equal(sender_open(&s, &cfg, &tx, fd, "bundle", NULL), SENDER_MORE);
@@ -599,6 +607,8 @@ test_sender_interleaves_blocks_and_starts_with_the_manifest(void **state)
 	assert_int_equal(sender_next(s, dg, sizeof(dg), &len), SENDER_DONE);
 	sender_close(s);
 	close(fd);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -614,7 +624,7 @@ test_sender_refuses_bad_names_and_configurations(void **state)
 	snprintf(path, sizeof(path), "%s/obj", f->dir);
 	make_file(path, 100, 1);
 	fd = open(path, O_RDONLY);
-	frame_tx_init(&tx, KEY, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 1), FRAME_OK);
 	sender_config_default(&cfg);
 	assert_int_equal(sender_open(&s, &cfg, &tx, fd, "../x", NULL), SENDER_EARG);
 	assert_int_equal(sender_open(&s, &cfg, &tx, fd, "a b", NULL), SENDER_EARG);
@@ -630,6 +640,7 @@ test_sender_refuses_bad_names_and_configurations(void **state)
 	cfg.max_object_size = 99;
 	assert_int_equal(sender_open(&s, &cfg, &tx, fd, "ok", NULL), SENDER_EARG);
 	close(fd);
+	frame_tx_free(&tx);
 }
 
 static void

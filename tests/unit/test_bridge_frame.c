@@ -84,7 +84,7 @@ test_data_frame_round_trips_every_field(void **state)
 
 	for (i = 0; i < SYM; i++)
 		pl[i] = (uint8_t)(i * 7);
-	frame_tx_init(&tx, KEY, LINK, 42);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 42), FRAME_OK);
 	n = seal(&tx, &h, pl, SYM, dg);
 	assert_int_equal(n, FRAME_DEFAULT_DATAGRAM);
 	rx_default(&rx);
@@ -106,6 +106,8 @@ test_data_frame_round_trips_every_field(void **state)
 	assert_int_equal(frame_block_k(&g, 2), 1);	/* shortened last block */
 	assert_int_equal(frame_block_k(&g, 0), 64);
 	assert_int_equal(rx.accepted, 1);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -166,13 +168,15 @@ expect_rejected(void (*mutate)(uint8_t *dg, size_t *n), int code)
 	static uint8_t pl[SYM], dg[FRAME_MAX_DATAGRAM + 8], out[FRAME_MAX_DATAGRAM + 8];
 	size_t n, plen = 0;
 
-	frame_tx_init(&tx, KEY, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 1), FRAME_OK);
 	n = seal(&tx, &h, pl, SYM, dg);
 	mutate(dg, &n);
 	rx_default(&rx);
 	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), code);
 	assert_int_equal(rx.rejected[-code], 1);
 	assert_int_equal(rx.accepted, 0);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void m_short(uint8_t *d, size_t *n) { (void)d; *n = FRAME_OVERHEAD - 1; }
@@ -224,11 +228,13 @@ test_rx_with_another_key_rejects_as_bad_tag(void **state)
 	size_t n, plen;
 
 	memset(other, 0x33, sizeof(other));
-	frame_tx_init(&tx, other, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, other, LINK, 1), FRAME_OK);
 	n = seal(&tx, &h, pl, SYM, dg);
 	rx_default(&rx);
 	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), FRAME_ETAG);
 	assert_int_equal(rx.rejected[-FRAME_ETAG], 1);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -242,7 +248,7 @@ test_replay_is_detected_and_reordering_is_not(void **state)
 	size_t n[5], plen;
 	int i;
 
-	frame_tx_init(&tx, KEY, LINK, 3);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 3), FRAME_OK);
 	for (i = 0; i < 5; i++) {
 		h = data_hdr(0, (uint16_t)i);
 		n[i] = seal(&tx, &h, pl, SYM, dg[i]);
@@ -259,6 +265,8 @@ test_replay_is_detected_and_reordering_is_not(void **state)
 		    FRAME_EREPLAY);
 	assert_int_equal(rx.rejected[-FRAME_EREPLAY], 5);
 	assert_int_equal(rx.accepted, 5);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -273,8 +281,8 @@ test_counter_behind_the_window_and_older_epoch_are_stale(void **state)
 	size_t n0, n, plen;
 	int i;
 
-	frame_tx_init(&tx_old, KEY, LINK, 4);
-	frame_tx_init(&tx, KEY, LINK, 5);
+	assert_int_equal(frame_tx_init(&tx_old, KEY, LINK, 4), FRAME_OK);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 5), FRAME_OK);
 	rx_default(&rx);
 	n0 = seal(&tx, &h, pl, SYM, first);	/* counter 0, held back */
 	for (i = 0; i < FRAME_REPLAY_WINDOW; i++) {
@@ -287,6 +295,9 @@ test_counter_behind_the_window_and_older_epoch_are_stale(void **state)
 	n = seal(&tx_old, &h, pl, SYM, dg);
 	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), FRAME_ESTALE);
 	assert_int_equal(rx.rejected[-FRAME_ESTALE], 2);
+	frame_tx_free(&tx);
+	frame_tx_free(&tx_old);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -342,7 +353,7 @@ test_nonces_never_repeat_across_simulated_restarts(void **state)
 	for (r = 0; r < RUNS; r++) {
 		/* A restart: a fresh tx, as after SIGKILL, with the next epoch. */
 		assert_int_equal(frame_epoch_next(path, &e), FRAME_OK);
-		frame_tx_init(&tx, KEY, LINK, e);
+		assert_int_equal(frame_tx_init(&tx, KEY, LINK, e), FRAME_OK);
 		for (i = 0; i < PER; i++) {
 			h = data_hdr(0, 0);
 			n = seal(&tx, &h, pl, SYM, dg);
@@ -350,7 +361,9 @@ test_nonces_never_repeat_across_simulated_restarts(void **state)
 			assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen),
 			    FRAME_OK);
 		}
+		frame_tx_free(&tx);
 	}
+	frame_rx_free(&rx);
 	for (i = 0; i < RUNS * PER; i++)
 		for (j = i + 1; j < RUNS * PER; j++)
 			assert_memory_not_equal(nonces[i], nonces[j], 12);
@@ -375,12 +388,14 @@ expect_geometry_refused(struct frame_hdr h, size_t plen, int code)
 	assert_int_equal(frame_rx_init(&rx, KEY, LINK, &lim), FRAME_OK);
 	lim.max_datagram = FRAME_DEFAULT_DATAGRAM;
 	rx.lim.max_datagram = FRAME_DEFAULT_DATAGRAM + (plen > SYM ? plen - SYM : 0);
-	frame_tx_init(&tx, KEY, LINK, 1);
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 1), FRAME_OK);
 	n = seal(&tx, &h, pl, plen, dg);
 	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &olen), code);
 	assert_int_equal(rx.rejected[-code], 1);
 	/* The datagram was authentic: it still used up its counter. */
 	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &olen), FRAME_EREPLAY);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 static void
@@ -434,6 +449,61 @@ test_rx_refuses_limits_outside_hard_bounds(void **state)
 	frame_limits_default(&lim);
 	lim.max_object_size = FRAME_MAX_OBJECT + 1;
 	assert_int_equal(frame_rx_init(&rx, KEY, LINK, &lim), FRAME_EARG);
+	assert_null(rx.aead);		/* a refused rx holds nothing to free */
+}
+
+static void
+test_free_wipes_the_context_and_tolerates_a_second_call(void **state)
+{
+	(void)state;
+	static const uint8_t zero[sizeof(struct frame_tx) > sizeof(struct frame_rx) ?
+	    sizeof(struct frame_tx) : sizeof(struct frame_rx)];
+	struct frame_tx tx;
+	struct frame_rx rx;
+
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 7), FRAME_OK);
+	assert_non_null(tx.aead);
+	frame_tx_free(&tx);
+	assert_memory_equal(&tx, zero, sizeof(tx));
+	frame_tx_free(&tx);
+	rx_default(&rx);
+	assert_non_null(rx.aead);
+	frame_rx_free(&rx);
+	assert_memory_equal(&rx, zero, sizeof(rx));
+	frame_rx_free(&rx);
+}
+
+static void
+test_many_datagrams_on_one_link_context_all_open(void **state)
+{
+	(void)state;
+	struct frame_tx tx;
+	struct frame_rx rx;
+	struct frame_hdr h, g;
+	static uint8_t pl[SYM], dg[FRAME_MAX_DATAGRAM], out[FRAME_MAX_DATAGRAM];
+	size_t n, plen;
+	unsigned i;
+
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 9), FRAME_OK);
+	rx_default(&rx);
+	for (i = 0; i < 2000; i++) {
+		memset(pl, (int)i, sizeof(pl));
+		h = data_hdr(i % 3, (uint16_t)(i % 17));
+		n = seal(&tx, &h, pl, SYM, dg);
+		if (i % 5 == 4) {	/* a corrupted one in between changes nothing */
+			dg[FRAME_HDR_LEN + i % SYM] ^= 1;
+			assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen),
+			    FRAME_ETAG);
+			continue;
+		}
+		assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), FRAME_OK);
+		assert_int_equal(g.counter, i);
+		assert_memory_equal(out, pl, SYM);
+	}
+	assert_int_equal(rx.accepted, 1600);
+	assert_int_equal(rx.rejected[-FRAME_ETAG], 400);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
 }
 
 int
@@ -453,6 +523,8 @@ main(void)
 		cmocka_unit_test(test_nonces_never_repeat_across_simulated_restarts),
 		cmocka_unit_test(test_hostile_geometry_is_refused_after_authentication),
 		cmocka_unit_test(test_rx_refuses_limits_outside_hard_bounds),
+		cmocka_unit_test(test_free_wipes_the_context_and_tolerates_a_second_call),
+		cmocka_unit_test(test_many_datagrams_on_one_link_context_all_open),
 	};
 	return cmocka_run_group_tests_name("bridge_frame", tests, NULL, NULL);
 }

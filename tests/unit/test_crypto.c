@@ -499,6 +499,145 @@ test_aead_seal_in_place(void **state)
 	assert_memory_equal(buf, v.pt, sizeof(buf));
 }
 
+/* --- keyed AES-256-GCM context ------------------------------------------------ */
+
+static void
+test_aead_context_gives_known_answer_and_opens_it(void **state)
+{
+	struct gcm_vec v;
+	struct crypto_aead *a;
+	uint8_t ct[60], tag[16], pt[60];
+
+	(void)state;
+	gcm16(&v);
+	assert_non_null(a = crypto_aead_new(v.key));
+	assert_int_equal(crypto_aead_seal_with(a, v.iv, v.aad, sizeof(v.aad), v.pt,
+	    sizeof(v.pt), ct, tag), CRYPTO_OK);
+	assert_memory_equal(ct, v.ct, sizeof(ct));
+	assert_memory_equal(tag, v.tag, sizeof(tag));
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_OK);
+	assert_memory_equal(pt, v.pt, sizeof(pt));
+	/* Sealing again with the same inputs on the same context gives the same bytes:
+	 * nothing of the previous message is carried over. */
+	assert_int_equal(crypto_aead_seal_with(a, v.iv, v.aad, sizeof(v.aad), v.pt,
+	    sizeof(v.pt), ct, tag), CRYPTO_OK);
+	assert_memory_equal(ct, v.ct, sizeof(ct));
+	assert_memory_equal(tag, v.tag, sizeof(tag));
+	crypto_aead_free(a);
+	crypto_aead_free(NULL);
+}
+
+static void
+test_aead_context_zero_key_known_answer(void **state)
+{
+	uint8_t key[32] = { 0 }, iv[12] = { 0 }, pt[16] = { 0 }, ct[16], tag[16];
+	uint8_t want[16];
+	struct crypto_aead *a;
+
+	(void)state;
+	assert_non_null(a = crypto_aead_new(key));
+	assert_int_equal(crypto_aead_seal_with(a, iv, NULL, 0, NULL, 0, NULL, tag), CRYPTO_OK);
+	unhex_or_fail("530f8afbc74536b9a963b4f1c4cb738b", want, 16);
+	assert_memory_equal(tag, want, 16);
+	assert_int_equal(crypto_aead_open_with(a, iv, NULL, 0, NULL, 0, tag, NULL), CRYPTO_OK);
+	assert_int_equal(crypto_aead_seal_with(a, iv, NULL, 0, pt, 16, ct, tag), CRYPTO_OK);
+	unhex_or_fail("cea7403d4d606b6e074ec5d3baf39d18", want, 16);
+	assert_memory_equal(ct, want, 16);
+	unhex_or_fail("d0d1c8a799996bf0265b98b5d48ab919", want, 16);
+	assert_memory_equal(tag, want, 16);
+	crypto_aead_free(a);
+}
+
+static void
+test_aead_context_rejects_tampering_then_still_opens(void **state)
+{
+	static const uint8_t zero[60];
+	struct gcm_vec v;
+	struct crypto_aead *a;
+	uint8_t pt[60];
+
+	(void)state;
+	gcm16(&v);
+	assert_non_null(a = crypto_aead_new(v.key));
+	v.aad[0] ^= 0x01;
+	memset(pt, 0xaa, sizeof(pt));
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_EBADTAG);
+	assert_memory_equal(pt, zero, sizeof(pt));	/* nothing unauthenticated */
+	gcm16(&v);
+	v.ct[59] ^= 0x80;
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_EBADTAG);
+	gcm16(&v);
+	v.tag[15] ^= 0x01;
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_EBADTAG);
+	gcm16(&v);
+	v.iv[0] ^= 0x01;
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_EBADTAG);
+	/* A failure leaves the context usable for the next, authentic message. */
+	gcm16(&v);
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_OK);
+	assert_memory_equal(pt, v.pt, sizeof(pt));
+	crypto_aead_free(a);
+}
+
+static void
+test_aead_context_under_other_key_fails(void **state)
+{
+	struct gcm_vec v;
+	struct crypto_aead *a;
+	uint8_t pt[60];
+
+	(void)state;
+	gcm16(&v);
+	v.key[31] ^= 0x01;
+	assert_non_null(a = crypto_aead_new(v.key));
+	gcm16(&v);
+	assert_int_equal(crypto_aead_open_with(a, v.iv, v.aad, sizeof(v.aad), v.ct,
+	    sizeof(v.ct), v.tag, pt), CRYPTO_EBADTAG);
+	crypto_aead_free(a);
+}
+
+static void
+test_aead_context_matches_one_shot_over_many_nonces(void **state)
+{
+	uint8_t key[32], nonce[12], aad[64], pt[1392], ct1[1392], ct2[1392], back[1392];
+	uint8_t tag1[16], tag2[16];
+	struct crypto_aead *a;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(crypto_random(key, sizeof(key)), CRYPTO_OK);
+	assert_int_equal(crypto_random(aad, sizeof(aad)), CRYPTO_OK);
+	assert_non_null(a = crypto_aead_new(key));
+	memset(nonce, 0, sizeof(nonce));
+	for (i = 0; i < 500; i++) {
+		size_t len = (i * 37) % sizeof(pt), alen = i % sizeof(aad);
+
+		nonce[4] = (uint8_t)(i >> 8);
+		nonce[11] = (uint8_t)i;
+		memset(pt, (int)i, len);
+		assert_int_equal(crypto_aead_seal_with(a, nonce, aad, alen, pt, len, ct1,
+		    tag1), CRYPTO_OK);
+		assert_int_equal(crypto_aead_seal(key, nonce, aad, alen, pt, len, ct2, tag2),
+		    CRYPTO_OK);
+		assert_memory_equal(ct1, ct2, len);
+		assert_memory_equal(tag1, tag2, sizeof(tag1));
+		assert_int_equal(crypto_aead_open_with(a, nonce, aad, alen, ct1, len, tag1,
+		    back), CRYPTO_OK);
+		assert_memory_equal(back, pt, len);
+		/* Opened in place too, as one-shot open would. */
+		assert_int_equal(crypto_aead_open(key, nonce, aad, alen, ct2, len, tag2, ct2),
+		    CRYPTO_OK);
+		assert_memory_equal(ct2, pt, len);
+	}
+	crypto_aead_free(a);
+}
+
 /* --- key files ---------------------------------------------------------------- */
 
 static void
@@ -755,6 +894,11 @@ main(void)
 		cmocka_unit_test(test_aead_open_rejects_tampered_aad),
 		cmocka_unit_test(test_aead_open_rejects_tampered_ciphertext_and_tag),
 		cmocka_unit_test(test_aead_seal_in_place),
+		cmocka_unit_test(test_aead_context_gives_known_answer_and_opens_it),
+		cmocka_unit_test(test_aead_context_zero_key_known_answer),
+		cmocka_unit_test(test_aead_context_rejects_tampering_then_still_opens),
+		cmocka_unit_test(test_aead_context_under_other_key_fails),
+		cmocka_unit_test(test_aead_context_matches_one_shot_over_many_nonces),
 		cmocka_unit_test_setup_teardown(test_private_key_round_trip_is_pkcs8_0600, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x25519_key_files_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_key_with_group_read_refused, setup, teardown),
