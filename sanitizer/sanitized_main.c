@@ -1,8 +1,10 @@
 /*
  * sanitized_main.c — sekisho-sanitized, the checkpoint (無害化) of the internet zone.
  *
- * Process layout: one process now; the sanitizer issue adds a sandboxed child per
- * file (fork, rlimits, seccomp, no network) that alone parses hostile bytes.
+ * Process layout: the main thread takes signals and reloads the signature database
+ * when it changes; a pool of worker threads (worker.c) takes uploads from the intake
+ * spool, and for each file forks a sandboxed child (rlimits, seccomp, no network)
+ * that alone parses the hostile bytes; libmicrohttpd's threads answer portald.
  *
  * Trust boundary: sanitized is the only holder of the sanitizer signing key. Whatever
  * it signs is what LGWAN will accept, so it takes input only from the intake spool
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,9 +24,13 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "pipeline.h"
+#include "scan.h"
 #include "spool.h"
+#include "worker.h"
 
 #define COMPONENT "sekisho-sanitized"
+#define RELOAD_CHECK_S 60	/* how often a changed signature database is looked for */
 
 static const struct config_key sanitized_schema[] = {
 	DAEMON_CONFIG_KEYS,
@@ -31,6 +38,11 @@ static const struct config_key sanitized_schema[] = {
 	{ "outbox_spool", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "signing_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "results_dir", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "clamav_db", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "workers", CONFIG_INT, "2", false, 1, WORKER_MAX_THREADS },
+	{ "dpi", CONFIG_INT, "150", false, RENDER_MIN_DPI, RENDER_MAX_DPI },
+	{ "policy", CONFIG_STRING, "default", false, 0, 0 },
 	{ NULL },
 };
 
@@ -39,6 +51,8 @@ struct sanitized {
 	struct spool intake, outbox;
 	uint8_t signing_key[CRYPTO_ED25519_LEN];
 	uint8_t signing_pub[CRYPTO_ED25519_LEN];
+	struct scanner *scanner;
+	struct worker_pool *workers;
 };
 
 static void
@@ -59,11 +73,51 @@ handle_healthz(struct http_request *req, void *app)
 	crypto_hex(s->signing_pub, 8, fp);
 	snprintf(detail, sizeof detail, "loaded at start, public key %s…", fp);
 	daemon_health_check(h, "key.sanitizer-signing", true, detail);
+	unsigned sigs = 0, ver = 0;
+	scan_db_info(s->scanner, &sigs, &ver);
+	snprintf(detail, sizeof detail, "libclamav %s, %u signatures (database version %u)",
+		 scan_engine_version(), sigs, ver);
+	daemon_health_check(h, "signatures", sigs > 0, detail);
+	json_t *m = worker_metrics(s->workers);
+	snprintf(detail, sizeof detail, "%lld of %lld busy; %lld clean, %lld rejected, %lld errors",
+		 (long long)json_integer_value(json_object_get(m, "busy")),
+		 (long long)json_integer_value(json_object_get(m, "threads")),
+		 (long long)json_integer_value(json_object_get(m, "clean")),
+		 (long long)json_integer_value(json_object_get(m, "rejected")),
+		 (long long)json_integer_value(json_object_get(m, "errors")));
+	daemon_health_check(h, "workers", true, detail);
+	json_decref(m);
 	daemon_health_reply(req, h);
+}
+
+/* For portald: how an upload fares — queued, processing, or its result (verdict,
+ * reason, Japanese message, type, pages, hashes). */
+static void
+handle_result(struct http_request *req, void *app)
+{
+	struct sanitized *s = app;
+	json_t *r = worker_status(s->workers, http_req_param(req, "id"));
+
+	if (r == NULL) {
+		http_reply_error(req, 404, "unknown_upload",
+				 "指定されたファイルは見つかりませんでした。もう一度添付してください。");
+		return;
+	}
+	http_reply_json(req, 200, r);
+}
+
+static void
+handle_metrics(struct http_request *req, void *app)
+{
+	struct sanitized *s = app;
+
+	http_reply_json(req, 200, worker_metrics(s->workers));
 }
 
 static const struct http_route sanitized_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
+	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
+	{ "GET", "/api/results/{id}", handle_result, 0, NULL },
 };
 
 static int
@@ -85,7 +139,25 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
 		return -1;
 	}
-	return 0;
+	struct scan_limits slim;
+	scan_limits_default(&slim);
+	path = config_str(s->cfg, "clamav_db");
+	if ((rc = scan_open(&s->scanner, path, &slim)) != 0) {
+		snprintf(err, errlen, "%s: cannot load signatures: %s", path, strerror(-rc));
+		return -1;
+	}
+	struct worker_config wc = {
+		.intake = &s->intake,
+		.results_dir = config_str(s->cfg, "results_dir"),
+		.quarantine_dir = config_str(s->cfg, "quarantine_dir"),
+		.threads = (unsigned)config_int(s->cfg, "workers"),
+	};
+	pipeline_config_default(&wc.pipeline);
+	wc.pipeline.scanner = s->scanner;
+	wc.pipeline.sign_key = s->signing_key;
+	wc.pipeline.dpi = (unsigned)config_int(s->cfg, "dpi");
+	wc.pipeline.policy = config_str(s->cfg, "policy");
+	return worker_start(&s->workers, &wc, err, errlen);
 }
 
 int
@@ -118,12 +190,25 @@ main(int argc, char **argv)
 	log_info("started, listening on %s", hc.unix_path);
 	daemon_notify_ready("serving");
 
-	while (daemon_wait(1000) != DAEMON_STOP)
-		;
+	time_t last_check = time(NULL);
+	enum daemon_event ev;
+	while ((ev = daemon_wait(1000)) != DAEMON_STOP) {
+		/* freshclam replaces the database files; SIGHUP asks for a check now. */
+		if (ev == DAEMON_RELOAD || time(NULL) - last_check >= RELOAD_CHECK_S) {
+			last_check = time(NULL);
+			if ((rc = scan_reload(s.scanner)) == 1)
+				log_info("signature database reloaded");
+			else if (rc < 0)
+				log_err("signature database changed but cannot be loaded (%s); "
+					"the previous one stays in use", strerror(-rc));
+		}
+	}
 
 	daemon_notify_stopping();
 	log_info("stopping");
 	http_server_stop(srv);
+	worker_stop(s.workers);
+	scan_close(s.scanner);
 	spool_close(&s.intake);
 	spool_close(&s.outbox);
 	explicit_bzero(s.signing_key, sizeof s.signing_key);

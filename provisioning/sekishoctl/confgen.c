@@ -102,6 +102,14 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "outbox_spool = %s/dmz/spool/outbox\n", r);
 	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
 	fprintf(f, "signing_key = %s/dmz/keys/sanitizer-signing.key\n", r);
+	fprintf(f, "results_dir = %s/dmz/sanitized\n", r);
+	/* Development uses the small test database shipped in the tree; production
+	 * points this at freshclam's directory. */
+	if (o->dev)
+		fprintf(f, "clamav_db = %s/tests/clamav\n", in->share);
+	else
+		fprintf(f, "clamav_db = /var/lib/clamav\n");
+	fprintf(f, "workers = 2\ndpi = 150\npolicy = default\n");
 	if (text_store(&t, in, "etc/sanitized.conf", err, errlen) != 0)
 		return -1;
 

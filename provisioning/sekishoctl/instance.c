@@ -15,7 +15,7 @@
 const char *const instance_dirs[] = {
 	"etc", "run", "log",
 	"dmz", "dmz/keys", "dmz/db", "dmz/spool", "dmz/quarantine", "dmz/uploads",
-	"dmz/tmp", "dmz/state",
+	"dmz/tmp", "dmz/state", "dmz/sanitized",
 	"lgwan", "lgwan/keys", "lgwan/db", "lgwan/spool", "lgwan/quarantine",
 	"lgwan/uploads", "lgwan/tmp", "lgwan/state",
 	NULL,

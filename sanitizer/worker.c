@@ -1,0 +1,279 @@
+/*
+ * worker.c — the pool of sanitizer threads.
+ *
+ * Each thread owns nothing but the upload it claimed; the scanner is shared
+ * (scan_fd is thread-safe) and the pipeline forks its own sandboxed child per file,
+ * so one slow PDF occupies one thread while small files keep flowing on the others.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "jsonio.h"
+#include "log.h"
+
+struct worker_pool {
+	struct worker_config cfg;
+	pthread_t threads[WORKER_MAX_THREADS];
+	unsigned nthreads;
+	volatile int stopping;
+	pthread_mutex_t lock;
+	uint64_t processed, clean, rejected, errors;
+	unsigned busy;
+};
+
+static int
+write_json_file(int dirfd, const char *name, const json_t *v)
+{
+	char tmp[64];
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	size_t len = text ? strlen(text) : 0;
+	int fd, rc = -1;
+
+	snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+	if (text && (fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
+		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
+			rc = renameat(dirfd, tmp, dirfd, name);
+		close(fd);
+	}
+	free(text);
+	return rc;
+}
+
+/* A result directory holds only the files process() writes. */
+static void
+remove_result_dir(const char *dir)
+{
+	static const char *const names[] = { "result.json", "output", "attestation.json",
+					     ".result.json.tmp", ".attestation.json.tmp", NULL };
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		for (size_t i = 0; names[i]; i++)
+			unlinkat(dfd, names[i], 0);
+		close(dfd);
+	}
+	rmdir(dir);
+}
+
+static json_t *
+result_json(const char *id, const struct pipeline_result *r)
+{
+	char in[65], out[65];
+
+	crypto_hex(r->input_sha256, 32, in);
+	crypto_hex(r->output_sha256, 32, out);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I,s:f}",
+			 "id", id, "status", r->clean ? "clean" : "rejected",
+			 "reason", r->reason, "message", r->message,
+			 "type", r->type ? r->type : "", "method", r->method ? r->method : "",
+			 "input_sha256", in, "output_sha256", r->clean ? out : NULL,
+			 "output_size", (json_int_t)(r->clean ? r->output_size : 0),
+			 "pages", (json_int_t)r->pages, "seconds", r->seconds);
+}
+
+/* results/<id>/ is rebuilt whole: a new directory filled and fsync'd, then renamed
+ * over any older one (from a run interrupted by a crash). */
+static int
+process(struct worker_pool *p, const struct spool_item *item)
+{
+	char dir[PATH_MAX], tmpdir[PATH_MAX], out[PATH_MAX + 16];
+	struct pipeline_result res;
+	int in_fd = -1, out_fd = -1, dfd = -1, rc = -1;
+	json_t *j;
+
+	snprintf(dir, sizeof dir, "%s/%s", p->cfg.results_dir, item->id);
+	snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp", p->cfg.results_dir, item->id);
+	snprintf(out, sizeof out, "%s/output", tmpdir);
+	if (mkdir(tmpdir, 0750) != 0 && errno != EEXIST)
+		return -1;
+	if ((in_fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (out_fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0 ||
+	    (dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto done;
+	if ((rc = pipeline_run(&p->cfg.pipeline, in_fd, out_fd, &res)) != 0) {
+		log_err("sanitized: upload %s: internal error: %s", item->id, strerror(-rc));
+		goto done;
+	}
+	if (res.clean) {
+		if (fsync(out_fd) != 0 || write_json_file(dfd, "attestation.json",
+							  res.attestation) != 0)
+			rc = -1;
+	} else {
+		char q[PATH_MAX];
+
+		unlinkat(dfd, "output", 0);
+		snprintf(q, sizeof q, "%s/%s", p->cfg.quarantine_dir, item->id);
+		if (link(item->path, q) != 0 && errno != EEXIST)
+			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
+				 strerror(errno));
+	}
+	j = result_json(item->id, &res);
+	if (rc == 0 && (write_json_file(dfd, "result.json", j) != 0 || fsync(dfd) != 0))
+		rc = -1;
+	json_decref(j);
+	if (rc == 0) {
+		char old[PATH_MAX + 16];
+
+		/* Replace an older result whole; a rename cannot replace a non-empty
+		 * directory, so the old one is moved aside and removed. */
+		snprintf(old, sizeof old, "%s.old", tmpdir);
+		if (rename(dir, old) == 0)
+			remove_result_dir(old);
+		rc = rename(tmpdir, dir);
+	}
+	pthread_mutex_lock(&p->lock);
+	p->processed++;
+	if (rc == 0)
+		res.clean ? p->clean++ : p->rejected++;
+	pthread_mutex_unlock(&p->lock);
+	{
+		struct log_field f[] = { { "UPLOAD", item->id }, { "VERDICT", res.clean ? "clean" : "rejected" },
+					 { "REASON", res.reason }, { "TYPE", res.type ? res.type : "" } };
+		log_fields(LOG_LEVEL_INFO, f, 4, "sanitized: upload %s %s (%s, %u pages, %.2f s)%s%s",
+			   item->id, res.clean ? "clean" : "rejected", res.reason, res.pages,
+			   res.seconds, res.detail[0] ? ": " : "", res.detail);
+	}
+	pipeline_result_free(&res);
+done:
+	if (in_fd >= 0)
+		close(in_fd);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+static void *
+run(void *arg)
+{
+	struct worker_pool *p = arg;
+
+	while (!p->stopping) {
+		struct spool_item item;
+
+		if (spool_claim(p->cfg.intake, &item) != SPOOL_OK) {
+			struct timespec ts = { 0, 100 * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		pthread_mutex_lock(&p->lock);
+		p->busy++;
+		pthread_mutex_unlock(&p->lock);
+		if (process(p, &item) == 0) {
+			spool_commit(p->cfg.intake, &item);
+		} else {
+			/* Our failure, not the file's: give it back for another try. */
+			pthread_mutex_lock(&p->lock);
+			p->errors++;
+			pthread_mutex_unlock(&p->lock);
+			spool_return(p->cfg.intake, &item);
+			sleep(1);
+		}
+		pthread_mutex_lock(&p->lock);
+		p->busy--;
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int
+worker_start(struct worker_pool **out, const struct worker_config *cfg, char *err,
+	     size_t errlen)
+{
+	struct worker_pool *p = calloc(1, sizeof *p);
+	int rc;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->cfg = *cfg;
+	if (mkdir(cfg->results_dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", cfg->results_dir, strerror(errno));
+		free(p);
+		return -1;
+	}
+	if ((rc = spool_recover(cfg->intake)) < 0) {
+		snprintf(err, errlen, "%s: cannot recover: %s", cfg->intake->root, strerror(-rc));
+		free(p);
+		return -1;
+	}
+	if (rc > 0)
+		log_info("sanitized: %d uploads in progress at the last stop will be redone", rc);
+	pthread_mutex_init(&p->lock, NULL);
+	for (unsigned i = 0; i < cfg->threads && i < WORKER_MAX_THREADS; i++) {
+		if (pthread_create(&p->threads[i], NULL, run, p) != 0)
+			break;
+		p->nthreads++;
+	}
+	if (p->nthreads == 0) {
+		snprintf(err, errlen, "cannot start worker threads");
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+worker_stop(struct worker_pool *p)
+{
+	if (p == NULL)
+		return;
+	p->stopping = 1;
+	for (unsigned i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+json_t *
+worker_metrics(struct worker_pool *p)
+{
+	json_t *m;
+
+	pthread_mutex_lock(&p->lock);
+	m = json_pack("{s:I,s:I,s:I,s:I,s:i,s:i}", "processed", (json_int_t)p->processed,
+		      "clean", (json_int_t)p->clean, "rejected", (json_int_t)p->rejected,
+		      "errors", (json_int_t)p->errors, "busy", (int)p->busy,
+		      "threads", (int)p->nthreads);
+	pthread_mutex_unlock(&p->lock);
+	return m;
+}
+
+json_t *
+worker_status(struct worker_pool *p, const char *id)
+{
+	char path[PATH_MAX], buf[16384], err[128];
+	ssize_t n;
+	int fd;
+
+	if (!spool_valid_id(id))
+		return NULL;
+	snprintf(path, sizeof path, "%s/%s/result.json", p->cfg.results_dir, id);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof buf);
+		close(fd);
+		return n > 0 ? jsonio_parse(buf, (size_t)n, sizeof buf, JSONIO_MAX_DEPTH,
+					    err, sizeof err) : NULL;
+	}
+	snprintf(path, sizeof path, "%s/work/%s", p->cfg.intake->root, id);
+	if (access(path, F_OK) == 0)
+		return json_pack("{s:s,s:s}", "id", id, "status", "processing");
+	snprintf(path, sizeof path, "%s/new/%s", p->cfg.intake->root, id);
+	if (access(path, F_OK) == 0)
+		return json_pack("{s:s,s:s}", "id", id, "status", "queued");
+	return NULL;
+}

@@ -1,0 +1,44 @@
+/*
+ * worker.h — the sanitizer service's pool: threads that take uploads from the intake
+ * spool and put each through the pipeline.
+ *
+ * An upload is claimed from intake (new/ -> work/), sanitized, its result written
+ * under results/<id>/ (result.json always; output and attestation.json when clean,
+ * renamed into place only after fsync), and only then committed (work/ -> done/). A
+ * refused original is hard-linked into quarantine first. A crash at any point leaves
+ * the upload in work/, which the next start returns to new/: it is sanitized again,
+ * and the result directory is replaced whole, so nothing is lost or half-written.
+ */
+#ifndef SEKISHO_SANITIZER_WORKER_H
+#define SEKISHO_SANITIZER_WORKER_H
+
+#include <jansson.h>
+
+#include "pipeline.h"
+#include "spool.h"
+
+#define WORKER_MAX_THREADS 16
+
+struct worker_config {
+	struct spool *intake;
+	const char *results_dir;	/* results/<id>/ */
+	const char *quarantine_dir;
+	struct pipeline_config pipeline;	/* scanner and key borrowed */
+	unsigned threads;
+};
+
+struct worker_pool;
+
+/* Recover the intake spool and start the threads. 0, or -1 with err. */
+int worker_start(struct worker_pool **out, const struct worker_config *cfg,
+		 char *err, size_t errlen);
+void worker_stop(struct worker_pool *p);
+
+/* Counters: processed, clean, rejected, errors, busy threads (new reference). */
+json_t *worker_metrics(struct worker_pool *p);
+
+/* The state of upload id for the portal: its result.json when finished, else
+ * {"status": "processing"} or {"status": "queued"}; NULL if unknown. */
+json_t *worker_status(struct worker_pool *p, const char *id);
+
+#endif

@@ -1,0 +1,88 @@
+"""sekisho-sanitized as the dev stack runs it: uploads put into the intake spool are
+sanitized by its worker pool, their state and result are served to portald on its
+socket, clean outputs carry attestations, refused originals go to quarantine."""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from bundles import spool_put
+from conftest import ROOT, ctl
+
+CORPUS_SCRIPT = os.path.join(ROOT, "tests", "corpus", "make-pdf-samples.py")
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=5)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+def result(inst, upload_id):
+    c = UnixHTTP(str(inst / "run/sanitized.sock"))
+    c.request("GET", f"/api/results/{upload_id}")
+    r = c.getresponse()
+    return r.status, json.loads(r.read())
+
+
+def wait_result(inst, upload_id, deadline_s=60):
+    end = time.monotonic() + deadline_s
+    seen = set()
+    while time.monotonic() < end:
+        status, body = result(inst, upload_id)
+        if status == 200:
+            seen.add(body["status"])
+            if body["status"] in ("clean", "rejected"):
+                return body, seen
+        time.sleep(0.1)
+    raise AssertionError(f"no result for {upload_id}")
+
+
+def test_uploads_are_sanitized_by_the_service(stack, tmp_path):
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    benign = (tmp_path / "benign-text.pdf").read_bytes()
+    spool_put(inst / "dmz/spool/intake", "u-benign", benign)
+    spool_put(inst / "dmz/spool/intake", "u-js", (tmp_path / "js-openaction.pdf").read_bytes())
+    spool_put(inst / "dmz/spool/intake", "u-eicar", benign.replace(b"%%EOF", EICAR + b"\n%%EOF"))
+    spool_put(inst / "dmz/spool/intake", "u-elf", b"\x7fELF\x02\x01\x01" + bytes(200))
+
+    body, _ = wait_result(inst, "u-benign")
+    assert body["status"] == "clean" and body["type"] == "pdf" and body["pages"] == 3
+    out = inst / "dmz/sanitized/u-benign/output"
+    att = inst / "dmz/sanitized/u-benign/attestation.json"
+    assert out.read_bytes().startswith(b"%PDF")
+    r = ctl(inst, "audit", "verify-attestation", str(att), str(out), check=False)
+    assert r.returncode == 0, r.stdout
+
+    body, _ = wait_result(inst, "u-js")
+    assert body["status"] == "clean"  # rebuilt from pixels: the script is gone
+    assert b"/JavaScript" not in (inst / "dmz/sanitized/u-js/output").read_bytes()
+
+    body, _ = wait_result(inst, "u-eicar")
+    assert body["status"] == "rejected" and body["reason"] == "malware"
+    assert body["message"].endswith("。")
+    assert (inst / "dmz/quarantine/u-eicar").exists()
+    assert not (inst / "dmz/sanitized/u-eicar/output").exists()
+
+    body, _ = wait_result(inst, "u-elf")
+    assert body["status"] == "rejected" and body["reason"] == "unsupported_type"
+
+    # Every upload is finished in the spool: nothing waits, nothing is claimed.
+    assert os.listdir(inst / "dmz/spool/intake/new") == []
+    assert os.listdir(inst / "dmz/spool/intake/work") == []
+    status, body = result(inst, "u-never-sent")
+    assert status == 404 and body["error"]["code"] == "unknown_upload"
+    h = stack.get(stack.internet + "/api/_health/sanitized").json()
+    assert h["checks"]["signatures"]["ok"]
+    assert "2 clean, 2 rejected" in h["checks"]["workers"]["detail"]
