@@ -304,6 +304,17 @@ run(void *arg)
 			due.tries = due.tries ? due.tries : 1;
 		}
 		due.tries++;
+		/* Receipts are cumulative and repeated by the far side's next one: they are
+		 * sent (with all passes) but never wait for a receipt of their own. */
+		if (!resend && strncmp(due.id, TRANSMITTER_RECEIPT_PREFIX,
+				       strlen(TRANSMITTER_RECEIPT_PREFIX)) == 0) {
+			spool_finish_id(t->cfg.spool, due.id);
+			pthread_mutex_lock(&t->lock);
+			t->bundles_sent++;
+			pthread_mutex_unlock(&t->lock);
+			log_info("bridge-tx: receipt %s sent", due.id);
+			continue;
+		}
 		pthread_mutex_lock(&t->lock);
 		schedule(t, &due);
 		if (resend) {

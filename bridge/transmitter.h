@@ -20,6 +20,7 @@
 #include "spool.h"
 
 #define TRANSMITTER_MAX_PENDING 4096	/* bundles sent and awaiting their receipt */
+#define TRANSMITTER_RECEIPT_PREFIX "receipt-"	/* ids sent once, never awaiting a receipt */
 
 struct transmitter_config {
 	enum link_direction dir;

@@ -355,6 +355,7 @@ bundle_info_free(struct bundle_info *info)
 	json_decref(info->manifest);
 	json_decref(info->application);
 	json_decref(info->data);
+	json_decref(info->attestations);
 	memset(info, 0, sizeof *info);
 }
 
@@ -677,9 +678,13 @@ bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info *inf
 	info->manifest = json_incref(manifest);
 	info->application = app ? json_incref(app->json) : NULL;
 	info->data = json_object();
-	for (size_t i = 0; i < n; i++)
+	info->attestations = json_object();
+	for (size_t i = 0; i < n; i++) {
 		if (x[i].json && strncmp(x[i].name, "data/", 5) == 0)
 			json_object_set(info->data, x[i].name, x[i].json);
+		if (x[i].json && strncmp(x[i].name, "attestations/", 13) == 0)
+			json_object_set(info->attestations, x[i].name, x[i].json);
+	}
 	rc = BUNDLE_OK;
 out:
 	for (size_t i = 0; i < n; i++)

@@ -88,6 +88,7 @@ struct bundle_info {
 	json_t *manifest;		/* the verified manifest */
 	json_t *application;		/* application.json when present, else NULL */
 	json_t *data;			/* {"data/NAME.json": parsed, ...} for data/ JSON */
+	json_t *attestations;		/* {"attestations/NAME.json": parsed, ...} */
 	char id[129];
 	char tenant[33];
 	char kind[33];

@@ -27,6 +27,30 @@ const struct db_migration office_db_migrations[] = {
 	  "  created_at          TEXT NOT NULL,"
 	  "  disabled            INTEGER NOT NULL DEFAULT 0"
 	  ") STRICT;" },
+	{ 2,
+	  /* An application (申請) as it arrived over the uplink: one verified bundle,
+	   * stored whole under lgwan/bundles so its signature and every attestation
+	   * can be checked again at any later time. bundle_id is the idempotency key. */
+	  "CREATE TABLE applications ("
+	  "  id               INTEGER PRIMARY KEY,"
+	  "  bundle_id        TEXT NOT NULL UNIQUE,"
+	  "  received_at      TEXT NOT NULL,"
+	  "  status           TEXT NOT NULL DEFAULT 'arrived',"	/* 到達 */
+	  "  application_json TEXT NOT NULL,"
+	  "  manifest_json    TEXT NOT NULL,"
+	  "  bundle_path      TEXT NOT NULL,"
+	  "  bundle_sha256    TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TABLE attachments ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  member         TEXT NOT NULL,"
+	  "  attestation    TEXT NOT NULL,"
+	  "  display_name   TEXT,"
+	  "  field          TEXT,"
+	  "  UNIQUE (application_id, member)"
+	  ") STRICT;"
+	  "CREATE INDEX applications_received ON applications(received_at);" },
 };
 
 const size_t office_db_nmigrations =

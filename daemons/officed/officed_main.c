@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "http.h"
+#include "importer.h"
 #include "log.h"
 #include "office_db.h"
 #include "spool.h"
@@ -35,6 +36,10 @@ static const struct config_key officed_schema[] = {
 	{ "office_signing_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "sanitizer_public_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "counter_qr_private_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "bundles_dir", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "receipt_interval_s", CONFIG_INT, "60", false, 1, 3600 },
+	{ "receipt_window_s", CONFIG_INT, "86400", false, 60, 2592000 },
 	{ NULL },
 };
 
@@ -45,6 +50,7 @@ struct officed {
 	uint8_t office_key[CRYPTO_ED25519_LEN];
 	uint8_t sanitizer_pub[CRYPTO_ED25519_LEN];
 	uint8_t counter_qr_key[CRYPTO_X25519_LEN];
+	struct importer *importer;
 };
 
 static void
@@ -59,6 +65,17 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_check(h, "key.office-signing", true, "loaded at start");
 	daemon_health_check(h, "key.sanitizer-public", true, "loaded at start");
 	daemon_health_check(h, "key.counter-qr-private", true, "loaded at start");
+	json_t *m = importer_metrics(o->importer);
+	char detail[200];
+	snprintf(detail, sizeof detail, "%lld imported, %lld duplicates, %lld quarantined, "
+		 "%lld receipts written, %lld errors",
+		 (long long)json_integer_value(json_object_get(m, "imported")),
+		 (long long)json_integer_value(json_object_get(m, "duplicates")),
+		 (long long)json_integer_value(json_object_get(m, "quarantined")),
+		 (long long)json_integer_value(json_object_get(m, "receipts_written")),
+		 (long long)json_integer_value(json_object_get(m, "errors")));
+	daemon_health_check(h, "import", true, detail);
+	json_decref(m);
 	daemon_health_reply(req, h);
 }
 
@@ -99,7 +116,18 @@ officed_open(struct officed *o, char *err, size_t errlen)
 	if (load_key(crypto_key_load_private(path, CRYPTO_KEY_X25519, o->counter_qr_key),
 		     path, err, errlen))
 		return -1;
-	return 0;
+	struct importer_config ic = {
+		.tenants = &o->tenants,
+		.inbox = &o->inbox,
+		.downlink_out = &o->downlink_out,
+		.bundles_dir = config_str(c, "bundles_dir"),
+		.quarantine_dir = config_str(c, "quarantine_dir"),
+		.sanitizer_pub = o->sanitizer_pub,
+		.office_key = o->office_key,
+		.receipt_interval_s = (unsigned)config_int(c, "receipt_interval_s"),
+		.receipt_window_s = (unsigned)config_int(c, "receipt_window_s"),
+	};
+	return importer_start(&o->importer, &ic, err, errlen);
 }
 
 int
@@ -139,6 +167,7 @@ main(int argc, char **argv)
 	daemon_notify_stopping();
 	log_info("stopping");
 	http_server_stop(srv);
+	importer_stop(o.importer);
 	spool_close(&o.inbox);
 	spool_close(&o.downlink_out);
 	tenant_set_close(&o.tenants);

@@ -122,6 +122,8 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "office_signing_key = %s/lgwan/keys/office-signing.key\n", r);
 	fprintf(f, "sanitizer_public_key = %s/lgwan/keys/sanitizer-signing.pub\n", r);
 	fprintf(f, "counter_qr_private_key = %s/lgwan/keys/counter-qr.key\n", r);
+	fprintf(f, "bundles_dir = %s/lgwan/bundles\nquarantine_dir = %s/lgwan/quarantine\n", r, r);
+	fprintf(f, "receipt_interval_s = %d\nreceipt_window_s = 86400\n", o->dev ? 5 : 60);
 	if (text_store(&t, in, "etc/officed.conf", err, errlen) != 0)
 		return -1;
 

@@ -17,7 +17,7 @@ const char *const instance_dirs[] = {
 	"dmz", "dmz/keys", "dmz/db", "dmz/spool", "dmz/quarantine", "dmz/uploads",
 	"dmz/tmp", "dmz/state", "dmz/sanitized",
 	"lgwan", "lgwan/keys", "lgwan/db", "lgwan/spool", "lgwan/quarantine",
-	"lgwan/uploads", "lgwan/tmp", "lgwan/state",
+	"lgwan/uploads", "lgwan/tmp", "lgwan/state", "lgwan/bundles",
 	NULL,
 };
 

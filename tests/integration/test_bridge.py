@@ -59,6 +59,21 @@ def inbox(s):
     return s.instance / "lgwan/spool/inbox"
 
 
+def arrived(s):
+    """Bundles stored in the LGWAN inbox, wherever officed's import has moved them
+    (new/ -> work/ -> done/), by id."""
+    got = {}
+    for sub in ("new", "work", "done"):
+        d = inbox(s) / sub
+        for f in os.listdir(d):
+            try:
+                got[f] = (d / f).read_bytes()
+            except FileNotFoundError:  # moved on between listdir and read
+                got[f] = ((inbox(s) / "done" / f).read_bytes()
+                          if (inbox(s) / "done" / f).exists() else None)
+    return got
+
+
 def wait_for(pred, deadline_s, what, s=None):
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
@@ -75,9 +90,8 @@ def send_and_check(s, n, size, deadline_s):
         data = application(s.instance, bid, padding=size + i)
         sent[bid] = data
         spool_put(s.instance / "dmz/spool/outbox", bid, data)
-    wait_for(lambda: len(os.listdir(inbox(s) / "new")) >= n, deadline_s, f"{n} bundles in inbox", s)
-    got = {f: (inbox(s) / "new" / f).read_bytes() for f in os.listdir(inbox(s) / "new")}
-    assert got == sent  # every bundle, byte-identical, and nothing else
+    wait_for(lambda: len(arrived(s)) >= n, deadline_s, f"{n} bundles in inbox", s)
+    assert arrived(s) == sent  # every bundle, byte-identical, and nothing else
     return sent
 
 
@@ -99,6 +113,10 @@ def test_bundles_arrive_byte_identical_exactly_once(bridge, impair):
     h = metrics(bridge, "lgwan", "bridge-uplink-rx")
     assert h["status"] == "ok"
     assert "12 bundles stored" in h["checks"]["link"]["detail"]
+    # officed imported each exactly once, and its receipts finished them on the DMZ side.
+    wait_for(lambda: len(os.listdir(bridge.instance / "dmz/spool/outbox/done")) == 12, 60,
+             "receipts for all 12", bridge)
+    assert os.listdir(bridge.instance / "dmz/spool/outbox/work") == []
 
 
 def test_heavy_loss_is_made_good_by_resending(bridge):
@@ -119,11 +137,11 @@ def test_forged_and_unattested_bundles_are_quarantined_not_stored(bridge):
     spool_put(inst / "dmz/spool/outbox", "forged-1", forged)
     spool_put(inst / "dmz/spool/outbox", "unattested-1", unattested)
     spool_put(inst / "dmz/spool/outbox", "good-1", application(inst, "good-1"))
-    wait_for(lambda: (inbox(bridge) / "new" / "good-1").exists(), 30, "good bundle", bridge)
+    wait_for(lambda: "good-1" in arrived(bridge), 30, "good bundle", bridge)
     q = inst / "lgwan/quarantine"
     wait_for(lambda: len([f for f in os.listdir(q) if f.endswith(".bundle")]) == 2, 30,
              "two quarantined bundles", bridge)
-    assert sorted(os.listdir(inbox(bridge) / "new")) == ["good-1"]
+    assert sorted(arrived(bridge)) == ["good-1"]
     reasons = " ".join((q / f).read_text() for f in os.listdir(q) if f.endswith(".reason"))
     assert "signature" in reasons and "attestation" in reasons
 
@@ -132,11 +150,11 @@ def test_receipt_on_the_downlink_finishes_the_delivered_bundle(bridge):
     start(bridge)
     inst = bridge.instance
     spool_put(inst / "dmz/spool/outbox", "app-r1", application(inst, "app-r1"))
-    wait_for(lambda: (inbox(bridge) / "new" / "app-r1").exists(), 30, "delivery", bridge)
+    wait_for(lambda: "app-r1" in arrived(bridge), 30, "delivery", bridge)
     outbox = inst / "dmz/spool/outbox"
-    assert (outbox / "work" / "app-r1").exists()  # sent, awaiting its receipt
-    # What officed will do after import: a signed, cumulative receipt down the downlink.
-    spool_put(inst / "lgwan/spool/downlink-out", "receipt-1", receipt(inst, "receipt-1", ["app-r1"]))
+    # A receipt made by hand (as any office-signed receipt) finishes the bundle too.
+    spool_put(inst / "lgwan/spool/downlink-out", "receipt-demo-1",
+              receipt(inst, "receipt-demo-1", ["app-r1"]))
     wait_for(lambda: (outbox / "done" / "app-r1").exists(), 30, "receipt applied", bridge)
     assert not (outbox / "work" / "app-r1").exists()
 
@@ -159,13 +177,36 @@ def test_killed_tx_and_rx_lose_and_duplicate_nothing(bridge):
             os.kill(metrics(bridge, *daemon)["pid"], signal.SIGKILL)
             bridge.wait_healthy((bridge.internet if daemon[0] == "dmz" else bridge.lgwan)
                                 + "/api/_health/" + daemon[1])
-    wait_for(lambda: len(os.listdir(inbox(bridge) / "new")) >= n, 240, f"{n} bundles", bridge)
+    wait_for(lambda: len(arrived(bridge)) >= n, 240, f"{n} bundles", bridge)
     time.sleep(4)  # resends of already-stored bundles must not add copies
-    names = os.listdir(inbox(bridge) / "new")
-    assert len(names) == n and set(names) == set(sent)
-    for bid in names:
-        assert (inbox(bridge) / "new" / bid).read_bytes() == sent[bid], bid
+    assert arrived(bridge) == sent
     assert "killed by signal 9" in bridge.output()
+
+
+def test_imported_once_into_the_tenant_database_and_receipted(bridge):
+    import sqlite3
+    start(bridge)
+    inst = bridge.instance
+    data = application(inst, "app-imp-1")
+    spool_put(inst / "dmz/spool/outbox", "app-imp-1", data)
+    outbox = inst / "dmz/spool/outbox"
+    # The whole loop: uplink, import, office-signed receipt, downlink, finished.
+    wait_for(lambda: (outbox / "done" / "app-imp-1").exists(), 60, "receipt", bridge)
+    db = sqlite3.connect(inst / "lgwan/db/demo.sqlite")
+    rows = db.execute("SELECT bundle_id, status, bundle_path FROM applications").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("app-imp-1", "arrived")]
+    assert open(rows[0][2], "rb").read() == data  # stored whole, re-verifiable
+    atts = db.execute("SELECT member FROM attachments").fetchall()
+    assert atts == [("files/1.pdf",)]
+    # The stored bundle passes the auditor's check.
+    r = ctl(inst, "audit", "verify-bundle", rows[0][2], check=False)
+    assert r.returncode == 0, r.stdout
+    # Sent again (as after a lost receipt): stored once.
+    spool_put(outbox, "app-imp-1b", data)  # same bytes, other spool id: quarantined as a
+    time.sleep(3)                          # mismatch between name and signed id
+    assert db.execute("SELECT count(*) FROM applications").fetchone()[0] == 1
+    h = bridge.get(bridge.lgwan + "/api/healthz").json()
+    assert "1 imported" in h["checks"]["import"]["detail"]
 
 
 def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):

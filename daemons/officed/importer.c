@@ -1,0 +1,363 @@
+/*
+ * importer.c — one thread: claim an inbox bundle, verify, store, record; and now and
+ * then, write the receipts.
+ *
+ * Order of durability for one bundle: the verified tar is linked into
+ * bundles/TENANT/ID.tar (fsync'd), then the rows are committed, then the inbox item
+ * is finished. A crash between any two steps leaves the item in work/, which is
+ * handed out again at the next start: the link already exists (EEXIST is fine), the
+ * rows already exist (the UNIQUE bundle id makes the insert a no-op), and the item is
+ * finished this time. Nothing is lost, nothing is stored twice.
+ */
+#include "importer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "crypto.h"
+#include "jsonio.h"
+#include "log.h"
+
+struct importer {
+	struct importer_config cfg;
+	pthread_t thread;
+	volatile int stopping;
+	pthread_mutex_t lock;
+	uint64_t imported, duplicates, quarantined, receipts, errors;
+};
+
+static void
+quarantine(struct importer *im, const struct spool_item *item, const char *reason)
+{
+	char dst[PATH_MAX], note[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(dst, sizeof dst, "%s/inbox-%s", im->cfg.quarantine_dir, item->id);
+	if (link(item->path, dst) != 0 && errno != EEXIST)
+		log_err("officed: cannot quarantine %s: %s", item->id, strerror(errno));
+	snprintf(note, sizeof note, "%s.reason", dst);
+	if ((f = fopen(note, "w")) != NULL) {
+		fprintf(f, "%s\n", reason);
+		fclose(f);
+	}
+	pthread_mutex_lock(&im->lock);
+	im->quarantined++;
+	pthread_mutex_unlock(&im->lock);
+	struct log_field fl[] = { { "BUNDLE", item->id }, { "REASON", reason } };
+	log_fields(LOG_LEVEL_ERR, fl, 2, "officed: bundle %s refused at import and quarantined: %s",
+		   item->id, reason);
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Link the verified tar to its permanent place. */
+static int
+store_bundle(struct importer *im, const struct spool_item *item, const char *tenant,
+	     char *path, size_t pathlen)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s/%s", im->cfg.bundles_dir, tenant);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, pathlen, "%s/%s.tar", dir, item->id);
+	if (link(item->path, path) != 0 && errno != EEXIST)
+		return -1;
+	return fsync_dir(dir);
+}
+
+/* The rows of one application, in one transaction. 1 if new, 0 if already there. */
+static int
+record(struct tenant *t, const struct bundle_info *info, const char *path,
+       const char *sha_hex, char *err, size_t errlen)
+{
+	struct db *db = t->db;
+	sqlite3_stmt *st;
+	char *app = NULL, *man = NULL;
+	sqlite3_int64 app_id;
+	const json_t *f;
+	size_t i;
+	int rc = -1;
+
+	if (db_begin(db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return -1;
+	}
+	st = db_stmt(db, "SELECT 1 FROM applications WHERE bundle_id = ?1");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_reset(st);
+		db_rollback(db);
+		return 0;
+	}
+	sqlite3_reset(st);
+	app = jsonio_dump(info->application ? info->application : json_object());
+	man = jsonio_dump(info->manifest);
+	st = db_stmt(db, "INSERT INTO applications (bundle_id, received_at, application_json,"
+			 " manifest_json, bundle_path, bundle_sha256) VALUES (?1,"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5)");
+	if (st == NULL || app == NULL || man == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, man, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, sha_hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	app_id = sqlite3_last_insert_rowid(db_handle(db));
+	json_array_foreach(json_object_get(info->manifest, "files"), i, f) {
+		const char *att_name = jsonio_str(f, "attestation", "");
+		char *att = jsonio_dump(json_object_get(info->attestations, att_name));
+
+		st = db_stmt(db, "INSERT INTO attachments (application_id, member, attestation,"
+				 " display_name, field) VALUES (?1, ?2, ?3, ?4, ?5)");
+		if (st == NULL || att == NULL) {
+			free(att);
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, app_id);
+		sqlite3_bind_text(st, 2, jsonio_str(f, "file", ""), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, att, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, jsonio_str(f, "display_name", NULL), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, jsonio_str(f, "field", NULL), -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		free(att);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	if (db_commit(db) != SQLITE_OK)
+		goto fail;
+	free(app);
+	free(man);
+	return 1;
+fail:
+	snprintf(err, errlen, "%s", db_errmsg(db));
+	db_rollback(db);
+	free(app);
+	free(man);
+	return -1;
+}
+
+static void
+import_one(struct importer *im, const struct spool_item *item)
+{
+	struct bundle_check chk = { .signer_pub = im->cfg.sanitizer_pub,
+				    .attest_pub = im->cfg.sanitizer_pub };
+	struct bundle_info info;
+	char err[512], path[PATH_MAX], hex[65];
+	uint8_t sha[32];
+	struct tenant *t;
+	int fd, rc;
+
+	bundle_limits_default(&chk.limits);
+	if ((fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("officed: %s: %s", item->path, strerror(errno));
+		spool_return(im->cfg.inbox, item);
+		return;
+	}
+	rc = bundle_verify_fd(fd, &chk, &info, err, sizeof err);
+	if (rc == BUNDLE_OK && (lseek(fd, 0, SEEK_SET) != 0 || crypto_sha256_fd(fd, sha) != 0))
+		rc = BUNDLE_EIO;
+	close(fd);
+	if (rc != BUNDLE_OK) {
+		quarantine(im, item, err);
+		spool_commit(im->cfg.inbox, item);
+		return;
+	}
+	if (strcmp(info.id, item->id) != 0 || strcmp(info.kind, "application") != 0 ||
+	    (t = tenant_find(im->cfg.tenants, info.tenant)) == NULL) {
+		snprintf(err, sizeof err, "bundle %s (kind %s) for tenant '%s' cannot be imported "
+			 "here", info.id, info.kind, info.tenant);
+		bundle_info_free(&info);
+		quarantine(im, item, err);
+		spool_commit(im->cfg.inbox, item);
+		return;
+	}
+	crypto_hex(sha, 32, hex);
+	if (store_bundle(im, item, info.tenant, path, sizeof path) != 0) {
+		log_err("officed: bundle %s: cannot store: %s", item->id, strerror(errno));
+		bundle_info_free(&info);
+		spool_return(im->cfg.inbox, item);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	rc = record(t, &info, path, hex, err, sizeof err);
+	pthread_mutex_unlock(&t->lock);
+	bundle_info_free(&info);
+	if (rc < 0) {
+		log_err("officed: bundle %s: cannot record: %s", item->id, err);
+		pthread_mutex_lock(&im->lock);
+		im->errors++;
+		pthread_mutex_unlock(&im->lock);
+		spool_return(im->cfg.inbox, item);
+		sleep(1);
+		return;
+	}
+	spool_commit(im->cfg.inbox, item);
+	pthread_mutex_lock(&im->lock);
+	rc ? im->imported++ : im->duplicates++;
+	pthread_mutex_unlock(&im->lock);
+	if (rc)
+		log_info("officed: application %s imported for %s", item->id, t->name);
+}
+
+/* One receipt bundle per tenant with imports in the window. */
+static void
+write_receipts(struct importer *im)
+{
+	for (size_t i = 0; i < im->cfg.tenants->n; i++) {
+		struct tenant *t = &im->cfg.tenants->t[i];
+		json_t *ids = json_array(), *doc;
+		sqlite3_stmt *st;
+		char id[SPOOL_ID_MAX + 1], tmp[PATH_MAX], err[256];
+		struct bundle_writer *w;
+		int fd = -1;
+
+		pthread_mutex_lock(&t->lock);
+		st = db_stmt(t->db, "SELECT bundle_id FROM applications WHERE received_at >="
+				    " strftime('%Y-%m-%dT%H:%M:%SZ','now', ?1) ORDER BY id");
+		if (st != NULL) {
+			char window[32];
+
+			snprintf(window, sizeof window, "-%u seconds", im->cfg.receipt_window_s);
+			sqlite3_bind_text(st, 1, window, -1, SQLITE_TRANSIENT);
+			while (sqlite3_step(st) == SQLITE_ROW)
+				json_array_append_new(ids, json_string((const char *)
+								       sqlite3_column_text(st, 0)));
+			sqlite3_reset(st);
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (json_array_size(ids) == 0) {
+			json_decref(ids);
+			continue;
+		}
+		/* "receipt-" ids are fire-and-forget for bridge-tx: receipts are never
+		 * themselves receipted, the next cumulative one supersedes them. */
+		snprintf(id, sizeof id, "receipt-%s-%lld", t->name, (long long)time(NULL));
+		doc = json_pack("{s:o}", "received", ids);
+		w = bundle_writer_new(id, t->name, "receipt");
+		if (w == NULL || bundle_writer_add_json(w, "data/receipt.json", doc) != 0 ||
+		    (fd = spool_tmp_open(im->cfg.downlink_out, tmp, sizeof tmp)) < 0) {
+			bundle_writer_free(w);
+			json_decref(doc);
+			continue;
+		}
+		if (bundle_writer_write(w, fd, im->cfg.office_key, err, sizeof err) != 0) {
+			log_err("officed: receipt for %s: %s", t->name, err);
+			spool_tmp_discard(im->cfg.downlink_out, fd, tmp);
+		} else if (spool_publish(im->cfg.downlink_out, fd, tmp, id) == SPOOL_OK) {
+			pthread_mutex_lock(&im->lock);
+			im->receipts++;
+			pthread_mutex_unlock(&im->lock);
+		}
+		bundle_writer_free(w);
+		json_decref(doc);
+	}
+}
+
+static void *
+run(void *arg)
+{
+	struct importer *im = arg;
+	time_t last_receipts = 0;
+
+	while (!im->stopping) {
+		struct spool_item item;
+
+		if (time(NULL) - last_receipts >= (time_t)im->cfg.receipt_interval_s) {
+			write_receipts(im);
+			last_receipts = time(NULL);
+		}
+		if (spool_claim(im->cfg.inbox, &item) == SPOOL_OK) {
+			import_one(im, &item);
+			continue;
+		}
+		struct timespec ts = { 0, 100 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int
+importer_start(struct importer **out, const struct importer_config *cfg, char *err,
+	       size_t errlen)
+{
+	struct importer *im = calloc(1, sizeof *im);
+	int rc;
+
+	if (im == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	im->cfg = *cfg;
+	if (mkdir(cfg->bundles_dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", cfg->bundles_dir, strerror(errno));
+		free(im);
+		return -1;
+	}
+	if ((rc = spool_recover(cfg->inbox)) < 0) {
+		snprintf(err, errlen, "%s: cannot recover: %s", cfg->inbox->root, strerror(-rc));
+		free(im);
+		return -1;
+	}
+	pthread_mutex_init(&im->lock, NULL);
+	if (pthread_create(&im->thread, NULL, run, im) != 0) {
+		snprintf(err, errlen, "cannot start the import thread");
+		pthread_mutex_destroy(&im->lock);
+		free(im);
+		return -1;
+	}
+	*out = im;
+	return 0;
+}
+
+void
+importer_stop(struct importer *im)
+{
+	if (im == NULL)
+		return;
+	im->stopping = 1;
+	pthread_join(im->thread, NULL);
+	pthread_mutex_destroy(&im->lock);
+	free(im);
+}
+
+json_t *
+importer_metrics(struct importer *im)
+{
+	json_t *m;
+
+	pthread_mutex_lock(&im->lock);
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I}", "imported", (json_int_t)im->imported,
+		      "duplicates", (json_int_t)im->duplicates,
+		      "quarantined", (json_int_t)im->quarantined,
+		      "receipts_written", (json_int_t)im->receipts,
+		      "errors", (json_int_t)im->errors);
+	pthread_mutex_unlock(&im->lock);
+	return m;
+}
