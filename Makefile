@@ -74,7 +74,7 @@ BINS       := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all tests asan run check check-quick bench bench-bridge fuzz fuzz-build clean deps \
+.PHONY: all tests asan run check check-quick bench bench-bridge bench-sanitize fuzz fuzz-build clean deps \
         unit integration image
 .DEFAULT_GOAL := all
 # Keep test and fuzz objects that chained pattern rules would otherwise delete.
@@ -163,6 +163,10 @@ bench-bridge: deps
 	$(MAKE) all $(BUILD)/bench/bench_bridge_codec
 	@$(BUILD)/bench/bench_bridge_codec
 	@/usr/bin/python3 tests/bench/bench_bridge_link.py
+
+# The sanitizer end to end (sandbox and both scans), against the issue's targets.
+bench-sanitize: all $(BUILD)/bench/bench_sanitize
+	@$(BUILD)/bench/bench_sanitize
 
 # --- fuzzing (clang's libFuzzer) ---------------------------------------------
 FUZZ_BUILD := build-fuzz
