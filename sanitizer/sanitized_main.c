@@ -23,7 +23,9 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "http.h"
+#include "jsonio.h"
 #include "log.h"
+#include "assemble.h"
 #include "pipeline.h"
 #include "scan.h"
 #include "spool.h"
@@ -114,7 +116,49 @@ handle_metrics(struct http_request *req, void *app)
 	http_reply_json(req, 200, worker_metrics(s->workers));
 }
 
+/* For portald, on submission: sign the application and its clean uploads into an
+ * uplink bundle in the outbox. 201 when made, 200 when it already was. */
+static void
+handle_bundle(struct http_request *req, void *app)
+{
+	struct sanitized *s = app;
+	json_t *body = http_req_json(req);
+	char err[512];
+	int rc;
+
+	if (body == NULL)
+		return;
+	rc = assemble_bundle(body, config_str(s->cfg, "results_dir"), &s->outbox,
+			     s->signing_key, err, sizeof err);
+	switch (rc) {
+	case ASSEMBLE_OK:
+	case ASSEMBLE_EXISTS:
+		log_info("bundle %s %s", jsonio_str(body, "id", "?"),
+			 rc == ASSEMBLE_OK ? "signed into the outbox" : "was already assembled");
+		http_reply_json(req, rc == ASSEMBLE_OK ? 201 : 200,
+				json_pack("{s:s,s:s}", "bundle", jsonio_str(body, "id", ""),
+					  "status", "queued"));
+		return;
+	case ASSEMBLE_ENOTCLEAN:
+		log_warn("bundle %s refused: %s", jsonio_str(body, "id", "?"), err);
+		http_reply_error(req, 409, "upload_not_clean",
+				 "無害化が完了していないか、受け付けられなかったファイルがあります。"
+				 "添付ファイルをご確認ください。");
+		return;
+	case ASSEMBLE_EINVALID:
+		log_warn("bundle request refused: %s", err);
+		http_reply_error(req, 400, "invalid_submission",
+				 "申請の内容を読み取れませんでした。もう一度お試しください。");
+		return;
+	default:
+		log_err("bundle %s: %s", jsonio_str(body, "id", "?"), err);
+		http_reply_error(req, 500, "internal",
+				 "サーバーで問題が発生しました。しばらくしてからもう一度お試しください。");
+	}
+}
+
 static const struct http_route sanitized_routes[] = {
+	{ "POST", "/api/bundles", handle_bundle, 0, NULL },
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
 	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
 	{ "GET", "/api/results/{id}", handle_result, 0, NULL },

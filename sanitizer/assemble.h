@@ -1,0 +1,36 @@
+/*
+ * assemble.h — a submission becomes an uplink bundle.
+ *
+ * When the citizen submits, portald names the application (its id, tenant, form data)
+ * and the uploads it references. Only sanitized can sign, so only here do the two
+ * meet: every referenced upload must have a clean result with an attestation, and the
+ * bundle carries exactly those outputs and attestations, never an original. The
+ * bundle is written to the outbox atomically under the application's id; submitting
+ * the same id again is a no-op, so portald may retry freely.
+ */
+#ifndef SEKISHO_SANITIZER_ASSEMBLE_H
+#define SEKISHO_SANITIZER_ASSEMBLE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spool.h"
+
+#define ASSEMBLE_MAX_FILES 32
+
+enum {
+	ASSEMBLE_OK = 0,
+	ASSEMBLE_EXISTS = 1,	/* already assembled (idempotent retry) */
+	ASSEMBLE_EINVALID = -1,	/* the request is malformed */
+	ASSEMBLE_ENOTCLEAN = -2,	/* an upload is unknown, pending or refused */
+	ASSEMBLE_EIO = -3,
+};
+
+/* Build and sign the bundle described by req ({"id", "tenant", "application",
+ * "files": [{"upload", "field", "display_name"}]}) from results_dir into outbox.
+ * Returns a code above, with the reason in err (safe to show to portald). */
+int assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
+		    const uint8_t sign_key[32], char *err, size_t errlen);
+
+#endif
