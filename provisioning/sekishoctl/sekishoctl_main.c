@@ -55,6 +55,7 @@ usage(FILE *f)
 		"  bridge status [--json]  counters of both links' senders and receivers\n"
 		"  audit verify-attestation [--key PUB] ATTESTATION FILE\n"
 		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
+		"  audit verify-store       re-verify every application stored in LGWAN\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
 		"  sanitize [--dpi N] [--db DIR] [--key PRIV] IN OUT  sanitize one file (JSON)\n"
 		"\n"

@@ -75,6 +75,15 @@ def test_upload_to_lgwan_database_and_back(stack, tmp_path):
     r = ctl(inst, "audit", "verify-bundle", path, check=False)
     assert r.returncode == 0, r.stdout
 
+    # The auditor's report over everything stored, then after tampering.
+    r = ctl(inst, "audit", "verify-store", check=False)
+    assert r.returncode == 0 and "1 件の申請を再検証しました。不一致 0 件" in r.stdout, r.stdout
+    data = bytearray(open(path, "rb").read())
+    data[data.index(b"%PDF") + 20] ^= 1
+    open(path, "wb").write(bytes(data))
+    r = ctl(inst, "audit", "verify-store", check=False)
+    assert r.returncode == 1 and "NG demo/app-e2e-1" in r.stdout and "不一致 1 件" in r.stdout
+
 
 def test_submission_with_a_refused_or_unknown_upload_is_not_signed(stack):
     inst = stack.instance
