@@ -1,0 +1,192 @@
+/*
+ * test_assemble.c — a submission is signed only from clean, attested uploads, and the
+ * bundle it makes passes the same gate bridge-rx and officed apply.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "assemble.h"
+#include "attest.h"
+#include "bundle.h"
+#include "crypto.h"
+#include "jsonio.h"
+
+static uint8_t pub[32], priv[32];
+
+struct fixture {
+	char dir[64], results[96], spool[96];
+	struct spool outbox;
+};
+
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* results/ID/ as the worker leaves it; clean ones with output and attestation. */
+static void
+make_result(struct fixture *fx, const char *id, bool clean)
+{
+	char d[160], p[200];
+	const char *out = "%PDF-1.7 rebuilt\n";
+
+	snprintf(d, sizeof d, "%s/%s", fx->results, id);
+	assert_int_equal(mkdir(d, 0750), 0);
+	snprintf(p, sizeof p, "%s/result.json", d);
+	put_file(p, clean ? "{\"status\":\"clean\",\"method\":\"pdf-render\"}"
+			  : "{\"status\":\"rejected\",\"reason\":\"malware\"}");
+	if (!clean)
+		return;
+	snprintf(p, sizeof p, "%s/output", d);
+	put_file(p, out);
+	struct attest_fields a = { .input_size = 3, .input_type = "pdf", .output_type = "pdf",
+				   .output_size = strlen(out), .method = "pdf-render",
+				   .policy = "default", .scan_input = "clean",
+				   .scan_output = "clean" };
+	crypto_sha256("abc", 3, a.input_sha256);
+	crypto_sha256(out, strlen(out), a.output_sha256);
+	json_t *att = attest_sign(&a, priv);
+	char *text = jsonio_dump(att);
+	snprintf(p, sizeof p, "%s/attestation.json", d);
+	put_file(p, text);
+	free(text);
+	json_decref(att);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/sekisho-assemble-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->results, sizeof fx->results, "%s/results", fx->dir);
+	snprintf(fx->spool, sizeof fx->spool, "%s/outbox", fx->dir);
+	assert_int_equal(mkdir(fx->results, 0750), 0);
+	assert_int_equal(spool_open(&fx->outbox, fx->spool, true), 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	spool_close(&fx->outbox);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static int
+keys(void **state)
+{
+	(void)state;
+	return crypto_ed25519_keygen(pub, priv);
+}
+
+static json_t *
+request(const char *id, const char *upload)
+{
+	return json_pack("{s:s,s:s,s:{s:s},s:[{s:s,s:s,s:s}]}", "id", id, "tenant", "demo",
+			 "application", "氏名", "山田 太郎", "files", "upload", upload,
+			 "field", "attachment", "display_name", "住民票.pdf");
+}
+
+static void
+test_clean_upload_becomes_a_verifiable_bundle(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], path[200];
+	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+	struct bundle_info info;
+	json_t *req = request("app-1", "u-1");
+	int fd;
+
+	make_result(fx, "u-1", true);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_OK);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_EXISTS);
+	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	bundle_limits_default(&chk.limits);
+	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
+	close(fd);
+	assert_string_equal(info.tenant, "demo");
+	assert_string_equal(jsonio_str(info.application, "氏名", ""), "山田 太郎");
+	json_t *f = json_array_get(json_object_get(info.manifest, "files"), 0);
+	assert_string_equal(jsonio_str(f, "file", ""), "files/1.pdf");
+	assert_string_equal(jsonio_str(f, "display_name", ""), "住民票.pdf");
+	bundle_info_free(&info);
+	json_decref(req);
+}
+
+static void
+test_refused_pending_or_unknown_upload_is_not_signed(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	json_t *req;
+
+	make_result(fx, "u-bad", false);
+	req = request("app-2", "u-bad");
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENOTCLEAN);
+	assert_non_null(strstr(err, "u-bad"));
+	json_decref(req);
+	req = request("app-3", "u-never");
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENOTCLEAN);
+	json_decref(req);
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+}
+
+static void
+test_malformed_requests_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	json_t *bad[] = {
+		json_pack("{s:s,s:s,s:{},s:[]}", "id", "../x", "tenant", "demo", "application", "files"),
+		json_pack("{s:s,s:s,s:{},s:[]}", "id", "a", "tenant", "Demo", "application", "files"),
+		json_pack("{s:s,s:s,s:[],s:[]}", "id", "a", "tenant", "demo", "application", "files"),
+		json_pack("{s:s,s:s,s:{}}", "id", "a", "tenant", "demo", "application"),
+		json_pack("{s:s,s:s,s:{},s:[{s:s}]}", "id", "a", "tenant", "demo", "application",
+			  "files", "upload", "../../etc/passwd"),
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(assemble_bundle(bad[i], fx->results, &fx->outbox, priv, err,
+						 sizeof err), ASSEMBLE_EINVALID);
+		json_decref(bad[i]);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clean_upload_becomes_a_verifiable_bundle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("assemble", tests, keys, NULL);
+}
