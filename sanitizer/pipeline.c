@@ -12,6 +12,8 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +93,7 @@ pipeline_config_default(struct pipeline_config *c)
 	c->sandbox.timeout_ms = 30000;
 	c->sandbox.output_max = 256u << 20;
 	c->max_total_pixels = 1000ull * 1000 * 1000;
+	c->lanes = PIPELINE_DEFAULT_LANES;
 }
 
 void
@@ -163,62 +166,115 @@ write_all_at(int fd, const uint8_t *p, size_t len)
 	return ftruncate(fd, off) == 0 ? 0 : -errno;
 }
 
-/* Render in as many sandboxed children as the stream bound needs, feeding the
- * rebuild as each stream arrives. Returns 0 (refused or not: see res->reason, "ok"
- * when out holds the rebuilt file) or a negative errno. */
-static int
-render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type type,
-    struct rebuild_buf *out, struct pipeline_result *res)
+/* What the lanes of one document share (under lock). */
+struct render_shared {
+	pthread_mutex_t lock;
+	const struct pipeline_config *c;
+	enum detect_type type;
+	struct rebuild_pdf *pdf;	/* NULL for an image */
+	struct rebuild_buf *out;	/* an image's PNG */
+	uint64_t deadline_ms;		/* for all children of the document */
+	uint64_t total;			/* pixel bytes read from every child */
+	uint32_t pages;
+	const char *reason;		/* the first refusal; NULL: none yet */
+	char detail[256];
+	int rc;				/* the first internal error (negative errno) */
+};
+
+struct render_lane {
+	struct render_shared *sh;
+	int fd;				/* the input, with its own file offset */
+	uint32_t first, step;		/* pages first, first + step, ... */
+	uint32_t got;			/* pages this lane added */
+	pthread_t thread;
+};
+
+static uint64_t
+now_ms(void)
 {
-	struct render_request req = { .type = type, .dpi = c->dpi, .lim = c->render };
-	struct sandbox_limits lim = c->sandbox;
-	struct rebuild_pdf *pdf = NULL;
-	uint64_t deadline = 0, total = 0, t;
 	struct timespec ts;
-	int rc = 0, done = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-	    c->sandbox.timeout_ms;
-	if (type == DETECT_PDF && (pdf = rebuild_pdf_new(c->dpi)) == NULL)
-		return -ENOMEM;
-	res->reason = "ok";
-	while (!done) {
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Record the first refusal or error of a document; later ones add nothing. */
+static void
+lane_fail(struct render_shared *sh, int rc, const char *reason, const char *detail)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (sh->rc == 0 && sh->reason == NULL) {
+		sh->rc = rc;
+		sh->reason = reason;
+		if (detail != NULL)
+			snprintf(sh->detail, sizeof sh->detail, "%s", detail);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static int
+lane_stopped(struct render_shared *sh)
+{
+	int stop;
+
+	pthread_mutex_lock(&sh->lock);
+	stop = sh->rc != 0 || sh->reason != NULL;
+	pthread_mutex_unlock(&sh->lock);
+	return stop;
+}
+
+/* One lane: as many sandboxed children as the stream bound needs for its pages,
+ * feeding the rebuild as each stream arrives. */
+static void *
+render_lane(void *arg)
+{
+	struct render_lane *ln = arg;
+	struct render_shared *sh = ln->sh;
+	const struct pipeline_config *c = sh->c;
+	struct render_request req = { .type = sh->type, .dpi = c->dpi, .lim = c->render,
+				      .first_page = ln->first, .page_step = ln->step };
+	struct sandbox_limits lim = c->sandbox;
+	char detail[256];
+	int rc, done = 0;
+
+	/* The lanes' children together hold no more than one child did. */
+	req.lim.max_batch_pixels /= ln->step;
+	while (!done && !lane_stopped(sh)) {
 		struct sandbox_result sr;
 		struct pixels_limits plim;
 		struct pixels_reader r;
 		struct pixels_mem mem;
 		uint32_t got = 0;
+		uint64_t t = now_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		if (t >= deadline) {
-			snprintf(res->detail, sizeof res->detail, "render: out of time");
-			refuse(res, "limits_exceeded");
+		if (t >= sh->deadline_ms) {
+			lane_fail(sh, 0, "limits_exceeded", "render: out of time");
 			break;
 		}
-		lim.timeout_ms = (unsigned)(deadline - t);
-		if (lseek(in_fd, 0, SEEK_SET) != 0) {
-			rc = -errno;
+		lim.timeout_ms = (unsigned)(sh->deadline_ms - t);
+		if (lseek(ln->fd, 0, SEEK_SET) != 0) {
+			lane_fail(sh, -errno, NULL, NULL);
 			break;
 		}
-		if ((rc = sandbox_run(&lim, in_fd, render_child, &req, &sr)) != 0)
+		if ((rc = sandbox_run(&lim, ln->fd, render_child, &req, &sr)) != 0) {
+			lane_fail(sh, rc, NULL, NULL);
 			break;
+		}
 		if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
 			/* The child could not be confined: ours to fix, not the citizen's. */
 			sandbox_result_free(&sr);
-			rc = -EPERM;
+			lane_fail(sh, -EPERM, NULL, NULL);
 			break;
 		}
 		if (sr.status != SANDBOX_OK &&
 		    !(sr.status == SANDBOX_EXIT && sr.exit_code == RENDER_EXIT_MORE)) {
-			snprintf(res->detail, sizeof res->detail, "render: %s (exit %d, signal %d)",
+			snprintf(detail, sizeof detail, "render: %s (exit %d, signal %d)",
 				 sandbox_status_name(sr.status),
 				 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal);
-			refuse(res, sr.status == SANDBOX_EXIT ? reason_for_exit(sr.exit_code)
+			lane_fail(sh, 0, sr.status == SANDBOX_EXIT ? reason_for_exit(sr.exit_code)
 			    : sr.status == SANDBOX_TIMEOUT || sr.status == SANDBOX_OUTPUT_TOO_LARGE
 			    || (sr.status == SANDBOX_SIGNALED && sr.signal == SIGXCPU)
-			    ? "limits_exceeded" : "render_failed");
+			    ? "limits_exceeded" : "render_failed", detail);
 			sandbox_result_free(&sr);
 			break;
 		}
@@ -229,43 +285,123 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 		plim.max_frames = c->render.max_pages;
 		mem = (struct pixels_mem){ .p = sr.out, .len = sr.out_len };
 		pixels_reader_init(&r, pixels_mem_read, &mem, &plim);
-		if (pdf != NULL)
-			rc = rebuild_pdf_add_stream(pdf, &r, &got);
-		else if ((rc = rebuild_png(&r, out)) == REBUILD_OK)
+		if (sh->pdf != NULL)
+			rc = rebuild_pdf_add_stream_at(sh->pdf, &r, req.first_page, ln->step, &got);
+		else if ((rc = rebuild_png(&r, sh->out)) == REBUILD_OK)
 			got = 1;
 		sandbox_result_free(&sr);
-		total += r.bytes;
 		if (rc == REBUILD_ENOMEM) {
-			rc = -ENOMEM;
+			lane_fail(sh, -ENOMEM, NULL, NULL);
 			break;
 		}
 		if (rc != REBUILD_OK) {
-			snprintf(res->detail, sizeof res->detail, "pixel stream: %s",
-				 rebuild_strerror(rc));
-			rc = 0;
-			refuse(res, "render_failed");
+			snprintf(detail, sizeof detail, "pixel stream: %s", rebuild_strerror(rc));
+			lane_fail(sh, 0, "render_failed", detail);
 			break;
 		}
-		res->pages += got;
-		if (total > c->max_total_pixels * 3 || res->pages > c->render.max_pages) {
-			refuse(res, total > c->max_total_pixels * 3 ? "limits_exceeded"
-								    : "too_many_pages");
+		ln->got += got;
+		pthread_mutex_lock(&sh->lock);
+		sh->total += r.bytes;
+		sh->pages += got;
+		rc = sh->total > c->max_total_pixels * 3 ? 1 : sh->pages > c->render.max_pages ? 2 : 0;
+		pthread_mutex_unlock(&sh->lock);
+		if (rc != 0) {
+			lane_fail(sh, 0, rc == 1 ? "limits_exceeded" : "too_many_pages", NULL);
 			break;
 		}
-		if (got == 0) {		/* "more", yet nothing: no progress, no loop */
-			refuse(res, "render_failed");
+		if (got == 0 && !done) {	/* "more", yet nothing: no progress, no loop */
+			lane_fail(sh, 0, "render_failed", "render: no progress");
 			break;
 		}
-		req.first_page += got;
+		req.first_page += got * ln->step;
 	}
-	if (pdf != NULL) {
+	return NULL;
+}
+
+/* The input again, with an offset of its own (a child reads it with read(2), so two
+ * children must not share one). -1 if /proc is not there: then one lane. */
+static int
+reopen_input(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+/* Render in sandboxed children — for a PDF, c->lanes of them at once, each taking
+ * every lanes-th page — feeding the rebuild as each stream arrives. Returns 0
+ * (refused or not: see res->reason, "ok" when out holds the rebuilt file) or a
+ * negative errno. */
+static int
+render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type type,
+    struct rebuild_buf *out, struct pipeline_result *res)
+{
+	struct render_shared sh = { .c = c, .type = type, .out = out };
+	struct render_lane lanes[PIPELINE_MAX_LANES];
+	unsigned n = type == DETECT_PDF && c->lanes > 1 ? c->lanes : 1, i, started;
+	int rc;
+
+	if (n > PIPELINE_MAX_LANES)
+		n = PIPELINE_MAX_LANES;
+	if (pthread_mutex_init(&sh.lock, NULL) != 0)
+		return -ENOMEM;
+	sh.deadline_ms = now_ms() + c->sandbox.timeout_ms;
+	if (type == DETECT_PDF && (sh.pdf = rebuild_pdf_new(c->dpi)) == NULL) {
+		pthread_mutex_destroy(&sh.lock);
+		return -ENOMEM;
+	}
+	memset(lanes, 0, sizeof lanes);
+	lanes[0].fd = in_fd;
+	for (i = 1; i < n; i++)
+		if ((lanes[i].fd = reopen_input(in_fd)) < 0)
+			break;
+	n = i;
+	for (i = 0; i < n; i++) {
+		lanes[i].sh = &sh;
+		lanes[i].first = i;
+		lanes[i].step = n;
+	}
+	/* Lane 0 runs here; the others on threads of their own. */
+	for (started = 1; started < n; started++)
+		if (pthread_create(&lanes[started].thread, NULL, render_lane, &lanes[started]) != 0)
+			break;
+	if (started < n)
+		lane_fail(&sh, -EAGAIN, NULL, NULL);
+	render_lane(&lanes[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(lanes[i].thread, NULL);
+	for (i = 1; i < n; i++)
+		close(lanes[i].fd);
+
+	/* Lane i has page i, i + n, ...: lane 0 has as many pages as any other, or one
+	 * more. Anything else means a child dropped pages; the rebuild checks for holes
+	 * too. */
+	for (i = 1; i < n && sh.reason == NULL && sh.rc == 0; i++)
+		if (lanes[i].got > lanes[0].got || lanes[0].got - lanes[i].got > 1)
+			lane_fail(&sh, 0, "render_failed", "render: lanes disagree on the page count");
+	rc = sh.rc;
+	res->pages = sh.pages;
+	res->reason = "ok";
+	if (rc == 0 && sh.reason != NULL) {
+		if (sh.detail[0] != '\0')
+			snprintf(res->detail, sizeof res->detail, "%s", sh.detail);
+		refuse(res, sh.reason);
+	}
+	if (sh.pdf != NULL) {
 		if (rc == 0 && strcmp(res->reason, "ok") == 0) {
-			if ((rc = rebuild_pdf_finish(pdf, out)) != REBUILD_OK)
+			if ((rc = rebuild_pdf_finish(sh.pdf, out)) == REBUILD_EFRAMES) {
+				rc = 0;
+				snprintf(res->detail, sizeof res->detail, "render: a page is missing");
+				refuse(res, "render_failed");
+			} else if (rc != REBUILD_OK) {
 				rc = rc == REBUILD_ENOMEM ? -ENOMEM : -EIO;
+			}
 		} else {
-			rebuild_pdf_free(pdf);
+			rebuild_pdf_free(sh.pdf);
 		}
 	}
+	pthread_mutex_destroy(&sh.lock);
 	return rc;
 }
 
@@ -278,7 +414,7 @@ engines(const struct pipeline_config *c, const struct scan_result *sr)
 	(void)c;
 	return json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
 			 "clamav_db", db, "mupdf", render_engine_version(),
-			 "cairo", rebuild_engine_version());
+			 "rebuild", rebuild_engine_version());
 }
 
 int

@@ -17,6 +17,9 @@
 #include "sandbox.h"
 #include "scan.h"
 
+#define PIPELINE_DEFAULT_LANES	2	/* children rendering one PDF at once: the cores */
+#define PIPELINE_MAX_LANES	8
+
 struct pipeline_config {
 	struct scanner *scanner;	/* borrowed; required */
 	unsigned dpi;			/* PDF rendering, RENDER_MIN_DPI..RENDER_MAX_DPI */
@@ -25,11 +28,14 @@ struct pipeline_config {
 	struct render_limits render;	/* what the child renders */
 	struct sandbox_limits sandbox;	/* each child; timeout_ms is for all of them */
 	uint64_t max_total_pixels;	/* all pages of one document */
+	unsigned lanes;			/* PDF pages rendered and encoded in parallel by
+					 * this many children (each every lanes-th page)
+					 * and threads; 1: one child at a time */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address
- * space, 30 s CPU and 30 s wall for the whole render, 256 MiB per stream, and at
- * most 1 Gpx for a document. (Built with AddressSanitizer, the address-space limit
+ * space, 30 s CPU and 30 s wall for the whole render, 256 MiB per stream, at most
+ * 1 Gpx for a document, and PIPELINE_DEFAULT_LANES lanes. (Built with AddressSanitizer, the address-space limit
  * is left unset: ASan's shadow alone exceeds it.) */
 void pipeline_config_default(struct pipeline_config *c);
 

@@ -2,28 +2,32 @@
  * rebuild.c — PNG and PDF written from a checked pixel stream.
  *
  * The invariant: every byte of the output is produced by an encoder from pixel
- * values; nothing is copied from anywhere else. libpng writes IHDR, IDAT and IEND
- * only (no text, time, gamma or ICC chunk is ever set). The PDF is cairo's: one
- * image XObject per page, painted to cover the page — cairo writes no action, no
- * annotation, no form, no outline, no JavaScript, and it chooses DeviceGray on its
- * own for an image with no colour. Why cairo rather than MuPDF's writer in the
- * parent: its PDF surface is a writer only (there is no PDF parser behind it), it
- * is a small, widely used API, and it embeds a JPEG we give it as /DCTDecode
- * without recompressing (CAIRO_MIME_TYPE_JPEG), so choosing the encoding per page
- * is ours. Encoders that longjmp on error (libpng, libjpeg) are confined to one
- * function each, whose locals that live across the jump are volatile.
+ * values or by a fixed template with integers in it; nothing is copied from anywhere
+ * else. libpng writes IHDR, IDAT and IEND only (no text, time, gamma or ICC chunk is
+ * ever set). The PDF is our own writer's (see "the document" below): one image
+ * XObject per page, painted to cover the page, and nothing else — it can write no
+ * action, annotation, form, outline, attachment or script because it has no
+ * template for any. Why our own rather than cairo's PDF surface (used before): for
+ * image-only pages the writer is ~150 lines with no parser behind it, and it lets
+ * us write 4- and 2-bit grey, which cairo cannot (it expands every image to 8 bits
+ * and deflates it at its own level, which cost a third of the time and 2.5 times
+ * the size of a text page). Encoders that longjmp on error (libpng, libjpeg) are
+ * confined to one function each, whose locals that live across the jump are
+ * volatile. Page encoding keeps no state outside its page, so pages are encoded on
+ * several threads at once.
  */
 #include "rebuild.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cairo.h>
-#include <cairo-pdf.h>
 #include <jpeglib.h>
 #include <png.h>
+#include <zlib.h>
 
 #define REBUILD_PHOTO_DOMINANT 0.5	/* the most common value's share below which... */
 
@@ -43,18 +47,23 @@ const char *
 rebuild_encoding_name(enum rebuild_encoding e)
 {
 	switch (e) {
-	case REBUILD_ENC_FLATE_GREY:	return "flate-grey";
-	case REBUILD_ENC_FLATE_RGB:	return "flate-rgb";
+	case REBUILD_ENC_FLATE_GREY:	return "flate-grey4";
+	case REBUILD_ENC_FLATE_GREY2:	return "flate-grey2";
+	case REBUILD_ENC_FLATE_RGB:	return "flate-rgb4";
 	case REBUILD_ENC_JPEG_GREY:	return "jpeg-grey";
 	case REBUILD_ENC_JPEG_RGB:	return "jpeg-rgb";
 	}
 	return "unknown";
 }
 
+#define REBUILD_STR2(x) #x
+#define REBUILD_STR(x) REBUILD_STR2(x)
+
 const char *
 rebuild_engine_version(void)
 {
-	return cairo_version_string();
+	return "sekisho-imagepdf/1 zlib/" ZLIB_VERSION " libjpeg-turbo/"
+	    REBUILD_STR(LIBJPEG_TURBO_VERSION) " libpng/" PNG_LIBPNG_VER_STRING;
 }
 
 void
@@ -89,21 +98,33 @@ buf_append(struct rebuild_buf *b, const void *data, size_t len)
 int
 rebuild_is_photographic(const uint8_t *px, uint32_t w, uint32_t h, unsigned channels)
 {
-	uint64_t hist[256] = { 0 }, n = (uint64_t)w * h, top = 0;
+	/* Four histograms, so that a run of one value (a white page) does not make
+	 * every increment wait for the one before it. */
+	uint32_t hist[4][256];
+	uint64_t n = (uint64_t)w * h, top = 0, sum;
 	size_t i;
 
 	if (n == 0)
 		return 0;
+	memset(hist, 0, sizeof hist);
 	if (channels == 1) {
-		for (i = 0; i < n; i++)
-			hist[px[i]]++;
+		for (i = 0; i + 4 <= n; i += 4) {
+			hist[0][px[i]]++;
+			hist[1][px[i + 1]]++;
+			hist[2][px[i + 2]]++;
+			hist[3][px[i + 3]]++;
+		}
+		for (; i < n; i++)
+			hist[0][px[i]]++;
 	} else {
 		for (i = 0; i < n; i++, px += 3)
-			hist[(77u * px[0] + 150u * px[1] + 29u * px[2]) >> 8]++;
+			hist[i & 3][(77u * px[0] + 150u * px[1] + 29u * px[2]) >> 8]++;
 	}
-	for (i = 0; i < 256; i++)
-		if (hist[i] > top)
-			top = hist[i];
+	for (i = 0; i < 256; i++) {
+		sum = (uint64_t)hist[0][i] + hist[1][i] + hist[2][i] + hist[3][i];
+		if (sum > top)
+			top = sum;
+	}
 	return (double)top < REBUILD_PHOTO_DOMINANT * (double)n;
 }
 
@@ -265,151 +286,304 @@ jpeg_encode(const struct pixels_header *h, const uint8_t *px, unsigned char **ou
 	return REBUILD_OK;
 }
 
-/* ---- PDF ---- */
+/* ---- encoding one page (thread-safe: no shared state) ---- */
 
-struct rebuild_pdf {
-	cairo_surface_t *surface;
-	cairo_t *cr;
-	struct rebuild_buf out;
-	unsigned dpi;
-	uint32_t pages;
-	int failed;		/* the write callback ran out of memory */
+/* One page, encoded, waiting for its place in the document. */
+struct page {
+	uint8_t *data;		/* the image stream's bytes (NULL: slot empty) */
+	size_t len;
+	uint32_t width, height;
+	uint8_t channels, bits;
+	enum rebuild_encoding enc;
 };
 
-static cairo_status_t
-pdf_write_cb(void *closure, const unsigned char *data, unsigned int len)
-{
-	struct rebuild_pdf *pdf = closure;
+/* Whether a grey page has paper: one bright tone (at least REBUILD_PAPER_MIN) that
+ * REBUILD_PAPER_SHARE of the pixels lie within REBUILD_PAPER_SPREAD of. If so,
+ * *white is where the paper begins: everything from there up becomes white, and the
+ * darker tones are stretched to fill the range. Grain on the paper is what makes a
+ * scan large as JPEG; a scanner's own background removal does the same. */
+#define REBUILD_PAPER_MIN	160
+#define REBUILD_PAPER_SPREAD	16
+#define REBUILD_PAPER_SHARE	0.4
+#define REBUILD_PAPER_MARGIN	12	/* ~3 standard deviations of a scanner's grain */
 
-	if (buf_append(&pdf->out, data, len) != REBUILD_OK) {
-		pdf->failed = 1;
-		return CAIRO_STATUS_WRITE_ERROR;
-	}
-	return CAIRO_STATUS_SUCCESS;
+static int
+paper_white(const uint8_t *px, size_t n, unsigned *white)
+{
+	uint64_t hist[256] = { 0 }, near = 0;
+	unsigned mode = 0, v;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		hist[px[i]]++;
+	for (v = 1; v < 256; v++)
+		if (hist[v] > hist[mode])
+			mode = v;
+	if (mode < REBUILD_PAPER_MIN || mode == 255)
+		return 0;
+	for (v = mode - REBUILD_PAPER_SPREAD; v <= mode + REBUILD_PAPER_SPREAD && v < 256; v++)
+		near += hist[v];
+	if ((double)near < REBUILD_PAPER_SHARE * (double)n)
+		return 0;
+	*white = mode - REBUILD_PAPER_MARGIN;
+	return 1;
 }
+
+static int
+encode_jpeg_page(const struct pixels_header *h, const uint8_t *px, struct page *pg)
+{
+	size_t n = (size_t)h->width * h->height;
+	unsigned char *jpeg = NULL;
+	unsigned long jpeg_len = 0;
+	uint8_t *levelled = NULL;
+	unsigned white;
+	int rc;
+
+	if (h->channels == 1 && paper_white(px, n, &white)) {
+		uint8_t lut[256];
+		size_t i;
+		unsigned v;
+
+		if ((levelled = malloc(n)) == NULL)
+			return REBUILD_ENOMEM;
+		for (v = 0; v < 256; v++)
+			lut[v] = (uint8_t)(v >= white ? 255 : v * 255 / white);
+		for (i = 0; i < n; i++)
+			levelled[i] = lut[px[i]];
+		px = levelled;
+	}
+	rc = jpeg_encode(h, px, &jpeg, &jpeg_len);
+	free(levelled);
+	if (rc != REBUILD_OK)
+		return rc;
+	pg->data = jpeg;
+	pg->len = jpeg_len;
+	pg->bits = 8;
+	pg->enc = h->channels == 1 ? REBUILD_ENC_JPEG_GREY : REBUILD_ENC_JPEG_RGB;
+	return REBUILD_OK;
+}
+
+/* Samples of px at bits per sample (4 or 2), each row starting on a byte as PDF
+ * wants it, rounded to the nearest level; a PDF reader maps level q back to
+ * q * 255 / (2^bits - 1), so 0 and 255 stay exact. */
+static void
+pack_samples(const struct pixels_header *h, const uint8_t *px, unsigned bits, uint8_t *out,
+    size_t out_stride)
+{
+	size_t in_stride = pixels_row_bytes(h), x;
+	unsigned levels = (1u << bits) - 1, v, per = 8 / bits;
+	uint8_t lut[256];
+	uint32_t y;
+
+	for (v = 0; v < 256; v++)
+		lut[v] = (uint8_t)((v * levels + 127) / 255);
+	for (y = 0; y < h->height; y++) {
+		const uint8_t *s = px + (size_t)y * in_stride;
+		uint8_t *d = out + (size_t)y * out_stride;
+
+		memset(d, 0, out_stride);
+		if (bits == 4) {
+			for (x = 0; x + 1 < in_stride; x += 2)
+				d[x / 2] = (uint8_t)(lut[s[x]] << 4 | lut[s[x + 1]]);
+			if (x < in_stride)
+				d[x / 2] = (uint8_t)(lut[s[x]] << 4);
+		} else {
+			for (x = 0; x < in_stride; x++)
+				d[x / per] |= (uint8_t)(lut[s[x]] << (bits * (per - 1 - x % per)));
+		}
+	}
+}
+
+static int
+deflate_all(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	uLong cap;
+	uint8_t *p;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit(&z, REBUILD_FLATE_LEVEL) != Z_OK)
+		return REBUILD_ENOMEM;
+	cap = deflateBound(&z, (uLong)len);
+	if ((p = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return REBUILD_ENOMEM;
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = p;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(p);
+		return REBUILD_EENCODE;
+	}
+	*out = p;
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	return REBUILD_OK;
+}
+
+static int
+encode_flat_page(const struct pixels_header *h, const uint8_t *px, struct page *pg)
+{
+	unsigned bits = 4;
+	size_t stride, raw_len;
+	uint8_t *raw;
+	int rc;
+
+	/* w * h * channels fits in memory already (the pixels are there), so this does
+	 * not overflow; uInt bounds zlib's single call. */
+	stride = (pixels_row_bytes(h) * 4 + 7) / 8;
+	raw_len = stride * h->height;
+	if (raw_len > UINT32_MAX || (raw = malloc(raw_len)) == NULL)
+		return REBUILD_ENOMEM;
+	for (;;) {
+		stride = (pixels_row_bytes(h) * bits + 7) / 8;
+		pack_samples(h, px, bits, raw, stride);
+		if ((rc = deflate_all(raw, stride * h->height, &pg->data, &pg->len)) != REBUILD_OK)
+			break;
+		if (bits == 2 || h->channels != 1 || pg->len <= REBUILD_FLAT_BUDGET)
+			break;
+		free(pg->data);		/* a dense page: 4 grey levels keep it readable */
+		pg->data = NULL;
+		bits = 2;
+	}
+	free(raw);
+	if (rc != REBUILD_OK)
+		return rc;
+	pg->bits = (uint8_t)bits;
+	pg->enc = h->channels == 3 ? REBUILD_ENC_FLATE_RGB
+	    : bits == 4 ? REBUILD_ENC_FLATE_GREY : REBUILD_ENC_FLATE_GREY2;
+	return REBUILD_OK;
+}
+
+static int
+encode_page(const struct pixels_header *h, const uint8_t *px, struct page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->width = h->width;
+	pg->height = h->height;
+	pg->channels = h->channels;
+	if (rebuild_is_photographic(px, h->width, h->height, h->channels))
+		return encode_jpeg_page(h, px, pg);
+	return encode_flat_page(h, px, pg);
+}
+
+/* ---- the document ---- */
+
+/*
+ * The writer emits only these objects, from fixed templates whose only variables
+ * are integers: 1 the catalog (/Type /Catalog /Pages 2 0 R), 2 the page tree, and
+ * for page i (from 0) object 3+3i the page (MediaBox, one image resource, contents),
+ * 4+3i its contents ("q W 0 0 H 0 0 cm /Im0 Do Q"), 5+3i the image XObject whose
+ * stream is encoder output of exactly /Length bytes. Then a classic xref table and
+ * trailer. No name, string or dictionary key is ever taken from the input, so there
+ * is no way for an action, script, annotation, form or attachment to be written.
+ */
+struct rebuild_pdf {
+	pthread_mutex_t lock;
+	struct page *pages;	/* slots, by page index */
+	uint32_t nslots;	/* allocated */
+	uint32_t count;		/* highest filled index + 1 */
+	uint32_t filled;	/* slots with a page */
+	unsigned dpi;
+};
 
 struct rebuild_pdf *
 rebuild_pdf_new(unsigned dpi)
 {
-	struct rebuild_pdf *pdf = calloc(1, sizeof(*pdf));
+	struct rebuild_pdf *pdf;
 
-	if (pdf == NULL || dpi == 0) {
+	if (dpi == 0 || (pdf = calloc(1, sizeof(*pdf))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&pdf->lock, NULL) != 0) {
 		free(pdf);
 		return NULL;
 	}
 	pdf->dpi = dpi;
-	/* A4 until the first page says otherwise. */
-	pdf->surface = cairo_pdf_surface_create_for_stream(pdf_write_cb, pdf, 595.0, 842.0);
-	if (cairo_surface_status(pdf->surface) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(pdf->surface);
-		free(pdf);
-		return NULL;
-	}
-	cairo_pdf_surface_restrict_to_version(pdf->surface, CAIRO_PDF_VERSION_1_5);
-	/* Fixed values rather than cairo's defaults (which include the time). */
-	cairo_pdf_surface_set_metadata(pdf->surface, CAIRO_PDF_METADATA_CREATOR,
-				       "Sekisho sanitizer");
-	pdf->cr = cairo_create(pdf->surface);
-	if (cairo_status(pdf->cr) != CAIRO_STATUS_SUCCESS) {
-		rebuild_pdf_free(pdf);
-		return NULL;
-	}
 	return pdf;
 }
 
 void
 rebuild_pdf_free(struct rebuild_pdf *pdf)
 {
+	uint32_t i;
+
 	if (pdf == NULL)
 		return;
-	cairo_destroy(pdf->cr);
-	cairo_surface_destroy(pdf->surface);
-	rebuild_buf_free(&pdf->out);
+	for (i = 0; i < pdf->nslots; i++)
+		free(pdf->pages[i].data);
+	free(pdf->pages);
+	pthread_mutex_destroy(&pdf->lock);
 	free(pdf);
 }
 
 uint32_t
-rebuild_pdf_pages(const struct rebuild_pdf *pdf)
+rebuild_pdf_pages(struct rebuild_pdf *pdf)
 {
-	return pdf->pages;
+	uint32_t n;
+
+	pthread_mutex_lock(&pdf->lock);
+	n = pdf->filled;
+	pthread_mutex_unlock(&pdf->lock);
+	return n;
 }
 
-/* The pixels in a cairo RGB24 image (cairo has no 8-bit grey format; its PDF
- * surface writes grey images as DeviceGray all the same). */
-static cairo_surface_t *
-image_surface(const struct pixels_header *h, const uint8_t *px)
+/* Give pg (its data is taken) the slot index. */
+static int
+put_page(struct rebuild_pdf *pdf, uint32_t index, struct page *pg)
 {
-	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)h->width,
-							  (int)h->height);
-	size_t stride_in = pixels_row_bytes(h);
-	unsigned char *data;
-	int stride;
-	uint32_t x, y;
+	int rc = REBUILD_OK;
 
-	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(img);
-		return NULL;
-	}
-	cairo_surface_flush(img);
-	data = cairo_image_surface_get_data(img);
-	stride = cairo_image_surface_get_stride(img);
-	for (y = 0; y < h->height; y++) {
-		const uint8_t *s = px + (size_t)y * stride_in;
-		uint32_t *d = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+	pthread_mutex_lock(&pdf->lock);
+	if (index >= REBUILD_MAX_PAGES) {
+		rc = REBUILD_EFRAMES;
+	} else if (index >= pdf->nslots) {
+		uint32_t n = pdf->nslots ? pdf->nslots : 16;
+		struct page *p;
 
-		if (h->channels == 1)
-			for (x = 0; x < h->width; x++)
-				d[x] = (uint32_t)s[x] << 16 | (uint32_t)s[x] << 8 | s[x];
-		else
-			for (x = 0; x < h->width; x++, s += 3)
-				d[x] = (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2];
+		while (n <= index)
+			n *= 2;
+		if ((p = realloc(pdf->pages, n * sizeof(*p))) == NULL) {
+			rc = REBUILD_ENOMEM;
+		} else {
+			memset(p + pdf->nslots, 0, (n - pdf->nslots) * sizeof(*p));
+			pdf->pages = p;
+			pdf->nslots = n;
+		}
 	}
-	cairo_surface_mark_dirty(img);
-	return img;
+	if (rc == REBUILD_OK && pdf->pages[index].data != NULL)
+		rc = REBUILD_EFRAMES;		/* the same page twice */
+	if (rc == REBUILD_OK) {
+		pdf->pages[index] = *pg;
+		pg->data = NULL;
+		pdf->filled++;
+		if (index + 1 > pdf->count)
+			pdf->count = index + 1;
+	}
+	pthread_mutex_unlock(&pdf->lock);
+	free(pg->data);
+	pg->data = NULL;
+	return rc;
 }
 
 int
 rebuild_pdf_add_page(struct rebuild_pdf *pdf, const struct pixels_header *h,
     const uint8_t *px, enum rebuild_encoding *enc)
 {
-	double scale = 72.0 / pdf->dpi;
-	cairo_surface_t *img;
-	unsigned char *jpeg = NULL;
-	unsigned long jpeg_len = 0;
-	int photo = rebuild_is_photographic(px, h->width, h->height, h->channels), rc;
+	struct page pg;
+	uint32_t index;
+	int rc;
 
-	if ((img = image_surface(h, px)) == NULL)
-		return REBUILD_ENOMEM;
-	if (photo) {
-		if ((rc = jpeg_encode(h, px, &jpeg, &jpeg_len)) != REBUILD_OK) {
-			cairo_surface_destroy(img);
-			return rc;
-		}
-		/* cairo owns the JPEG from here and embeds it as /DCTDecode. */
-		if (cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_JPEG, jpeg, jpeg_len,
-						free, jpeg) != CAIRO_STATUS_SUCCESS) {
-			free(jpeg);
-			cairo_surface_destroy(img);
-			return REBUILD_ENOMEM;
-		}
-	}
-	cairo_pdf_surface_set_size(pdf->surface, h->width * scale, h->height * scale);
-	cairo_save(pdf->cr);
-	cairo_scale(pdf->cr, scale, scale);
-	cairo_set_source_surface(pdf->cr, img, 0, 0);
-	cairo_paint(pdf->cr);
-	cairo_restore(pdf->cr);
-	cairo_show_page(pdf->cr);
-	cairo_surface_destroy(img);
-	if (pdf->failed)
-		return REBUILD_ENOMEM;
-	if (cairo_status(pdf->cr) != CAIRO_STATUS_SUCCESS)
-		return REBUILD_EENCODE;
-	pdf->pages++;
+	if ((rc = encode_page(h, px, &pg)) != REBUILD_OK)
+		return rc;
 	if (enc != NULL)
-		*enc = photo ? (h->channels == 1 ? REBUILD_ENC_JPEG_GREY : REBUILD_ENC_JPEG_RGB)
-			     : (h->channels == 1 ? REBUILD_ENC_FLATE_GREY : REBUILD_ENC_FLATE_RGB);
-	return REBUILD_OK;
+		*enc = pg.enc;
+	pthread_mutex_lock(&pdf->lock);
+	index = pdf->count;
+	pthread_mutex_unlock(&pdf->lock);
+	return put_page(pdf, index, &pg);
 }
 
 /* True when an RGB frame has no pixel with colour: it is then made grey. */
@@ -425,51 +599,182 @@ rgb_is_grey(const uint8_t *px, size_t n)
 }
 
 int
-rebuild_pdf_add_stream(struct rebuild_pdf *pdf, struct pixels_reader *r, uint32_t *pages)
+rebuild_pdf_add_stream_at(struct rebuild_pdf *pdf, struct pixels_reader *r, uint32_t first,
+    uint32_t step, uint32_t *pages)
 {
 	struct pixels_header h;
-	uint8_t *px;
+	uint8_t *px = NULL;
+	size_t cap = 0, stride, need, i;
+	uint32_t index = first, y;
+	struct page pg;
 	int rc;
 
+	if (step == 0)
+		return REBUILD_EFRAMES;
 	for (;;) {
-		if ((rc = pixels_reader_next(r, &h)) != 0)
-			return rc == PIXELS_END ? REBUILD_OK : rc;
-		if ((rc = read_frame(r, &h, &px)) != REBUILD_OK)
-			return rc;
+		if ((rc = pixels_reader_next(r, &h)) != 0) {
+			rc = rc == PIXELS_END ? REBUILD_OK : rc;
+			break;
+		}
+		/* One buffer for every frame of the stream: no fresh pages to fault in. */
+		stride = pixels_row_bytes(&h);
+		need = stride * h.height;
+		if (need > cap) {
+			free(px);
+			if ((px = malloc(need)) == NULL) {
+				rc = REBUILD_ENOMEM;
+				break;
+			}
+			cap = need;
+		}
+		for (y = 0, rc = 0; y < h.height && rc == 0; y++)
+			rc = pixels_reader_row(r, px + (size_t)y * stride);
+		if (rc != 0) {
+			rc = rc < 0 ? rc : PIXELS_ETRUNCATED;
+			break;
+		}
 		if (h.channels == 3 && rgb_is_grey(px, (size_t)h.width * h.height)) {
-			size_t i, n = (size_t)h.width * h.height;
-
-			for (i = 0; i < n; i++)
+			for (i = 0; i < (size_t)h.width * h.height; i++)
 				px[i] = px[3 * i];
 			h.channels = 1;
 		}
-		rc = rebuild_pdf_add_page(pdf, &h, px, NULL);
-		free(px);
-		if (rc != REBUILD_OK)
-			return rc;
+		if ((rc = encode_page(&h, px, &pg)) != REBUILD_OK ||
+		    (rc = put_page(pdf, index, &pg)) != REBUILD_OK)
+			break;
 		if (pages != NULL)
 			(*pages)++;
+		if (index > UINT32_MAX - step) {
+			rc = REBUILD_EFRAMES;
+			break;
+		}
+		index += step;
 	}
+	free(px);
+	return rc;
+}
+
+int
+rebuild_pdf_add_stream(struct rebuild_pdf *pdf, struct pixels_reader *r, uint32_t *pages)
+{
+	uint32_t first;
+
+	pthread_mutex_lock(&pdf->lock);
+	first = pdf->count;
+	pthread_mutex_unlock(&pdf->lock);
+	return rebuild_pdf_add_stream_at(pdf, r, first, 1, pages);
+}
+
+static int __attribute__((format(printf, 2, 3)))
+emit(struct rebuild_buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return REBUILD_EENCODE;
+	return buf_append(b, tmp, (size_t)n);
+}
+
+/* px * 72 / dpi points as "int.fff", without printf's locale-dependent %f. */
+static void
+points(uint32_t px, unsigned dpi, char *out, size_t len)
+{
+	uint64_t milli = ((uint64_t)px * 72000 + dpi / 2) / dpi;
+
+	snprintf(out, len, "%llu.%03llu", (unsigned long long)(milli / 1000),
+		 (unsigned long long)(milli % 1000));
+}
+
+static int
+write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
+{
+	uint32_t nobj = 2 + 3 * pdf->count, i;
+	size_t *off = calloc((size_t)nobj + 1, sizeof(*off)), xref;
+	int rc = REBUILD_OK;
+
+	if (off == NULL)
+		return REBUILD_ENOMEM;
+	rc = emit(out, "%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n");
+	off[1] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+	off[2] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "2 0 obj\n<< /Type /Pages /Count %u /Kids [", pdf->count);
+	for (i = 0; i < pdf->count && rc == REBUILD_OK; i++)
+		rc = emit(out, "%s%u 0 R", i % 16 == 15 ? "\n" : " ", 3 + 3 * i);
+	if (rc == REBUILD_OK)
+		rc = emit(out, " ] >>\nendobj\n");
+	for (i = 0; i < pdf->count && rc == REBUILD_OK; i++) {
+		const struct page *pg = &pdf->pages[i];
+		uint32_t obj = 3 + 3 * i;
+		char w[32], h[32], content[96];
+		int clen;
+
+		points(pg->width, pdf->dpi, w, sizeof w);
+		points(pg->height, pdf->dpi, h, sizeof h);
+		clen = snprintf(content, sizeof content, "q %s 0 0 %s 0 0 cm /Im0 Do Q", w, h);
+		off[obj] = out->len;
+		rc = emit(out, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] "
+			  "/Resources << /XObject << /Im0 %u 0 R >> >> /Contents %u 0 R >>\n"
+			  "endobj\n", obj, w, h, obj + 2, obj + 1);
+		off[obj + 1] = out->len;
+		if (rc == REBUILD_OK)
+			rc = emit(out, "%u 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n",
+				  obj + 1, clen, content);
+		off[obj + 2] = out->len;
+		if (rc == REBUILD_OK)
+			rc = emit(out, "%u 0 obj\n<< /Type /XObject /Subtype /Image /Width %u "
+				  "/Height %u /ColorSpace /%s /BitsPerComponent %u /Filter /%s "
+				  "/Length %zu >>\nstream\n", obj + 2, pg->width, pg->height,
+				  pg->channels == 1 ? "DeviceGray" : "DeviceRGB", pg->bits,
+				  pg->enc == REBUILD_ENC_JPEG_GREY || pg->enc == REBUILD_ENC_JPEG_RGB
+				  ? "DCTDecode" : "FlateDecode", pg->len);
+		if (rc == REBUILD_OK)
+			rc = buf_append(out, pg->data, pg->len);
+		if (rc == REBUILD_OK)
+			rc = emit(out, "\nendstream\nendobj\n");
+	}
+	xref = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "xref\n0 %u\n0000000000 65535 f \n", nobj + 1);
+	for (i = 1; i <= nobj && rc == REBUILD_OK; i++)
+		rc = emit(out, "%010zu 00000 n \n", off[i]);
+	if (rc == REBUILD_OK)
+		rc = emit(out, "trailer\n<< /Size %u /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+			  nobj + 1, xref);
+	free(off);
+	return rc;
 }
 
 int
 rebuild_pdf_finish(struct rebuild_pdf *pdf, struct rebuild_buf *out)
 {
+	size_t start = out->len, total = 4096;
+	uint32_t i;
 	int rc = REBUILD_OK;
 
-	cairo_destroy(pdf->cr);
-	pdf->cr = NULL;
-	cairo_surface_finish(pdf->surface);
-	if (pdf->failed)
-		rc = REBUILD_ENOMEM;
-	else if (cairo_surface_status(pdf->surface) != CAIRO_STATUS_SUCCESS)
-		rc = REBUILD_EENCODE;
-	else if (out->len == 0) {
-		rebuild_buf_free(out);
-		*out = pdf->out;	/* handed over, not copied */
-		memset(&pdf->out, 0, sizeof(pdf->out));
-	} else
-		rc = buf_append(out, pdf->out.p, pdf->out.len);
+	if (pdf->count == 0 || pdf->filled != pdf->count)
+		rc = REBUILD_EFRAMES;		/* no page, or a page missing */
+	for (i = 0; i < pdf->count && rc == REBUILD_OK; i++)
+		total += pdf->pages[i].len + 512;
+	/* Reserve the whole document at once: one allocation, no copies on growth. */
+	if (rc == REBUILD_OK && total > out->cap - out->len) {
+		uint8_t *p = realloc(out->p, out->len + total);
+
+		if (p == NULL)
+			rc = REBUILD_ENOMEM;
+		else {
+			out->p = p;
+			out->cap = out->len + total;
+		}
+	}
+	if (rc == REBUILD_OK && (rc = write_pdf(pdf, out)) != REBUILD_OK)
+		out->len = start;
 	rebuild_pdf_free(pdf);
 	return rc;
 }

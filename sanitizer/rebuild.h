@@ -3,13 +3,15 @@
  *
  * Nothing here ever sees the original: the input is a pixel stream (pixels.h) that
  * the sandboxed renderer wrote and the reader has checked against its limits, and
- * the output is written by encoders (libpng, libjpeg, cairo's PDF surface) from
- * those pixels. So the output can carry nothing of the original but its look: no
- * metadata chunk, no script, action, annotation, form, embedded file or trailing
- * byte exists in the input to be copied.
+ * the output is written by encoders (libpng, libjpeg, zlib, and our own PDF writer
+ * for image-only pages) from those pixels. So the output can carry nothing of the
+ * original but its look: no metadata chunk, no script, action, annotation, form,
+ * embedded file or trailing byte exists in the input to be copied.
  *
  * PDF pages are encoded one by one, choosing what keeps them small (see
  * rebuild_pdf_add_page); every page has the size of its pixels at the given dpi.
+ * Pages may be encoded on several threads at once and in any order: each lands at
+ * its own index, and the document is written in page order at the end.
  */
 #ifndef SEKISHO_REBUILD_H
 #define SEKISHO_REBUILD_H
@@ -20,13 +22,18 @@
 #include "pixels.h"
 
 #define REBUILD_JPEG_QUALITY	80
+#define REBUILD_FLATE_LEVEL	6	/* zlib level for flat pages (see rebuild.c) */
+#define REBUILD_FLAT_BUDGET	(96u * 1000)	/* a flat grey page over this at 4 bits... */
+						/* ...is written at 2 bits */
+#define REBUILD_MAX_PAGES	100000u	/* page slots a document may have */
 
 enum {
 	REBUILD_OK = 0,
 	/* -1 .. -7: a pixels_error from the stream */
 	REBUILD_ENOMEM = -20,
 	REBUILD_EENCODE = -21,	/* an encoder failed */
-	REBUILD_EFRAMES = -22,	/* an image stream without exactly one frame */
+	REBUILD_EFRAMES = -22,	/* an image stream without exactly one frame; or a
+				 * document with a page missing or given twice */
 };
 
 const char *rebuild_strerror(int rc);
@@ -41,8 +48,9 @@ void rebuild_buf_free(struct rebuild_buf *b);
 
 /* How a page was encoded (for logs and the benchmark). */
 enum rebuild_encoding {
-	REBUILD_ENC_FLATE_GREY,		/* flat grey page (text): lossless */
-	REBUILD_ENC_FLATE_RGB,		/* flat colour page: lossless */
+	REBUILD_ENC_FLATE_GREY,		/* flat grey page (text): 16 grey levels, Flate */
+	REBUILD_ENC_FLATE_GREY2,	/* a dense flat grey page: 4 grey levels, Flate */
+	REBUILD_ENC_FLATE_RGB,		/* flat colour page: 16 levels per channel, Flate */
 	REBUILD_ENC_JPEG_GREY,		/* photographic or scanned grey page */
 	REBUILD_ENC_JPEG_RGB,		/* photographic colour page */
 };
@@ -68,27 +76,37 @@ struct rebuild_pdf;
 /* Start a PDF whose pages are images at dpi dots per inch. NULL if out of memory. */
 struct rebuild_pdf *rebuild_pdf_new(unsigned dpi);
 
-/* Add one page of h->width x h->height pixels (rows of pixels_row_bytes(h)). Grey
- * pages are emitted as DeviceGray; photographic pages (rebuild_is_photographic) as
- * JPEG at REBUILD_JPEG_QUALITY, others losslessly with Flate. *enc, if not NULL,
- * says which. */
+/* Add one page of h->width x h->height pixels (rows of pixels_row_bytes(h)) after
+ * the last page added. Pages are DeviceGray when h is grey. Photographic pages
+ * (rebuild_is_photographic) become JPEG at REBUILD_JPEG_QUALITY (a grey one whose
+ * paper is one bright tone first has its paper made white, as a scanner's background
+ * removal does); flat pages (text, drawings) keep 16 levels per channel (4 bits),
+ * Flate-compressed — or 4 grey levels when 16 would exceed REBUILD_FLAT_BUDGET. *enc,
+ * if not NULL, says which. */
 int rebuild_pdf_add_page(struct rebuild_pdf *pdf, const struct pixels_header *h,
     const uint8_t *px, enum rebuild_encoding *enc);
 
-/* Add every frame of a stream, up to its trailer; *pages (if not NULL) is
- * increased by the frames added, also on error. */
+/* Add every frame of a stream, up to its trailer, after the last page; *pages (if
+ * not NULL) is increased by the frames added, also on error. */
 int rebuild_pdf_add_stream(struct rebuild_pdf *pdf, struct pixels_reader *r, uint32_t *pages);
 
-/* Pages added so far. */
-uint32_t rebuild_pdf_pages(const struct rebuild_pdf *pdf);
+/* Add every frame of a stream as pages first, first + step, first + 2 * step, ...
+ * (0-based). Several threads may call this on one document at once, for disjoint
+ * pages; the encoding runs outside the document's lock. *pages as above. */
+int rebuild_pdf_add_stream_at(struct rebuild_pdf *pdf, struct pixels_reader *r,
+    uint32_t first, uint32_t step, uint32_t *pages);
 
-/* Finish the document into out (appended) and free pdf; pdf is freed also on error. */
+/* Pages added so far. */
+uint32_t rebuild_pdf_pages(struct rebuild_pdf *pdf);
+
+/* Finish the document into out (appended) and free pdf; pdf is freed also on error.
+ * REBUILD_EFRAMES if a page below the highest one added is missing. */
 int rebuild_pdf_finish(struct rebuild_pdf *pdf, struct rebuild_buf *out);
 
 /* Free an unfinished document. */
 void rebuild_pdf_free(struct rebuild_pdf *pdf);
 
-/* cairo's version, for attestations. */
+/* The writer and its encoders' versions, for attestations. */
 const char *rebuild_engine_version(void);
 
 #endif

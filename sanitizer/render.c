@@ -265,6 +265,7 @@ struct pdf_job {
 	const struct render_request *req;
 	struct pixels_writer *w;
 	int result;		/* RENDER_EXIT_* decided inside fz_try */
+	int empty_ok;		/* a lane with no page: an empty stream is the answer */
 };
 
 static void
@@ -274,6 +275,8 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
 	pdf_document *volatile doc = NULL;
 	fz_page *volatile page = NULL;
 	fz_pixmap *volatile pix = NULL;
+
+	uint32_t step = req->page_step > 1 ? req->page_step : 1;
 
 	fz_try(ctx) {
 		uint64_t written = 0;
@@ -296,11 +299,12 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
 			break;
 		}
 		if (req->first_page >= (uint32_t)n) {
-			job->result = RENDER_EXIT_BAD_REQUEST;
+			job->empty_ok = step > 1 && req->first_page < step;
+			job->result = job->empty_ok ? RENDER_EXIT_OK : RENDER_EXIT_BAD_REQUEST;
 			break;
 		}
 		job->result = RENDER_EXIT_OK;
-		for (i = (int)req->first_page; i < n; i++) {
+		for (i = (int)req->first_page; i < n; i += (int)step) {
 			fz_irect box;
 			uint64_t bytes;
 
@@ -386,7 +390,7 @@ render_child(int out_fd, int in_fd, void *arg)
 	struct capped cap = { 0, req->lim.mupdf_memory };
 	fz_alloc_context alloc = { &cap, capped_malloc, capped_realloc, capped_free };
 	struct pixels_writer w;
-	struct pdf_job job = { req, &w, RENDER_EXIT_BROKEN };
+	struct pdf_job job = { req, &w, RENDER_EXIT_BROKEN, 0 };
 	fz_context *ctx;
 	fz_stream *volatile stm = NULL;
 	fz_buffer *volatile buf = NULL;
@@ -394,7 +398,8 @@ render_child(int out_fd, int in_fd, void *arg)
 	size_t len;
 	int rc;
 
-	if (!render_supports(req->type) || req->dpi < RENDER_MIN_DPI || req->dpi > RENDER_MAX_DPI)
+	if (!render_supports(req->type) || req->dpi < RENDER_MIN_DPI || req->dpi > RENDER_MAX_DPI ||
+	    req->page_step > req->lim.max_pages)
 		return !render_supports(req->type) ? RENDER_EXIT_UNSUPPORTED
 						   : RENDER_EXIT_BAD_REQUEST;
 	if ((rc = read_input(in_fd, req->lim.max_input, &data, &len)) != RENDER_EXIT_OK)
@@ -431,7 +436,7 @@ render_child(int out_fd, int in_fd, void *arg)
 	fz_drop_context(ctx);
 	free(data);
 	if (job.result == RENDER_EXIT_OK || job.result == RENDER_EXIT_MORE) {
-		if (w.frames == 0)
+		if (w.frames == 0 && !job.empty_ok)
 			return RENDER_EXIT_BROKEN;
 		if (pixels_writer_finish(&w) != 0)
 			return RENDER_EXIT_IO;

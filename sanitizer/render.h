@@ -13,6 +13,11 @@
  * child ends the stream after the pages written and exits RENDER_EXIT_MORE; the
  * parent starts a fresh child at first_page + frames read. So no single child, and
  * no single pipe buffer in the parent, holds a whole long document.
+ *
+ * With page_step > 1 a child renders every step-th page, so that several children
+ * can render one document at once (one per core). A child whose first_page is below
+ * page_step but past the last page (a lane with nothing to do: a 1-page document
+ * in two lanes) writes an empty stream and exits RENDER_EXIT_OK.
  */
 #ifndef SEKISHO_RENDER_H
 #define SEKISHO_RENDER_H
@@ -54,6 +59,7 @@ struct render_request {
 	enum detect_type type;		/* detected by the parent (detect.h) */
 	unsigned dpi;			/* PDF pages only */
 	uint32_t first_page;		/* 0-based */
+	uint32_t page_step;		/* render first_page, +step, ...; 0 or 1: every page */
 	struct render_limits lim;
 };
 

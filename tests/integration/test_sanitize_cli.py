@@ -122,6 +122,16 @@ def test_benign_pdf_keeps_its_page_count_and_its_attestation_verifies(instance, 
     assert att["input"]["sha256"] == res["input_sha256"]
     assert att["output"]["sha256"] == res["output_sha256"]
     assert att["engines"]["mupdf"] and att["engines"]["clamav"]
+    # Small: the text pages are grey images of 4 (or 2) bits, well under 100 KB each.
+    assert res["output_size"] <= 3 * 100_000, res["output_size"]
+    if shutil.which("pdfimages"):
+        r = subprocess.run(["pdfimages", "-list", str(out)], check=True, capture_output=True,
+                           text=True)
+        rows = [line.split() for line in r.stdout.splitlines()[2:]]
+        assert len(rows) == 3, r.stdout
+        for row in rows:     # page num type width height color comp bpc enc ...
+            assert row[2] == "image" and row[5] == "gray" and row[7] in ("4", "2"), row
+            assert (row[3], row[4]) == ("1240", "1755"), row   # A4 at 150 dpi, rounded out
     # And a changed output no longer verifies.
     with open(out, "ab") as f:
         f.write(b"%")

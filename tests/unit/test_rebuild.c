@@ -3,8 +3,11 @@
  * PNG decodes back to the same pixels and has no chunk but IHDR, IDAT and IEND; a
  * PDF has one page per frame at the size the pixels have at the dpi; photographic
  * pages become JPEG and flat ones stay lossless; a stream that is not one image is
- * refused. render_child is also run here in-process (no sandbox, so that valgrind
- * and ASan see it) on a hand-written PDF and a PNG bomb header.
+ * refused. Our PDF writer's pages decode back to their pixels with an independent
+ * reader (poppler's pdftoppm, when installed), pages given out of order land in page
+ * order and a missing page is refused. render_child is also run here in-process (no
+ * sandbox, so that valgrind and ASan see it) on a hand-written PDF and a PNG bomb
+ * header.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -237,6 +241,271 @@ test_pdf_has_one_page_per_frame_at_the_size_of_its_pixels(void **state)
 	free(pb);
 }
 
+/* ---- our PDF writer, read by an independent reader ---- */
+
+/* A text-like grey page whose values are all multiples of 17, which 4 bits hold
+ * exactly: white paper, black and mid-grey marks. */
+static uint8_t *
+flat_levels(uint32_t w, uint32_t h)
+{
+	uint8_t *p = malloc((size_t)w * h);
+	uint32_t x, y;
+
+	assert_non_null(p);
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			p[(size_t)y * w + x] = (uint8_t)((x / 3 + y / 5) % 7 == 0 ? (x * 17) % 256 / 17 * 17
+			    : 255);
+	return p;
+}
+
+/* Page 1 of the PDF in out in grey pixels, by poppler: rendered by pdftoppm at dpi,
+ * or (dpi 0) its image decoded by pdfimages. NULL when poppler-utils is not
+ * installed (the caller skips). */
+static uint8_t *
+pdftoppm_grey(const struct rebuild_buf *out, unsigned dpi, uint32_t *w, uint32_t *h)
+{
+	char dir[] = "/tmp/test-rebuild-XXXXXX", pdf[64], ppm[64], cmd[256];
+	uint8_t *px = NULL;
+	FILE *f;
+	unsigned maxval, kind;
+	size_t i;
+
+	if (system("command -v pdftoppm >/dev/null 2>&1") != 0)
+		return NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pdf, sizeof pdf, "%s/p.pdf", dir);
+	snprintf(ppm, sizeof ppm, dpi ? "%s/p.pgm" : "%s/p-000.ppm", dir);
+	f = fopen(pdf, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(out->p, 1, out->len, f), out->len);
+	fclose(f);
+	if (dpi)
+		snprintf(cmd, sizeof cmd, "pdftoppm -gray -r %u -f 1 -l 1 -singlefile %s %s/p",
+			 dpi, pdf, dir);
+	else
+		snprintf(cmd, sizeof cmd, "pdfimages -f 1 -l 1 %s %s/p", pdf, dir);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(ppm, "rb");
+	assert_non_null(f);
+	/* pdftoppm -gray writes P5; pdfimages writes P6 (grey as three equal values). */
+	assert_int_equal(fscanf(f, "P%u %u %u %u", &kind, w, h, &maxval), 4);
+	assert_true(kind == 5 || kind == 6);
+	assert_int_equal(maxval, 255);
+	fgetc(f);
+	px = malloc((size_t)*w * *h);
+	assert_non_null(px);
+	for (i = 0; i < (size_t)*w * *h; i++) {
+		uint8_t rgb[3];
+
+		assert_int_equal(fread(rgb, 1, kind == 5 ? 1 : 3, f), kind == 5 ? 1 : 3);
+		px[i] = rgb[0];
+	}
+	fclose(f);
+	unlink(pdf);
+	unlink(ppm);
+	rmdir(dir);
+	return px;
+}
+
+static void
+test_flat_grey_page_is_written_at_4_bits_and_decodes_to_the_same_pixels(void **state)
+{
+	struct pixels_header h = { 300, 150, 1, 8 };
+	uint8_t *px = flat_levels(300, 150), *back;
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	enum rebuild_encoding enc;
+	const float w[1] = { 144.0f }, hh[1] = { 72.0f };
+	uint32_t bw, bh;
+
+	(void)state;
+	assert_false(rebuild_is_photographic(px, 300, 150, 1));
+	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, &enc), REBUILD_OK);
+	assert_int_equal(enc, REBUILD_ENC_FLATE_GREY);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	assert_non_null(memmem(out.p, out.len, "/BitsPerComponent 4", 19));
+	check_pdf(&out, 1, w, hh);
+	if ((back = pdftoppm_grey(&out, 0, &bw, &bh)) == NULL) {
+		rebuild_buf_free(&out);
+		free(px);
+		skip();
+	}
+	assert_int_equal(bw, 300);
+	assert_int_equal(bh, 150);
+	assert_memory_equal(back, px, 300 * 150);	/* the image stream, exactly */
+	free(back);
+	back = pdftoppm_grey(&out, 150, &bw, &bh);	/* the page, at its size */
+	assert_int_equal(bw, 300);
+	assert_int_equal(bh, 150);
+	free(back);
+	rebuild_buf_free(&out);
+	free(px);
+}
+
+static void
+test_dense_flat_grey_page_falls_back_to_2_bits(void **state)
+{
+	/* Half white, half marks of every level: flat by the histogram, yet over the
+	 * budget at 4 bits. */
+	struct pixels_header h = { 1600, 1600, 1, 8 };
+	uint8_t *px = malloc(1600 * 1600);
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	enum rebuild_encoding enc;
+	uint32_t seed = 1;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 1600 * 1600; i++) {
+		seed = seed * 1103515245u + 12345u;
+		px[i] = i % 2 ? 255 : (uint8_t)(seed >> 16);
+	}
+	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, &enc), REBUILD_OK);
+	assert_int_equal(enc, REBUILD_ENC_FLATE_GREY2);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	assert_non_null(memmem(out.p, out.len, "/BitsPerComponent 2", 19));
+	free(px);
+	rebuild_buf_free(&out);
+}
+
+/* A stream of one white grey frame of w x h. */
+static uint8_t *
+white_stream(uint32_t w, uint32_t h, size_t *len)
+{
+	struct pixels_header hs = { w, h, 1, 8 };
+	uint8_t *px = malloc((size_t)w * h), *stream;
+	const uint8_t *frames[1] = { px };
+
+	assert_non_null(px);
+	memset(px, 255, (size_t)w * h);
+	stream = make_stream(&hs, frames, 1, len);
+	free(px);
+	return stream;
+}
+
+static void
+test_pages_given_by_two_lanes_land_in_page_order(void **state)
+{
+	/* Lane 1 (pages 1, 3) arrives before lane 0 (pages 0, 2); page i is 150 + i
+	 * pixels wide, so its place shows in its width. */
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	uint8_t *odd, *even;
+	size_t olen, elen;
+	uint32_t pages = 0;
+	const float w[4] = { 72.0f, 72.48f, 72.96f, 73.44f }, h[4] = { 72, 72, 72, 72 };
+	struct pixels_header hs[2] = { { 151, 150, 1, 8 }, { 153, 150, 1, 8 } };
+	uint8_t *p1 = malloc(153 * 150);
+	const uint8_t *f1[2] = { p1, p1 };
+
+	(void)state;
+	memset(p1, 255, 153 * 150);
+	odd = make_stream(hs, f1, 2, &olen);
+	mem = (struct pixels_mem){ .p = odd, .len = olen };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_pdf_add_stream_at(pdf, &r, 1, 2, &pages), REBUILD_OK);
+	assert_int_equal(pages, 2);
+	hs[0].width = 150;
+	hs[1].width = 152;
+	even = make_stream(hs, f1, 2, &elen);
+	mem = (struct pixels_mem){ .p = even, .len = elen };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_pdf_add_stream_at(pdf, &r, 0, 2, &pages), REBUILD_OK);
+	assert_int_equal(rebuild_pdf_pages(pdf), 4);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	check_pdf(&out, 4, w, h);
+	rebuild_buf_free(&out);
+	free(odd);
+	free(even);
+	free(p1);
+}
+
+static void
+test_document_with_a_missing_page_is_refused(void **state)
+{
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	size_t len;
+	uint8_t *stream = white_stream(50, 50, &len);
+
+	(void)state;
+	mem = (struct pixels_mem){ .p = stream, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	/* Page 1 only: page 0 never came. */
+	assert_int_equal(rebuild_pdf_add_stream_at(pdf, &r, 1, 2, NULL), REBUILD_OK);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_EFRAMES);
+	assert_int_equal(out.len, 0);
+	rebuild_buf_free(&out);
+	free(stream);
+}
+
+static void
+test_same_page_twice_is_refused(void **state)
+{
+	struct pixels_header h = { 20, 20, 1, 8 };
+	uint8_t px[400];
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct pixels_reader r;
+	struct pixels_mem mem;
+	const uint8_t *frames[1] = { px };
+	size_t len;
+	uint8_t *stream;
+
+	(void)state;
+	memset(px, 255, sizeof px);
+	stream = make_stream(&h, frames, 1, &len);
+	mem = (struct pixels_mem){ .p = stream, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_pdf_add_stream_at(pdf, &r, 0, 2, NULL), REBUILD_OK);
+	mem = (struct pixels_mem){ .p = stream, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(rebuild_pdf_add_stream_at(pdf, &r, 0, 2, NULL), REBUILD_EFRAMES);
+	rebuild_pdf_free(pdf);
+	free(stream);
+}
+
+static void
+test_scanned_grey_page_has_its_paper_made_white(void **state)
+{
+	/* Paper at ~230 with grain, a dark band: photographic, so JPEG; the paper
+	 * comes back white. */
+	struct pixels_header h = { 200, 200, 1, 8 };
+	uint8_t *px = malloc(200 * 200), *back;
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_buf out = { 0 };
+	enum rebuild_encoding enc;
+	uint32_t seed = 7, bw, bh;
+	size_t i, white = 0;
+
+	(void)state;
+	for (i = 0; i < 200 * 200; i++) {
+		seed = seed * 1103515245u + 12345u;
+		px[i] = (uint8_t)(i / 200 >= 90 && i / 200 < 110 ? 40 : 226 + (seed >> 16) % 9);
+	}
+	assert_true(rebuild_is_photographic(px, 200, 200, 1));
+	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, &enc), REBUILD_OK);
+	assert_int_equal(enc, REBUILD_ENC_JPEG_GREY);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	if ((back = pdftoppm_grey(&out, 150, &bw, &bh)) == NULL) {
+		rebuild_buf_free(&out);
+		free(px);
+		skip();
+	}
+	assert_int_equal(bw, 200);
+	for (i = 0; i < 200 * 50; i++)
+		white += back[i] >= 250;
+	assert_true(white > 200 * 50 * 9 / 10);
+	assert_true(back[100 * 200 + 100] < 80);	/* the band stays dark */
+	free(back);
+	rebuild_buf_free(&out);
+	free(px);
+}
+
 /* ---- render_child in-process ---- */
 
 static const char tiny_pdf[] =
@@ -295,6 +564,33 @@ test_render_child_renders_a_pdf_page_to_pixels(void **state)
 }
 
 static void
+test_render_child_lane_past_the_last_page_writes_an_empty_stream(void **state)
+{
+	struct render_request req = { .type = DETECT_PDF, .dpi = 150, .first_page = 1,
+				      .page_step = 2 };
+	int in = memfd_create("in", 0), o = memfd_create("out", 0);
+	struct pixels_reader r;
+	struct pixels_header h;
+	int fd;
+
+	(void)state;
+	render_limits_default(&req.lim);
+	assert_int_equal(write(in, tiny_pdf, sizeof tiny_pdf - 1), (ssize_t)sizeof tiny_pdf - 1);
+	lseek(in, 0, SEEK_SET);
+	assert_int_equal(render_child(o, in, &req), RENDER_EXIT_OK);
+	lseek(o, 0, SEEK_SET);
+	fd = o;
+	pixels_reader_init(&r, pixels_fd_read, &fd, NULL);
+	assert_int_equal(pixels_reader_next(&r, &h), PIXELS_END);
+	/* Past the end without being a lane's first page is still a bad request. */
+	req.first_page = 3;
+	lseek(in, 0, SEEK_SET);
+	assert_int_equal(render_child(o, in, &req), RENDER_EXIT_BAD_REQUEST);
+	close(in);
+	close(o);
+}
+
+static void
 test_render_child_refuses_a_png_bomb_from_its_header(void **state)
 {
 	/* IHDR of 100000 x 100000, grey, and nothing else. */
@@ -334,7 +630,14 @@ main(void)
 		cmocka_unit_test(test_truncated_stream_is_refused),
 		cmocka_unit_test(test_flat_page_is_not_photographic_and_noise_is),
 		cmocka_unit_test(test_pdf_has_one_page_per_frame_at_the_size_of_its_pixels),
+		cmocka_unit_test(test_flat_grey_page_is_written_at_4_bits_and_decodes_to_the_same_pixels),
+		cmocka_unit_test(test_dense_flat_grey_page_falls_back_to_2_bits),
+		cmocka_unit_test(test_pages_given_by_two_lanes_land_in_page_order),
+		cmocka_unit_test(test_document_with_a_missing_page_is_refused),
+		cmocka_unit_test(test_same_page_twice_is_refused),
+		cmocka_unit_test(test_scanned_grey_page_has_its_paper_made_white),
 		cmocka_unit_test(test_render_child_renders_a_pdf_page_to_pixels),
+		cmocka_unit_test(test_render_child_lane_past_the_last_page_writes_an_empty_stream),
 		cmocka_unit_test(test_render_child_refuses_a_png_bomb_from_its_header),
 		cmocka_unit_test(test_render_child_refuses_webp),
 	};

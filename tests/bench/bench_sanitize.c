@@ -1,0 +1,526 @@
+/*
+ * bench_sanitize.c — the sanitizer pipeline end to end, as sekishoctl sanitize runs
+ * it: detection, the input scan, rendering in the sandbox, the rebuild, the output
+ * scan, both hashes and the signed attestation (with a throwaway key).
+ *
+ * Inputs, made here or by tests/bench/make-bench-pdf.py so that every byte is known:
+ *   text     10 pages of tests/corpus/make-pdf-samples.py's dense text page (A4)
+ *   scanned  10 A4 pages, each one 150 dpi grey image of noisy paper with text-like
+ *            marks (Flate-compressed raw pixels, as a scanner's PDF would carry)
+ *   jpeg     a 12-megapixel (4000x3000) photo-like JPEG, quality 90, made with libjpeg
+ *   batch    100 small files (1-page text PDFs, 1024x768 JPEGs, 800x600 PNGs) through
+ *            two threads, as the service's two workers would take them
+ *
+ * It prints seconds per page, pages per second and output bytes per page, and the
+ * ratio of each to the issue's target (<= 1.00 meets it). Run from the source tree
+ * (make bench-sanitize): the signatures are tests/clamav, the text PDF comes from
+ * the Python helper. An argument (text, scanned, jpeg, batch) runs one case only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <png.h>
+#include <zlib.h>
+
+#include "crypto.h"
+#include "pipeline.h"
+
+#define TARGET_S_PER_PAGE	0.05		/* without OCR */
+#define TARGET_TEXT_BYTES	(100.0 * 1000)	/* per text page */
+#define TARGET_SCAN_BYTES	(300.0 * 1000)	/* per scanned page */
+#define BENCH_PAGES		10
+#define BENCH_BATCH		100
+#define BENCH_RUNS		3
+
+struct blob {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_sanitize: %s\n", what);
+	exit(1);
+}
+
+static void
+blob_add(struct blob *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap - b->len < n)
+			cap *= 2;
+		if ((b->p = realloc(b->p, cap)) == NULL)
+			die("out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+blob_printf(struct blob *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+blob_printf(struct blob *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	blob_add(b, tmp, (size_t)n);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_s(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+			kids.ru_stime.tv_sec) +
+	    (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+		     kids.ru_stime.tv_usec) / 1e6;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 11);
+}
+
+/* Roughly normal noise of standard deviation ~sd (sum of four uniforms). */
+static int
+noise(int sd)
+{
+	int s = 0, i;
+
+	for (i = 0; i < 4; i++)
+		s += (int)(rng() % 256);
+	return (s - 510) * sd / 148;
+}
+
+static uint8_t
+clamp8(int v)
+{
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* ---- inputs ---- */
+
+static struct blob
+read_file(const char *path)
+{
+	struct blob b = { 0 };
+	uint8_t buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		die(path);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		blob_add(&b, buf, n);
+	fclose(f);
+	return b;
+}
+
+static struct blob
+text_pdf(unsigned pages)
+{
+	char dir[] = "/tmp/sekisho-bench-XXXXXX", path[128], cmd[512];
+	struct blob b;
+
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp");
+	snprintf(path, sizeof path, "%s/text.pdf", dir);
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/bench/make-bench-pdf.py %s %u", path,
+		 pages);
+	if (system(cmd) != 0)
+		die("tests/bench/make-bench-pdf.py failed (run from the source tree)");
+	b = read_file(path);
+	unlink(path);
+	rmdir(dir);
+	return b;
+}
+
+/* A 150 dpi A4 scan of a printed page: paper at ~232 with a slow shading and
+ * sensor grain (sd 4), and 48 lines of dark words, made of a 26-glyph alphabet, whose
+ * edges the scanner's optics soften (a 3x3 blur). */
+static uint8_t *
+scan_pixels(uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h), *ink = calloc((size_t)w * h, 1);
+	uint8_t glyphs[26][16][9];
+	uint32_t x, y, line, g, gx, gy;
+
+	if (px == NULL || ink == NULL)
+		die("out of memory");
+	/* An alphabet of 26 glyphs of 9x16 strokes, as a font has: a page repeats them. */
+	for (g = 0; g < 26; g++)
+		for (gy = 0; gy < 16; gy++)
+			for (gx = 0; gx < 9; gx++)
+				glyphs[g][gy][gx] = (rng() % 3 == 0 && (gx % 3 == 0 || gy % 5 == 0));
+	for (line = 0; line < 48; line++) {
+		uint32_t top = 120 + line * 29, left = 116;
+
+		while (left < w - 140) {
+			uint32_t word = 2 + rng() % 9, i, c;
+
+			for (i = 0; i < word; i++, left += 11)
+				for (c = rng() % 26, gy = 0; gy < 16; gy++)
+					for (gx = 0; gx < 9; gx++)
+						ink[(size_t)(top + gy) * w + left + gx] = glyphs[c][gy][gx];
+			left += 11;
+		}
+	}
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			int paper = 226 + (int)(x * 6 / w) + (int)(y * 6 / h), cover = 0, dx, dy;
+
+			if (y > 0 && x > 0 && y + 1 < h && x + 1 < w)
+				for (dy = -1; dy <= 1; dy++)
+					for (dx = -1; dx <= 1; dx++)
+						cover += ink[(size_t)(y + dy) * w + x + dx];
+			px[(size_t)y * w + x] =
+			    clamp8(paper - (paper - 45) * cover / 9 + noise(4));
+		}
+	free(ink);
+	return px;
+}
+
+static struct blob
+scanned_pdf(unsigned pages)
+{
+	const uint32_t w = 1240, h = 1754;	/* A4 at 150 dpi */
+	uint8_t *px = scan_pixels(w, h), *z;
+	uLongf zlen = compressBound((uLong)w * h);
+	struct blob b = { 0 };
+	size_t *off = calloc(3 + 2 * pages + 1, sizeof *off);
+	unsigned i, nobj = 3 + 2 * pages;
+	size_t xref;
+
+	if ((z = malloc(zlen)) == NULL || off == NULL ||
+	    compress2(z, &zlen, px, (uLong)w * h, 6) != Z_OK)
+		die("zlib");
+	blob_printf(&b, "%%PDF-1.5\n%%\xe2\xe3\xcf\xd3\n");
+	off[1] = b.len;
+	blob_printf(&b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+	off[2] = b.len;
+	blob_printf(&b, "2 0 obj\n<< /Type /Pages /Count %u /Kids [", pages);
+	for (i = 0; i < pages; i++)
+		blob_printf(&b, " %u 0 R", 4 + 2 * i);
+	blob_printf(&b, " ] >>\nendobj\n");
+	off[3] = b.len;
+	blob_printf(&b, "3 0 obj\n<< /Type /XObject /Subtype /Image /Width %u /Height %u "
+		    "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+		    "/Length %lu >>\nstream\n", w, h, (unsigned long)zlen);
+	blob_add(&b, z, zlen);
+	blob_printf(&b, "\nendstream\nendobj\n");
+	for (i = 0; i < pages; i++) {
+		const char *content = "q 595 0 0 842 0 0 cm /Im0 Do Q";
+
+		off[4 + 2 * i] = b.len;
+		blob_printf(&b, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+			    "/Resources << /XObject << /Im0 3 0 R >> >> /Contents %u 0 R >>\n"
+			    "endobj\n", 4 + 2 * i, 5 + 2 * i);
+		off[5 + 2 * i] = b.len;
+		blob_printf(&b, "%u 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n",
+			    5 + 2 * i, strlen(content), content);
+	}
+	xref = b.len;
+	blob_printf(&b, "xref\n0 %u\n0000000000 65535 f \n", nobj + 1);
+	for (i = 1; i <= nobj; i++)
+		blob_printf(&b, "%010zu 00000 n \n", off[i]);
+	blob_printf(&b, "trailer\n<< /Size %u /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+		    nobj + 1, xref);
+	free(z);
+	free(px);
+	free(off);
+	return b;
+}
+
+/* A photo-like RGB picture: smooth colour fields with sensor noise. */
+static uint8_t *
+photo_pixels(uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h * 3);
+	uint32_t x, y;
+
+	if (px == NULL)
+		die("out of memory");
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			uint8_t *p = px + ((size_t)y * w + x) * 3;
+			int r = (int)(x * 200 / w) + 30, g = (int)(y * 180 / h) + 40,
+			    bl = (int)((x + y) * 120 / (w + h)) + 60;
+
+			if (((x / 97) ^ (y / 131)) & 1)	/* objects in the scene */
+				r = 255 - r, bl = 255 - bl;
+			p[0] = clamp8(r + noise(6));
+			p[1] = clamp8(g + noise(6));
+			p[2] = clamp8(bl + noise(6));
+		}
+	return px;
+}
+
+static struct blob
+jpeg_of(uint32_t w, uint32_t h, int quality)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr err;
+	unsigned char *mem = NULL;
+	unsigned long memlen = 0;
+	uint8_t *px = photo_pixels(w, h);
+	struct blob b = { 0 };
+	JSAMPROW row;
+
+	c.err = jpeg_std_error(&err);
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &mem, &memlen);
+	c.image_width = w;
+	c.image_height = h;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, quality, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < h) {
+		row = px + (size_t)c.next_scanline * w * 3;
+		jpeg_write_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	blob_add(&b, mem, memlen);
+	free(mem);
+	free(px);
+	return b;
+}
+
+/* A screenshot-like PNG: flat panels and a few lines of dark marks. */
+static struct blob
+png_of(uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h * 3);
+	png_image img;
+	png_alloc_size_t len = 0;
+	struct blob b = { 0 };
+	uint32_t x, y;
+
+	if (px == NULL)
+		die("out of memory");
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			uint8_t *p = px + ((size_t)y * w + x) * 3;
+			int dark = y % 24 < 12 && x % 9 < 6 && (x / 9 + y / 24) % 7 != 0;
+
+			p[0] = dark ? 30 : y < 60 ? 40 : 250;
+			p[1] = dark ? 30 : y < 60 ? 90 : 250;
+			p[2] = dark ? 30 : y < 60 ? 160 : 250;
+		}
+	memset(&img, 0, sizeof img);
+	img.version = PNG_IMAGE_VERSION;
+	img.width = w;
+	img.height = h;
+	img.format = PNG_FORMAT_RGB;
+	if (!png_image_write_to_memory(&img, NULL, &len, 0, px, 0, NULL))
+		die("png");
+	if ((b.p = malloc(len)) == NULL ||
+	    !png_image_write_to_memory(&img, b.p, &len, 0, px, 0, NULL))
+		die("png");
+	b.len = b.cap = len;
+	free(px);
+	return b;
+}
+
+/* ---- running the pipeline ---- */
+
+static struct pipeline_config cfg;
+
+/* One file through pipeline_run; returns its result (the caller frees it). */
+static void
+run_one(const struct blob *in, struct pipeline_result *res)
+{
+	int in_fd = memfd_create("in", MFD_CLOEXEC), out_fd = memfd_create("out", MFD_CLOEXEC);
+
+	if (in_fd < 0 || out_fd < 0 || write(in_fd, in->p, in->len) != (ssize_t)in->len)
+		die("memfd");
+	if (pipeline_run(&cfg, in_fd, out_fd, res) != 0)
+		die("pipeline_run: internal error");
+	if (!res->clean) {
+		fprintf(stderr, "bench_sanitize: refused: %s (%s)\n", res->reason, res->detail);
+		exit(1);
+	}
+	close(in_fd);
+	close(out_fd);
+}
+
+struct figures {
+	double wall, cpu;
+	uint32_t pages;
+	uint64_t out_bytes;
+};
+
+/* The best of BENCH_RUNS runs (the machine's noise only ever adds time). */
+static struct figures
+measure(const struct blob *in)
+{
+	struct figures best = { 0 };
+	int i;
+
+	for (i = 0; i < BENCH_RUNS; i++) {
+		struct pipeline_result res;
+		double t0 = now_s(), c0 = cpu_s();
+
+		run_one(in, &res);
+		if (i == 0 || now_s() - t0 < best.wall) {
+			best.wall = now_s() - t0;
+			best.cpu = cpu_s() - c0;
+			best.pages = res.pages;
+			best.out_bytes = res.output_size;
+		}
+		pipeline_result_free(&res);
+	}
+	return best;
+}
+
+static void
+report_pdf(const char *name, const struct blob *in, double target_bytes)
+{
+	struct figures f = measure(in);
+	double spp = f.wall / f.pages, bpp = (double)f.out_bytes / f.pages;
+
+	printf("%-8s %2u pages  %6.3f s/page  %6.1f pages/s  %7.1f KB/page  "
+	       "cpu %4.2f cores  | vs target: time %.2fx  size %.2fx\n",
+	       name, f.pages, spp, 1.0 / spp, bpp / 1000.0, f.cpu / f.wall,
+	       spp / TARGET_S_PER_PAGE, bpp / target_bytes);
+}
+
+struct batch {
+	struct blob *files;
+	atomic_uint next;
+	atomic_uint_fast64_t pages, bytes;
+};
+
+static void *
+batch_worker(void *arg)
+{
+	struct batch *b = arg;
+	unsigned i;
+
+	while ((i = atomic_fetch_add(&b->next, 1)) < BENCH_BATCH) {
+		struct pipeline_result res;
+
+		run_one(&b->files[i], &res);
+		atomic_fetch_add(&b->pages, res.pages);
+		atomic_fetch_add(&b->bytes, res.output_size);
+		pipeline_result_free(&res);
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;	/* one case: text, scanned, jpeg, batch */
+	struct scan_limits slim;
+	struct scanner *scanner;
+	struct blob text, scanned, photo, small[3];
+	struct batch batch = { 0 };
+	pthread_t th[2];
+	uint8_t key[32];
+	double t0, c0, wall;
+	int i, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	pipeline_config_default(&cfg);
+	scan_limits_default(&slim);
+	if ((rc = scan_open(&scanner, "tests/clamav", &slim)) != 0)
+		die("tests/clamav: cannot load the signatures (run from the source tree)");
+	if (crypto_random(key, sizeof key) != CRYPTO_OK)
+		die("random");
+	cfg.scanner = scanner;
+	cfg.sign_key = key;
+
+	text = text_pdf(BENCH_PAGES);
+	scanned = scanned_pdf(BENCH_PAGES);
+	photo = jpeg_of(4000, 3000, 90);
+	small[0] = text_pdf(1);
+	small[1] = jpeg_of(1024, 768, 85);
+	small[2] = png_of(800, 600);
+
+	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
+	       cfg.dpi, BENCH_RUNS);
+	if (only == NULL || strcmp(only, "text") == 0)
+		report_pdf("text", &text, TARGET_TEXT_BYTES);
+	if (only == NULL || strcmp(only, "scanned") == 0)
+		report_pdf("scanned", &scanned, TARGET_SCAN_BYTES);
+	if (only == NULL || strcmp(only, "jpeg") == 0) {
+		struct figures f = measure(&photo);
+
+		printf("jpeg     12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+		       "cpu %4.2f cores\n", f.wall, photo.len / 1000.0, f.out_bytes / 1000.0,
+		       f.cpu / f.wall);
+	}
+
+	if (only != NULL && strcmp(only, "batch") != 0)
+		goto out;
+	if ((batch.files = calloc(BENCH_BATCH, sizeof *batch.files)) == NULL)
+		die("out of memory");
+	for (i = 0; i < BENCH_BATCH; i++)
+		batch.files[i] = small[i % 3];
+	t0 = now_s();
+	c0 = cpu_s();
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&th[i], NULL, batch_worker, &batch) != 0)
+			die("pthread_create");
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	wall = now_s() - t0;
+	printf("batch    %d files (1-page PDF, 1024x768 JPEG, 800x600 PNG) on 2 threads: "
+	       "%6.2f s  %6.1f files/s  %6.3f s/page  cpu %4.2f of 2 cores\n",
+	       BENCH_BATCH, wall, BENCH_BATCH / wall,
+	       wall / (double)atomic_load(&batch.pages), (cpu_s() - c0) / wall);
+
+out:
+	free(batch.files);
+	for (i = 0; i < 3; i++)
+		free(small[i].p);
+	free(text.p);
+	free(scanned.p);
+	free(photo.p);
+	scan_close(scanner);
+	return 0;
+}
