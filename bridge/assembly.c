@@ -21,6 +21,7 @@
 #include "assembly.h"
 #include "crypto.h"
 #include "fec.h"
+#include "fsio.h"
 
 struct blk {
 	uint8_t   have[FRAME_MAX_SYMBOLS / 8];	/* bit i: symbol index i held */
@@ -337,41 +338,18 @@ obj_create(struct assembly *a, const struct frame_hdr *h, struct obj **out)
 
 /* --- file I/O ------------------------------------------------------------- */
 
+/* The file is ours and sized at creation: a short write or read means the disk or
+ * someone else failed us, reported as ASSEMBLY_EIO with errno kept. */
 static int
 pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ASSEMBLY_EIO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return ASSEMBLY_STORED;
+	return fsio_pwrite_all(fd, p, len, off) == 0 ? ASSEMBLY_STORED : ASSEMBLY_EIO;
 }
 
 static int
 pread_all(int fd, uint8_t *p, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;	/* the file was truncated under us */
-			return ASSEMBLY_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return ASSEMBLY_STORED;
+	return fsio_pread_all(fd, p, len, off) == 0 ? ASSEMBLY_STORED : ASSEMBLY_EIO;
 }
 
 /* Where data symbol i of block b starts, and how many of its bytes are real (the

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "fsio.h"
 
 const char *
 frame_strerror(int rc)
@@ -362,7 +363,7 @@ frame_epoch_next(const char *state_path, uint32_t *epoch)
 	}
 	cur++;
 	rc = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)cur);
-	if (crypto_write_file_atomic(state_path, buf, (size_t)rc, 0600) != CRYPTO_OK)
+	if (fsio_write_atomic(state_path, buf, (size_t)rc, 0600) != 0)
 		return FRAME_EIO;
 	*epoch = (uint32_t)cur;
 	return FRAME_OK;

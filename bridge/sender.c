@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fec.h"
+#include "fsio.h"
 #include "sender.h"
 
 enum state { ST_START, ST_SYMBOLS, ST_END, ST_DONE };
@@ -91,24 +92,11 @@ sender_object_id(const char *name, const uint8_t sha256[CRYPTO_SHA256_LEN],
 	memcpy(id, digest, FRAME_ID_LEN);
 }
 
+/* A short read means the file shrank while being sent: SENDER_EIO, errno kept. */
 static int
 pread_all(int fd, uint8_t *p, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;	/* the file shrank while being sent */
-			return SENDER_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return SENDER_MORE;
+	return fsio_pread_all(fd, p, len, off) == 0 ? SENDER_MORE : SENDER_EIO;
 }
 
 void

@@ -39,6 +39,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "fsio.h"
 
 /* A PEM Ed25519/X25519 key is about 120 bytes; 16 KiB leaves room for comments
  * and still refuses a file that is plainly not a key before parsing it. */
@@ -636,25 +637,6 @@ crypto_aead_open_with(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NON
 
 /* --- files ---------------------------------------------------------------- */
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read up to max bytes; *got is how many. Returns 1 if the file holds more than
  * max bytes, 0 if all of it was read, -1 with errno on error. */
 static int
@@ -686,79 +668,6 @@ read_bounded(int fd, void *buf, size_t max, size_t *got)
 	return 0;
 }
 
-/* fsync the directory holding path, so that a rename into it is durable. */
-static int
-fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash;
-	size_t n;
-	int fd, r, saved;
-
-	if ((slash = strrchr(path, '/')) == NULL) {
-		dir[0] = '.';
-		n = 1;
-	} else if (slash == path) {
-		dir[0] = '/';
-		n = 1;
-	} else {
-		n = (size_t)(slash - path);
-		if (n >= sizeof(dir)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(dir, path, n);
-	}
-	dir[n] = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	r = fsync(fd);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
-}
-
-int
-crypto_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	int fd, n, saved;
-
-	/* The temporary file sits next to the target so rename(2) stays within one
-	 * file system and is atomic. mkostemp creates it 0600, so a secret is never
-	 * exposed while being written; the final mode is set before the rename. */
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return CRYPTO_EIO;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return CRYPTO_EIO;
-	if (write_all(fd, data, len) != 0 || fchmod(fd, mode & 07777) != 0 ||
-	    fsync(fd) != 0)
-		goto err_close;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto err_close;
-	}
-	if (rename(tmp, path) != 0) {
-		fd = -1;
-		goto err_close;
-	}
-	/* The file is in place; only its durability is left to make sure of. */
-	if (fsync_parent(path) != 0)
-		return CRYPTO_EIO;
-	return CRYPTO_OK;
-
-err_close:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return CRYPTO_EIO;
-}
 
 /* Open a key file and check it before reading a byte of it. */
 static int
@@ -829,8 +738,8 @@ pem_to_file(const char *path, BIO *bio, mode_t mode)
 
 	if (BIO_get_mem_ptr(bio, &mem) != 1 || mem == NULL)
 		return CRYPTO_EFAIL;
-	rc = crypto_write_file_atomic(path, mem->data, mem->length, mode);
-	return rc;
+	rc = fsio_write_atomic(path, mem->data, mem->length, mode);
+	return rc == 0 ? CRYPTO_OK : CRYPTO_EIO;
 }
 
 int
@@ -941,7 +850,7 @@ crypto_key_load_public(const char *path, enum crypto_key_kind kind, uint8_t pub[
 int
 crypto_secret_save(const char *path, const void *key, size_t len)
 {
-	return crypto_write_file_atomic(path, key, len, 0600);
+	return fsio_write_atomic(path, key, len, 0600) == 0 ? CRYPTO_OK : CRYPTO_EIO;
 }
 
 int

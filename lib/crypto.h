@@ -6,7 +6,8 @@
  * keys tokens. Keys live in files made by provisioning: private keys are refused
  * when their file is readable by group or others. Asymmetric keys are PEM (PKCS#8 /
  * SubjectPublicKeyInfo) so that an auditor can check a signature with the openssl
- * command; symmetric keys are raw bytes.
+ * command; symmetric keys are raw bytes. Key files are written with
+ * fsio_write_atomic (lib/fsio.h).
  *
  * All functions return 0 on success or a negative CRYPTO_E* code.
  */
@@ -117,9 +118,5 @@ int crypto_key_load_public(const char *path, enum crypto_key_kind kind, uint8_t 
 /* Raw symmetric key files (link keys, token keys): exactly len bytes, mode 0600. */
 int crypto_secret_save(const char *path, const void *key, size_t len);
 int crypto_secret_load(const char *path, void *key, size_t len);
-
-/* Write len bytes to path atomically with the given mode (used for keys and
- * certificates): temporary file in the same directory, fsync, rename, fsync dir. */
-int crypto_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fsio.h"
 
 #define DB_MSG_MAX		256
 #define DB_BACKUP_RETRY_MS	50	/* between backup steps while the source is busy */
@@ -64,31 +65,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* fsync the directory holding path, so a create or rename in it is durable. */
-static int
-fsync_parent(const char *path)
-{
-	char *dir;
-	const char *slash;
-	int fd, rc = -1, saved;
-
-	if ((slash = strrchr(path, '/')) == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	free(dir);
-	return rc;
-}
 
 /*
  * Create path as an empty 0600 file if it does not exist (an empty file is a valid
@@ -114,7 +90,7 @@ create_private(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	if (fsync_parent(path) == -1)
+	if (fsio_fsync_parent(path) == -1)
 		return fail(err, errlen, "%s: fsync of its directory: %s", path,
 		    strerror(errno));
 	return 0;
@@ -603,7 +579,7 @@ db_backup(struct db *db, const char *dest_path, char *err, size_t errlen)
 		goto fail;
 	}
 	free(tmp);
-	if (fsync_parent(dest_path) == -1)
+	if (fsio_fsync_parent(dest_path) == -1)
 		return fail(err, errlen, "%s: fsync of its directory: %s", dest_path,
 		    strerror(errno));
 	return 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsio.h"
 #include "http_internal.h"
 #include "log.h"
 
@@ -28,23 +29,6 @@ fmt_mib(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%" PRIu64, tenths / 10);
 	else
 		snprintf(buf, len, "%" PRIu64 ".%" PRIu64, tenths / 10, tenths % 10);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Close the streaming file part, if one is open, and fix its digest. */
@@ -200,7 +184,7 @@ http_upload_on_post_data(void *cls, enum MHD_ValueKind kind, const char *key,
 			snprintf(msg, sizeof(msg), MSG_FILE_LARGE, lim);
 			return post_refuse(req, 413, "file_too_large", msg);
 		}
-		if (write_all(u->fd, data, size) != 0) {
+		if (fsio_write_all(u->fd, data, size) != 0) {
 			log_fields(LOG_LEVEL_ERR, (struct log_field[]){ { "REQUEST_ID", req->id } },
 				   1, "http: writing upload %s: %s", u->pub.path, strerror(errno));
 			return post_refuse(req, 500, "internal", MSG_INTERNAL);

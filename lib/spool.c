@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "fsio.h"
 #include "spool.h"
 
 /* spool_claim looks at no more than this many entries of new/ per call: past it,
@@ -82,25 +83,6 @@ fsync_fd(int fd)
 	while (fsync(fd) != 0) {
 		if (errno != EINTR)
 			return neg_errno();
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -352,7 +334,7 @@ spool_put(struct spool *s, const char *id, const void *data, size_t len)
 		return rc > 0 ? SPOOL_EXISTS : rc;
 	if ((fd = spool_tmp_open(s, path, sizeof(path))) < 0)
 		return fd;
-	if ((rc = write_all(fd, data, len)) != 0) {
+	if ((rc = fsio_write_all(fd, data, len) == 0 ? 0 : neg_errno()) != 0) {
 		spool_tmp_discard(s, fd, path);
 		return rc;
 	}
@@ -648,7 +630,7 @@ spool_check_writable(struct spool *s)
 
 	if ((fd = spool_tmp_open(s, path, sizeof(path))) < 0)
 		return fd;
-	if ((rc = write_all(fd, "x", 1)) == 0)
+	if ((rc = fsio_write_all(fd, "x", 1) == 0 ? 0 : neg_errno()) == 0)
 		rc = fsync_fd(fd);
 	spool_tmp_discard(s, fd, path);
 	return rc;

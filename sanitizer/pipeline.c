@@ -24,6 +24,7 @@
 #include "attest.h"
 #include "crypto.h"
 #include "detect.h"
+#include "fsio.h"
 #include "pixels.h"
 #include "rebuild.h"
 
@@ -150,20 +151,9 @@ reason_for_exit(int code)
 static int
 write_all_at(int fd, const uint8_t *p, size_t len)
 {
-	off_t off = 0;
-	ssize_t n;
-
-	while (len > 0) {
-		n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		off += n;
-		len -= (size_t)n;
-	}
-	return ftruncate(fd, off) == 0 ? 0 : -errno;
+	if (fsio_pwrite_all(fd, p, len, 0) != 0)
+		return -errno;
+	return ftruncate(fd, (off_t)len) == 0 ? 0 : -errno;
 }
 
 /* What the lanes of one document share (under lock). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsio.h"
 #include "pixels.h"
 
 static const uint8_t frame_magic[4] = { 'S', 'K', 'P', 'X' };
@@ -76,20 +77,9 @@ header_valid(const struct pixels_header *h)
 static int
 write_all(int fd, const void *buf, size_t n)
 {
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno ? -errno : PIXELS_EIO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (fsio_write_all(fd, buf, n) == 0)
+		return 0;
+	return errno ? -errno : PIXELS_EIO;
 }
 
 void

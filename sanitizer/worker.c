@@ -7,6 +7,7 @@
  */
 #include "worker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 
@@ -32,35 +34,32 @@ struct worker_pool {
 };
 
 static int
-write_json_file(int dirfd, const char *name, const json_t *v)
+write_json_file(const char *dir, const char *name, const json_t *v)
 {
-	char tmp[64];
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
-	size_t len = text ? strlen(text) : 0;
-	int fd, rc = -1;
+	char path[PATH_MAX], *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = -1;
 
-	snprintf(tmp, sizeof tmp, ".%s.tmp", name);
-	if (text && (fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) >= 0) {
-		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
-			rc = renameat(dirfd, tmp, dirfd, name);
-		close(fd);
-	}
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (text)
+		rc = fsio_write_atomic(path, text, strlen(text), 0640);
 	free(text);
 	return rc;
 }
 
-/* A result directory holds only the files process() writes. */
+/* A result directory holds only plain files that process() wrote (and perhaps the
+ * temporary file of a write a crash interrupted): remove them all, then it. */
 static void
 remove_result_dir(const char *dir)
 {
-	static const char *const names[] = { "result.json", "output", "attestation.json",
-					     ".result.json.tmp", ".attestation.json.tmp", NULL };
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = opendir(dir);
+	struct dirent *e;
 
-	if (dfd >= 0) {
-		for (size_t i = 0; names[i]; i++)
-			unlinkat(dfd, names[i], 0);
-		close(dfd);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") != 0 &&
+						    strcmp(e->d_name, "..") != 0))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
 	}
 	rmdir(dir);
 }
@@ -88,7 +87,7 @@ process(struct worker_pool *p, const struct spool_item *item)
 {
 	char dir[PATH_MAX], tmpdir[PATH_MAX], out[PATH_MAX + 16];
 	struct pipeline_result res;
-	int in_fd = -1, out_fd = -1, dfd = -1, rc = -1;
+	int in_fd = -1, out_fd = -1, rc = -1;
 	json_t *j;
 
 	snprintf(dir, sizeof dir, "%s/%s", p->cfg.results_dir, item->id);
@@ -97,28 +96,28 @@ process(struct worker_pool *p, const struct spool_item *item)
 	if (mkdir(tmpdir, 0750) != 0 && errno != EEXIST)
 		return -1;
 	if ((in_fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (out_fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0 ||
-	    (dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (out_fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
 		goto done;
 	if ((rc = pipeline_run(&p->cfg.pipeline, in_fd, out_fd, &res)) != 0) {
 		log_err("sanitized: upload %s: internal error: %s", item->id, strerror(-rc));
 		goto done;
 	}
 	if (res.clean) {
-		if (fsync(out_fd) != 0 || write_json_file(dfd, "attestation.json",
+		if (fsync(out_fd) != 0 || write_json_file(tmpdir, "attestation.json",
 							  res.attestation) != 0)
 			rc = -1;
 	} else {
 		char q[PATH_MAX];
 
-		unlinkat(dfd, "output", 0);
+		unlink(out);
 		snprintf(q, sizeof q, "%s/%s", p->cfg.quarantine_dir, item->id);
 		if (link(item->path, q) != 0 && errno != EEXIST)
 			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
 				 strerror(errno));
 	}
 	j = result_json(item->id, &res);
-	if (rc == 0 && (write_json_file(dfd, "result.json", j) != 0 || fsync(dfd) != 0))
+	/* Written last, with an fsync of the directory: everything before it is durable. */
+	if (rc == 0 && write_json_file(tmpdir, "result.json", j) != 0)
 		rc = -1;
 	json_decref(j);
 	if (rc == 0) {
@@ -149,8 +148,6 @@ done:
 		close(in_fd);
 	if (out_fd >= 0)
 		close(out_fd);
-	if (dfd >= 0)
-		close(dfd);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 
 #include "bundle.h"
 #include "crypto.h"
+#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 
@@ -56,18 +57,6 @@ quarantine(struct importer *im, const struct spool_item *item, const char *reaso
 		   item->id, reason);
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Link the verified tar to its permanent place. */
 static int
 store_bundle(struct importer *im, const struct spool_item *item, const char *tenant,
@@ -81,7 +70,7 @@ store_bundle(struct importer *im, const struct spool_item *item, const char *ten
 	snprintf(path, pathlen, "%s/%s.tar", dir, item->id);
 	if (link(item->path, path) != 0 && errno != EEXIST)
 		return -1;
-	return fsync_dir(dir);
+	return fsio_fsync_dir(dir);
 }
 
 /* The rows of one application, in one transaction. 1 if new, 0 if already there. */

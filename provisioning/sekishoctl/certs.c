@@ -14,7 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "crypto.h"
+#include "fsio.h"
 
 static int
 add_ext(X509 *crt, int nid, const char *value)
@@ -46,7 +46,7 @@ store_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *crt)
 	if (key ? PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
 		: PEM_write_bio_X509(b, crt)) {
 		len = BIO_get_mem_data(b, &data);
-		rc = crypto_write_file_atomic(path, data, (size_t)len, mode) == 0 ? 0 : -1;
+		rc = fsio_write_atomic(path, data, (size_t)len, mode);
 		OPENSSL_cleanse(data, (size_t)len);
 	}
 	BIO_free(b);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
+#include "fsio.h"
 #include "version.h"
 
 /* Build a file's text with fprintf into memory, then store it atomically. */
@@ -43,7 +43,7 @@ text_store(struct text *t, const struct instance *in, const char *rel, char *err
 		snprintf(err, errlen, "%s/%s: path too long", in->root, rel);
 		return -1;
 	}
-	rc = crypto_write_file_atomic(path, t->buf, t->len, 0640);
+	rc = fsio_write_atomic(path, t->buf, t->len, 0640);
 	free(t->buf);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot write", path);

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include <jansson.h>
 
 #include "crypto.h"
+#include "fsio.h"
 #include "pipeline.h"
 
 #define SANITIZE_EXIT_CLEAN	0
@@ -87,20 +87,6 @@ default_db(const struct instance *in, char *out, size_t outlen)
 		snprintf(out, outlen, "/var/lib/clamav");
 }
 
-static int
-fsync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc;
-
-	snprintf(copy, sizeof copy, "%s", path);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 static void
 print_result(const struct pipeline_result *r)
 {
@@ -148,17 +134,17 @@ publish(const char *tmp, int tmp_fd, const char *out, const json_t *att, char *e
 		snprintf(err, errlen, "attestation: out of memory");
 		return -1;
 	}
-	rc = crypto_write_file_atomic(att_path, s, strlen(s), 0644);
+	rc = fsio_write_atomic(att_path, s, strlen(s), 0644);
 	free(s);
-	if (rc != CRYPTO_OK) {
-		snprintf(err, errlen, "%s: %s", att_path, crypto_strerror(rc));
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", att_path, strerror(errno));
 		return -1;
 	}
 	if (rename(tmp, out) != 0) {
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
 		return -1;
 	}
-	(void)fsync_dir_of(out);
+	(void)fsio_fsync_parent(out);
 	return 0;
 }
 

@@ -837,39 +837,6 @@ test_secret_with_other_read_refused(void **state)
 	assert_int_equal(crypto_secret_load(path, back, sizeof(back)), CRYPTO_EPERM);
 }
 
-static void
-test_atomic_write_replaces_and_sets_mode(void **state)
-{
-	struct fixture *f = *state;
-	char path[128], buf[16];
-	FILE *fp;
-	size_t n;
-
-	path_in(f, "cert.pem", path, sizeof(path));
-	assert_int_equal(crypto_write_file_atomic(path, "old", 3, 0600), CRYPTO_OK);
-	assert_int_equal(crypto_write_file_atomic(path, "newer", 5, 0644), CRYPTO_OK);
-	assert_int_equal(mode_of(path), 0644);
-	assert_non_null(fp = fopen(path, "r"));
-	n = fread(buf, 1, sizeof(buf), fp);
-	fclose(fp);
-	assert_int_equal(n, 5);
-	assert_memory_equal(buf, "newer", 5);
-	assert_int_equal(count_entries(f->dir), 1);
-}
-
-static void
-test_atomic_write_into_missing_dir_fails_cleanly(void **state)
-{
-	struct fixture *f = *state;
-	char path[128];
-
-	path_in(f, "nodir/file", path, sizeof(path));
-	errno = 0;
-	assert_int_equal(crypto_write_file_atomic(path, "x", 1, 0600), CRYPTO_EIO);
-	assert_int_equal(errno, ENOENT);
-	assert_int_equal(count_entries(f->dir), 0);
-}
-
 int
 main(void)
 {
@@ -908,8 +875,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_encrypted_private_key_refused_without_prompt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_round_trip_exact_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_with_other_read_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_write_replaces_and_sets_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_write_into_missing_dir_fails_cleanly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,31 @@
+/*
+ * fsio.h — whole-buffer reads and writes, and durable replacement of a file.
+ *
+ * Short transfers and EINTR are handled here once, for every module. Durability
+ * follows one rule everywhere: the data is fsync'd before the rename that publishes
+ * it, and the directory is fsync'd after, so after a crash a path holds either its
+ * old content or its new content, never a mixture or nothing.
+ *
+ * All functions return 0, or -1 with errno set (EIO for a file that ended early).
+ */
+#ifndef SEKISHO_FSIO_H
+#define SEKISHO_FSIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int fsio_write_all(int fd, const void *buf, size_t len);
+int fsio_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+int fsio_pread_all(int fd, void *buf, size_t len, off_t off);
+
+/* fsync a directory (so creates and renames in it are durable), or the directory
+ * holding path. */
+int fsio_fsync_dir(const char *dir);
+int fsio_fsync_parent(const char *path);
+
+/* Replace path with len bytes of data and the given mode: a temporary file beside it
+ * (created 0600, so a secret is never exposed while written), fsync, chmod, rename,
+ * fsync of the directory. On failure the temporary file is removed. */
+int fsio_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif
