@@ -8,9 +8,12 @@
  */
 #include "jsonio.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Depth of [ and { nesting outside strings; stops early once max_depth is passed. */
 static int
@@ -67,6 +70,35 @@ jsonio_parse(const char *buf, size_t len, size_t max_bytes, int max_depth,
 	if (v == NULL)
 		snprintf(err, errlen, "%s at line %d column %d", jerr.text, jerr.line,
 			 jerr.column);
+	return v;
+}
+
+json_t *
+jsonio_load_file(const char *path, size_t max_bytes, char *err, size_t errlen)
+{
+	char *buf = malloc(max_bytes + 1), perr[160];
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	json_t *v = NULL;
+
+	/* One byte more than allowed is read, so a file over the limit is seen as such
+	 * rather than cut into something that might parse. */
+	while (buf && fd >= 0 && len <= max_bytes &&
+	       ((n = read(fd, buf + len, max_bytes + 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
+	if (buf == NULL)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (fd < 0 || n < 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	else if (len > max_bytes)
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+	else if ((v = jsonio_parse(buf, len, max_bytes, JSONIO_MAX_DEPTH, perr, sizeof perr)) == NULL)
+		snprintf(err, errlen, "%s: %s", path, perr);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
 	return v;
 }
 

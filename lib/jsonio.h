@@ -21,6 +21,11 @@
 json_t *jsonio_parse(const char *buf, size_t len, size_t max_bytes, int max_depth,
 		     char *err, size_t errlen);
 
+/* Read and parse a small JSON file (results, attestations): at most max_bytes, with
+ * jsonio_parse's checks. NULL with "PATH: why" in err if it is missing, larger, or
+ * malformed. */
+json_t *jsonio_load_file(const char *path, size_t max_bytes, char *err, size_t errlen);
+
 /* Compact UTF-8 text, keys in insertion order; caller frees with free(). */
 char *jsonio_dump(const json_t *v);
 

@@ -15,24 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attest.h"
 #include "bundle.h"
 #include "jsonio.h"
 #include "tenant.h"
-
-static json_t *
-read_json(const char *path, size_t max)
-{
-	char buf[65536], err[128];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof buf < max ? sizeof buf : max);
-	close(fd);
-	return n > 0 ? jsonio_parse(buf, (size_t)n, sizeof buf, JSONIO_MAX_DEPTH, err, sizeof err)
-		     : NULL;
-}
+#include "worker.h"
 
 /* "pdf" or "png" from a result: the file name in the bundle says what it is. */
 static const char *
@@ -78,7 +65,7 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 		}
 		snprintf(dir, sizeof dir, "%s/%s", results_dir, upload);
 		snprintf(path, sizeof path, "%s/result.json", dir);
-		res = read_json(path, 65536);
+		res = jsonio_load_file(path, RESULT_MAX_BYTES, err, errlen);
 		if (res == NULL || strcmp(jsonio_str(res, "status", ""), "clean") != 0) {
 			snprintf(err, errlen, "upload %s is not sanitized clean (%s)", upload,
 				 res ? jsonio_str(res, "status", "?") : "unknown");
@@ -87,7 +74,7 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 			goto out;
 		}
 		snprintf(path, sizeof path, "%s/attestation.json", dir);
-		att = read_json(path, 65536);
+		att = jsonio_load_file(path, ATTEST_MAX_BYTES, err, errlen);
 		snprintf(name, sizeof name, "files/%zu.%s", i + 1, extension(res));
 		snprintf(path, sizeof path, "%s/output", dir);
 		meta = json_pack("{s:s,s:s,s:s}", "upload", upload,

@@ -253,19 +253,13 @@ worker_metrics(struct worker_pool *p)
 json_t *
 worker_status(struct worker_pool *p, const char *id)
 {
-	char path[PATH_MAX], buf[16384], err[128];
-	ssize_t n;
-	int fd;
+	char path[PATH_MAX], err[PATH_MAX + 64];
 
 	if (!spool_valid_id(id))
 		return NULL;
 	snprintf(path, sizeof path, "%s/%s/result.json", p->cfg.results_dir, id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(fd, buf, sizeof buf);
-		close(fd);
-		return n > 0 ? jsonio_parse(buf, (size_t)n, sizeof buf, JSONIO_MAX_DEPTH,
-					    err, sizeof err) : NULL;
-	}
+	if (access(path, F_OK) == 0)
+		return jsonio_load_file(path, RESULT_MAX_BYTES, err, sizeof err);
 	snprintf(path, sizeof path, "%s/work/%s", p->cfg.intake->root, id);
 	if (access(path, F_OK) == 0)
 		return json_pack("{s:s,s:s}", "id", id, "status", "processing");

@@ -18,6 +18,7 @@
 #include "spool.h"
 
 #define WORKER_MAX_THREADS 16
+#define RESULT_MAX_BYTES   (16 * 1024)	/* results/<id>/result.json */
 
 struct worker_config {
 	struct spool *intake;

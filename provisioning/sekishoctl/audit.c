@@ -42,28 +42,6 @@ load_key(const struct instance *in, const char *explicit_path, const char *rel,
 	return 0;
 }
 
-static json_t *
-read_json_file(const char *path, char *err, size_t errlen)
-{
-	char *buf = malloc(ATTEST_MAX_BYTES + 1);
-	ssize_t n = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	json_t *v = NULL;
-
-	if (buf && fd >= 0)
-		n = read(fd, buf, ATTEST_MAX_BYTES + 1);
-	if (n < 0)
-		snprintf(err, errlen, "%s: cannot read", path);
-	else if (n > ATTEST_MAX_BYTES)
-		snprintf(err, errlen, "%s: larger than %d bytes", path, ATTEST_MAX_BYTES);
-	else
-		v = jsonio_parse(buf, (size_t)n, ATTEST_MAX_BYTES, JSONIO_MAX_DEPTH, err, errlen);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return v;
-}
-
 static int
 verify_attestation(const struct instance *in, int argc, char **argv)
 {
@@ -88,7 +66,7 @@ verify_attestation(const struct instance *in, int argc, char **argv)
 	}
 	if (load_key(in, key, "lgwan/keys/sanitizer-signing.pub", pub) != 0)
 		return 1;
-	if ((att = read_json_file(argv[optind], err, sizeof err)) == NULL) {
+	if ((att = jsonio_load_file(argv[optind], ATTEST_MAX_BYTES, err, sizeof err)) == NULL) {
 		printf("NG 証明書を読み取れません: %s\n", err);
 		return 1;
 	}

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonio.h"
 
@@ -116,6 +117,30 @@ test_getters_refuse_wrong_types_and_ranges(void **state)
 	json_decref(v);
 }
 
+static void
+test_load_file_bounds_size_and_names_the_path(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sekisho-jsonio-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	json_t *v;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"status\":\"clean\"}", 18), 18);
+	close(fd);
+	v = jsonio_load_file(path, 64, err, sizeof err);
+	assert_non_null(v);
+	assert_string_equal(jsonio_str(v, "status", ""), "clean");
+	json_decref(v);
+	/* One byte over the limit is refused, not cut into something that parses. */
+	assert_null(jsonio_load_file(path, 17, err, sizeof err));
+	assert_non_null(strstr(err, "larger than 17 bytes"));
+	assert_non_null(strstr(err, path));
+	unlink(path);
+	assert_null(jsonio_load_file(path, 64, err, sizeof err));
+	assert_non_null(strstr(err, "cannot read"));
+}
+
 int
 main(void)
 {
@@ -128,6 +153,7 @@ main(void)
 		cmocka_unit_test(test_trailing_garbage_and_nul_escape_refused),
 		cmocka_unit_test(test_canonical_dump_sorts_keys),
 		cmocka_unit_test(test_getters_refuse_wrong_types_and_ranges),
+		cmocka_unit_test(test_load_file_bounds_size_and_names_the_path),
 	};
 	return cmocka_run_group_tests_name("jsonio", tests, NULL, NULL);
 }
