@@ -35,6 +35,7 @@
 #include "crypto.h"
 #include "jsonio.h"
 #include "log.h"
+#include "quarantine.h"
 
 #define BATCH 64			/* datagrams per recvmmsg */
 #define SLOT_BYTES FRAME_MAX_DATAGRAM	/* a slot holds any UDP payload we accept */
@@ -161,22 +162,16 @@ drain(void *arg)
 static void
 quarantine(struct receiver *r, const struct assembly_event *ev, const char *reason)
 {
-	char dst[PATH_MAX], note[PATH_MAX + 8];
-	time_t now = time(NULL);
-	FILE *f;
+	char name[FRAME_NAME_MAX + 40], dst[PATH_MAX];
 
-	snprintf(dst, sizeof dst, "%s/%s-%lld.bundle", r->cfg.quarantine_dir,
-		 ev->name[0] ? ev->name : "unnamed", (long long)now);
-	if (rename(ev->path, dst) != 0) {
+	snprintf(name, sizeof name, "%s-%lld.bundle", ev->name[0] ? ev->name : "unnamed",
+		 (long long)time(NULL));
+	if (quarantine_keep(r->cfg.quarantine_dir, name, ev->path, QUARANTINE_MOVE, reason,
+			    dst, sizeof dst) != 0) {
 		log_err("bridge-rx: cannot quarantine %s: %s; deleting it", ev->path,
 			strerror(errno));
 		unlink(ev->path);
 		return;
-	}
-	snprintf(note, sizeof note, "%s.reason", dst);
-	if ((f = fopen(note, "w")) != NULL) {
-		fprintf(f, "%s\n", reason);
-		fclose(f);
 	}
 	pthread_mutex_lock(&r->lock);
 	r->bundles_quarantined++;

@@ -22,6 +22,7 @@
 #include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
+#include "quarantine.h"
 
 struct worker_pool {
 	struct worker_config cfg;
@@ -110,8 +111,9 @@ process(struct worker_pool *p, const struct spool_item *item)
 		char q[PATH_MAX];
 
 		unlink(out);
-		snprintf(q, sizeof q, "%s/%s", p->cfg.quarantine_dir, item->id);
-		if (link(item->path, q) != 0 && errno != EEXIST)
+		/* The reason is in result.json; the original alone is kept here. */
+		if (quarantine_keep(p->cfg.quarantine_dir, item->id, item->path,
+				    QUARANTINE_LINK, NULL, q, sizeof q) != 0)
 			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
 				 strerror(errno));
 	}

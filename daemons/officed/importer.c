@@ -26,6 +26,7 @@
 #include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
+#include "quarantine.h"
 
 struct importer {
 	struct importer_config cfg;
@@ -38,17 +39,12 @@ struct importer {
 static void
 quarantine(struct importer *im, const struct spool_item *item, const char *reason)
 {
-	char dst[PATH_MAX], note[PATH_MAX + 8];
-	FILE *f;
+	char name[SPOOL_ID_MAX + 8], dst[PATH_MAX];
 
-	snprintf(dst, sizeof dst, "%s/inbox-%s", im->cfg.quarantine_dir, item->id);
-	if (link(item->path, dst) != 0 && errno != EEXIST)
+	snprintf(name, sizeof name, "inbox-%s", item->id);
+	if (quarantine_keep(im->cfg.quarantine_dir, name, item->path, QUARANTINE_LINK, reason,
+			    dst, sizeof dst) != 0)
 		log_err("officed: cannot quarantine %s: %s", item->id, strerror(errno));
-	snprintf(note, sizeof note, "%s.reason", dst);
-	if ((f = fopen(note, "w")) != NULL) {
-		fprintf(f, "%s\n", reason);
-		fclose(f);
-	}
 	pthread_mutex_lock(&im->lock);
 	im->quarantined++;
 	pthread_mutex_unlock(&im->lock);

@@ -1,0 +1,37 @@
+/*
+ * quarantine.c — see quarantine.h.
+ */
+#include "quarantine.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsio.h"
+
+int
+quarantine_keep(const char *dir, const char *name, const char *src,
+		enum quarantine_how how, const char *reason, char *dst, size_t dstlen)
+{
+	char note[PATH_MAX + 16];
+	int w = snprintf(dst, dstlen, "%s/%s", dir, name);
+
+	if (w < 0 || (size_t)w >= dstlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (how == QUARANTINE_MOVE ? rename(src, dst) != 0
+				   : (link(src, dst) != 0 && errno != EEXIST))
+		return -1;
+	if (reason != NULL) {
+		char text[1024];
+		int n = snprintf(text, sizeof text, "%s\n", reason);
+
+		snprintf(note, sizeof note, "%s.reason", dst);
+		(void)fsio_write_atomic(note, text, (size_t)n < sizeof text ? (size_t)n
+									 : sizeof text - 1, 0640);
+	}
+	return 0;
+}

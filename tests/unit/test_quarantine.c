@@ -1,0 +1,79 @@
+/*
+ * test_quarantine.c — a refused file is kept with its reason, moved or linked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "quarantine.h"
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_move_and_link_keep_the_file_with_its_reason(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], buf[64], cmd[96];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof src, "%s/incoming", dir);
+	put(src, "hostile");
+	assert_int_equal(quarantine_keep(dir, "b1.bundle", src, QUARANTINE_LINK,
+					 "bad signature", dst, sizeof dst), 0);
+	assert_int_equal(access(src, F_OK), 0);	/* linked: the original stays */
+	/* Linking again (a retry after a crash) is not an error. */
+	assert_int_equal(quarantine_keep(dir, "b1.bundle", src, QUARANTINE_LINK, NULL, dst,
+					 sizeof dst), 0);
+	assert_int_equal(quarantine_keep(dir, "b2.bundle", src, QUARANTINE_MOVE, "hash", dst,
+					 sizeof dst), 0);
+	assert_int_equal(access(src, F_OK), -1);	/* moved */
+	assert_non_null(strstr(dst, "/b2.bundle"));
+	snprintf(buf, sizeof buf, "%s.reason", dst);
+	assert_non_null(f = fopen(buf, "r"));
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "hash\n");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_missing_source_and_overlong_name_fail(void **state)
+{
+	(void)state;
+	char dst[32];
+
+	assert_int_equal(quarantine_keep("/tmp", "x", "/nonexistent/sekisho", QUARANTINE_MOVE,
+					 NULL, dst, sizeof dst), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(quarantine_keep("/tmp", "a-name-much-too-long-for-the-buffer", "/x",
+					 QUARANTINE_LINK, NULL, dst, sizeof dst), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_move_and_link_keep_the_file_with_its_reason),
+		cmocka_unit_test(test_missing_source_and_overlong_name_fail),
+	};
+	return cmocka_run_group_tests_name("quarantine", tests, NULL, NULL);
+}
