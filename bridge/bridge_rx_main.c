@@ -68,9 +68,7 @@ handle_healthz(struct http_request *req, void *app)
 	json_object_set_new(h, "link", json_string(link_direction_name(rx->dir)));
 	daemon_health_spool(h, "spool", &rx->spool);
 	daemon_health_spool(h, "spool.receipts", &rx->receipts);
-	snprintf(detail, sizeof detail, "%s: %s", q,
-		 access(q, W_OK) == 0 ? "writable" : strerror(errno));
-	daemon_health_check(h, "quarantine", access(q, W_OK) == 0, detail);
+	daemon_health_path(h, "quarantine", q, W_OK);
 	snprintf(detail, sizeof detail, "bound to %s:%ld; %lld bundles stored, %lld quarantined",
 		 config_str(rx->cfg, "bind_host"), config_int(rx->cfg, "bind_port"),
 		 (long long)json_integer_value(json_object_get(b, "stored")),

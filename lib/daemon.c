@@ -228,12 +228,13 @@ daemon_health_socket(json_t *health, const char *name, const char *path)
 }
 
 void
-daemon_health_file(json_t *health, const char *name, const char *path)
+daemon_health_path(json_t *health, const char *name, const char *path, int mode)
 {
 	char detail[PATH_MAX + 64];
-	int ok = access(path, R_OK) == 0;
+	int ok = access(path, mode) == 0;
 
-	snprintf(detail, sizeof detail, "%s: %s", path, ok ? "readable" : strerror(errno));
+	snprintf(detail, sizeof detail, "%s: %s", path,
+		 ok ? (mode & W_OK ? "writable" : "readable") : strerror(errno));
 	daemon_health_check(health, name, ok, detail);
 }
 

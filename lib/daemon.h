@@ -69,11 +69,12 @@ void daemon_notify_stopping(void);
  * else 503). */
 json_t *daemon_health_new(const char *component);
 void daemon_health_check(json_t *health, const char *name, bool ok, const char *detail);
-/* Common checks: a spool can be written; a unix socket accepts a connection; a file
- * (key, certificate) is present and readable by this process. */
+/* Common checks: a spool can be written; a unix socket accepts a connection; a path
+ * (quarantine directory, key file) is accessible to this process with mode (R_OK,
+ * W_OK, as for access(2)). */
 void daemon_health_spool(json_t *health, const char *name, struct spool *s);
 void daemon_health_socket(json_t *health, const char *name, const char *path);
-void daemon_health_file(json_t *health, const char *name, const char *path);
+void daemon_health_path(json_t *health, const char *name, const char *path, int mode);
 void daemon_health_reply(struct http_request *req, json_t *health);
 
 #endif

@@ -126,9 +126,9 @@ test_health_socket_and_file_checks(void **state)
 	assert_true(json_is_true(json_object_get(check(h, "listening"), "ok")));
 	close(fd);
 
-	daemon_health_file(h, "file.absent", "/nonexistent/key.pem");
+	daemon_health_path(h, "file.absent", "/nonexistent/key.pem", R_OK);
 	assert_true(json_is_false(json_object_get(check(h, "file.absent"), "ok")));
-	daemon_health_file(h, "file.present", sock);
+	daemon_health_path(h, "file.present", sock, R_OK);
 	assert_true(json_is_true(json_object_get(check(h, "file.present"), "ok")));
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
