@@ -347,6 +347,7 @@ struct expected {
 	uint64_t size;
 	uint8_t sha256[32];
 	json_t *json;		/* parsed .json members */
+	bool attested;		/* files/: a valid attestation names it */
 };
 
 void
@@ -569,13 +570,8 @@ check_attestations(const json_t *manifest, struct expected *x, size_t n,
 				 att->name, file->name);
 			return BUNDLE_EUNATTESTED;
 		}
-		/* Count each file once even if listed twice. */
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(jsonio_str(json_array_get(files, j), "file", ""),
-				   file->name) == 0)
-				goto next;
-		covered++;
-next:		;
+		covered += !file->attested;	/* a file listed twice counts once */
+		file->attested = true;
 	}
 	if (covered != nfiles) {
 		snprintf(err, errlen, "%zu of %zu files have no attestation", nfiles - covered,
