@@ -130,7 +130,10 @@ process(struct worker_pool *p, const struct spool_item *item)
 		snprintf(old, sizeof old, "%s.old", tmpdir);
 		if (rename(dir, old) == 0)
 			remove_result_dir(old);
-		rc = rename(tmpdir, dir);
+		/* The intake item is finished right after we return: the rename must be
+		 * durable first, or a crash could lose the result of a finished upload. */
+		if ((rc = rename(tmpdir, dir)) == 0)
+			rc = fsio_fsync_dir(p->cfg.results_dir);
 	}
 	pthread_mutex_lock(&p->lock);
 	p->processed++;
