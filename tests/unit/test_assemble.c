@@ -20,6 +20,7 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "jsonio.h"
+#include "testutil.h"
 
 static uint8_t pub[32], priv[32];
 
@@ -86,11 +87,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	spool_close(&fx->outbox);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(fx->dir), 0);
 	free(fx);
 	return 0;
 }

@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,7 @@
 #include "fec.h"
 #include "frame.h"
 #include "sender.h"
+#include "testutil.h"
 
 static const uint8_t KEY[32] = { 0x42, 0x13, 0x37 };
 #define LINK  3
@@ -36,15 +36,6 @@ struct fixture {
 	char dir[64];		/* sender's files */
 	char adir[80];		/* assembly's temporary files */
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -70,7 +61,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }

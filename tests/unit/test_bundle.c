@@ -22,6 +22,7 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "jsonio.h"
+#include "testutil.h"
 
 static uint8_t san_pub[32], san_priv[32], office_pub[32], office_priv[32];
 
@@ -52,10 +53,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

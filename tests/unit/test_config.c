@@ -2,7 +2,7 @@
  * test_config.c — a configuration file is hostile input: every rejection names the
  * file and line (or the variable), and nothing half-parsed is returned.
  */
-#define _GNU_SOURCE	/* nftw */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "testutil.h"
 
 static const struct config_key schema[] = {
 	{ "name",          CONFIG_STRING, "sekisho", false, 0, 0 },
@@ -34,13 +34,6 @@ static const struct config_key schema[] = {
 
 static char dir[PATH_MAX];
 static char err[512];
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -57,7 +50,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return testutil_rmtree(dir);
 }
 
 /* Write a file under the test directory and return its path (static buffer). */

@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "crypto.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -34,15 +34,6 @@ static void
 unhex_or_fail(const char *hex, uint8_t *out, size_t len)
 {
 	assert_int_equal(crypto_unhex(hex, out, len), CRYPTO_OK);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int
@@ -66,7 +57,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }

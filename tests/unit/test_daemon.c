@@ -17,6 +17,7 @@
 
 #include "daemon.h"
 #include "spool.h"
+#include "testutil.h"
 
 static int
 parse(int argc, const char **argv, struct daemon_args *a)
@@ -84,7 +85,7 @@ static void
 test_health_spool_reports_waiting_items_and_unwritable_spool(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/sekisho-daemon-XXXXXX", cmd[128];
+	char dir[] = "/tmp/sekisho-daemon-XXXXXX";
 	struct spool s;
 	json_t *h = daemon_health_new("sekisho-test");
 
@@ -96,8 +97,7 @@ test_health_spool_reports_waiting_items_and_unwritable_spool(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(check(h, "spool"), "detail")),
 			       "writable, 1 waiting"));
 	/* The spool vanishes under the daemon: the check must say so, not pass. */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(dir), 0);
 	daemon_health_spool(h, "spool.gone", &s);
 	assert_true(json_is_false(json_object_get(check(h, "spool.gone"), "ok")));
 	spool_close(&s);
@@ -108,7 +108,7 @@ static void
 test_health_socket_and_file_checks(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/sekisho-daemon-XXXXXX", sock[128], cmd[128];
+	char dir[] = "/tmp/sekisho-daemon-XXXXXX", sock[128];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	json_t *h = daemon_health_new("sekisho-test");
 	int fd;
@@ -130,8 +130,7 @@ test_health_socket_and_file_checks(void **state)
 	assert_true(json_is_false(json_object_get(check(h, "file.absent"), "ok")));
 	daemon_health_path(h, "file.present", sock, R_OK);
 	assert_true(json_is_true(json_object_get(check(h, "file.present"), "ok")));
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(dir), 0);
 	json_decref(h);
 }
 

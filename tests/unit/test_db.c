@@ -2,7 +2,7 @@
  * test_db.c — a database handed out is configured, migrated exactly once, private to
  * its owner, and its backup restores to the same rows.
  */
-#define _GNU_SOURCE	/* nftw */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "testutil.h"
 
 static const struct db_migration migs[] = {
 	{ 1, "CREATE TABLE tenant (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
@@ -32,13 +32,6 @@ static const struct db_migration migs[] = {
 static char dir[PATH_MAX];
 static char path[PATH_MAX + 32];
 static char err[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
 
 static int
 setup(void **state)
@@ -56,7 +49,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return testutil_rmtree(dir);
 }
 
 static struct db *

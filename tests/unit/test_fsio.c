@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -38,10 +39,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "office_db.h"
 #include "password.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -40,11 +41,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	db_close(f->db);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

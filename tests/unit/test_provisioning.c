@@ -23,6 +23,7 @@
 #include "crypto.h"
 #include "instance.h"
 #include "keys.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -51,10 +52,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

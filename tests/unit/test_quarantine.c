@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "quarantine.h"
+#include "testutil.h"
 
 static void
 put(const char *path, const char *text)
@@ -29,7 +30,7 @@ static void
 test_move_and_link_keep_the_file_with_its_reason(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], buf[64], cmd[96];
+	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], buf[64];
 	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
@@ -50,8 +51,7 @@ test_move_and_link_keep_the_file_with_its_reason(void **state)
 	assert_non_null(fgets(buf, sizeof buf, f));
 	fclose(f);
 	assert_string_equal(buf, "hash\n");
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
 static void

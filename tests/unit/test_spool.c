@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,21 +22,13 @@
 #include <cmocka.h>
 
 #include "spool.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];		/* mkdtemp; the spool is dir/spool */
 	char root[96];
 	struct spool s;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -67,7 +58,7 @@ teardown(void **state)
 
 	spool_close(&f->s);
 	chmod(f->root, 0700);
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -14,18 +14,11 @@
 #include <unistd.h>
 
 #include "tenant.h"
+#include "testutil.h"
 
 static const struct db_migration migs[] = {
 	{ 1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" },
 };
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void
 touch_db(const char *dir, const char *name)
@@ -89,7 +82,7 @@ test_set_opens_every_tenant_sorted_and_finds_by_name(void **state)
 								 "database"), "ok")));
 	json_decref(h);
 	tenant_set_close(&ts);
-	rm_rf(dir);
+	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
 static void
@@ -103,7 +96,7 @@ test_badly_named_database_file_is_an_error(void **state)
 	touch_db(dir, "Bad Name.sqlite");
 	assert_int_equal(tenant_set_open(&ts, dir, migs, 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "Bad Name.sqlite: not a valid tenant database name"));
-	rm_rf(dir);
+	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
 static void
