@@ -17,7 +17,8 @@ CC         ?= cc
 OPT        ?= -O2 -D_FORTIFY_SOURCE=2
 SAN        ?=
 PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl \
-              libarchive libisal libclamav libpng libjpeg harfbuzz freetype2 libopenjp2 zlib
+              libarchive libisal libclamav libpng libjpeg harfbuzz freetype2 libopenjp2 zlib \
+              libqrencode
 TEST_PKGS  := cmocka
 FUZZ_SECONDS ?= 20
 

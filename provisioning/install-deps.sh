@@ -12,14 +12,17 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
- libmujs-dev libjpeg-dev libpng-dev"
+ libmujs-dev libjpeg-dev libpng-dev libqrencode-dev"
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection.
-RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates"
+# libqrencode4: procedures' QR codes. python3: provisioning/postal/ builds the postal
+# code database (stdlib only).
+RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
-# check the sanitizer's PDFs with a tool independent of the one that wrote them.
+# check the sanitizer's PDFs with a tool independent of the one that wrote them;
+# zbar-tools to read back the QR codes we draw.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils"
+ valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils zbar-tools"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 
@@ -28,12 +31,24 @@ if [ "${1:-}" = "--list" ]; then
 	exit 0
 fi
 
+# Postal code data for the dev stack (npm registry, pinned and checked, cached in
+# provisioning/cache/): fetched here so that nothing downloads at test or run time.
+# Not fatal: only the dev stack's address lookup needs it, and tests use fixtures.
+postal_fetch() {
+	"$(dirname "$0")/postal/import-postal.sh" --fetch-only >/dev/null ||
+		echo "install-deps: postal data not fetched; the dev stack's 郵便番号 lookup" \
+			"will be off (provisioning/postal/import-postal.sh --fetch-only)" >&2
+}
+
 missing=""
 for p in $ALL; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	postal_fetch
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: these packages are missing:$missing" >&2
@@ -50,3 +65,4 @@ apt-get install -y -qq --no-install-recommends $missing
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet lighttpd 2>/dev/null; then
 	systemctl disable --now lighttpd >/dev/null 2>&1 || true
 fi
+postal_fetch
