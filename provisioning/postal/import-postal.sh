@@ -12,6 +12,8 @@
 #                                                 cached and intact)
 #   import-postal.sh --out FILE                   build FILE from the cached package
 #                                                 (fetching it first if missing)
+#   import-postal.sh --out FILE --offline         the same, but never fetch: fail if
+#                                                 the cache is empty (dev run, CI)
 #   import-postal.sh --out FILE --tarball TGZ     from a tarball already at hand
 #                                                 (checked against the pin)
 #   import-postal.sh --out FILE --ken-all CSV     from Japan Post's KEN_ALL.CSV
@@ -35,7 +37,7 @@ PY=/usr/bin/python3	# Debian's, with sqlite3; not a pyenv shim
 die() { echo "import-postal: $*" >&2; exit 1; }
 
 usage() {
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -55,6 +57,8 @@ fetch() {
 		verify "$CACHE/$PKG_FILE"
 		return 0
 	fi
+	[ "$OFFLINE" = 0 ] || die "$CACHE/$PKG_FILE is not cached (--offline): run" \
+		"provisioning/install-deps.sh or $0 --fetch-only"
 	command -v npm >/dev/null 2>&1 || die "npm is not installed: cannot fetch $PKG_NAME"
 	mkdir -p "$CACHE"
 	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
@@ -75,7 +79,7 @@ fetch() {
 	echo "import-postal: fetched $PKG_NAME@$PKG_VERSION into $CACHE"
 }
 
-OUT="" SRC="" KIND="" FETCH_ONLY=0
+OUT="" SRC="" KIND="" FETCH_ONLY=0 OFFLINE=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
@@ -83,6 +87,7 @@ while [ $# -gt 0 ]; do
 	--ken-all) [ $# -ge 2 ] || usage; KIND=ken-all; SRC=$2; shift 2 ;;
 	--jpostal-dir) [ $# -ge 2 ] || usage; KIND=jpostal-dir; SRC=$2; shift 2 ;;
 	--fetch-only) FETCH_ONLY=1; shift ;;
+	--offline) OFFLINE=1; shift ;;
 	-h|--help) usage ;;
 	*) usage ;;
 	esac
