@@ -672,6 +672,38 @@ test_group_min_items_and_hidden_group(void **state)
 }
 
 static void
+test_group_items_bounded_across_the_whole_answer(void **state)
+{
+	(void)state;
+	struct form_schema *s = schema(
+		"{'fields':[{'name':'g','type':'group','label':'世帯','max_items':100,'fields':["
+		"{'name':'h','type':'group','label':'人','max_items':100,'fields':["
+		"{'name':'t','type':'text','label':'T'}]}]}]}");
+	size_t cap = 1 << 20, len;
+	char *buf = malloc(cap);
+	json_t *out;
+
+	assert_non_null(buf);
+	/* 100 x 100 items is within each group's limit, but not within the answer's:
+	 * the 100 outer items and 9 x 100 inner ones reach it, the tenth inner is over. */
+	len = (size_t)snprintf(buf, cap, "{'g':[");
+	for (int i = 0; i < 100; i++) {
+		len += (size_t)snprintf(buf + len, cap - len, "%s{'h':[", i ? "," : "");
+		for (int k = 0; k < 100; k++)
+			len += (size_t)snprintf(buf + len, cap - len, "%s{}", k ? "," : "");
+		len += (size_t)snprintf(buf + len, cap - len, "]}");
+	}
+	snprintf(buf + len, cap - len, "]}");
+	assert_int_equal(run(s, buf, &out), 1);
+	assert_null(json_object_get(out, "g[8].h"));
+	assert_string_equal(json_string_value(json_object_get(out, "g[9].h")),
+			    "世帯（10件目）の人の件数が多すぎます。");
+	json_decref(out);
+	free(buf);
+	form_schema_free(s);
+}
+
+static void
 test_schema_refusals(void **state)
 {
 	(void)state;
@@ -806,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_show_if_nested_three_levels),
 		cmocka_unit_test(test_group_items_report_their_own_errors),
 		cmocka_unit_test(test_group_min_items_and_hidden_group),
+		cmocka_unit_test(test_group_items_bounded_across_the_whole_answer),
 		cmocka_unit_test(test_schema_refusals),
 		cmocka_unit_test(test_schema_bounds_refused),
 		cmocka_unit_test(test_procedure_document_passed_whole),
