@@ -281,6 +281,31 @@ spool_tmp_discard(struct spool *s, int fd, const char *tmp_path)
  * file is removed. A producer retries with a fresh spool_tmp_open.
  */
 int
+spool_adopt(struct spool *s, const char *path, const char *id)
+{
+	int fd, rc;
+
+	if (!spool_valid_id(id))
+		return SPOOL_EBADID;
+	if ((rc = id_in_spool(s, id)) != 0)
+		return rc > 0 ? SPOOL_EXISTS : rc;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return neg_errno();
+	rc = fsync_fd(fd);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	if (renameat2(AT_FDCWD, path, s->newfd, id, RENAME_NOREPLACE) != 0)
+		return errno == EEXIST ? SPOOL_EXISTS : neg_errno();
+	/* The new name first (the item exists), then the old directory (it is gone
+	 * from there): a crash in between leaves a stale link the producer's own
+	 * cleanup removes, never a lost item. */
+	if ((rc = fsync_fd(s->newfd)) != 0)
+		return rc;
+	return fsio_fsync_parent(path) == 0 ? SPOOL_OK : neg_errno();
+}
+
+int
 spool_publish(struct spool *s, int fd, const char *tmp_path, const char *id)
 {
 	const char *name = tmp_name(s, tmp_path);

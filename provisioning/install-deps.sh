@@ -22,7 +22,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # check the sanitizer's PDFs with a tool independent of the one that wrote them;
 # zbar-tools to read back the QR codes we draw.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils zbar-tools"
+ valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 

@@ -1,27 +1,47 @@
 /*
  * portald_main.c — sekisho-portald, the internet zone's application server.
  *
- * Process layout: one process. The main thread takes signals and nothing else;
- * libmicrohttpd's worker threads run the API handlers.
+ * Process layout: one process, three kinds of thread.
+ *   main          takes signals and nothing else;
+ *   http workers  (libmicrohttpd) run the API handlers: catalogue, uploads,
+ *                 submissions, status;
+ *   downlink      applies office-signed bundles from spool/downlink-in (catalogue,
+ *                 status events);
+ *   forwarder     asks the sanitizer to sign each committed application into an
+ *                 uplink bundle.
  *
  * Trust boundary: every request comes from the internet, through the internet-zone
  * lighttpd, and is hostile. portald may touch only the internet zone: its tenant
  * databases (dmz/db), the intake spool where uploads wait for the sanitizer, the
- * downlink-in spool where LGWAN's signed messages arrive, and the counter's QR
- * *public* key. It never holds the sanitizer's signing key, so nothing it writes can
- * pass for sanitized: files reach LGWAN only through sekisho-sanitized.
+ * downlink-in spool where LGWAN's signed messages arrive, and public keys (the
+ * office's, to verify the downlink; the counter's QR key). It never holds the
+ * sanitizer's signing key, so nothing it writes can pass for sanitized: files and
+ * applications reach LGWAN only through sekisho-sanitized.
  */
+#include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "addresses.h"
+#include "applications.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "downlink.h"
+#include "forwarder.h"
 #include "http.h"
 #include "log.h"
+#include "password.h"
+#include "portal.h"
 #include "portal_db.h"
+#include "postal.h"
+#include "procedures.h"
 #include "spool.h"
 #include "tenant.h"
+#include "uploads.h"
 
 #define COMPONENT "sekisho-portald"
 
@@ -31,17 +51,33 @@ static const struct config_key portald_schema[] = {
 	{ "upload_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "intake_spool", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "downlink_in_spool", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "sanitizer_socket", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "office_public_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "counter_qr_public_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "public_base_url", CONFIG_STRING, "http://localhost:8080", false, 0, 0 },
+	{ "postal_db", CONFIG_PATH, NULL, false, 0, 0 },
 	{ NULL },
 };
 
-struct portald {
-	struct config *cfg;
-	struct tenant_set tenants;
-	struct spool intake, downlink_in;
-	uint8_t counter_qr_pub[CRYPTO_X25519_LEN];
-};
+struct portal_tenant *
+portal_tenant(struct portald *p, const char *name)
+{
+	struct tenant *t;
+
+	if (name == NULL || !tenant_name_valid(name) || (t = tenant_find(&p->tenants, name)) == NULL)
+		return NULL;
+	return &p->pt[t - p->tenants.t];
+}
+
+void
+portal_kick_forwarder(struct portald *p)
+{
+	pthread_mutex_lock(&p->forward_mu);
+	p->forward_kick = true;
+	pthread_cond_signal(&p->forward_cv);
+	pthread_mutex_unlock(&p->forward_mu);
+}
 
 static void
 handle_healthz(struct http_request *req, void *app)
@@ -52,34 +88,137 @@ handle_healthz(struct http_request *req, void *app)
 	tenant_set_health(&p->tenants, h);
 	daemon_health_spool(h, "spool.intake", &p->intake);
 	daemon_health_spool(h, "spool.downlink-in", &p->downlink_in);
-	daemon_health_socket(h, "sanitizer", config_str(p->cfg, "sanitizer_socket"));
+	daemon_health_socket(h, "sanitizer", p->sanitizer_socket);
+	daemon_health_path(h, "quarantine", config_str(p->cfg, "quarantine_dir"), W_OK);
+	daemon_health_check(h, "key.office-public", true, "loaded at start");
 	daemon_health_check(h, "key.counter-qr-public", true, "loaded at start");
 	daemon_health_reply(req, h);
 }
 
+static void
+handle_metrics(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	json_t *m = json_object(), *gc = json_object();
+	size_t i;
+
+	if (p->downlink)
+		json_object_set_new(m, "downlink", downlink_metrics(p->downlink));
+	for (i = 0; i < p->tenants.n; i++) {
+		struct groupcommit *g = &p->pt[i].gc;
+
+		pthread_mutex_lock(&g->mu);
+		json_object_set_new(gc, p->tenants.t[i].name,
+				    json_pack("{s:I,s:I}", "batches", (json_int_t)g->batches,
+					      "jobs", (json_int_t)g->jobs));
+		pthread_mutex_unlock(&g->mu);
+	}
+	json_object_set_new(m, "group_commit", gc);
+	http_reply_json(req, 200, m);
+}
+
 static const struct http_route portald_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
+	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/procedures", procedures_handle_list, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/procedures/{id}", procedures_handle_get, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/procedures/{id}/qr.png", procedures_handle_qr_png, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/procedures/{id}/qr.svg", procedures_handle_qr_svg, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/postal-codes/{code}", addresses_handle_lookup, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/procedures/{id}/applications",
+	  applications_handle_submit, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt_no}", applications_handle_status, 0,
+	  NULL },
+	{ "POST", "/api/v1/{tenant}/uploads", uploads_handle_post, HTTP_ROUTE_UPLOAD,
+	  uploads_limits },
+	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}", uploads_handle_get, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}/preview", uploads_handle_preview, 0,
+	  NULL },
 };
+
+static int
+load_key(const struct config *cfg, const char *key, enum crypto_key_kind kind,
+	 uint8_t out[32], char *err, size_t errlen)
+{
+	const char *path = config_str(cfg, key);
+	int rc;
+
+	if ((rc = crypto_key_load_public(path, kind, out)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
 
 static int
 portald_open(struct portald *p, char *err, size_t errlen)
 {
 	const char *path;
-	int rc;
+	size_t i;
 
 	if (tenant_set_open(&p->tenants, config_str(p->cfg, "db_dir"), portal_db_migrations,
 			    portal_db_nmigrations, err, errlen) != 0)
 		return -1;
-	if (daemon_open_spool(&p->intake, p->cfg, "intake_spool", err, errlen) != 0)
-		return -1;
-	if (daemon_open_spool(&p->downlink_in, p->cfg, "downlink_in_spool", err, errlen) != 0)
-		return -1;
-	path = config_str(p->cfg, "counter_qr_public_key");
-	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_X25519, p->counter_qr_pub)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+	if ((p->pt = calloc(p->tenants.n ? p->tenants.n : 1, sizeof *p->pt)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	for (i = 0; i < p->tenants.n; i++) {
+		p->pt[i].t = &p->tenants.t[i];
+		if (groupcommit_init(&p->pt[i].gc, p->tenants.t[i].db, &p->tenants.t[i].lock) != 0) {
+			snprintf(err, errlen, "tenant %s: group commit: %s", p->tenants.t[i].name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (daemon_open_spool(&p->intake, p->cfg, "intake_spool", err, errlen) != 0 ||
+	    daemon_open_spool(&p->downlink_in, p->cfg, "downlink_in_spool", err, errlen) != 0)
+		return -1;
+	if (load_key(p->cfg, "counter_qr_public_key", CRYPTO_KEY_X25519, p->counter_qr_pub, err,
+		     errlen) != 0 ||
+	    load_key(p->cfg, "office_public_key", CRYPTO_KEY_ED25519, p->office_pub, err,
+		     errlen) != 0)
+		return -1;
+	/* The postal database is optional: without it citizens type their address. */
+	path = config_str(p->cfg, "postal_db");
+	if (path != NULL && *path != '\0' && access(path, F_OK) == 0 &&
+	    postal_open(&p->postal, path, err, errlen) != 0)
+		return -1;
+	if (p->postal == NULL)
+		log_warn("no postal database%s%s: postal-code look-up is off",
+			 path && *path ? " at " : "", path ? path : "");
+	p->sanitizer_socket = config_str(p->cfg, "sanitizer_socket");
+	p->public_base_url = config_str(p->cfg, "public_base_url");
+	pthread_mutex_init(&p->forward_mu, NULL);
+	pthread_cond_init(&p->forward_cv, NULL);
+	/* Against this, a status look-up for an unknown 到達番号 costs what a known one
+	 * does. The password is random and thrown away. */
+	{
+		char pw[33];
+
+		if (password_generate(pw, sizeof pw, 32) != 0 ||
+		    password_hash(pw, p->dummy_password_hash) != 0) {
+			snprintf(err, errlen, "cannot prepare password hashing");
+			return -1;
+		}
+	}
 	return 0;
+}
+
+static void
+portald_close(struct portald *p)
+{
+	size_t i;
+
+	for (i = 0; p->pt && i < p->tenants.n; i++)
+		groupcommit_destroy(&p->pt[i].gc);
+	free(p->pt);
+	postal_close(p->postal);
+	spool_close(&p->intake);
+	spool_close(&p->downlink_in);
+	tenant_set_close(&p->tenants);
+	pthread_cond_destroy(&p->forward_cv);
+	pthread_mutex_destroy(&p->forward_mu);
 }
 
 int
@@ -87,6 +226,7 @@ main(int argc, char **argv)
 {
 	struct daemon_args args;
 	struct portald p = { 0 };
+	struct forwarder *forwarder = NULL;
 	struct http_config hc;
 	struct http_server *srv = NULL;
 	char err[1024];
@@ -98,7 +238,14 @@ main(int argc, char **argv)
 	daemon_block_signals();
 	if (daemon_load_config(COMPONENT, portald_schema, args.config_path, &p.cfg) != 0)
 		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (portald_open(&p, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		return 1;
+	}
+	if (downlink_start(&p.downlink, &p, config_str(p.cfg, "quarantine_dir"), err,
+			   sizeof err) != 0 ||
+	    forwarder_start(&forwarder, &p, err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		return 1;
 	}
@@ -119,9 +266,11 @@ main(int argc, char **argv)
 	daemon_notify_stopping();
 	log_info("stopping");
 	http_server_stop(srv);
-	spool_close(&p.intake);
-	spool_close(&p.downlink_in);
-	tenant_set_close(&p.tenants);
+	forwarder_stop(forwarder);
+	downlink_stop(p.downlink);
+	p.downlink = NULL;
+	portald_close(&p);
 	config_free(p.cfg);
+	curl_global_cleanup();
 	return 0;
 }

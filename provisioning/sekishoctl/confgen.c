@@ -92,6 +92,12 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "downlink_in_spool = %s/dmz/spool/downlink-in\n", r);
 	fprintf(f, "sanitizer_socket = %s/run/sanitized.sock\n", r);
 	fprintf(f, "counter_qr_public_key = %s/dmz/keys/counter-qr.pub\n", r);
+	fprintf(f, "office_public_key = %s/dmz/keys/office-signing.pub\n", r);
+	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
+	fprintf(f, "postal_db = %s/dmz/state/postal.sqlite\n", r);
+	fprintf(f, "public_base_url = %s://%s:%ld\n", o->tls ? "https" : "http",
+		strcmp(o->bind_host, "0.0.0.0") == 0 ? "localhost" : o->bind_host,
+		o->internet_port);
 	if (text_store(&t, in, "etc/portald.conf", err, errlen) != 0)
 		return -1;
 

@@ -27,6 +27,7 @@
 #include "keys.h"
 #include "log.h"
 #include "office_db.h"
+#include "publish.h"
 #include "sanitize.h"
 #include "supervise.h"
 #include "tenants.h"
@@ -57,6 +58,8 @@ usage(FILE *f)
 		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
 		"  audit verify-store       re-verify every application stored in LGWAN\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
+		"  catalogue publish TENANT DEFINITION.json...\n"
+		"                         sign procedure definitions onto the downlink\n"
 		"  sanitize [--dpi N] [--db DIR] [--key PRIV] IN OUT  sanitize one file (JSON)\n"
 		"\n"
 		"The instance is --instance DIR, else $SEKISHO_INSTANCE, else ./var if it exists,\n"
@@ -451,6 +454,8 @@ main(int argc, char **argv)
 		return audit_main(&in, argc, argv);
 	if (strcmp(argv[0], "sanitize") == 0)
 		return sanitize_main(&in, argc, argv);
+	if (strcmp(argv[0], "catalogue") == 0)
+		return publish_main(&in, argc, argv);
 	usage(stderr);
 	return 2;
 }

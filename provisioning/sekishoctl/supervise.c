@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +102,70 @@ start_child(struct child *c, pid_t parent, const sigset_t *orig_mask)
 	c->started_ms = now_ms();
 }
 
+/* The supervisor is the children's NOTIFY_SOCKET, as systemd is in production: a
+ * daemon says READY=1 once it serves (sockets bound, spools open), and start-up
+ * waits for that before starting the next one. Without it a bridge transmitter
+ * could send before its receiver had bound its port, and the bundle would wait for
+ * its first resend, minutes later. */
+static int
+notify_open(const struct instance *in, char *path, size_t pathlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (instance_path(in, "run/supervisor.notify", path, pathlen) != 0 ||
+	    strlen(path) >= sizeof sa.sun_path)
+		return -1;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read what is waiting; 1 if a READY=1 was among it. */
+static int
+notify_drain(int fd)
+{
+	char buf[1024];
+	ssize_t k;
+	int ready = 0;
+
+	while (fd >= 0 && (k = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+		buf[k] = '\0';
+		if (strncmp(buf, "READY=1", 7) == 0 || strstr(buf, "\nREADY=1") != NULL)
+			ready = 1;
+	}
+	return ready;
+}
+
+/* During start-up only one child is starting at a time, so a READY=1 is its. Gives
+ * up after SUPERVISE_READY_MS, or when the child has exited (left for reap). */
+static void
+wait_ready(int fd, const struct child *c)
+{
+	long long end = now_ms() + SUPERVISE_READY_MS;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	siginfo_t info;
+
+	if (fd < 0 || strncmp(c->spec->program, "sekisho-", 8) != 0 || c->pid == 0)
+		return;
+	while (now_ms() < end) {
+		if (poll(&pfd, 1, 50) > 0 && notify_drain(fd))
+			return;
+		memset(&info, 0, sizeof info);
+		if (waitid(P_PID, c->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    info.si_pid == c->pid)
+			return;
+	}
+	log_warn("%s (pid %d) not ready after %d ms; starting the rest anyway",
+		 c->spec->name, (int)c->pid, SUPERVISE_READY_MS);
+}
+
 static void
 reap(struct child *kids, size_t n, int stopping)
 {
@@ -171,6 +238,8 @@ supervise_run(const struct instance *in, const struct instance_options *opt,
 	struct child kids[MAX_CHILDREN];
 	sigset_t set, orig;
 	pid_t self = getpid();
+	char notify_path[PATH_MAX];
+	int notify_fd;
 	size_t n = 0;
 	const char *scheme = opt->tls ? "https" : "http";
 
@@ -207,8 +276,15 @@ supervise_run(const struct instance *in, const struct instance_options *opt,
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, &orig);
 
-	for (size_t i = 0; i < n; i++)
+	if ((notify_fd = notify_open(in, notify_path, sizeof notify_path)) >= 0)
+		setenv("NOTIFY_SOCKET", notify_path, 1);
+	else
+		log_warn("no notify socket (%s): starting without waiting for readiness",
+			 strerror(errno));
+	for (size_t i = 0; i < n; i++) {
 		start_child(&kids[i], self, &orig);
+		wait_ready(notify_fd, &kids[i]);
+	}
 	printf("\n関所 (Sekisho) を起動しました。Ctrl-C で全プロセスを停止します。\n"
 	       "  インターネット側 (市民): %s://%s:%ld/\n"
 	       "  LGWAN 側 (職員):         %s://%s:%ld/\n"
@@ -235,6 +311,7 @@ supervise_run(const struct instance *in, const struct instance_options *opt,
 			log_info("signal %d: stopping every process", sig);
 			break;
 		}
+		notify_drain(notify_fd);	/* READY of restarted children */
 		reap(kids, n, 0);
 		now = now_ms();
 		for (size_t i = 0; i < n; i++)
@@ -245,6 +322,10 @@ supervise_run(const struct instance *in, const struct instance_options *opt,
 			}
 	}
 	stop_all(kids, n, &set);
+	if (notify_fd >= 0) {
+		close(notify_fd);
+		unlink(notify_path);
+	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	log_info("every process stopped");
 	return 0;

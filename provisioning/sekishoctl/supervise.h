@@ -19,6 +19,7 @@
 #define SUPERVISE_STOP_GRACE_MS 10000
 #define SUPERVISE_BACKOFF_MIN_MS 250
 #define SUPERVISE_BACKOFF_MAX_MS 10000
+#define SUPERVISE_READY_MS 10000	/* start-up waits this long for a daemon's READY=1 */
 #define SUPERVISE_STABLE_MS 30000	/* up this long: the next crash restarts at once */
 
 /* One supervised process as it is started. */

@@ -1,0 +1,671 @@
+/*
+ * applications.c — the submission path and the status look-up.
+ *
+ * Work is ordered so that nothing slow happens while others wait: the procedure is
+ * read and the answers validated without holding the database, the password is
+ * hashed (Argon2id, tens of milliseconds) before the commit, the sanitizer is asked
+ * for file verdicts before the commit, and the commit itself runs as one job of the
+ * tenant's group committer that only does SQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applications.h"
+#include "catalogue.h"
+#include "crypto.h"
+#include "form.h"
+#include "jsonio.h"
+#include "log.h"
+#include "password.h"
+#include "timefmt.h"
+#include "uploads.h"
+
+#define MAX_FILES_PER_APPLICATION 32
+#define MAX_QUOTA_CHOICES         64
+
+static const struct { const char *code, *label; } status_labels[] = {
+	{ "arrived", "到達" }, { "accepted", "受付" }, { "review", "審査中" },
+	{ "correction", "補正依頼" }, { "held", "保留" }, { "returned", "差戻し" },
+	{ "result", "結果通知" }, { "completed", "完了" }, { "rejected", "却下" },
+};
+
+const char *
+applications_status_label(const char *status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof status_labels / sizeof status_labels[0]; i++)
+		if (strcmp(status, status_labels[i].code) == 0)
+			return status_labels[i].label;
+	return status;
+}
+
+int
+applications_receipt_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 15 || s[8] != '-')
+		return 0;
+	for (i = 0; i < 15; i++)
+		if (i != 8 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static int
+idem_key_valid(const char *k)
+{
+	size_t i;
+
+	if (k == NULL || k[0] == '\0')
+		return 0;
+	for (i = 0; k[i]; i++)
+		if (i >= APPLICATION_IDEM_KEY_MAX || k[i] < 0x21 || k[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* --- quotas (到達制限) -------------------------------------------------------- */
+
+struct quota_choice {
+	char path[FORM_PATH_MAX];
+	char value[FORM_OPTION_VALUE_MAX * 4 + 1];
+	long long quota;
+};
+
+struct quota_ctx {
+	struct portal_tenant *pt;
+	const char *procedure;
+	json_t *options;		/* form_quota_options */
+	struct quota_choice choice[MAX_QUOTA_CHOICES];
+	size_t n;
+	bool overflow;
+};
+
+static long long
+quota_of(const json_t *options, const char *path, const char *value)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(options, i, o)
+		if (strcmp(jsonio_str(o, "path", ""), path) == 0 &&
+		    strcmp(jsonio_str(o, "value", ""), value) == 0)
+			return json_integer_value(json_object_get(o, "quota"));
+	return -1;
+}
+
+static bool
+option_full(void *arg, const char *path, const char *value)
+{
+	struct quota_ctx *q = arg;
+	long long quota = quota_of(q->options, path, value), used = 0;
+	sqlite3_stmt *st;
+
+	if (quota < 0)
+		return false;
+	pthread_mutex_lock(&q->pt->t->lock);
+	st = db_stmt(q->pt->t->db, "SELECT n FROM quota_counts WHERE procedure_id = ? "
+				   "AND field = ? AND value = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, q->procedure, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			used = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&q->pt->t->lock);
+	return used >= quota;
+}
+
+static int
+collect_quota_choice(void *arg, const char *path, const char *value)
+{
+	struct quota_ctx *q = arg;
+	struct quota_choice *c;
+
+	if (q->n >= MAX_QUOTA_CHOICES) {
+		q->overflow = true;
+		return 1;
+	}
+	c = &q->choice[q->n++];
+	snprintf(c->path, sizeof c->path, "%s", path);
+	snprintf(c->value, sizeof c->value, "%s", value);
+	c->quota = quota_of(q->options, path, value);
+	return 0;
+}
+
+/* --- files ------------------------------------------------------------------ */
+
+struct file_ctx {
+	struct portald *p;
+	struct portal_tenant *pt;
+	const struct form_schema *schema;
+	json_t *files;			/* [{"upload", "field", "display_name"}] */
+	json_t *errors;			/* {path: message} */
+	bool unavailable;
+};
+
+static int
+check_file(void *arg, const char *path, const char *schema_path, const char *upload_id)
+{
+	struct file_ctx *f = arg;
+	struct form_file_limits lim;
+	struct upload_verdict v;
+	json_t *accept = json_array();
+	const char *msg = NULL;
+	char err[256];
+	int rc;
+
+	if (json_array_size(f->files) >= MAX_FILES_PER_APPLICATION) {
+		json_object_set_new(f->errors, path, json_string("添付ファイルが多すぎます。"));
+		json_decref(accept);
+		return 1;
+	}
+	if (form_file_limits(f->schema, schema_path, &lim) == 0) {
+		if (lim.accept & FORM_ACCEPT_PDF)
+			json_array_append_new(accept, json_string("pdf"));
+		if (lim.accept & FORM_ACCEPT_IMAGE)
+			json_array_append_new(accept, json_string("image"));
+		if (lim.accept & FORM_ACCEPT_OFFICE)
+			json_array_append_new(accept, json_string("office"));
+		if (lim.accept & FORM_ACCEPT_TEXT)
+			json_array_append_new(accept, json_string("text"));
+	}
+	rc = uploads_verdict(f->p, f->pt, upload_id, accept, &v, err, sizeof err);
+	json_decref(accept);
+	if (rc < 0) {
+		log_warn("submission: upload %s: %s", upload_id, err);
+		f->unavailable = true;
+		return 1;
+	}
+	if (rc == 1)
+		msg = "添付ファイルが見つかりません。もう一度添付してください。";
+	else if (strcmp(v.state, "pending") == 0)
+		msg = "添付ファイルの無害化処理が終わっていません。処理が終わるまでお待ちください。";
+	else if (strcmp(v.state, "rejected") == 0)
+		msg = v.message[0] ? v.message : "この添付ファイルは受け付けられませんでした。";
+	if (msg != NULL) {
+		if (json_object_get(f->errors, path) == NULL)
+			json_object_set_new(f->errors, path, json_string(msg));
+		return 0;	/* go on: report every file at once */
+	}
+	json_array_append_new(f->files, json_pack("{s:s,s:s,s:s}", "upload", upload_id,
+						   "field", path, "display_name",
+						   v.display_name));
+	return 0;
+}
+
+/* --- the commit --------------------------------------------------------------- */
+
+enum submit_outcome {
+	SUBMIT_NEW = 0,
+	SUBMIT_REPLAY = 2,	/* same Idempotency-Key, same request */
+	SUBMIT_CONFLICT = 3,	/* same key, another request */
+	SUBMIT_QUOTA = 4,	/* an option filled up meanwhile */
+	SUBMIT_DUPLICATE = 5,	/* the applicant already applied */
+	SUBMIT_DBERR = 6,
+};
+
+struct submit_job {
+	/* in */
+	const char *procedure;
+	long long version;
+	const char *answers, *files, *password_hash, *applicant_key;
+	const char *idem_key, *request_sha;
+	time_t now;
+	const struct quota_ctx *quotas;
+	/* out */
+	char receipt_no[APPLICATION_RECEIPT_MAX + 1];
+	time_t submitted_at;
+	const struct quota_choice *full;
+	int outcome;
+};
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+
+	if (st)
+		sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+submit_in_tx(struct db *db, void *arg)
+{
+	struct submit_job *j = arg;
+	char day[TIMEFMT_LEN];
+	sqlite3_stmt *st;
+	long long seq = 0;
+	size_t i;
+
+	st = db_stmt(db, "SELECT i.request_sha256, i.receipt_no, a.submitted_at "
+			 "FROM idempotency i JOIN applications a ON a.receipt_no = i.receipt_no "
+			 "WHERE i.key = ?");
+	if (st == NULL)
+		return j->outcome = SUBMIT_DBERR;
+	sqlite3_bind_text(st, 1, j->idem_key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		j->outcome = strcmp((const char *)sqlite3_column_text(st, 0), j->request_sha) == 0
+				     ? SUBMIT_REPLAY : SUBMIT_CONFLICT;
+		snprintf(j->receipt_no, sizeof j->receipt_no, "%s", sqlite3_column_text(st, 1));
+		j->submitted_at = (time_t)sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+		return j->outcome;	/* nothing written: rolled back to the savepoint */
+	}
+	sqlite3_reset(st);
+
+	if (j->applicant_key != NULL) {
+		st = db_stmt(db, "SELECT 1 FROM applications WHERE procedure_id = ? AND "
+				 "applicant_key = ? LIMIT 1");
+		if (st == NULL)
+			return j->outcome = SUBMIT_DBERR;
+		sqlite3_bind_text(st, 1, j->procedure, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, j->applicant_key, -1, SQLITE_STATIC);
+		i = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (i)
+			return j->outcome = SUBMIT_DUPLICATE;
+	}
+
+	/* Count each quota-bearing choice; a count already at its quota is not raised. */
+	for (i = 0; i < j->quotas->n; i++) {
+		const struct quota_choice *c = &j->quotas->choice[i];
+
+		if (c->quota < 0)
+			continue;
+		st = db_stmt(db, "INSERT INTO quota_counts (procedure_id, field, value, n) "
+				 "VALUES (?1, ?2, ?3, 1) ON CONFLICT DO UPDATE SET n = n + 1 "
+				 "WHERE n < ?4");
+		if (st == NULL)
+			return j->outcome = SUBMIT_DBERR;
+		sqlite3_bind_text(st, 1, j->procedure, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, c->quota);
+		if (step_done(st) != 0)
+			return j->outcome = SUBMIT_DBERR;
+		if (sqlite3_changes(db_handle(db)) == 0 || c->quota == 0) {
+			j->full = c;
+			return j->outcome = SUBMIT_QUOTA;
+		}
+	}
+
+	timefmt_jst_day(j->now, day);
+	st = db_stmt(db, "INSERT INTO receipt_seq (day, n) VALUES (?, 1) "
+			 "ON CONFLICT (day) DO UPDATE SET n = n + 1 RETURNING n");
+	if (st == NULL)
+		return j->outcome = SUBMIT_DBERR;
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (seq <= 0 || seq > 999999)
+		return j->outcome = SUBMIT_DBERR;	/* a million in a day: refuse, not wrap */
+	snprintf(j->receipt_no, sizeof j->receipt_no, "%s-%06lld", day, seq);
+	j->submitted_at = j->now;
+
+	st = db_stmt(db, "INSERT INTO applications (receipt_no, procedure_id, procedure_version, "
+			 "answers, files, status, password_hash, applicant_key, submitted_at) "
+			 "VALUES (?, ?, ?, ?, ?, 'arrived', ?, ?, ?)");
+	if (st == NULL)
+		return j->outcome = SUBMIT_DBERR;
+	sqlite3_bind_text(st, 1, j->receipt_no, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, j->procedure, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, j->version);
+	sqlite3_bind_text(st, 4, j->answers, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, j->files, -1, SQLITE_STATIC);
+	if (j->password_hash)
+		sqlite3_bind_text(st, 6, j->password_hash, -1, SQLITE_STATIC);
+	if (j->applicant_key)
+		sqlite3_bind_text(st, 7, j->applicant_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)j->now);
+	if (step_done(st) != 0)
+		return j->outcome = SUBMIT_DBERR;
+
+	st = db_stmt(db, "INSERT INTO application_events (receipt_no, status, at, source) "
+			 "VALUES (?, 'arrived', ?, 'portal')");
+	if (st == NULL)
+		return j->outcome = SUBMIT_DBERR;
+	sqlite3_bind_text(st, 1, j->receipt_no, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->now);
+	if (step_done(st) != 0)
+		return j->outcome = SUBMIT_DBERR;
+
+	st = db_stmt(db, "INSERT INTO idempotency (key, request_sha256, receipt_no, created_at) "
+			 "VALUES (?, ?, ?, ?)");
+	if (st == NULL)
+		return j->outcome = SUBMIT_DBERR;
+	sqlite3_bind_text(st, 1, j->idem_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, j->request_sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->receipt_no, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)j->now);
+	if (step_done(st) != 0)
+		return j->outcome = SUBMIT_DBERR;
+	return j->outcome = SUBMIT_NEW;
+}
+
+/* --- the handler -------------------------------------------------------------- */
+
+static void
+reply_invalid(struct http_request *req, json_t *errors)
+{
+	json_t *body = json_pack("{s:{s:s,s:s},s:o,s:o}", "error", "code", "validation",
+				 "message", "入力内容に誤りがあります。各項目のメッセージをご確認ください。",
+				 "errors", json_incref(errors), "error_list", form_errors_list(errors));
+
+	json_decref(errors);
+	http_reply_json(req, 422, body);
+}
+
+/* answers with uploads merged in: {"field": [ids]} at the top level. */
+static json_t *
+merge_uploads(const json_t *answers, const json_t *uploads)
+{
+	json_t *m = answers ? json_deep_copy(answers) : json_object();
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)uploads, k, v)
+		json_object_set(m, k, v);
+	return m;
+}
+
+static void
+request_hash(const char *procedure, const char *answers, const char *files,
+	     const char *password, char out[65])
+{
+	struct crypto_sha256_ctx *c = crypto_sha256_begin();
+	uint8_t pw[32], h[32];
+
+	crypto_sha256(password ? password : "", password ? strlen(password) : 0, pw);
+	crypto_sha256_update(c, procedure, strlen(procedure) + 1);
+	crypto_sha256_update(c, answers, strlen(answers) + 1);
+	crypto_sha256_update(c, files, strlen(files) + 1);
+	crypto_sha256_update(c, pw, sizeof pw);
+	crypto_sha256_end(c, h);
+	crypto_hex(h, sizeof h, out);
+}
+
+static void
+today_jst(time_t now, struct form_context *ctx)
+{
+	time_t t = now + TIMEFMT_JST_OFFSET;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	ctx->today_y = tm.tm_year + 1900;
+	ctx->today_m = tm.tm_mon + 1;
+	ctx->today_d = tm.tm_mday;
+}
+
+void
+applications_handle_submit(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
+	const char *proc_id = http_req_param(req, "id");
+	const char *idem = http_req_header(req, "Idempotency-Key");
+	const json_t *answers, *uploads, *pw;
+	const char *password = NULL;
+	struct form_schema *schema = NULL;
+	struct form_context fctx = { 0 };
+	struct quota_ctx qctx = { 0 };
+	struct file_ctx fc = { 0 };
+	struct submit_job job = { 0 };
+	json_t *body, *def = NULL, *merged = NULL, *normalised = NULL, *errors = NULL;
+	char *answers_text = NULL, *files_text = NULL, msg[256], err[256], sha[65];
+	char hash[PASSWORD_HASH_LEN];
+	long long version = 0;
+	time_t now = time(NULL);
+	int rc;
+
+	if (pt == NULL) {
+		http_reply_error(req, 404, "unknown_tenant", "指定された自治体は見つかりません。");
+		return;
+	}
+	if (!idem_key_valid(idem)) {
+		http_reply_error(req, 400, "idempotency_key_required",
+				 "Idempotency-Key ヘッダ (1〜128 文字の英数記号) が必要です。");
+		return;
+	}
+	if ((body = http_req_json(req)) == NULL)
+		return;
+	answers = json_object_get(body, "answers");
+	uploads = json_object_get(body, "uploads");
+	pw = json_object_get(body, "status_password");
+	if (!json_is_object(body) || (answers && !json_is_object(answers)) ||
+	    (uploads && !json_is_object(uploads)) || (pw && !json_is_string(pw) && !json_is_null(pw))) {
+		http_reply_error(req, 400, "bad_request",
+				 "申請データの形式が正しくありません (answers, uploads はオブジェクト)。");
+		return;
+	}
+	password = json_is_string(pw) ? json_string_value(pw) : NULL;
+
+	pthread_mutex_lock(&pt->t->lock);
+	def = catalogue_get(pt->t->db, proc_id, now);
+	pthread_mutex_unlock(&pt->t->lock);
+	if (def == NULL) {
+		http_reply_error(req, 404, "unknown_procedure", "指定された手続は見つかりません。");
+		return;
+	}
+	if (json_is_true(json_object_get(def, "info_only"))) {
+		http_reply_error(req, 409, "info_only",
+				 "この手続はご案内のみで、オンラインでの申請は受け付けていません。");
+		goto out;
+	}
+	if (catalogue_reception(def, now, msg, sizeof msg) != CATALOGUE_OPEN) {
+		http_reply_error(req, 409, "not_open", msg);
+		goto out;
+	}
+	if (strcmp(jsonio_str(def, "identity", "none"), "none") != 0) {
+		http_reply_error(req, 401, "login_required",
+				 "この手続の申請にはログインが必要です。ログインしてからお申し込みください。");
+		goto out;
+	}
+	jsonio_int(def, "version", 1, 1000000000, &version);
+	if (form_schema_parse(json_object_get(def, "schema"), &schema, err, sizeof err) != 0) {
+		log_err("procedure %s v%lld of tenant %s: schema: %s", proc_id, version,
+			pt->t->name, err);
+		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+		goto out;
+	}
+
+	merged = merge_uploads(answers, uploads);
+	qctx.pt = pt;
+	qctx.procedure = proc_id;
+	qctx.options = form_quota_options(schema);
+	today_jst(now, &fctx);
+	fctx.option_full = option_full;
+	fctx.arg = &qctx;
+	rc = form_validate(schema, merged, &fctx, &normalised, &errors);
+	if (rc < 0) {
+		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+		goto out;
+	}
+	if (password != NULL && (strlen(password) < APPLICATION_PASSWORD_MIN ||
+				 strlen(password) > 128)) {
+		if (errors == NULL)
+			errors = json_object();
+		json_object_set_new(errors, "status_password",
+				    json_string("照会用パスワードは8文字以上128文字以内で入力してください。"));
+	}
+	if (rc == 0) {
+		fc.p = p;
+		fc.pt = pt;
+		fc.schema = schema;
+		fc.files = json_array();
+		fc.errors = errors ? errors : json_object();
+		errors = fc.errors;
+		form_walk_files(schema, normalised, check_file, &fc);
+		if (fc.unavailable) {
+			http_reply_error(req, 503, "unavailable",
+					 "添付ファイルの確認ができませんでした。しばらくしてからもう一度お試しください。");
+			goto out;
+		}
+	}
+	if (errors != NULL && json_object_size(errors) > 0) {
+		reply_invalid(req, errors);
+		errors = NULL;
+		goto out;
+	}
+	form_walk_quota_choices(schema, normalised, collect_quota_choice, &qctx);
+	if (qctx.overflow) {
+		http_reply_error(req, 422, "too_many_choices", "選択された項目が多すぎます。");
+		goto out;
+	}
+
+	answers_text = jsonio_dump_canonical(normalised, &(size_t){ 0 });
+	files_text = jsonio_dump_canonical(fc.files, &(size_t){ 0 });
+	if (answers_text == NULL || files_text == NULL ||
+	    strlen(answers_text) > APPLICATION_ANSWERS_MAX) {
+		http_reply_error(req, 413, "too_large", "申請内容が大きすぎます。");
+		goto out;
+	}
+	request_hash(proc_id, answers_text, files_text, password, sha);
+	if (password != NULL && password_hash(password, hash) != 0) {
+		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+		goto out;
+	}
+
+	job.procedure = proc_id;
+	job.version = version;
+	job.answers = answers_text;
+	job.files = files_text;
+	job.password_hash = password ? hash : NULL;
+	job.idem_key = idem;
+	job.request_sha = sha;
+	job.now = now;
+	job.quotas = &qctx;
+	rc = groupcommit_run(&pt->gc, submit_in_tx, &job);
+	switch (rc == GROUPCOMMIT_EDB ? SUBMIT_DBERR : job.outcome) {
+	case SUBMIT_NEW:
+		portal_kick_forwarder(p);
+		log_info("application %s for %s (tenant %s) arrived", job.receipt_no, proc_id,
+			 pt->t->name);
+		/* fall through */
+	case SUBMIT_REPLAY: {
+		char when[TIMEFMT_LEN];
+
+		timefmt_jst_rfc3339(job.submitted_at, when);
+		http_reply_json(req, 201, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s}}",
+						    "receipt_no", job.receipt_no,
+						    "status", "arrived", "status_label", "到達",
+						    "submitted_at", when, "procedure",
+						    "id", proc_id, "title",
+						    jsonio_str(def, "title", "")));
+		break;
+	}
+	case SUBMIT_CONFLICT:
+		http_reply_error(req, 409, "idempotency_conflict",
+				 "同じ Idempotency-Key で別の内容が送信されました。");
+		break;
+	case SUBMIT_QUOTA:
+		errors = json_object();
+		json_object_set_new(errors, job.full->path,
+				    json_string("選択された項目は定員に達したため、受付を終了しました。別の項目を選んでください。"));
+		reply_invalid(req, errors);
+		errors = NULL;
+		break;
+	case SUBMIT_DUPLICATE:
+		http_reply_error(req, 409, "duplicate_applicant",
+				 "この手続には、すでにお申し込みいただいています。");
+		break;
+	default:
+		log_err("application for %s (tenant %s): commit failed: %s", proc_id, pt->t->name,
+			db_errmsg(pt->t->db));
+		http_reply_error(req, 503, "unavailable",
+				 "一時的な問題により申請を受け付けられませんでした。もう一度送信してください (二重に申請されることはありません)。");
+	}
+out:
+	free(answers_text);
+	free(files_text);
+	json_decref(fc.files);
+	json_decref(errors);
+	json_decref(normalised);
+	json_decref(merged);
+	json_decref(qctx.options);
+	form_schema_free(schema);
+	json_decref(def);
+}
+
+/* --- status --------------------------------------------------------------------- */
+
+void
+applications_handle_status(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
+	const char *receipt = http_req_param(req, "receipt_no");
+	const char *password = http_req_query(req, "status_password");
+	char stored[PASSWORD_HASH_LEN] = "", proc[CATALOGUE_ID_MAX + 1] = "", status[32] = "";
+	char when[TIMEFMT_LEN];
+	long long version = 0;
+	time_t submitted = 0;
+	sqlite3_stmt *st;
+	json_t *history, *def;
+	bool found = false;
+
+	if (password == NULL)
+		password = http_req_header(req, "X-Status-Password");
+	if (pt == NULL || !applications_receipt_valid(receipt) || password == NULL ||
+	    strlen(password) > 128) {
+		http_reply_error(req, 404, "not_found",
+				 "到達番号または照会用パスワードが正しくありません。");
+		return;
+	}
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT password_hash, procedure_id, procedure_version, status, "
+				"submitted_at FROM applications WHERE receipt_no = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			found = true;
+			snprintf(stored, sizeof stored, "%s", sqlite3_column_text(st, 0));
+			snprintf(proc, sizeof proc, "%s", sqlite3_column_text(st, 1));
+			version = sqlite3_column_int64(st, 2);
+			snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 3));
+			submitted = (time_t)sqlite3_column_int64(st, 4);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+	/* The same work whether or not the 到達番号 exists: no enumeration by timing. */
+	if (password_verify(password, found ? stored : p->dummy_password_hash) != 1 || !found) {
+		http_reply_error(req, 404, "not_found",
+				 "到達番号または照会用パスワードが正しくありません。");
+		return;
+	}
+
+	history = json_array();
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT status, message, at FROM application_events "
+				"WHERE receipt_no = ? ORDER BY id LIMIT 200");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *s = (const char *)sqlite3_column_text(st, 0);
+
+			timefmt_jst_rfc3339((time_t)sqlite3_column_int64(st, 2), when);
+			json_array_append_new(history, json_pack("{s:s,s:s,s:s?,s:s}", "status", s,
+				"label", applications_status_label(s), "message",
+				(const char *)sqlite3_column_text(st, 1), "at", when));
+		}
+		sqlite3_reset(st);
+	}
+	def = catalogue_get_version(pt->t->db, proc, version);
+	pthread_mutex_unlock(&pt->t->lock);
+	timefmt_jst_rfc3339(submitted, when);
+	http_reply_header(req, "Cache-Control", "no-store");
+	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
+		"receipt_no", receipt, "status", status,
+		"status_label", applications_status_label(status), "submitted_at", when,
+		"procedure", "id", proc, "title", jsonio_str(def, "title", ""),
+		"history", history));
+	json_decref(def);
+}

@@ -1,0 +1,37 @@
+/*
+ * applications.h — submissions (申請) and their status, on the internet side.
+ *
+ * A submission is validated by the one form validator against the procedure's
+ * current version, its files must all have a clean verdict from the sanitizer, and it
+ * is then committed through the tenant's group committer together with its 到達番号,
+ * its first event (到達) and its Idempotency-Key. Only after that commit (one fsync
+ * shared with the other submissions of the moment) does the citizen get 201: a crash
+ * after the reply loses nothing, and a retry with the same key gets the same 到達番号
+ * instead of a second application.
+ *
+ * The way to LGWAN is the forwarder's (forwarder.h): it asks the sanitizer to sign
+ * each committed application into an uplink bundle, retrying until it has.
+ */
+#ifndef SEKISHO_PORTAL_APPLICATIONS_H
+#define SEKISHO_PORTAL_APPLICATIONS_H
+
+#include "http.h"
+#include "portal.h"
+
+#define APPLICATION_RECEIPT_MAX   32
+#define APPLICATION_IDEM_KEY_MAX  128
+#define APPLICATION_PASSWORD_MIN  8
+#define APPLICATION_ANSWERS_MAX   (512 * 1024)	/* normalised answers, as stored */
+
+/* POST /api/v1/{tenant}/procedures/{id}/applications */
+void applications_handle_submit(struct http_request *req, void *app);
+/* GET /api/v1/{tenant}/applications/{receipt_no}?status_password=... */
+void applications_handle_status(struct http_request *req, void *app);
+
+/* 1 if s looks like a 到達番号 ("20261122-000123"), else 0. */
+int applications_receipt_valid(const char *s);
+
+/* Japanese label of a status ("arrived" -> "到達"); the code itself if unknown. */
+const char *applications_status_label(const char *status);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * downlink.c — applying office-signed bundles from spool/downlink-in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalogue.h"
+#include "downlink.h"
+#include "jsonio.h"
+#include "log.h"
+#include "quarantine.h"
+#include "timefmt.h"
+
+#define IDLE_WAIT_MS 500
+
+struct downlink {
+	struct portald *p;
+	const char *quarantine_dir;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop, started;
+	unsigned long applied, duplicates, refused, errors;
+};
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+
+	if (st)
+		sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *const known_statuses[] = {
+	"accepted", "review", "correction", "held", "returned", "result", "completed",
+	"rejected", NULL,
+};
+
+/* data/status.json: {"format": "sekisho-status/1", "events": [{"receipt_no",
+ * "status", "at", "message"}]} */
+static int
+apply_status(struct db *db, const json_t *msg, char *err, size_t errlen)
+{
+	const json_t *events = json_object_get(msg, "events"), *e;
+	const char *const *k;
+	size_t i;
+
+	if (strcmp(jsonio_str(msg, "format", ""), "sekisho-status/1") != 0 ||
+	    !json_is_array(events) || json_array_size(events) > DOWNLINK_STATUS_MAX_EVENTS) {
+		snprintf(err, errlen, "status: not sekisho-status/1 with at most %d events",
+			 DOWNLINK_STATUS_MAX_EVENTS);
+		return -1;
+	}
+	json_array_foreach(events, i, e) {
+		const char *receipt = jsonio_str(e, "receipt_no", NULL);
+		const char *status = jsonio_str(e, "status", NULL);
+		const char *message = jsonio_str(e, "message", NULL);
+		time_t at;
+		sqlite3_stmt *st;
+
+		for (k = known_statuses; status && *k; k++)
+			if (strcmp(status, *k) == 0)
+				break;
+		if (receipt == NULL || status == NULL || *k == NULL ||
+		    timefmt_parse_rfc3339(jsonio_str(e, "at", ""), &at) != 0 ||
+		    (message && strlen(message) > 20000)) {
+			snprintf(err, errlen, "status: events[%zu] is malformed", i);
+			return -1;
+		}
+		st = db_stmt(db, "UPDATE applications SET status = ? WHERE receipt_no = ?");
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, receipt, -1, SQLITE_STATIC);
+		if (step_done(st) != 0)
+			goto dberr;
+		if (sqlite3_changes(db_handle(db)) == 0) {
+			/* An application this node does not hold (restored from an older
+			 * backup, say): nothing to attach the event to. */
+			log_warn("status event for unknown application %s ignored", receipt);
+			continue;
+		}
+		st = db_stmt(db, "INSERT INTO application_events (receipt_no, status, message, "
+				 "at, source) VALUES (?, ?, ?, ?, 'office')");
+		if (st == NULL)
+			goto dberr;
+		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+		if (message)
+			sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+		if (step_done(st) != 0)
+			goto dberr;
+	}
+	return 0;
+dberr:
+	snprintf(err, errlen, "status: database: %s", db_errmsg(db));
+	return -1;
+}
+
+int
+downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, char *err,
+	       size_t errlen)
+{
+	struct portal_tenant *pt = portal_tenant(p, info->tenant);
+	struct db *db;
+	sqlite3_stmt *st;
+	int rc = -1, seen;
+
+	if (pt == NULL) {
+		snprintf(err, errlen, "unknown tenant %s", info->tenant);
+		return -1;
+	}
+	db = pt->t->db;
+	pthread_mutex_lock(&pt->t->lock);
+	if (db_begin(db) != SQLITE_OK) {
+		snprintf(err, errlen, "begin: %s", db_errmsg(db));
+		goto out;
+	}
+	st = db_stmt(db, "SELECT 1 FROM downlink_applied WHERE bundle_id = ?");
+	if (st == NULL)
+		goto rollback;
+	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
+	seen = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (seen) {
+		db_rollback(db);
+		rc = 1;
+		goto out;
+	}
+	if (strcmp(info->kind, "catalogue") == 0) {
+		if (catalogue_apply(db, json_object_get(info->data, "data/catalogue.json"), now,
+				    err, errlen) != 0)
+			goto rollback;
+	} else if (strcmp(info->kind, "status") == 0) {
+		if (apply_status(db, json_object_get(info->data, "data/status.json"), err,
+				 errlen) != 0)
+			goto rollback;
+	} else {
+		snprintf(err, errlen, "kind %s is not applied by the portal", info->kind);
+		goto rollback;
+	}
+	st = db_stmt(db, "INSERT INTO downlink_applied (bundle_id, kind, applied_at) "
+			 "VALUES (?, ?, ?)");
+	if (st == NULL)
+		goto rollback;
+	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, info->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	if (step_done(st) != 0 || db_commit(db) != SQLITE_OK) {
+		snprintf(err, errlen, "commit: %s", db_errmsg(db));
+		goto rollback;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	pthread_mutex_unlock(&pt->t->lock);
+	return rc;
+}
+
+/* One claimed bundle: verify, apply, finish. A bundle that cannot be applied is not
+ * retried forever: it is quarantined with the reason, for an operator to look at. */
+static void
+process(struct downlink *d, const struct spool_item *item)
+{
+	struct bundle_check chk = { .signer_pub = d->p->office_pub };
+	struct bundle_info info;
+	char err[512], dst[PATH_MAX];
+	int fd, rc;
+
+	bundle_limits_default(&chk.limits);
+	if ((fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("downlink bundle %s: open: %s", item->id, strerror(errno));
+		d->errors++;
+		spool_return(&d->p->downlink_in, item);
+		return;
+	}
+	rc = bundle_verify_fd(fd, &chk, &info, err, sizeof err);
+	close(fd);
+	if (rc != BUNDLE_OK) {
+		log_err("downlink bundle %s refused: %s: %s", item->id, bundle_strerror(rc), err);
+		goto refuse;
+	}
+	rc = downlink_apply(d->p, &info, time(NULL), err, sizeof err);
+	if (rc < 0) {
+		log_err("downlink bundle %s (%s, tenant %s) not applied: %s", item->id, info.kind,
+			info.tenant, err);
+		bundle_info_free(&info);
+		goto refuse;
+	}
+	if (rc == 1)
+		d->duplicates++;
+	else {
+		d->applied++;
+		log_info("downlink bundle %s applied: %s for tenant %s", item->id, info.kind,
+			 info.tenant);
+	}
+	bundle_info_free(&info);
+	spool_commit(&d->p->downlink_in, item);
+	return;
+refuse:
+	d->refused++;
+	if (quarantine_keep(d->quarantine_dir, item->id, item->path, QUARANTINE_LINK, err, dst,
+			    sizeof dst) != 0)
+		log_err("downlink bundle %s: cannot quarantine: %s", item->id, strerror(errno));
+	spool_commit(&d->p->downlink_in, item);
+}
+
+int
+downlink_drain(struct downlink *d)
+{
+	struct spool_item item;
+	int n = 0, rc;
+
+	while ((rc = spool_claim(&d->p->downlink_in, &item)) == SPOOL_OK) {
+		process(d, &item);
+		n++;
+	}
+	if (rc < 0 && rc != SPOOL_EMPTY) {
+		log_err("downlink-in spool: claim: %s", strerror(-rc));
+		d->errors++;
+	}
+	return n;
+}
+
+static void *
+run(void *arg)
+{
+	struct downlink *d = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&d->mu);
+	while (!d->stop) {
+		pthread_mutex_unlock(&d->mu);
+		downlink_drain(d);
+		pthread_mutex_lock(&d->mu);
+		if (d->stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += IDLE_WAIT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&d->cv, &d->mu, &until);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+int
+downlink_start(struct downlink **out, struct portald *p, const char *quarantine_dir,
+	       char *err, size_t errlen)
+{
+	struct downlink *d = calloc(1, sizeof *d);
+	int rc;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "downlink consumer: out of memory");
+		return -1;
+	}
+	d->p = p;
+	d->quarantine_dir = quarantine_dir;
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	if ((rc = spool_recover(&p->downlink_in)) < 0) {
+		snprintf(err, errlen, "downlink-in spool: recover: %s", strerror(-rc));
+		goto fail;
+	}
+	if ((rc = pthread_create(&d->thread, NULL, run, d)) != 0) {
+		snprintf(err, errlen, "downlink consumer: thread: %s", strerror(rc));
+		goto fail;
+	}
+	d->started = true;
+	*out = d;
+	return 0;
+fail:
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+	return -1;
+}
+
+void
+downlink_stop(struct downlink *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	if (d->started)
+		pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+json_t *
+downlink_metrics(struct downlink *d)
+{
+	return json_pack("{s:I,s:I,s:I,s:I}", "applied", (json_int_t)d->applied, "duplicates",
+			 (json_int_t)d->duplicates, "refused", (json_int_t)d->refused,
+			 "errors", (json_int_t)d->errors);
+}

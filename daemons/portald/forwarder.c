@@ -1,0 +1,255 @@
+/*
+ * forwarder.c — one thread that hands committed applications to the sanitizer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "forwarder.h"
+#include "jsonio.h"
+#include "log.h"
+#include "sanclient.h"
+#include "timefmt.h"
+
+#define IDLE_WAIT_MS 1000
+
+struct forwarder {
+	struct portald *p;
+	pthread_t thread;
+	bool started;
+};
+
+void
+forwarder_bundle_id(const char *tenant, const char *receipt, char *out, size_t len)
+{
+	snprintf(out, len, "app-%s-%s", tenant, receipt);
+}
+
+struct pending {
+	char receipt[40];
+	char procedure[CATALOGUE_ID_MAX + 1];
+	long long version;
+	char *answers, *files;
+	time_t submitted_at;
+	int attempts;
+};
+
+static json_t *
+parse_stored(const char *text)
+{
+	char err[64];
+
+	return jsonio_parse(text, strlen(text), 8 << 20, JSONIO_MAX_DEPTH, err, sizeof err);
+}
+
+/* The request the sanitizer's /api/bundles takes (sanitizer/assemble.h). */
+static json_t *
+bundle_request(struct portal_tenant *pt, const struct pending *a, const json_t *def)
+{
+	char id[160], when[TIMEFMT_LEN];
+	json_t *answers = parse_stored(a->answers), *files = parse_stored(a->files);
+	json_t *req = NULL;
+
+	if (answers == NULL || files == NULL)
+		goto out;
+	forwarder_bundle_id(pt->t->name, a->receipt, id, sizeof id);
+	timefmt_jst_rfc3339(a->submitted_at, when);
+	req = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:I,s:s},s:s,s:O},s:O}",
+			"id", id, "tenant", pt->t->name,
+			"application",
+			  "format", "sekisho-application/1",
+			  "receipt_no", a->receipt,
+			  "tenant", pt->t->name,
+			  "procedure", "id", a->procedure, "version", (json_int_t)a->version,
+			  "title", jsonio_str(def, "title", ""),
+			  "submitted_at", when,
+			  "answers", answers,
+			"files", files);
+out:
+	json_decref(answers);
+	json_decref(files);
+	return req;
+}
+
+static void
+mark(struct portal_tenant *pt, const struct pending *a, const char *state, time_t next_at,
+     const char *error)
+{
+	sqlite3_stmt *st;
+
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "UPDATE applications SET forward_state = ?, forward_attempts = "
+				"forward_attempts + 1, forward_next_at = ?, forward_error = ? "
+				"WHERE receipt_no = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)next_at);
+		if (error)
+			sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, a->receipt, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			log_err("application %s: cannot record forwarding: %s", a->receipt,
+				db_errmsg(pt->t->db));
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+}
+
+static int
+forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
+{
+	struct pending batch[FORWARDER_BATCH];
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int forwarded = 0;
+
+	memset(batch, 0, sizeof batch);
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT receipt_no, procedure_id, procedure_version, answers, "
+				"files, submitted_at, forward_attempts FROM applications "
+				"WHERE forward_state = 'pending' AND forward_next_at <= ? "
+				"ORDER BY submitted_at LIMIT ?");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		sqlite3_bind_int(st, 2, FORWARDER_BATCH);
+		while (n < FORWARDER_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+			struct pending *a = &batch[n++];
+
+			snprintf(a->receipt, sizeof a->receipt, "%s", sqlite3_column_text(st, 0));
+			snprintf(a->procedure, sizeof a->procedure, "%s",
+				 sqlite3_column_text(st, 1));
+			a->version = sqlite3_column_int64(st, 2);
+			a->answers = strdup((const char *)sqlite3_column_text(st, 3));
+			a->files = strdup((const char *)sqlite3_column_text(st, 4));
+			a->submitted_at = (time_t)sqlite3_column_int64(st, 5);
+			a->attempts = sqlite3_column_int(st, 6);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+
+	for (i = 0; i < n; i++) {
+		struct pending *a = &batch[i];
+		json_t *def, *req = NULL, *resp = NULL;
+		char err[512];
+		int status;
+
+		pthread_mutex_lock(&pt->t->lock);
+		def = catalogue_get_version(pt->t->db, a->procedure, a->version);
+		pthread_mutex_unlock(&pt->t->lock);
+		if (a->answers && a->files)
+			req = bundle_request(pt, a, def);
+		json_decref(def);
+		if (req == NULL) {
+			log_err("application %s (tenant %s): cannot build its bundle request",
+				a->receipt, pt->t->name);
+			mark(pt, a, "failed", 0, "stored application unreadable");
+			goto next;
+		}
+		status = sanclient_post_json(p->sanitizer_socket, "/api/bundles", req, &resp, err,
+					     sizeof err);
+		if (status == 200 || status == 201) {
+			mark(pt, a, "forwarded", 0, NULL);
+			forwarded++;
+		} else if (status >= 400 && status < 500) {
+			const char *why = jsonio_str(json_object_get(resp, "error"), "message",
+						     "refused");
+
+			log_err("application %s (tenant %s): the sanitizer refused its bundle "
+				"(%d): %s", a->receipt, pt->t->name, status, why);
+			mark(pt, a, "failed", 0, why);
+		} else {
+			int backoff = 1 << (a->attempts < 8 ? a->attempts : 8);
+
+			if (backoff > FORWARDER_BACKOFF_MAX)
+				backoff = FORWARDER_BACKOFF_MAX;
+			log_warn("application %s (tenant %s): sanitizer unavailable (%s), "
+				 "retrying in %d s", a->receipt, pt->t->name,
+				 status < 0 ? err : "server error", backoff);
+			mark(pt, a, "pending", now + backoff, status < 0 ? err : "server error");
+		}
+next:
+		json_decref(req);
+		json_decref(resp);
+	}
+	for (i = 0; i < n; i++) {
+		free(batch[i].answers);
+		free(batch[i].files);
+	}
+	return forwarded;
+}
+
+int
+forwarder_run_once(struct portald *p, time_t now)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->tenants.n; i++)
+		n += forward_tenant(p, &p->pt[i], now);
+	return n;
+}
+
+static void *
+run(void *arg)
+{
+	struct forwarder *f = arg;
+	struct portald *p = f->p;
+	struct timespec until;
+
+	pthread_mutex_lock(&p->forward_mu);
+	while (!p->stopping) {
+		p->forward_kick = false;
+		pthread_mutex_unlock(&p->forward_mu);
+		/* A full batch means more may be waiting: go again without sleeping. */
+		while (forwarder_run_once(p, time(NULL)) >= FORWARDER_BATCH &&
+		       !__atomic_load_n(&p->stopping, __ATOMIC_RELAXED))
+			;
+		pthread_mutex_lock(&p->forward_mu);
+		if (p->stopping || p->forward_kick)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += IDLE_WAIT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&p->forward_cv, &p->forward_mu, &until);
+	}
+	pthread_mutex_unlock(&p->forward_mu);
+	return NULL;
+}
+
+int
+forwarder_start(struct forwarder **out, struct portald *p, char *err, size_t errlen)
+{
+	struct forwarder *f = calloc(1, sizeof *f);
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "forwarder: out of memory");
+		return -1;
+	}
+	f->p = p;
+	if ((rc = pthread_create(&f->thread, NULL, run, f)) != 0) {
+		snprintf(err, errlen, "forwarder: thread: %s", strerror(rc));
+		free(f);
+		return -1;
+	}
+	f->started = true;
+	*out = f;
+	return 0;
+}
+
+void
+forwarder_stop(struct forwarder *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->p->forward_mu);
+	f->p->stopping = true;
+	pthread_cond_broadcast(&f->p->forward_cv);
+	pthread_mutex_unlock(&f->p->forward_mu);
+	if (f->started)
+		pthread_join(f->thread, NULL);
+	free(f);
+}

@@ -1,0 +1,34 @@
+/*
+ * sanclient.h — portald's side of the sanitizer's API, over its unix socket.
+ *
+ * portald never reads the sanitizer's results directory or holds its key: it asks.
+ * Replies are bounded (a result is small; a preview image is capped) and parsed with
+ * jsonio's limits, because a confused sanitizer must not be able to make portald
+ * allocate without bound either.
+ */
+#ifndef SEKISHO_PORTAL_SANCLIENT_H
+#define SEKISHO_PORTAL_SANCLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define SANCLIENT_JSON_MAX   (64 * 1024)
+#define SANCLIENT_BYTES_MAX  (4 * 1024 * 1024)	/* previews */
+#define SANCLIENT_TIMEOUT_S  10
+
+/* GET path from the sanitizer at sock. On a reply, returns the HTTP status and sets
+ * *body to the parsed JSON (NULL if the body was not JSON). -1 with err when the
+ * sanitizer cannot be reached or replied with more than SANCLIENT_JSON_MAX. */
+int sanclient_get_json(const char *sock, const char *path, json_t **body,
+		       char *err, size_t errlen);
+
+/* POST body as JSON to path; as sanclient_get_json. */
+int sanclient_post_json(const char *sock, const char *path, const json_t *req,
+			json_t **body, char *err, size_t errlen);
+
+/* GET path as bytes (at most SANCLIENT_BYTES_MAX): status returned, *data (free())
+ * and *len set, content type copied into ctype. -1 with err on failure. */
+int sanclient_get_bytes(const char *sock, const char *path, char **data, size_t *len,
+			char *ctype, size_t ctypelen, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,248 @@
+"""The citizen portal's public API through the internet-zone lighttpd, with the whole
+dev stack behind it: the catalogue arrives over the downlink, uploads are sanitized,
+a submission is durable and idempotent, its status can be looked up, and it travels
+to LGWAN as a sanitizer-signed bundle."""
+import glob
+import os
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import ROOT, ctl
+from test_sanitized_service import EICAR
+
+CORPUS_SCRIPT = os.path.join(ROOT, "tests", "corpus", "make-pdf-samples.py")
+SAMPLES = sorted(glob.glob(os.path.join(ROOT, "provisioning", "catalogue", "demo", "*.json")))
+
+
+def wait(pred, seconds, what):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError(what)
+
+
+@pytest.fixture
+def portal(stack):
+    """The stack with the sample catalogue published on LGWAN and delivered."""
+    r = ctl(stack.instance, "catalogue", "publish", "demo", *SAMPLES)
+    assert "bundle catalogue-demo-" in r.stdout
+    subprocess.run([os.path.join(ROOT, "provisioning", "postal", "import-postal.sh"),
+                    "--ken-all", os.path.join(ROOT, "tests", "fixtures", "postal", "KEN_ALL.CSV"),
+                    "--out", str(stack.instance / "dmz" / "state" / "postal.sqlite")],
+                   check=True, capture_output=True)
+    stack.start()
+    api = stack.internet + "/api/v1/demo"
+
+    def listed():
+        try:
+            r = requests.get(api + "/procedures", timeout=2)
+            return r.status_code == 200 and len(r.json()["procedures"]) == len(SAMPLES)
+        except requests.RequestException:
+            return False
+    try:
+        wait(listed, 60, "the catalogue did not arrive over the downlink")
+    except AssertionError:
+        print(stack.output())
+        raise
+    stack.api = api
+    return stack
+
+
+@pytest.fixture
+def stack(instance):
+    # Started by the portal fixture, after the catalogue is in downlink-out.
+    from conftest import Stack
+    inst, ports, _ = instance
+    s = Stack(inst, ports)
+    yield s
+    s.kill_everything()
+
+
+def upload(api, name, data, **params):
+    return requests.post(api + "/uploads", params=params, files={"file": (name, data)},
+                         timeout=30)
+
+
+def wait_verdict(api, upload_id):
+    def final():
+        r = requests.get(f"{api}/uploads/{upload_id}", timeout=5)
+        assert r.status_code == 200
+        return r.json() if r.json()["state"] != "pending" else None
+    return wait(final, 90, f"upload {upload_id} was not sanitized")
+
+
+def submit(api, proc, body, key=None):
+    headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+    return requests.post(f"{api}/procedures/{proc}/applications", json=body,
+                         headers=headers, timeout=30)
+
+
+def test_catalogue_from_the_downlink(portal):
+    api = portal.api
+    r = requests.get(api + "/procedures", timeout=5)
+    body = r.json()
+    ids = [p["id"] for p in body["procedures"]]
+    assert ids == ["demo-inquiry", "jidou-teate"]
+    assert "子育て" in body["categories"] and "出産" in body["life_events"]
+    first = body["procedures"][0]
+    assert first["title"] == "お問い合わせ・届出のサンプル"
+    assert first["reception"]["state"] == "open"
+    assert first["url"].endswith("/demo/procedures/demo-inquiry")
+
+    assert [p["id"] for p in requests.get(api + "/procedures", params={"q": "手当"},
+                                          timeout=5).json()["procedures"]] == ["jidou-teate"]
+    assert [p["id"] for p in requests.get(api + "/procedures", params={"life_event": "出産"},
+                                          timeout=5).json()["procedures"]] == ["jidou-teate"]
+    one = requests.get(api + "/procedures/demo-inquiry", timeout=5).json()
+    assert [f["name"] for f in one["schema"]["fields"]] == ["name", "email", "body", "attachment"]
+
+    r = requests.get(api + "/procedures/no-such", timeout=5)
+    assert r.status_code == 404 and "見つかりません" in r.json()["error"]["message"]
+    assert requests.get(portal.internet + "/api/v1/nowhere/procedures", timeout=5).status_code == 404
+    # Applied once, recorded by bundle id.
+    db = sqlite3.connect(portal.instance / "dmz/db/demo.sqlite")
+    assert db.execute("SELECT count(*) FROM downlink_applied WHERE kind = 'catalogue'").fetchone()[0] == 1
+
+
+def test_uploads_are_sanitized_and_refusals_explained(portal, tmp_path):
+    api = portal.api
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    pdf = (tmp_path / "benign-text.pdf").read_bytes()
+
+    r = upload(api, "申請書.pdf", pdf, procedure="demo-inquiry", field="attachment")
+    assert r.status_code == 202, r.text
+    up = r.json()
+    assert up["state"] == "pending" and len(up["upload_id"]) == 32
+    assert up["display_name"] == "申請書.pdf"
+    v = wait_verdict(api, up["upload_id"])
+    assert v["state"] == "clean" and v["pages"] >= 1 and v["type"] == "pdf"
+
+    r = upload(api, "virus.pdf", pdf.replace(b"%%EOF", EICAR + b"\n%%EOF"))
+    v = wait_verdict(api, r.json()["upload_id"])
+    assert v["state"] == "rejected" and v["reason"] == "malware"
+    assert "ウイルス" in v["message"] or "マルウェア" in v["message"], v
+
+    # A field that takes only PDF and images refuses a text file the sanitizer passed.
+    r = upload(api, "memo.txt", "メモです。\n".encode() * 10, procedure="jidou-teate",
+               field="insurance_card")
+    v = wait_verdict(api, r.json()["upload_id"])
+    if v["state"] == "rejected":
+        assert v["reason"] in ("type_not_allowed", "unsupported_type"), v
+
+    # Over the field's per-file limit (10 MiB): stopped while streaming.
+    r = upload(api, "big.pdf", b"%PDF-1.4\n" + bytes(11 * 1024 * 1024),
+               procedure="demo-inquiry", field="attachment")
+    assert r.status_code == 413
+    assert requests.get(f"{api}/uploads/{'0' * 32}", timeout=5).status_code == 404
+    assert requests.get(f"{api}/uploads/../../etc", timeout=5).status_code == 404
+    r = requests.post(api + "/uploads", files={"other": ("x", b"x")}, timeout=5)
+    assert r.status_code == 400
+
+
+def test_submission_is_durable_idempotent_and_travels_to_lgwan(portal, tmp_path):
+    api, inst = portal.api, portal.instance
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    up = upload(api, "写真.pdf", (tmp_path / "benign-text.pdf").read_bytes(),
+                procedure="demo-inquiry", field="attachment").json()
+    assert wait_verdict(api, up["upload_id"])["state"] == "clean"
+
+    r = requests.post(f"{api}/procedures/demo-inquiry/applications", json={}, timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "idempotency_key_required"
+
+    r = submit(api, "demo-inquiry", {"answers": {"email": "not-an-address", "extra": "x"}})
+    assert r.status_code == 422
+    errs = r.json()["errors"]
+    assert set(errs) >= {"name", "email", "extra"}
+    assert [e["path"] for e in r.json()["error_list"]][0] == "name"
+
+    body = {"answers": {"name": "山田 太郎", "email": "taro@example.jp", "body": "よろしくお願いします。"},
+            "uploads": {"attachment": [up["upload_id"]]},
+            "status_password": "correct horse battery"}
+    key = uuid.uuid4().hex
+    r = submit(api, "demo-inquiry", body, key)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_no"]
+    assert len(receipt) == 15 and receipt[8] == "-"
+    # A retry (the reply was lost) gets the same 到達番号; another body with the key is refused.
+    r2 = submit(api, "demo-inquiry", body, key)
+    assert r2.status_code == 201 and r2.json()["receipt_no"] == receipt
+    other = dict(body, answers=dict(body["answers"], name="別人"))
+    assert submit(api, "demo-inquiry", other, key).status_code == 409
+
+    # Durable: it is in the database the moment 201 was sent.
+    db = sqlite3.connect(inst / "dmz/db/demo.sqlite")
+    (n,) = db.execute("SELECT count(*) FROM applications WHERE receipt_no = ?", (receipt,)).fetchone()
+    assert n == 1
+
+    r = requests.get(f"{api}/applications/{receipt}",
+                     params={"status_password": "correct horse battery"}, timeout=10)
+    assert r.status_code == 200
+    st = r.json()
+    assert st["status"] == "arrived" and st["status_label"] == "到達"
+    assert st["history"][0]["label"] == "到達"
+    assert st["procedure"]["title"] == "お問い合わせ・届出のサンプル"
+    bad = requests.get(f"{api}/applications/{receipt}", params={"status_password": "wrong one!"},
+                       timeout=10)
+    unknown = requests.get(f"{api}/applications/20000101-000001",
+                           params={"status_password": "correct horse battery"}, timeout=10)
+    assert bad.status_code == unknown.status_code == 404
+    assert bad.json()["error"]["message"] == unknown.json()["error"]["message"]
+
+    # The forwarder has the sanitizer sign it; the uplink carries it to LGWAN.
+    bundle = f"app-demo-{receipt}"
+    lg = inst / "lgwan/db/demo.sqlite"
+
+    def imported():
+        c = sqlite3.connect(lg)
+        try:
+            return c.execute("SELECT application_json FROM applications WHERE bundle_id = ?",
+                             (bundle,)).fetchone()
+        finally:
+            c.close()
+    (app_json,) = wait(imported, 90, f"{bundle} did not reach LGWAN")
+    assert "山田 太郎" in app_json and "correct horse" not in app_json
+    (state,) = db.execute("SELECT forward_state FROM applications WHERE receipt_no = ?",
+                          (receipt,)).fetchone()
+    assert state == "forwarded"
+
+
+def test_closed_and_unknown_procedures_refuse_submissions(portal):
+    api = portal.api
+    r = submit(api, "no-such", {"answers": {}})
+    assert r.status_code == 404
+    # An unclean upload id cannot be referenced.
+    r = submit(api, "demo-inquiry", {"answers": {"name": "山田"},
+                                     "uploads": {"attachment": ["f" * 32]}})
+    assert r.status_code == 422
+    assert "見つかりません" in r.json()["errors"]["attachment"]
+
+
+def test_postal_lookup_and_qr_codes(portal, tmp_path):
+    api = portal.api
+    r = requests.get(api + "/postal-codes/１００－０００１", timeout=5)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["postal_code"] == "100-0001"
+    assert body["addresses"][0]["prefecture"] == "東京都"
+    assert body["addresses"][0]["city"] == "千代田区"
+    assert requests.get(api + "/postal-codes/12345", timeout=5).status_code == 400
+    assert requests.get(api + "/postal-codes/9999999", timeout=5).json()["addresses"] == []
+
+    png = requests.get(api + "/procedures/demo-inquiry/qr.png", timeout=5)
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    (tmp_path / "qr.png").write_bytes(png.content)
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "qr.png")],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert decoded == f"{portal.internet}/demo/procedures/demo-inquiry"
+    svg = requests.get(api + "/procedures/demo-inquiry/qr.svg", timeout=5)
+    assert svg.status_code == 200 and "<svg" in svg.text[:200]
+    assert "お問い合わせ・届出のサンプル" in svg.text
+    assert requests.get(api + "/procedures/no-such/qr.png", timeout=5).status_code == 404
