@@ -17,9 +17,11 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
-# check the sanitizer's PDFs with a tool independent of the one that wrote them.
+# check the sanitizer's PDFs with a tool independent of the one that wrote them,
+# aiosmtpd for a real SMTP server on loopback that the mail outbox delivers to.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils"
+ valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils
+ python3-aiosmtpd"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 

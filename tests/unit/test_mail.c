@@ -16,140 +16,11 @@
 #include <time.h>
 
 #include "mail.h"
+#include "mailtest.h"
 
 #define FROM "noreply@city.example.lg.jp"
 #define MSGID "<0123456789abcdef@city.example.lg.jp>"
 #define T_2024_02_01_0005Z ((time_t)1706745900)
-
-/* --- an independent reader: base64, encoded words, headers ------------------- */
-
-static int
-b64val(int c)
-{
-	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(a, c) : NULL;
-
-	return p ? (int)(p - a) : -1;
-}
-
-/* Decode n chars of base64 (a multiple of 4, '=' padding) onto the end of out. */
-static size_t
-b64dec(const char *s, size_t n, unsigned char *out)
-{
-	size_t i, o = 0;
-	int v[4], k;
-
-	assert_int_equal(n % 4, 0);
-	for (i = 0; i < n; i += 4) {
-		for (k = 0; k < 4; k++)
-			v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
-		for (k = 0; k < 4; k++)
-			assert_true(v[k] >= 0);
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (s[i + 2] != '=')
-			out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		if (s[i + 3] != '=')
-			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-	}
-	return o;
-}
-
-/* The header section, unfolded, as separate NUL-terminated "Name: value" lines. */
-struct hdrs {
-	char *lines[32];
-	int n;
-	const char *body;	/* after the blank line */
-	char *buf;
-};
-
-static void
-parse(const char *msg, struct hdrs *h)
-{
-	const char *end = strstr(msg, "\r\n\r\n"), *p, *eol;
-	char *w;
-
-	assert_non_null(end);
-	memset(h, 0, sizeof *h);
-	h->buf = calloc(1, (size_t)(end - msg) + 64);
-	h->body = end + 4;
-	w = h->buf;
-	for (p = msg; p <= end; p = eol + 2) {
-		eol = strstr(p, "\r\n");
-		if (*p == ' ' || *p == '\t') {
-			assert_true(h->n > 0);	/* a continuation: unfold onto the last */
-			w--;			/* over the NUL */
-		} else {
-			assert_true(h->n < 32);
-			h->lines[h->n++] = w;
-		}
-		memcpy(w, p, (size_t)(eol - p));
-		w += eol - p;
-		*w++ = '\0';
-	}
-}
-
-/* The value of the one header called name (asserting there is exactly one). */
-static const char *
-header(const struct hdrs *h, const char *name)
-{
-	const char *found = NULL;
-	size_t n = strlen(name);
-	int i;
-
-	for (i = 0; i < h->n; i++)
-		if (strncasecmp(h->lines[i], name, n) == 0 && h->lines[i][n] == ':') {
-			assert_null(found);
-			found = h->lines[i] + n + 2;
-		}
-	assert_non_null(found);
-	return found;
-}
-
-/* Decode a run of RFC 2047 B encoded words (white space between them dropped) into
- * out; *rest points after the last one. Each word must decode to valid UTF-8 alone. */
-static void
-decode_words(const char *s, char *out, size_t outlen, const char **rest)
-{
-	size_t o = 0, n, k;
-	const char *e;
-
-	for (;;) {
-		while (*s == ' ')
-			s++;
-		if (strncmp(s, "=?UTF-8?B?", 10) != 0)
-			break;
-		e = strstr(s + 10, "?=");
-		assert_non_null(e);
-		assert_true((size_t)(e + 2 - s) <= 75);
-		n = (size_t)(e - s - 10);
-		assert_true(o + n < outlen);
-		k = b64dec(s + 10, n, (unsigned char *)out + o);
-		out[o + k] = '\0';
-		assert_true(mail_text_valid(out + o, k, 0));
-		o += k;
-		s = e + 2;
-	}
-	out[o] = '\0';
-	if (rest != NULL)
-		*rest = s;
-}
-
-/* Every line of msg ends in CRLF, is 7-bit and at most max long (headers) or 76 (body). */
-static void
-assert_wire_form(const char *msg, size_t hdr_max)
-{
-	const char *p = msg, *eol, *body = strstr(msg, "\r\n\r\n") + 4;
-
-	for (; *p != '\0'; p = eol + 2) {
-		eol = strstr(p, "\r\n");
-		assert_non_null(eol);
-		assert_null(memchr(p, '\n', (size_t)(eol - p)));
-		assert_null(memchr(p, '\r', (size_t)(eol - p)));
-		assert_true((size_t)(eol - p) <= (p < body ? hdr_max : 76));
-	}
-	for (p = msg; *p != '\0'; p++)
-		assert_true((unsigned char)*p < 0x80);
-}
 
 static char *
 compose_ok(const char *to, const char *subject, const char *body, const char *from_name)
@@ -163,25 +34,6 @@ compose_ok(const char *to, const char *subject, const char *body, const char *fr
 	assert_non_null(out);
 	assert_int_equal(strlen(out), len);
 	return out;
-}
-
-static char *
-body_of(const struct hdrs *h)
-{
-	char *joined = calloc(1, strlen(h->body) + 1), *w = joined;
-	unsigned char *dec = calloc(1, strlen(h->body) + 1);
-	const char *p, *eol;
-	size_t n;
-
-	for (p = h->body; *p != '\0'; p = eol + 2) {
-		eol = strstr(p, "\r\n");
-		memcpy(w, p, (size_t)(eol - p));
-		w += eol - p;
-	}
-	n = b64dec(joined, (size_t)(w - joined), dec);
-	dec[n] = '\0';
-	free(joined);
-	return (char *)dec;
 }
 
 /* --- tests ----------------------------------------------------------------------- */
@@ -296,22 +148,22 @@ test_compose_headers_are_complete_and_decode_to_the_input(void **state)
 	char *msg = compose_ok("taro@example.jp", subject, "本文です。\n", "関所市 市民課");
 	char dec[1024];
 	const char *rest;
-	struct hdrs h;
+	struct mailtest_hdrs h;
 
 	(void)state;
-	assert_wire_form(msg, 78);
-	parse(msg, &h);
-	assert_string_equal(header(&h, "To"), "taro@example.jp");
-	assert_string_equal(header(&h, "Message-ID"), MSGID);
-	assert_string_equal(header(&h, "MIME-Version"), "1.0");
-	assert_string_equal(header(&h, "Content-Type"), "text/plain; charset=UTF-8");
-	assert_string_equal(header(&h, "Content-Transfer-Encoding"), "base64");
-	assert_string_equal(header(&h, "Auto-Submitted"), "auto-generated");
-	assert_non_null(header(&h, "Date"));
-	decode_words(header(&h, "Subject"), dec, sizeof dec, &rest);
+	mailtest_assert_wire_form(msg, 78);
+	mailtest_parse(msg, &h);
+	assert_string_equal(mailtest_header(&h, "To"), "taro@example.jp");
+	assert_string_equal(mailtest_header(&h, "Message-ID"), MSGID);
+	assert_string_equal(mailtest_header(&h, "MIME-Version"), "1.0");
+	assert_string_equal(mailtest_header(&h, "Content-Type"), "text/plain; charset=UTF-8");
+	assert_string_equal(mailtest_header(&h, "Content-Transfer-Encoding"), "base64");
+	assert_string_equal(mailtest_header(&h, "Auto-Submitted"), "auto-generated");
+	assert_non_null(mailtest_header(&h, "Date"));
+	mailtest_decode_words(mailtest_header(&h, "Subject"), dec, sizeof dec, &rest);
 	assert_string_equal(dec, subject);
 	assert_string_equal(rest, "");
-	decode_words(header(&h, "From"), dec, sizeof dec, &rest);
+	mailtest_decode_words(mailtest_header(&h, "From"), dec, sizeof dec, &rest);
 	assert_string_equal(dec, "関所市 市民課");
 	assert_string_equal(rest, "<" FROM ">");
 	assert_int_equal(h.n, 9);	/* nothing but the headers above */
@@ -324,7 +176,7 @@ test_long_subject_folds_within_78_columns(void **state)
 {
 	char subject[MAIL_SUBJECT_MAX + 1] = "", dec[2048];
 	char *msg;
-	struct hdrs h;
+	struct mailtest_hdrs h;
 	const char *p;
 	int lines = 0;
 
@@ -333,17 +185,17 @@ test_long_subject_folds_within_78_columns(void **state)
 	while (strlen(subject) + 8 < 200)
 		strcat(subject, strlen(subject) % 5 == 0 ? "申請🏯" : "住");
 	msg = compose_ok("taro@example.jp", subject, "x", NULL);
-	assert_wire_form(msg, 78);
+	mailtest_assert_wire_form(msg, 78);
 	for (p = strstr(msg, "Subject:"); p != NULL; p = strstr(p, "\r\n ")) {
 		p += 2;
 		lines++;
 	}
 	assert_true(lines >= 4);
-	parse(msg, &h);
-	decode_words(header(&h, "Subject"), dec, sizeof dec, NULL);
+	mailtest_parse(msg, &h);
+	mailtest_decode_words(mailtest_header(&h, "Subject"), dec, sizeof dec, NULL);
 	assert_string_equal(dec, subject);
 	/* No display name: the address alone. */
-	assert_string_equal(header(&h, "From"), "<" FROM ">");
+	assert_string_equal(mailtest_header(&h, "From"), "<" FROM ">");
 	free(h.buf);
 	free(msg);
 }
@@ -352,17 +204,17 @@ static void
 test_short_ascii_subject_stays_readable(void **state)
 {
 	char *msg = compose_ok("taro@example.jp", "Application received", "x", NULL);
-	struct hdrs h;
+	struct mailtest_hdrs h;
 
 	(void)state;
-	parse(msg, &h);
-	assert_string_equal(header(&h, "Subject"), "Application received");
+	mailtest_parse(msg, &h);
+	assert_string_equal(mailtest_header(&h, "Subject"), "Application received");
 	free(h.buf);
 	free(msg);
 	/* Text that a reader would take for an encoded word is encoded instead. */
 	msg = compose_ok("taro@example.jp", "=?UTF-8?B?5ZCN?=", "x", NULL);
-	parse(msg, &h);
-	assert_non_null(strstr(header(&h, "Subject"), "=?UTF-8?B?PT9VVEYtOD9CPzVaQ04/PQ==?="));
+	mailtest_parse(msg, &h);
+	assert_non_null(strstr(mailtest_header(&h, "Subject"), "=?UTF-8?B?PT9VVEYtOD9CPzVaQ04/PQ==?="));
 	free(h.buf);
 	free(msg);
 }
@@ -371,7 +223,7 @@ static void
 test_body_is_base64_crlf_in_76_column_lines(void **state)
 {
 	char body[4096] = "", *msg, *dec, *want;
-	struct hdrs h;
+	struct mailtest_hdrs h;
 	size_t i, o = 0;
 
 	(void)state;
@@ -379,9 +231,9 @@ test_body_is_base64_crlf_in_76_column_lines(void **state)
 		strcat(body, "申請内容をご確認ください。\n");
 	strcat(body, "末尾\r\n最後の行");	/* CRLF kept as is, not doubled */
 	msg = compose_ok("taro@example.jp", "件名", body, NULL);
-	assert_wire_form(msg, 78);
-	parse(msg, &h);
-	dec = body_of(&h);
+	mailtest_assert_wire_form(msg, 78);
+	mailtest_parse(msg, &h);
+	dec = mailtest_body(&h);
 	want = calloc(1, 2 * strlen(body) + 1);
 	for (i = 0; body[i] != '\0'; i++) {
 		if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
@@ -420,7 +272,7 @@ static void
 test_date_is_rfc5322_in_local_time(void **state)
 {
 	char d[64], *msg;
-	struct hdrs h;
+	struct mailtest_hdrs h;
 
 	(void)state;
 	setenv("TZ", "JST-9", 1);
@@ -428,8 +280,8 @@ test_date_is_rfc5322_in_local_time(void **state)
 	assert_int_equal(mail_format_date(T_2024_02_01_0005Z, d, sizeof d), MAIL_OK);
 	assert_string_equal(d, "Thu, 01 Feb 2024 09:05:00 +0900");
 	msg = compose_ok("taro@example.jp", "件名", "x", NULL);
-	parse(msg, &h);
-	assert_string_equal(header(&h, "Date"), "Thu, 01 Feb 2024 09:05:00 +0900");
+	mailtest_parse(msg, &h);
+	assert_string_equal(mailtest_header(&h, "Date"), "Thu, 01 Feb 2024 09:05:00 +0900");
 	free(h.buf);
 	free(msg);
 	setenv("TZ", "EST5", 1);
