@@ -627,6 +627,45 @@ test_refuses_unusable_configuration(void **state)
 	assert_int_equal(st.claimed, 0);
 }
 
+static void
+test_required_starttls_is_never_skipped(void **state)
+{
+	json_t *docs[2];
+	struct row r;
+	int64_t id;
+
+	(void)state;
+	start_server(NULL);	/* offers no STARTTLS */
+	cfg.starttls = true;
+	id = enqueue("taro@example.jp", "件名", "本文", T0);
+	assert_int_equal(deliver_ok(T0).deferred, 1);
+	r = row(id);
+	assert_string_equal(r.state, "queued");
+	assert_true(r.last_error[0] != '\0');
+	assert_int_equal(arrived(docs, 2), 0);	/* not sent in clear instead */
+}
+
+static void
+test_row_altered_behind_our_back_fails_not_loops(void **state)
+{
+	sqlite3_stmt *st;
+	struct row r;
+	int64_t id;
+
+	(void)state;
+	start_server(NULL);
+	id = enqueue("taro@example.jp", "件名", "本文", T0);
+	st = db_stmt(db, "UPDATE mail_outbox SET recipient = 'a@b.jp' || char(13, 10) ||"
+			 " 'Bcc: victim@example.jp' WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_reset(st);
+	assert_int_equal(deliver_ok(T0).failed, 1);
+	r = row(id);
+	assert_string_equal(r.state, "failed");
+	assert_non_null(strstr(r.last_error, "compose"));
+}
+
 struct bg {
 	struct mail_outbox_stats st;
 	int rc;
@@ -695,6 +734,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_authenticates_with_the_password_file,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_unusable_configuration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_required_starttls_is_never_skipped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_altered_behind_our_back_fails_not_loops,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_write_lock_is_held_while_smtp_talks,
 						setup, teardown),
 	};
