@@ -381,19 +381,26 @@ read_cb(char *dst, size_t size, size_t nitems, void *arg)
 static int
 debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
+	/* Each command as it starts on the wire; the first four letters name it. */
+	static const char *const verbs[] = { "EHLO ", "HELO ", "STARTTLS\r", "AUTH ",
+					     "MAIL FROM:", "RCPT TO:", "DATA\r", "RSET\r",
+					     "NOOP\r" };
 	struct session *s = arg;
 	size_t i, n;
 
 	(void)h;
 	if (type == CURLINFO_HEADER_OUT) {
-		if (size >= 4 && memcmp(data, "QUIT", 4) == 0) {
+		if (size >= 5 && memcmp(data, "QUIT\r", 5) == 0) {
 			s->quitting = true;
 			return 0;
 		}
-		/* The verb only: after "AUTH " may come the credentials. */
-		for (n = 0; n < 4 && n < size && data[n] >= 'A' && data[n] <= 'Z'; n++)
-			s->verb[n] = data[n];
-		s->verb[n] = '\0';
+		/* A known verb only, never the rest of the line: after AUTH come lines
+		 * of base64 credentials, which must not be mistaken for a command. */
+		for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+			if (size >= strlen(verbs[i]) && memcmp(data, verbs[i], strlen(verbs[i])) == 0) {
+				memcpy(s->verb, verbs[i], 4);
+				s->verb[4] = '\0';
+			}
 	} else if (type == CURLINFO_HEADER_IN && !s->quitting && size >= 3 &&
 		   data[0] >= '1' && data[0] <= '5') {
 		for (n = 0, i = 0; i < size && n < sizeof s->reply - 1; i++) {
@@ -445,9 +452,9 @@ setup_handle(CURL *h, const struct mail_smtp_config *c, const char *url,
 static bool
 relay_unreachable(CURLcode cc)
 {
-	return (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
-			     cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SSL_CONNECT_ERROR ||
-			     cc == CURLE_USE_SSL_FAILED || cc == CURLE_PEER_FAILED_VERIFICATION);
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	       cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SSL_CONNECT_ERROR ||
+	       cc == CURLE_USE_SSL_FAILED || cc == CURLE_PEER_FAILED_VERIFICATION;
 }
 
 /* What became of one message: why (for the row) may quote the server's reply, which

@@ -592,6 +592,8 @@ test_authenticates_with_the_password_file(void **state)
 	assert_int_equal(st.deferred, 1);
 	assert_string_equal(row(id).state, "queued");
 	assert_null(strstr(row(id).last_error, "wrong"));
+	/* The stage is named; the credential lines that followed AUTH are not kept. */
+	assert_non_null(strstr(row(id).last_error, "(AUTH: 535"));
 	assert_non_null(strstr(logged(), "mail deferred after attempt 1"));
 
 	write_file(pwfile, "s3cret pass\n", 0640);
