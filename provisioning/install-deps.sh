@@ -20,9 +20,11 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
 # check the sanitizer's PDFs with a tool independent of the one that wrote them;
-# zbar-tools to read back the QR codes we draw.
+# zbar-tools to read back the QR codes we draw; aiosmtpd for a real SMTP server on
+# loopback that the mail outbox delivers to; wrk for the portal benchmark.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools"
+ valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
+ python3-aiosmtpd"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 
