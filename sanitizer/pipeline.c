@@ -181,6 +181,7 @@ struct render_shared {
 	char detail[256];
 	int rc;				/* the first internal error (negative errno) */
 	uint32_t ocr_pages, ocr_failed;
+	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 };
 
@@ -283,6 +284,10 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 			rc = -EPERM;	/* not confined: ours to fix, as for the render */
 			break;
 		}
+		pthread_mutex_lock(&sh->lock);
+		if (sr.max_rss_kb > sh->ocr_max_rss_kb)
+			sh->ocr_max_rss_kb = sr.max_rss_kb;
+		pthread_mutex_unlock(&sh->lock);
 		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
 		for (i = k; i < k + n; i++) {
 			if (pages[i].nwords == 0)
@@ -490,6 +495,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 	res->pages = sh.pages;
 	res->ocr_pages = sh.ocr_pages;
 	res->ocr_failed = sh.ocr_failed;
+	res->ocr_max_rss_kb = sh.ocr_max_rss_kb;
 	if (sh.ocr_detail[0] != '\0')
 		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);
 	res->reason = "ok";

@@ -62,6 +62,7 @@ struct pipeline_result {
 	uint32_t ocr_pages;		/* pages given a text layer */
 	uint32_t ocr_failed;		/* pages whose OCR child failed: no text, still
 					 * clean (the text layer is an aid, not the file) */
+	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	double seconds;
 	char detail[256];		/* for operators' logs: signature name, child fate */
 	json_t *attestation;		/* signed, when clean and a key was given */
