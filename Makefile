@@ -18,17 +18,20 @@ OPT        ?= -O2 -D_FORTIFY_SOURCE=2
 SAN        ?=
 PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl \
               libarchive libisal libclamav libpng libjpeg harfbuzz freetype2 libopenjp2 zlib \
-              libqrencode
+              libqrencode tesseract
 TEST_PKGS  := cmocka
 FUZZ_SECONDS ?= 20
 
 # Deferred (=) so that a fresh machine can run install-deps before pkg-config exists.
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS    = $(shell pkg-config --libs $(PKGS)) $(MUPDF_LIBS)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS)) $(MUPDF_LIBS) $(OCR_LIBS)
 # Debian 12's MuPDF 1.21 is static (libmupdf.a) and its mupdf.pc is stale: its own
 # archives, then the shared libraries they need (after them, for --as-needed).
 MUPDF_LIBS  = -lmupdf -lmupdf-third -ljbig2dec -lgumbo -lmujs \
               $(shell pkg-config --libs harfbuzz freetype2 libopenjp2 libjpeg zlib) -lm
+# libtesseract (C++, linked to libstdc++ and libgomp itself) needs nothing more, but
+# ocr.c calls libgomp's omp_set_max_active_levels directly (see there).
+OCR_LIBS    = -lgomp
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS))
 

@@ -12,19 +12,23 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
- libmujs-dev libjpeg-dev libpng-dev libqrencode-dev"
-# Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection.
-# libqrencode4: procedures' QR codes. python3: provisioning/postal/ builds the postal
-# code database (stdlib only).
-RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3"
+ libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev"
+# Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection;
+# libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
+# postal code database, stdlib only); Tesseract and its Japanese and English models
+# for the sanitizer's OCR text layer.
+RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3
+ libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
-# check the sanitizer's PDFs with a tool independent of the one that wrote them;
-# zbar-tools to read back the QR codes we draw; aiosmtpd for a real SMTP server on
-# loopback that the mail outbox delivers to; wrk for the portal benchmark.
+# check the sanitizer's PDFs with a tool independent of the one that wrote them
+# (poppler's pdftotext reads their OCR text layer); a Japanese font (IPA Gothic) to
+# draw the OCR test page; zbar-tools to read back the QR codes we draw; aiosmtpd for
+# a real SMTP server on loopback that the mail outbox delivers to; wrk for the portal
+# benchmark.
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
- python3-aiosmtpd"
+ python3-aiosmtpd fonts-ipafont-gothic"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 

@@ -95,6 +95,17 @@ pipeline_config_default(struct pipeline_config *c)
 	c->sandbox.output_max = 256u << 20;
 	c->max_total_pixels = 1000ull * 1000 * 1000;
 	c->lanes = PIPELINE_DEFAULT_LANES;
+	c->ocr = NULL;
+	c->ocr_page_ms = PIPELINE_OCR_PAGE_MS;
+	sandbox_limits_default(&c->ocr_sandbox);
+	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
+}
+
+/* Whether c asks for a text layer. */
+static int
+ocr_on(const struct pipeline_config *c)
+{
+	return c->ocr != NULL && strcmp(c->ocr, "off") != 0;
 }
 
 void
@@ -169,6 +180,9 @@ struct render_shared {
 	const char *reason;		/* the first refusal; NULL: none yet */
 	char detail[256];
 	int rc;				/* the first internal error (negative errno) */
+	uint32_t ocr_pages, ocr_failed;
+	uint64_t ocr_max_rss_kb;
+	char ocr_detail[160];		/* the first OCR failure, for operators */
 };
 
 struct render_lane {
@@ -213,6 +227,101 @@ lane_stopped(struct render_shared *sh)
 	return stop;
 }
 
+/* Count OCR results of a lane; the first failure is kept for the operator. */
+static void
+ocr_count(struct render_shared *sh, uint32_t ok, uint32_t failed, const char *detail)
+{
+	pthread_mutex_lock(&sh->lock);
+	sh->ocr_pages += ok;
+	sh->ocr_failed += failed;
+	if (detail != NULL && sh->ocr_detail[0] == '\0')
+		snprintf(sh->ocr_detail, sizeof sh->ocr_detail, "%s", detail);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/*
+ * The text layer for the frames of one pixel stream (pages first, first + step,
+ * ...), read by sandboxed OCR children from the stream in our memory (fork's copy).
+ * A child that fails — crash, timeout, garbage — costs the page it was on its text
+ * and nothing else: the pages it finished keep theirs, the pages after it go to a
+ * fresh child, up to PIPELINE_OCR_RESTARTS times. The file stays clean either way:
+ * its pixels are what it is, the text only helps to find it. Returns 0 or a
+ * negative errno (the sandbox itself failed).
+ */
+static int
+ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
+    uint32_t first, uint32_t step)
+{
+	const struct pipeline_config *c = sh->c;
+	struct ocr_request req = { .langs = c->ocr, .tessdata = c->ocr_tessdata, .dpi = c->dpi,
+				   .stream = stream, .stream_len = len };
+	struct ocr_page *pages;
+	uint32_t k = 0, n, i, restarts = 0, ok = 0, failed = 0;
+	char detail[160];
+	int rc = 0, err;
+
+	if (frames == 0)
+		return 0;
+	if ((pages = calloc(frames, sizeof(*pages))) == NULL)
+		return -ENOMEM;
+	pixels_limits_default(&req.lim);
+	req.lim.max_pixels = c->render.max_page_pixels;
+	req.lim.max_bytes = c->sandbox.output_max;
+	req.lim.max_frames = c->render.max_pages;
+	while (k < frames) {
+		struct sandbox_limits lim = c->ocr_sandbox;
+		struct sandbox_result sr;
+		uint64_t ms = (uint64_t)(frames - k) * c->ocr_page_ms;
+
+		lim.timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms;
+		lim.cpu_seconds = (unsigned)((lim.timeout_ms + 999) / 1000);
+		lim.output_max = 16 + (size_t)(frames - k) * OCR_MAX_PAGE_BYTES;
+		req.first = k;
+		if ((rc = sandbox_run_prepared(&lim, -1, ocr_child_prepare, ocr_child, &req, &sr)) != 0)
+			break;
+		if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
+			sandbox_result_free(&sr);
+			rc = -EPERM;	/* not confined: ours to fix, as for the render */
+			break;
+		}
+		pthread_mutex_lock(&sh->lock);
+		if (sr.max_rss_kb > sh->ocr_max_rss_kb)
+			sh->ocr_max_rss_kb = sr.max_rss_kb;
+		pthread_mutex_unlock(&sh->lock);
+		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
+		for (i = k; i < k + n; i++) {
+			if (pages[i].nwords == 0)
+				continue;
+			if (rebuild_pdf_set_text(sh->pdf, first + i * step, &pages[i]) == REBUILD_OK)
+				ok++;
+			else
+				failed++;
+		}
+		if (sr.status == SANDBOX_OK && err == OCR_OK && n == frames - k) {
+			sandbox_result_free(&sr);
+			break;
+		}
+		snprintf(detail, sizeof detail, "ocr: page %u: %s (exit %d, signal %d), output %s",
+			 first + (k + n) * step + 1, sandbox_status_name(sr.status),
+			 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal, ocr_strerror(err));
+		ocr_count(sh, 0, 0, detail);
+		failed++;
+		k += n + 1;
+		/* A model that does not load fails the same way for every page. */
+		if (++restarts > PIPELINE_OCR_RESTARTS ||
+		    (sr.status == SANDBOX_EXIT && sr.exit_code == OCR_EXIT_MODEL)) {
+			failed += k < frames ? frames - k : 0;
+			k = frames;
+		}
+		sandbox_result_free(&sr);
+	}
+	for (i = 0; i < frames; i++)
+		ocr_page_free(&pages[i]);
+	free(pages);
+	ocr_count(sh, ok, failed, NULL);
+	return rc;
+}
+
 /* One lane: as many sandboxed children as the stream bound needs for its pages,
  * feeding the rebuild as each stream arrives. */
 static void *
@@ -225,6 +334,7 @@ render_lane(void *arg)
 				      .first_page = ln->first, .page_step = ln->step };
 	struct sandbox_limits lim = c->sandbox;
 	char detail[256];
+	uint64_t ocr_ms = 0;		/* this lane's time in OCR, not the render's */
 	int rc, done = 0;
 
 	/* The lanes' children together hold no more than one child did. */
@@ -237,11 +347,11 @@ render_lane(void *arg)
 		uint32_t got = 0;
 		uint64_t t = now_ms();
 
-		if (t >= sh->deadline_ms) {
+		if (t >= sh->deadline_ms + ocr_ms) {
 			lane_fail(sh, 0, "limits_exceeded", "render: out of time");
 			break;
 		}
-		lim.timeout_ms = (unsigned)(sh->deadline_ms - t);
+		lim.timeout_ms = (unsigned)(sh->deadline_ms + ocr_ms - t);
 		if (lseek(ln->fd, 0, SEEK_SET) != 0) {
 			lane_fail(sh, -errno, NULL, NULL);
 			break;
@@ -279,6 +389,17 @@ render_lane(void *arg)
 			rc = rebuild_pdf_add_stream_at(sh->pdf, &r, req.first_page, ln->step, &got);
 		else if ((rc = rebuild_png(&r, sh->out)) == REBUILD_OK)
 			got = 1;
+		if (rc == REBUILD_OK && sh->pdf != NULL && ocr_on(c)) {
+			uint64_t t0 = now_ms();
+			int orc = ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
+
+			ocr_ms += now_ms() - t0;
+			if (orc != 0) {
+				sandbox_result_free(&sr);
+				lane_fail(sh, orc, NULL, NULL);
+				break;
+			}
+		}
 		sandbox_result_free(&sr);
 		if (rc == REBUILD_ENOMEM) {
 			lane_fail(sh, -ENOMEM, NULL, NULL);
@@ -372,6 +493,11 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 			lane_fail(&sh, 0, "render_failed", "render: lanes disagree on the page count");
 	rc = sh.rc;
 	res->pages = sh.pages;
+	res->ocr_pages = sh.ocr_pages;
+	res->ocr_failed = sh.ocr_failed;
+	res->ocr_max_rss_kb = sh.ocr_max_rss_kb;
+	if (sh.ocr_detail[0] != '\0')
+		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);
 	res->reason = "ok";
 	if (rc == 0 && sh.reason != NULL) {
 		if (sh.detail[0] != '\0')
@@ -396,15 +522,23 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 }
 
 static json_t *
-engines(const struct pipeline_config *c, const struct scan_result *sr)
+engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
 {
-	char db[32];
+	char db[32], tess[OCR_MAX_LANGS_LEN + 48];
+	json_t *e;
 
 	snprintf(db, sizeof db, "%u/%u", sr->db_version, sr->signatures);
-	(void)c;
-	return json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
-			 "clamav_db", db, "mupdf", render_engine_version(),
-			 "rebuild", rebuild_engine_version());
+	e = json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
+		      "clamav_db", db, "mupdf", render_engine_version(),
+		      "rebuild", rebuild_engine_version());
+	if (e != NULL && ocr) {
+		snprintf(tess, sizeof tess, "%s %s", ocr_engine_version(), c->ocr);
+		if (json_object_set_new(e, "tesseract", json_string(tess)) != 0) {
+			json_decref(e);
+			return NULL;
+		}
+	}
+	return e;
 }
 
 int
@@ -433,6 +567,8 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 	if (crypto_sha256_fd(in_fd, res->input_sha256) != CRYPTO_OK)
 		return -EIO;
 
+	if (ocr_on(c) && !ocr_langs_valid(c->ocr))
+		return -EINVAL;
 	if (d.flags & DETECT_F_EMPTY)
 		refuse(res, "empty");
 	else if (d.type == DETECT_WEBP || d.type == DETECT_HEIC)
@@ -491,7 +627,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 		memcpy(f.input_sha256, res->input_sha256, 32);
 		memcpy(f.output_sha256, res->output_sha256, 32);
-		if ((f.engines = engines(c, &sout)) == NULL)
+		if ((f.engines = engines(c, &sout, d.type == DETECT_PDF && ocr_on(c))) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);

@@ -13,12 +13,15 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "ocr.h"
 #include "render.h"
 #include "sandbox.h"
 #include "scan.h"
 
 #define PIPELINE_DEFAULT_LANES	2	/* children rendering one PDF at once: the cores */
 #define PIPELINE_MAX_LANES	8
+#define PIPELINE_OCR_PAGE_MS	20000	/* wall and CPU time an OCR child has per page */
+#define PIPELINE_OCR_RESTARTS	3	/* fresh OCR children per stream after a failure */
 
 struct pipeline_config {
 	struct scanner *scanner;	/* borrowed; required */
@@ -31,11 +34,18 @@ struct pipeline_config {
 	unsigned lanes;			/* PDF pages rendered and encoded in parallel by
 					 * this many children (each every lanes-th page)
 					 * and threads; 1: one child at a time */
+	const char *ocr;		/* NULL or "off": no text layer; else Tesseract's
+					 * languages (OCR_DEFAULT_LANGS) for PDF output */
+	const char *ocr_tessdata;	/* the models' directory; NULL: Tesseract's own */
+	unsigned ocr_page_ms;		/* per page, for an OCR child's wall and CPU time */
+	struct sandbox_limits ocr_sandbox; /* each OCR child; its timeout, CPU and output
+					 * are set from the pages it is given */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address
  * space, 30 s CPU and 30 s wall for the whole render, 256 MiB per stream, at most
- * 1 Gpx for a document, and PIPELINE_DEFAULT_LANES lanes. (Built with AddressSanitizer, the address-space limit
+ * 1 Gpx for a document, and PIPELINE_DEFAULT_LANES lanes; OCR off (when on:
+ * PIPELINE_OCR_PAGE_MS per page, 1 GiB address space per OCR child). (Built with AddressSanitizer, the address-space limit
  * is left unset: ASan's shadow alone exceeds it.) */
 void pipeline_config_default(struct pipeline_config *c);
 
@@ -49,6 +59,10 @@ struct pipeline_result {
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
 	uint32_t pages;
+	uint32_t ocr_pages;		/* pages given a text layer */
+	uint32_t ocr_failed;		/* pages whose OCR child failed: no text, still
+					 * clean (the text layer is an aid, not the file) */
+	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	double seconds;
 	char detail[256];		/* for operators' logs: signature name, child fate */
 	json_t *attestation;		/* signed, when clean and a key was given */

@@ -15,6 +15,11 @@
  * confined to one function each, whose locals that live across the jump are
  * volatile. Page encoding keeps no state outside its page, so pages are encoded on
  * several threads at once.
+ *
+ * The OCR text layer (rebuild_pdf_set_text) keeps to the same rule: its content
+ * stream is operators from a template with numbers in it, and the text itself is
+ * written as hexadecimal character ids, never as a PDF string; the one font is a
+ * fixed glyphless one, and the ToUnicode CMap lists ids and code points in hex.
  */
 #include "rebuild.h"
 
@@ -29,7 +34,8 @@
 #include <png.h>
 #include <zlib.h>
 
-#define REBUILD_PHOTO_DOMINANT 0.5	/* the most common value's share below which... */
+#define REBUILD_PHOTO_DOMINANT 0.5
+#define REBUILD_CMAP_CHUNK	100	/* bfchar entries per block, as the CMap spec caps */	/* the most common value's share below which... */
 
 const char *
 rebuild_strerror(int rc)
@@ -39,6 +45,7 @@ rebuild_strerror(int rc)
 	case REBUILD_ENOMEM:	return "out of memory";
 	case REBUILD_EENCODE:	return "encoder failed";
 	case REBUILD_EFRAMES:	return "an image stream must have exactly one frame";
+	case REBUILD_ETEXT:	return "a text layer that fits no page";
 	}
 	return rc < 0 && rc >= PIXELS_ESTATE ? pixels_strerror(rc) : "unknown error";
 }
@@ -295,6 +302,7 @@ struct page {
 	uint32_t width, height;
 	uint8_t channels, bits;
 	enum rebuild_encoding enc;
+	struct ocr_page *text;	/* the OCR text layer, or NULL */
 };
 
 /* Whether a grey page has paper: one bright tone (at least REBUILD_PAPER_MIN) that
@@ -476,9 +484,10 @@ encode_page(const struct pixels_header *h, const uint8_t *px, struct page *pg)
  * The writer emits only these objects, from fixed templates whose only variables
  * are integers: 1 the catalog (/Type /Catalog /Pages 2 0 R), 2 the page tree, and
  * for page i (from 0) object 3+3i the page (MediaBox, one image resource, contents),
- * 4+3i its contents ("q W 0 0 H 0 0 cm /Im0 Do Q"), 5+3i the image XObject whose
- * stream is encoder output of exactly /Length bytes. Then a classic xref table and
- * trailer. No name, string or dictionary key is ever taken from the input, so there
+ * 4+3i its contents ("q W 0 0 H 0 0 cm /Im0 Do Q", then the page's invisible text
+ * if it has any), 5+3i the image XObject whose stream is encoder output of exactly
+ * /Length bytes; if any page has text, six font objects after the last page (see
+ * write_font). Then a classic xref table and trailer. No name, string or dictionary key is ever taken from the input, so there
  * is no way for an action, script, annotation, form or attachment to be written.
  */
 struct rebuild_pdf {
@@ -487,6 +496,7 @@ struct rebuild_pdf {
 	uint32_t nslots;	/* allocated */
 	uint32_t count;		/* highest filled index + 1 */
 	uint32_t filled;	/* slots with a page */
+	uint32_t texts;		/* pages with a text layer */
 	unsigned dpi;
 };
 
@@ -512,8 +522,13 @@ rebuild_pdf_free(struct rebuild_pdf *pdf)
 
 	if (pdf == NULL)
 		return;
-	for (i = 0; i < pdf->nslots; i++)
+	for (i = 0; i < pdf->nslots; i++) {
 		free(pdf->pages[i].data);
+		if (pdf->pages[i].text != NULL) {
+			ocr_page_free(pdf->pages[i].text);
+			free(pdf->pages[i].text);
+		}
+	}
 	free(pdf->pages);
 	pthread_mutex_destroy(&pdf->lock);
 	free(pdf);
@@ -689,15 +704,400 @@ points(uint32_t px, unsigned dpi, char *out, size_t len)
 		 (unsigned long long)(milli % 1000));
 }
 
+/* ---- the OCR text layer ---- */
+
+static int
+box_fits(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, const struct page *pg)
+{
+	return x0 < x1 && y0 < y1 && x1 <= pg->width && y1 <= pg->height;
+}
+
+int
+rebuild_pdf_set_text(struct rebuild_pdf *pdf, uint32_t index, struct ocr_page *text)
+{
+	struct ocr_page *t = malloc(sizeof(*t));
+	struct page *pg;
+	uint32_t i;
+	int rc = REBUILD_OK;
+
+	if (t == NULL) {
+		ocr_page_free(text);
+		return REBUILD_ENOMEM;
+	}
+	*t = *text;
+	memset(text, 0, sizeof(*text));
+	pthread_mutex_lock(&pdf->lock);
+	pg = index < pdf->nslots ? &pdf->pages[index] : NULL;
+	if (pg == NULL || pg->data == NULL || pg->text != NULL)
+		rc = REBUILD_ETEXT;
+	for (i = 0; i < t->nlines && rc == REBUILD_OK; i++)
+		if (!box_fits(t->lines[i].x0, t->lines[i].y0, t->lines[i].x1, t->lines[i].y1, pg))
+			rc = REBUILD_ETEXT;
+	for (i = 0; i < t->nwords && rc == REBUILD_OK; i++)
+		if (!box_fits(t->words[i].x0, t->words[i].y0, t->words[i].x1, t->words[i].y1, pg) ||
+		    t->words[i].line >= t->nlines ||
+		    (i > 0 && t->words[i].line < t->words[i - 1].line))
+			rc = REBUILD_ETEXT;
+	if (rc == REBUILD_OK && t->nwords > 0) {
+		pg->text = t;
+		pdf->texts++;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&pdf->lock);
+	if (t != NULL) {
+		ocr_page_free(t);
+		free(t);
+	}
+	return rc;
+}
+
+uint32_t
+rebuild_pdf_text_pages(struct rebuild_pdf *pdf)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&pdf->lock);
+	n = pdf->texts;
+	pthread_mutex_unlock(&pdf->lock);
+	return n;
+}
+
+/* The character ids of a document: id i + 1 is code point cps[i] (sorted). */
+struct cidmap {
+	uint32_t *cps;
+	uint32_t n;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every code point of every word, sorted and unique. REBUILD_ETEXT past
+ * REBUILD_MAX_CIDS (two-byte ids under Identity-H, 0 being unused). */
+static int
+cid_table(const struct rebuild_pdf *pdf, struct cidmap *m)
+{
+	size_t total = 0, k = 0, off, n;
+	uint32_t i, j, cp;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < pdf->count; i++)
+		for (j = 0; pdf->pages[i].text != NULL && j < pdf->pages[i].text->nwords; j++)
+			total += pdf->pages[i].text->words[j].len;
+	if (total == 0)
+		return REBUILD_OK;
+	if ((m->cps = malloc(total * sizeof(*m->cps))) == NULL)
+		return REBUILD_ENOMEM;
+	for (i = 0; i < pdf->count; i++) {
+		const struct ocr_page *t = pdf->pages[i].text;
+
+		for (j = 0; t != NULL && j < t->nwords; j++) {
+			const uint8_t *s = (const uint8_t *)t->text + t->words[j].off;
+
+			for (off = 0; off < t->words[j].len; off += n) {
+				if ((n = ocr_utf8_next(s + off, t->words[j].len - off, &cp)) == 0)
+					break;	/* checked by ocr_parse: cannot happen */
+				m->cps[k++] = cp;
+			}
+		}
+	}
+	qsort(m->cps, k, sizeof(*m->cps), cmp_u32);
+	for (i = 0, j = 0; i < k; i++)
+		if (j == 0 || m->cps[j - 1] != m->cps[i])
+			m->cps[j++] = m->cps[i];
+	m->n = j;
+	if (m->n > REBUILD_MAX_CIDS) {
+		free(m->cps);
+		memset(m, 0, sizeof(*m));
+		return REBUILD_ETEXT;
+	}
+	return REBUILD_OK;
+}
+
+static unsigned
+cid_of(const struct cidmap *m, uint32_t cp)
+{
+	const uint32_t *p = bsearch(&cp, m->cps, m->n, sizeof(*m->cps), cmp_u32);
+
+	return p != NULL ? (unsigned)(p - m->cps) + 1 : 0;
+}
+
+/* Japanese is written without spaces: between two such characters a gap in the
+ * boxes must not become a space for a reader that infers spaces from gaps. */
+static int
+is_cjk(uint32_t cp)
+{
+	return (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x20000 && cp <= 0x3ffff);
+}
+
+static uint32_t
+first_cp(const struct ocr_page *t, const struct ocr_word *w)
+{
+	uint32_t cp = 0;
+
+	(void)ocr_utf8_next((const uint8_t *)t->text + w->off, w->len, &cp);
+	return cp;
+}
+
+static uint32_t
+last_cp(const struct ocr_page *t, const struct ocr_word *w)
+{
+	const uint8_t *s = (const uint8_t *)t->text + w->off;
+	size_t off = 0, n;
+	uint32_t cp = 0, c;
+
+	while (off < w->len && (n = ocr_utf8_next(s + off, w->len - off, &c)) != 0) {
+		cp = c;
+		off += n;
+	}
+	return cp;
+}
+
+/* "int.fff" of milli, without printf's locale-dependent %f. */
+static void
+milli_str(uint64_t milli, char *out, size_t len)
+{
+	snprintf(out, len, "%llu.%03llu", (unsigned long long)(milli / 1000),
+		 (unsigned long long)(milli % 1000));
+}
+
+/*
+ * One word per Tm: the word's characters, each 1000 units wide (/DW), at the line's
+ * height as font size, squeezed with Tz to span the word's box, baseline on the
+ * line's bottom. Tesseract's boxes for Japanese overlap and gap; along a line each
+ * word starts where the one before ended at the earliest and ends where the next
+ * begins at the latest, so that the text keeps its reading order for a reader
+ * that sorts characters by position, and CJK neighbours touch.
+ */
+static int
+text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct rebuild_buf *b)
+{
+	const struct ocr_page *t = pg->text;
+	uint32_t i = 0, j, k;
+	int rc = emit(b, "BT\n3 Tr\n");
+
+	while (i < t->nwords && rc == REBUILD_OK) {
+		const struct ocr_line *ln = &t->lines[t->words[i].line];
+		uint32_t size = (uint32_t)(ln->y1 - ln->y0), prev_end = 0;
+		char fs[32], y[32];
+
+		for (j = i; j < t->nwords && t->words[j].line == t->words[i].line; j++)
+			;
+		points(size, dpi, fs, sizeof fs);
+		points(pg->height - ln->y1, dpi, y, sizeof y);
+		rc = emit(b, "/F1 %s Tf\n", fs);
+		for (k = i; k < j && rc == REBUILD_OK; k++) {
+			const struct ocr_word *w = &t->words[k];
+			const uint8_t *s = (const uint8_t *)t->text + w->off;
+			uint32_t x0 = w->x0 > prev_end ? w->x0 : prev_end, x1 = w->x1, cp, nch = 0;
+			size_t off = 0, n;
+			char x[32], tz[32], hex[8];
+
+			if (k + 1 < j) {
+				uint32_t next = t->words[k + 1].x0;
+
+				if (next > x0 && (next < x1 ||
+				    (is_cjk(last_cp(t, w)) && is_cjk(first_cp(t, &t->words[k + 1])))))
+					x1 = next;
+			}
+			if (x1 <= x0)
+				x1 = x0 + 1;
+			prev_end = x1;
+			for (off = 0; off < w->len && (n = ocr_utf8_next(s + off, w->len - off, &cp)); off += n)
+				nch++;
+			points(x0, dpi, x, sizeof x);
+			milli_str((uint64_t)(x1 - x0) * 100000 / ((uint64_t)nch * size), tz, sizeof tz);
+			rc = emit(b, "%s Tz 1 0 0 1 %s %s Tm <", tz, x, y);
+			for (off = 0; rc == REBUILD_OK && off < w->len &&
+			     (n = ocr_utf8_next(s + off, w->len - off, &cp)); off += n) {
+				snprintf(hex, sizeof hex, "%04X", cid_of(m, cp));
+				rc = buf_append(b, hex, 4);
+			}
+			if (rc == REBUILD_OK)
+				rc = emit(b, "> Tj\n");
+		}
+		i = j;
+	}
+	return rc == REBUILD_OK ? emit(b, "ET\n") : rc;
+}
+
+/* "Version 1.0" GlyphLessFont: a TrueType font of two empty glyphs, Tesseract's own
+ * for its text layers (tessdata/pdf.ttf, Apache-2.0), written as is. */
+static const uint8_t glyphless_ttf[] = {
+	0x00, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x80, 0x00, 0x03, 0x00, 0x20,
+	0x4f, 0x53, 0x2f, 0x32, 0x56, 0xde, 0xc8, 0x94, 0x00, 0x00, 0x01, 0x28,
+	0x00, 0x00, 0x00, 0x60, 0x63, 0x6d, 0x61, 0x70, 0x00, 0x0a, 0x00, 0x34,
+	0x00, 0x00, 0x01, 0x90, 0x00, 0x00, 0x00, 0x1e, 0x67, 0x6c, 0x79, 0x66,
+	0x15, 0x22, 0x41, 0x24, 0x00, 0x00, 0x01, 0xb8, 0x00, 0x00, 0x00, 0x18,
+	0x68, 0x65, 0x61, 0x64, 0x0b, 0x78, 0xf1, 0x65, 0x00, 0x00, 0x00, 0xac,
+	0x00, 0x00, 0x00, 0x36, 0x68, 0x68, 0x65, 0x61, 0x0c, 0x02, 0x04, 0x02,
+	0x00, 0x00, 0x00, 0xe4, 0x00, 0x00, 0x00, 0x24, 0x68, 0x6d, 0x74, 0x78,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x00, 0x00, 0x00, 0x08,
+	0x6c, 0x6f, 0x63, 0x61, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x01, 0xb0,
+	0x00, 0x00, 0x00, 0x06, 0x6d, 0x61, 0x78, 0x70, 0x00, 0x04, 0x00, 0x05,
+	0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x20, 0x6e, 0x61, 0x6d, 0x65,
+	0xf2, 0xeb, 0x16, 0xda, 0x00, 0x00, 0x01, 0xd0, 0x00, 0x00, 0x00, 0x4b,
+	0x70, 0x6f, 0x73, 0x74, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x1c,
+	0x00, 0x00, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0xb0, 0x94, 0x71, 0x10, 0x5f, 0x0f, 0x3c, 0xf5, 0x04, 0x07, 0x08, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xcf, 0x9a, 0xfc, 0x6e, 0x00, 0x00, 0x00, 0x00,
+	0xd4, 0xc3, 0xa7, 0xf2, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x08, 0x00,
+	0x00, 0x00, 0x00, 0x10, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x01, 0x00, 0x00, 0x08, 0x00, 0xff, 0xff, 0x00, 0x00, 0x04, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+	0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	0x01, 0x90, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x47, 0x4f, 0x4f, 0x47, 0x00, 0x40,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+	0x00, 0x01, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x14, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x14,
+	0x00, 0x06, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x04, 0x00, 0x08, 0x00, 0x00, 0x03, 0x00, 0x00, 0x31, 0x21,
+	0x11, 0x21, 0x04, 0x00, 0xfc, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x03,
+	0x00, 0x2a, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x16,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x0b,
+	0x00, 0x16, 0x00, 0x03, 0x00, 0x01, 0x04, 0x09, 0x00, 0x05, 0x00, 0x16,
+	0x00, 0x00, 0x00, 0x56, 0x00, 0x65, 0x00, 0x72, 0x00, 0x73, 0x00, 0x69,
+	0x00, 0x6f, 0x00, 0x6e, 0x00, 0x20, 0x00, 0x31, 0x00, 0x2e, 0x00, 0x30,
+	0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x20, 0x31, 0x2e, 0x30, 0x00,
+	0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
+};
+
+/* The ToUnicode CMap: each id to its code point in UTF-16BE, as a surrogate pair
+ * beyond the BMP. */
+static int
+tounicode(const struct cidmap *m, struct rebuild_buf *b)
+{
+	uint32_t i, cp;
+	int rc;
+
+	rc = emit(b, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+		  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+		  "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+		  "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+	for (i = 0; i < m->n && rc == REBUILD_OK; i++) {
+		if (i % REBUILD_CMAP_CHUNK == 0)
+			rc = emit(b, "%u beginbfchar\n", m->n - i < REBUILD_CMAP_CHUNK ?
+				  m->n - i : REBUILD_CMAP_CHUNK);
+		cp = m->cps[i];
+		if (rc == REBUILD_OK && cp < 0x10000)
+			rc = emit(b, "<%04X> <%04X>\n", i + 1, cp);
+		else if (rc == REBUILD_OK)
+			rc = emit(b, "<%04X> <%04X%04X>\n", i + 1, 0xd800 + ((cp - 0x10000) >> 10),
+				  0xdc00 + ((cp - 0x10000) & 0x3ff));
+		if (rc == REBUILD_OK && (i % REBUILD_CMAP_CHUNK == REBUILD_CMAP_CHUNK - 1 || i + 1 == m->n))
+			rc = emit(b, "endbfchar\n");
+	}
+	if (rc == REBUILD_OK)
+		rc = emit(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+	return rc;
+}
+
+/* obj as a Flate stream of data, with extra entries in its dictionary. */
+static int
+emit_flate(struct rebuild_buf *out, uint32_t obj, const char *extra, const uint8_t *data,
+    size_t len)
+{
+	uint8_t *z;
+	size_t zlen;
+	int rc;
+
+	if ((rc = deflate_all(data, len, &z, &zlen)) != REBUILD_OK)
+		return rc;
+	rc = emit(out, "%u 0 obj\n<< /Filter /FlateDecode /Length %zu%s >>\nstream\n", obj,
+		  zlen, extra);
+	if (rc == REBUILD_OK)
+		rc = buf_append(out, z, zlen);
+	if (rc == REBUILD_OK)
+		rc = emit(out, "\nendstream\nendobj\n");
+	free(z);
+	return rc;
+}
+
+/* Objects f .. f + 5: the Type0 font /F1, its CIDFont, descriptor, font file,
+ * ToUnicode and CIDToGIDMap (every id to glyph 1, as Tesseract's). */
+static int
+write_font(const struct cidmap *m, uint32_t f, size_t *off, struct rebuild_buf *out)
+{
+	struct rebuild_buf tmp = { 0 };
+	uint32_t i;
+	int rc;
+
+	off[f] = out->len;
+	rc = emit(out, "%u 0 obj\n<< /Type /Font /Subtype /Type0 /BaseFont /GlyphLessFont "
+		  "/Encoding /Identity-H /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>\n"
+		  "endobj\n", f, f + 1, f + 4);
+	off[f + 1] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "%u 0 obj\n<< /Type /Font /Subtype /CIDFontType2 /BaseFont "
+			  "/GlyphLessFont /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
+			  "/Supplement 0 >> /FontDescriptor %u 0 R /DW 1000 /CIDToGIDMap %u 0 R >>\n"
+			  "endobj\n", f + 1, f + 2, f + 5);
+	off[f + 2] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "%u 0 obj\n<< /Type /FontDescriptor /FontName /GlyphLessFont "
+			  "/Flags 5 /FontBBox [0 0 1000 1000] /ItalicAngle 0 /Ascent 1000 "
+			  "/Descent 0 /CapHeight 1000 /StemV 80 /FontFile2 %u 0 R >>\nendobj\n",
+			  f + 2, f + 3);
+	off[f + 3] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit(out, "%u 0 obj\n<< /Length %zu /Length1 %zu >>\nstream\n", f + 3,
+			  sizeof glyphless_ttf, sizeof glyphless_ttf);
+	if (rc == REBUILD_OK)
+		rc = buf_append(out, glyphless_ttf, sizeof glyphless_ttf);
+	if (rc == REBUILD_OK)
+		rc = emit(out, "\nendstream\nendobj\n");
+	off[f + 4] = out->len;
+	if (rc == REBUILD_OK && (rc = tounicode(m, &tmp)) == REBUILD_OK)
+		rc = emit_flate(out, f + 4, "", tmp.p, tmp.len);
+	tmp.len = 0;
+	for (i = 0; i <= m->n && rc == REBUILD_OK; i++)
+		rc = buf_append(&tmp, i == 0 ? "\0\0" : "\0\1", 2);
+	off[f + 5] = out->len;
+	if (rc == REBUILD_OK)
+		rc = emit_flate(out, f + 5, "", tmp.p, tmp.len);
+	rebuild_buf_free(&tmp);
+	return rc;
+}
+
 static int
 write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 {
-	uint32_t nobj = 2 + 3 * pdf->count, i;
-	size_t *off = calloc((size_t)nobj + 1, sizeof(*off)), xref;
-	int rc = REBUILD_OK;
+	struct cidmap m = { 0 };
+	struct rebuild_buf content = { 0 };
+	uint32_t font, nobj, i;
+	size_t *off, xref;
+	int rc = REBUILD_OK, text = 0;
 
-	if (off == NULL)
+	/* Too many distinct characters to name: the pages go without their text. */
+	if (pdf->texts > 0 && (rc = cid_table(pdf, &m)) == REBUILD_OK)
+		text = m.n > 0;
+	if (rc == REBUILD_ETEXT)
+		rc = REBUILD_OK;
+	if (rc != REBUILD_OK)
+		return rc;
+	font = 3 + 3 * pdf->count;
+	nobj = 2 + 3 * pdf->count + (text ? 6 : 0);
+	if ((off = calloc((size_t)nobj + 1, sizeof(*off))) == NULL) {
+		free(m.cps);
 		return REBUILD_ENOMEM;
+	}
 	rc = emit(out, "%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n");
 	off[1] = out->len;
 	if (rc == REBUILD_OK)
@@ -712,20 +1112,35 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 	for (i = 0; i < pdf->count && rc == REBUILD_OK; i++) {
 		const struct page *pg = &pdf->pages[i];
 		uint32_t obj = 3 + 3 * i;
-		char w[32], h[32], content[96];
-		int clen;
+		int has_text = text && pg->text != NULL;
+		char w[32], h[32], fontres[48] = "";
 
 		points(pg->width, pdf->dpi, w, sizeof w);
 		points(pg->height, pdf->dpi, h, sizeof h);
-		clen = snprintf(content, sizeof content, "q %s 0 0 %s 0 0 cm /Im0 Do Q", w, h);
+		content.len = 0;
+		rc = emit(&content, "q %s 0 0 %s 0 0 cm /Im0 Do Q", w, h);
+		if (has_text) {
+			snprintf(fontres, sizeof fontres, " /Font << /F1 %u 0 R >>", font);
+			if (rc == REBUILD_OK)
+				rc = emit(&content, "\n");
+			if (rc == REBUILD_OK)
+				rc = text_ops(pg, pdf->dpi, &m, &content);
+		}
 		off[obj] = out->len;
-		rc = emit(out, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] "
-			  "/Resources << /XObject << /Im0 %u 0 R >> >> /Contents %u 0 R >>\n"
-			  "endobj\n", obj, w, h, obj + 2, obj + 1);
-		off[obj + 1] = out->len;
 		if (rc == REBUILD_OK)
-			rc = emit(out, "%u 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n",
-				  obj + 1, clen, content);
+			rc = emit(out, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] "
+				  "/Resources << /XObject << /Im0 %u 0 R >>%s >> /Contents %u 0 R >>\n"
+				  "endobj\n", obj, w, h, obj + 2, fontres, obj + 1);
+		off[obj + 1] = out->len;
+		if (rc == REBUILD_OK && has_text) {
+			rc = emit_flate(out, obj + 1, "", content.p, content.len);
+		} else if (rc == REBUILD_OK) {
+			rc = emit(out, "%u 0 obj\n<< /Length %zu >>\nstream\n", obj + 1, content.len);
+			if (rc == REBUILD_OK)
+				rc = buf_append(out, content.p, content.len);
+			if (rc == REBUILD_OK)
+				rc = emit(out, "\nendstream\nendobj\n");
+		}
 		off[obj + 2] = out->len;
 		if (rc == REBUILD_OK)
 			rc = emit(out, "%u 0 obj\n<< /Type /XObject /Subtype /Image /Width %u "
@@ -739,6 +1154,8 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 		if (rc == REBUILD_OK)
 			rc = emit(out, "\nendstream\nendobj\n");
 	}
+	if (rc == REBUILD_OK && text)
+		rc = write_font(&m, font, off, out);
 	xref = out->len;
 	if (rc == REBUILD_OK)
 		rc = emit(out, "xref\n0 %u\n0000000000 65535 f \n", nobj + 1);
@@ -747,6 +1164,8 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 	if (rc == REBUILD_OK)
 		rc = emit(out, "trailer\n<< /Size %u /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
 			  nobj + 1, xref);
+	rebuild_buf_free(&content);
+	free(m.cps);
 	free(off);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ocr.h"
 #include "pixels.h"
 
 #define REBUILD_JPEG_QUALITY	80
@@ -26,6 +27,7 @@
 #define REBUILD_FLAT_BUDGET	(96u * 1000)	/* a flat grey page over this at 4 bits... */
 						/* ...is written at 2 bits */
 #define REBUILD_MAX_PAGES	100000u	/* page slots a document may have */
+#define REBUILD_MAX_CIDS	65534u	/* distinct characters in a document's text layer */
 
 enum {
 	REBUILD_OK = 0,
@@ -34,6 +36,7 @@ enum {
 	REBUILD_EENCODE = -21,	/* an encoder failed */
 	REBUILD_EFRAMES = -22,	/* an image stream without exactly one frame; or a
 				 * document with a page missing or given twice */
+	REBUILD_ETEXT = -23,	/* a text layer for no page, twice, or off its page */
 };
 
 const char *rebuild_strerror(int rc);
@@ -95,6 +98,18 @@ int rebuild_pdf_add_stream(struct rebuild_pdf *pdf, struct pixels_reader *r, uin
  * pages; the encoding runs outside the document's lock. *pages as above. */
 int rebuild_pdf_add_stream_at(struct rebuild_pdf *pdf, struct pixels_reader *r,
     uint32_t first, uint32_t step, uint32_t *pages);
+
+/* Give page index (already added) an invisible text layer of the words in *text,
+ * which is taken (and emptied) whatever the outcome. Each word is written in text
+ * render mode 3 over its box, in a glyphless Type0 font whose ToUnicode CMap makes
+ * copy, paste and search give the recognised characters. REBUILD_ETEXT if the page
+ * is not there, already has text, or a box leaves it. Thread-safe like add_page. If
+ * a document ends up with more than REBUILD_MAX_CIDS distinct characters, it is
+ * written without any text layer. */
+int rebuild_pdf_set_text(struct rebuild_pdf *pdf, uint32_t index, struct ocr_page *text);
+
+/* Pages given a text layer so far. */
+uint32_t rebuild_pdf_text_pages(struct rebuild_pdf *pdf);
 
 /* Pages added so far. */
 uint32_t rebuild_pdf_pages(struct rebuild_pdf *pdf);

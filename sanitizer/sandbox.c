@@ -4,8 +4,10 @@
  * The invariant: fn runs only after every step of confinement has succeeded; if
  * any step fails the child exits with SANDBOX_EXIT_SETUP without calling fn. The
  * order matters and is: descriptors (so nothing inherited leaks), death signal,
- * private directory, rlimits, no_new_privs, then the seccomp filter last, because
- * the steps before it need system calls the filter forbids.
+ * private directory, rlimits, the caller's prep (which loads trusted data, such as
+ * an OCR model, under the rlimits: it may still open files), no_new_privs, then the
+ * seccomp filter last, because the steps before it need system calls the filter
+ * forbids.
  *
  * The filter is an allowlist of what a decoder needs to compute in memory and
  * write to a pipe. Opening any path fails with EACCES rather than killing the
@@ -223,7 +225,7 @@ child_seccomp(void)
 
 static void
 child_main(const struct sandbox_limits *lim, const char *dir, pid_t parent, int out_fd,
-    int in_fd, sandbox_fn fn, void *arg)
+    int in_fd, sandbox_prep_fn prep, sandbox_fn fn, void *arg)
 {
 	sigset_t all;
 	int rc, sig;
@@ -239,6 +241,7 @@ child_main(const struct sandbox_limits *lim, const char *dir, pid_t parent, int 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(SANDBOX_EXIT_SETUP);
 	if (child_fds(out_fd, in_fd) != 0 || chdir(dir) != 0 || child_rlimits(lim) != 0 ||
+	    (prep != NULL && prep(arg) != 0) ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || child_seccomp() != 0)
 		_exit(SANDBOX_EXIT_SETUP);
 	rc = fn(SANDBOX_OUT_FD, in_fd >= 0 ? SANDBOX_IN_FD : -1, arg);
@@ -317,6 +320,14 @@ int
 sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *arg,
     struct sandbox_result *res)
 {
+	return sandbox_run_prepared(lim, in_fd, NULL, fn, arg, res);
+}
+
+int
+sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_fn prep,
+    sandbox_fn fn, void *arg, struct sandbox_result *res)
+{
+	struct rusage ru;
 	char dir[PATH_MAX];
 	const char *base = lim->tmp_base != NULL ? lim->tmp_base : "/tmp";
 	int p[2] = { -1, -1 }, status = 0, err = 0, rc;
@@ -327,6 +338,7 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 	pid_t pid, parent = getpid();
 
 	memset(res, 0, sizeof(*res));
+	memset(&ru, 0, sizeof ru);
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/sekisho-sandbox.XXXXXX", base) >= sizeof(dir))
 		return -ENAMETOOLONG;
 	if (mkdtemp(dir) == NULL)
@@ -354,7 +366,7 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child_main(lim, dir, parent, p[1], in_fd, fn, arg);
+		child_main(lim, dir, parent, p[1], in_fd, prep, fn, arg);
 	}
 	close(p[1]);
 
@@ -389,7 +401,7 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 				pipe_open = 0;
 		}
 		if (!exited) {
-			rc = waitpid(pid, &status, WNOHANG);
+			rc = wait4(pid, &status, WNOHANG, &ru);
 			if (rc == pid)
 				exited = 1;
 			else if (rc < 0 && errno != EINTR) {
@@ -402,12 +414,13 @@ sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *ar
 		/* Timed out, too much output, or we cannot watch it: it dies. */
 		if (killed_for >= 0 || err != 0)
 			(void)kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 			;
 	}
 	close(p[0]);
 	remove_tree(dir);
 	res->elapsed_ms = now_ms() - start;
+	res->max_rss_kb = ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0;
 
 	if (err != 0 || res->out_len == 0)
 		sandbox_result_free(res);

@@ -47,6 +47,8 @@ struct sandbox_result {
 	uint8_t *out;		/* what the child wrote (malloc'd; NULL if nothing) */
 	size_t out_len;
 	uint64_t elapsed_ms;
+	uint64_t max_rss_kb;	/* the child's peak resident set (getrusage's ru_maxrss:
+				 * pages inherited from the parent and touched count) */
 };
 
 /* The code the child runs: write results to out_fd, read input from in_fd (-1 if
@@ -61,6 +63,18 @@ typedef int (*sandbox_fn)(int out_fd, int in_fd, void *arg);
  * threads may have held: glibc malloc and stdio are fine. */
 int sandbox_run(const struct sandbox_limits *lim, int in_fd, sandbox_fn fn, void *arg,
     struct sandbox_result *res);
+
+/* Code that runs in the child after its descriptors, directory and rlimits are
+ * set but before no_new_privs and the seccomp filter: the one place where the child
+ * may still open files. It must only load trusted data (a model from /usr/share),
+ * never look at anything derived from hostile input; a non-zero return makes the
+ * child exit SANDBOX_EXIT_SETUP. */
+typedef int (*sandbox_prep_fn)(void *arg);
+
+/* sandbox_run with prep(arg) run before confinement is complete (see above); prep
+ * may be NULL. */
+int sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_fn prep,
+    sandbox_fn fn, void *arg, struct sandbox_result *res);
 
 /* Free res->out. */
 void sandbox_result_free(struct sandbox_result *res);

@@ -45,6 +45,7 @@ static const struct config_key sanitized_schema[] = {
 	{ "workers", CONFIG_INT, "2", false, 1, WORKER_MAX_THREADS },
 	{ "dpi", CONFIG_INT, "150", false, RENDER_MIN_DPI, RENDER_MAX_DPI },
 	{ "policy", CONFIG_STRING, "default", false, 0, 0 },
+	{ "ocr", CONFIG_STRING, OCR_DEFAULT_LANGS, false, 0, 0 },	/* or "off" */
 	{ NULL },
 };
 
@@ -199,6 +200,12 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.sign_key = s->signing_key;
 	wc.pipeline.dpi = (unsigned)config_int(s->cfg, "dpi");
 	wc.pipeline.policy = config_str(s->cfg, "policy");
+	wc.pipeline.ocr = config_str(s->cfg, "ocr");
+	if (strcmp(wc.pipeline.ocr, "off") != 0 && !ocr_langs_valid(wc.pipeline.ocr)) {
+		snprintf(err, errlen, "ocr: \"%s\" is neither \"off\" nor languages like \"%s\"",
+			 wc.pipeline.ocr, OCR_DEFAULT_LANGS);
+		return -1;
+	}
 	return worker_start(&s->workers, &wc, err, errlen);
 }
 

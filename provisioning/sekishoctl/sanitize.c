@@ -37,7 +37,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sekishoctl sanitize [--dpi N] [--db DIR] [--key PRIVKEY] "
+	fprintf(stderr, "usage: sekishoctl sanitize [--ocr] [--dpi N] [--db DIR] [--key PRIVKEY] "
 		"[--policy NAME] IN OUT\n");
 }
 
@@ -102,8 +102,10 @@ print_result(const struct pipeline_result *r)
 		      "input_sha256", in_hex,
 		      "output_sha256", r->clean ? json_string(out_hex) : json_null(),
 		      "pages", (json_int_t)r->pages, "seconds", r->seconds);
-	if (o != NULL && r->clean)
+	if (o != NULL && r->clean) {
 		json_object_set_new(o, "output_size", json_integer((json_int_t)r->output_size));
+		json_object_set_new(o, "ocr_pages", json_integer((json_int_t)r->ocr_pages));
+	}
 	if (o != NULL && (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
 		printf("%s\n", s);
 		free(s);
@@ -156,6 +158,7 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 		{ "db", required_argument, NULL, 'b' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "ocr", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pipeline_config cfg;
@@ -186,6 +189,7 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 		case 'b': snprintf(db, sizeof db, "%s", optarg); break;
 		case 'k': snprintf(key, sizeof key, "%s", optarg); break;
 		case 'p': cfg.policy = optarg; break;
+		case 'o': cfg.ocr = OCR_DEFAULT_LANGS; break;
 		default:
 			usage();
 			return SANITIZE_EXIT_USAGE;

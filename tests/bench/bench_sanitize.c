@@ -14,7 +14,10 @@
  * It prints seconds per page, pages per second and output bytes per page, and the
  * ratio of each to the issue's target (<= 1.00 meets it). Run from the source tree
  * (make bench-sanitize): the signatures are tests/clamav, the text PDF comes from
- * the Python helper. An argument (text, scanned, jpeg, batch) runs one case only.
+ * the Python helper. An argument (text, scanned, jpeg, batch, ocr) runs one case only.
+ *
+ *   ocr      the text and scanned PDFs again with Japanese and English OCR, two
+ *            pages at once (two lanes, each with its OCR child) and one at a time
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +42,7 @@
 #include "pipeline.h"
 
 #define TARGET_S_PER_PAGE	0.05		/* without OCR */
+#define TARGET_OCR_S_PER_PAGE	0.6		/* with Japanese OCR on both cores */
 #define TARGET_TEXT_BYTES	(100.0 * 1000)	/* per text page */
 #define TARGET_SCAN_BYTES	(300.0 * 1000)	/* per scanned page */
 #define BENCH_PAGES		10
@@ -389,18 +393,18 @@ run_one(const struct blob *in, struct pipeline_result *res)
 
 struct figures {
 	double wall, cpu;
-	uint32_t pages;
-	uint64_t out_bytes;
+	uint32_t pages, ocr_pages;
+	uint64_t out_bytes, ocr_rss_kb;
 };
 
 /* The best of BENCH_RUNS runs (the machine's noise only ever adds time). */
 static struct figures
-measure(const struct blob *in)
+measure_n(const struct blob *in, int runs)
 {
 	struct figures best = { 0 };
 	int i;
 
-	for (i = 0; i < BENCH_RUNS; i++) {
+	for (i = 0; i < runs; i++) {
 		struct pipeline_result res;
 		double t0 = now_s(), c0 = cpu_s();
 
@@ -410,10 +414,42 @@ measure(const struct blob *in)
 			best.cpu = cpu_s() - c0;
 			best.pages = res.pages;
 			best.out_bytes = res.output_size;
+			best.ocr_pages = res.ocr_pages;
+			best.ocr_rss_kb = res.ocr_max_rss_kb;
 		}
 		pipeline_result_free(&res);
 	}
 	return best;
+}
+
+static struct figures
+measure(const struct blob *in)
+{
+	return measure_n(in, BENCH_RUNS);
+}
+
+/* With Japanese and English OCR, pages in lanes OCR children at once (one run: a
+ * page takes about a second). */
+static void
+report_ocr(const char *name, const struct blob *in, unsigned lanes)
+{
+	struct figures f, off;
+	double spp;
+
+	cfg.ocr = NULL;
+	off = measure_n(in, 1);
+	cfg.ocr = OCR_DEFAULT_LANGS;
+	cfg.lanes = lanes;
+	f = measure_n(in, 1);
+	cfg.ocr = NULL;
+	cfg.lanes = PIPELINE_DEFAULT_LANES;
+	spp = f.wall / f.pages;
+	printf("%-8s %2u pages, OCR jpn+eng, %u at once: %6.3f s/page  %7.1f KB/page "
+	       "(%.1f without OCR)  %u pages with text  OCR child peak RSS %llu MB  "
+	       "cpu %4.2f cores | vs target 0.6 s/page: %.2fx\n",
+	       name, f.pages, lanes, spp, (double)f.out_bytes / f.pages / 1000.0,
+	       (double)off.out_bytes / off.pages / 1000.0, f.ocr_pages,
+	       (unsigned long long)(f.ocr_rss_kb / 1024), f.cpu / f.wall, spp / TARGET_OCR_S_PER_PAGE);
 }
 
 static void
@@ -454,7 +490,8 @@ batch_worker(void *arg)
 int
 main(int argc, char **argv)
 {
-	const char *only = argc > 1 ? argv[1] : NULL;	/* one case: text, scanned, jpeg, batch */
+	const char *only = argc > 1 ? argv[1] : NULL;	/* one case: text, scanned, jpeg, batch,
+							 * ocr */
 	struct scan_limits slim;
 	struct scanner *scanner;
 	struct blob text, scanned, photo, small[3];
@@ -487,6 +524,12 @@ main(int argc, char **argv)
 		report_pdf("text", &text, TARGET_TEXT_BYTES);
 	if (only == NULL || strcmp(only, "scanned") == 0)
 		report_pdf("scanned", &scanned, TARGET_SCAN_BYTES);
+	if (only == NULL || strcmp(only, "ocr") == 0) {
+		report_ocr("text", &text, 2);
+		report_ocr("text", &text, 1);
+		report_ocr("scanned", &scanned, 2);
+		report_ocr("scanned", &scanned, 1);
+	}
 	if (only == NULL || strcmp(only, "jpeg") == 0) {
 		struct figures f = measure(&photo);
 

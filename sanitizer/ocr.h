@@ -1,0 +1,113 @@
+/*
+ * ocr.h — the words Tesseract reads on rendered pages, for an invisible text layer.
+ *
+ * Tesseract is large C++ code fed with pixels a hostile file chose, so it runs only
+ * in a sandboxed child (sandbox.h): ocr_child_prepare loads the trusted model before
+ * the seccomp filter closes the file system, then ocr_child reads the pages of a
+ * pixel stream (pixels.h) inherited from the parent's memory and writes what it
+ * recognised in the format below. The parent trusts none of it: ocr_parse checks
+ * every record against the OCR_MAX_* bounds and valid UTF-8, and the PDF writer
+ * (rebuild.h) checks each box against its page. A child can make a page's text
+ * wrong or absent, never make a file clean or put anything but text in the PDF.
+ *
+ * The child's output: "SKOC" and a version byte, then for each page in order a
+ * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1 and words 'W' x0 y0
+ * x1 y1 len bytes (a word belongs to the last line before it), then 'E' u32 words.
+ * Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
+ * y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
+ */
+#ifndef SEKISHO_OCR_H
+#define SEKISHO_OCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pixels.h"
+
+#define OCR_DEFAULT_LANGS	"jpn+eng"
+#define OCR_MAX_LANGS_LEN	63	/* "jpn+eng": letters, '_' and '+' only */
+#define OCR_MAX_WORDS_PER_PAGE	3000	/* a dense A4 page of small print has ~800 */
+#define OCR_MAX_LINES_PER_PAGE	1000
+#define OCR_MAX_WORD_BYTES	96	/* UTF-8 bytes of one word (32 kanji) */
+#define OCR_MAX_PAGE_BYTES	(16u + OCR_MAX_LINES_PER_PAGE * 9u + \
+				 OCR_MAX_WORDS_PER_PAGE * (10u + OCR_MAX_WORD_BYTES))
+#define OCR_VERSION		1
+
+/* What the child's exit code means (besides 0: every page from first on). */
+enum {
+	OCR_EXIT_MODEL = 20,	/* the language model did not load */
+	OCR_EXIT_STREAM = 21,	/* the pixel stream was not readable */
+	OCR_EXIT_IO = 22,	/* writing the output failed */
+};
+
+enum ocr_error {
+	OCR_OK = 0,
+	OCR_ETRUNCATED = -1,	/* ended inside a page: the pages before it stand */
+	OCR_EFORMAT = -2,	/* bad magic, record, order, box or UTF-8 */
+	OCR_ELIMIT = -3,	/* more words, lines, bytes or pages than allowed */
+	OCR_ENOMEM = -4,
+};
+
+const char *ocr_strerror(int err);
+
+struct ocr_line {
+	uint16_t x0, y0, x1, y1;
+};
+
+struct ocr_word {
+	uint16_t x0, y0, x1, y1;
+	uint16_t line;		/* index into the page's lines */
+	uint8_t len;		/* bytes of UTF-8 at text + off */
+	uint32_t off;
+};
+
+/* One page's text (all malloc'd; ocr_page_free). */
+struct ocr_page {
+	struct ocr_line *lines;
+	struct ocr_word *words;
+	char *text;
+	uint32_t nlines, nwords;
+};
+
+void ocr_page_free(struct ocr_page *pg);
+
+/* Parse a child's output about frames first, first + 1, ... into pages[0..max)
+ * (zeroed by the caller). Returns the number of complete pages filled, and in *err
+ * why it stopped (OCR_OK at a clean end); pages after a bad record are not filled. */
+uint32_t ocr_parse(const uint8_t *p, size_t len, uint32_t first, uint32_t max,
+    struct ocr_page *pages, int *err);
+
+/* The code point at s (at most len bytes) into *cp: returns the bytes it takes, or
+ * 0 for anything but shortest-form UTF-8 of a scalar value that is not a C0 or C1
+ * control character. */
+size_t ocr_utf8_next(const uint8_t *s, size_t len, uint32_t *cp);
+
+/* Whether langs is a plausible Tesseract language list ("jpn+eng"). */
+int ocr_langs_valid(const char *langs);
+
+/* ---- the child ---- */
+
+struct ocr_request {
+	const char *langs;		/* OCR_DEFAULT_LANGS, say */
+	const char *tessdata;		/* the models' directory; NULL: Tesseract's own */
+	unsigned dpi;			/* the resolution the pages were rendered at */
+	const uint8_t *stream;		/* a pixel stream in the parent's memory, */
+	size_t stream_len;		/* read by the child through fork's copy of it */
+	uint32_t first;			/* frames before this one are skipped */
+	struct pixels_limits lim;	/* for reading the stream */
+	void *api;			/* the child's Tesseract, set by the prep */
+};
+
+/* The sandbox_prep_fn: arg is a struct ocr_request *. Loads the model (from files:
+ * confinement is not complete yet) with Tesseract's OpenMP held to one thread.
+ * Always returns 0; a model that did not load makes ocr_child exit OCR_EXIT_MODEL. */
+int ocr_child_prepare(void *arg);
+
+/* The sandbox_fn: recognise every frame from req->first on and write the format
+ * above to out_fd. Returns 0 or an OCR_EXIT_* code. */
+int ocr_child(int out_fd, int in_fd, void *arg);
+
+/* The Tesseract linked in ("5.3.0"), for attestations. */
+const char *ocr_engine_version(void);
+
+#endif

@@ -1,0 +1,649 @@
+/*
+ * test_ocr.c — the OCR text layer: what the OCR child says is read only within its
+ * bounds (a truncated page is dropped, a bad record ends the parse, bad UTF-8 and
+ * control characters are refused); the PDF writer's invisible text is what poppler's
+ * pdftotext extracts, Japanese without spurious spaces and characters beyond the BMP
+ * included; and through the whole pipeline a page drawn with a Japanese font (IPA
+ * Gothic, fonts-ipafont-gothic) comes out searchable with OCR on, without text with
+ * OCR off, and still clean, without text, when its OCR child times out or has no
+ * model. The pipeline cases need a confined child, so they skip under valgrind (see
+ * test_sandbox.c); pdftotext is poppler-utils (the case skips without it).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <valgrind/valgrind.h>
+
+#include <ft2build.h>
+#include FT_FREETYPE_H
+
+#include "ocr.h"
+#include "pipeline.h"
+#include "rebuild.h"
+#include "scan.h"
+
+#define TEST_DB		"tests/clamav"
+#define TEST_FONT	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
+#define A4_W		1240	/* A4 at 150 dpi */
+#define A4_H		1754
+
+/* ---- the child's format, by hand ---- */
+
+struct rec {
+	uint8_t b[4096];
+	size_t len;
+};
+
+static void
+add(struct rec *r, const void *p, size_t n)
+{
+	assert_true(r->len + n <= sizeof r->b);
+	memcpy(r->b + r->len, p, n);
+	r->len += n;
+}
+
+static void
+add_u32(struct rec *r, char tag, uint32_t v)
+{
+	uint8_t b[5] = { (uint8_t)tag, (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+			 (uint8_t)v };
+
+	add(r, b, 5);
+}
+
+static void
+add_box(struct rec *r, char tag, unsigned x0, unsigned y0, unsigned x1, unsigned y1)
+{
+	uint8_t b[9] = { (uint8_t)tag, (uint8_t)(x0 >> 8), (uint8_t)x0, (uint8_t)(y0 >> 8),
+			 (uint8_t)y0, (uint8_t)(x1 >> 8), (uint8_t)x1, (uint8_t)(y1 >> 8), (uint8_t)y1 };
+
+	add(r, b, 9);
+}
+
+static void
+add_word(struct rec *r, unsigned x0, unsigned y0, unsigned x1, unsigned y1, const char *s)
+{
+	uint8_t n = (uint8_t)strlen(s);
+
+	add_box(r, 'W', x0, y0, x1, y1);
+	add(r, &n, 1);
+	add(r, s, n);
+}
+
+static void
+start(struct rec *r)
+{
+	r->len = 0;
+	add(r, "SKOC\1", 5);
+}
+
+static void
+test_parse_reads_whole_pages_and_drops_a_truncated_one(void **state)
+{
+	struct ocr_page pages[3];
+	struct rec r;
+	int err;
+
+	(void)state;
+	memset(pages, 0, sizeof pages);
+	start(&r);
+	add_u32(&r, 'P', 4);
+	add_box(&r, 'L', 10, 10, 200, 40);
+	add_word(&r, 10, 10, 100, 40, "住民票");
+	add_word(&r, 120, 10, 200, 40, "Sekisho");
+	add_u32(&r, 'E', 2);
+	add_u32(&r, 'P', 5);
+	add_u32(&r, 'E', 0);
+	add_u32(&r, 'P', 6);
+	add_box(&r, 'L', 10, 10, 200, 40);
+	assert_int_equal(ocr_parse(r.b, r.len, 4, 3, pages, &err), 2);
+	assert_int_equal(err, OCR_ETRUNCATED);
+	assert_int_equal(pages[0].nlines, 1);
+	assert_int_equal(pages[0].nwords, 2);
+	assert_memory_equal(pages[0].text + pages[0].words[0].off, "住民票", strlen("住民票"));
+	assert_int_equal(pages[0].words[1].len, 7);
+	assert_memory_equal(pages[0].text + pages[0].words[1].off, "Sekisho", 7);
+	assert_int_equal(pages[0].words[1].x0, 120);
+	assert_int_equal(pages[1].nwords, 0);
+	assert_null(pages[2].words);
+	ocr_page_free(&pages[0]);
+	ocr_page_free(&pages[1]);
+}
+
+/* One page whose only word is s (or a custom tail): the count parsed and err. */
+static uint32_t
+parse_one(const struct rec *r, int *err)
+{
+	struct ocr_page pages[2];
+	uint32_t n;
+
+	memset(pages, 0, sizeof pages);
+	n = ocr_parse(r->b, r->len, 0, 2, pages, err);
+	ocr_page_free(&pages[0]);
+	ocr_page_free(&pages[1]);
+	return n;
+}
+
+static void
+one_word_page(struct rec *r, const char *s)
+{
+	start(r);
+	add_u32(r, 'P', 0);
+	add_box(r, 'L', 0, 0, 50, 20);
+	add_word(r, 0, 0, 50, 20, s);
+	add_u32(r, 'E', 1);
+}
+
+static void
+test_parse_refuses_what_the_format_does_not_allow(void **state)
+{
+	struct rec r;
+	int err;
+
+	(void)state;
+	one_word_page(&r, "ok");
+	assert_int_equal(parse_one(&r, &err), 1);
+	assert_int_equal(err, OCR_OK);
+	one_word_page(&r, "\xc3\x28");			/* bad continuation */
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	one_word_page(&r, "\xc0\xaf");			/* overlong '/' */
+	assert_int_equal(parse_one(&r, &err), 0);
+	one_word_page(&r, "\xed\xa0\x80");		/* a surrogate */
+	assert_int_equal(parse_one(&r, &err), 0);
+	one_word_page(&r, "a\x1b[2J");			/* a control character */
+	assert_int_equal(parse_one(&r, &err), 0);
+	one_word_page(&r, "\xc2\x85");			/* C1 NEL */
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+
+	/* A word before any line; an empty box; a wrong count; pages out of order. */
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_word(&r, 0, 0, 5, 5, "x");
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_box(&r, 'L', 10, 0, 10, 5);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	one_word_page(&r, "x");
+	r.b[r.len - 1] = 2;
+	assert_int_equal(parse_one(&r, &err), 0);
+	start(&r);
+	add_u32(&r, 'P', 1);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	/* More pages than asked for. */
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_u32(&r, 'E', 0);
+	add_u32(&r, 'P', 1);
+	add_u32(&r, 'E', 0);
+	add_u32(&r, 'P', 2);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 2);
+	assert_int_equal(err, OCR_ELIMIT);
+	/* Wrong magic. */
+	one_word_page(&r, "x");
+	r.b[0] = 'X';
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+}
+
+static void
+test_parse_stops_past_the_word_limit(void **state)
+{
+	size_t cap = 64 + (size_t)(OCR_MAX_WORDS_PER_PAGE + 1) * 11, len = 0, i;
+	uint8_t *b = malloc(cap);
+	static const uint8_t word[] = { 'W', 0, 0, 0, 0, 0, 1, 0, 1, 1, 'a' };
+	static const uint8_t line[] = { 'L', 0, 0, 0, 0, 0, 1, 0, 1 };
+	struct ocr_page pg = { 0 };
+	int err;
+
+	(void)state;
+	assert_non_null(b);
+	memcpy(b, "SKOC\1P\0\0\0\0", 10);
+	len = 10;
+	memcpy(b + len, line, sizeof line);
+	len += sizeof line;
+	for (i = 0; i <= OCR_MAX_WORDS_PER_PAGE; i++, len += sizeof word)
+		memcpy(b + len, word, sizeof word);
+	assert_int_equal(ocr_parse(b, len, 0, 1, &pg, &err), 0);
+	assert_int_equal(err, OCR_ELIMIT);
+	assert_null(pg.words);
+	free(b);
+}
+
+static void
+test_utf8_takes_shortest_form_scalars_only(void **state)
+{
+	uint32_t cp;
+
+	(void)state;
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"住", 3, &cp), 3);
+	assert_int_equal(cp, 0x4f4f);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\xf0\xa0\xae\xb7", 4, &cp), 4);
+	assert_int_equal(cp, 0x20bb7);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\xf0\xa0\xae", 3, &cp), 0);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\xe0\x80\xaf", 3, &cp), 0);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\xf4\x90\x80\x80", 4, &cp), 0);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\x7f", 1, &cp), 0);
+	assert_int_equal(ocr_utf8_next((const uint8_t *)"\xff", 1, &cp), 0);
+	assert_true(ocr_langs_valid("jpn+eng"));
+	assert_false(ocr_langs_valid("../etc"));
+	assert_false(ocr_langs_valid("jpn++eng"));
+	assert_false(ocr_langs_valid(""));
+}
+
+/* ---- the text layer, read back by poppler ---- */
+
+static int
+have(const char *tool)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+	return system(cmd) == 0;
+}
+
+/* pdftotext's reading of pdf (malloc'd, NUL-terminated). */
+static char *
+pdftotext(const uint8_t *pdf, size_t len)
+{
+	char dir[] = "/tmp/test-ocr-XXXXXX", in[64], out[64], cmd[256];
+	char *text;
+	FILE *f;
+	long n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof in, "%s/in.pdf", dir);
+	snprintf(out, sizeof out, "%s/out.txt", dir);
+	f = fopen(in, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pdf, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s %s 2>/dev/null", in, out);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	text[n] = '\0';
+	fclose(f);
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+	return text;
+}
+
+/* A white A4 page's PDF with the words of rec as its text layer. */
+static void
+pdf_with_text(const struct rec *r, struct rebuild_buf *out, int *set_rc)
+{
+	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
+	uint8_t *px = malloc((size_t)A4_W * A4_H);
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct ocr_page pg = { 0 };
+	int err;
+
+	assert_non_null(px);
+	assert_non_null(pdf);
+	memset(px, 255, (size_t)A4_W * A4_H);
+	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, NULL), REBUILD_OK);
+	assert_int_equal(ocr_parse(r->b, r->len, 0, 1, &pg, &err), 1);
+	*set_rc = rebuild_pdf_set_text(pdf, 0, &pg);
+	assert_null(pg.words);		/* taken either way */
+	assert_int_equal(rebuild_pdf_finish(pdf, out), REBUILD_OK);
+	free(px);
+}
+
+static void
+test_text_layer_is_what_pdftotext_reads(void **state)
+{
+	struct rebuild_buf out = { 0 };
+	struct rec r;
+	char *text;
+	int rc;
+
+	(void)state;
+	if (!have("pdftotext")) {
+		skip();
+		return;
+	}
+	/* As Tesseract gives Japanese: words that overlap and leave gaps. */
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_box(&r, 'L', 100, 118, 500, 166);
+	add_word(&r, 101, 123, 258, 152, "住民");
+	add_word(&r, 189, 118, 221, 166, "票");
+	add_word(&r, 233, 118, 262, 166, "の");
+	add_word(&r, 280, 123, 340, 152, "写し");
+	add_box(&r, 'L', 100, 206, 600, 233);
+	add_word(&r, 101, 206, 210, 228, "Sekisho");
+	add_word(&r, 230, 206, 369, 228, "sanitizer");
+	add_word(&r, 391, 206, 470, 228, "\xf0\xa0\xae\xb7野家");	/* U+20BB7 */
+	add_u32(&r, 'E', 7);
+	pdf_with_text(&r, &out, &rc);
+	assert_int_equal(rc, REBUILD_OK);
+	text = pdftotext(out.p, out.len);
+	assert_non_null(strstr(text, "住民票の写し"));
+	assert_non_null(strstr(text, "Sekisho sanitizer"));
+	assert_non_null(strstr(text, "\xf0\xa0\xae\xb7野家"));
+	free(text);
+	if (have("qpdf")) {
+		char path[] = "/tmp/test-ocr-XXXXXX", cmd[96];
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, out.p, out.len), (ssize_t)out.len);
+		close(fd);
+		snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", path);
+		assert_int_equal(system(cmd), 0);
+		unlink(path);
+	}
+	rebuild_buf_free(&out);
+}
+
+static void
+test_text_layer_off_its_page_is_refused(void **state)
+{
+	struct rebuild_buf out = { 0 };
+	struct rec r;
+	int rc;
+
+	(void)state;
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_box(&r, 'L', 100, 100, A4_W + 1, 130);
+	add_word(&r, 100, 100, 200, 130, "x");
+	add_u32(&r, 'E', 1);
+	pdf_with_text(&r, &out, &rc);
+	assert_int_equal(rc, REBUILD_ETEXT);
+	/* The document is still written, without any font. */
+	assert_null(memmem(out.p, out.len, "/Font", 5));
+	rebuild_buf_free(&out);
+}
+
+/* ---- the whole pipeline ---- */
+
+static struct scanner *group_scanner;
+
+static int
+setup_group(void **state)
+{
+	struct scan_limits lim;
+
+	(void)state;
+	scan_limits_default(&lim);
+	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
+}
+
+static int
+teardown_group(void **state)
+{
+	(void)state;
+	scan_close(group_scanner);
+	return 0;
+}
+
+static unsigned
+utf8_dec(const char **s)
+{
+	uint32_t cp = 0;
+	size_t n = ocr_utf8_next((const uint8_t *)*s, strlen(*s), &cp);
+
+	assert_true(n > 0);
+	*s += n;
+	return cp;
+}
+
+/* An A4 page at 150 dpi with lines of text drawn in IPA Gothic at px pixels. */
+static uint8_t *
+draw_page(const char *const *lines, unsigned px_size)
+{
+	uint8_t *px = malloc((size_t)A4_W * A4_H);
+	FT_Library lib;
+	FT_Face face;
+	int y = 200, l;
+
+	assert_non_null(px);
+	memset(px, 255, (size_t)A4_W * A4_H);
+	assert_int_equal(FT_Init_FreeType(&lib), 0);
+	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
+	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	for (l = 0; lines[l] != NULL; l++, y += (int)px_size * 2) {
+		const char *s = lines[l];
+		int x = 120;
+
+		while (*s) {
+			FT_GlyphSlot g;
+			unsigned r, q;
+
+			assert_int_equal(FT_Load_Char(face, utf8_dec(&s), FT_LOAD_RENDER), 0);
+			g = face->glyph;
+			for (r = 0; r < g->bitmap.rows; r++)
+				for (q = 0; q < g->bitmap.width; q++) {
+					int X = x + g->bitmap_left + (int)q, Y = y - g->bitmap_top + (int)r;
+					uint8_t v = (uint8_t)(255 - g->bitmap.buffer[r * g->bitmap.pitch + q]);
+
+					if (X >= 0 && X < A4_W && Y >= 0 && Y < A4_H && v < px[Y * A4_W + X])
+						px[Y * A4_W + X] = v;
+				}
+			x += (int)(g->advance.x >> 6);
+		}
+	}
+	FT_Done_Face(face);
+	FT_Done_FreeType(lib);
+	return px;
+}
+
+/* A memfd holding a PDF of n copies of the Japanese test page (our own writer: an
+ * image-only PDF, as a scanner makes). */
+static int
+japanese_pdf(unsigned n)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付申請書", "Sekisho sanitizer test page",
+		"氏名 山田太郎 住所 東京都千代田区", NULL,
+	};
+	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
+	struct rebuild_buf out = { 0 };
+	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	uint8_t *px = draw_page(lines, 32);
+	unsigned i;
+	int fd = memfd_create("in", 0);
+
+	assert_true(fd >= 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, NULL), REBUILD_OK);
+	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
+	assert_int_equal(pwrite(fd, out.p, out.len, 0), (ssize_t)out.len);
+	rebuild_buf_free(&out);
+	free(px);
+	return fd;
+}
+
+/* Run the pipeline on in_fd; the output's bytes in *out (malloc'd). */
+static void
+run(struct pipeline_config *c, int in_fd, struct pipeline_result *res, uint8_t **out,
+    size_t *out_len)
+{
+	int out_fd = memfd_create("out", 0);
+	off_t end;
+
+	assert_true(out_fd >= 0);
+	c->scanner = group_scanner;
+	assert_int_equal(pipeline_run(c, in_fd, out_fd, res), 0);
+	end = lseek(out_fd, 0, SEEK_END);
+	*out = malloc((size_t)end + 1);
+	assert_non_null(*out);
+	assert_int_equal(pread(out_fd, *out, (size_t)end, 0), end);
+	*out_len = (size_t)end;
+	close(out_fd);
+}
+
+static json_t *
+engines_of(const struct pipeline_result *res)
+{
+	return json_object_get(json_object_get(res->attestation, "attestation"), "engines");
+}
+
+static int
+pipeline_skip(void)
+{
+	if (RUNNING_ON_VALGRIND || !have("pdftotext") || access(TEST_FONT, R_OK) != 0) {
+		skip();
+		return 1;
+	}
+	return 0;
+}
+
+static void
+test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	in = japanese_pdf(2);
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.pages, 2);
+	assert_int_equal(res.ocr_pages, 2);
+	assert_int_equal(res.ocr_failed, 0);
+	assert_true(json_is_string(json_object_get(engines_of(&res), "tesseract")));
+	text = pdftotext(out, len);
+	assert_non_null(strstr(text, "住民票"));
+	assert_non_null(strstr(text, "Sekisho"));
+	assert_non_null(strstr(text, "東京都"));
+	/* Both pages carry it. */
+	assert_non_null(strstr(strstr(text, "住民票") + 1, "住民票"));
+	free(text);
+	free(out);
+	pipeline_result_free(&res);
+	close(in);
+}
+
+static void
+test_pipeline_without_ocr_has_no_text(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len, i;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	in = japanese_pdf(1);
+	pipeline_config_default(&c);
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 0);
+	assert_non_null(json_object_get(engines_of(&res), "mupdf"));
+	assert_null(json_object_get(engines_of(&res), "tesseract"));
+	assert_null(memmem(out, len, "/Font", 5));
+	text = pdftotext(out, len);
+	for (i = 0; text[i] != '\0'; i++)
+		assert_true(text[i] == '\n' || text[i] == '\f' || text[i] == ' ');
+	free(text);
+	free(out);
+	pipeline_result_free(&res);
+	close(in);
+}
+
+/* An OCR child that runs out of time, or has no model, costs the page its text:
+ * the file is still rebuilt and clean. */
+static void
+check_ocr_failure_fails_safe(const char *langs, unsigned page_ms)
+{
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len;
+	int in;
+
+	in = japanese_pdf(1);
+	pipeline_config_default(&c);
+	c.ocr = langs;
+	c.ocr_page_ms = page_ms;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.pages, 1);
+	assert_int_equal(res.ocr_pages, 0);
+	assert_int_equal(res.ocr_failed, 1);
+	assert_non_null(strstr(res.detail, "ocr: page 1"));
+	assert_null(memmem(out, len, "/Font", 5));
+	free(out);
+	pipeline_result_free(&res);
+	close(in);
+}
+
+static void
+test_pipeline_ocr_timeout_leaves_the_page_without_text(void **state)
+{
+	(void)state;
+	if (pipeline_skip())
+		return;
+	check_ocr_failure_fails_safe(OCR_DEFAULT_LANGS, 50);
+}
+
+static void
+test_pipeline_ocr_without_its_model_leaves_the_page_without_text(void **state)
+{
+	(void)state;
+	if (pipeline_skip())
+		return;
+	check_ocr_failure_fails_safe("xxx", PIPELINE_OCR_PAGE_MS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_reads_whole_pages_and_drops_a_truncated_one),
+		cmocka_unit_test(test_parse_refuses_what_the_format_does_not_allow),
+		cmocka_unit_test(test_parse_stops_past_the_word_limit),
+		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
+		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
+		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
+		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
+		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
+		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
+		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
+	};
+
+	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
