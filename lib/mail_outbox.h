@@ -41,6 +41,8 @@
  * until next_attempt_at, the claim's expiry), 'sent', 'failed'. token names the
  * message: its Message-ID is <token@helo_domain>.
  */
+/* Frozen: daemons include it in a numbered migration, so a change here must be a new
+ * migration of its own (ALTER TABLE ...), never an edit of this text. */
 #define MAIL_OUTBOX_SQL \
 	"CREATE TABLE mail_outbox (" \
 	" id INTEGER PRIMARY KEY," \

@@ -45,7 +45,9 @@ static const struct config_key sanitized_schema[] = {
 	{ "workers", CONFIG_INT, "2", false, 1, WORKER_MAX_THREADS },
 	{ "dpi", CONFIG_INT, "150", false, RENDER_MIN_DPI, RENDER_MAX_DPI },
 	{ "policy", CONFIG_STRING, "default", false, 0, 0 },
-	{ "ocr", CONFIG_STRING, OCR_DEFAULT_LANGS, false, 0, 0 },	/* or "off" */
+	/* "off" or languages such as "jpn+eng". Off by default: on dense pages Tesseract
+	 * takes seconds per page (docs/sanitizer.md), which citizens wait for. */
+	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
 	{ NULL },
 };
 

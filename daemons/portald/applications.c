@@ -17,6 +17,7 @@
 #include "form.h"
 #include "jsonio.h"
 #include "log.h"
+#include "notify.h"
 #include "password.h"
 #include "timefmt.h"
 #include "uploads.h"
@@ -218,6 +219,9 @@ struct submit_job {
 	const char *idem_key, *request_sha;
 	time_t now;
 	const struct quota_ctx *quotas;
+	const struct portald *p;	/* for the 到達 email */
+	const char *tenant;
+	const json_t *def, *normalised;
 	/* out */
 	char receipt_no[APPLICATION_RECEIPT_MAX + 1];
 	time_t submitted_at;
@@ -336,6 +340,12 @@ submit_in_tx(struct db *db, void *arg)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->now);
 	if (step_done(st) != 0)
 		return j->outcome = SUBMIT_DBERR;
+	{
+		struct notify_event ev = { j->tenant, j->receipt_no, "arrived", NULL, j->now };
+
+		if (notify_enqueue(db, j->p, j->def, j->normalised, &ev) != 0)
+			return j->outcome = SUBMIT_DBERR;
+	}
 
 	st = db_stmt(db, "INSERT INTO idempotency (key, request_sha256, receipt_no, created_at) "
 			 "VALUES (?, ?, ?, ?)");
@@ -542,6 +552,10 @@ applications_handle_submit(struct http_request *req, void *app)
 	job.request_sha = sha;
 	job.now = now;
 	job.quotas = &qctx;
+	job.p = p;
+	job.tenant = pt->t->name;
+	job.def = def;
+	job.normalised = normalised;
 	rc = groupcommit_run(&pt->gc, submit_in_tx, &job);
 	switch (rc == GROUPCOMMIT_EDB ? SUBMIT_DBERR : job.outcome) {
 	case SUBMIT_NEW:

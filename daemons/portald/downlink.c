@@ -12,6 +12,7 @@
 #include "downlink.h"
 #include "jsonio.h"
 #include "log.h"
+#include "notify.h"
 #include "quarantine.h"
 #include "timefmt.h"
 
@@ -44,8 +45,45 @@ static const char *const known_statuses[] = {
 
 /* data/status.json: {"format": "sekisho-status/1", "events": [{"receipt_no",
  * "status", "at", "message"}]} */
+/* The email an event sends, if its procedure says so: inside the transaction. */
 static int
-apply_status(struct db *db, const json_t *msg, char *err, size_t errlen)
+notify_status(struct portald *p, const char *tenant, struct db *db, const char *receipt,
+	      const char *status, const char *message, time_t at)
+{
+	struct notify_event ev = { tenant, receipt, status, message, at };
+	json_t *def = NULL, *answers = NULL;
+	sqlite3_stmt *st;
+	char err[64];
+	int rc = 0;
+
+	st = db_stmt(db, "SELECT procedure_id, procedure_version, answers FROM applications "
+			 "WHERE receipt_no = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		char proc[CATALOGUE_ID_MAX + 1];
+		long long version = sqlite3_column_int64(st, 1);
+
+		snprintf(proc, sizeof proc, "%s", sqlite3_column_text(st, 0));
+		answers = jsonio_parse((const char *)sqlite3_column_text(st, 2),
+				       (size_t)sqlite3_column_bytes(st, 2), 8 << 20,
+				       JSONIO_MAX_DEPTH, err, sizeof err);
+		sqlite3_reset(st);
+		def = catalogue_get_version(db, proc, version);
+	} else {
+		sqlite3_reset(st);
+	}
+	if (def != NULL && answers != NULL)
+		rc = notify_enqueue(db, p, def, answers, &ev);
+	json_decref(def);
+	json_decref(answers);
+	return rc;
+}
+
+static int
+apply_status(struct portald *p, const char *tenant, struct db *db, const json_t *msg,
+	     char *err, size_t errlen)
 {
 	const json_t *events = json_object_get(msg, "events"), *e;
 	const char *const *k;
@@ -95,7 +133,8 @@ apply_status(struct db *db, const json_t *msg, char *err, size_t errlen)
 		if (message)
 			sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-		if (step_done(st) != 0)
+		if (step_done(st) != 0 || notify_status(p, tenant, db, receipt, status, message,
+							 at) != 0)
 			goto dberr;
 	}
 	return 0;
@@ -139,8 +178,8 @@ downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, ch
 				    err, errlen) != 0)
 			goto rollback;
 	} else if (strcmp(info->kind, "status") == 0) {
-		if (apply_status(db, json_object_get(info->data, "data/status.json"), err,
-				 errlen) != 0)
+		if (apply_status(p, info->tenant, db,
+				 json_object_get(info->data, "data/status.json"), err, errlen) != 0)
 			goto rollback;
 	} else {
 		snprintf(err, errlen, "kind %s is not applied by the portal", info->kind);

@@ -34,6 +34,7 @@ struct portald {
 	struct spool intake, downlink_in;
 	uint8_t counter_qr_pub[CRYPTO_X25519_LEN];
 	uint8_t office_pub[CRYPTO_ED25519_LEN];	/* verifies downlink bundles */
+	const char *db_dir;
 	const char *sanitizer_socket;
 	const char *public_base_url;	/* "https://apply.example.lg.jp": QR codes, emails */
 	char dummy_password_hash[128];	/* verified against when a 到達番号 is unknown */

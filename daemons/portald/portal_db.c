@@ -1,6 +1,7 @@
 /*
  * portal_db.c — migrations of the internet zone's tenant database.
  */
+#include "mail_outbox.h"
 #include "portal_db.h"
 
 const struct db_migration portal_db_migrations[] = {
@@ -110,6 +111,10 @@ const struct db_migration portal_db_migrations[] = {
 	  "  n            INTEGER NOT NULL,"
 	  "  PRIMARY KEY (procedure_id, field, value)"
 	  ") STRICT;" },
+	{ 3,
+	  /* Email to applicants, enqueued in the transaction of the event it tells of
+	   * (lib/mail_outbox.h: its DDL is frozen there as this migration). */
+	  MAIL_OUTBOX_SQL },
 };
 
 const size_t portal_db_nmigrations =

@@ -34,6 +34,7 @@
 #include "forwarder.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "password.h"
 #include "portal.h"
 #include "portal_db.h"
@@ -57,6 +58,14 @@ static const struct config_key portald_schema[] = {
 	{ "counter_qr_public_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "public_base_url", CONFIG_STRING, "http://localhost:8080", false, 0, 0 },
 	{ "postal_db", CONFIG_PATH, NULL, false, 0, 0 },
+	/* Applicant email. Without smtp_url it is queued and not sent. */
+	{ "smtp_url", CONFIG_STRING, NULL, false, 0, 0 },
+	{ "smtp_username", CONFIG_STRING, NULL, false, 0, 0 },
+	{ "smtp_password_file", CONFIG_PATH, NULL, false, 0, 0 },
+	{ "smtp_starttls", CONFIG_BOOL, "false", false, 0, 0 },
+	{ "mail_from", CONFIG_STRING, "noreply@sekisho.invalid", false, 0, 0 },
+	{ "mail_from_name", CONFIG_STRING, "電子申請サービス", false, 0, 0 },
+	{ "mail_domain", CONFIG_STRING, "sekisho.invalid", false, 0, 0 },
 	{ NULL },
 };
 
@@ -187,6 +196,7 @@ portald_open(struct portald *p, char *err, size_t errlen)
 	if (p->postal == NULL)
 		log_warn("no postal database%s%s: postal-code look-up is off",
 			 path && *path ? " at " : "", path ? path : "");
+	p->db_dir = config_str(p->cfg, "db_dir");
 	p->sanitizer_socket = config_str(p->cfg, "sanitizer_socket");
 	p->public_base_url = config_str(p->cfg, "public_base_url");
 	pthread_mutex_init(&p->forward_mu, NULL);
@@ -227,6 +237,8 @@ main(int argc, char **argv)
 	struct daemon_args args;
 	struct portald p = { 0 };
 	struct forwarder *forwarder = NULL;
+	struct mailer *mailer = NULL;
+	struct mail_smtp_config smtp = { 0 };
 	struct http_config hc;
 	struct http_server *srv = NULL;
 	char err[1024];
@@ -249,6 +261,17 @@ main(int argc, char **argv)
 		log_err("cannot start: %s", err);
 		return 1;
 	}
+	smtp.url = config_str(p.cfg, "smtp_url");
+	smtp.from_addr = config_str(p.cfg, "mail_from");
+	smtp.from_name = config_str(p.cfg, "mail_from_name");
+	smtp.helo_domain = config_str(p.cfg, "mail_domain");
+	smtp.username = config_str(p.cfg, "smtp_username");
+	smtp.password_file = config_str(p.cfg, "smtp_password_file");
+	smtp.starttls = config_bool(p.cfg, "smtp_starttls");
+	if (mailer_start(&mailer, &p, &smtp, err, sizeof err) != 0) {
+		log_err("cannot start: %s", err);
+		return 1;
+	}
 	daemon_http_config(p.cfg, COMPONENT, &hc);
 	hc.upload_dir = config_str(p.cfg, "upload_dir");
 	if (http_server_start(&srv, &hc, portald_routes,
@@ -266,6 +289,7 @@ main(int argc, char **argv)
 	daemon_notify_stopping();
 	log_info("stopping");
 	http_server_stop(srv);
+	mailer_stop(mailer);
 	forwarder_stop(forwarder);
 	downlink_stop(p.downlink);
 	p.downlink = NULL;

@@ -246,3 +246,76 @@ def test_postal_lookup_and_qr_codes(portal, tmp_path):
     assert svg.status_code == 200 and "<svg" in svg.text[:200]
     assert "お問い合わせ・届出のサンプル" in svg.text
     assert requests.get(api + "/procedures/no-such/qr.png", timeout=5).status_code == 404
+
+
+@pytest.fixture
+def mailbox(instance, tmp_path):
+    """A real SMTP server on loopback (aiosmtpd) that portald delivers to."""
+    inst, _, _ = instance
+    box = tmp_path / "mailbox"
+    box.mkdir()
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "tools", "smtp_capture.py"),
+                            "--dir", str(box)], stdout=subprocess.PIPE, text=True)
+    port = int(srv.stdout.readline())
+    with open(inst / "etc" / "portald.conf", "a") as f:
+        f.write(f"smtp_url = smtp://127.0.0.1:{port}\nmail_from = noreply@city.example.lg.jp\n"
+                "mail_domain = city.example.lg.jp\n")
+    yield box
+    srv.terminate()
+    srv.wait()
+
+
+def read_mail(box, n, seconds=30):
+    import email
+    import email.policy
+    import json as _json
+
+    def arrived():
+        files = sorted(p for p in box.iterdir() if not p.name.startswith("."))
+        return files if len(files) >= n else None
+    files = wait(arrived, seconds, f"{n} email(s) did not arrive")
+    out = []
+    for p in files:
+        rec = _json.loads(p.read_text())
+        msg = email.message_from_string(rec["data"], policy=email.policy.default)
+        out.append((rec["rcpt_tos"], str(msg["Subject"]), msg.get_content()))
+    return out
+
+
+def test_arrival_and_status_emails(mailbox, portal):
+    from bundles import bundle, canonical, spool_put
+    api, inst = portal.api, portal.instance
+    body = {"answers": {"name": "山田 花子", "email": "hanako@example.jp"},
+            "status_password": "hanako-no-password"}
+    r = submit(api, "demo-inquiry", body)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_no"]
+    # Without an address, no email (and no error).
+    assert submit(api, "demo-inquiry", {"answers": {"name": "名無し"}}).status_code == 201
+
+    (rcpt, subject, text), = read_mail(mailbox, 1)
+    assert rcpt == ["hanako@example.jp"]
+    assert subject == "【到達のお知らせ】お問い合わせ・届出のサンプル"
+    assert receipt in text and "/demo/status" in text
+
+    # LGWAN completes it: an office-signed status bundle on the downlink.
+    members = [("data/status.json", canonical({"format": "sekisho-status/1", "events": [
+        {"receipt_no": receipt, "status": "accepted", "at": "2026-11-22T10:00:00+09:00"},
+        {"receipt_no": receipt, "status": "completed", "at": "2026-11-22T11:00:00+09:00",
+         "message": "手続が完了しました。"}]}))]
+    data = bundle(inst / "lgwan/keys/office-signing.key", "status-demo-1", "status", members)
+    spool_put(inst / "dmz/spool/downlink-in", "status-demo-1", data)
+    # A forged one (signed with the sanitizer's key) is quarantined, not applied.
+    forged = bundle(inst / "dmz/keys/sanitizer-signing.key", "status-demo-2", "status", members)
+    spool_put(inst / "dmz/spool/downlink-in", "status-demo-2", forged)
+
+    def completed():
+        r = requests.get(f"{api}/applications/{receipt}",
+                         params={"status_password": "hanako-no-password"}, timeout=10)
+        return r.json() if r.json()["status"] == "completed" else None
+    st = wait(completed, 30, "the status events were not applied")
+    assert [h["label"] for h in st["history"]] == ["到達", "受付", "完了"]
+    assert st["history"][-1]["message"] == "手続が完了しました。"
+    mails = read_mail(mailbox, 2)
+    assert mails[1][1] == "【手続完了のお知らせ】お問い合わせ・届出のサンプル"  # "accepted" is not in notify.events
+    wait(lambda: (inst / "dmz/quarantine/status-demo-2").exists(), 10, "forged bundle not quarantined")
