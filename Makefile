@@ -78,7 +78,7 @@ BINS       := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all tests asan run check check-quick bench bench-bridge bench-sanitize fuzz fuzz-build clean deps \
+.PHONY: all tests asan run check check-quick bench bench-bridge bench-sanitize bench-portal fuzz fuzz-build clean deps \
         unit integration image
 .DEFAULT_GOAL := all
 # Keep test and fuzz objects that chained pattern rules would otherwise delete.
@@ -161,12 +161,18 @@ bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	@scripts/bench.sh $(BENCH_BINS)
 	@/usr/bin/python3 tests/bench/bench_bridge_link.py
+	@/usr/bin/python3 tests/bench/bench_portal.py
 
 # The real bridge daemons over a veth pair between two network namespaces (root).
 bench-bridge: deps
 	$(MAKE) all $(BUILD)/bench/bench_bridge_codec
 	@$(BUILD)/bench/bench_bridge_codec
 	@/usr/bin/python3 tests/bench/bench_bridge_link.py
+
+# The citizen portal through lighttpd with wrk: durable submissions per second.
+bench-portal: deps
+	$(MAKE) all
+	@/usr/bin/python3 tests/bench/bench_portal.py
 
 # The sanitizer end to end (sandbox and both scans), against the issue's targets.
 bench-sanitize: all $(BUILD)/bench/bench_sanitize

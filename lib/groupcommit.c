@@ -2,8 +2,8 @@
  * groupcommit.c — leader/follower group commit over one SQLite connection.
  *
  * The queue is a list under gc->mu. A writer appends its job; if no leader is active
- * it becomes the leader and drains the queue batch by batch until it is empty, then
- * steps down. Followers sleep on gc->done until their job is marked finished. A job
+ * it becomes the leader, commits one batch (the queue's head, its own job among it)
+ * and steps down, waking the others: one still queued becomes the next leader. Followers sleep on gc->done until their job is marked finished. A job
  * lives on its writer's stack: the leader touches it only before marking it finished,
  * and the writer returns only after seeing that mark under the mutex.
  */
@@ -94,12 +94,43 @@ run_batch(struct groupcommit *gc, struct groupcommit_job *batch)
 			j->rc = GROUPCOMMIT_EDB;
 }
 
+/* Called with gc->mu held and no leader: commit the queue's head batch as leader,
+ * then step down and wake everyone (the finished, and the next leader). Stepping
+ * down after one batch matters: a leader that went on while others kept arriving
+ * would hold its own reply back for as long as the load lasted. */
+static void
+lead_one_batch(struct groupcommit *gc)
+{
+	struct groupcommit_job *batch, *j, *next, *last;
+	unsigned n;
+
+	gc->leading = true;
+	batch = gc->head;
+	for (n = 1, last = batch; n < GROUPCOMMIT_MAX_BATCH && last->next; n++)
+		last = last->next;
+	gc->head = last->next;
+	if (gc->head == NULL)
+		gc->tail = NULL;
+	last->next = NULL;
+	gc->batches++;
+	gc->jobs += n;
+	pthread_mutex_unlock(&gc->mu);
+
+	run_batch(gc, batch);
+
+	pthread_mutex_lock(&gc->mu);
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->finished = true;
+	}
+	gc->leading = false;
+	pthread_cond_broadcast(&gc->done);
+}
+
 int
 groupcommit_run(struct groupcommit *gc, groupcommit_fn fn, void *arg)
 {
 	struct groupcommit_job self = { .fn = fn, .arg = arg };
-	struct groupcommit_job *batch, *j, *next, *last;
-	unsigned n;
 
 	pthread_mutex_lock(&gc->mu);
 	if (gc->tail != NULL)
@@ -107,38 +138,15 @@ groupcommit_run(struct groupcommit *gc, groupcommit_fn fn, void *arg)
 	else
 		gc->head = &self;
 	gc->tail = &self;
-	while (gc->leading && !self.finished)
-		pthread_cond_wait(&gc->done, &gc->mu);
-	if (self.finished) {
-		pthread_mutex_unlock(&gc->mu);
-		return self.rc;
+	/* Our job may be beyond the first GROUPCOMMIT_MAX_BATCH of the queue: then we
+	 * lead (or wait for) more than one batch before it is ours. */
+	for (;;) {
+		while (gc->leading && !self.finished)
+			pthread_cond_wait(&gc->done, &gc->mu);
+		if (self.finished)
+			break;
+		lead_one_batch(gc);
 	}
-	gc->leading = true;
-	while (gc->head != NULL) {
-		/* Take up to GROUPCOMMIT_MAX_BATCH jobs off the queue. */
-		batch = gc->head;
-		for (n = 1, last = batch; n < GROUPCOMMIT_MAX_BATCH && last->next; n++)
-			last = last->next;
-		gc->head = last->next;
-		if (gc->head == NULL)
-			gc->tail = NULL;
-		last->next = NULL;
-		gc->batches++;
-		gc->jobs += n;
-		pthread_mutex_unlock(&gc->mu);
-
-		run_batch(gc, batch);
-
-		pthread_mutex_lock(&gc->mu);
-		for (j = batch; j != NULL; j = next) {
-			next = j->next;
-			j->finished = true;
-		}
-		pthread_cond_broadcast(&gc->done);
-	}
-	gc->leading = false;
-	/* Writers that queued while the last batch ran and found a leader are woken by
-	 * the broadcast above; the queue is empty, so one of any later ones leads. */
 	pthread_mutex_unlock(&gc->mu);
 	return self.rc;
 }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "password.h"
+#include "proccache.h"
 #include "timefmt.h"
 #include "uploads.h"
 
@@ -423,13 +424,15 @@ applications_handle_submit(struct http_request *req, void *app)
 	const char *idem = http_req_header(req, "Idempotency-Key");
 	const json_t *answers, *uploads, *pw;
 	const char *password = NULL;
-	struct form_schema *schema = NULL;
+	const struct form_schema *schema = NULL;
+	struct proc_entry *pe = NULL;
 	struct form_context fctx = { 0 };
 	struct quota_ctx qctx = { 0 };
 	struct file_ctx fc = { 0 };
 	struct submit_job job = { 0 };
-	json_t *body, *def = NULL, *merged = NULL, *normalised = NULL, *errors = NULL;
-	char *answers_text = NULL, *files_text = NULL, msg[256], err[256], sha[65];
+	const json_t *def = NULL;
+	json_t *body, *merged = NULL, *normalised = NULL, *errors = NULL;
+	char *answers_text = NULL, *files_text = NULL, msg[256], sha[65];
 	char hash[PASSWORD_HASH_LEN];
 	long long version = 0;
 	time_t now = time(NULL);
@@ -457,10 +460,7 @@ applications_handle_submit(struct http_request *req, void *app)
 	}
 	password = json_is_string(pw) ? json_string_value(pw) : NULL;
 
-	pthread_mutex_lock(&pt->t->lock);
-	def = catalogue_get(pt->t->db, proc_id, now);
-	pthread_mutex_unlock(&pt->t->lock);
-	if (def == NULL) {
+	if ((pe = proccache_get(&pt->procs, pt->t, proc_id)) == NULL) {
 		http_reply_error(req, 404, "unknown_procedure", "指定された手続は見つかりません。");
 		return;
 	}
@@ -478,11 +478,12 @@ applications_handle_submit(struct http_request *req, void *app)
 				 "この手続の申請にはログインが必要です。ログインしてからお申し込みください。");
 		goto out;
 	}
-	jsonio_int(def, "version", 1, 1000000000, &version);
-	if (form_schema_parse(json_object_get(def, "schema"), &schema, err, sizeof err) != 0) {
-		log_err("procedure %s v%lld of tenant %s: schema: %s", proc_id, version,
-			pt->t->name, err);
-		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+	def = pe->def;
+	schema = pe->schema;
+	version = pe->version;
+	if (schema == NULL) {
+		http_reply_error(req, 409, "info_only",
+				 "この手続はご案内のみで、オンラインでの申請は受け付けていません。");
 		goto out;
 	}
 
@@ -604,8 +605,7 @@ out:
 	json_decref(normalised);
 	json_decref(merged);
 	json_decref(qctx.options);
-	form_schema_free(schema);
-	json_decref(def);
+	proccache_put(pe);
 }
 
 /* --- status --------------------------------------------------------------------- */

@@ -571,16 +571,21 @@ catalogue_get_version(struct db *db, const char *id, long long version)
 }
 
 json_t *
-catalogue_get(struct db *db, const char *id, time_t now)
+catalogue_get_current(struct db *db, const char *id)
 {
-	json_t *def;
-
 	if (!catalogue_id_valid(id))
 		return NULL;
-	def = load_definition(db, "SELECT v.definition FROM procedures p "
-				  "JOIN procedure_versions v ON v.id = p.id AND v.version = p.version "
-				  "WHERE p.id = ? AND p.withdrawn = 0 "
-				  "AND p.visibility IN ('public', 'unlisted')", id, 0);
+	return load_definition(db, "SELECT v.definition FROM procedures p "
+				   "JOIN procedure_versions v ON v.id = p.id AND v.version = p.version "
+				   "WHERE p.id = ? AND p.withdrawn = 0 "
+				   "AND p.visibility IN ('public', 'unlisted')", id, 0);
+}
+
+json_t *
+catalogue_get(struct db *db, const char *id, time_t now)
+{
+	json_t *def = catalogue_get_current(db, id);
+
 	if (def != NULL)
 		add_reception(def, def, now);
 	return def;

@@ -54,6 +54,9 @@ json_t *catalogue_list(struct db *db, const struct catalogue_query *q, time_t no
  * with "reception" filled in for now. NULL if there is no such procedure. */
 json_t *catalogue_get(struct db *db, const char *id, time_t now);
 
+/* The same without "reception": the definition as published (for caching). */
+json_t *catalogue_get_current(struct db *db, const char *id);
+
 /* A given version of procedure id, as published (for validating an application
  * against the version it names). NULL if unknown. */
 json_t *catalogue_get_version(struct db *db, const char *id, long long version);

@@ -197,6 +197,8 @@ downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, ch
 		goto rollback;
 	}
 	rc = 0;
+	if (strcmp(info->kind, "catalogue") == 0)
+		proccache_clear(&pt->procs);
 	goto out;
 rollback:
 	db_rollback(db);

@@ -27,6 +27,10 @@ forwarder_bundle_id(const char *tenant, const char *receipt, char *out, size_t l
 }
 
 struct pending {
+	/* outcome, recorded by the batch's one transaction */
+	const char *state;		/* NULL: nothing to record */
+	time_t next_at;
+	char error[256];
 	char receipt[40];
 	char procedure[CATALOGUE_ID_MAX + 1];
 	long long version;
@@ -73,27 +77,49 @@ out:
 }
 
 static void
-mark(struct portal_tenant *pt, const struct pending *a, const char *state, time_t next_at,
-     const char *error)
+mark(struct pending *a, const char *state, time_t next_at, const char *error)
 {
+	a->state = state;
+	a->next_at = next_at;
+	snprintf(a->error, sizeof a->error, "%s", error ? error : "");
+}
+
+struct record_job {
+	struct pending *batch;
+	size_t n;
+};
+
+/* Every outcome of a batch in one transaction, through the tenant's group committer:
+ * it shares the fsync with the submissions of the moment instead of adding one per
+ * application. */
+static int
+record_outcomes(struct db *db, void *arg)
+{
+	struct record_job *j = arg;
 	sqlite3_stmt *st;
 
-	pthread_mutex_lock(&pt->t->lock);
-	st = db_stmt(pt->t->db, "UPDATE applications SET forward_state = ?, forward_attempts = "
-				"forward_attempts + 1, forward_next_at = ?, forward_error = ? "
-				"WHERE receipt_no = ?");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)next_at);
-		if (error)
-			sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < j->n; i++) {
+		struct pending *a = &j->batch[i];
+
+		if (a->state == NULL)
+			continue;
+		st = db_stmt(db, "UPDATE applications SET forward_state = ?, forward_attempts = "
+				 "forward_attempts + 1, forward_next_at = ?, forward_error = ? "
+				 "WHERE receipt_no = ?");
+		if (st == NULL)
+			return 1;
+		sqlite3_bind_text(st, 1, a->state, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->next_at);
+		if (a->error[0])
+			sqlite3_bind_text(st, 3, a->error, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, a->receipt, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			log_err("application %s: cannot record forwarding: %s", a->receipt,
-				db_errmsg(pt->t->db));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return 1;
+		}
 		sqlite3_reset(st);
 	}
-	pthread_mutex_unlock(&pt->t->lock);
+	return 0;
 }
 
 static int
@@ -144,13 +170,13 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 		if (req == NULL) {
 			log_err("application %s (tenant %s): cannot build its bundle request",
 				a->receipt, pt->t->name);
-			mark(pt, a, "failed", 0, "stored application unreadable");
+			mark(a, "failed", 0, "stored application unreadable");
 			goto next;
 		}
 		status = sanclient_post_json(p->sanitizer_socket, "/api/bundles", req, &resp, err,
 					     sizeof err);
 		if (status == 200 || status == 201) {
-			mark(pt, a, "forwarded", 0, NULL);
+			mark(a, "forwarded", 0, NULL);
 			forwarded++;
 		} else if (status >= 400 && status < 500) {
 			const char *why = jsonio_str(json_object_get(resp, "error"), "message",
@@ -158,7 +184,7 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 
 			log_err("application %s (tenant %s): the sanitizer refused its bundle "
 				"(%d): %s", a->receipt, pt->t->name, status, why);
-			mark(pt, a, "failed", 0, why);
+			mark(a, "failed", 0, why);
 		} else {
 			int backoff = 1 << (a->attempts < 8 ? a->attempts : 8);
 
@@ -167,11 +193,19 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 			log_warn("application %s (tenant %s): sanitizer unavailable (%s), "
 				 "retrying in %d s", a->receipt, pt->t->name,
 				 status < 0 ? err : "server error", backoff);
-			mark(pt, a, "pending", now + backoff, status < 0 ? err : "server error");
+			mark(a, "pending", now + backoff, status < 0 ? err : "server error");
 		}
 next:
 		json_decref(req);
 		json_decref(resp);
+	}
+	if (n > 0) {
+		struct record_job job = { batch, n };
+
+		if (groupcommit_run(&pt->gc, record_outcomes, &job) != 0)
+			log_err("tenant %s: cannot record what was forwarded: %s (it will be "
+				"forwarded again; the sanitizer makes each bundle once)",
+				pt->t->name, db_errmsg(pt->t->db));
 	}
 	for (i = 0; i < n; i++) {
 		free(batch[i].answers);

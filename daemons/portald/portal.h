@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "groupcommit.h"
+#include "proccache.h"
 #include "spool.h"
 #include "tenant.h"
 
@@ -25,6 +26,7 @@ struct postal;
 struct portal_tenant {
 	struct tenant *t;		/* in portald.tenants */
 	struct groupcommit gc;		/* submissions: many writers, one fsync */
+	struct proccache procs;		/* parsed current definitions */
 };
 
 struct portald {

@@ -174,7 +174,8 @@ portald_open(struct portald *p, char *err, size_t errlen)
 	}
 	for (i = 0; i < p->tenants.n; i++) {
 		p->pt[i].t = &p->tenants.t[i];
-		if (groupcommit_init(&p->pt[i].gc, p->tenants.t[i].db, &p->tenants.t[i].lock) != 0) {
+		if (groupcommit_init(&p->pt[i].gc, p->tenants.t[i].db, &p->tenants.t[i].lock) != 0 ||
+		    proccache_init(&p->pt[i].procs) != 0) {
 			snprintf(err, errlen, "tenant %s: group commit: %s", p->tenants.t[i].name,
 				 strerror(errno));
 			return -1;
@@ -220,8 +221,10 @@ portald_close(struct portald *p)
 {
 	size_t i;
 
-	for (i = 0; p->pt && i < p->tenants.n; i++)
+	for (i = 0; p->pt && i < p->tenants.n; i++) {
 		groupcommit_destroy(&p->pt[i].gc);
+		proccache_destroy(&p->pt[i].procs);
+	}
 	free(p->pt);
 	postal_close(p->postal);
 	spool_close(&p->intake);

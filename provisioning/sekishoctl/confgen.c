@@ -72,8 +72,11 @@ write_instance_conf(const struct instance *in, const struct instance_options *o,
 static void
 common_keys(FILE *f, const struct instance *in, const char *sock)
 {
-	fprintf(f, "listen = %s/run/%s.sock\nlog_level = info\nhttp_threads = 4\n",
-		in->root, sock);
+	/* portald's handlers wait on the group commit's fsync; libmicrohttpd serves
+	 * several connections per thread, so one waiting handler holds up the others on
+	 * its thread. More threads than concurrent proxy connections avoid that. */
+	fprintf(f, "listen = %s/run/%s.sock\nlog_level = info\nhttp_threads = %d\n",
+		in->root, sock, strcmp(sock, "portald") == 0 ? 32 : 4);
 }
 
 static int
