@@ -32,6 +32,10 @@ install -m 0644 "$SD/sekisho-.service.d/hardening.conf" "$ROOT/usr/lib/systemd/s
 install -m 0644 "$SD/sekisho.sysusers" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
 install -m 0644 "$SD/sekisho.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/sekisho.conf"
 
+# mmdebstrap merges /usr with usrmerge, which needs perl; the root is merged now and
+# usr-is-merged keeps the promise, so both go (about 70 MB).
+chroot "$ROOT" apt-get purge -y -qq --autoremove usrmerge >/dev/null
+
 # Users now rather than at first boot, so their ids are fixed by the image and the
 # files below can be owned by them.
 systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
