@@ -6,6 +6,8 @@
 #   make asan     build with AddressSanitizer + UBSan into build-asan/
 #   make bench    run the benchmarks
 #   make fuzz     run each libFuzzer target briefly (FUZZ_SECONDS each)
+#   make image    the bootable appliance disk (build/image/sekisho.raw, .qcow2; root)
+#   make check-image  inspect the image, rebuild it to check reproducibility, boot it
 #   make clean
 #
 # The build reads its dependencies from pkg-config only. Programs are assembled from
@@ -79,7 +81,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all tests asan run check check-quick bench bench-bridge bench-sanitize bench-portal fuzz fuzz-build clean deps \
-        unit integration image
+        unit integration image check-image
 .DEFAULT_GOAL := all
 # Keep test and fuzz objects that chained pattern rules would otherwise delete.
 .SECONDARY:
@@ -177,6 +179,15 @@ bench-portal: deps
 # The sanitizer end to end (sandbox and both scans), against the issue's targets.
 bench-sanitize: all $(BUILD)/bench/bench_sanitize
 	@$(BUILD)/bench/bench_sanitize
+
+# --- the appliance image (root; not part of `make check`: it takes minutes) -----
+IMAGE_DIR ?= $(BUILD)/image
+image: all
+	@provisioning/install-deps.sh --image
+	@image/build-image.sh $(IMAGE_DIR)
+
+check-image: image
+	@IMAGE_DIR=$(abspath $(IMAGE_DIR)) /usr/bin/python3 -m pytest -v -s tests/image
 
 # --- fuzzing (clang's libFuzzer) ---------------------------------------------
 FUZZ_BUILD := build-fuzz

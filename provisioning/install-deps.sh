@@ -3,8 +3,11 @@
 # and test. Non-interactive and idempotent: when everything is present it only asks
 # dpkg, and returns in well under a second.
 #
-#   provisioning/install-deps.sh          build + run + test
-#   provisioning/install-deps.sh --list   print the package list and exit
+#   provisioning/install-deps.sh              build + run + test
+#   provisioning/install-deps.sh --list       print the package list and exit
+#   provisioning/install-deps.sh --list-run   print the runtime list only (the image's)
+#   provisioning/install-deps.sh --image      also the tools that build the appliance
+#                                             image (make image / make check-image only)
 set -eu
 
 # Build: compiler, pkg-config and the -dev packages the Makefile asks pkg-config for.
@@ -30,12 +33,24 @@ TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
  python3-aiosmtpd fonts-ipafont-gothic"
 
+# Image: what `make image` and `make check-image` run on the build host — the root
+# (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img) and the
+# boot test (qemu). Not installed by `make check`.
+IMAGE_PKGS="mmdebstrap extlinux syslinux-common e2fsprogs gdisk fdisk util-linux
+ qemu-utils qemu-system-x86 systemd-container"
+
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 
-if [ "${1:-}" = "--list" ]; then
+case "${1:-}" in
+--list)
 	for p in $ALL; do echo "$p"; done
-	exit 0
-fi
+	exit 0 ;;
+--list-run)
+	for p in $RUN_PKGS; do echo "$p"; done
+	exit 0 ;;
+--image)
+	ALL="$ALL $IMAGE_PKGS" ;;
+esac
 
 # Postal code data for the dev stack (npm registry, pinned and checked, cached in
 # provisioning/cache/): fetched here so that nothing downloads at test or run time.

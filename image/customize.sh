@@ -1,0 +1,78 @@
+#!/bin/sh
+# customize.sh ROOT STAGE — mmdebstrap's customize hook: turns a fresh Debian root into
+# the appliance. STAGE holds what build-image.sh gathered from the repository.
+#
+# Layout (what provisioning/systemd and sekishoctl expect):
+#   /usr/lib/sekisho/          the programs (sekishoctl finds the daemons beside itself)
+#   /usr/sbin/sekishoctl       link to it, for the operator's PATH
+#   /usr/share/sekisho/        web/ and provisioning/{lighttpd,nftables} (the share dir)
+#   /usr/lib/systemd/system/   one unit per daemon + the sekisho- prefix drop-in
+#   /usr/lib/sysusers.d, /usr/lib/tmpfiles.d   users and the instance tree
+# Nothing of Sekisho is enabled: which units run is decided by `sekishoctl init --role`.
+set -eu
+ROOT=$1
+STAGE=$2
+
+install -d -m 0755 "$ROOT/usr/lib/sekisho" "$ROOT/usr/share/sekisho/provisioning"
+for f in "$STAGE"/bin/*; do
+	install -m 0755 "$f" "$ROOT/usr/lib/sekisho/"
+done
+ln -sf ../lib/sekisho/sekishoctl "$ROOT/usr/sbin/sekishoctl"
+cp -R "$STAGE/web" "$ROOT/usr/share/sekisho/web"
+cp -R "$STAGE/provisioning/lighttpd" "$STAGE/provisioning/nftables" \
+	"$ROOT/usr/share/sekisho/provisioning/"
+chmod -R u=rwX,go=rX "$ROOT/usr/share/sekisho"
+
+SD=$STAGE/provisioning/systemd
+for u in "$SD"/sekisho-*.service; do
+	install -m 0644 "$u" "$ROOT/usr/lib/systemd/system/"
+done
+install -d -m 0755 "$ROOT/usr/lib/systemd/system/sekisho-.service.d"
+install -m 0644 "$SD/sekisho-.service.d/hardening.conf" "$ROOT/usr/lib/systemd/system/sekisho-.service.d/"
+install -m 0644 "$SD/sekisho.sysusers" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
+install -m 0644 "$SD/sekisho.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/sekisho.conf"
+
+# mmdebstrap merges /usr with usrmerge, which needs perl; the root is merged now and
+# usr-is-merged keeps the promise, so both go (about 70 MB).
+chroot "$ROOT" apt-get purge -y -qq --autoremove usrmerge >/dev/null
+
+# Users now rather than at first boot, so their ids are fixed by the image and the
+# files below can be owned by them.
+systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
+systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/sekisho.conf"
+
+# Configuration overlay (journald, apt, sshd, network, sysctl, firewall).
+cp -R "$STAGE/overlay/." "$ROOT/"
+chmod 0644 "$ROOT/etc/hostname" "$ROOT/etc/hosts"
+install -m 0644 "$STAGE/fstab" "$ROOT/etc/fstab"
+install -d -m 0755 "$ROOT/boot/extlinux"
+install -m 0644 "$STAGE/extlinux.conf" "$ROOT/boot/extlinux/extlinux.conf"
+
+# No password logins: root's password is locked, every other account has none.
+chroot "$ROOT" usermod -p '!' root
+# Each appliance makes its own identity on first boot: machine id, host keys, seed.
+printf 'uninitialized\n' >"$ROOT/etc/machine-id"
+rm -f "$ROOT/var/lib/dbus/machine-id" "$ROOT/var/lib/systemd/random-seed" \
+	"$ROOT"/etc/ssh/ssh_host_*
+
+# Services: time, network, firewall on; sshd only with a key; freshclam by role.
+chroot "$ROOT" systemctl enable systemd-networkd.service systemd-resolved.service \
+	systemd-timesyncd.service nftables.service >/dev/null 2>&1
+chroot "$ROOT" systemctl disable clamav-freshclam.service >/dev/null 2>&1 || true
+if [ -f "$STAGE/authorized_keys" ]; then
+	install -d -m 0700 "$ROOT/root/.ssh"
+	install -m 0600 "$STAGE/authorized_keys" "$ROOT/root/.ssh/authorized_keys"
+	chroot "$ROOT" systemctl enable ssh.service >/dev/null 2>&1
+else
+	chroot "$ROOT" systemctl disable ssh.service >/dev/null 2>&1 || true
+fi
+# lighttpd's own instance on port 80 is not Sekisho's (one per zone, as sekisho-*).
+chroot "$ROOT" systemctl disable lighttpd.service >/dev/null 2>&1 || true
+chroot "$ROOT" systemctl mask lighttpd.service >/dev/null 2>&1 || true
+# systemd-resolved's stub for the host's resolver.
+ln -sf ../run/systemd/resolve/stub-resolv.conf "$ROOT/etc/resolv.conf"
+
+# Build leftovers that differ from one build to the next.
+rm -rf "$ROOT"/var/log/apt/* "$ROOT"/var/log/dpkg.log "$ROOT"/var/log/alternatives.log \
+	"$ROOT"/var/cache/debconf/*-old "$ROOT"/var/lib/dpkg/*-old \
+	"$ROOT"/var/cache/ldconfig/aux-cache "$ROOT"/var/log/bootstrap.log
