@@ -10,6 +10,7 @@
  * refusal.
  */
 #include "pipeline.h"
+#include "preview.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +112,7 @@ ocr_on(const struct pipeline_config *c)
 void
 pipeline_result_free(struct pipeline_result *res)
 {
+	rebuild_buf_free(&res->preview);
 	json_decref(res->attestation);
 	res->attestation = NULL;
 }
@@ -183,6 +185,7 @@ struct render_shared {
 	uint32_t ocr_pages, ocr_failed;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
+	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
 };
 
 struct render_lane {
@@ -389,6 +392,12 @@ render_lane(void *arg)
 			rc = rebuild_pdf_add_stream_at(sh->pdf, &r, req.first_page, ln->step, &got);
 		else if ((rc = rebuild_png(&r, sh->out)) == REBUILD_OK)
 			got = 1;
+		/* Lane 0's first batch starts with the first page. A preview that cannot be
+		 * made is only a missing convenience, never a refusal. */
+		if (rc == REBUILD_OK && got > 0 && req.first_page == 0 && sh->preview != NULL &&
+		    sh->preview->len == 0 &&
+		    preview_from_stream(sr.out, sr.out_len, &plim, sh->preview) != 0)
+			rebuild_buf_free(sh->preview);
 		if (rc == REBUILD_OK && sh->pdf != NULL && ocr_on(c)) {
 			uint64_t t0 = now_ms();
 			int orc = ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
@@ -448,7 +457,7 @@ static int
 render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type type,
     struct rebuild_buf *out, struct pipeline_result *res)
 {
-	struct render_shared sh = { .c = c, .type = type, .out = out };
+	struct render_shared sh = { .c = c, .type = type, .out = out, .preview = &res->preview };
 	struct render_lane lanes[PIPELINE_MAX_LANES];
 	unsigned n = type == DETECT_PDF && c->lanes > 1 ? c->lanes : 1, i, started;
 	int rc;

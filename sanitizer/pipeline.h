@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ocr.h"
+#include "rebuild.h"
 #include "render.h"
 #include "sandbox.h"
 #include "scan.h"
@@ -66,6 +67,8 @@ struct pipeline_result {
 	double seconds;
 	char detail[256];		/* for operators' logs: signature name, child fate */
 	json_t *attestation;		/* signed, when clean and a key was given */
+	struct rebuild_buf preview;	/* first page as a small PNG (preview.h); may be
+					 * empty. Shown to the citizen only when clean. */
 };
 
 /* Sanitize the file open on in_fd (read from its start) into out_fd (an empty

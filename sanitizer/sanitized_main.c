@@ -12,16 +12,19 @@
  * In production its unit has PrivateNetwork=yes: it cannot reach any network.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "fsio.h"
 #include "http.h"
 #include "jsonio.h"
 #include "log.h"
@@ -109,6 +112,36 @@ handle_result(struct http_request *req, void *app)
 	http_reply_json(req, 200, r);
 }
 
+#define PREVIEW_FILE_MAX (2 * 1024 * 1024)
+
+/* The first page of a clean upload, small, for the citizen's form (portald proxies). */
+static void
+handle_preview(struct http_request *req, void *app)
+{
+	struct sanitized *s = app;
+	const char *id = http_req_param(req, "id");
+	char path[PATH_MAX];
+	uint8_t *data = NULL;
+	struct stat st;
+	int fd = -1;
+
+	if (!spool_valid_id(id) ||
+	    snprintf(path, sizeof path, "%s/%s/preview.png", config_str(s->cfg, "results_dir"), id) >= (int)sizeof path ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > PREVIEW_FILE_MAX ||
+	    (data = malloc((size_t)st.st_size)) == NULL ||
+	    fsio_pread_all(fd, data, (size_t)st.st_size, 0) != 0) {
+		if (fd >= 0)
+			close(fd);
+		free(data);
+		http_reply_error(req, 404, "no_preview", "このファイルの確認用画像はありません。");
+		return;
+	}
+	close(fd);
+	http_reply_bytes(req, 200, "image/png", data, (size_t)st.st_size);
+	free(data);
+}
+
 static void
 handle_metrics(struct http_request *req, void *app)
 {
@@ -163,6 +196,7 @@ static const struct http_route sanitized_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
 	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
 	{ "GET", "/api/results/{id}", handle_result, 0, NULL },
+	{ "GET", "/api/results/{id}/preview", handle_preview, 0, NULL },
 };
 
 static int

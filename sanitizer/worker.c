@@ -104,9 +104,18 @@ process(struct worker_pool *p, const struct spool_item *item)
 		goto done;
 	}
 	if (res.clean) {
+		char pv[PATH_MAX + 16];
+
 		if (fsync(out_fd) != 0 || write_json_file(tmpdir, "attestation.json",
 							  res.attestation) != 0)
 			rc = -1;
+		/* The preview is a convenience for the citizen's form: without one the
+		 * portal shows the name and page count. */
+		snprintf(pv, sizeof pv, "%s/preview.png", tmpdir);
+		if (rc == 0 && res.preview.len > 0 &&
+		    fsio_write_atomic(pv, res.preview.p, res.preview.len, 0640) != 0)
+			log_warn("sanitized: upload %s: preview not written: %s", item->id,
+				 strerror(errno));
 	} else {
 		char q[PATH_MAX];
 

@@ -124,10 +124,17 @@ def test_uploads_are_sanitized_and_refusals_explained(portal, tmp_path):
     assert up["display_name"] == "申請書.pdf"
     v = wait_verdict(api, up["upload_id"])
     assert v["state"] == "clean" and v["pages"] >= 1 and v["type"] == "pdf"
+    # The first page, small, made from the sanitizer's pixels (never the original).
+    pv = requests.get(portal.internet + v["preview_url"], timeout=5)
+    assert pv.status_code == 200 and pv.headers["Content-Type"] == "image/png"
+    assert pv.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(pv.content[16:20], "big"), int.from_bytes(pv.content[20:24], "big")
+    assert max(width, height) <= 320 and min(width, height) > 0
 
     r = upload(api, "virus.pdf", pdf.replace(b"%%EOF", EICAR + b"\n%%EOF"))
     v = wait_verdict(api, r.json()["upload_id"])
     assert v["state"] == "rejected" and v["reason"] == "malware"
+    assert requests.get(f"{api}/uploads/{r.json()['upload_id']}/preview", timeout=5).status_code == 404
     assert "ウイルス" in v["message"] or "マルウェア" in v["message"], v
 
     # A field that takes only PDF and images refuses a text file the sanitizer passed.
