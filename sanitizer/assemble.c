@@ -2,10 +2,9 @@
  * assemble.c — outputs and attestations of clean uploads, plus the form data, into
  * one signed bundle.
  *
- * Form data is checked here for shape (an object, bounded by the HTTP layer's body
- * limit and jsonio's depth limit). Validation against the procedure's schema is the
- * shared validator's job, which arrives with the citizen-portal issue; it will be
- * called here, before signing, so that nothing unvalidated is ever signed.
+ * Form data is validated against the office-signed procedure definition
+ * (formcheck.h) before anything is written, so that nothing unvalidated is ever
+ * signed; the files are then exactly the clean outputs the answers reference.
  */
 #include "assemble.h"
 
@@ -17,6 +16,7 @@
 
 #include "attest.h"
 #include "bundle.h"
+#include "formcheck.h"
 #include "jsonio.h"
 #include "tenant.h"
 #include "worker.h"
@@ -32,7 +32,8 @@ extension(const json_t *result)
 
 int
 assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
-		const uint8_t sign_key[32], char *err, size_t errlen)
+		const uint8_t sign_key[32], const uint8_t office_pub[32], char *err,
+		size_t errlen)
 {
 	const char *id = jsonio_str(req, "id", NULL), *tenant = jsonio_str(req, "tenant", NULL);
 	const json_t *app = json_object_get(req, "application"), *files = json_object_get(req, "files");
@@ -48,6 +49,8 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 			 "at most %d files", ASSEMBLE_MAX_FILES);
 		return ASSEMBLE_EINVALID;
 	}
+	if (formcheck_request(req, office_pub, err, errlen) != 0)
+		return ASSEMBLE_EINVALID;
 	if ((w = bundle_writer_new(id, tenant, "application")) == NULL ||
 	    bundle_writer_add_json(w, "application.json", app) != BUNDLE_OK) {
 		snprintf(err, errlen, "cannot start bundle %s", id);

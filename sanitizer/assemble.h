@@ -28,9 +28,12 @@ enum {
 };
 
 /* Build and sign the bundle described by req ({"id", "tenant", "application",
- * "files": [{"upload", "field", "display_name"}]}) from results_dir into outbox.
+ * "procedure": {"definition", "signature"}, "files": [{"upload", "field",
+ * "display_name"}]}) from results_dir into outbox, after formcheck_request has
+ * validated its form data against the office-signed definition (office_pub).
  * Returns a code above, with the reason in err (safe to show to portald). */
 int assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
-		    const uint8_t sign_key[32], char *err, size_t errlen);
+		    const uint8_t sign_key[32], const uint8_t office_pub[32], char *err,
+		    size_t errlen);
 
 #endif

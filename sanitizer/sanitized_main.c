@@ -43,6 +43,7 @@ static const struct config_key sanitized_schema[] = {
 	{ "outbox_spool", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "signing_key", CONFIG_PATH, NULL, true, 0, 0 },
+	{ "office_public_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "results_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "clamav_db", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "workers", CONFIG_INT, "2", false, 1, WORKER_MAX_THREADS },
@@ -58,6 +59,7 @@ struct sanitized {
 	struct config *cfg;
 	struct spool intake, outbox;
 	uint8_t signing_key[CRYPTO_ED25519_LEN];
+	uint8_t office_pub[CRYPTO_ED25519_LEN];	/* checks procedure definitions */
 	uint8_t signing_pub[CRYPTO_ED25519_LEN];
 	struct scanner *scanner;
 	struct worker_pool *workers;
@@ -163,7 +165,7 @@ handle_bundle(struct http_request *req, void *app)
 	if (body == NULL)
 		return;
 	rc = assemble_bundle(body, config_str(s->cfg, "results_dir"), &s->outbox,
-			     s->signing_key, err, sizeof err);
+			     s->signing_key, s->office_pub, err, sizeof err);
 	switch (rc) {
 	case ASSEMBLE_OK:
 	case ASSEMBLE_EXISTS:
@@ -215,6 +217,11 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 		return -1;
 	}
 	if ((rc = crypto_ed25519_public(s->signing_key, s->signing_pub)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+		return -1;
+	}
+	path = config_str(s->cfg, "office_public_key");
+	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, s->office_pub)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include "catalogue.h"
 #include "form.h"
 #include "jsonio.h"
+#include "procsig.h"
 #include "timefmt.h"
 
 #define TITLE_MAX       200	/* characters */
@@ -350,7 +351,8 @@ search_text(const json_t *proc)
 }
 
 static int
-store_procedure(struct db *db, const json_t *proc, time_t now, char *err, size_t errlen)
+store_procedure(struct db *db, const json_t *proc, const char *signature, time_t now,
+		char *err, size_t errlen)
 {
 	const char *id = jsonio_str(proc, "id", "");
 	long long version = 0, sort_order = 0, cur = 0;
@@ -390,13 +392,14 @@ store_procedure(struct db *db, const json_t *proc, time_t now, char *err, size_t
 	} else {
 		sqlite3_reset(st);
 		st = db_stmt(db, "INSERT INTO procedure_versions (id, version, definition, "
-				 "received_at) VALUES (?, ?, ?, ?)");
+				 "received_at, signature) VALUES (?, ?, ?, ?, ?)");
 		if (st == NULL)
 			goto out;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, version);
 		sqlite3_bind_text(st, 3, def, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+		sqlite3_bind_text(st, 5, signature, -1, SQLITE_STATIC);
 		if (step_done(st) != 0)
 			goto dberr;
 	}
@@ -446,9 +449,11 @@ out:
 }
 
 int
-catalogue_apply(struct db *db, const json_t *msg, time_t now, char *err, size_t errlen)
+catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
+		const uint8_t office_pub[32], time_t now, char *err, size_t errlen)
 {
-	const json_t *procs, *withdrawn, *p;
+	const json_t *procs, *withdrawn, *p, *sigs;
+	char key[CATALOGUE_ID_MAX + 16];
 	size_t i;
 
 	if (!json_is_object(msg) || strcmp(jsonio_str(msg, "format", ""), CATALOGUE_FORMAT)) {
@@ -466,17 +471,27 @@ catalogue_apply(struct db *db, const json_t *msg, time_t now, char *err, size_t 
 		return -1;
 	}
 	/* Check everything before storing anything. */
-	json_array_foreach(procs, i, p)
+	sigs = json_object_get(msg, "signatures");
+	json_array_foreach(procs, i, p) {
 		if (catalogue_check_procedure(p, err, errlen) != 0)
 			return -1;
+		if (procsig_key(p, key, sizeof key) != 0 ||
+		    !procsig_verify(office_pub, tenant, p, jsonio_str(sigs, key, NULL))) {
+			snprintf(err, errlen, "procedure %s: no valid office signature for tenant %s",
+				 jsonio_str(p, "id", "?"), tenant);
+			return -1;
+		}
+	}
 	json_array_foreach(withdrawn, i, p)
 		if (!json_is_string(p) || !catalogue_id_valid(json_string_value(p))) {
 			snprintf(err, errlen, "catalogue: withdrawn[%zu] is not a procedure id", i);
 			return -1;
 		}
-	json_array_foreach(procs, i, p)
-		if (store_procedure(db, p, now, err, errlen) != 0)
+	json_array_foreach(procs, i, p) {
+		procsig_key(p, key, sizeof key);
+		if (store_procedure(db, p, jsonio_str(sigs, key, NULL), now, err, errlen) != 0)
 			return -1;
+	}
 	json_array_foreach(withdrawn, i, p) {
 		sqlite3_stmt *st = db_stmt(db, "UPDATE procedures SET withdrawn = 1 WHERE id = ?");
 
@@ -685,4 +700,23 @@ catalogue_list(struct db *db, const struct catalogue_query *q, time_t now)
 	out = json_pack("{s:o,s:o,s:o}", "procedures", list, "categories", categories,
 			"life_events", events);
 	return out;
+}
+
+int
+catalogue_get_signature(struct db *db, const char *id, long long version, char hex[129])
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT signature FROM procedure_versions "
+				       "WHERE id = ? AND version = ? AND signature IS NOT NULL");
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == PROCSIG_HEX_LEN) {
+		memcpy(hex, sqlite3_column_text(st, 0), PROCSIG_HEX_LEN + 1);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
 }

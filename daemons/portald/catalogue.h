@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "db.h"
@@ -33,10 +34,16 @@ int catalogue_id_valid(const char *id);
  * what is wrong, naming the procedure and the member, in err. */
 int catalogue_check_procedure(const json_t *proc, char *err, size_t errlen);
 
-/* Apply a catalogue message ({"format", "procedures": [...], "withdrawn": [...]})
- * inside the caller's transaction. All or nothing: 0, or -1 with err and nothing
- * changed by this call (the caller rolls back). */
-int catalogue_apply(struct db *db, const json_t *msg, time_t now, char *err, size_t errlen);
+/* Apply a catalogue message ({"format", "procedures": [...], "signatures": {"ID/V":
+ * hex}, "withdrawn": [...]}) of tenant inside the caller's transaction; every
+ * definition must carry the office's signature (office_pub). All or nothing: 0, or
+ * -1 with err and nothing changed by this call (the caller rolls back). */
+int catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
+		    const uint8_t office_pub[32], time_t now, char *err, size_t errlen);
+
+/* The office's signature of version of procedure id, into hex. 0, or -1 if none. */
+int catalogue_get_signature(struct db *db, const char *id, long long version,
+			    char hex[129]);
 
 enum catalogue_reception { CATALOGUE_OPEN, CATALOGUE_UPCOMING, CATALOGUE_CLOSED };
 

@@ -174,8 +174,8 @@ downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, ch
 		goto out;
 	}
 	if (strcmp(info->kind, "catalogue") == 0) {
-		if (catalogue_apply(db, json_object_get(info->data, "data/catalogue.json"), now,
-				    err, errlen) != 0)
+		if (catalogue_apply(db, json_object_get(info->data, "data/catalogue.json"),
+				    info->tenant, p->office_pub, now, err, errlen) != 0)
 			goto rollback;
 	} else if (strcmp(info->kind, "status") == 0) {
 		if (apply_status(p, info->tenant, db,

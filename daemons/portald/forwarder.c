@@ -49,7 +49,8 @@ parse_stored(const char *text)
 
 /* The request the sanitizer's /api/bundles takes (sanitizer/assemble.h). */
 static json_t *
-bundle_request(struct portal_tenant *pt, const struct pending *a, const json_t *def)
+bundle_request(struct portal_tenant *pt, const struct pending *a, const json_t *def,
+	       const char *signature)
 {
 	char id[160], when[TIMEFMT_LEN];
 	json_t *answers = parse_stored(a->answers), *files = parse_stored(a->files);
@@ -59,8 +60,11 @@ bundle_request(struct portal_tenant *pt, const struct pending *a, const json_t *
 		goto out;
 	forwarder_bundle_id(pt->t->name, a->receipt, id, sizeof id);
 	timefmt_jst_rfc3339(a->submitted_at, when);
-	req = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:I,s:s},s:s,s:O},s:O}",
+	/* The definition travels with its office signature: the sanitizer validates
+	 * the answers against it again before it signs anything (procsig.h). */
+	req = json_pack("{s:s,s:s,s:{s:O,s:s},s:{s:s,s:s,s:s,s:{s:s,s:I,s:s},s:s,s:O},s:O}",
 			"id", id, "tenant", pt->t->name,
+			"procedure", "definition", def, "signature", signature,
 			"application",
 			  "format", "sekisho-application/1",
 			  "receipt_no", a->receipt,
@@ -158,14 +162,16 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 	for (i = 0; i < n; i++) {
 		struct pending *a = &batch[i];
 		json_t *def, *req = NULL, *resp = NULL;
-		char err[512];
+		char err[512], sig[129];
 		int status;
 
 		pthread_mutex_lock(&pt->t->lock);
 		def = catalogue_get_version(pt->t->db, a->procedure, a->version);
+		if (catalogue_get_signature(pt->t->db, a->procedure, a->version, sig) != 0)
+			sig[0] = '\0';
 		pthread_mutex_unlock(&pt->t->lock);
-		if (a->answers && a->files)
-			req = bundle_request(pt, a, def);
+		if (a->answers && a->files && def != NULL && sig[0] != '\0')
+			req = bundle_request(pt, a, def, sig);
 		json_decref(def);
 		if (req == NULL) {
 			log_err("application %s (tenant %s): cannot build its bundle request",

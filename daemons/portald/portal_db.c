@@ -115,6 +115,10 @@ const struct db_migration portal_db_migrations[] = {
 	  /* Email to applicants, enqueued in the transaction of the event it tells of
 	   * (lib/mail_outbox.h: its DDL is frozen there as this migration). */
 	  MAIL_OUTBOX_SQL },
+	{ 4,
+	  /* The office's signature of each definition (lib/procsig.h), handed to the
+	   * sanitizer with every application made with it. */
+	  "ALTER TABLE procedure_versions ADD COLUMN signature TEXT;" },
 };
 
 const size_t portal_db_nmigrations =

@@ -111,6 +111,7 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "outbox_spool = %s/dmz/spool/outbox\n", r);
 	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
 	fprintf(f, "signing_key = %s/dmz/keys/sanitizer-signing.key\n", r);
+	fprintf(f, "office_public_key = %s/dmz/keys/office-signing.pub\n", r);
 	fprintf(f, "results_dir = %s/dmz/sanitized\n", r);
 	/* Development uses the small test database shipped in the tree; production
 	 * points this at freshclam's directory. */

@@ -95,3 +95,30 @@ def spool_put(spool_dir, item_id, data):
         f.flush()
         os.fsync(f.fileno())
     os.rename(tmp, os.path.join(spool_dir, "new", item_id))
+
+
+E2E_DEFINITION = {
+    "id": "tenshutsu", "version": 1, "title": "転出届",
+    "schema": {"fields": [
+        {"name": "name", "type": "text", "label": "氏名", "required": True},
+        {"name": "moving_to", "type": "text", "label": "転出先"},
+        {"name": "attachment", "type": "file", "label": "添付", "accept": ["pdf", "image"]},
+    ]},
+}
+
+
+def bundle_request(inst, bundle_id, answers, files, definition=E2E_DEFINITION,
+                   key="lgwan/keys/office-signing.key", tenant="demo"):
+    """What portald's forwarder sends the sanitizer (sanitizer/assemble.h): the
+    application with its answers, the office-signed definition (lib/procsig.h) and
+    the files the answers reference."""
+    signed = canonical({"format": "sekisho-procedure/1", "tenant": tenant,
+                        "procedure": definition})
+    return {"id": bundle_id, "tenant": tenant,
+            "procedure": {"definition": definition, "signature": sign(inst / key, signed).hex()},
+            "application": {"format": "sekisho-application/1", "receipt_no": "20261122-000001",
+                            "tenant": tenant,
+                            "procedure": {"id": definition["id"], "version": definition["version"],
+                                          "title": definition["title"]},
+                            "submitted_at": "2026-11-22T10:00:00+09:00", "answers": answers},
+            "files": files}

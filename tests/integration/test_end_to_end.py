@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import time
 
-from bundles import spool_put
+from bundles import bundle_request, spool_put
 from conftest import ROOT, ctl
 from test_sanitized_service import UnixHTTP, wait_result
 
@@ -45,9 +45,10 @@ def test_upload_to_lgwan_database_and_back(stack, tmp_path):
     res, _ = wait_result(inst, "u-e2e-1")
     assert res["status"] == "clean"
 
-    app = {"procedure": "tenshutsu", "氏名": "山田 太郎", "転出先": "大阪府大阪市"}
-    req = {"id": "app-e2e-1", "tenant": "demo", "application": app,
-           "files": [{"upload": "u-e2e-1", "field": "attachment", "display_name": "届出.pdf"}]}
+    answers = {"name": "山田 太郎", "moving_to": "大阪府大阪市", "attachment": ["u-e2e-1"]}
+    req = bundle_request(inst, "app-e2e-1", answers,
+                         [{"upload": "u-e2e-1", "field": "attachment", "display_name": "届出.pdf"}])
+    app = req["application"]
     status, body = submit(inst, req)
     assert status == 201 and body["bundle"] == "app-e2e-1"
     assert submit(inst, req)[0] == 200  # a retry is a no-op
@@ -91,9 +92,17 @@ def test_submission_with_a_refused_or_unknown_upload_is_not_signed(stack):
     spool_put(inst / "dmz/spool/intake", "u-bad", b"\x7fELF" + bytes(100))
     wait_result(inst, "u-bad")
     for upload in ("u-bad", "u-missing"):
-        status, body = submit(inst, {"id": f"app-{upload}", "tenant": "demo",
-                                     "application": {}, "files": [{"upload": upload}]})
+        status, body = submit(inst, bundle_request(inst, f"app-{upload}",
+                                                   {"name": "山田", "attachment": [upload]},
+                                                   [{"upload": upload, "field": "attachment"}]))
         assert status == 409 and body["error"]["code"] == "upload_not_clean"
+    # Form data the office's definition does not allow is never signed, nor is a
+    # definition not signed by the office.
+    bad = bundle_request(inst, "app-extra", {"name": "山田", "extra": "x"}, [])
+    assert submit(inst, bad)[0] == 400
+    forged = bundle_request(inst, "app-forged", {"name": "山田"}, [],
+                            key="dmz/keys/sanitizer-signing.key")
+    assert submit(inst, forged)[0] == 400
     status, body = submit(inst, {"id": "../x", "tenant": "demo", "application": {},
                                  "files": []})
     assert status == 400

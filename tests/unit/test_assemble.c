@@ -20,9 +20,11 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "jsonio.h"
+#include "procsig.h"
 #include "testutil.h"
 
 static uint8_t pub[32], priv[32];
+static uint8_t office_pub[32], office_priv[32], other_pub[32], other_priv[32];
 
 struct fixture {
 	char dir[64], results[96], spool[96];
@@ -98,15 +100,55 @@ static int
 keys(void **state)
 {
 	(void)state;
-	return crypto_ed25519_keygen(pub, priv);
+	return crypto_ed25519_keygen(pub, priv) || crypto_ed25519_keygen(office_pub, office_priv) ||
+	       crypto_ed25519_keygen(other_pub, other_priv);
+}
+
+static json_t *
+definition(void)
+{
+	return json_pack("{s:s,s:i,s:s,s:{s:[{s:s,s:s,s:s,s:b},{s:s,s:s,s:s,s:s},"
+			 "{s:s,s:s,s:s,s:[s]}]}}",
+			 "id", "demo-inquiry", "version", 3, "title", "お問い合わせ",
+			 "schema", "fields",
+			 "name", "name", "type", "text", "label", "お名前", "required", 1,
+			 "name", "kana", "type", "kana", "label", "フリガナ", "help", "",
+			 "name", "attachment", "type", "file", "label", "添付", "accept", "pdf");
+}
+
+/* A request as portald's forwarder makes it: the office-signed definition, the
+ * application with normalised answers, and the files its answers reference. */
+static json_t *
+request_signed_by(const char *id, const char *upload, const uint8_t *key, const char *tenant)
+{
+	json_t *def = definition(), *req;
+	char sig[PROCSIG_HEX_LEN + 1];
+
+	assert_int_equal(procsig_sign(key, tenant, def, sig), 0);
+	req = json_pack("{s:s,s:s,s:{s:o,s:s},"
+			"s:{s:s,s:s,s:s,s:{s:s,s:i,s:s},s:s,s:{s:s,s:[s]}},"
+			"s:[{s:s,s:s,s:s}]}",
+			"id", id, "tenant", "demo",
+			"procedure", "definition", def, "signature", sig,
+			"application", "format", "sekisho-application/1", "receipt_no",
+			"20261122-000001", "tenant", "demo", "procedure", "id", "demo-inquiry",
+			"version", 3, "title", "お問い合わせ", "submitted_at",
+			"2026-11-22T10:00:00+09:00", "answers", "name", "山田 太郎",
+			"attachment", upload,
+			"files", "upload", upload, "field", "attachment", "display_name", "住民票.pdf");
+	return req;
 }
 
 static json_t *
 request(const char *id, const char *upload)
 {
-	return json_pack("{s:s,s:s,s:{s:s},s:[{s:s,s:s,s:s}]}", "id", id, "tenant", "demo",
-			 "application", "氏名", "山田 太郎", "files", "upload", upload,
-			 "field", "attachment", "display_name", "住民票.pdf");
+	return request_signed_by(id, upload, office_priv, "demo");
+}
+
+static json_t *
+answers_of(json_t *req)
+{
+	return json_object_get(json_object_get(req, "application"), "answers");
 }
 
 static void
@@ -120,9 +162,9 @@ test_clean_upload_becomes_a_verifiable_bundle(void **state)
 	int fd;
 
 	make_result(fx, "u-1", true);
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
 			 ASSEMBLE_OK);
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
 			 ASSEMBLE_EXISTS);
 	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
 	assert_true((fd = open(path, O_RDONLY)) >= 0);
@@ -130,7 +172,8 @@ test_clean_upload_becomes_a_verifiable_bundle(void **state)
 	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
 	close(fd);
 	assert_string_equal(info.tenant, "demo");
-	assert_string_equal(jsonio_str(info.application, "氏名", ""), "山田 太郎");
+	assert_string_equal(jsonio_str(json_object_get(info.application, "answers"), "name", ""),
+			    "山田 太郎");
 	json_t *f = json_array_get(json_object_get(info.manifest, "files"), 0);
 	assert_string_equal(jsonio_str(f, "file", ""), "files/1.pdf");
 	assert_string_equal(jsonio_str(f, "display_name", ""), "住民票.pdf");
@@ -147,12 +190,12 @@ test_refused_pending_or_unknown_upload_is_not_signed(void **state)
 
 	make_result(fx, "u-bad", false);
 	req = request("app-2", "u-bad");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
 			 ASSEMBLE_ENOTCLEAN);
 	assert_non_null(strstr(err, "u-bad"));
 	json_decref(req);
 	req = request("app-3", "u-never");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
 			 ASSEMBLE_ENOTCLEAN);
 	json_decref(req);
 	assert_int_equal(spool_count_new(&fx->outbox), 0);
@@ -173,10 +216,71 @@ test_malformed_requests_refused(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(assemble_bundle(bad[i], fx->results, &fx->outbox, priv, err,
-						 sizeof err), ASSEMBLE_EINVALID);
+		assert_int_equal(assemble_bundle(bad[i], fx->results, &fx->outbox, priv,
+						 office_pub, err, sizeof err), ASSEMBLE_EINVALID);
 		json_decref(bad[i]);
 	}
+}
+
+/* The sanitizer signs only form data that passes the validator against the definition
+ * the office signed for this tenant, and only the files the answers reference. */
+static void
+test_form_data_is_validated_before_signing(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	json_t *req;
+	struct { const char *what; json_t *req; } bad[8];
+	size_t n = 0;
+
+	make_result(fx, "u-1", true);
+	make_result(fx, "u-2", true);
+	bad[n].what = "signed by another key";
+	bad[n++].req = request_signed_by("app-a", "u-1", other_priv, "demo");
+	bad[n].what = "signed for another tenant";
+	bad[n++].req = request_signed_by("app-b", "u-1", office_priv, "other");
+	bad[n].what = "an answer the schema does not have";
+	req = request("app-c", "u-1");
+	json_object_set_new(answers_of(req), "extra", json_string("x"));
+	bad[n++].req = req;
+	bad[n].what = "a required answer missing";
+	req = request("app-d", "u-1");
+	json_object_del(answers_of(req), "name");
+	bad[n++].req = req;
+	bad[n].what = "answers not normalised (half-width kana)";
+	req = request("app-e", "u-1");
+	json_object_set_new(answers_of(req), "kana", json_string("ﾔﾏﾀﾞ"));
+	bad[n++].req = req;
+	bad[n].what = "a file no answer references";
+	req = request("app-f", "u-1");
+	json_array_append_new(json_object_get(req, "files"),
+			      json_pack("{s:s,s:s}", "upload", "u-2", "field", "attachment"));
+	bad[n++].req = req;
+	bad[n].what = "another version than the application names";
+	req = request("app-g", "u-1");
+	json_object_set_new(json_object_get(json_object_get(req, "application"), "procedure"),
+			    "version", json_integer(2));
+	bad[n++].req = req;
+	bad[n].what = "no definition";
+	req = request("app-h", "u-1");
+	json_object_del(req, "procedure");
+	bad[n++].req = req;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, office_pub,
+					 err, sizeof err);
+
+		if (rc != ASSEMBLE_EINVALID)
+			fail_msg("%s: assembled (%d)", bad[i].what, rc);
+		json_decref(bad[i].req);
+	}
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+	/* The same, well formed, is signed. */
+	req = request("app-ok", "u-1");
+	json_object_set_new(answers_of(req), "kana", json_string("ヤマダ"));
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+					 sizeof err), ASSEMBLE_OK);
+	json_decref(req);
 }
 
 int
@@ -186,6 +290,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clean_upload_becomes_a_verifiable_bundle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("assemble", tests, keys, NULL);
 }

@@ -15,12 +15,16 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "crypto.h"
 #include "db.h"
 #include "jsonio.h"
 #include "portal_db.h"
+#include "procsig.h"
 #include "testutil.h"
 
-#define NOW 1795000000	/* 2026-11-17T... UTC */
+#define NOW 1795000000	/* 2026-11-18T11:06:40Z */
+
+static uint8_t office_pub[32], office_priv[32];
 
 struct fixture {
 	char dir[PATH_MAX];
@@ -73,16 +77,25 @@ teardown(void **state)
 	return 0;
 }
 
+/* A catalogue message as the office publishes it: each definition signed. */
 static json_t *
 message(json_t *p1, json_t *p2)
 {
-	json_t *procs = json_array();
+	json_t *procs = json_array(), *sigs = json_object(), *p;
+	char key[96], hex[PROCSIG_HEX_LEN + 1];
+	size_t i;
 
 	if (p1)
 		json_array_append(procs, p1);
 	if (p2)
 		json_array_append(procs, p2);
-	return json_pack("{s:s,s:o}", "format", CATALOGUE_FORMAT, "procedures", procs);
+	json_array_foreach(procs, i, p) {
+		assert_int_equal(procsig_key(p, key, sizeof key), 0);
+		assert_int_equal(procsig_sign(office_priv, "demo", p, hex), 0);
+		json_object_set_new(sigs, key, json_string(hex));
+	}
+	return json_pack("{s:s,s:o,s:o}", "format", CATALOGUE_FORMAT, "procedures", procs,
+			 "signatures", sigs);
 }
 
 static int
@@ -91,7 +104,7 @@ apply(struct fixture *f, json_t *msg, char *err, size_t errlen)
 	int rc;
 
 	assert_int_equal(db_begin(f->db), 0);
-	rc = catalogue_apply(f->db, msg, NOW, err, errlen);
+	rc = catalogue_apply(f->db, msg, "demo", office_pub, NOW, err, errlen);
 	if (rc == 0)
 		assert_int_equal(db_commit(f->db), 0);
 	else
@@ -280,6 +293,38 @@ test_a_bad_procedure_spoils_the_whole_message(void **state)
 }
 
 static void
+test_definitions_need_the_office_signature(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "", hex[129];
+	uint8_t pub2[32], priv2[32];
+	json_t *msg;
+
+	/* Unsigned. */
+	msg = message(f->inquiry, NULL);
+	json_object_del(msg, "signatures");
+	assert_int_equal(apply(f, msg, err, sizeof err), -1);
+	assert_non_null(strstr(err, "signature"));
+	/* Signed by another key. */
+	assert_int_equal(crypto_ed25519_keygen(pub2, priv2), 0);
+	msg = message(f->inquiry, NULL);
+	assert_int_equal(procsig_sign(priv2, "demo", f->inquiry, hex), 0);
+	json_object_set_new(json_object_get(msg, "signatures"), "demo-inquiry/1", json_string(hex));
+	assert_int_equal(apply(f, msg, err, sizeof err), -1);
+	/* Signed, then changed. */
+	msg = message(f->inquiry, NULL);
+	json_object_set_new(json_array_get(json_object_get(msg, "procedures"), 0), "title",
+			    json_string("書き換えられた題名"));
+	assert_int_equal(apply(f, msg, err, sizeof err), -1);
+	assert_null(catalogue_get(f->db, "demo-inquiry", NOW));
+	/* Properly signed: stored with its signature. */
+	assert_int_equal(apply(f, message(f->inquiry, NULL), err, sizeof err), 0);
+	assert_int_equal(catalogue_get_signature(f->db, "demo-inquiry", 1, hex), 0);
+	assert_int_equal(procsig_verify(office_pub, "demo", f->inquiry, hex), 1);
+	assert_int_equal(procsig_verify(office_pub, "other", f->inquiry, hex), 0);
+}
+
+static void
 test_reception_opens_and_closes_itself(void **state)
 {
 	struct fixture *f = *state;
@@ -315,7 +360,11 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reception_opens_and_closes_itself, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_definitions_need_the_office_signature, setup,
+						teardown),
 	};
 
+	if (crypto_ed25519_keygen(office_pub, office_priv) != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
