@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "password.h"
+#include "session.h"
+#include "throttle.h"
 
 const struct db_migration office_db_migrations[] = {
 	{ 1,
@@ -51,6 +53,45 @@ const struct db_migration office_db_migrations[] = {
 	  "  UNIQUE (application_id, member)"
 	  ") STRICT;"
 	  "CREATE INDEX applications_received ON applications(received_at);" },
+	{ 3,
+	  /* Staff sign-in and organisation. last_login_at is Unix seconds (NULL: never).
+	   * An imported account has no password (password_hash '') until its owner sets
+	   * one with the one-time setup code, of which only the SHA-256 is kept. */
+	  "ALTER TABLE staff ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE staff ADD COLUMN last_login_at INTEGER;"
+	  "ALTER TABLE staff ADD COLUMN setup_code_hash TEXT;"
+	  "ALTER TABLE staff ADD COLUMN setup_expires_at INTEGER;"
+	  "CREATE TABLE departments ("
+	  "  id         INTEGER PRIMARY KEY,"
+	  "  name       TEXT NOT NULL UNIQUE,"
+	  "  created_at TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TABLE staff_departments ("
+	  "  staff_id      INTEGER NOT NULL REFERENCES staff(id),"
+	  "  department_id INTEGER NOT NULL REFERENCES departments(id),"
+	  "  PRIMARY KEY (staff_id, department_id)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX staff_departments_department ON staff_departments(department_id);"
+	  SESSION_SQL
+	  THROTTLE_SQL
+	  /* The audit log (監査ログ): append-only, each row chained to the one before by
+	   * hash (audit_log.c). The triggers stop a mistaken UPDATE or DELETE; someone
+	   * who drops them is caught by the chain, not by them. */
+	  "CREATE TABLE audit_log ("
+	  "  seq       INTEGER PRIMARY KEY,"
+	  "  at        TEXT NOT NULL,"
+	  "  actor     TEXT NOT NULL,"
+	  "  action    TEXT NOT NULL,"
+	  "  target    TEXT NOT NULL,"
+	  "  remote    TEXT NOT NULL,"
+	  "  detail    TEXT NOT NULL,"
+	  "  prev_hash TEXT NOT NULL,"
+	  "  hash      TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;" },
 };
 
 const size_t office_db_nmigrations =
