@@ -55,11 +55,13 @@ const struct db_migration office_db_migrations[] = {
 	  ") STRICT;"
 	  "CREATE INDEX applications_received ON applications(received_at);" },
 	{ 3,
-	  /* Staff sign-in and organisation. last_login_at is Unix seconds (NULL: never).
+	  /* Staff sign-in and organisation. last_login_at is Unix seconds (NULL: never);
+	   * previous_login_at the one before it, which is what a person is shown.
 	   * An imported account has no password (password_hash '') until its owner sets
 	   * one with the one-time setup code, of which only the SHA-256 is kept. */
 	  "ALTER TABLE staff ADD COLUMN email TEXT NOT NULL DEFAULT '';"
 	  "ALTER TABLE staff ADD COLUMN last_login_at INTEGER;"
+	  "ALTER TABLE staff ADD COLUMN previous_login_at INTEGER;"
 	  "ALTER TABLE staff ADD COLUMN setup_code_hash TEXT;"
 	  "ALTER TABLE staff ADD COLUMN setup_expires_at INTEGER;"
 	  "CREATE TABLE departments ("
