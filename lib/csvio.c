@@ -236,9 +236,9 @@ csvio_next(struct csvio_reader *r, char **fields, size_t max, size_t *n, char *e
 			p++;
 			continue;
 		}
-		/* End of record: LF or CRLF. */
-		*w = '\0';
+		/* End of record: LF or CRLF (measured before w, which may be p, is cut). */
 		p += *p == '\r' ? 2 : 1;
+		*w = '\0';
 		r->p = p;
 		return 1;
 	}

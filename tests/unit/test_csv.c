@@ -45,6 +45,28 @@ test_quoted_fields_commas_quotes_and_newlines(void **state)
 	assert_string_equal(f[1], "last");
 	assert_string_equal(f[2], "");
 	assert_int_equal(csvio_next(&r, f, 8, &n, err, sizeof err), 0);
+	assert_int_equal(r.record, 3);
+}
+
+static void
+test_crlf_after_unquoted_field_ends_one_record(void **state)
+{
+	char buf[] = "a,b\r\nc,d\r\n\r\ne\r\n";
+	struct csvio_reader r;
+	char *f[8], err[256];
+	size_t n;
+
+	(void)state;
+	csvio_reader_init(&r, buf, sizeof buf - 1);
+	assert_int_equal(csvio_next(&r, f, 8, &n, err, sizeof err), 1);
+	assert_string_equal(f[1], "b");
+	assert_int_equal(csvio_next(&r, f, 8, &n, err, sizeof err), 1);
+	assert_int_equal(r.record, 2);
+	assert_string_equal(f[0], "c");
+	assert_int_equal(csvio_next(&r, f, 8, &n, err, sizeof err), 1);
+	assert_int_equal(r.record, 4);
+	assert_string_equal(f[0], "e");
+	assert_int_equal(csvio_next(&r, f, 8, &n, err, sizeof err), 0);
 }
 
 static void
@@ -301,6 +323,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoted_fields_commas_quotes_and_newlines),
+		cmocka_unit_test(test_crlf_after_unquoted_field_ends_one_record),
 		cmocka_unit_test(test_malformed_records_named),
 		cmocka_unit_test(test_encoding_detected_by_content),
 		cmocka_unit_test(test_writer_quotes_and_defuses_formulas),
