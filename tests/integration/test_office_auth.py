@@ -359,3 +359,17 @@ def test_zz_audit_log_verifies_then_detects_tampering(office):
         db.execute("UPDATE audit_log SET actor = 'someone' WHERE seq = 3")
     r = ctl(office.stack.instance, "audit", "verify-log", "demo", check=False)
     assert r.returncode == 1 and "記録 3" in r.stdout and "改ざん" in r.stdout, r.stdout
+
+
+def test_staff_pages_are_japanese_and_have_no_inline_script(office):
+    import re
+    for page, words in (("/", "ログイン"), ("/home.html", "前回のログイン"),
+                        ("/setup.html", "設定コード")):
+        r = requests.get(office.stack.lgwan + page, timeout=5)
+        assert r.status_code == 200 and words in r.text, page
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+        scripts = re.findall(r"<script[^>]*>", r.text)
+        assert scripts and all("src=" in s for s in scripts), (page, scripts)
+        assert "style=" not in r.text and "onclick" not in r.text
+        for src in re.findall(r'<script src="([^"]+)"', r.text):
+            assert requests.get(office.stack.lgwan + src, timeout=5).status_code == 200, src
