@@ -321,7 +321,7 @@ void
 office_handle_accounts_create(struct http_request *req, void *app)
 {
 	struct office_actor a;
-	char password[GENERATED_PASSWORD_LEN + 1], hash[PASSWORD_HASH_LEN], err[256];
+	char password[GENERATED_PASSWORD_LEN + 1], hash[PASSWORD_HASH_LEN];
 	char target[OFFICE_LOGIN_MAX + 8];
 	const char *login, *name, *role, *email, *why = NULL;
 	int64_t ids[STAFF_CSV_MAX_DEPTS], id;
@@ -403,7 +403,6 @@ office_handle_accounts_create(struct http_request *req, void *app)
 	if (rc != 0 || db_commit(a.t->db) != 0)
 		return fail_db(req, &a, "account create");
 	office_authz_end(&a);
-	(void)err;
 	http_reply_json(req, 201, json_pack("{s:s,s:s,s:s}", "login", login, "initial_password",
 					    password, "message", "初期パスワードは今回だけ表示されます。"
 					    "本人に安全な方法で伝えてください。初回ログイン時に変更が"
