@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "csvio.h"
 #include "password.h"
+#include "session.h"
+#include "throttle.h"
 
 const struct db_migration office_db_migrations[] = {
 	{ 1,
@@ -51,10 +54,116 @@ const struct db_migration office_db_migrations[] = {
 	  "  UNIQUE (application_id, member)"
 	  ") STRICT;"
 	  "CREATE INDEX applications_received ON applications(received_at);" },
+	{ 3,
+	  /* Staff sign-in and organisation. last_login_at is Unix seconds (NULL: never);
+	   * previous_login_at the one before it, which is what a person is shown.
+	   * An imported account has no password (password_hash '') until its owner sets
+	   * one with the one-time setup code, of which only the SHA-256 is kept. */
+	  "ALTER TABLE staff ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE staff ADD COLUMN last_login_at INTEGER;"
+	  "ALTER TABLE staff ADD COLUMN previous_login_at INTEGER;"
+	  "ALTER TABLE staff ADD COLUMN setup_code_hash TEXT;"
+	  "ALTER TABLE staff ADD COLUMN setup_expires_at INTEGER;"
+	  "CREATE TABLE departments ("
+	  "  id         INTEGER PRIMARY KEY,"
+	  "  name       TEXT NOT NULL UNIQUE,"
+	  "  created_at TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TABLE staff_departments ("
+	  "  staff_id      INTEGER NOT NULL REFERENCES staff(id),"
+	  "  department_id INTEGER NOT NULL REFERENCES departments(id),"
+	  "  PRIMARY KEY (staff_id, department_id)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX staff_departments_department ON staff_departments(department_id);"
+	  SESSION_SQL
+	  THROTTLE_SQL
+	  /* The audit log (監査ログ): append-only, each row chained to the one before by
+	   * hash (audit_log.c). The triggers stop a mistaken UPDATE or DELETE; someone
+	   * who drops them is caught by the chain, not by them. */
+	  "CREATE TABLE audit_log ("
+	  "  seq       INTEGER PRIMARY KEY,"
+	  "  at        TEXT NOT NULL,"
+	  "  actor     TEXT NOT NULL,"
+	  "  action    TEXT NOT NULL,"
+	  "  target    TEXT NOT NULL,"
+	  "  remote    TEXT NOT NULL,"
+	  "  detail    TEXT NOT NULL,"
+	  "  prev_hash TEXT NOT NULL,"
+	  "  hash      TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;" },
 };
 
 const size_t office_db_nmigrations =
 	sizeof office_db_migrations / sizeof office_db_migrations[0];
+
+int
+office_login_valid(const char *login)
+{
+	size_t n;
+
+	if (login == NULL || !((login[0] >= 'a' && login[0] <= 'z') ||
+			       (login[0] >= 'A' && login[0] <= 'Z') ||
+			       (login[0] >= '0' && login[0] <= '9')))
+		return 0;
+	for (n = 0; login[n]; n++) {
+		char c = login[n];
+
+		if (n >= OFFICE_LOGIN_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+const char *
+office_role_parse(const char *text)
+{
+	static const struct { const char *text, *role; } map[] = {
+		{ "admin", OFFICE_ROLE_ADMIN }, { "管理者", OFFICE_ROLE_ADMIN },
+		{ "clerk", OFFICE_ROLE_CLERK }, { "業務担当者", OFFICE_ROLE_CLERK },
+		{ "auditor", OFFICE_ROLE_AUDITOR }, { "監査", OFFICE_ROLE_AUDITOR },
+		{ "監査者", OFFICE_ROLE_AUDITOR },
+	};
+	for (size_t i = 0; text && i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(text, map[i].text) == 0)
+			return map[i].role;
+	return NULL;
+}
+
+const char *
+office_role_label(const char *role)
+{
+	if (strcmp(role, OFFICE_ROLE_ADMIN) == 0)
+		return "管理者";
+	if (strcmp(role, OFFICE_ROLE_CLERK) == 0)
+		return "業務担当者";
+	if (strcmp(role, OFFICE_ROLE_AUDITOR) == 0)
+		return "監査者";
+	return role;
+}
+
+int
+office_text_valid(const char *s, size_t max_chars, const char *forbid)
+{
+	size_t chars = 0;
+
+	if (s == NULL || s[0] == '\0' || !csvio_utf8_valid(s, strlen(s)))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7F)
+			return 0;
+		if (forbid != NULL && *p < 0x80 && strchr(forbid, *p) != NULL)
+			return 0;
+		if ((*p & 0xC0) != 0x80 && ++chars > max_chars)
+			return 0;
+	}
+	return 1;
+}
 
 int
 office_db_add_staff(struct db *db, const char *login, const char *display_name,

@@ -20,6 +20,25 @@ extern const size_t office_db_nmigrations;
 #define OFFICE_ROLE_CLERK   "clerk"	/* 業務担当者 */
 #define OFFICE_ROLE_AUDITOR "auditor"	/* 監査 (read-only) */
 
+#define OFFICE_LOGIN_MAX      64	/* bytes: [A-Za-z0-9._-], starting with a letter or digit */
+#define OFFICE_NAME_MAX       100	/* characters of a display name */
+#define OFFICE_DEPT_NAME_MAX  64	/* characters of a department name */
+#define OFFICE_EMAIL_MAX      254
+
+/* 1 if login is a valid login ID. */
+int office_login_valid(const char *login);
+
+/* The role constant for a role as written: "admin"/"管理者", "clerk"/"業務担当者",
+ * "auditor"/"監査"/"監査者"; NULL if none. */
+const char *office_role_parse(const char *text);
+
+/* The Japanese name of a role constant. */
+const char *office_role_label(const char *role);
+
+/* 1 if s is UTF-8 text of 1..max_chars characters without control characters
+ * (and, when forbid is not NULL, without any of its ASCII characters). */
+int office_text_valid(const char *s, size_t max_chars, const char *forbid);
+
 /* Create a staff account with an Argon2id hash of password; must_change marks a
  * provisioning password the person has to replace at first login. 0, or -1 with the
  * reason in err (e.g. the login exists). */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -21,9 +22,13 @@
 #include "http.h"
 #include "importer.h"
 #include "log.h"
+#include "office.h"
+#include "office_auth.h"
 #include "office_db.h"
+#include "office_staff.h"
 #include "spool.h"
 #include "tenant.h"
+#include "throttle.h"
 
 #define COMPONENT "sekisho-officed"
 
@@ -40,18 +45,24 @@ static const struct config_key officed_schema[] = {
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "receipt_interval_s", CONFIG_INT, "60", false, 1, 3600 },
 	{ "receipt_window_s", CONFIG_INT, "86400", false, 60, 2592000 },
+	/* Staff sign-in (see office_auth.h and docs/operator-guide.md). */
+	{ "cookie_secure", CONFIG_BOOL, "false", false, 0, 0 },
+	{ "staff_idle_timeout_s", CONFIG_INT, "1800", false, 2, 86400 },
+	{ "staff_absolute_timeout_s", CONFIG_INT, "43200", false, 60, 604800 },
+	{ "login_max_failures", CONFIG_INT, "5", false, 1, 100 },
+	{ "login_window_s", CONFIG_INT, "900", false, 1, 86400 },
+	{ "login_lockout_s", CONFIG_INT, "900", false, 1, 86400 },
+	{ "login_ip_max_failures", CONFIG_INT, "100", false, 1, 1000000 },
+	{ "login_rate_per_min", CONFIG_INT, "120", false, 1, 100000 },
+	{ "admin_password_max_age_days", CONFIG_INT, "180", false, 1, 3650 },
+	{ "password_reminder_days", CONFIG_INT, "14", false, 0, 365 },
+	{ "setup_code_ttl_days", CONFIG_INT, "14", false, 1, 90 },
 	{ NULL },
 };
 
-struct officed {
-	struct config *cfg;
-	struct tenant_set tenants;
-	struct spool inbox, downlink_out;
-	uint8_t office_key[CRYPTO_ED25519_LEN];
-	uint8_t sanitizer_pub[CRYPTO_ED25519_LEN];
-	uint8_t counter_qr_key[CRYPTO_X25519_LEN];
-	struct importer *importer;
-};
+#define LOGIN_RATE_KEYS  4096	/* client addresses remembered by the login limiter */
+#define LOGIN_RATE_BURST 20.0
+#define PURGE_EVERY_S    600
 
 static void
 handle_healthz(struct http_request *req, void *app)
@@ -79,9 +90,81 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_reply(req, h);
 }
 
+/* Staff API: everything under /api/v1/{tenant}/ passes office_authz_begin, except
+ * login and setup, which are how a session starts. */
 static const struct http_route officed_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/login", office_handle_login, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/logout", office_handle_logout, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/me", office_handle_me, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/password", office_handle_password, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/setup", office_handle_setup, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/departments", office_handle_departments_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/departments", office_handle_departments_create, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/accounts", office_handle_accounts_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/accounts", office_handle_accounts_create, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/accounts/{login}/departments",
+	  office_handle_account_departments, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/accounts/{login}/role", office_handle_account_role, 0,
+	  NULL },
+	{ "POST", "/api/v1/{tenant}/staff/import", office_handle_import, HTTP_ROUTE_UPLOAD,
+	  office_import_limits },
+	{ "GET", "/api/v1/{tenant}/staff/export", office_handle_export, 0, NULL },
 };
+
+static void
+read_settings(struct officed *o)
+{
+	const struct config *c = o->cfg;
+	struct office_settings *s = &o->set;
+
+	s->idle_s = (unsigned)config_int(c, "staff_idle_timeout_s");
+	s->absolute_s = (unsigned)config_int(c, "staff_absolute_timeout_s");
+	s->cookie_secure = config_bool(c, "cookie_secure");
+	s->login = (struct throttle_policy){ (unsigned)config_int(c, "login_max_failures"),
+					     (unsigned)config_int(c, "login_window_s"),
+					     (unsigned)config_int(c, "login_lockout_s") };
+	s->ip = (struct throttle_policy){ (unsigned)config_int(c, "login_ip_max_failures"),
+					  (unsigned)config_int(c, "login_window_s"),
+					  (unsigned)config_int(c, "login_lockout_s") };
+	s->admin_password_max_age_s = (unsigned)config_int(c, "admin_password_max_age_days") * 86400u;
+	s->password_reminder_s = (unsigned)config_int(c, "password_reminder_days") * 86400u;
+	s->setup_ttl_s = (unsigned)config_int(c, "setup_code_ttl_days") * 86400u;
+}
+
+/* Timed-out sessions and spent lockout rows are only ever refused when seen; this
+ * removes the ones never seen again, so the tables stay the size of what is live. */
+static void
+purge_expired(struct officed *o)
+{
+	for (size_t i = 0; i < o->tenants.n; i++) {
+		struct tenant *t = &o->tenants.t[i];
+		struct session_config sc = { .idle_s = o->set.idle_s, .absolute_s = o->set.absolute_s };
+		time_t now = time(NULL);
+
+		pthread_mutex_lock(&t->lock);
+		if (session_purge(t->db, &sc, now) < 0 || throttle_purge(t->db, &o->set.login, now) < 0)
+			log_warn("tenant %s: purge of sessions and lockouts: %s", t->name,
+				 db_errmsg(t->db));
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+/* The hash verified when a login names no account: of a random password nobody
+ * knows, made at start so that it has the current parameters. */
+static int
+make_dummy_hash(struct officed *o, char *err, size_t errlen)
+{
+	char pw[33];
+
+	if (password_generate(pw, sizeof pw, 32) != 0 || password_hash(pw, o->dummy_hash) != 0) {
+		snprintf(err, errlen, "cannot make the dummy password hash");
+		return -1;
+	}
+	explicit_bzero(pw, sizeof pw);
+	return 0;
+}
 
 static int
 load_key(int rc, const char *path, char *err, size_t errlen)
@@ -97,6 +180,15 @@ officed_open(struct officed *o, char *err, size_t errlen)
 	const struct config *c = o->cfg;
 	const char *path;
 
+	read_settings(o);
+	if (make_dummy_hash(o, err, errlen) != 0)
+		return -1;
+	o->login_rl = ratelimit_new(LOGIN_RATE_KEYS, (double)config_int(c, "login_rate_per_min") / 60.0,
+				    LOGIN_RATE_BURST);
+	if (o->login_rl == NULL) {
+		snprintf(err, errlen, "cannot make the login rate limiter");
+		return -1;
+	}
 	if (tenant_set_open(&o->tenants, config_str(c, "db_dir"), office_db_migrations,
 			    office_db_nmigrations, err, errlen) != 0)
 		return -1;
@@ -161,8 +253,9 @@ main(int argc, char **argv)
 	log_info("started: %zu tenants, listening on %s", o.tenants.n, hc.unix_path);
 	daemon_notify_ready("serving");
 
-	while (daemon_wait(1000) != DAEMON_STOP)
-		;
+	for (unsigned tick = 1; daemon_wait(1000) != DAEMON_STOP; tick++)
+		if (tick % PURGE_EVERY_S == 0)
+			purge_expired(&o);
 
 	daemon_notify_stopping();
 	log_info("stopping");
@@ -171,6 +264,7 @@ main(int argc, char **argv)
 	spool_close(&o.inbox);
 	spool_close(&o.downlink_out);
 	tenant_set_close(&o.tenants);
+	ratelimit_free(o.login_rl);
 	explicit_bzero(o.office_key, sizeof o.office_key);
 	explicit_bzero(o.counter_qr_key, sizeof o.counter_qr_key);
 	config_free(o.cfg);

@@ -134,6 +134,11 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "counter_qr_private_key = %s/lgwan/keys/counter-qr.key\n", r);
 	fprintf(f, "bundles_dir = %s/lgwan/bundles\nquarantine_dir = %s/lgwan/quarantine\n", r, r);
 	fprintf(f, "receipt_interval_s = %d\nreceipt_window_s = 86400\n", o->dev ? 5 : 60);
+	/* Staff sessions: Secure cookies (and the __Host- prefix) when the zone is HTTPS. */
+	fprintf(f, "cookie_secure = %s\n", o->tls ? "true" : "false");
+	fprintf(f, "staff_idle_timeout_s = 1800\nstaff_absolute_timeout_s = 43200\n");
+	fprintf(f, "login_max_failures = 5\nlogin_window_s = 900\nlogin_lockout_s = 900\n");
+	fprintf(f, "admin_password_max_age_days = 180\n");
 	if (text_store(&t, in, "etc/officed.conf", err, errlen) != 0)
 		return -1;
 

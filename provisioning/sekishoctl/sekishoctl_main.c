@@ -6,6 +6,8 @@
  *   sekishoctl [--instance DIR] status
  *   sekishoctl [--instance DIR] tenant add NAME | tenant list
  *   sekishoctl [--instance DIR] staff add TENANT LOGIN ROLE [NAME] | staff passwd TENANT LOGIN
+ *   sekishoctl [--instance DIR] staff import TENANT FILE.csv --codes OUT.csv | staff export TENANT
+ *   sekishoctl [--instance DIR] audit verify-log TENANT [--anchor SEQ:HASH]
  *
  * The instance is found the same way for every command (instance.h), so operators on
  * the appliance and developers in a checkout type the same thing.
@@ -27,6 +29,7 @@
 #include "keys.h"
 #include "log.h"
 #include "office_db.h"
+#include "officectl.h"
 #include "publish.h"
 #include "sanitize.h"
 #include "supervise.h"
@@ -53,10 +56,15 @@ usage(FILE *f)
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
 		"                         give an account a new one-time password\n"
+		"  staff import TENANT FILE.csv --codes OUT.csv\n"
+		"                         import staff accounts and departments from CSV\n"
+		"                         (UTF-8 or Shift_JIS); setup codes go to OUT.csv\n"
+		"  staff export TENANT [OUT.csv]  every staff account as CSV\n"
 		"  bridge status [--json]  counters of both links' senders and receivers\n"
 		"  audit verify-attestation [--key PUB] ATTESTATION FILE\n"
 		"  audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE\n"
 		"  audit verify-store       re-verify every application stored in LGWAN\n"
+		"  audit verify-log TENANT [--anchor SEQ:HASH]  check the audit log's hash chain\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
 		"  catalogue publish TENANT DEFINITION.json...\n"
 		"                         sign procedure definitions onto the downlink\n"
@@ -382,6 +390,11 @@ cmd_staff(struct instance *in, int argc, char **argv)
 	char err[1024], password[PASSWORD_BUF];
 	int rc;
 
+	if (argc >= 2 && (strcmp(argv[1], "import") == 0 || strcmp(argv[1], "export") == 0)) {
+		if ((rc = officectl_staff_main(in, argc, argv)) == 2)
+			usage(stderr);
+		return rc;
+	}
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "add") == 0)
 		rc = tenants_add_staff(in, argv[2], argv[3], argv[4],
 				       argc == 6 ? argv[5] : argv[3], password,
@@ -450,6 +463,8 @@ main(int argc, char **argv)
 		return cmd_staff(&in, argc, argv);
 	if (strcmp(argv[0], "bridge") == 0)
 		return cmd_bridge_status(&in, argc, argv);
+	if (strcmp(argv[0], "audit") == 0 && argc >= 2 && strcmp(argv[1], "verify-log") == 0)
+		return officectl_verify_log_main(&in, argc - 1, argv + 1);
 	if (strcmp(argv[0], "audit") == 0)
 		return audit_main(&in, argc, argv);
 	if (strcmp(argv[0], "sanitize") == 0)
