@@ -28,10 +28,13 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # (poppler's pdftotext reads their OCR text layer); a Japanese font (IPA Gothic) to
 # draw the OCR test page; zbar-tools to read back the QR codes we draw; aiosmtpd for
 # a real SMTP server on loopback that the mail outbox delivers to; wrk for the portal
-# benchmark.
+# benchmark; chromium and Node.js for the citizen pages' Playwright tests
+# (scripts/browser-tests.sh; npm comes with NodeSource's nodejs, or Debian's npm
+# package beside Debian's nodejs; the npm packages are pinned in package-lock.json and
+# Playwright drives this chromium, it downloads no browser).
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
- python3-aiosmtpd fonts-ipafont-gothic"
+ python3-aiosmtpd fonts-ipafont-gothic chromium nodejs"
 
 # Image: what `make image` and `make check-image` run on the build host — the root
 # (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img) and the

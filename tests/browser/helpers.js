@@ -1,0 +1,80 @@
+// helpers.js — what the browser tests share: addresses on the running stack, axe
+// at both widths, and test files made on the spot (PDF from tests/corpus, a PNG
+// photo, EICAR inside a PDF-looking file).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync, crc32 } from 'node:zlib';
+import AxeBuilder from '@axe-core/playwright';
+import { expect } from '@playwright/test';
+import { ROOT } from './stack.mjs';
+
+export const url = (path) => `${process.env.SEKISHO_BASE}${path}`;
+
+export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+// Zero violations of WCAG 2.x A/AA (and axe's best practices) at both widths; the
+// viewport is put back to the phone's afterwards.
+export async function axeBoth(page, what) {
+  for (const vp of [PHONE, DESKTOP]) {
+    await page.setViewportSize(vp);
+    const r = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+      .analyze();
+    const found = r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    expect(found, `axe on ${what} at ${vp.width}px`).toEqual([]);
+  }
+  await page.setViewportSize(PHONE);
+}
+
+let pdfDir;
+export function samplePdf() {
+  if (!pdfDir) {
+    pdfDir = mkdtempSync(join(tmpdir(), 'sekisho-pdf-'));
+    execFileSync('/usr/bin/python3', [join(ROOT, 'tests', 'corpus', 'make-pdf-samples.py'), pdfDir]);
+  }
+  return readFileSync(join(pdfDir, 'benign-text.pdf'));
+}
+
+// The standard 68-byte EICAR test string inside an otherwise good PDF.
+export function eicarPdf() {
+  const eicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+  expect(eicar.length).toBe(68);
+  const pdf = samplePdf().toString('latin1');
+  return Buffer.from(pdf.replace('%%EOF', `${eicar}\n%%EOF`), 'latin1');
+}
+
+// A 96×64 photo-like PNG (a colour gradient), built here with zlib.
+export function photoPng() {
+  const w = 96, hgt = 64;
+  const raw = Buffer.alloc((w * 3 + 1) * hgt);
+  for (let y = 0; y < hgt; y++) {
+    raw[y * (w * 3 + 1)] = 0;
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      raw[o] = (x * 255) / w; raw[o + 1] = (y * 255) / hgt; raw[o + 2] = 160;
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(hgt, 4);
+  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// Press Tab until the focused element satisfies test (keyboard-only journeys).
+export async function tabTo(page, test, what, max = 60) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(test)) return;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}

@@ -1,0 +1,50 @@
+// procedure.js — one procedure: what it is, what to bring, whom to ask, whether it can
+// be applied for now, and the QR code of its stable address.
+import { api, apiBase, chrome, h, pageError, procId, procUrl, receptionBadge, setTitle, home, put } from './common.js';
+
+const main = chrome();
+
+async function start() {
+  if (!procId) return pageError(main, '手続が見つかりません', 'アドレスをご確認ください。');
+  let p;
+  try {
+    p = await api(`/procedures/${procId}`);
+  } catch (e) {
+    return pageError(main, e.status === 404 ? '手続が見つかりません' : 'エラーが発生しました',
+      e.status === 404 ? `${e.message} 手続の一覧からお探しください。` : e.message);
+  }
+  setTitle(p.title);
+  const r = p.reception || { state: 'open' };
+  const info = p.info || {};
+  let action;
+  if (p.info_only || !p.schema) {
+    action = h('div', { class: 'notice' }, h('p', {}, 'この手続はご案内のみです。オンラインでの申請はできません。上の内容をご確認のうえ、窓口でお手続きください。'));
+  } else if (r.state !== 'open') {
+    action = h('div', { class: 'notice notice-warning' },
+      h('p', {}, h('strong', {}, r.state === 'upcoming' ? '現在は受付期間前です。' : '受付は終了しました。')),
+      r.message ? h('p', {}, r.message) : null);
+  } else if (p.identity === 'account') {
+    action = h('div', { class: 'notice' }, h('p', {}, 'この手続の申請にはアカウントでのログインが必要です。アカウントの機能は準備中です。お手数ですが、担当課へお問い合わせください。'));
+  } else {
+    action = h('div', {},
+      h('p', {}, 'アカウントの登録は不要です。入力には10分ほどかかります。添付ファイルがある場合は、あらかじめご用意ください。'),
+      h('a', { class: 'button primary start', href: procUrl(procId, 'apply') }, '申請を始める'));
+  }
+  put(main, 
+    h('p', { class: 'back' }, h('a', { href: home }, '手続の一覧へ戻る')),
+    p.category ? h('p', { class: 'caption' }, p.category) : null,
+    h('h1', {}, p.title),
+    h('p', { class: 'card-meta' }, receptionBadge(r), r.message ? h('span', { class: 'reception-message' }, r.message) : null),
+    p.summary ? h('p', { class: 'lead' }, p.summary) : null,
+    info.description ? [h('h2', {}, '手続の説明'), h('p', { class: 'pre' }, info.description)] : null,
+    info.bring && info.bring.length ? [h('h2', {}, '用意するもの'), h('ul', {}, info.bring.map((b) => h('li', {}, b)))] : null,
+    info.contact ? [h('h2', {}, 'お問い合わせ先'), h('p', { class: 'pre' }, info.contact)] : null,
+    h('h2', {}, '申請'),
+    action,
+    h('h2', {}, 'このページのQRコード'),
+    h('div', { class: 'qr' },
+      h('img', { src: `${apiBase}/procedures/${encodeURIComponent(procId)}/qr.svg`, alt: `この手続のページのQRコード（${p.url || ''}）`, width: '160', height: '160' }),
+      h('p', {}, 'スマートフォンで読み取ると、このページを開けます。', p.url ? [h('br'), h('span', { class: 'url' }, p.url)] : null)));
+}
+
+start();
