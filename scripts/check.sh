@@ -4,7 +4,9 @@
 #   scripts/check.sh                 unit (under valgrind), unit (ASan+UBSan build),
 #                                    fuzz targets on their seed corpora, integration
 #   scripts/check.sh --quick         unit (plain) + integration
-#   scripts/check.sh --unit-only | --integration-only
+#   scripts/check.sh --unit-only | --integration-only | --browser-only
+#
+# Browser tests (Playwright in Debian's chromium) run last, after integration.
 #
 # Every suite runs even when an earlier one fails, so one run shows everything that
 # is broken; the exit status is non-zero if anything failed.
@@ -108,12 +110,34 @@ PY
 	[ "$2" -eq 0 ] || FAILURES+=("integration ($2)")
 }
 
+# The citizen pages in Debian's chromium with Playwright (tests/browser/).
+browser() {
+	local log="$LOGDIR/browser.log" ok bad rc
+	scripts/browser-tests.sh --reporter=list >"$log" 2>&1
+	rc=$?
+	ok=$(grep -Eo '^ *[0-9]+ passed' "$log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+	bad=$(grep -Eo '^ *[0-9]+ (failed|flaky|did not run)' "$log" | grep -Eo '[0-9]+' |
+	      awk '{ n += $1 } END { print n + 0 }')
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + bad))
+	if [ "$bad" -ne 0 ]; then
+		FAILURES+=("browser ($bad)")
+		echo "---- browser tests FAILED (exit $rc) ----"
+		tail -n 80 "$log"
+	fi
+	printf '%-10s %-28s %3d passed, %d failed\n' browser "tests/browser" "$ok" "$bad"
+}
+
 case "$MODE" in
---quick)            unit_plain; integration ;;
+--quick)            unit_plain; integration; browser ;;
 --unit-only)        unit_plain ;;
 --integration-only) integration ;;
-full)               unit_valgrind; unit_asan; fuzz_smoke; integration ;;
-*) echo "usage: $0 [--quick|--unit-only|--integration-only]" >&2; exit 2 ;;
+--browser-only)     browser ;;
+full)               unit_valgrind; unit_asan; fuzz_smoke; integration; browser ;;
+*) echo "usage: $0 [--quick|--unit-only|--integration-only|--browser-only]" >&2; exit 2 ;;
 esac
 
 if [ ${#FAILURES[@]} -gt 0 ]; then
