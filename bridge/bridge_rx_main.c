@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +45,14 @@ static const struct config_key rx_schema[] = {
 	{ "datagram", CONFIG_INT, "1472", false, FRAME_MIN_DATAGRAM, FRAME_MAX_DATAGRAM },
 	{ "max_object_mb", CONFIG_INT, "256", false, 1, 4096 },
 	{ "memory_mb", CONFIG_INT, "64", false, 1, 4096 },
+	/* Downlink receivers (internet side): sign receipts for what they stored into
+	 * the uplink's outbox (acks.h). */
+	{ "receipt_sign_key", CONFIG_PATH, NULL, false, 0, 0 },
+	{ "receipt_out_spool", CONFIG_PATH, NULL, false, 0, 0 },
+	{ "receipt_interval_s", CONFIG_INT, "10", false, 1, 3600 },
+	{ "receipt_window_s", CONFIG_INT, "3600", false, 60, 7 * 86400 },
+	/* Uplink receivers (LGWAN): the public half, to accept those receipts. */
+	{ "receipt_verify_key", CONFIG_PATH, NULL, false, 0, 0 },
 	{ NULL },
 };
 
@@ -53,8 +62,59 @@ struct bridge_rx {
 	struct spool spool, receipts;
 	uint8_t link_key[CRYPTO_AEAD_KEY_LEN];
 	uint8_t verify_key[CRYPTO_ED25519_LEN];
+	uint8_t receipt_key[CRYPTO_ED25519_LEN];	/* private (downlink) or public (uplink) */
+	struct spool receipt_out;
+	bool receipt_out_open;
+	struct acks *acks;
 	struct receiver *r;
 };
+
+/* Receipts, by direction: the internet side's downlink receiver signs them, LGWAN's
+ * uplink receiver checks them. Neither key is required: without them the sender's
+ * resends are simply not finished early. */
+static int
+receipts_open(struct bridge_rx *rx, struct receiver_config *rc_, char *err, size_t errlen)
+{
+	const char *sign = config_str(rx->cfg, "receipt_sign_key");
+	const char *verify = config_str(rx->cfg, "receipt_verify_key");
+	struct acks_config ac = { 0 };
+	int rc;
+
+	if (sign != NULL) {
+		if (rx->dir != LINK_DOWNLINK) {
+			snprintf(err, errlen, "receipt_sign_key is for a downlink receiver");
+			return -1;
+		}
+		if ((rc = crypto_key_load_private(sign, CRYPTO_KEY_ED25519, rx->receipt_key)) != 0) {
+			snprintf(err, errlen, "%s: %s", sign, crypto_strerror(rc));
+			return -1;
+		}
+		if (daemon_open_spool(&rx->receipt_out, rx->cfg, "receipt_out_spool", err,
+				      errlen) != 0)
+			return -1;
+		rx->receipt_out_open = true;
+		ac.sign_key = rx->receipt_key;
+		ac.out = &rx->receipt_out;
+		ac.interval_s = (unsigned)config_int(rx->cfg, "receipt_interval_s");
+		ac.window_s = (unsigned)config_int(rx->cfg, "receipt_window_s");
+		if (acks_new(&rx->acks, &ac) != 0) {
+			snprintf(err, errlen, "receipts: out of memory");
+			return -1;
+		}
+		rc_->acks = rx->acks;
+	} else if (verify != NULL) {
+		if (rx->dir != LINK_UPLINK) {
+			snprintf(err, errlen, "receipt_verify_key is for an uplink receiver");
+			return -1;
+		}
+		if ((rc = crypto_key_load_public(verify, CRYPTO_KEY_ED25519, rx->receipt_key)) != 0) {
+			snprintf(err, errlen, "%s: %s", verify, crypto_strerror(rc));
+			return -1;
+		}
+		rc_->receipt_key = rx->receipt_key;
+	}
+	return 0;
+}
 
 static void
 handle_healthz(struct http_request *req, void *app)
@@ -154,6 +214,10 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 	rc_.limits.max_datagram = (size_t)config_int(c, "datagram");
 	rc_.limits.max_object_size = (uint64_t)config_int(c, "max_object_mb") << 20;
 	rc_.memory_budget = (size_t)config_int(c, "memory_mb") << 20;
+	if (receipts_open(rx, &rc_, err, errlen) != 0) {
+		close(sock);
+		return -1;
+	}
 	if (receiver_start(&rx->r, &rc_, err, errlen) != 0) {
 		close(sock);
 		return -1;
@@ -192,7 +256,8 @@ main(int argc, char **argv)
 	daemon_notify_ready("receiving");
 
 	while (daemon_wait(1000) != DAEMON_STOP)
-		;
+		if (acks_flush(rx.acks, time(NULL), err, sizeof err) < 0)
+			log_err("bridge-rx: receipts: %s", err);
 
 	daemon_notify_stopping();
 	log_info("stopping");
@@ -200,6 +265,10 @@ main(int argc, char **argv)
 	receiver_stop(rx.r);
 	spool_close(&rx.spool);
 	spool_close(&rx.receipts);
+	if (rx.receipt_out_open)
+		spool_close(&rx.receipt_out);
+	acks_free(rx.acks);
+	explicit_bzero(rx.receipt_key, sizeof rx.receipt_key);
 	explicit_bzero(rx.link_key, sizeof rx.link_key);
 	config_free(rx.cfg);
 	return 0;

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "acks.h"
 #include "frame.h"
 #include "link.h"
 #include "spool.h"
@@ -38,6 +39,11 @@ struct receiver_config {
 	const uint8_t *verify_key;	/* sanitizer (uplink) or office (downlink) public key */
 	struct spool *spool;		/* where verified bundles go */
 	struct spool *receipts;		/* where verified receipt bundles' ids go */
+	const uint8_t *receipt_key;	/* uplink only: the DMZ receipt key's public half;
+					 * bundles signed with it are accepted only as
+					 * receipts (acks.h). NULL: none */
+	struct acks *acks;		/* downlink only: receipts for what is stored, or
+					 * NULL */
 	const char *quarantine_dir;
 	struct frame_limits limits;
 	size_t memory_budget;		/* reassembly state */

@@ -183,6 +183,14 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 		fprintf(f, "quarantine_dir = %s/%s/quarantine\n", r, links[i].rx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].rx_zone, links[i].name);
 		fprintf(f, "verify_key = %s/%s\n", r, links[i].verify);
+		/* Downlink receipts: signed on the internet side into the uplink's outbox,
+		 * checked on LGWAN (bridge/acks.h). */
+		if (i == 1)
+			fprintf(f, "receipt_sign_key = %s/dmz/keys/dmz-receipt.key\n"
+				"receipt_out_spool = %s/dmz/spool/outbox\n"
+				"receipt_interval_s = 10\n", r, r);
+		else
+			fprintf(f, "receipt_verify_key = %s/lgwan/keys/dmz-receipt.pub\n", r);
 		fprintf(f, "bind_host = %s\nbind_port = %ld\n", o->bind_host, port);
 		fprintf(f, "datagram = 1472\nmax_object_mb = 256\nmemory_mb = 64\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);

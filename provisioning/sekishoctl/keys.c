@@ -22,6 +22,7 @@ const struct key_holder keys_table[] = {
 	{ "dmz/keys/uplink.key", "sekisho-bridge", true },
 	{ "dmz/keys/downlink.key", "sekisho-bridge", true },
 	{ "dmz/keys/counter-qr.pub", "root", false },
+	{ "dmz/keys/dmz-receipt.key", "sekisho-bridge", true },
 	{ "dmz/keys/tls.key", "root", true },
 	{ "dmz/keys/tls.crt", "root", false },
 	/* LGWAN zone */
@@ -32,6 +33,7 @@ const struct key_holder keys_table[] = {
 	{ "lgwan/keys/downlink.key", "sekisho-bridge", true },
 	{ "lgwan/keys/counter-qr.key", "sekisho-officed", true },
 	{ "lgwan/keys/counter-qr.pub", "root", false },
+	{ "lgwan/keys/dmz-receipt.pub", "root", false },
 	{ "lgwan/keys/docsign.key", "sekisho-officed", true },
 	{ "lgwan/keys/docsign.crt", "root", false },
 	{ "lgwan/keys/tls.key", "root", true },
@@ -155,6 +157,9 @@ keys_create_all(const struct instance *in, bool dev, char *err, size_t errlen)
 		"lgwan/keys/office-signing.pub", "dmz/keys/office-signing.pub", NULL };
 	static const char *const counter_pubs[] = {
 		"dmz/keys/counter-qr.pub", "lgwan/keys/counter-qr.pub", NULL };
+	/* The downlink's receipts: signed by bridge-rx on the internet side, checked by
+	 * bridge-rx on LGWAN. It can sign nothing LGWAN would store (bridge/acks.h). */
+	static const char *const receipt_pubs[] = { "lgwan/keys/dmz-receipt.pub", NULL };
 	static const struct { enum cert_kind kind; const char *cn, *key, *crt; int days; } certs[] = {
 		{ CERT_TLS_SERVER, "localhost", "dmz/keys/tls.key", "dmz/keys/tls.crt", 397 },
 		{ CERT_TLS_SERVER, "localhost", "lgwan/keys/tls.key", "lgwan/keys/tls.crt", 397 },
@@ -170,6 +175,8 @@ keys_create_all(const struct instance *in, bool dev, char *err, size_t errlen)
 		      office_pubs, err, errlen) != 0 ||
 	    save_pair(in, CRYPTO_KEY_X25519, "lgwan/keys/counter-qr.key",
 		      counter_pubs, err, errlen) != 0 ||
+	    save_pair(in, CRYPTO_KEY_ED25519, "dmz/keys/dmz-receipt.key", receipt_pubs,
+		      err, errlen) != 0 ||
 	    save_link_key(in, "uplink", err, errlen) != 0 ||
 	    save_link_key(in, "downlink", err, errlen) != 0)
 		return -1;

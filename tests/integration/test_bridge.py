@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bundles import application, receipt, spool_put
+from bundles import application, bundle, canonical, receipt, spool_put
 from conftest import Stack, ctl, free_port
 from lossy_relay import LossyRelay
 import socket
@@ -157,6 +157,32 @@ def test_receipt_on_the_downlink_finishes_the_delivered_bundle(bridge):
               receipt(inst, "receipt-demo-1", ["app-r1"]))
     wait_for(lambda: (outbox / "done" / "app-r1").exists(), 30, "receipt applied", bridge)
     assert not (outbox / "work" / "app-r1").exists()
+
+
+def test_downlink_bundles_are_finished_by_the_internet_sides_receipts(bridge):
+    """The downlink too is exactly-once: bridge-rx on the internet side signs receipts
+    for what it stored (dmz-receipt key), the uplink carries them, and LGWAN's
+    downlink sender stops resending. The receipt key signs receipts and nothing else."""
+    set_conf(bridge.instance / "etc/bridge-downlink-rx.conf", receipt_interval_s=1)
+    start(bridge)
+    inst = bridge.instance
+    out = inst / "lgwan/spool/downlink-out"
+    spool_put(out, "status-demo-9", bundle(inst / "lgwan/keys/office-signing.key",
+                                           "status-demo-9", "status",
+                                           [("data/status.json", canonical({"format": "sekisho-status/1",
+                                                                            "events": []}))]))
+    wait_for(lambda: (out / "done" / "status-demo-9").exists(), 40,
+             "the downlink bundle was not finished by a receipt", bridge)
+    assert (inst / "dmz/spool/downlink-in/new/status-demo-9").exists() or \
+        (inst / "dmz/spool/downlink-in/done/status-demo-9").exists()
+
+    # An application signed with the receipt key is not a receipt: quarantined.
+    forged = application(inst, "forged-by-receipt-key", key="dmz/keys/dmz-receipt.key")
+    spool_put(inst / "dmz/spool/outbox", "forged-by-receipt-key", forged)
+    q = inst / "lgwan/quarantine"
+    wait_for(lambda: any(f.startswith("forged-by-receipt-key") and f.endswith(".reason")
+                         for f in os.listdir(q)), 30, "forged bundle not quarantined", bridge)
+    assert "forged-by-receipt-key" not in arrived(bridge)
 
 
 def test_killed_tx_and_rx_lose_and_duplicate_nothing(bridge):
