@@ -307,3 +307,46 @@ def test_staff_workflow_pages(office):
         # Every form control has a label.
         for ident in re.findall(r'<(?:input|select|textarea)[^>]*id="([^"]+)"', r.text):
             assert f'for="{ident}"' in r.text or 'aria-label' in r.text, (page, ident)
+
+
+def test_full_workflow_with_correction_and_messages(published):
+    o = published
+    admin, clerk1 = o.browser("admin"), o.browser("clerk1")
+    full = dict(DEFINITION, id="wf-full", title="全段階の届出")
+    assert admin.call("POST", "/procedures", json={"definition": full,
+                                                   "department": "市民課"}).status_code == 201
+    assert admin.call("POST", "/procedures/wf-full/versions/1/publish").status_code == 200
+
+    def listed():
+        r = requests.get(o.api + "/procedures/wf-full", timeout=3)
+        return r.status_code == 200
+    wait(listed, 90, "wf-full did not reach the internet zone")
+    r = requests.post(f"{o.api}/procedures/wf-full/applications",
+                      json={"answers": {"name": "田中 次郎", "kind": "move"},
+                            "status_password": STATUS_PASSWORD},
+                      headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_no"]
+    wait_imported(o, receipt)
+    path = f"/applications/{receipt}/transitions"
+    assert clerk1.call("POST", path, json={"to": "accepted"}).status_code == 200
+    r = clerk1.call("POST", path, json={"to": "correction"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "message_required"
+    assert "メッセージ" in r.json()["error"]["message"]
+    r = clerk1.call("POST", path, json={"to": "correction", "message": "住所の番地を\n確認してください。"})
+    assert r.status_code == 200, r.text
+    # Replies do not travel the uplink yet: staff bring it back to 審査.
+    assert [t["status"] for t in r.json()["transitions"]] == ["review", "rejected"]
+    for to in ("review", "result", "completed"):
+        r = clerk1.call("POST", path, json={"to": to})
+        assert r.status_code == 200, (to, r.text)
+    r = clerk1.call("POST", path, json={"to": "review"})
+    assert r.status_code == 409 and "終了" in r.json()["error"]["message"]
+
+    def done():
+        st = portal_status(o, receipt)
+        return st if st["status"] == "completed" else None
+    st = wait(done, 60, "the status events did not reach the portal")
+    assert [h["label"] for h in st["history"]] == ["到達", "受付", "補正依頼", "審査中", "結果通知",
+                                                   "完了"]
+    assert st["history"][2]["message"] == "住所の番地を\n確認してください。"
