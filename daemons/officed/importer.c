@@ -98,9 +98,17 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 	sqlite3_reset(st);
 	app = jsonio_dump(info->application ? info->application : json_object());
 	man = jsonio_dump(info->manifest);
+	/* Routing: the application goes to the department of the procedure version
+	 * it names (of the newest version if officed does not hold that one; none,
+	 * i.e. administrators only, if it holds no version: published by hand).
+	 * Rules that route on an answer are for later. */
 	st = db_stmt(db, "INSERT INTO applications (bundle_id, received_at, application_json,"
-			 " manifest_json, bundle_path, bundle_sha256) VALUES (?1,"
-			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5)");
+			 " manifest_json, bundle_path, bundle_sha256, receipt_no, procedure_id,"
+			 " procedure_version, department_id, updated_at) VALUES (?1,"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+			 " (SELECT department_id FROM procedures WHERE id = ?7"
+			 "  ORDER BY version = ?8 DESC, version DESC LIMIT 1),"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
 	if (st == NULL || app == NULL || man == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
@@ -108,12 +116,36 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 	sqlite3_bind_text(st, 3, man, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, sha_hex, -1, SQLITE_STATIC);
+	{
+		const json_t *proc = json_object_get(info->application, "procedure");
+		const char *receipt = jsonio_str(info->application, "receipt_no", NULL);
+		long long version;
+
+		/* A bundle id is "app-TENANT-RECEIPT" (portald's forwarder); the
+		 * receipt in application.json is what the applicant was given. */
+		if (receipt != NULL)
+			sqlite3_bind_text(st, 6, receipt, -1, SQLITE_STATIC);
+		if (jsonio_str(proc, "id", NULL) != NULL)
+			sqlite3_bind_text(st, 7, jsonio_str(proc, "id", NULL), -1, SQLITE_STATIC);
+		if (jsonio_int(proc, "version", 1, 1000000000, &version) == 0)
+			sqlite3_bind_int64(st, 8, version);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
 		goto fail;
 	}
 	sqlite3_reset(st);
 	app_id = sqlite3_last_insert_rowid(db_handle(db));
+	st = db_stmt(db, "INSERT INTO application_history (application_id, at, actor,"
+			 " to_status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'), '-',"
+			 " 'arrived')");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, app_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
 	json_array_foreach(json_object_get(info->manifest, "files"), i, f) {
 		const char *att_name = jsonio_str(f, "attestation", "");
 		char *att = jsonio_dump(json_object_get(info->attestations, att_name));

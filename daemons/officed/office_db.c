@@ -95,6 +95,87 @@ const struct db_migration office_db_migrations[] = {
 	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
 	  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
 	  " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;" },
+	{ 4,
+	  /* Procedures as officed publishes them: one row per (id, version). A
+	   * published version never changes (the triggers stop a mistaken UPDATE or
+	   * DELETE); applications name the version they were made with. workflow is
+	   * the JSON list of steps used (workflow.h): kept here, not in the published
+	   * definition, which the internet zone's checker would refuse. */
+	  "CREATE TABLE procedures ("
+	  "  id            TEXT NOT NULL,"
+	  "  version       INTEGER NOT NULL,"
+	  "  definition    TEXT NOT NULL,"
+	  "  department_id INTEGER REFERENCES departments(id),"
+	  "  workflow      TEXT NOT NULL,"
+	  "  state         TEXT NOT NULL CHECK (state IN ('draft','published')),"
+	  "  created_at    TEXT NOT NULL,"
+	  "  created_by    TEXT NOT NULL,"
+	  "  published_at  TEXT,"
+	  "  published_by  TEXT,"
+	  "  bundle_id     TEXT,"
+	  "  signature     TEXT,"
+	  "  PRIMARY KEY (id, version)"
+	  ") STRICT;"
+	  "CREATE INDEX procedures_department ON procedures(department_id);"
+	  "CREATE TRIGGER procedures_published_no_update BEFORE UPDATE ON procedures"
+	  " WHEN OLD.state = 'published'"
+	  " BEGIN SELECT RAISE(ABORT, 'a published procedure version is immutable'); END;"
+	  "CREATE TRIGGER procedures_published_no_delete BEFORE DELETE ON procedures"
+	  " WHEN OLD.state = 'published'"
+	  " BEGIN SELECT RAISE(ABORT, 'a published procedure version is immutable'); END;"
+	  /* What the workflow needs of an application, read from application.json at
+	   * import (and here for those imported before). department_id is the
+	   * procedure's at import time: routing, which a clerk's view is filtered by. */
+	  "ALTER TABLE applications ADD COLUMN receipt_no TEXT;"
+	  "ALTER TABLE applications ADD COLUMN procedure_id TEXT;"
+	  "ALTER TABLE applications ADD COLUMN procedure_version INTEGER;"
+	  "ALTER TABLE applications ADD COLUMN department_id INTEGER REFERENCES departments(id);"
+	  "ALTER TABLE applications ADD COLUMN assignee_id INTEGER REFERENCES staff(id);"
+	  "ALTER TABLE applications ADD COLUMN updated_at TEXT;"
+	  "UPDATE applications SET"
+	  " receipt_no = json_extract(application_json, '$.receipt_no'),"
+	  " procedure_id = json_extract(application_json, '$.procedure.id'),"
+	  " procedure_version = json_extract(application_json, '$.procedure.version'),"
+	  " updated_at = received_at;"
+	  "CREATE INDEX applications_receipt ON applications(receipt_no);"
+	  "CREATE INDEX applications_department ON applications(department_id, received_at);"
+	  "CREATE INDEX applications_procedure ON applications(procedure_id, status);"
+	  "CREATE INDEX applications_status ON applications(status, received_at);"
+	  "CREATE INDEX applications_assignee ON applications(assignee_id);"
+	  /* Every status change, as the applicant and the auditor will see it. */
+	  "CREATE TABLE application_history ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  at             TEXT NOT NULL,"
+	  "  actor          TEXT NOT NULL,"
+	  "  from_status    TEXT,"
+	  "  to_status      TEXT NOT NULL,"
+	  "  message        TEXT"
+	  ") STRICT;"
+	  "CREATE INDEX application_history_app ON application_history(application_id);"
+	  /* Staff's own notes (メモ): never sent to the applicant. */
+	  "CREATE TABLE application_comments ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  at             TEXT NOT NULL,"
+	  "  author         TEXT NOT NULL,"
+	  "  body           TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE INDEX application_comments_app ON application_comments(application_id);"
+	  /* Status events waiting for, or given, a downlink bundle (status_out.c). A row
+	   * is written in the transaction of its status change; bundle_id is set before
+	   * the bundle is written and sent_at after, so a crash in between writes the
+	   * same bundle (same id) again, which the internet zone applies once. */
+	  "CREATE TABLE status_outbox ("
+	  "  id         INTEGER PRIMARY KEY,"
+	  "  receipt_no TEXT NOT NULL,"
+	  "  status     TEXT NOT NULL,"
+	  "  at         TEXT NOT NULL,"
+	  "  message    TEXT,"
+	  "  bundle_id  TEXT,"
+	  "  sent_at    TEXT"
+	  ") STRICT;"
+	  "CREATE INDEX status_outbox_pending ON status_outbox(bundle_id, sent_at);" },
 };
 
 const size_t office_db_nmigrations =

@@ -1,8 +1,11 @@
 /*
  * officed_main.c — sekisho-officed, the LGWAN zone's application server.
  *
- * Process layout: one process. The main thread takes signals and nothing else;
- * libmicrohttpd's worker threads run the staff and counter API handlers.
+ * Process layout: one process. The main thread takes signals and, every
+ * status_batch_s, sends the status events of applications down the downlink in
+ * one bundle per tenant (status_out.h), and now and then purges expired sessions;
+ * libmicrohttpd's worker threads run the staff and counter API handlers; the
+ * importer's thread takes bundles from the inbox.
  *
  * Trust boundary: requests come from LGWAN terminals through the LGWAN-zone lighttpd.
  * What came from the internet reaches officed only as bundles in spool/inbox, which
@@ -23,10 +26,13 @@
 #include "importer.h"
 #include "log.h"
 #include "office.h"
+#include "office_applications.h"
 #include "office_auth.h"
 #include "office_db.h"
+#include "office_procedures.h"
 #include "office_staff.h"
 #include "spool.h"
+#include "status_out.h"
 #include "tenant.h"
 #include "throttle.h"
 
@@ -57,6 +63,8 @@ static const struct config_key officed_schema[] = {
 	{ "admin_password_max_age_days", CONFIG_INT, "180", false, 1, 3650 },
 	{ "password_reminder_days", CONFIG_INT, "14", false, 0, 365 },
 	{ "setup_code_ttl_days", CONFIG_INT, "14", false, 1, 90 },
+	/* Status events wait this long to travel together in one bundle. */
+	{ "status_batch_s", CONFIG_INT, "2", false, 1, 3600 },
 	{ NULL },
 };
 
@@ -111,6 +119,36 @@ static const struct http_route officed_routes[] = {
 	{ "POST", "/api/v1/{tenant}/staff/import", office_handle_import, HTTP_ROUTE_UPLOAD,
 	  office_import_limits },
 	{ "GET", "/api/v1/{tenant}/staff/export", office_handle_export, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/procedures", office_handle_procedures_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/procedures", office_handle_procedures_create, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/procedures/import", office_handle_procedures_import, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
+	  office_handle_procedure_get, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
+	  office_handle_procedure_update, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/publish",
+	  office_handle_procedure_publish, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/copy",
+	  office_handle_procedure_copy, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/export",
+	  office_handle_procedure_export, 0, NULL },
+	/* Literal paths before "{receipt}": the first route that matches serves. */
+	{ "GET", "/api/v1/{tenant}/staff/applications", office_handle_applications_list, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/applications/export.csv", office_handle_applications_csv,
+	  0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/bulk", office_handle_applications_bulk, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}", office_handle_application_get, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/files/{n}",
+	  office_handle_application_file, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/comments",
+	  office_handle_application_comment, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/applications/{receipt}/assignee",
+	  office_handle_application_assignee, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/transitions",
+	  office_handle_application_transition, 0, NULL },
 };
 
 static void
@@ -149,6 +187,18 @@ purge_expired(struct officed *o)
 				 db_errmsg(t->db));
 		pthread_mutex_unlock(&t->lock);
 	}
+}
+
+/* Each tenant's waiting status events as one bundle (or more, past 1,000). */
+static void
+send_status(struct officed *o)
+{
+	char err[512];
+
+	for (size_t i = 0; i < o->tenants.n; i++)
+		if (status_out_flush(&o->tenants.t[i], &o->downlink_out, o->office_key, time(NULL),
+				     err, sizeof err) < 0)
+			log_err("tenant %s: status events: %s", o->tenants.t[i].name, err);
 }
 
 /* The hash verified when a login names no account: of a random password nobody
@@ -253,9 +303,15 @@ main(int argc, char **argv)
 	log_info("started: %zu tenants, listening on %s", o.tenants.n, hc.unix_path);
 	daemon_notify_ready("serving");
 
-	for (unsigned tick = 1; daemon_wait(1000) != DAEMON_STOP; tick++)
+	unsigned batch = (unsigned)config_int(o.cfg, "status_batch_s");
+
+	for (unsigned tick = 1; daemon_wait(1000) != DAEMON_STOP; tick++) {
+		if (tick % batch == 0)
+			send_status(&o);
 		if (tick % PURGE_EVERY_S == 0)
 			purge_expired(&o);
+	}
+	send_status(&o);
 
 	daemon_notify_stopping();
 	log_info("stopping");

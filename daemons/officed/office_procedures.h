@@ -1,0 +1,41 @@
+/*
+ * office_procedures.h — the procedures officed publishes: drafts, publishing onto
+ * the downlink, copies, and definition files for sharing between municipalities.
+ * Every handler passes office_authz_begin first; creating, changing and publishing
+ * are for administrators, reading for anyone who may see the procedure's department.
+ */
+#ifndef SEKISHO_OFFICE_PROCEDURES_H
+#define SEKISHO_OFFICE_PROCEDURES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "http.h"
+
+#define PROCEDURE_EXPORT_FORMAT "sekisho-procedure-export/1"
+#define PROCEDURE_DEF_MAX       (4 * 1024 * 1024)	/* bytes of a stored definition */
+
+void office_handle_procedures_list(struct http_request *req, void *app);
+void office_handle_procedures_create(struct http_request *req, void *app);
+void office_handle_procedures_import(struct http_request *req, void *app);
+void office_handle_procedure_get(struct http_request *req, void *app);
+void office_handle_procedure_update(struct http_request *req, void *app);
+void office_handle_procedure_publish(struct http_request *req, void *app);
+void office_handle_procedure_copy(struct http_request *req, void *app);
+void office_handle_procedure_export(struct http_request *req, void *app);
+
+struct office_procedure {
+	json_t *definition;	/* owned; NULL when officed holds no such version */
+	unsigned used;		/* workflow steps (workflow.h) */
+	int64_t department_id;	/* 0: none */
+};
+
+/* The procedure version an application names (lock held): its definition and
+ * workflow; the workflow is every step when officed does not hold it. 0, -1 on a
+ * database error. Free with office_procedure_free. */
+int office_procedure_load(struct db *db, const char *id, long long version,
+			  struct office_procedure *p);
+void office_procedure_free(struct office_procedure *p);
+
+#endif
