@@ -194,6 +194,14 @@ def test_accept_review_complete_reaches_the_portal(published):
         assert clerk2.call(method, path, json=body).status_code == 404, path
     assert receipt not in [a["receipt_no"] for a in
                            clerk2.call("GET", "/applications").json()["applications"]]
+    # Attachments may be framed by the staff page (same origin) and run nothing;
+    # every other response keeps frame-ancestors 'none'.
+    r = clerk2.call("GET", f"/applications/{receipt}/files/1")
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in r.headers["Content-Security-Policy"]
+    assert "sandbox" in r.headers["Content-Security-Policy"]
+    r = clerk2.call("GET", f"/applications/{receipt}")
+    assert r.headers["X-Frame-Options"] == "DENY"
     r = clerk2.call("POST", "/applications/bulk", json={"action": "accept", "receipts": [receipt]})
     assert r.status_code == 200 and r.json()["failed"] == 1
     assert r.json()["results"][0]["error"]["code"] == "no_such_application"
