@@ -136,7 +136,7 @@ function optionsEditor(f, pid) {
       input(`${oid}-value`, `選択肢 ${k + 1} の値（英数字。保存される値）`, o.value, (v) => { o.value = v; }, { maxlength: 100 }),
       input(`${oid}-label`, `選択肢 ${k + 1} の表示名`, o.label, (v) => { o.label = v; }, { maxlength: 200 }),
       input(`${oid}-quota`, `選択肢 ${k + 1} の受付数の上限（空欄は無制限）`, o.quota, (v) => { o.quota = v; }, { type: 'number', min: 1 }),
-      el('p', {}, btn(`${oid}-del`, 'この選択肢を削除', `選択肢 ${k + 1} を削除`, () => {
+      el('p', {}, btn(`${oid}-del`, `選択肢 ${k + 1} を削除`, `選択肢 ${k + 1} を削除`, () => {
         f.options.splice(k, 1);
         redraw(`${pid}-addopt`);
       }, f.options.length <= 1)));
