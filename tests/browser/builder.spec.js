@@ -42,6 +42,8 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.getByLabel(/手続 ID/).fill('builder-ui');
   await page.getByLabel('手続名').fill('ビルダー画面で作った手続');
   await page.getByLabel('担当部署').selectOption('市民課');
+  // Unlisted, so the citizen spec running beside this one still sees its two cards.
+  await page.getByLabel('公開範囲').selectOption('unlisted');
   await page.getByLabel('受付開始').fill('2020-04-01T09:00');
 
   // Field 1: a radio; field 2: a text shown only for one answer.
