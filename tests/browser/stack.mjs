@@ -91,6 +91,7 @@ export default async function globalSetup() {
     await sleep(250);
   }
   process.env.SEKISHO_BASE = base;
+  process.env.SEKISHO_LGWAN = `http://127.0.0.1:${ports.lgwan}`;
   process.env.SEKISHO_INSTANCE = inst;
   return stop;
 }

@@ -1,0 +1,92 @@
+// The procedure builder in the browser: an administrator (fresh password from
+// `sekishoctl staff passwd`) builds a two-field procedure with a condition, keyboard
+// reorders a field, saves, publishes after the confirmation, and the internet zone
+// serves it. axe on the list and the editor.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+import { axeBoth } from './helpers.js';
+import { ROOT } from './stack.mjs';
+
+const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
+const NEW_PASSWORD = 'procedure-builder-passphrase-2026';
+
+test('an administrator builds and publishes a procedure without writing JSON', async ({ page }) => {
+  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
+  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
+    'staff', 'passwd', 'demo', 'admin']).toString();
+  const initial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+
+  await page.goto(lgwan('/index.html'));
+  await page.getByLabel('自治体コード').fill('demo');
+  await page.getByLabel('ログイン ID').fill('admin');
+  await page.getByLabel('パスワード', { exact: true }).fill(initial);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.getByLabel('現在のパスワード').fill(initial);
+  await page.getByLabel(/新しいパスワード（12/).fill(NEW_PASSWORD);
+  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: '変更する' }).click();
+  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+
+  // A department for the procedure (the builder picks from existing ones).
+  const csrf = await page.evaluate(() => sessionStorage.getItem('csrf'));
+  const dep = await page.request.post(lgwan('/api/v1/demo/staff/departments'),
+    { data: { name: '市民課' }, headers: { 'X-CSRF-Token': csrf } });
+  expect([201, 409]).toContain(dep.status());
+
+  await page.getByRole('link', { name: '手続の一覧（作成・編集・公開）' }).click();
+  await expect(page.getByRole('heading', { name: '手続の一覧' })).toBeVisible();
+  await axeBoth(page, 'procedures list');
+  await page.getByRole('link', { name: '新しい手続を作成する' }).click();
+
+  await page.getByLabel(/手続 ID/).fill('builder-ui');
+  await page.getByLabel('手続名').fill('ビルダー画面で作った手続');
+  await page.getByLabel('担当部署').selectOption('市民課');
+  // Unlisted, so the citizen spec running beside this one still sees its two cards.
+  await page.getByLabel('公開範囲').selectOption('unlisted');
+  await page.getByLabel('受付開始').fill('2020-04-01T09:00');
+
+  // Field 1: a radio; field 2: a text shown only for one answer.
+  await page.getByLabel('追加する項目の種類').first().selectOption('text');
+  await page.getByRole('button', { name: '選んだ種類の項目を追加' }).click();
+  await expect(page.locator('#f-0-label')).toBeFocused();
+  await page.locator('#f-0-name').fill('detail');
+  await page.locator('#f-0-label').fill('詳しい内容');
+  await page.getByLabel('追加する項目の種類').first().selectOption('radio');
+  await page.getByRole('button', { name: '選んだ種類の項目を追加' }).click();
+  await page.locator('#f-1-name').fill('kind');
+  await page.locator('#f-1-label').fill('届出の種類');
+  await page.locator('#f-1-required').check();
+  await page.locator('#f-1-o0-value').fill('move');
+  await page.locator('#f-1-o0-label').fill('転居');
+  await page.locator('#f-1-addopt').click();
+  await page.locator('#f-1-o1-value').fill('other');
+  await page.locator('#f-1-o1-label').fill('その他');
+
+  // Move the radio up with the keyboard: focus stays on its 上へ button's new place.
+  await page.locator('#f-1-up').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#f-0-label')).toHaveValue('届出の種類');
+  await expect(page.locator('#f-0-down')).toBeFocused();
+
+  await page.locator('#f-1-if-field').selectOption('kind');
+  await page.locator('#f-1-if-value').selectOption('other');
+  await expect(page.locator('#preview')).toContainText('詳しい内容');
+  await axeBoth(page, 'builder');
+
+  await page.getByRole('button', { name: '下書きを保存する' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '下書き（builder-ui 第1版）を保存しました' })).toBeVisible();
+
+  await page.getByRole('link', { name: '手続の一覧に戻る' }).click();
+  await page.getByRole('button', { name: /公開する：ビルダー画面で作った手続/ }).click();
+  await expect(page.getByText('この版は変更できなくなります')).toBeVisible();
+  await page.locator('#confirm-yes').click();
+  await expect(page.locator('#rows')).toContainText('公開済み');
+
+  await expect.poll(async () => {
+    const r = await fetch(`${process.env.SEKISHO_BASE}/api/v1/demo/procedures/builder-ui`);
+    if (!r.ok) return null;
+    const fields = (await r.json()).schema.fields;
+    return fields.map((f) => [f.name, f.show_if || null]);
+  }, { timeout: 90000 }).toEqual([['kind', null], ['detail', { field: 'kind', equals: 'other' }]]);
+});
