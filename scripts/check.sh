@@ -131,12 +131,28 @@ browser() {
 	printf '%-10s %-28s %3d passed, %d failed\n' browser "tests/browser" "$ok" "$bad"
 }
 
+# Pure JavaScript modules of the front ends (node's own test runner).
+js_unit() {
+	local log="$LOGDIR/node.log" ok bad
+	node --test tests/browser/*.test.mjs >"$log" 2>&1
+	ok=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' || echo 0)
+	bad=$(grep -Eo '^# fail [0-9]+' "$log" | grep -Eo '[0-9]+' || echo 1)
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + bad))
+	if [ "$bad" -ne 0 ]; then
+		FAILURES+=("node ($bad)")
+		echo "---- node tests FAILED ----"
+		tail -n 40 "$log"
+	fi
+	printf '%-10s %-28s %3d passed, %d failed\n' node "tests/browser/*.test.mjs" "$ok" "$bad"
+}
+
 case "$MODE" in
---quick)            unit_plain; integration; browser ;;
+--quick)            unit_plain; js_unit; integration; browser ;;
 --unit-only)        unit_plain ;;
 --integration-only) integration ;;
 --browser-only)     browser ;;
-full)               unit_valgrind; unit_asan; fuzz_smoke; integration; browser ;;
+full)               unit_valgrind; unit_asan; fuzz_smoke; js_unit; integration; browser ;;
 *) echo "usage: $0 [--quick|--unit-only|--integration-only|--browser-only]" >&2; exit 2 ;;
 esac
 
