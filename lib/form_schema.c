@@ -665,7 +665,8 @@ check_conditions(struct form_schema *s, char *err, size_t errlen)
 	for (i = 0; i < s->total; i++) {
 		struct fs_field *f = s->all[i];
 
-		for (cur = f, steps = 0; cur->has_cond; steps++)
+		/* No cycles are left, but the walk stays bounded all the same. */
+		for (cur = f, steps = 0; cur->has_cond && steps <= FORM_COND_CHAIN_MAX; steps++)
 			cur = cur->cond.target;
 		if (steps > FORM_COND_CHAIN_MAX)
 			return fail(err, errlen, f->path, "show_if conditions chain deeper than %d",
