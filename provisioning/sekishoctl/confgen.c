@@ -101,6 +101,8 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "public_base_url = %s://%s:%ld\n", o->tls ? "https" : "http",
 		strcmp(o->bind_host, "0.0.0.0") == 0 ? "localhost" : o->bind_host,
 		o->internet_port);
+	/* Citizen sessions: Secure cookies (and the __Host- prefix) when the zone is HTTPS. */
+	fprintf(f, "cookie_secure = %s\n", o->tls ? "true" : "false");
 	if (text_store(&t, in, "etc/portald.conf", err, errlen) != 0)
 		return -1;
 
