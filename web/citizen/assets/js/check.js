@@ -3,7 +3,7 @@
 // being sanitized or was refused. The Idempotency-Key is made once for what is being
 // sent and reused by a retry, so a reply lost to the network cannot make a second
 // application.
-import { api, chrome, h, pageError, procId, procUrl, setTitle, seireki, wareki, focusEl, NETWORK_MESSAGE, put } from './common.js';
+import { api, chrome, h, me, pageError, procId, procUrl, setTitle, seireki, wareki, focusEl, NETWORK_MESSAGE, put } from './common.js';
 import { rootScope, itemScope, pathOf, pathId, shown, validate, submission, allUploads } from './schema.js';
 import { loadDraft, saveDraft, idempotencyKey, arrived } from './store.js';
 import { poll, isPending, isBad } from './uploads.js';
@@ -118,7 +118,11 @@ async function send(e) {
   const root = rootScope(proc.schema, draft.answers);
   const body = submission(root);
   if (pw) body.status_password = pw;
+  // The draft this finishes (一時保存) is deleted with the submission.
+  if (draft.draftId) body.draft_id = draft.draftId;
   const json = JSON.stringify(body);
+  // Signed in, the application is the account's (マイページ) and carries the CSRF token.
+  const account = await me();
   const key = idempotencyKey(procId, fingerprint(`${proc.version}:${json}`));
   sending = true;
   refreshSend();
@@ -126,7 +130,10 @@ async function send(e) {
   try {
     const r = await api(`/procedures/${procId}/applications`, {
       method: 'POST', body: json,
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+      headers: {
+        'Content-Type': 'application/json', 'Idempotency-Key': key,
+        ...(account ? { 'X-CSRF-Token': account.csrf_token } : {}),
+      },
     });
     arrived(procId, r);
     location.assign(procUrl(procId, 'done'));
@@ -148,7 +155,7 @@ async function send(e) {
     } else if (err.status === 0) {
       showProblem(`${NETWORK_MESSAGE} 「送信する」をもう一度押しても、同じ申請が二重に届くことはありません。`);
     } else if (err.status === 401) {
-      showProblem('この手続の申請にはアカウントでのログインが必要です。アカウントの機能は準備中です。お手数ですが、担当課へお問い合わせください。');
+      showProblem('この手続の申請にはアカウントでのログインが必要です。ログインしてから、もう一度「送信する」を押してください（入力内容はこの画面に残っています）。');
     } else {
       showProblem(err.message);
     }
