@@ -1152,6 +1152,17 @@ void
 accounts_purge(struct portald *p, time_t now)
 {
 	struct session_config sc = { p->set.idle_s, p->set.absolute_s, p->set.cookie_secure, "x" };
+	/* One purge for every throttle policy here: the longest window and lock. */
+	struct throttle_policy longest = p->set.login;
+
+	if (longest.window_s < reset_mail_policy.window_s)
+		longest.window_s = reset_mail_policy.window_s;
+	if (longest.lockout_s < reset_mail_policy.lockout_s)
+		longest.lockout_s = reset_mail_policy.lockout_s;
+	if (longest.window_s < p->set.ip.window_s)
+		longest.window_s = p->set.ip.window_s;
+	if (longest.lockout_s < p->set.ip.lockout_s)
+		longest.lockout_s = p->set.ip.lockout_s;
 
 	for (size_t i = 0; i < p->tenants.n; i++) {
 		struct tenant *t = &p->tenants.t[i];
@@ -1160,7 +1171,7 @@ accounts_purge(struct portald *p, time_t now)
 
 		pthread_mutex_lock(&t->lock);
 		bad |= session_purge(t->db, &sc, now) < 0;
-		bad |= throttle_purge(t->db, &p->set.login, now) < 0;
+		bad |= throttle_purge(t->db, &longest, now) < 0;
 		st = db_stmt(t->db, "DELETE FROM account_tokens WHERE expires_at <= ?1");
 		if (st != NULL)
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
