@@ -345,11 +345,25 @@ test('account: register, verify by mail, log in, save a draft, log out, log in, 
   await page.getByLabel('利用規約に同意します').check();
   await page.getByRole('button', { name: '入力内容を確認する' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('入力内容の確認');
+
+  // 代理申請: the representative and the 委任状 (sanitized like any upload)
+  await page.getByLabel('代理人が申請します').check();
+  await page.getByRole('button', { name: '送信する' }).click();
+  await expect(page.locator('.error-summary')).toContainText('代理人の氏名を入力してください。');
+  await expect(page.locator('.error-summary')).toContainText('委任状を添付してください。');
+  await axeBoth(page, 'the check page with the proxy section and its errors');
+  await page.locator('#f-proxy--name').fill('関所 太郎');
+  await page.locator('#f-proxy--kana').fill('セキショ タロウ');
+  await page.locator('#f-proxy--relationship').fill('夫');
+  await page.locator('#f-proxy--tel').fill('090-1234-5678');
+  await page.locator('#f-proxy--attorney').setInputFiles({ name: '委任状.pdf', mimeType: 'application/pdf', buffer: samplePdf() });
+  await expect(page.locator('#w-f-proxy--attorney .file-clean')).toBeVisible({ timeout: 60000 });
   const reply = page.waitForResponse((r) => r.url().endsWith('/applications') && r.request().method() === 'POST');
   await page.getByRole('button', { name: '送信する' }).click();
   const sent = await reply;
   expect(sent.status()).toBe(201);
   expect(sent.request().headers()['x-csrf-token']).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.parse(sent.request().postData()).proxy.relationship).toBe('夫');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請が到達しました');
   const receipt = (await page.locator('#receipt-no').textContent()).trim();
 
