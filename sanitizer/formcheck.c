@@ -1,5 +1,10 @@
 /*
  * formcheck.c — signature, identity, validation and file references of a request.
+ *
+ * A proxy application (代理申請) carries its representative beside the answers as
+ * application.proxy: it is checked against the procedure's proxy policy with the
+ * same fixed form portald used (lib/proxyrep.h), must be in its normal form, and its
+ * 委任状 uploads must be the request's files of field "proxy.attorney".
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +14,7 @@
 #include "formcheck.h"
 #include "jsonio.h"
 #include "procsig.h"
+#include "proxyrep.h"
 #include "timefmt.h"
 
 struct file_refs {
@@ -36,6 +42,56 @@ match_file(void *arg, const char *path, const char *schema_path, const char *upl
 	snprintf(r->err, r->errlen, "answer %s references upload %s, which is not among the "
 		 "request's files for that field", path, upload_id);
 	return 1;
+}
+
+static int
+match_proxy_file(void *arg, const char *path, const char *schema_path, const char *upload_id)
+{
+	char full[FORM_PATH_MAX + 8];
+
+	snprintf(full, sizeof full, "proxy.%s", path);
+	return match_file(arg, full, schema_path, upload_id);
+}
+
+/* The representative, if any: 0 valid (its files matched into refs), -1 with err. */
+static int
+check_proxy(const json_t *def, const json_t *proxy, struct file_refs *refs, char *err,
+	    size_t errlen)
+{
+	const json_t *policy = json_object_get(def, "proxy");
+	struct form_schema *ps = NULL;
+	json_t *norm = NULL, *errs = NULL;
+	int rc = -1, prc;
+
+	if (proxy == NULL)
+		return 0;
+	prc = proxyrep_check(policy, proxy, &norm, &errs, err, errlen);
+	if (prc != 0 || norm == NULL) {
+		const char *k = NULL;
+		json_t *v;
+
+		json_object_foreach(errs, k, v)
+			break;
+		if (prc >= 0)
+			snprintf(err, errlen, "the representative (proxy) does not pass its form%s%s",
+				 k ? ": " : "", k ? k : "");
+		goto out;
+	}
+	if (!json_equal(norm, (json_t *)proxy)) {
+		snprintf(err, errlen, "the representative (proxy) is not in the validator's normal form");
+		goto out;
+	}
+	if (proxyrep_schema(json_is_true(json_object_get(policy, "attorney_required")), &ps, err,
+			    errlen) != 0)
+		goto out;
+	if (form_walk_files(ps, norm, match_proxy_file, refs) != 0)
+		goto out;
+	rc = 0;
+out:
+	form_schema_free(ps);
+	json_decref(norm);
+	json_decref(errs);
+	return rc;
 }
 
 int
@@ -98,7 +154,8 @@ formcheck_request(const json_t *req, const uint8_t office_pub[32], char *err, si
 		snprintf(err, errlen, "the answers are not in the validator's normal form");
 		goto out;
 	}
-	if (form_walk_files(schema, normalised, match_file, &refs) != 0)
+	if (form_walk_files(schema, normalised, match_file, &refs) != 0 ||
+	    check_proxy(def, json_object_get(app, "proxy"), &refs, err, errlen) != 0)
 		goto out;
 	if (refs.matched != json_array_size(refs.files)) {
 		snprintf(err, errlen, "the request has files no answer references");

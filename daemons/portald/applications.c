@@ -11,15 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "applications.h"
 #include "catalogue.h"
 #include "crypto.h"
+#include "drafts.h"
 #include "form.h"
 #include "jsonio.h"
 #include "log.h"
 #include "notify.h"
 #include "password.h"
 #include "proccache.h"
+#include "proxyrep.h"
 #include "timefmt.h"
 #include "uploads.h"
 
@@ -201,6 +204,16 @@ check_file(void *arg, const char *path, const char *schema_path, const char *upl
 	return 0;
 }
 
+/* The representative's 委任状: paths "proxy.attorney", limits from its own schema. */
+static int
+check_proxy_file(void *arg, const char *path, const char *schema_path, const char *upload_id)
+{
+	char full[FORM_PATH_MAX + 8];
+
+	snprintf(full, sizeof full, "proxy.%s", path);
+	return check_file(arg, full, schema_path, upload_id);
+}
+
 /* --- the commit --------------------------------------------------------------- */
 
 enum submit_outcome {
@@ -217,6 +230,9 @@ struct submit_job {
 	const char *procedure;
 	long long version;
 	const char *answers, *files, *password_hash, *applicant_key;
+	const char *proxy;		/* proxyrep normal form, or NULL */
+	const char *draft_id;		/* the draft this finishes, or NULL */
+	int64_t account_id;		/* 0: made without an account */
 	const char *idem_key, *request_sha;
 	time_t now;
 	const struct quota_ctx *quotas;
@@ -316,8 +332,8 @@ submit_in_tx(struct db *db, void *arg)
 	j->submitted_at = j->now;
 
 	st = db_stmt(db, "INSERT INTO applications (receipt_no, procedure_id, procedure_version, "
-			 "answers, files, status, password_hash, applicant_key, submitted_at) "
-			 "VALUES (?, ?, ?, ?, ?, 'arrived', ?, ?, ?)");
+			 "answers, files, status, password_hash, applicant_key, submitted_at, "
+			 "account_id, proxy) VALUES (?, ?, ?, ?, ?, 'arrived', ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return j->outcome = SUBMIT_DBERR;
 	sqlite3_bind_text(st, 1, j->receipt_no, -1, SQLITE_STATIC);
@@ -330,7 +346,14 @@ submit_in_tx(struct db *db, void *arg)
 	if (j->applicant_key)
 		sqlite3_bind_text(st, 7, j->applicant_key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)j->now);
+	if (j->account_id != 0)
+		sqlite3_bind_int64(st, 9, j->account_id);
+	if (j->proxy)
+		sqlite3_bind_text(st, 10, j->proxy, -1, SQLITE_STATIC);
 	if (step_done(st) != 0)
+		return j->outcome = SUBMIT_DBERR;
+	/* The draft it finishes (一時保存) is spent with it. */
+	if (drafts_delete_submitted(db, j->draft_id, j->account_id, j->procedure) != 0)
 		return j->outcome = SUBMIT_DBERR;
 
 	st = db_stmt(db, "INSERT INTO application_events (receipt_no, status, at, source) "
@@ -389,7 +412,7 @@ merge_uploads(const json_t *answers, const json_t *uploads)
 
 static void
 request_hash(const char *procedure, const char *answers, const char *files,
-	     const char *password, char out[65])
+	     const char *proxy, const char *password, char out[65])
 {
 	struct crypto_sha256_ctx *c = crypto_sha256_begin();
 	uint8_t pw[32], h[32];
@@ -398,6 +421,7 @@ request_hash(const char *procedure, const char *answers, const char *files,
 	crypto_sha256_update(c, procedure, strlen(procedure) + 1);
 	crypto_sha256_update(c, answers, strlen(answers) + 1);
 	crypto_sha256_update(c, files, strlen(files) + 1);
+	crypto_sha256_update(c, proxy ? proxy : "", proxy ? strlen(proxy) + 1 : 0);
 	crypto_sha256_update(c, pw, sizeof pw);
 	crypto_sha256_end(c, h);
 	crypto_hex(h, sizeof h, out);
@@ -422,8 +446,12 @@ applications_handle_submit(struct http_request *req, void *app)
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
 	const char *proc_id = http_req_param(req, "id");
 	const char *idem = http_req_header(req, "Idempotency-Key");
-	const json_t *answers, *uploads, *pw;
+	const json_t *answers, *uploads, *pw, *proxy_in, *attorney, *draft;
 	const char *password = NULL;
+	struct portal_actor actor = { 0 };
+	struct form_schema *pschema = NULL;
+	json_t *proxy_full = NULL, *proxy_norm = NULL, *proxy_errs = NULL;
+	char *proxy_text = NULL, akey[40];
 	const struct form_schema *schema = NULL;
 	struct proc_entry *pe = NULL;
 	struct form_context fctx = { 0 };
@@ -442,6 +470,8 @@ applications_handle_submit(struct http_request *req, void *app)
 		http_reply_error(req, 404, "unknown_tenant", "指定された自治体は見つかりません。");
 		return;
 	}
+	if (!accounts_rate_take(p->submit_rl, req))
+		return;
 	if (!idem_key_valid(idem)) {
 		http_reply_error(req, 400, "idempotency_key_required",
 				 "Idempotency-Key ヘッダ (1〜128 文字の英数記号) が必要です。");
@@ -452,10 +482,16 @@ applications_handle_submit(struct http_request *req, void *app)
 	answers = json_object_get(body, "answers");
 	uploads = json_object_get(body, "uploads");
 	pw = json_object_get(body, "status_password");
+	proxy_in = json_object_get(body, "proxy");
+	attorney = json_object_get(body, "proxy_attorney");
+	draft = json_object_get(body, "draft_id");
 	if (!json_is_object(body) || (answers && !json_is_object(answers)) ||
-	    (uploads && !json_is_object(uploads)) || (pw && !json_is_string(pw) && !json_is_null(pw))) {
+	    (uploads && !json_is_object(uploads)) || (pw && !json_is_string(pw) && !json_is_null(pw)) ||
+	    (proxy_in && !json_is_object(proxy_in) && !json_is_null(proxy_in)) ||
+	    (attorney && !json_is_array(attorney) && !json_is_null(attorney)) ||
+	    (draft && !json_is_string(draft) && !json_is_null(draft))) {
 		http_reply_error(req, 400, "bad_request",
-				 "申請データの形式が正しくありません (answers, uploads はオブジェクト)。");
+				 "申請データの形式が正しくありません (answers, uploads, proxy はオブジェクト、proxy_attorney は配列)。");
 		return;
 	}
 	password = json_is_string(pw) ? json_string_value(pw) : NULL;
@@ -464,6 +500,9 @@ applications_handle_submit(struct http_request *req, void *app)
 		http_reply_error(req, 404, "unknown_procedure", "指定された手続は見つかりません。");
 		return;
 	}
+	def = pe->def;
+	schema = pe->schema;
+	version = pe->version;
 	if (json_is_true(json_object_get(def, "info_only"))) {
 		http_reply_error(req, 409, "info_only",
 				 "この手続はご案内のみで、オンラインでの申請は受け付けていません。");
@@ -473,14 +512,15 @@ applications_handle_submit(struct http_request *req, void *app)
 		http_reply_error(req, 409, "not_open", msg);
 		goto out;
 	}
-	if (strcmp(jsonio_str(def, "identity", "none"), "none") != 0) {
+	/* A session is optional unless the procedure needs an account; one that is
+	 * there must come with its CSRF token (accounts_session replies 403). */
+	if (accounts_session(p, pt, req, false, &actor) < 0)
+		goto out;
+	if (strcmp(jsonio_str(def, "identity", "none"), "none") != 0 && actor.account_id == 0) {
 		http_reply_error(req, 401, "login_required",
 				 "この手続の申請にはログインが必要です。ログインしてからお申し込みください。");
 		goto out;
 	}
-	def = pe->def;
-	schema = pe->schema;
-	version = pe->version;
 	if (schema == NULL) {
 		http_reply_error(req, 409, "info_only",
 				 "この手続はご案内のみで、オンラインでの申請は受け付けていません。");
@@ -506,6 +546,35 @@ applications_handle_submit(struct http_request *req, void *app)
 		json_object_set_new(errors, "status_password",
 				    json_string("照会用パスワードは8文字以上128文字以内で入力してください。"));
 	}
+	/* The representative of a proxy application (代理申請), beside the answers. */
+	if (proxy_in != NULL && !json_is_null(proxy_in)) {
+		char perr[256];
+		int prc;
+
+		proxy_full = json_deep_copy(proxy_in);
+		if (attorney != NULL && !json_is_null(attorney))
+			json_object_set(proxy_full, "attorney", (json_t *)attorney);
+		prc = proxyrep_check(json_object_get(def, "proxy"), proxy_full, &proxy_norm,
+				     &proxy_errs, perr, sizeof perr);
+		if (prc < 0) {
+			log_err("submission: %s", perr);
+			http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+			goto out;
+		}
+		if (prc == 1) {
+			const char *k;
+			json_t *v;
+
+			if (errors == NULL)
+				errors = json_object();
+			json_object_foreach(proxy_errs, k, v)
+				json_object_set(errors, k, v);
+		}
+	} else if (attorney != NULL && json_array_size(attorney) > 0) {
+		if (errors == NULL)
+			errors = json_object();
+		json_object_set_new(errors, "proxy", json_string("委任状は代理申請のときだけ添付できます。"));
+	}
 	if (rc == 0) {
 		fc.p = p;
 		fc.pt = pt;
@@ -514,6 +583,20 @@ applications_handle_submit(struct http_request *req, void *app)
 		fc.errors = errors ? errors : json_object();
 		errors = fc.errors;
 		form_walk_files(schema, normalised, check_file, &fc);
+		if (proxy_norm != NULL && !fc.unavailable) {
+			char perr[256];
+
+			if (proxyrep_schema(json_is_true(json_object_get(json_object_get(def, "proxy"),
+									  "attorney_required")),
+					    &pschema, perr, sizeof perr) != 0) {
+				log_err("submission: %s", perr);
+				http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+				goto out;
+			}
+			fc.schema = pschema;
+			form_walk_files(pschema, proxy_norm, check_proxy_file, &fc);
+			fc.schema = schema;
+		}
 		if (fc.unavailable) {
 			http_reply_error(req, 503, "unavailable",
 					 "添付ファイルの確認ができませんでした。しばらくしてからもう一度お試しください。");
@@ -538,7 +621,12 @@ applications_handle_submit(struct http_request *req, void *app)
 		http_reply_error(req, 413, "too_large", "申請内容が大きすぎます。");
 		goto out;
 	}
-	request_hash(proc_id, answers_text, files_text, password, sha);
+	if (proxy_norm != NULL &&
+	    (proxy_text = jsonio_dump_canonical(proxy_norm, &(size_t){ 0 })) == NULL) {
+		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
+		goto out;
+	}
+	request_hash(proc_id, answers_text, files_text, proxy_text, password, sha);
 	if (password != NULL && password_hash(password, hash) != 0) {
 		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。もう一度お試しください。");
 		goto out;
@@ -549,6 +637,15 @@ applications_handle_submit(struct http_request *req, void *app)
 	job.answers = answers_text;
 	job.files = files_text;
 	job.password_hash = password ? hash : NULL;
+	job.account_id = actor.account_id;
+	job.proxy = proxy_text;
+	job.draft_id = json_is_string(draft) ? json_string_value(draft) : NULL;
+	/* 重複申請の制限 by account: the job refuses a second application with this key. */
+	if (actor.account_id != 0 &&
+	    strcmp(jsonio_str(def, "duplicate_rule", "none"), "account") == 0) {
+		snprintf(akey, sizeof akey, "account:%lld", (long long)actor.account_id);
+		job.applicant_key = akey;
+	}
 	job.idem_key = idem;
 	job.request_sha = sha;
 	job.now = now;
@@ -598,8 +695,14 @@ applications_handle_submit(struct http_request *req, void *app)
 				 "一時的な問題により申請を受け付けられませんでした。もう一度送信してください (二重に申請されることはありません)。");
 	}
 out:
+	explicit_bzero(actor.token, sizeof actor.token);
 	free(answers_text);
 	free(files_text);
+	free(proxy_text);
+	json_decref(proxy_full);
+	json_decref(proxy_norm);
+	json_decref(proxy_errs);
+	form_schema_free(pschema);
 	json_decref(fc.files);
 	json_decref(errors);
 	json_decref(normalised);
@@ -610,6 +713,47 @@ out:
 
 /* --- status --------------------------------------------------------------------- */
 
+#define MSG_STATUS_NOT_FOUND "到達番号または照会用パスワードが正しくありません。"
+#define MY_APPLICATIONS_MAX  200
+
+struct app_row {
+	char stored[PASSWORD_HASH_LEN];
+	char proc[CATALOGUE_ID_MAX + 1];
+	char status[32];
+	long long version;
+	time_t submitted;
+	int64_t account_id;
+	bool found, has_password;
+};
+
+static void
+fetch_application(struct portal_tenant *pt, const char *receipt, struct app_row *r)
+{
+	sqlite3_stmt *st;
+
+	memset(r, 0, sizeof *r);
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT password_hash, procedure_id, procedure_version, status, "
+				"submitted_at, coalesce(account_id, 0) FROM applications "
+				"WHERE receipt_no = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			r->found = true;
+			r->has_password = sqlite3_column_type(st, 0) != SQLITE_NULL;
+			if (r->has_password)
+				snprintf(r->stored, sizeof r->stored, "%s", sqlite3_column_text(st, 0));
+			snprintf(r->proc, sizeof r->proc, "%s", sqlite3_column_text(st, 1));
+			r->version = sqlite3_column_int64(st, 2);
+			snprintf(r->status, sizeof r->status, "%s", sqlite3_column_text(st, 3));
+			r->submitted = (time_t)sqlite3_column_int64(st, 4);
+			r->account_id = sqlite3_column_int64(st, 5);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+}
+
 void
 applications_handle_status(struct http_request *req, void *app)
 {
@@ -617,42 +761,38 @@ applications_handle_status(struct http_request *req, void *app)
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
 	const char *receipt = http_req_param(req, "receipt_no");
 	const char *password = http_req_query(req, "status_password");
-	char stored[PASSWORD_HASH_LEN] = "", proc[CATALOGUE_ID_MAX + 1] = "", status[32] = "";
+	struct portal_actor actor;
+	struct app_row r;
 	char when[TIMEFMT_LEN];
-	long long version = 0;
-	time_t submitted = 0;
 	sqlite3_stmt *st;
 	json_t *history, *def;
-	bool found = false;
+	bool ok;
 
 	if (password == NULL)
 		password = http_req_header(req, "X-Status-Password");
-	if (pt == NULL || !applications_receipt_valid(receipt) || password == NULL ||
-	    strlen(password) > 128) {
-		http_reply_error(req, 404, "not_found",
-				 "到達番号または照会用パスワードが正しくありません。");
+	if (pt == NULL || !applications_receipt_valid(receipt) ||
+	    (password != NULL && strlen(password) > 128)) {
+		http_reply_error(req, 404, "not_found", MSG_STATUS_NOT_FOUND);
 		return;
 	}
-	pthread_mutex_lock(&pt->t->lock);
-	st = db_stmt(pt->t->db, "SELECT password_hash, procedure_id, procedure_version, status, "
-				"submitted_at FROM applications WHERE receipt_no = ?");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			found = true;
-			snprintf(stored, sizeof stored, "%s", sqlite3_column_text(st, 0));
-			snprintf(proc, sizeof proc, "%s", sqlite3_column_text(st, 1));
-			version = sqlite3_column_int64(st, 2);
-			snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 3));
-			submitted = (time_t)sqlite3_column_int64(st, 4);
-		}
-		sqlite3_reset(st);
+	if (password == NULL) {
+		/* With the account session instead: only the account's own applications,
+		 * and no Argon2 on either side of the answer. */
+		int rc = accounts_session(p, pt, req, false, &actor);
+
+		if (rc < 0)
+			return;
+		explicit_bzero(actor.token, sizeof actor.token);
+		fetch_application(pt, receipt, &r);
+		ok = rc == 1 && r.found && r.account_id == actor.account_id;
+	} else {
+		fetch_application(pt, receipt, &r);
+		/* The same work whether or not the 到達番号 exists: no enumeration by timing. */
+		ok = password_verify(password, r.has_password ? r.stored : p->dummy_password_hash) == 1 &&
+		     r.has_password;
 	}
-	pthread_mutex_unlock(&pt->t->lock);
-	/* The same work whether or not the 到達番号 exists: no enumeration by timing. */
-	if (password_verify(password, found ? stored : p->dummy_password_hash) != 1 || !found) {
-		http_reply_error(req, 404, "not_found",
-				 "到達番号または照会用パスワードが正しくありません。");
+	if (!ok) {
+		http_reply_error(req, 404, "not_found", MSG_STATUS_NOT_FOUND);
 		return;
 	}
 
@@ -672,14 +812,188 @@ applications_handle_status(struct http_request *req, void *app)
 		}
 		sqlite3_reset(st);
 	}
-	def = catalogue_get_version(pt->t->db, proc, version);
+	def = catalogue_get_version(pt->t->db, r.proc, r.version);
 	pthread_mutex_unlock(&pt->t->lock);
-	timefmt_jst_rfc3339(submitted, when);
+	timefmt_jst_rfc3339(r.submitted, when);
 	http_reply_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
-		"receipt_no", receipt, "status", status,
-		"status_label", applications_status_label(status), "submitted_at", when,
-		"procedure", "id", proc, "title", jsonio_str(def, "title", ""),
+		"receipt_no", receipt, "status", r.status,
+		"status_label", applications_status_label(r.status), "submitted_at", when,
+		"procedure", "id", r.proc, "title", jsonio_str(def, "title", ""),
 		"history", history));
 	json_decref(def);
+}
+
+/* --- my applications --------------------------------------------------------------- */
+
+void
+applications_handle_mine(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
+	struct portal_actor actor;
+	char when[TIMEFMT_LEN];
+	sqlite3_stmt *st;
+	json_t *list;
+	int rc = SQLITE_ERROR;
+
+	if (pt == NULL) {
+		http_reply_error(req, 404, "unknown_tenant", "指定された自治体は見つかりません。");
+		return;
+	}
+	if (accounts_session(p, pt, req, true, &actor) != 1)
+		return;
+	explicit_bzero(actor.token, sizeof actor.token);
+	list = json_array();
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT a.receipt_no, a.procedure_id, coalesce(v.definition ->> "
+				"'$.title', ''), a.status, a.submitted_at FROM applications a "
+				"LEFT JOIN procedure_versions v ON v.id = a.procedure_id AND "
+				"v.version = a.procedure_version WHERE a.account_id = ?1 "
+				"ORDER BY a.submitted_at DESC, a.receipt_no DESC LIMIT ?2");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, actor.account_id);
+		sqlite3_bind_int(st, 2, MY_APPLICATIONS_MAX);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *status = (const char *)sqlite3_column_text(st, 3);
+
+			timefmt_jst_rfc3339((time_t)sqlite3_column_int64(st, 4), when);
+			json_array_append_new(list, json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:s}",
+				"receipt_no", (const char *)sqlite3_column_text(st, 0),
+				"procedure", "id", (const char *)sqlite3_column_text(st, 1),
+				"title", (const char *)sqlite3_column_text(st, 2),
+				"status", status, "status_label", applications_status_label(status),
+				"submitted_at", when));
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		log_err("tenant %s: my applications: %s", pt->t->name, db_errmsg(pt->t->db));
+		http_reply_error(req, 500, "internal", "一時的な問題が発生しました。時間をおいてお試しください。");
+		return;
+	}
+	http_reply_header(req, "Cache-Control", "no-store");
+	http_reply_json(req, 200, json_pack("{s:o}", "applications", list));
+}
+
+/* --- pre-fill ------------------------------------------------------------------------ */
+
+/* Profile keys and the top-level field names they fill (docs/citizen-guide.md). */
+static const struct { const char *key, *fields[3]; } profile_map[] = {
+	{ "name", { "name", "applicant_name", NULL } },
+	{ "kana", { "name_kana", "kana", "applicant_kana" } },
+	{ "birth_date", { "birth_date", NULL, NULL } },
+	{ "postal_code", { "postal_code", NULL, NULL } },
+	{ "address", { "address", NULL, NULL } },
+	{ "tel", { "tel", "phone", NULL } },
+	{ "email", { "email", NULL, NULL } },
+};
+
+/* The type of the top-level field name in the definition's schema, or NULL. */
+static const char *
+top_field_type(const json_t *def, const char *name)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(def, "schema"), "fields"), i, f)
+		if (strcmp(jsonio_str(f, "name", ""), name) == 0)
+			return jsonio_str(f, "type", NULL);
+	return NULL;
+}
+
+static bool
+prefillable(const char *type)
+{
+	/* Files are sanitized per application, agreements are given each time, and
+	 * groups hold files of their own. */
+	return type != NULL && strcmp(type, "file") != 0 && strcmp(type, "agreement") != 0 &&
+	       strcmp(type, "heading") != 0 && strcmp(type, "group") != 0;
+}
+
+void
+applications_handle_prefill(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
+	const char *proc_id = http_req_param(req, "id");
+	struct portal_actor actor;
+	struct proc_entry *pe;
+	sqlite3_stmt *st;
+	json_t *answers = json_object(), *sources = json_object(), *previous = json_null();
+	json_t *profile, *prev = NULL;
+	char when[TIMEFMT_LEN], err[64];
+	const char *k;
+	json_t *v;
+	size_t i, n;
+
+	if (pt == NULL) {
+		http_reply_error(req, 404, "unknown_tenant", "指定された自治体は見つかりません。");
+		goto out;
+	}
+	if (accounts_session(p, pt, req, true, &actor) != 1)
+		goto out;
+	explicit_bzero(actor.token, sizeof actor.token);
+	if ((pe = proccache_get(&pt->procs, pt->t, proc_id)) == NULL || pe->schema == NULL) {
+		proccache_put(pe);
+		http_reply_error(req, 404, "unknown_procedure", "指定された手続は見つかりません。");
+		goto out;
+	}
+	pthread_mutex_lock(&pt->t->lock);
+	profile = accounts_profile(pt->t->db, actor.account_id);
+	json_object_set_new(profile, "email", json_string(actor.email));
+	st = db_stmt(pt->t->db, "SELECT receipt_no, answers, submitted_at FROM applications WHERE "
+				"account_id = ?1 AND procedure_id = ?2 ORDER BY submitted_at DESC, "
+				"receipt_no DESC LIMIT 1");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, actor.account_id);
+		sqlite3_bind_text(st, 2, proc_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			prev = jsonio_parse((const char *)sqlite3_column_text(st, 1),
+					    (size_t)sqlite3_column_bytes(st, 1), APPLICATION_ANSWERS_MAX,
+					    JSONIO_MAX_DEPTH, err, sizeof err);
+			timefmt_jst_rfc3339((time_t)sqlite3_column_int64(st, 2), when);
+			json_decref(previous);
+			previous = json_pack("{s:s,s:s}", "receipt_no",
+					     (const char *)sqlite3_column_text(st, 0), "submitted_at", when);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+	/* The previous application first (過去の申請の再利用): its answers to fields that
+	 * still exist; then the profile, which is the newer word on who the citizen is. */
+	json_object_foreach(prev, k, v) {
+		if (!prefillable(top_field_type(pe->def, k)))
+			continue;
+		json_object_set(answers, k, v);
+		json_object_set_new(sources, k, json_string("previous"));
+	}
+	for (i = 0; i < sizeof profile_map / sizeof profile_map[0]; i++) {
+		const json_t *pv = json_object_get(profile, profile_map[i].key);
+
+		if (!json_is_string(pv) || json_string_length(pv) == 0)
+			continue;
+		for (n = 0; n < 3 && profile_map[i].fields[n]; n++) {
+			const char *t = top_field_type(pe->def, profile_map[i].fields[n]);
+
+			if (!prefillable(t))
+				continue;
+			json_object_set(answers, profile_map[i].fields[n], (json_t *)pv);
+			json_object_set_new(sources, profile_map[i].fields[n], json_string("profile"));
+		}
+	}
+	json_decref(prev);
+	json_decref(profile);
+	http_reply_header(req, "Cache-Control", "no-store");
+	http_reply_json(req, 200, json_pack("{s:s,s:I,s:o,s:o,s:o}", "procedure", proc_id,
+					    "version", (json_int_t)pe->version, "answers", answers,
+					    "sources", sources, "previous", previous));
+	proccache_put(pe);
+	return;
+out:
+	json_decref(answers);
+	json_decref(sources);
+	json_decref(previous);
 }

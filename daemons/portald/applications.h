@@ -25,8 +25,14 @@
 
 /* POST /api/v1/{tenant}/procedures/{id}/applications */
 void applications_handle_submit(struct http_request *req, void *app);
-/* GET /api/v1/{tenant}/applications/{receipt_no}?status_password=... */
+/* GET /api/v1/{tenant}/applications/{receipt_no}?status_password=... (or, without a
+ * password, the session of the account that made it) */
 void applications_handle_status(struct http_request *req, void *app);
+/* GET /api/v1/{tenant}/account/applications: the session's applications (マイページ) */
+void applications_handle_mine(struct http_request *req, void *app);
+/* GET /api/v1/{tenant}/procedures/{id}/prefill: suggested answers from the profile and
+ * the account's previous application to the procedure */
+void applications_handle_prefill(struct http_request *req, void *app);
 
 /* 1 if s looks like a 到達番号 ("20261122-000123"), else 0. */
 int applications_receipt_valid(const char *s);

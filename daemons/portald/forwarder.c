@@ -35,6 +35,7 @@ struct pending {
 	char procedure[CATALOGUE_ID_MAX + 1];
 	long long version;
 	char *answers, *files;
+	char *proxy;			/* the representative (proxyrep.h), or NULL */
 	time_t submitted_at;
 	int attempts;
 };
@@ -74,6 +75,18 @@ bundle_request(struct portal_tenant *pt, const struct pending *a, const json_t *
 			  "submitted_at", when,
 			  "answers", answers,
 			"files", files);
+	/* A proxy application's representative travels beside the answers; the
+	 * sanitizer checks it with the same fixed form (proxyrep.h). */
+	if (req != NULL && a->proxy != NULL) {
+		json_t *px = parse_stored(a->proxy);
+
+		if (px == NULL) {
+			json_decref(req);
+			req = NULL;
+			goto out;
+		}
+		json_object_set_new(json_object_get(req, "application"), "proxy", px);
+	}
 out:
 	json_decref(answers);
 	json_decref(files);
@@ -137,7 +150,7 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 	memset(batch, 0, sizeof batch);
 	pthread_mutex_lock(&pt->t->lock);
 	st = db_stmt(pt->t->db, "SELECT receipt_no, procedure_id, procedure_version, answers, "
-				"files, submitted_at, forward_attempts FROM applications "
+				"files, submitted_at, forward_attempts, proxy FROM applications "
 				"WHERE forward_state = 'pending' AND forward_next_at <= ? "
 				"ORDER BY submitted_at LIMIT ?");
 	if (st != NULL) {
@@ -154,6 +167,8 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 			a->files = strdup((const char *)sqlite3_column_text(st, 4));
 			a->submitted_at = (time_t)sqlite3_column_int64(st, 5);
 			a->attempts = sqlite3_column_int(st, 6);
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+				a->proxy = strdup((const char *)sqlite3_column_text(st, 7));
 		}
 		sqlite3_reset(st);
 	}
@@ -216,6 +231,7 @@ next:
 	for (i = 0; i < n; i++) {
 		free(batch[i].answers);
 		free(batch[i].files);
+		free(batch[i].proxy);
 	}
 	return forwarded;
 }

@@ -18,6 +18,7 @@
 #include "proccache.h"
 #include "spool.h"
 #include "tenant.h"
+#include "throttle.h"
 
 struct config;
 struct downlink;
@@ -27,6 +28,15 @@ struct portal_tenant {
 	struct tenant *t;		/* in portald.tenants */
 	struct groupcommit gc;		/* submissions: many writers, one fsync */
 	struct proccache procs;		/* parsed current definitions */
+};
+
+/* Citizen accounts, sessions and limits (accounts.h), from the configuration. */
+struct portal_settings {
+	bool cookie_secure;		/* HTTPS: Secure cookies with the __Host- prefix */
+	unsigned idle_s, absolute_s;	/* session timeouts */
+	struct throttle_policy login;	/* failed logins per account address */
+	struct throttle_policy ip;	/* ... and per client address */
+	unsigned verify_ttl_s, reset_ttl_s, resume_ttl_s, draft_ttl_s;
 };
 
 struct portald {
@@ -40,6 +50,11 @@ struct portald {
 	const char *sanitizer_socket;
 	const char *public_base_url;	/* "https://apply.example.lg.jp": QR codes, emails */
 	char dummy_password_hash[128];	/* verified against when a 到達番号 is unknown */
+
+	struct portal_settings set;
+	struct ratelimit *login_rl;	/* per client address: login */
+	struct ratelimit *mail_rl;	/* ... registration, reset, resume links: mail sent */
+	struct ratelimit *submit_rl;	/* ... submissions (generous: see accounts.h) */
 
 	struct downlink *downlink;	/* its counters, for /api/metrics */
 	struct postal *postal;		/* NULL when no postal database is installed */

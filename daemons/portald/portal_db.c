@@ -3,6 +3,8 @@
  */
 #include "mail_outbox.h"
 #include "portal_db.h"
+#include "session.h"
+#include "throttle.h"
 
 const struct db_migration portal_db_migrations[] = {
 	{ 1,
@@ -119,6 +121,55 @@ const struct db_migration portal_db_migrations[] = {
 	  /* The office's signature of each definition (lib/procsig.h), handed to the
 	   * sanitizer with every application made with it. */
 	  "ALTER TABLE procedure_versions ADD COLUMN signature TEXT;" },
+	{ 5,
+	  /* Citizen accounts (accounts.h). The id is AUTOINCREMENT: an application keeps
+	   * "account:<id>" as its applicant key after its account is deleted, and no later
+	   * account may inherit it. profile is the JSON the forms are pre-filled from. */
+	  "CREATE TABLE accounts ("
+	  "  id            INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  email         TEXT NOT NULL UNIQUE,"
+	  "  password_hash TEXT NOT NULL,"
+	  "  verified_at   INTEGER,"
+	  "  profile       TEXT NOT NULL DEFAULT '{}',"
+	  "  created_at    INTEGER NOT NULL,"
+	  "  password_changed_at INTEGER NOT NULL"
+	  ") STRICT;"
+	  /* Mailed single-use tokens, by SHA-256 (tokens.h): verify (a new account's
+	   * address), email (a changed address, new_email), reset (a forgotten password). */
+	  "CREATE TABLE account_tokens ("
+	  "  token_hash TEXT PRIMARY KEY,"
+	  "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+	  "  purpose    TEXT NOT NULL CHECK (purpose IN ('verify', 'email', 'reset')),"
+	  "  new_email  TEXT,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  expires_at INTEGER NOT NULL"
+	  ") STRICT;"
+	  "CREATE INDEX account_tokens_account ON account_tokens (account_id, purpose);"
+	  "CREATE INDEX account_tokens_expiry ON account_tokens (expires_at);"
+	  /* 一時保存: an account's (one per procedure) or a resume link's (token_hash,
+	   * the link's token hashed; NULL once the link was opened). */
+	  "CREATE TABLE drafts ("
+	  "  id           TEXT PRIMARY KEY,"
+	  "  account_id   INTEGER REFERENCES accounts (id) ON DELETE CASCADE,"
+	  "  token_hash   TEXT UNIQUE,"
+	  "  procedure_id TEXT NOT NULL,"
+	  "  version      INTEGER NOT NULL,"
+	  "  answers      TEXT NOT NULL,"
+	  "  created_at   INTEGER NOT NULL,"
+	  "  updated_at   INTEGER NOT NULL,"
+	  "  expires_at   INTEGER NOT NULL"
+	  ") STRICT;"
+	  "CREATE UNIQUE INDEX drafts_account ON drafts (account_id, procedure_id)"
+	  "  WHERE account_id IS NOT NULL;"
+	  "CREATE INDEX drafts_expiry ON drafts (expires_at);"
+	  /* Whose application it is (NULL: made without an account, or the account was
+	   * deleted), and the representative of a proxy application (proxyrep.h). */
+	  "ALTER TABLE applications ADD COLUMN account_id INTEGER;"
+	  "ALTER TABLE applications ADD COLUMN proxy TEXT;"
+	  "CREATE INDEX applications_account ON applications (account_id, submitted_at)"
+	  "  WHERE account_id IS NOT NULL;"
+	  SESSION_SQL
+	  THROTTLE_SQL },
 };
 
 const size_t portal_db_nmigrations =

@@ -25,12 +25,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounts.h"
 #include "addresses.h"
 #include "applications.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "downlink.h"
+#include "drafts.h"
 #include "forwarder.h"
 #include "http.h"
 #include "log.h"
@@ -42,6 +44,7 @@
 #include "procedures.h"
 #include "spool.h"
 #include "tenant.h"
+#include "throttle.h"
 #include "uploads.h"
 
 #define COMPONENT "sekisho-portald"
@@ -66,6 +69,27 @@ static const struct config_key portald_schema[] = {
 	{ "mail_from", CONFIG_STRING, "noreply@sekisho.invalid", false, 0, 0 },
 	{ "mail_from_name", CONFIG_STRING, "電子申請サービス", false, 0, 0 },
 	{ "mail_domain", CONFIG_STRING, "sekisho.invalid", false, 0, 0 },
+	/* Citizen accounts (accounts.h, docs/operator-guide.md). */
+	{ "cookie_secure", CONFIG_BOOL, "false", false, 0, 0 },
+	{ "session_idle_timeout_s", CONFIG_INT, "1800", false, 2, 86400 },
+	{ "session_absolute_timeout_s", CONFIG_INT, "86400", false, 60, 2592000 },
+	{ "login_max_failures", CONFIG_INT, "5", false, 1, 100 },
+	{ "login_window_s", CONFIG_INT, "900", false, 1, 86400 },
+	{ "login_lockout_s", CONFIG_INT, "900", false, 1, 86400 },
+	{ "login_ip_max_failures", CONFIG_INT, "100", false, 1, 1000000 },
+	{ "login_rate_per_min", CONFIG_INT, "60", false, 1, 100000 },
+	{ "login_rate_burst", CONFIG_INT, "20", false, 1, 100000 },
+	/* Requests that send mail: registration, password reset, resume links. */
+	{ "mail_rate_per_min", CONFIG_INT, "10", false, 1, 100000 },
+	{ "mail_rate_burst", CONFIG_INT, "10", false, 1, 100000 },
+	/* Submissions per client address: generous, see accounts.h. */
+	{ "submit_rate_per_s", CONFIG_INT, "50", false, 1, 1000000 },
+	{ "submit_rate_burst", CONFIG_INT, "200", false, 1, 1000000 },
+	{ "verify_token_ttl_s", CONFIG_INT, "86400", false, 60, 2592000 },
+	{ "reset_token_ttl_s", CONFIG_INT, "3600", false, 60, 604800 },
+	{ "resume_link_ttl_days", CONFIG_INT, "7", false, 1, 90 },
+	{ "draft_ttl_days", CONFIG_INT, "30", false, 1, 365 },
+	{ "purge_interval_s", CONFIG_INT, "300", false, 1, 86400 },
 	{ NULL },
 };
 
@@ -143,7 +167,69 @@ static const struct http_route portald_routes[] = {
 	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}", uploads_handle_get, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}/preview", uploads_handle_preview, 0,
 	  NULL },
+	{ "GET", "/api/v1/{tenant}/procedures/{id}/prefill", applications_handle_prefill, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/register", accounts_handle_register, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/verify", accounts_handle_verify, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/login", accounts_handle_login, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/logout", accounts_handle_logout, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/account", accounts_handle_me, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/account/profile", accounts_handle_profile, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/password", accounts_handle_password, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/email", accounts_handle_email, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/delete", accounts_handle_delete, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/account/password-reset", accounts_handle_reset_request, 0,
+	  NULL },
+	{ "POST", "/api/v1/{tenant}/account/password-reset/confirm", accounts_handle_reset_confirm,
+	  0, NULL },
+	{ "GET", "/api/v1/{tenant}/account/applications", applications_handle_mine, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/drafts", drafts_handle_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/drafts/resume-link", drafts_handle_resume_link, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/drafts/resume", drafts_handle_resume, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/drafts/{id}", drafts_handle_get, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/drafts/{id}", drafts_handle_put, 0, NULL },
+	{ "DELETE", "/api/v1/{tenant}/drafts/{id}", drafts_handle_delete, 0, NULL },
 };
+
+#define RATE_KEYS ACCOUNT_RATE_KEYS
+
+static void
+read_settings(struct portald *p)
+{
+	const struct config *c = p->cfg;
+	struct portal_settings *s = &p->set;
+
+	s->cookie_secure = config_bool(c, "cookie_secure");
+	s->idle_s = (unsigned)config_int(c, "session_idle_timeout_s");
+	s->absolute_s = (unsigned)config_int(c, "session_absolute_timeout_s");
+	s->login = (struct throttle_policy){ (unsigned)config_int(c, "login_max_failures"),
+					     (unsigned)config_int(c, "login_window_s"),
+					     (unsigned)config_int(c, "login_lockout_s") };
+	s->ip = (struct throttle_policy){ (unsigned)config_int(c, "login_ip_max_failures"),
+					  (unsigned)config_int(c, "login_window_s"),
+					  (unsigned)config_int(c, "login_lockout_s") };
+	s->verify_ttl_s = (unsigned)config_int(c, "verify_token_ttl_s");
+	s->reset_ttl_s = (unsigned)config_int(c, "reset_token_ttl_s");
+	s->resume_ttl_s = (unsigned)config_int(c, "resume_link_ttl_days") * 86400u;
+	s->draft_ttl_s = (unsigned)config_int(c, "draft_ttl_days") * 86400u;
+}
+
+static int
+start_limiters(struct portald *p, char *err, size_t errlen)
+{
+	const struct config *c = p->cfg;
+
+	p->login_rl = ratelimit_new(RATE_KEYS, config_int(c, "login_rate_per_min") / 60.0,
+				    (double)config_int(c, "login_rate_burst"));
+	p->mail_rl = ratelimit_new(RATE_KEYS, config_int(c, "mail_rate_per_min") / 60.0,
+				   (double)config_int(c, "mail_rate_burst"));
+	p->submit_rl = ratelimit_new(RATE_KEYS, (double)config_int(c, "submit_rate_per_s"),
+				     (double)config_int(c, "submit_rate_burst"));
+	if (p->login_rl == NULL || p->mail_rl == NULL || p->submit_rl == NULL) {
+		snprintf(err, errlen, "rate limiters: out of memory");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 load_key(const struct config *cfg, const char *key, enum crypto_key_kind kind,
@@ -200,6 +286,9 @@ portald_open(struct portald *p, char *err, size_t errlen)
 	p->db_dir = config_str(p->cfg, "db_dir");
 	p->sanitizer_socket = config_str(p->cfg, "sanitizer_socket");
 	p->public_base_url = config_str(p->cfg, "public_base_url");
+	read_settings(p);
+	if (start_limiters(p, err, errlen) != 0)
+		return -1;
 	pthread_mutex_init(&p->forward_mu, NULL);
 	pthread_cond_init(&p->forward_cv, NULL);
 	/* Against this, a status look-up for an unknown 到達番号 costs what a known one
@@ -226,6 +315,9 @@ portald_close(struct portald *p)
 		proccache_destroy(&p->pt[i].procs);
 	}
 	free(p->pt);
+	ratelimit_free(p->login_rl);
+	ratelimit_free(p->mail_rl);
+	ratelimit_free(p->submit_rl);
 	postal_close(p->postal);
 	spool_close(&p->intake);
 	spool_close(&p->downlink_in);
@@ -241,6 +333,7 @@ main(int argc, char **argv)
 	struct portald p = { 0 };
 	struct forwarder *forwarder = NULL;
 	struct mailer *mailer = NULL;
+	struct janitor *janitor = NULL;
 	struct mail_smtp_config smtp = { 0 };
 	struct http_config hc;
 	struct http_server *srv = NULL;
@@ -271,7 +364,9 @@ main(int argc, char **argv)
 	smtp.username = config_str(p.cfg, "smtp_username");
 	smtp.password_file = config_str(p.cfg, "smtp_password_file");
 	smtp.starttls = config_bool(p.cfg, "smtp_starttls");
-	if (mailer_start(&mailer, &p, &smtp, err, sizeof err) != 0) {
+	if (mailer_start(&mailer, &p, &smtp, err, sizeof err) != 0 ||
+	    accounts_janitor_start(&janitor, &p, (unsigned)config_int(p.cfg, "purge_interval_s"),
+				   err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		return 1;
 	}
@@ -293,6 +388,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	http_server_stop(srv);
 	mailer_stop(mailer);
+	accounts_janitor_stop(janitor);
 	forwarder_stop(forwarder);
 	downlink_stop(p.downlink);
 	p.downlink = NULL;

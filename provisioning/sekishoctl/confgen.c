@@ -101,6 +101,13 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "public_base_url = %s://%s:%ld\n", o->tls ? "https" : "http",
 		strcmp(o->bind_host, "0.0.0.0") == 0 ? "localhost" : o->bind_host,
 		o->internet_port);
+	/* Citizen sessions: Secure cookies (and the __Host- prefix) when the zone is HTTPS. */
+	fprintf(f, "cookie_secure = %s\n", o->tls ? "true" : "false");
+	/* Submissions per client address (no address is exempt): generous in production;
+	 * a development instance is also the benchmark's, which drives thousands a second
+	 * from 127.0.0.1 (make bench-portal). */
+	fprintf(f, "submit_rate_per_s = %d\nsubmit_rate_burst = %d\n", o->dev ? 5000 : 50,
+		o->dev ? 10000 : 200);
 	if (text_store(&t, in, "etc/portald.conf", err, errlen) != 0)
 		return -1;
 

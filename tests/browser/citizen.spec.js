@@ -3,7 +3,7 @@
 // sanitized uploads, validation, check answers with a 変更 link, submission, 到達番号
 // and status; a refused (EICAR) upload; keyboard-only completion; axe on every page.
 import { test, expect } from '@playwright/test';
-import { url, axeBoth, samplePdf, photoPng, eicarPdf, tabTo } from './helpers.js';
+import { url, axeBoth, samplePdf, photoPng, eicarPdf, tabTo, readMail, linkPath } from './helpers.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -12,7 +12,7 @@ test('児童手当: search, conditional form, postal look-up, uploads, check, su
   await page.goto(url('/'));
   await expect(page).toHaveURL(/\/demo\/$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('手続をさがす');
-  await expect(page.locator('.card')).toHaveCount(2);
+  await expect(page.locator('.card')).toHaveCount(3);
   await axeBoth(page, 'the procedure list');
   await page.getByLabel('キーワード').fill('手当');
   await page.getByRole('button', { name: '検索' }).click();
@@ -270,4 +270,147 @@ test('keyboard only: the demo-inquiry form from its page to the 到達番号', a
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請が到達しました');
   await expect(page.locator('#receipt-no')).toHaveText(/^\d{8}-\d{6}$/);
+});
+
+test('account: register, verify by mail, log in, save a draft, log out, log in, resume, submit', async ({ page }) => {
+  const email = `hanako-${Date.now()}@example.jp`;
+  const pw = 'sakura-sakura-2026';
+
+  // Registration and the mailed verification link
+  await page.goto(url('/demo/account/register'));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('アカウントの登録');
+  await axeBoth(page, 'the registration page');
+  await page.getByRole('button', { name: '登録する' }).click();
+  await expect(page.locator('.error-summary')).toBeFocused();
+  await axeBoth(page, 'the registration page with errors');
+  await page.getByLabel('メールアドレス').fill(email);
+  await page.getByLabel('パスワード', { exact: false }).first().fill(pw);
+  await page.getByLabel('パスワード（確認のため再入力）').fill(pw);
+  await page.getByRole('button', { name: '登録する' }).click();
+  await expect(page.getByRole('heading', { name: '確認のメールをお送りしました' })).toBeVisible();
+  const verify = await readMail(email, 'メールアドレスの確認');
+  await page.goto(url(linkPath(verify.text, 'verify')));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('登録が完了しました');
+  await expect(page).toHaveURL(/\/demo\/account\/verify$/);	// the token left the address bar
+  await axeBoth(page, 'the verification landing page');
+
+  // Login -> マイページ
+  await page.getByRole('link', { name: 'ログインする' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('ログイン');
+  await axeBoth(page, 'the login page');
+  await page.getByLabel('メールアドレス').fill(email);
+  await page.getByLabel('パスワード').fill('wrong-password-1');
+  await page.getByRole('button', { name: 'ログインする' }).click();
+  await expect(page.locator('.error-summary')).toContainText('メールアドレスまたはパスワードが正しくありません。');
+  await page.getByLabel('パスワード').fill(pw);
+  await page.getByRole('button', { name: 'ログインする' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('マイページ');
+  await expect(page.getByText('まだ申請はありません。')).toBeVisible();
+  await axeBoth(page, 'マイページ (empty)');
+
+  // The account-only procedure: pre-filled from the account, saved as a draft
+  await page.goto(url('/demo/procedures/kyufukin-shinsei/apply'));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請内容の入力');
+  await page.getByRole('button', { name: '登録内容を使う' }).click();
+  await expect(page.locator('#f-email')).toHaveValue(email);
+  await page.locator('#f-name').fill('関所 花子');
+  await page.getByRole('button', { name: '一時保存', exact: true }).click();
+  await expect(page.locator('#save-status')).toContainText('一時保存しました');
+  await axeBoth(page, 'the form with the 一時保存 panel');
+
+  // Log out; a new browser session (nothing kept in the tab) logs in and resumes
+  await page.goto(url('/demo/account/logout'));
+  await axeBoth(page, 'the logout page');
+  await page.getByRole('button', { name: 'ログアウトする' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('ログアウトしました');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(url('/demo/procedures/kyufukin-shinsei/apply'));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('ログインが必要です');
+  await axeBoth(page, 'the form of an account-only procedure, logged out');
+  await page.getByRole('link', { name: 'ログインする' }).click();
+  await page.getByLabel('メールアドレス').fill(email);
+  await page.getByLabel('パスワード').fill(pw);
+  await page.getByRole('button', { name: 'ログインする' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請内容の入力');	// ?next=
+  await page.getByRole('button', { name: '一時保存した内容を読み込む' }).click();
+  await expect(page.locator('#f-name')).toHaveValue('関所 花子');
+
+  // The rest of the form, check, send
+  await page.locator('#f-name_kana').fill('セキショ ハナコ');
+  await page.getByLabel('申請者の生年月日').fill('1990-04-01');
+  await page.getByLabel('郵便番号').fill('1000001');
+  await page.locator('#f-address').fill('東京都千代田区千代田1-1');
+  await page.getByLabel('電話番号').fill('03-1234-5678');
+  await page.getByLabel('対象となるお子さんの人数').fill('2');
+  await page.getByLabel('利用規約に同意します').check();
+  await page.getByRole('button', { name: '入力内容を確認する' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('入力内容の確認');
+
+  // 代理申請: the representative and the 委任状 (sanitized like any upload)
+  await page.getByLabel('代理人が申請します').check();
+  await page.getByRole('button', { name: '送信する' }).click();
+  await expect(page.locator('.error-summary')).toContainText('代理人の氏名を入力してください。');
+  await expect(page.locator('.error-summary')).toContainText('委任状を添付してください。');
+  await axeBoth(page, 'the check page with the proxy section and its errors');
+  await page.locator('#f-proxy--name').fill('関所 太郎');
+  await page.locator('#f-proxy--kana').fill('セキショ タロウ');
+  await page.locator('#f-proxy--relationship').fill('夫');
+  await page.locator('#f-proxy--tel').fill('090-1234-5678');
+  await page.locator('#f-proxy--attorney').setInputFiles({ name: '委任状.pdf', mimeType: 'application/pdf', buffer: samplePdf() });
+  await expect(page.locator('#w-f-proxy--attorney .file-clean')).toBeVisible({ timeout: 60000 });
+  const reply = page.waitForResponse((r) => r.url().endsWith('/applications') && r.request().method() === 'POST');
+  await page.getByRole('button', { name: '送信する' }).click();
+  const sent = await reply;
+  expect(sent.status()).toBe(201);
+  expect(sent.request().headers()['x-csrf-token']).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.parse(sent.request().postData()).proxy.relationship).toBe('夫');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請が到達しました');
+  const receipt = (await page.locator('#receipt-no').textContent()).trim();
+
+  // マイページ: the application with its status; the draft is gone; status by session
+  await page.goto(url('/demo/account/applications'));
+  await expect(page.locator('.my-list').first()).toContainText(receipt);
+  await expect(page.locator('.my-list').first()).toContainText('到達');
+  await expect(page.getByText('一時保存した申請はありません。')).toBeVisible();
+  await axeBoth(page, 'マイページ with an application');
+  await page.getByRole('link', { name: new RegExp(`状況と経過を見る.*${receipt}`) }).click();
+  await expect(page.locator('.status-now')).toHaveText('到達');
+  await expect(page.locator('#result')).toContainText('子育て応援給付金の申請 (サンプル)');
+
+  // The account settings page
+  await page.goto(url('/demo/account'));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('アカウントの設定');
+  await page.getByLabel('氏名', { exact: true }).fill('関所 花子');
+  await page.getByRole('button', { name: '登録内容を保存する' }).click();
+  await expect(page.getByText('登録内容を保存しました。')).toBeVisible();
+  await axeBoth(page, 'the account settings page');
+});
+
+test('一時保存 without an account: a resume link by mail, used once', async ({ page }) => {
+  const email = `goro-${Date.now()}@example.jp`;
+  await page.goto(url('/demo/procedures/demo-inquiry/apply'));
+  await page.getByLabel('お名前').fill('山田 五郎');
+  await page.getByRole('button', { name: '一時保存', exact: true }).click();
+  await page.getByLabel('続きを入力するためのリンクの送り先').fill(email);
+  await page.getByRole('button', { name: 'リンクをメールで送る' }).click();
+  await expect(page.locator('#save-status')).toContainText('メールでお送りしました');
+  await axeBoth(page, 'the form after sending a resume link');
+  const mail = await readMail(email, '一時保存');
+  const link = linkPath(mail.text, 'resume');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(url(link));
+  await expect(page).toHaveURL(/\/demo\/procedures\/demo-inquiry\/apply$/);
+  await expect(page.getByLabel('お名前')).toHaveValue('山田 五郎');
+  await expect(page.locator('#offers')).toContainText('一時保存した内容を読み込みました。');
+  // Spent: a second opening is refused, in words.
+  await page.goto(url(link));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('一時保存した申請を開けませんでした');
+  await axeBoth(page, 'the resume landing page (spent link)');
+  await page.goto(url('/demo/account/reset'));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('パスワードの再設定');
+  await axeBoth(page, 'the password reset request page');
+  await page.goto('about:blank');
+  await page.goto(url(`/demo/account/reset#token=${'0'.repeat(64)}`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('新しいパスワードの設定');
+  await axeBoth(page, 'the new password page');
 });

@@ -1,8 +1,8 @@
 // helpers.js — what the browser tests share: addresses on the running stack, axe
-// at both widths, and test files made on the spot (PDF from tests/corpus, a PNG
-// photo, EICAR inside a PDF-looking file).
+// at both widths, test files made on the spot (PDF from tests/corpus, a PNG photo,
+// EICAR inside a PDF-looking file), and the mail the stack's SMTP capture received.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
@@ -77,4 +77,36 @@ export async function tabTo(page, test, what, max = 60) {
     if (await page.evaluate(test)) return;
   }
   throw new Error(`Tab never reached ${what}`);
+}
+
+// The (seen+1)-th mail to `to` whose subject contains subjectPart, as the SMTP capture
+// server (stack.mjs) stored it: {subject, text}, the body decoded from base64.
+export async function readMail(to, subjectPart, seen = 0, timeoutMs = 30000) {
+  const dir = process.env.SEKISHO_MAILBOX;
+  const words = (s) => s.replace(/\r?\n[ \t]/g, ' ')
+    .replace(/=\?UTF-8\?B\?([^?]*)\?=\s*/gi, (_, b) => Buffer.from(b, 'base64').toString('utf8'));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const hits = [];
+    for (const n of readdirSync(dir).filter((x) => !x.startsWith('.')).sort()) {
+      const rec = JSON.parse(readFileSync(`${dir}/${n}`, 'utf8'));
+      if (!rec.rcpt_tos.includes(to)) continue;
+      const cut = rec.data.search(/\r?\n\r?\n/);
+      const head = rec.data.slice(0, cut);
+      const subject = words((/^Subject: (.*(?:\r?\n[ \t].*)*)/mi.exec(head) || ['', ''])[1]);
+      if (!subject.includes(subjectPart)) continue;
+      hits.push({ subject, text: Buffer.from(rec.data.slice(cut).replace(/\s+/g, ''), 'base64').toString('utf8') });
+    }
+    if (hits.length > seen) return hits[seen];
+    if (Date.now() > end) throw new Error(`no mail "${subjectPart}" to ${to}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// The path and fragment of the first link in text to one of our pages (the mail
+// names public_base_url's host; the tests browse the same server by address).
+export function linkPath(text, page) {
+  const m = new RegExp(`https?://[^/\\s]+(/demo/account/${page}#token=[0-9a-f]{64})`).exec(text);
+  expect(m, `a ${page} link in the mail`).not.toBeNull();
+  return m[1];
 }

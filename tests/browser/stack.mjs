@@ -1,10 +1,11 @@
 // stack.mjs — Playwright's global setup: the real dev stack, as `make run` has it,
-// in a temporary directory on free ports. sekishoctl init --dev, the sample catalogue
+// in a temporary directory on free ports, with a real SMTP server on loopback
+// (tests/tools/smtp_capture.py) that portald mails to. sekishoctl init --dev, the sample catalogue
 // published over the downlink, the postal fixture imported, then `sekishoctl run`;
 // ready when the internet zone lists the sample procedures. The returned function is
 // the global teardown: it stops the stack and everything started under the instance.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
@@ -61,12 +62,30 @@ export default async function globalSetup() {
     ['--ken-all', join(ROOT, 'tests', 'fixtures', 'postal', 'KEN_ALL.CSV'),
       '--out', join(inst, 'dmz', 'state', 'postal.sqlite')], { stdio: 'pipe' });
 
+  // Mail: the capture server prints its port first; portald is pointed at it.
+  const mailbox = join(tmp, 'mailbox');
+  mkdirSync(mailbox);
+  const smtp = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'tools', 'smtp_capture.py'), '--dir', mailbox],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const smtpPort = await new Promise((ok, fail) => {
+    let buf = '';
+    smtp.stdout.on('data', (d) => {
+      buf += d;
+      const m = /^(\d+)\n/.exec(buf);
+      if (m) ok(Number(m[1]));
+    });
+    smtp.on('exit', () => fail(new Error('smtp_capture.py exited')));
+  });
+  appendFileSync(join(inst, 'etc', 'portald.conf'),
+    `smtp_url = smtp://127.0.0.1:${smtpPort}\nmail_from = noreply@city.example.lg.jp\nmail_domain = city.example.lg.jp\n`);
+
   const logPath = join(tmp, 'stack.log');
   const log = openSync(logPath, 'w');
   const child = spawn(CTL, ['--instance', inst, 'run'], { detached: true, stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${ports.internet}`;
 
   const stop = async () => {
+    try { smtp.kill('SIGTERM'); } catch (e) { /* gone */ }
     try { process.kill(-child.pid, 'SIGINT'); } catch (e) { /* already gone */ }
     for (let i = 0; i < 100 && child.exitCode === null && child.signalCode === null; i++) await sleep(100);
     try { process.kill(-child.pid, 'SIGKILL'); } catch (e) { /* gone */ }
@@ -93,6 +112,7 @@ export default async function globalSetup() {
   process.env.SEKISHO_BASE = base;
   process.env.SEKISHO_LGWAN = `http://127.0.0.1:${ports.lgwan}`;
   process.env.SEKISHO_INSTANCE = inst;
+  process.env.SEKISHO_MAILBOX = mailbox;
   return stop;
 }
 

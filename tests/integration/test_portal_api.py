@@ -90,7 +90,7 @@ def test_catalogue_from_the_downlink(portal):
     r = requests.get(api + "/procedures", timeout=5)
     body = r.json()
     ids = [p["id"] for p in body["procedures"]]
-    assert ids == ["demo-inquiry", "jidou-teate"]
+    assert ids == ["demo-inquiry", "jidou-teate", "kyufukin-shinsei"]
     assert "子育て" in body["categories"] and "出産" in body["life_events"]
     first = body["procedures"][0]
     assert first["title"] == "お問い合わせ・届出のサンプル"
@@ -100,7 +100,9 @@ def test_catalogue_from_the_downlink(portal):
     assert [p["id"] for p in requests.get(api + "/procedures", params={"q": "手当"},
                                           timeout=5).json()["procedures"]] == ["jidou-teate"]
     assert [p["id"] for p in requests.get(api + "/procedures", params={"life_event": "出産"},
-                                          timeout=5).json()["procedures"]] == ["jidou-teate"]
+                                          timeout=5).json()["procedures"]] == ["jidou-teate",
+                                                                               "kyufukin-shinsei"]
+    assert {p["id"]: p["identity"] for p in body["procedures"]}["kyufukin-shinsei"] == "account"
     one = requests.get(api + "/procedures/demo-inquiry", timeout=5).json()
     assert [f["name"] for f in one["schema"]["fields"]] == ["name", "email", "body", "attachment"]
 

@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "jsonio.h"
 #include "procsig.h"
+#include "proxyrep.h"
 #include "testutil.h"
 
 static uint8_t pub[32], priv[32];
@@ -283,6 +284,96 @@ test_form_data_is_validated_before_signing(void **state)
 	json_decref(req);
 }
 
+/* A proxy application (代理申請): signed with attachment u-1 and 委任状 u-2. allowed and
+ * attorney set the definition's proxy policy; proxy (stolen) is the representative. */
+static json_t *
+proxy_request(const char *id, bool allowed, json_t *proxy, bool attorney_file)
+{
+	json_t *def = definition(), *req;
+	char sig[PROCSIG_HEX_LEN + 1];
+
+	if (allowed)
+		json_object_set_new(def, "proxy", json_pack("{s:b,s:b}", "allowed", 1,
+							    "attorney_required", 1));
+	assert_int_equal(procsig_sign(office_priv, "demo", def, sig), 0);
+	req = json_pack("{s:s,s:s,s:{s:o,s:s},"
+			"s:{s:s,s:s,s:s,s:{s:s,s:i,s:s},s:s,s:{s:s,s:[s]}},"
+			"s:[{s:s,s:s,s:s}]}",
+			"id", id, "tenant", "demo",
+			"procedure", "definition", def, "signature", sig,
+			"application", "format", "sekisho-application/1", "receipt_no",
+			"20261122-000009", "tenant", "demo", "procedure", "id", "demo-inquiry",
+			"version", 3, "title", "お問い合わせ", "submitted_at",
+			"2026-11-22T10:00:00+09:00", "answers", "name", "山田 太郎",
+			"attachment", "u-1",
+			"files", "upload", "u-1", "field", "attachment", "display_name", "a.pdf");
+	if (proxy != NULL)
+		json_object_set_new(json_object_get(req, "application"), "proxy", proxy);
+	if (attorney_file)
+		json_array_append_new(json_object_get(req, "files"),
+				      json_pack("{s:s,s:s,s:s}", "upload", "u-2", "field",
+						"proxy.attorney", "display_name", "委任状.pdf"));
+	return req;
+}
+
+/* The representative in its normal form, as portald stores it. */
+static json_t *
+representative(bool with_attorney)
+{
+	json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "name", "山田 花子", "kana", "ﾔﾏﾀﾞ ﾊﾅｺ",
+			       "relationship", "母", "tel", "03-1234-5678"), *norm, *errs;
+	json_t *policy = json_pack("{s:b}", "allowed", 1);
+	char err[256] = "";
+	int rc;
+
+	if (with_attorney)
+		json_object_set_new(in, "attorney", json_pack("[s]", "u-2"));
+	rc = proxyrep_check(policy, in, &norm, &errs, err, sizeof err);
+	if (rc != 0)
+		fail_msg("proxyrep_check: %d %s", rc, err);
+	json_decref(policy);
+	json_decref(in);
+	return norm;
+}
+
+static void
+test_proxy_application_is_checked_beside_the_answers(void **state)
+{
+	struct fixture *fx = *state;
+	struct { const char *what; json_t *req; } bad[5];
+	json_t *raw, *req;
+	char err[256];
+	size_t n = 0;
+
+	make_result(fx, "u-1", true);
+	make_result(fx, "u-2", true);
+	bad[n].what = "a representative where the procedure allows none";
+	bad[n++].req = proxy_request("px-a", false, representative(true), true);
+	bad[n].what = "no 委任状 where one is required";
+	bad[n++].req = proxy_request("px-b", true, representative(false), false);
+	bad[n].what = "a 委任状 that is not among the files";
+	bad[n++].req = proxy_request("px-c", true, representative(true), false);
+	bad[n].what = "a representative not in normal form";
+	raw = representative(true);
+	json_object_set_new(raw, "kana", json_string("ﾔﾏﾀﾞ"));
+	bad[n++].req = proxy_request("px-d", true, raw, true);
+	bad[n].what = "a 委任状 file without a representative";
+	bad[n++].req = proxy_request("px-e", true, NULL, true);
+	for (size_t i = 0; i < n; i++) {
+		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, office_pub,
+					 err, sizeof err);
+
+		if (rc != ASSEMBLE_EINVALID)
+			fail_msg("%s: assembled (%d)", bad[i].what, rc);
+		json_decref(bad[i].req);
+	}
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+	req = proxy_request("px-ok", true, representative(true), true);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+					 sizeof err), ASSEMBLE_OK);
+	json_decref(req);
+}
+
 int
 main(void)
 {
@@ -291,6 +382,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_application_is_checked_beside_the_answers, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("assemble", tests, keys, NULL);
 }

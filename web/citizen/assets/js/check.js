@@ -3,10 +3,10 @@
 // being sanitized or was refused. The Idempotency-Key is made once for what is being
 // sent and reused by a retry, so a reply lost to the network cannot make a second
 // application.
-import { api, chrome, h, pageError, procId, procUrl, setTitle, seireki, wareki, focusEl, NETWORK_MESSAGE, put } from './common.js';
+import { api, chrome, h, me, pageError, procId, procUrl, setTitle, seireki, wareki, focusEl, NETWORK_MESSAGE, put } from './common.js';
 import { rootScope, itemScope, pathOf, pathId, shown, validate, submission, allUploads } from './schema.js';
 import { loadDraft, saveDraft, idempotencyKey, arrived } from './store.js';
-import { poll, isPending, isBad } from './uploads.js';
+import { poll, isPending, isBad, upload, newRecord, statusContent } from './uploads.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
 
 const main = chrome();
@@ -63,7 +63,87 @@ function rows(scope, out) {
 }
 
 function uploads() {
-  return allUploads(rootScope(proc.schema, draft.answers));
+  return [...allUploads(rootScope(proc.schema, draft.answers)), ...(proxyOn ? proxyFiles : [])];
+}
+
+// --- 代理申請: the representative, beside the applicant's answers --------------------
+
+let proxyOn = false;
+const proxyFiles = [];	// 委任状: upload records, like the form's
+const PROXY_FIELDS = [
+  ['name', '代理人の氏名', { autocomplete: 'name' }],
+  ['kana', '代理人の氏名（フリガナ）', { help: '全角カタカナで入力してください。' }],
+  ['relationship', '申請者との関係', { help: '例：母、長男、成年後見人' }],
+  ['tel', '代理人の電話番号', { type: 'tel', cls: 'input-medium', autocomplete: 'tel' }],
+  ['email', '代理人のメールアドレス（任意）', { type: 'email', autocomplete: 'email', optional: true }],
+];
+
+function proxyInput(name, label, opts) {
+  const id = pathId(`proxy.${name}`);
+  return h('div', { class: 'field', id: `w-${id}` },
+    h('label', { class: 'label', for: id }, label, opts.optional ? null : [' ', h('span', { class: 'required' }, '必須')]),
+    opts.help ? h('p', { class: 'help', id: `${id}-help` }, opts.help) : null,
+    h('div', { class: 'error-slot' }),
+    h('input', { type: opts.type || 'text', id, name: id, class: opts.cls || null, autocomplete: opts.autocomplete || null, 'aria-describedby': opts.help ? `${id}-help` : null }));
+}
+
+function proxySection() {
+  const required = !!proc.proxy.attorney_required;
+  const fid = pathId('proxy.attorney');
+  const list = h('ul', { class: 'file-list' });
+  const onChange = (r) => {
+    const li = document.getElementById(`u-${r.local}`);
+    if (li) li.querySelector('.file-status').replaceChildren(...statusContent(r).filter(Boolean));
+    refreshSend();
+  };
+  const file = h('input', {
+    type: 'file', id: fid, name: fid, accept: '.pdf,application/pdf,image/jpeg,image/png,.jpg,.jpeg,.png', multiple: true,
+    'aria-describedby': `${fid}-help`,
+    onchange: () => {
+      for (const f of file.files) {
+        if (proxyFiles.length >= 3) break;
+        const r = newRecord(f);
+        proxyFiles.push(r);
+        list.append(h('li', { id: `u-${r.local}`, class: 'file-item' }, h('span', { class: 'file-name' }, r.display_name),
+          h('div', { class: 'file-status', role: 'status' }, statusContent(r))));
+        upload(procId, 'proxy_attorney', f, r, onChange);
+      }
+      file.value = '';
+      refreshSend();
+    },
+  });
+  const fields = h('div', { id: 'proxy-fields', hidden: true },
+    PROXY_FIELDS.map(([n, l, o]) => proxyInput(n, l, o)),
+    h('div', { class: 'field', id: `w-${fid}` },
+      h('label', { class: 'label', for: fid }, '委任状', required ? [' ', h('span', { class: 'required' }, '必須')] : null),
+      h('p', { class: 'help', id: `${fid}-help` }, 'PDF または画像を3件まで添付できます。ほかの添付ファイルと同じく無害化処理を行います。'),
+      h('div', { class: 'error-slot' }), list, file));
+  const toggleId = pathId('proxy');
+  const toggle = h('input', {
+    type: 'checkbox', id: toggleId, name: toggleId,
+    onchange: () => { proxyOn = toggle.checked; fields.hidden = !proxyOn; refreshSend(); },
+  });
+  return h('section', { 'aria-labelledby': 'proxy-title' },
+    h('h2', { id: 'proxy-title' }, '代理申請'),
+    h('p', {}, required
+      ? 'ご本人に代わって申請する場合は、代理人の情報を入力し、委任状を添付してください。入力画面の内容は、申請者（ご本人）について入力してください。'
+      : 'ご本人に代わって申請する場合は、代理人の情報を入力してください。入力画面の内容は、申請者（ご本人）について入力してください。'),
+    h('div', { class: 'field', id: `w-${toggleId}` }, h('div', { class: 'error-slot' }),
+      h('div', { class: 'option checkbox' }, toggle, h('label', { for: toggleId }, '代理人が申請します'))),
+    fields);
+}
+
+// The representative for the body, or a list of what is missing.
+function proxyBody() {
+  const out = {}, errs = [];
+  for (const [n, l, o] of PROXY_FIELDS) {
+    const v = document.getElementById(pathId(`proxy.${n}`)).value.trim();
+    if (v) out[n] = v;
+    else if (!o.optional) errs.push({ path: `proxy.${n}`, message: `${l}を入力してください。` });
+  }
+  const ids = proxyFiles.filter((r) => r.upload_id && r.state === 'clean').map((r) => r.upload_id);
+  if (proc.proxy.attorney_required && !ids.length) errs.push({ path: 'proxy.attorney', message: '委任状を添付してください。' });
+  return { proxy: out, attorney: ids, errs };
 }
 
 // Whether sending is possible now, said in words beside the disabled button.
@@ -81,7 +161,8 @@ function showError(list) {
   const slot = document.getElementById('summary-slot');
   clearFieldErrors(main);
   markFieldErrors(main, list);
-  const s = errorSummary(list, (p) => (p === 'status_password' ? '#status_password' : `${procUrl(procId, 'apply')}#${pathId(p)}`));
+  const s = errorSummary(list, (p) => (p === 'status_password' ? '#status_password'
+    : p === 'proxy' || p.startsWith('proxy.') ? `#${pathId(p)}` : `${procUrl(procId, 'apply')}#${pathId(p)}`));
   slot.replaceChildren(s);
   setTitle(`エラー：入力内容の確認（${proc.title}）`);
   focusEl(s);
@@ -118,7 +199,20 @@ async function send(e) {
   const root = rootScope(proc.schema, draft.answers);
   const body = submission(root);
   if (pw) body.status_password = pw;
+  if (proxyOn) {
+    const px = proxyBody();
+    if (px.errs.length) {
+      showError(px.errs);
+      return;
+    }
+    body.proxy = px.proxy;
+    body.proxy_attorney = px.attorney;
+  }
+  // The draft this finishes (一時保存) is deleted with the submission.
+  if (draft.draftId) body.draft_id = draft.draftId;
   const json = JSON.stringify(body);
+  // Signed in, the application is the account's (マイページ) and carries the CSRF token.
+  const account = await me();
   const key = idempotencyKey(procId, fingerprint(`${proc.version}:${json}`));
   sending = true;
   refreshSend();
@@ -126,7 +220,10 @@ async function send(e) {
   try {
     const r = await api(`/procedures/${procId}/applications`, {
       method: 'POST', body: json,
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+      headers: {
+        'Content-Type': 'application/json', 'Idempotency-Key': key,
+        ...(account ? { 'X-CSRF-Token': account.csrf_token } : {}),
+      },
     });
     arrived(procId, r);
     location.assign(procUrl(procId, 'done'));
@@ -137,7 +234,7 @@ async function send(e) {
     refreshSend();
     if (err.status === 422 && err.body && Array.isArray(err.body.error_list)) {
       const list = err.body.error_list;
-      const formErrs = list.filter((x) => x.path !== 'status_password');
+      const formErrs = list.filter((x) => x.path !== 'status_password' && x.path !== 'proxy' && !x.path.startsWith('proxy.'));
       if (formErrs.length) {
         // The server is the authority: its messages go back to the form, shown as ours are.
         saveDraft(procId, { ...draft, serverErrors: formErrs });
@@ -148,7 +245,7 @@ async function send(e) {
     } else if (err.status === 0) {
       showProblem(`${NETWORK_MESSAGE} 「送信する」をもう一度押しても、同じ申請が二重に届くことはありません。`);
     } else if (err.status === 401) {
-      showProblem('この手続の申請にはアカウントでのログインが必要です。アカウントの機能は準備中です。お手数ですが、担当課へお問い合わせください。');
+      showProblem('この手続の申請にはアカウントでのログインが必要です。ログインしてから、もう一度「送信する」を押してください（入力内容はこの画面に残っています）。');
     } else {
       showProblem(err.message);
     }
@@ -188,6 +285,7 @@ async function start() {
     h('p', {}, '入力内容をご確認ください。直す場合は、各項目の「変更」を押してください。'),
     answers,
     h('form', { class: 'send-form', novalidate: true, onsubmit: send },
+      proc.proxy && proc.proxy.allowed ? proxySection() : null,
       h('h2', {}, '照会用パスワード（任意）'),
       h('div', { class: 'field', id: 'w-status_password' },
         h('label', { class: 'label', for: 'status_password' }, '照会用パスワード'),

@@ -14,6 +14,10 @@ export const procId = PATH[2] === 'procedures' && /^[a-z0-9][a-z0-9-]{0,63}$/.te
 export const apiBase = `/api/v1/${tenant}`;
 export const home = `/${tenant}/`;
 export const procUrl = (id, page) => `/${tenant}/procedures/${encodeURIComponent(id)}${page ? '/' + page : ''}`;
+// "/demo/account" (the account page), "/demo/account/login", ...
+export const accountUrl = (page) => `/${tenant}/account${page ? '/' + page : ''}`;
+// The login page that brings the citizen back here afterwards.
+export const loginUrl = () => `${accountUrl('login')}?${new URLSearchParams({ next: location.pathname })}`;
 
 export const NETWORK_MESSAGE =
   '通信できませんでした。通信環境をご確認のうえ、もう一度お試しください。';
@@ -48,6 +52,37 @@ export async function api(path, opts = {}) {
     throw new ApiError(r.status, body, msg);
   }
   return body;
+}
+
+// The signed-in account ({account, csrf_token, session}) or null, asked once per page.
+let mine = null;
+export function me() {
+  if (!mine) mine = api('/account').catch(() => null);
+  return mine;
+}
+export function forgetMe() { mine = null; }
+
+// A state-changing call with a JSON body; signed in, it carries the session's CSRF
+// token (the server refuses a change made with a session without it).
+export async function send(path, method, body) {
+  const m = await me();
+  const headers = { 'Content-Type': 'application/json' };
+  if (m) headers['X-CSRF-Token'] = m.csrf_token;
+  return api(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+// A same-site page to go back to after login (?next=), or null: never another site.
+export function nextPage() {
+  const n = new URLSearchParams(location.search).get('next') || '';
+  return n.startsWith(`/${tenant}/`) && !n.startsWith('//') ? n : null;
+}
+
+// The token a mailed link carries in its fragment ("#token=..."), taken out of the
+// address bar at once so that it is not left in history or shown over a shoulder.
+export function takeToken() {
+  const m = /token=([0-9a-f]{64})/.exec(location.hash);
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  return m ? m[1] : null;
 }
 
 // h('p', {class: 'x', onclick: fn}, 'text', child...) — attributes are set as
@@ -141,6 +176,7 @@ export function formatBytes(n) {
 export function chrome() {
   for (const a of document.querySelectorAll('[data-home]')) a.setAttribute('href', home);
   for (const a of document.querySelectorAll('[data-status-link]')) a.setAttribute('href', `/${tenant}/status`);
+  for (const a of document.querySelectorAll('[data-account-link]')) a.setAttribute('href', accountUrl('applications'));
   return document.getElementById('content');
 }
 

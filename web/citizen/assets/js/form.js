@@ -4,7 +4,7 @@
 // records) kept in sessionStorage on every change; the DOM is drawn from it, so adding
 // or removing a group item simply draws the form again. Checks run only when the
 // citizen asks to go on; conditional fields appear and disappear as they answer.
-import { api, chrome, h, pageError, procId, procUrl, setTitle, wareki, focusEl, put } from './common.js';
+import { api, accountUrl, chrome, h, jstTime, loginUrl, me, pageError, procId, procUrl, send, setTitle, wareki, focusEl, put } from './common.js';
 import { rootScope, itemScope, pathOf, pathId, shown, validate, initialValues } from './schema.js';
 import { resolveDate } from './validate.js';
 import { loadDraft, saveDraft } from './store.js';
@@ -12,9 +12,12 @@ import { upload, poll, newRecord, statusContent, acceptAttr, acceptWords } from 
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
 
 const main = chrome();
-let proc, values, registry, version;
+let proc, values, registry, version, account = null;
+let draftId = null;		// the server's draft this form continues (一時保存)
+const offers = h('div', { id: 'offers' });
+const savePanel = h('section', { class: 'save-panel', 'aria-labelledby': 'save-title' });
 
-const save = (extra = {}) => saveDraft(procId, { version, answers: values, ...extra });
+const save = (extra = {}) => saveDraft(procId, { version, answers: values, draftId, ...extra });
 
 function required(f) {
   return f.required ? [' ', h('span', { class: 'required' }, '必須')] : [];
@@ -331,8 +334,121 @@ function render() {
     h('p', { class: 'caption' }, proc.title),
     h('h1', {}, '申請内容の入力'),
     h('p', {}, '「必須」と表示している項目は、必ず入力してください。入力した内容は、次の画面で確認できます。'),
-    form);
+    offers,
+    form,
+    savePanel);
   updateVisibility();
+}
+
+// --- 一時保存 and pre-fill -------------------------------------------------------
+
+function saveStatus(kind, text) {
+  const el = document.getElementById('save-status');
+  el.replaceChildren(h('div', { class: `notice${kind ? ` notice-${kind}` : ''}` }, h('p', {}, text)));
+}
+
+async function saveToServer() {
+  try {
+    const r = await send(`/drafts/${encodeURIComponent(procId)}`, 'PUT', { version, answers: values });
+    draftId = r.id;
+    save();
+    saveStatus('', `一時保存しました（${jstTime(r.updated_at)}）。マイページの「一時保存した申請」から、続きを入力できます。`);
+  } catch (e) {
+    saveStatus('error', e.message);
+  }
+}
+
+function emailForLink() {
+  const form = h('form', {
+    novalidate: true, class: 'save-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const input = document.getElementById('save-email');
+      const addr = input.value.trim();
+      if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(addr)) {
+        input.setAttribute('aria-invalid', 'true');
+        saveStatus('error', 'メールアドレスを正しい形式で入力してください (例: taro@example.jp)。');
+        input.focus();
+        return;
+      }
+      input.removeAttribute('aria-invalid');
+      try {
+        const r = await send('/drafts/resume-link', 'POST', { procedure: procId, version, email: addr, answers: values, draft_id: draftId });
+        draftId = r.draft_id;
+        save();
+        saveStatus('', `${r.message}リンクは一度だけ使えます。ブラウザを閉じても、リンクから続きを入力できます。`);
+      } catch (err) {
+        saveStatus('error', err.message);
+      }
+    },
+  },
+  h('div', { class: 'field', id: 'w-save-email' },
+    h('label', { class: 'label', for: 'save-email' }, '続きを入力するためのリンクの送り先'),
+    h('p', { class: 'help', id: 'save-email-help' }, 'メールアドレスを入力してください。入力内容はサーバーに7日間保存します。'),
+    h('input', { type: 'email', id: 'save-email', name: 'save-email', autocomplete: 'email', spellcheck: 'false', 'aria-describedby': 'save-email-help' })),
+  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button secondary' }, 'リンクをメールで送る')));
+  return form;
+}
+
+function renderSavePanel() {
+  const status = h('div', { id: 'save-status', 'aria-live': 'polite' });
+  if (account) {
+    savePanel.replaceChildren(h('h2', { id: 'save-title' }, '一時保存'),
+      h('p', {}, '入力の途中で保存して、あとから続きを入力できます。'),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button secondary', onclick: saveToServer }, '一時保存')),
+      status);
+  } else {
+    const slot = h('div', {});
+    savePanel.replaceChildren(h('h2', { id: 'save-title' }, '一時保存'),
+      h('p', {}, '入力の途中で保存して、あとから続きを入力できます。',
+        h('a', { href: loginUrl() }, 'ログイン'), 'している場合は、アカウントに保存します。'),
+      h('div', { class: 'actions' }, h('button', {
+        type: 'button', class: 'button secondary', 'aria-expanded': 'false', 'aria-controls': 'save-link-slot',
+        onclick: (e) => {
+          e.target.setAttribute('aria-expanded', 'true');
+          slot.replaceChildren(emailForLink());
+          document.getElementById('save-email').focus();
+        },
+      }, '一時保存')),
+      h('div', { id: 'save-link-slot' }, slot), status);
+  }
+}
+
+function offer(text, button, onclick) {
+  return h('div', { class: 'notice' }, h('p', {}, text),
+    h('p', {}, h('button', { type: 'button', class: 'button secondary', onclick }, button)));
+}
+
+function useAnswers(answers, message) {
+  values = { ...values, ...answers };
+  save();
+  offers.replaceChildren(h('div', { class: 'notice', role: 'status' }, h('p', {}, message)));
+  render();
+  focusEl(offers.firstChild);
+}
+
+// Signed in: the server's draft of this procedure, and answers from the profile and
+// the previous application (過去の申請の再利用), each offered, never forced.
+async function offerAccountData(loadedServerDraft) {
+  const [d, pf] = await Promise.all([
+    loadedServerDraft ? null : api(`/drafts/${encodeURIComponent(procId)}`).catch(() => null),
+    api(`/procedures/${encodeURIComponent(procId)}/prefill`).catch(() => null),
+  ]);
+  const list = [];
+  if (d && d.version === version) {
+    list.push(offer(`一時保存した入力内容があります（${jstTime(d.updated_at)}に保存）。`, '一時保存した内容を読み込む', () => {
+      draftId = d.id;
+      useAnswers(d.answers, '一時保存した内容を読み込みました。');
+    }));
+  }
+  if (pf && Object.keys(pf.answers || {}).length) {
+    list.push(pf.previous
+      ? offer(`前回の申請（${jstTime(pf.previous.submitted_at)}、到達番号 ${pf.previous.receipt_no}）と登録内容から、入力できる項目があります。`,
+        '前回の申請内容を使う', () => useAnswers(pf.answers, '前回の申請内容と登録内容を入力しました。内容をご確認のうえ、必要に応じて直してください。'))
+      : offer('アカウントの登録内容から、入力できる項目があります。', '登録内容を使う',
+        () => useAnswers(pf.answers, '登録内容を入力しました。内容をご確認のうえ、必要に応じて直してください。')));
+  }
+  offers.replaceChildren(...list);
 }
 
 function showErrors(list) {
@@ -367,12 +483,38 @@ async function start() {
     return;
   }
   version = proc.version;
-  const draft = loadDraft(procId);
+  account = await me();
+  if (proc.identity === 'account' && !account) {
+    setTitle(`ログインが必要です（${proc.title}）`);
+    put(main,
+      h('p', { class: 'back' }, h('a', { href: procUrl(procId) }, '手続の説明へ戻る')),
+      h('p', { class: 'caption' }, proc.title),
+      h('h1', {}, 'ログインが必要です'),
+      h('p', {}, 'この手続の申請には、アカウントでのログインが必要です。'),
+      h('p', { class: 'inline' }, h('a', { class: 'button primary', href: loginUrl() }, 'ログインする'),
+        h('a', { class: 'button secondary', href: accountUrl('register') }, 'アカウントを登録する')));
+    return;
+  }
+  let draft = loadDraft(procId);
+  let fromServer = false;
+  if (account && new URLSearchParams(location.search).get('draft') === 'server') {
+    const d = await api(`/drafts/${encodeURIComponent(procId)}`).catch(() => null);
+    if (d && d.version === version) {
+      draft = { version, answers: d.answers, draftId: d.id };
+      fromServer = true;
+    }
+  }
   values = draft && draft.version === version ? draft.answers : initialValues(proc.schema.fields);
+  draftId = draft && draft.version === version ? draft.draftId || null : null;
   // A file still being sent when the page was left is lost; say nothing of it.
   dropUnsent(proc.schema.fields, values);
   setTitle(`申請内容の入力（${proc.title}）`);
+  renderSavePanel();
+  if (fromServer || (draft && draft.resumed)) {
+    offers.replaceChildren(h('div', { class: 'notice', role: 'status' }, h('p', {}, '一時保存した内容を読み込みました。続きを入力してください。')));
+  }
   render();
+  if (account) offerAccountData(fromServer);
   if (draft && draft.serverErrors && draft.serverErrors.length) {
     showErrors(draft.serverErrors);
     save();

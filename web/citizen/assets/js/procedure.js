@@ -1,6 +1,6 @@
 // procedure.js — one procedure: what it is, what to bring, whom to ask, whether it can
 // be applied for now, and the QR code of its stable address.
-import { api, apiBase, chrome, h, pageError, procId, procUrl, receptionBadge, setTitle, home, put } from './common.js';
+import { accountUrl, api, apiBase, chrome, h, pageError, procId, procUrl, receptionBadge, setTitle, home, put } from './common.js';
 
 const main = chrome();
 
@@ -24,7 +24,11 @@ async function start() {
       h('p', {}, h('strong', {}, r.state === 'upcoming' ? '現在は受付期間前です。' : '受付は終了しました。')),
       r.message ? h('p', {}, r.message) : null);
   } else if (p.identity === 'account') {
-    action = h('div', { class: 'notice' }, h('p', {}, 'この手続の申請にはアカウントでのログインが必要です。アカウントの機能は準備中です。お手数ですが、担当課へお問い合わせください。'));
+    action = h('div', {},
+      h('div', { class: 'notice' }, h('p', {}, 'この手続の申請には、アカウントでのログインが必要です。アカウントをお持ちでない方は、先に登録してください。'),
+        p.proxy && p.proxy.allowed ? h('p', {}, p.proxy.attorney_required ? 'ご家族などによる代理申請もできます（委任状が必要です）。' : 'ご家族などによる代理申請もできます。') : null),
+      h('p', { class: 'inline' }, h('a', { class: 'button primary start', href: procUrl(procId, 'apply') }, '申請を始める'),
+        h('a', { class: 'button secondary', href: accountUrl('register') }, 'アカウントを登録する')));
   } else {
     action = h('div', {},
       h('p', {}, 'アカウントの登録は不要です。入力には10分ほどかかります。添付ファイルがある場合は、あらかじめご用意ください。'),

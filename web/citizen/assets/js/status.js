@@ -1,16 +1,17 @@
 // status.js — 申請状況の確認: 到達番号 + 照会用パスワード -> the status and its history.
 // An unknown number and a wrong password get the same answer from the server, on
 // purpose; we show it as it is.
-import { api, chrome, h, jstTime, setTitle, focusEl, put } from './common.js';
+import { api, chrome, h, jstTime, me, setTitle, focusEl, put } from './common.js';
 import { fold } from './validate.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
 
 const main = chrome();
+let account = null;	// signed in: one's own applications need no password
 const RECEIPT = /^\d{8}-\d{6}$/;
 
-function field(id, label, help, input) {
+function field(id, label, help, input, required = true) {
   return h('div', { class: 'field', id: `w-${id}` },
-    h('label', { class: 'label', for: id }, label, ' ', h('span', { class: 'required' }, '必須')),
+    h('label', { class: 'label', for: id }, label, required ? [' ', h('span', { class: 'required' }, '必須')] : null),
     help ? h('p', { class: 'help', id: `${id}-help` }, help) : null,
     h('div', { class: 'error-slot' }), input);
 }
@@ -44,18 +45,18 @@ function errors(list) {
 void markFieldErrors;
 
 async function lookup(e) {
-  e.preventDefault();
+  if (e) e.preventDefault();
   const no = fold(receipt.value.trim());
   const list = [];
   if (!no) list.push({ path: 'receipt', message: '到達番号を入力してください。' });
   else if (!RECEIPT.test(no)) list.push({ path: 'receipt', message: '到達番号は「20261122-000123」の形式で入力してください。' });
-  if (!password.value) list.push({ path: 'password', message: '照会用パスワードを入力してください。' });
+  if (!password.value && !account) list.push({ path: 'password', message: '照会用パスワードを入力してください。' });
   if (list.length) return errors(list);
   clearFieldErrors(main);
   summarySlot.replaceChildren();
   let st;
   try {
-    st = await api(`/applications/${encodeURIComponent(no)}?${new URLSearchParams({ status_password: password.value })}`);
+    st = await api(`/applications/${encodeURIComponent(no)}${password.value ? `?${new URLSearchParams({ status_password: password.value })}` : ''}`);
   } catch (err) {
     result.replaceChildren();
     return errors([{ path: 'receipt', message: err.message }]);
@@ -76,13 +77,20 @@ async function lookup(e) {
   focusEl(title);
 }
 
-setTitle('申請状況の確認');
-put(main, 
-  h('h1', {}, '申請状況の確認'),
-  summarySlot,
-  h('p', {}, '申請のときに表示された到達番号と、設定した照会用パスワードを入力してください。'),
-  h('form', { novalidate: true, onsubmit: lookup },
-    field('receipt', '到達番号', '例：20261122-000123', receipt),
-    field('password', '照会用パスワード', null, password),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, '状況を確認する'))),
-  result);
+async function start() {
+  account = await me();
+  setTitle('申請状況の確認');
+  put(main,
+    h('h1', {}, '申請状況の確認'),
+    summarySlot,
+    h('p', {}, account
+      ? 'ログインしているため、ご自身のアカウントで申請したものは、照会用パスワードなしで確認できます。'
+      : '申請のときに表示された到達番号と、設定した照会用パスワードを入力してください。'),
+    h('form', { novalidate: true, onsubmit: lookup },
+      field('receipt', '到達番号', '例：20261122-000123', receipt),
+      field('password', account ? '照会用パスワード（ログイン中は不要）' : '照会用パスワード', null, password, !account),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, '状況を確認する'))),
+    result);
+  if (account && receipt.value) lookup();
+}
+start();
