@@ -596,3 +596,15 @@ db_errmsg(struct db *db)
 {
 	return db->own_msg ? db->msg : sqlite3_errmsg(db->h);
 }
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -51,6 +51,11 @@ sqlite3 *db_handle(struct db *db);
  * checkpoints. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
+/* Step a statement that returns no rows (INSERT, UPDATE, DELETE) and reset it: 0 when
+ * it ran to SQLITE_DONE, -1 otherwise (db_errmsg says why) or if st is NULL (the
+ * db_stmt that made it failed). */
+int db_step_done(sqlite3_stmt *st);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or an SQLite error code. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

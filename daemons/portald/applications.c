@@ -247,16 +247,6 @@ struct submit_job {
 };
 
 static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int
 submit_in_tx(struct db *db, void *arg)
 {
 	struct submit_job *j = arg;
@@ -309,7 +299,7 @@ submit_in_tx(struct db *db, void *arg)
 		sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, c->value, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, c->quota);
-		if (step_done(st) != 0)
+		if (db_step_done(st) != 0)
 			return j->outcome = SUBMIT_DBERR;
 		if (sqlite3_changes(db_handle(db)) == 0 || c->quota == 0) {
 			j->full = c;
@@ -350,7 +340,7 @@ submit_in_tx(struct db *db, void *arg)
 		sqlite3_bind_int64(st, 9, j->account_id);
 	if (j->proxy)
 		sqlite3_bind_text(st, 10, j->proxy, -1, SQLITE_STATIC);
-	if (step_done(st) != 0)
+	if (db_step_done(st) != 0)
 		return j->outcome = SUBMIT_DBERR;
 	/* The draft it finishes (一時保存) is spent with it. */
 	if (drafts_delete_submitted(db, j->draft_id, j->account_id, j->procedure) != 0)
@@ -362,7 +352,7 @@ submit_in_tx(struct db *db, void *arg)
 		return j->outcome = SUBMIT_DBERR;
 	sqlite3_bind_text(st, 1, j->receipt_no, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->now);
-	if (step_done(st) != 0)
+	if (db_step_done(st) != 0)
 		return j->outcome = SUBMIT_DBERR;
 	{
 		struct notify_event ev = { j->tenant, j->receipt_no, "arrived", NULL, j->now };
@@ -379,7 +369,7 @@ submit_in_tx(struct db *db, void *arg)
 	sqlite3_bind_text(st, 2, j->request_sha, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, j->receipt_no, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)j->now);
-	if (step_done(st) != 0)
+	if (db_step_done(st) != 0)
 		return j->outcome = SUBMIT_DBERR;
 	return j->outcome = SUBMIT_NEW;
 }

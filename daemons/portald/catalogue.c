@@ -313,16 +313,6 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The text a keyword is searched in: title, summary, category, keywords. */
 static char *
 search_text(const json_t *proc)
@@ -400,7 +390,7 @@ store_procedure(struct db *db, const json_t *proc, const char *signature, time_t
 		sqlite3_bind_text(st, 3, def, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 		sqlite3_bind_text(st, 5, signature, -1, SQLITE_STATIC);
-		if (step_done(st) != 0)
+		if (db_step_done(st) != 0)
 			goto dberr;
 	}
 
@@ -435,7 +425,7 @@ store_procedure(struct db *db, const json_t *proc, const char *signature, time_t
 	if (has_close)
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)closes);
 	sqlite3_bind_int64(st, 10, sort_order);
-	if (step_done(st) != 0)
+	if (db_step_done(st) != 0)
 		goto dberr;
 	rc = 0;
 	goto out;
@@ -498,7 +488,7 @@ catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
 		if (st == NULL)
 			return -1;
 		sqlite3_bind_text(st, 1, json_string_value(p), -1, SQLITE_STATIC);
-		if (step_done(st) != 0) {
+		if (db_step_done(st) != 0) {
 			snprintf(err, errlen, "catalogue: withdraw %s: %s", json_string_value(p),
 				 db_errmsg(db));
 			return -1;

@@ -28,16 +28,6 @@ struct downlink {
 	unsigned long applied, duplicates, refused, errors;
 };
 
-static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static const char *const known_statuses[] = {
 	"accepted", "review", "correction", "held", "returned", "result", "completed",
 	"rejected", NULL,
@@ -116,7 +106,7 @@ apply_status(struct portald *p, const char *tenant, struct db *db, const json_t 
 			return -1;
 		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, receipt, -1, SQLITE_STATIC);
-		if (step_done(st) != 0)
+		if (db_step_done(st) != 0)
 			goto dberr;
 		if (sqlite3_changes(db_handle(db)) == 0) {
 			/* An application this node does not hold (restored from an older
@@ -133,7 +123,7 @@ apply_status(struct portald *p, const char *tenant, struct db *db, const json_t 
 		if (message)
 			sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-		if (step_done(st) != 0 || notify_status(p, tenant, db, receipt, status, message,
+		if (db_step_done(st) != 0 || notify_status(p, tenant, db, receipt, status, message,
 							 at) != 0)
 			goto dberr;
 	}
@@ -192,7 +182,7 @@ downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, ch
 	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, info->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	if (step_done(st) != 0 || db_commit(db) != SQLITE_OK) {
+	if (db_step_done(st) != 0 || db_commit(db) != SQLITE_OK) {
 		snprintf(err, errlen, "commit: %s", db_errmsg(db));
 		goto rollback;
 	}
