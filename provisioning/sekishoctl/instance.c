@@ -108,6 +108,7 @@ instance_path(const struct instance *in, const char *rel, char *out, size_t outl
 
 static const struct config_key instance_schema[] = {
 	{ "mode", CONFIG_STRING, NULL, true, 0, 0 },
+	{ "role", CONFIG_STRING, NULL, false, 0, 0 },
 	{ "tls", CONFIG_BOOL, "false", false, 0, 0 },
 	{ "bind_host", CONFIG_STRING, "127.0.0.1", false, 0, 0 },
 	{ "internet_port", CONFIG_INT, "8080", false, 1, 65535 },
@@ -143,6 +144,8 @@ instance_read_options(const struct instance *in, struct instance_options *opt,
 	opt->lgwan_port = config_int(c, "lgwan_port");
 	opt->uplink_port = config_int(c, "uplink_port");
 	opt->downlink_port = config_int(c, "downlink_port");
+	if (config_str(c, "role") != NULL)
+		snprintf(opt->role, sizeof opt->role, "%s", config_str(c, "role"));
 	config_free(c);
 	return 0;
 }

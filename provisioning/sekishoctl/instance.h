@@ -14,6 +14,10 @@
 #include <stddef.h>
 
 #define INSTANCE_DEFAULT_ROOT "/var/lib/sekisho"
+/* The zones an instance (or one host's role) holds: dmz/, lgwan/ or both. */
+#define INSTANCE_ZONE_DMZ	1u
+#define INSTANCE_ZONE_LGWAN	2u
+#define INSTANCE_ZONE_BOTH	(INSTANCE_ZONE_DMZ | INSTANCE_ZONE_LGWAN)
 #define INSTANCE_SHARE_DEFAULT "/usr/share/sekisho"
 
 struct instance {
@@ -28,6 +32,13 @@ struct instance_options {
 	bool tls;
 	long internet_port, lgwan_port, uplink_port, downlink_port;
 	char bind_host[64];
+	/* Production roles (roles.h); empty/0 in dev, where everything is on bind_host. */
+	char role[16];			/* "dmz", "lgwan", "all-in-one" */
+	unsigned zones;			/* INSTANCE_ZONE_*: which zones' configs to write */
+	char uplink_host[64];		/* the uplink receiver's address (dmz -> lgwan) */
+	char downlink_host[64];		/* the downlink receiver's address (lgwan -> dmz) */
+	char internet_bind[64];		/* each zone's web front, if not bind_host */
+	char lgwan_bind[64];
 };
 
 /* Pick the instance directory: explicit (--instance), else $SEKISHO_INSTANCE, else
