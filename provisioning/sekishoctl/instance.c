@@ -73,8 +73,10 @@ instance_locate(struct instance *in, const char *explicit_root, char *err, size_
 	memset(in, 0, sizeof *in);
 	if (root == NULL || *root == '\0')
 		root = getenv("SEKISHO_INSTANCE");
+	/* ./var only when it holds an instance: a command run from / (a unit's working
+	 * directory, an operator's shell) must not take the system's /var for one. */
 	if (root == NULL || *root == '\0')
-		root = is_dir("./var") ? "./var" : INSTANCE_DEFAULT_ROOT;
+		root = access("./var/etc/instance.conf", F_OK) == 0 ? "./var" : INSTANCE_DEFAULT_ROOT;
 	if (realpath(root, in->root) == NULL) {
 		/* Not there yet (init will create it): make it absolute by hand. */
 		char cwd[PATH_MAX];

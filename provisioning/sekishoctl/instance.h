@@ -42,7 +42,7 @@ struct instance_options {
 };
 
 /* Pick the instance directory: explicit (--instance), else $SEKISHO_INSTANCE, else
- * ./var when it exists, else INSTANCE_DEFAULT_ROOT. Fills root (made absolute when it
+ * ./var when it holds an instance, else INSTANCE_DEFAULT_ROOT. Fills root (made absolute when it
  * exists), share and bindir. 0, or -1 with the reason in err. */
 int instance_locate(struct instance *in, const char *explicit_root, char *err, size_t errlen);
 
