@@ -30,7 +30,7 @@ say() { printf 'image: %s\n' "$*" >&2; }
 die() { printf 'image: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, loop devices)"
-for tool in mmdebstrap mkfs.ext4 debugfs sgdisk extlinux losetup partx qemu-img readelf; do
+for tool in mmdebstrap mkfs.ext4 debugfs tune2fs sgdisk extlinux losetup partx qemu-img readelf; do
 	command -v "$tool" >/dev/null || die "$tool missing: run provisioning/install-deps.sh --image"
 done
 for p in $PROGRAMS; do
@@ -178,13 +178,14 @@ sgdisk --clear --disk-guid="$DISK_GUID" \
 dd if=/usr/lib/EXTLINUX/gptmbr.bin of="$RAW" bs=440 count=1 conv=notrunc status=none
 
 # ext4 without 64bit (extlinux 6.04 reads it reliably without); filled from the tree
-# with no mount. The itable and journal are zeroed now so the kernel writes nothing
-# in the background while extlinux is installed.
+# with no mount. The itable is zeroed now so the kernel writes nothing in the
+# background while extlinux is installed. No journal yet: the one mount would fill it
+# with that mount's transactions (different on every build); it is added, empty, after.
 FS=$OUT/root.ext4
 rm -f "$FS"
 truncate -s "${FS_MB}M" "$FS"
-mkfs.ext4 -q -F -d "$ROOT" -L sekisho-root -U "$FS_UUID" -T default -O ^64bit \
-	-E hash_seed="$HASH_SEED",lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0 "$FS"
+mkfs.ext4 -q -F -d "$ROOT" -L sekisho-root -U "$FS_UUID" -T default -O ^64bit,^has_journal \
+	-E hash_seed="$HASH_SEED",lazy_itable_init=0,root_owner=0:0 "$FS"
 dd if="$FS" of="$RAW" bs=1M seek=1 conv=notrunc,sparse status=none
 rm -f "$FS"
 
@@ -208,6 +209,8 @@ for _ in 1 2 3 4 5; do [ -b "$PART" ] && break; sleep 0.2; done
 (cd "$ROOT" && find . -mindepth 0 -printf '%P\n') | while IFS= read -r p; do
 	case $p in *'"'*) die "$p: a quote in a path name" ;; esac
 	printf 'sif "/%s" ctime @%s\nsif "/%s" atime @%s\n' "$p" "$SOURCE_DATE_EPOCH" "$p" "$SOURCE_DATE_EPOCH"
+	# The nanoseconds live in separate fields that "@seconds" leaves alone.
+	printf 'sif "/%s" ctime_extra 0\nsif "/%s" atime_extra 0\nsif "/%s" mtime_extra 0\n' "$p" "$p" "$p"
 done >"$OUT/debugfs.cmds"
 debugfs -w -f "$OUT/debugfs.cmds" "$PART" >/dev/null 2>"$OUT/debugfs.log" ||
 	die "debugfs: $(tail -1 "$OUT/debugfs.log")"
@@ -215,21 +218,33 @@ debugfs -w -f "$OUT/debugfs.cmds" "$PART" >/dev/null 2>"$OUT/debugfs.log" ||
 mount -t ext4 -o noatime,nodiratime,noinit_itable "$PART" "$MNT"
 extlinux --install "$MNT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
 umount "$MNT"
+# The superblock remembers where it was mounted (the temporary directory's random
+# name), beyond the terminating NUL that "ssv last_mounted" writes: zero the whole
+# field. Its checksum is wrong until debugfs writes the superblock again below, hence
+# debugfs -n (no checksum verification) for that one session.
+dd if=/dev/zero of="$PART" bs=1 seek=$((1024 + 0x88)) count=64 conv=notrunc status=none
 
-# The mount and extlinux left today's date and a mount count behind: reset them.
+# The mount and extlinux left today's date (with nanoseconds), random inode
+# generations and a mount count behind: reset them.
 {
-	for f in /boot/extlinux /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
+	for f in / /boot /boot/extlinux /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
 		for t in atime ctime mtime crtime; do
-			printf 'sif "%s" %s @%s\n' "$f" "$t" "$SOURCE_DATE_EPOCH"
+			printf 'sif "%s" %s @%s\nsif "%s" %s_extra 0\n' "$f" "$t" "$SOURCE_DATE_EPOCH" "$f" "$t"
 		done
+	done
+	for f in /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
+		printf 'sif "%s" generation 0\n' "$f"
 	done
 	for t in mtime wtime lastcheck; do
 		printf 'ssv %s @%s\n' "$t" "$SOURCE_DATE_EPOCH"
 	done
-	printf 'ssv mnt_count 0\nssv kbytes_written 0\nssv last_mounted ""\n'
+	printf 'ssv mnt_count 0\nssv kbytes_written 0\n'
 } >"$OUT/debugfs.cmds"
-debugfs -w -f "$OUT/debugfs.cmds" "$PART" >/dev/null 2>"$OUT/debugfs.log" ||
+debugfs -w -n -f "$OUT/debugfs.cmds" "$PART" >/dev/null 2>"$OUT/debugfs.log" ||
 	die "debugfs: $(tail -1 "$OUT/debugfs.log")"
+# The journal now, never written to: its blocks are zero and its superblock is made
+# from the fixed clock (E2FSPROGS_FAKE_TIME) and the filesystem's UUID.
+tune2fs -O has_journal "$PART" >/dev/null
 e2fsck -fn "$PART" >"$OUT/e2fsck.log" 2>&1 || die "e2fsck: $(tail -3 "$OUT/e2fsck.log")"
 rm -f "$OUT/debugfs.cmds" "$OUT/debugfs.log"
 cleanup

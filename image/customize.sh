@@ -7,7 +7,8 @@
 #   /usr/sbin/sekishoctl       link to it, for the operator's PATH
 #   /usr/share/sekisho/        web/ and provisioning/{lighttpd,nftables} (the share dir)
 #   /usr/lib/systemd/system/   one unit per daemon + the sekisho- prefix drop-in
-#   /usr/lib/sysusers.d, /usr/lib/tmpfiles.d   users and the instance tree
+#   /usr/lib/sysusers.d        the service users
+#   /usr/share/sekisho/provisioning/systemd/sekisho.tmpfiles  the instance tree, by role
 # Nothing of Sekisho is enabled: which units run is decided by `sekishoctl init --role`.
 set -eu
 ROOT=$1
@@ -24,22 +25,41 @@ cp -R "$STAGE/provisioning/lighttpd" "$STAGE/provisioning/nftables" \
 chmod -R u=rwX,go=rX "$ROOT/usr/share/sekisho"
 
 SD=$STAGE/provisioning/systemd
-for u in "$SD"/sekisho-*.service; do
+for u in "$SD"/sekisho-*.service "$SD"/host/sekisho-*.service "$SD"/host/sekisho-*.timer; do
 	install -m 0644 "$u" "$ROOT/usr/lib/systemd/system/"
 done
+install -m 0755 "$SD/host/sekisho-netns.sh" "$ROOT/usr/lib/sekisho/sekisho-netns"
 install -d -m 0755 "$ROOT/usr/lib/systemd/system/sekisho-.service.d"
 install -m 0644 "$SD/sekisho-.service.d/hardening.conf" "$ROOT/usr/lib/systemd/system/sekisho-.service.d/"
 install -m 0644 "$SD/sekisho.sysusers" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
-install -m 0644 "$SD/sekisho.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/sekisho.conf"
+# The instance tree is the role's: sekishoctl init --role creates the directories of
+# its zones from this file and writes those lines to /etc/tmpfiles.d/sekisho.conf.
+install -d -m 0755 "$ROOT/usr/share/sekisho/provisioning/systemd"
+install -m 0644 "$SD/sekisho.tmpfiles" "$ROOT/usr/share/sekisho/provisioning/systemd/"
+install -d -m 0755 "$ROOT/etc/nftables.d"
 
 # mmdebstrap merges /usr with usrmerge, which needs perl; the root is merged now and
 # usr-is-merged keeps the promise, so both go (about 70 MB).
 chroot "$ROOT" apt-get purge -y -qq --autoremove usrmerge >/dev/null
+# Nothing the appliance runs is written in perl (debconf needs only perl-base, which
+# is essential): the interpreter's full library goes (about 50 MB). The build stops
+# if apt would take anything else with it.
+PERL=$(chroot "$ROOT" dpkg-query -W -f '${Package}\n' |
+	grep -E '^(perl|perl-modules-[0-9.]+|libperl[0-9.]+|lib.+-perl)$' || true)
+if [ -n "$PERL" ]; then
+	OTHERS=$(chroot "$ROOT" apt-get -s purge $PERL | sed -n 's/^Purg \([^ ]*\).*/\1/p' |
+		grep -vE '^(perl|perl-modules-[0-9.]+|libperl[0-9.]+|lib.+-perl)$' || true)
+	if [ -n "$OTHERS" ]; then
+		echo "customize: removing perl would remove: $OTHERS" >&2
+		exit 1
+	fi
+	chroot "$ROOT" apt-get purge -y -qq $PERL >/dev/null
+	chroot "$ROOT" apt-get autoremove -y -qq --purge >/dev/null
+fi
 
 # Users now rather than at first boot, so their ids are fixed by the image and the
 # files below can be owned by them.
 systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
-systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/sekisho.conf"
 
 # Configuration overlay (journald, apt, sshd, network, sysctl, firewall).
 cp -R "$STAGE/overlay/." "$ROOT/"

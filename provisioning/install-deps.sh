@@ -38,9 +38,11 @@ TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
 
 # Image: what `make image` and `make check-image` run on the build host — the root
 # (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img) and the
-# boot test (qemu). Not installed by `make check`.
+# boot test (qemu), the audit of the booted root (lynis, run in systemd-nspawn with
+# the host's copy bind-mounted: the appliance carries no audit tool). Not installed
+# by `make check`.
 IMAGE_PKGS="mmdebstrap extlinux syslinux-common e2fsprogs gdisk fdisk util-linux
- qemu-utils qemu-system-x86 systemd-container"
+ qemu-utils qemu-system-x86 systemd-container lynis"
 
 ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
 

@@ -4,6 +4,7 @@
 #include "certs.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -122,5 +123,78 @@ out:
 	BN_free(bn);
 	X509_free(crt);
 	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* A whole small file into memory (certificates and keys are a few KiB). */
+static char *
+slurp(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+
+	if (f == NULL)
+		return NULL;
+	if ((buf = malloc(max + 1)) != NULL) {
+		*len = fread(buf, 1, max + 1, f);
+		if (ferror(f) || *len > max) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+int
+certs_import(const char *cert_src, const char *key_src, const char *key_path,
+	     const char *crt_path, char *err, size_t errlen)
+{
+	size_t clen = 0, klen = 0;
+	char *cbuf = slurp(cert_src, CERTS_IMPORT_MAX, &clen);
+	char *kbuf = slurp(key_src, CERTS_IMPORT_MAX, &klen);
+	BIO *cb = NULL, *kb = NULL;
+	X509 *crt = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = -1;
+
+	if (cbuf == NULL || kbuf == NULL) {
+		snprintf(err, errlen, "%s: cannot read (at most %d bytes)",
+			 cbuf == NULL ? cert_src : key_src, CERTS_IMPORT_MAX);
+		goto out;
+	}
+	cb = BIO_new_mem_buf(cbuf, (int)clen);
+	kb = BIO_new_mem_buf(kbuf, (int)klen);
+	if (cb == NULL || kb == NULL ||
+	    (crt = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL) {
+		snprintf(err, errlen, "%s: not a PEM certificate", cert_src);
+		goto out;
+	}
+	if ((key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL)) == NULL) {
+		snprintf(err, errlen, "%s: not an unencrypted PEM private key", key_src);
+		goto out;
+	}
+	if (X509_check_private_key(crt, key) != 1) {
+		snprintf(err, errlen, "%s: the key does not belong to the certificate %s",
+			 key_src, cert_src);
+		goto out;
+	}
+	/* Stored as given: the certificate file may carry its intermediate CAs. */
+	if (fsio_write_atomic(key_path, kbuf, klen, 0600) != 0 ||
+	    fsio_write_atomic(crt_path, cbuf, clen, 0644) != 0) {
+		snprintf(err, errlen, "%s: cannot write", key_path);
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	BIO_free(cb);
+	BIO_free(kb);
+	X509_free(crt);
+	EVP_PKEY_free(key);
+	if (kbuf)
+		OPENSSL_cleanse(kbuf, klen);
+	free(kbuf);
+	free(cbuf);
 	return rc;
 }

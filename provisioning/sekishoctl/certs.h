@@ -22,4 +22,13 @@ int certs_make_self_signed(enum cert_kind kind, const char *common_name, int day
 			   const char *key_path, const char *crt_path,
 			   char *err, size_t errlen);
 
+/* Bound on an imported certificate (with its chain) or key file. */
+#define CERTS_IMPORT_MAX 65536
+
+/* Install the municipality's certificate (PEM, chain allowed) and its unencrypted
+ * key after checking that they belong together: key_path 0600, crt_path 0644.
+ * 0, or -1 with the reason in err. */
+int certs_import(const char *cert_src, const char *key_src, const char *key_path,
+		 const char *crt_path, char *err, size_t errlen);
+
 #endif

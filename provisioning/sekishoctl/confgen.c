@@ -66,6 +66,8 @@ write_instance_conf(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "internet_port = %ld\nlgwan_port = %ld\n", o->internet_port, o->lgwan_port);
 	fprintf(f, "uplink_port = %ld\ndownlink_port = %ld\n", o->uplink_port,
 		o->downlink_port);
+	if (o->role[0])
+		fprintf(f, "role = %s\n", o->role);
 	return text_store(&t, in, "etc/instance.conf", err, errlen);
 }
 
@@ -79,9 +81,22 @@ common_keys(FILE *f, const struct instance *in, const char *sock)
 		in->root, sock, strcmp(sock, "portald") == 0 ? 32 : 4);
 }
 
+/* The zones to write for: a role's, or both (development). */
+static unsigned
+zones_of(const struct instance_options *o)
+{
+	return o->zones ? o->zones : INSTANCE_ZONE_BOTH;
+}
+
+static const char *
+or_default(const char *s, const char *def)
+{
+	return s[0] ? s : def;
+}
+
 static int
-write_daemon_confs(const struct instance *in, const struct instance_options *o,
-		   char *err, size_t errlen)
+write_dmz_confs(const struct instance *in, const struct instance_options *o,
+		char *err, size_t errlen)
 {
 	const char *r = in->root;
 	struct text t;
@@ -98,9 +113,12 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "office_public_key = %s/dmz/keys/office-signing.pub\n", r);
 	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
 	fprintf(f, "postal_db = %s/dmz/state/postal.sqlite\n", r);
-	fprintf(f, "public_base_url = %s://%s:%ld\n", o->tls ? "https" : "http",
-		strcmp(o->bind_host, "0.0.0.0") == 0 ? "localhost" : o->bind_host,
-		o->internet_port);
+	{
+		const char *host = or_default(o->internet_bind, o->bind_host);
+
+		fprintf(f, "public_base_url = %s://%s:%ld\n", o->tls ? "https" : "http",
+			strcmp(host, "0.0.0.0") == 0 ? "localhost" : host, o->internet_port);
+	}
 	/* Citizen sessions: Secure cookies (and the __Host- prefix) when the zone is HTTPS. */
 	fprintf(f, "cookie_secure = %s\n", o->tls ? "true" : "false");
 	/* Submissions per client address (no address is exempt): generous in production;
@@ -127,8 +145,16 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	else
 		fprintf(f, "clamav_db = /var/lib/clamav\n");
 	fprintf(f, "workers = 2\ndpi = 150\npolicy = default\n");
-	if (text_store(&t, in, "etc/sanitized.conf", err, errlen) != 0)
-		return -1;
+	return text_store(&t, in, "etc/sanitized.conf", err, errlen);
+}
+
+static int
+write_lgwan_confs(const struct instance *in, const struct instance_options *o,
+		  char *err, size_t errlen)
+{
+	const char *r = in->root;
+	struct text t;
+	FILE *f;
 
 	if ((f = text_begin(&t, "sekisho-officed (LGWAN zone)")) == NULL)
 		return -1;
@@ -146,23 +172,39 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "staff_idle_timeout_s = 1800\nstaff_absolute_timeout_s = 43200\n");
 	fprintf(f, "login_max_failures = 5\nlogin_window_s = 900\nlogin_lockout_s = 900\n");
 	fprintf(f, "admin_password_max_age_days = 180\n");
-	if (text_store(&t, in, "etc/officed.conf", err, errlen) != 0)
-		return -1;
+	return text_store(&t, in, "etc/officed.conf", err, errlen);
+}
+
+/* Each end of a link lives in its own zone: a role writes the ends it runs. */
+static int
+write_bridge_confs(const struct instance *in, const struct instance_options *o,
+		   char *err, size_t errlen)
+{
+	const char *r = in->root;
+	unsigned zones = zones_of(o);
+	struct text t;
+	FILE *f;
 
 	/* The uplink runs dmz -> lgwan, the downlink lgwan -> dmz. Each side's link key
 	 * is its own zone's copy. */
 	static const struct {
 		const char *name, *dir, *tx_zone, *rx_zone, *tx_spool, *rx_spool, *verify;
+		unsigned tx_mask, rx_mask;
 	} links[] = {
 		{ "uplink", "uplink", "dmz", "lgwan", "dmz/spool/outbox", "lgwan/spool/inbox",
-		  "lgwan/keys/sanitizer-signing.pub" },
+		  "lgwan/keys/sanitizer-signing.pub", INSTANCE_ZONE_DMZ, INSTANCE_ZONE_LGWAN },
 		{ "downlink", "downlink", "lgwan", "dmz", "lgwan/spool/downlink-out",
-		  "dmz/spool/downlink-in", "dmz/keys/office-signing.pub" },
+		  "dmz/spool/downlink-in", "dmz/keys/office-signing.pub", INSTANCE_ZONE_LGWAN,
+		  INSTANCE_ZONE_DMZ },
 	};
 	for (size_t i = 0; i < 2; i++) {
 		long port = i == 0 ? o->uplink_port : o->downlink_port;
+		const char *host = or_default(i == 0 ? o->uplink_host : o->downlink_host,
+					      o->bind_host);
 		char sock[64], rel[96];
 
+		if (!(zones & links[i].tx_mask))
+			goto rx;
 		snprintf(sock, sizeof sock, "bridge-%s-tx", links[i].name);
 		if ((f = text_begin(&t, "sekisho-bridge-tx")) == NULL)
 			return -1;
@@ -172,14 +214,15 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 		fprintf(f, "receipts_spool = %s/%s/spool/receipts\n", r, links[i].tx_zone);
 		fprintf(f, "state_dir = %s/%s/state\n", r, links[i].tx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].tx_zone, links[i].name);
-		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\n", o->bind_host,
-			port);
+		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\n", host, port);
 		fprintf(f, "datagram = 1472\nfec_k = 64\nfec_m = 16\npasses = 2\n");
 		fprintf(f, "resend_after_s = 300\nresend_max_s = 3600\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
 		if (text_store(&t, in, rel, err, errlen) != 0)
 			return -1;
-
+rx:
+		if (!(zones & links[i].rx_mask))
+			continue;
 		snprintf(sock, sizeof sock, "bridge-%s-rx", links[i].name);
 		if ((f = text_begin(&t, "sekisho-bridge-rx")) == NULL)
 			return -1;
@@ -198,7 +241,7 @@ write_daemon_confs(const struct instance *in, const struct instance_options *o,
 				"receipt_interval_s = 10\n", r, r);
 		else
 			fprintf(f, "receipt_verify_key = %s/lgwan/keys/dmz-receipt.pub\n", r);
-		fprintf(f, "bind_host = %s\nbind_port = %ld\n", o->bind_host, port);
+		fprintf(f, "bind_host = %s\nbind_port = %ld\n", host, port);
 		fprintf(f, "datagram = 1472\nmax_object_mb = 256\nmemory_mb = 64\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
 		if (text_store(&t, in, rel, err, errlen) != 0)
@@ -222,7 +265,8 @@ write_lighttpd_conf(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "# The zone's rules are in the included file; only these values are local.\n");
 	fprintf(f, "var.instance = \"%s\"\nvar.share = \"%s\"\n", in->root, in->share);
 	fprintf(f, "var.bind = \"%s\"\nvar.port = %ld\nvar.zone_dir = \"%s\"\n",
-		o->bind_host, port, zone_dir);
+		or_default(strcmp(zone, "internet") == 0 ? o->internet_bind : o->lgwan_bind,
+			   o->bind_host), port, zone_dir);
 	fprintf(f, "include \"%s/provisioning/lighttpd/%s-zone.conf\"\n", in->share, zone);
 	if (o->tls)
 		fprintf(f, "include \"%s/provisioning/lighttpd/tls.conf\"\n", in->share);
@@ -234,10 +278,18 @@ int
 confgen_write_all(const struct instance *in, const struct instance_options *opt,
 		  char *err, size_t errlen)
 {
+	unsigned zones = zones_of(opt);
+
 	if (write_instance_conf(in, opt, err, errlen) != 0 ||
-	    write_daemon_confs(in, opt, err, errlen) != 0 ||
-	    write_lighttpd_conf(in, opt, "internet", "dmz", opt->internet_port, err, errlen) != 0 ||
-	    write_lighttpd_conf(in, opt, "lgwan", "lgwan", opt->lgwan_port, err, errlen) != 0) {
+	    ((zones & INSTANCE_ZONE_DMZ) &&
+	     (write_dmz_confs(in, opt, err, errlen) != 0 ||
+	      write_lighttpd_conf(in, opt, "internet", "dmz", opt->internet_port, err,
+				  errlen) != 0)) ||
+	    ((zones & INSTANCE_ZONE_LGWAN) &&
+	     (write_lgwan_confs(in, opt, err, errlen) != 0 ||
+	      write_lighttpd_conf(in, opt, "lgwan", "lgwan", opt->lgwan_port, err,
+				  errlen) != 0)) ||
+	    write_bridge_confs(in, opt, err, errlen) != 0) {
 		if (*err == '\0')
 			snprintf(err, errlen, "%s/etc: cannot write configuration", in->root);
 		return -1;

@@ -13,7 +13,8 @@
 
 #include "instance.h"
 
-/* Write etc/instance.conf, one etc/NAME.conf per daemon and the two lighttpd files.
+/* Write etc/instance.conf, one etc/NAME.conf per daemon and the lighttpd files of
+ * the zones in opt->zones (both when 0, as in development).
  * 0, or -1 with the failing file in err. */
 int confgen_write_all(const struct instance *in, const struct instance_options *opt,
 		      char *err, size_t errlen);

@@ -73,8 +73,10 @@ instance_locate(struct instance *in, const char *explicit_root, char *err, size_
 	memset(in, 0, sizeof *in);
 	if (root == NULL || *root == '\0')
 		root = getenv("SEKISHO_INSTANCE");
+	/* ./var only when it holds an instance: a command run from / (a unit's working
+	 * directory, an operator's shell) must not take the system's /var for one. */
 	if (root == NULL || *root == '\0')
-		root = is_dir("./var") ? "./var" : INSTANCE_DEFAULT_ROOT;
+		root = access("./var/etc/instance.conf", F_OK) == 0 ? "./var" : INSTANCE_DEFAULT_ROOT;
 	if (realpath(root, in->root) == NULL) {
 		/* Not there yet (init will create it): make it absolute by hand. */
 		char cwd[PATH_MAX];
@@ -108,6 +110,7 @@ instance_path(const struct instance *in, const char *rel, char *out, size_t outl
 
 static const struct config_key instance_schema[] = {
 	{ "mode", CONFIG_STRING, NULL, true, 0, 0 },
+	{ "role", CONFIG_STRING, NULL, false, 0, 0 },
 	{ "tls", CONFIG_BOOL, "false", false, 0, 0 },
 	{ "bind_host", CONFIG_STRING, "127.0.0.1", false, 0, 0 },
 	{ "internet_port", CONFIG_INT, "8080", false, 1, 65535 },
@@ -143,6 +146,8 @@ instance_read_options(const struct instance *in, struct instance_options *opt,
 	opt->lgwan_port = config_int(c, "lgwan_port");
 	opt->uplink_port = config_int(c, "uplink_port");
 	opt->downlink_port = config_int(c, "downlink_port");
+	if (config_str(c, "role") != NULL)
+		snprintf(opt->role, sizeof opt->role, "%s", config_str(c, "role"));
 	config_free(c);
 	return 0;
 }

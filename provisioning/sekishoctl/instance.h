@@ -14,6 +14,10 @@
 #include <stddef.h>
 
 #define INSTANCE_DEFAULT_ROOT "/var/lib/sekisho"
+/* The zones an instance (or one host's role) holds: dmz/, lgwan/ or both. */
+#define INSTANCE_ZONE_DMZ	1u
+#define INSTANCE_ZONE_LGWAN	2u
+#define INSTANCE_ZONE_BOTH	(INSTANCE_ZONE_DMZ | INSTANCE_ZONE_LGWAN)
 #define INSTANCE_SHARE_DEFAULT "/usr/share/sekisho"
 
 struct instance {
@@ -28,10 +32,17 @@ struct instance_options {
 	bool tls;
 	long internet_port, lgwan_port, uplink_port, downlink_port;
 	char bind_host[64];
+	/* Production roles (roles.h); empty/0 in dev, where everything is on bind_host. */
+	char role[16];			/* "dmz", "lgwan", "all-in-one" */
+	unsigned zones;			/* INSTANCE_ZONE_*: which zones' configs to write */
+	char uplink_host[64];		/* the uplink receiver's address (dmz -> lgwan) */
+	char downlink_host[64];		/* the downlink receiver's address (lgwan -> dmz) */
+	char internet_bind[64];		/* each zone's web front, if not bind_host */
+	char lgwan_bind[64];
 };
 
 /* Pick the instance directory: explicit (--instance), else $SEKISHO_INSTANCE, else
- * ./var when it exists, else INSTANCE_DEFAULT_ROOT. Fills root (made absolute when it
+ * ./var when it holds an instance, else INSTANCE_DEFAULT_ROOT. Fills root (made absolute when it
  * exists), share and bindir. 0, or -1 with the reason in err. */
 int instance_locate(struct instance *in, const char *explicit_root, char *err, size_t errlen);
 

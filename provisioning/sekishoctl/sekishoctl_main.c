@@ -2,6 +2,8 @@
  * sekishoctl_main.c — the operator's and developer's command for a Sekisho instance.
  *
  *   sekishoctl [--instance DIR] init [--dev] [--tls] [options] [DIR]
+ *   sekishoctl [--instance DIR] init --role dmz|lgwan|all-in-one [options] [DIR]
+ *   sekishoctl [--instance DIR] keys export-for dmz|lgwan FILE | keys import FILE
  *   sekishoctl [--instance DIR] run
  *   sekishoctl [--instance DIR] status
  *   sekishoctl [--instance DIR] tenant add NAME | tenant list
@@ -23,15 +25,19 @@
 #include <curl/curl.h>
 
 #include "audit.h"
+#include "backup.h"
 #include "confgen.h"
 #include "instance.h"
 #include "jsonio.h"
+#include "keybundle.h"
 #include "keys.h"
 #include "log.h"
 #include "office_db.h"
 #include "officectl.h"
 #include "publish.h"
+#include "roles.h"
 #include "sanitize.h"
+#include "sigcheck.h"
 #include "supervise.h"
 #include "tenants.h"
 #include "version.h"
@@ -48,6 +54,20 @@ usage(FILE *f)
 		"       [--uplink-port N] [--downlink-port N] [DIR]\n"
 		"                         create an instance: directories, keys, configuration,\n"
 		"                         the 'demo' tenant and its administrator (dev)\n"
+		"  init --role dmz|lgwan|all-in-one [--peer ADDR] [--tenant NAME]\n"
+		"       [--tls-cert PEM --tls-key PEM] [--hostname NAME] [--internet-bind ADDR]\n"
+		"       [--lgwan-bind ADDR] [--system-root DIR] [DIR]\n"
+		"                         provision this host for its role (production)\n"
+		"  keys export-for dmz|lgwan FILE\n"
+		"                         the keys the other host needs, as a bundle (0600)\n"
+		"  keys import [--expect FINGERPRINT] [--dev] FILE\n"
+		"                         install the other host's bundle\n"
+		"  backup [--zone dmz|lgwan] [--keep N]\n"
+		"                         online backup of every tenant database (7 generations)\n"
+		"  restore [--zone dmz|lgwan] GENERATION\n"
+		"                         put a backup generation back (stop the zone's daemon)\n"
+		"  sigcheck [--max-age-days N] [--db DIR]\n"
+		"                         warn when the ClamAV signatures are older than N days\n"
 		"  run                    run every process in the foreground until Ctrl-C\n"
 		"  status                 ask every daemon for its health\n"
 		"  tenant add NAME        add a tenant (municipality)\n"
@@ -122,8 +142,19 @@ cmd_init(struct instance *in, int argc, char **argv)
 		{ "lgwan-port", required_argument, NULL, 'l' },
 		{ "uplink-port", required_argument, NULL, 'u' },
 		{ "downlink-port", required_argument, NULL, 'w' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "tenant", required_argument, NULL, 'T' },
+		{ "internet-bind", required_argument, NULL, 'I' },
+		{ "lgwan-bind", required_argument, NULL, 'L' },
+		{ "system-root", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct role_options ro = { .system_root = NULL };
+	bool role = false;
 	struct instance_options o = {
 		.internet_port = 8080, .lgwan_port = 8090,
 		.uplink_port = 9510, .downlink_port = 9511,
@@ -139,6 +170,22 @@ cmd_init(struct instance *in, int argc, char **argv)
 		case 'd': o.dev = true; break;
 		case 't': o.tls = true; break;
 		case 'b': snprintf(o.bind_host, sizeof o.bind_host, "%s", optarg); break;
+		case 'r':
+			if (roles_parse(optarg, &ro.role) != 0) {
+				fprintf(stderr, "sekishoctl init: '%s' は役割ではありません "
+					"(dmz, lgwan, all-in-one)\n", optarg);
+				return 2;
+			}
+			role = true;
+			break;
+		case 'C': ro.tls_cert = optarg; break;
+		case 'K': ro.tls_key = optarg; break;
+		case 'H': ro.hostname = optarg; break;
+		case 'p': ro.peer = optarg; break;
+		case 'T': ro.tenant = optarg; break;
+		case 'I': ro.internet_bind = optarg; break;
+		case 'L': ro.lgwan_bind = optarg; break;
+		case 'R': ro.system_root = optarg; break;
 		case 'i': case 'l': case 'u': case 'w':
 			port = c == 'i' ? &o.internet_port : c == 'l' ? &o.lgwan_port
 			     : c == 'u' ? &o.uplink_port : &o.downlink_port;
@@ -161,11 +208,19 @@ cmd_init(struct instance *in, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (role && !o.dev) {
+		if (roles_init(in, &ro, password, sizeof password, err, sizeof err) != 0) {
+			fprintf(stderr, "sekishoctl init: %s\n", err);
+			explicit_bzero(password, sizeof password);
+			return 1;
+		}
+		roles_print_next_steps(stdout, in, &ro, password);
+		explicit_bzero(password, sizeof password);
+		return 0;
+	}
 	if (!o.dev) {
-		/* Production provisioning (roles, service users, systemd) is the image
-		 * issue's; until it exists, refuse rather than half-provision a host. */
-		fprintf(stderr, "sekishoctl init: 本番用の初期化はまだ実装されていません。"
-			"開発用には --dev を指定してください (production init is not implemented yet)\n");
+		fprintf(stderr, "sekishoctl init: --role dmz|lgwan|all-in-one (本番) か --dev "
+			"(開発用) を指定してください (a role or --dev is required)\n");
 		return 2;
 	}
 	instance_path(in, "etc/instance.conf", path, sizeof path);
@@ -198,6 +253,60 @@ cmd_init(struct instance *in, int argc, char **argv)
 	       "   再発行: sekishoctl staff passwd demo admin)\n",
 	       in->root, password);
 	explicit_bzero(password, sizeof password);
+	return 0;
+}
+
+/* keys export-for ZONE FILE | keys import [--expect FPR] [--dev] FILE */
+static int
+cmd_keys(struct instance *in, int argc, char **argv)
+{
+	char err[1024], fpr[KEYBUNDLE_FPR_LEN], pw[PATH_MAX];
+	const char *expect = NULL, *file = NULL, *passwd = NULL;
+	const char *sysroot = getenv("SEKISHO_SYSTEM_ROOT");
+	bool dev = false;
+
+	if (argc == 4 && strcmp(argv[1], "export-for") == 0) {
+		if (keybundle_export(in, argv[2], argv[3], fpr, err, sizeof err) != 0) {
+			fprintf(stderr, "sekishoctl keys export-for: %s\n", err);
+			return 1;
+		}
+		printf("%s 側ホスト用の鍵を書き出しました: %s\n指紋 (SHA-256): %s\n"
+		       "取り込む側で、この指紋と表示が一致することを確認してください:\n"
+		       "  sekishoctl keys import --expect %s FILE\n", argv[2], argv[3], fpr, fpr);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "import") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dev") == 0)
+			dev = true;
+		else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
+			expect = argv[++i];
+		else if (file == NULL && argv[i][0] != '-')
+			file = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (file == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	/* A root being built has its own users (as init --system-root). */
+	if (sysroot && *sysroot && strcmp(sysroot, "/") != 0) {
+		snprintf(pw, sizeof pw, "%s/etc/passwd", sysroot);
+		passwd = pw;
+	}
+	if (keybundle_import(in, file, expect, passwd, dev, fpr, err, sizeof err) != 0) {
+		fprintf(stderr, "sekishoctl keys import: %s\n", err);
+		return 1;
+	}
+	printf("鍵を取り込みました: %s\n指紋 (SHA-256): %s\n", file, fpr);
+	if (expect == NULL)
+		printf("書き出し側で表示された指紋と一致することを確認してください。\n");
 	return 0;
 }
 
@@ -457,6 +566,12 @@ main(int argc, char **argv)
 		return cmd_run(&in);
 	if (strcmp(argv[0], "status") == 0 && argc == 1)
 		return cmd_status(&in);
+	if (strcmp(argv[0], "backup") == 0 || strcmp(argv[0], "restore") == 0)
+		return backup_main(&in, argc, argv);
+	if (strcmp(argv[0], "sigcheck") == 0)
+		return sigcheck_main(argc, argv);
+	if (strcmp(argv[0], "keys") == 0)
+		return cmd_keys(&in, argc, argv);
 	if (strcmp(argv[0], "tenant") == 0)
 		return cmd_tenant(&in, argc, argv);
 	if (strcmp(argv[0], "staff") == 0)

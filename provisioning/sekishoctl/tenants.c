@@ -50,13 +50,21 @@ set_meta(struct db *db, const char *name, char *err, size_t errlen)
 int
 tenants_create(const struct instance *in, const char *name, char *err, size_t errlen)
 {
+	return tenants_create_in(in, name, INSTANCE_ZONE_BOTH, err, errlen);
+}
+
+int
+tenants_create_in(const struct instance *in, const char *name, unsigned zone_mask,
+		  char *err, size_t errlen)
+{
 	static const struct {
 		const char *dir;
 		const struct db_migration *migs;
 		const size_t *n;
+		unsigned mask;
 	} zones[] = {
-		{ "dmz/db", portal_db_migrations, &portal_db_nmigrations },
-		{ "lgwan/db", office_db_migrations, &office_db_nmigrations },
+		{ "dmz/db", portal_db_migrations, &portal_db_nmigrations, INSTANCE_ZONE_DMZ },
+		{ "lgwan/db", office_db_migrations, &office_db_nmigrations, INSTANCE_ZONE_LGWAN },
 	};
 	char dir[PATH_MAX], path[PATH_MAX];
 
@@ -66,6 +74,8 @@ tenants_create(const struct instance *in, const char *name, char *err, size_t er
 		return -1;
 	}
 	for (size_t i = 0; i < 2; i++) {
+		if (!(zone_mask & zones[i].mask))
+			continue;
 		instance_path(in, zones[i].dir, dir, sizeof dir);
 		if (tenant_db_path(dir, name, path, sizeof path) != 0 || access(path, F_OK) == 0) {
 			snprintf(err, errlen, "tenant %s: %s already exists", name, path);
@@ -76,6 +86,8 @@ tenants_create(const struct instance *in, const char *name, char *err, size_t er
 		struct db *db;
 		int rc;
 
+		if (!(zone_mask & zones[i].mask))
+			continue;
 		instance_path(in, zones[i].dir, dir, sizeof dir);
 		tenant_db_path(dir, name, path, sizeof path);
 		if (db_open(&db, path, DB_CREATE, zones[i].migs, *zones[i].n, err, errlen) != 0)
@@ -97,6 +109,9 @@ tenants_list(const struct instance *in, char *err, size_t errlen)
 	int n = 0;
 
 	instance_path(in, "lgwan/db", dir, sizeof dir);
+	/* A DMZ host (role dmz) has the portal's databases only. */
+	if (access(dir, F_OK) != 0)
+		instance_path(in, "dmz/db", dir, sizeof dir);
 	if ((d = opendir(dir)) == NULL) {
 		snprintf(err, errlen, "%s: %m", dir);
 		return -1;

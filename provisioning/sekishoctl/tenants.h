@@ -12,6 +12,10 @@
  * Refuses an existing tenant. 0, or -1 with err. */
 int tenants_create(const struct instance *in, const char *name, char *err, size_t errlen);
 
+/* The same for the zones in zone_mask only (INSTANCE_ZONE_*): a one-zone host. */
+int tenants_create_in(const struct instance *in, const char *name, unsigned zone_mask,
+		      char *err, size_t errlen);
+
 /* Print the tenants of the instance, one per line. Returns how many, or -1. */
 int tenants_list(const struct instance *in, char *err, size_t errlen);
 

@@ -40,9 +40,18 @@ def build_info(image_dir):
     return info
 
 
-def sekisho_units():
-    """The units the repository ships: every one must be in the image."""
-    return sorted(p.name for p in (REPO / "provisioning" / "systemd").glob("sekisho-*.service"))
+UNIT_DIRS = (REPO / "provisioning" / "systemd", REPO / "provisioning" / "systemd" / "host")
+
+
+def sekisho_units(kind="service"):
+    """The units the repository ships (the daemons', and the host's: backups, checks,
+    the all-in-one namespaces): every one must be in the image."""
+    return sorted(p.name for d in UNIT_DIRS for p in d.glob(f"sekisho-*.{kind}"))
+
+
+def unit_source(name):
+    """The repository file of a unit."""
+    return next(d / name for d in UNIT_DIRS if (d / name).is_file())
 
 
 def in_root(root, *argv, check=True):

@@ -22,6 +22,7 @@
 #include "confgen.h"
 #include "crypto.h"
 #include "instance.h"
+#include "keybundle.h"
 #include "keys.h"
 #include "testutil.h"
 
@@ -310,6 +311,85 @@ test_instance_located_from_environment_when_not_explicit(void **state)
 	unsetenv("SEKISHO_INSTANCE");
 }
 
+static bool
+same_file(const char *a, const char *b)
+{
+	uint8_t ha[CRYPTO_SHA256_LEN], hb[CRYPTO_SHA256_LEN];
+
+	return crypto_sha256_file(a, ha) == 0 && crypto_sha256_file(b, hb) == 0 &&
+	       memcmp(ha, hb, sizeof ha) == 0;
+}
+
+/* Two one-zone hosts: each makes its own zone's keys only, and the bundles carry
+ * exactly what the other side needs, refusing a flipped byte. */
+static void
+test_one_zone_hosts_exchange_bundles(void **state)
+{
+	void *vd, *vl;
+	struct fixture *d, *l;
+	struct keys_options kd = { .zones = INSTANCE_ZONE_DMZ, .dev = true };
+	struct keys_options kl = { .zones = INSTANCE_ZONE_LGWAN, .dev = true };
+	char err[512], fpr[KEYBUNDLE_FPR_LEN], fpr2[KEYBUNDLE_FPR_LEN];
+	char bundle[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	FILE *fp;
+	long size;
+
+	(void)state;
+	setup(&vd);
+	setup(&vl);
+	d = vd;
+	l = vl;
+	assert_int_equal(keys_create(&d->in, &kd, err, sizeof err), 0);
+	assert_int_equal(keys_create(&l->in, &kl, err, sizeof err), 0);
+	/* Nothing of the other zone was made on either host. */
+	path(d, "lgwan/keys/office-signing.key", a);
+	assert_int_equal(access(a, F_OK), -1);
+	path(d, "dmz/keys/downlink.key", a);
+	assert_int_equal(access(a, F_OK), -1);
+	path(l, "dmz/keys/sanitizer-signing.key", a);
+	assert_int_equal(access(a, F_OK), -1);
+	path(l, "lgwan/keys/uplink.key", a);
+	assert_int_equal(access(a, F_OK), -1);
+
+	path(d, "bundle.tar", bundle);
+	assert_int_equal(keybundle_export(&d->in, "lgwan", bundle, fpr, err, sizeof err), 0);
+	assert_int_equal(keybundle_import(&l->in, bundle, fpr, NULL, true, fpr2, err,
+					  sizeof err), 0);
+	assert_string_equal(fpr, fpr2);
+	path(d, "dmz/keys/uplink.key", a);
+	path(l, "lgwan/keys/uplink.key", b);
+	assert_true(same_file(a, b));
+	path(d, "dmz/keys/sanitizer-signing.pub", a);
+	path(l, "lgwan/keys/sanitizer-signing.pub", b);
+	assert_true(same_file(a, b));
+
+	path(l, "bundle.tar", bundle);
+	assert_int_equal(keybundle_export(&l->in, "dmz", bundle, fpr, err, sizeof err), 0);
+	/* The last byte of the last member's data: the downlink key. */
+	fp = fopen(bundle, "r+");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	for (long off = size - 1; off > 0; off--) {
+		int c;
+
+		fseek(fp, off, SEEK_SET);
+		if ((c = fgetc(fp)) != 0) {
+			fseek(fp, off, SEEK_SET);
+			fputc(c ^ 1, fp);
+			break;
+		}
+	}
+	fclose(fp);
+	assert_int_equal(keybundle_import(&d->in, bundle, NULL, NULL, true, fpr2, err,
+					  sizeof err), -1);
+	assert_non_null(strstr(err, "SHA-256 differs"));
+	path(d, "dmz/keys/downlink.key", a);
+	assert_int_equal(access(a, F_OK), -1);
+	teardown(&vd);
+	teardown(&vl);
+}
+
 int
 main(void)
 {
@@ -324,6 +404,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_configuration_round_trips_instance_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_instance_is_explained, setup, teardown),
 		cmocka_unit_test(test_instance_located_from_environment_when_not_explicit),
+		cmocka_unit_test(test_one_zone_hosts_exchange_bundles),
 	};
 	return cmocka_run_group_tests_name("provisioning", tests, group_setup, group_teardown);
 }
