@@ -29,6 +29,7 @@ PRIVATE = {
     "office-signing.key": "lgwan",
     "counter-qr.key": "lgwan",
     "docsign.key": "lgwan",
+    "dmz-receipt.key": "dmz",
 }
 OWNERS = {
     "sanitizer-signing.key": "sekisho-sanitized",
@@ -38,6 +39,7 @@ OWNERS = {
     "uplink.key": "sekisho-bridge",
     "downlink.key": "sekisho-bridge",
     "tls.key": "sekisho-web",
+    "dmz-receipt.key": "sekisho-bridge",
 }
 
 
@@ -103,7 +105,8 @@ def test_dmz_makes_the_uplink_key_and_lgwan_the_downlink_key(tmp_path, sysroot):
     dmz, _, _ = init(tmp_path, sysroot, "dmz")
     lgwan, _, _ = init(tmp_path, sysroot, "lgwan")
     assert set(keys_of(dmz)) == {"dmz/keys/sanitizer-signing.key", "dmz/keys/sanitizer-signing.pub",
-                                 "dmz/keys/uplink.key", "dmz/keys/tls.key", "dmz/keys/tls.crt"}
+                                 "dmz/keys/uplink.key", "dmz/keys/tls.key", "dmz/keys/tls.crt",
+                                 "dmz/keys/dmz-receipt.key", "dmz/keys/dmz-receipt.pub"}
     assert "lgwan/keys/downlink.key" in keys_of(lgwan)
     assert "lgwan/keys/uplink.key" not in keys_of(lgwan)
 
@@ -236,7 +239,8 @@ def test_key_bundles_round_trip_between_the_two_hosts(tmp_path, sysroot):
     with tarfile.open(for_lgwan) as t:
         names = t.getnames()
     # Exactly what LGWAN needs: no private signing key travels.
-    assert names == ["MANIFEST", "lgwan/keys/sanitizer-signing.pub", "lgwan/keys/uplink.key"]
+    assert names == ["MANIFEST", "lgwan/keys/sanitizer-signing.pub", "lgwan/keys/uplink.key",
+                     "lgwan/keys/dmz-receipt.pub"]
     r = _import(env_l, lgwan, for_lgwan, "--expect", fpr)
     assert r.returncode == 0, r.stderr
     assert (lgwan / "lgwan/keys/uplink.key").read_bytes() == \
