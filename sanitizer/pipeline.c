@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "detect.h"
 #include "fsio.h"
+#include "photo.h"
 #include "pixels.h"
 #include "rebuild.h"
 
@@ -47,11 +48,8 @@ static const struct {
 	{ "ok", "ファイルを無害化しました。" },
 	{ "empty", "ファイルが空です。内容のあるファイルを添付してください。" },
 	{ "unsupported_type",
-	  "この種類のファイルは受け付けられません。PDF または画像 (JPEG・PNG・GIF・TIFF・BMP) "
-	  "のファイルを添付してください。" },
-	{ "unsupported_image_format",
-	  "この画像形式 (WebP・HEIC) にはまだ対応していません。JPEG または PNG で保存し直して"
-	  "添付してください。" },
+	  "この種類のファイルは受け付けられません。PDF、画像 (JPEG・PNG・GIF・TIFF・BMP・WebP・"
+	  "HEIC) のファイルを添付してください。" },
 	{ "malware",
 	  "ファイルからウイルスなどの不正なプログラムが見つかったため、受け付けられません。" },
 	{ "encrypted",
@@ -340,6 +338,8 @@ render_lane(void *arg)
 	uint64_t ocr_ms = 0;		/* this lane's time in OCR, not the render's */
 	int rc, done = 0;
 
+	/* libheif decodes on our thread, but libde265 starts one worker of its own. */
+	lim.threads = sh->type == DETECT_HEIC;
 	/* The lanes' children together hold no more than one child did. */
 	req.lim.max_batch_pixels /= ln->step;
 	while (!done && !lane_stopped(sh)) {
@@ -530,8 +530,24 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 	return rc;
 }
 
+/* The decoder that read the pixels: MuPDF, or libwebp/libheif for what it lacks. */
+static int
+decoder_engine(json_t *e, enum detect_type type)
+{
+	char v[48];
+
+	if (type == DETECT_WEBP) {
+		photo_webp_version(v, sizeof v);
+		return json_object_set_new(e, "decoder", json_string(v));
+	}
+	if (type == DETECT_HEIC)
+		return json_object_set_new(e, "decoder", json_string(photo_heif_version()));
+	return 0;
+}
+
 static json_t *
-engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
+engines(const struct pipeline_config *c, const struct scan_result *sr, enum detect_type type,
+    int ocr)
 {
 	char db[32], tess[OCR_MAX_LANGS_LEN + 48];
 	json_t *e;
@@ -540,6 +556,10 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
 	e = json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
 		      "clamav_db", db, "mupdf", render_engine_version(),
 		      "rebuild", rebuild_engine_version());
+	if (e != NULL && decoder_engine(e, type) != 0) {
+		json_decref(e);
+		return NULL;
+	}
 	if (e != NULL && ocr) {
 		snprintf(tess, sizeof tess, "%s %s", ocr_engine_version(), c->ocr);
 		if (json_object_set_new(e, "tesseract", json_string(tess)) != 0) {
@@ -580,8 +600,6 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		return -EINVAL;
 	if (d.flags & DETECT_F_EMPTY)
 		refuse(res, "empty");
-	else if (d.type == DETECT_WEBP || d.type == DETECT_HEIC)
-		refuse(res, "unsupported_image_format");
 	else if (!render_supports(d.type))
 		refuse(res, "unsupported_type");
 	else if (d.flags & DETECT_F_ENCRYPTED)
@@ -636,7 +654,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 		memcpy(f.input_sha256, res->input_sha256, 32);
 		memcpy(f.output_sha256, res->output_sha256, 32);
-		if ((f.engines = engines(c, &sout, d.type == DETECT_PDF && ocr_on(c))) == NULL)
+		if ((f.engines = engines(c, &sout, d.type, d.type == DETECT_PDF && ocr_on(c))) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);
