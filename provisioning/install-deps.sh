@@ -20,9 +20,12 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
 # libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
 # postal code database, stdlib only); Tesseract and its Japanese and English models
 # for the sanitizer's OCR text layer; libwebp and libheif (HEVC through libde265) for
-# phone photos.
+# phone photos; headless LibreOffice (no X11/GTK) and a Japanese font to turn Office
+# and OpenDocument files into PDF.
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3
- libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng libwebp7 libheif1 libde265-0"
+ libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng libwebp7 libheif1 libde265-0
+ libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+ libreoffice-impress-nogui fonts-ipafont-gothic"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
 # check the sanitizer's PDFs with a tool independent of the one that wrote them

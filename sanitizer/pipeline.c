@@ -9,12 +9,14 @@
  * pixel stream checked by the pixels reader and an exit code that can only select a
  * refusal.
  */
+#define _GNU_SOURCE		/* memfd_create */
 #include "pipeline.h"
 #include "preview.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +51,7 @@ static const struct {
 	{ "empty", "ファイルが空です。内容のあるファイルを添付してください。" },
 	{ "unsupported_type",
 	  "この種類のファイルは受け付けられません。PDF、画像 (JPEG・PNG・GIF・TIFF・BMP・WebP・"
-	  "HEIC) のファイルを添付してください。" },
+	  "HEIC)、Word・Excel・PowerPoint または OpenDocument のファイルを添付してください。" },
 	{ "malware",
 	  "ファイルからウイルスなどの不正なプログラムが見つかったため、受け付けられません。" },
 	{ "encrypted",
@@ -98,6 +100,7 @@ pipeline_config_default(struct pipeline_config *c)
 	c->ocr_page_ms = PIPELINE_OCR_PAGE_MS;
 	sandbox_limits_default(&c->ocr_sandbox);
 	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
+	officepdf_limits_default(&c->office);
 }
 
 /* Whether c asks for a text layer. */
@@ -530,7 +533,37 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 	return rc;
 }
 
-/* The decoder that read the pixels: MuPDF, or libwebp/libheif for what it lacks. */
+/*
+ * The PDF LibreOffice makes of an Office file, in a memfd (its own offset per lane
+ * through /proc/self/fd, as for any input). Returns the descriptor — with
+ * res->reason set when the conversion failed, which is a refusal — or a negative
+ * errno when the cage could not be built.
+ */
+static int
+office_pdf(const struct pipeline_config *c, int in_fd, enum detect_type type,
+    struct pipeline_result *res)
+{
+	struct officepdf_result or;
+	int fd = memfd_create("sekisho-office-pdf", MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if ((rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0) {
+		close(fd);
+		return rc;
+	}
+	res->office_seconds = (double)or.elapsed_ms / 1000.0;
+	if (or.status != OFFICEPDF_OK) {
+		snprintf(res->detail, sizeof res->detail, "office: %s (exit %d, signal %d)",
+			 officepdf_status_name(or.status), or.exit_code, or.signal);
+		refuse(res, or.status == OFFICEPDF_TIMEOUT || or.status == OFFICEPDF_TOO_LARGE
+		    ? "limits_exceeded" : "render_failed");
+	}
+	return fd;
+}
+
+/* The decoder that read the pixels: MuPDF, or libwebp/libheif for what it lacks;
+ * for Office files, the LibreOffice that made the PDF MuPDF read. */
 static int
 decoder_engine(json_t *e, enum detect_type type)
 {
@@ -542,6 +575,10 @@ decoder_engine(json_t *e, enum detect_type type)
 	}
 	if (type == DETECT_HEIC)
 		return json_object_set_new(e, "decoder", json_string(photo_heif_version()));
+	if (officepdf_supports(type)) {
+		officepdf_engine_version(v, sizeof v);
+		return json_object_set_new(e, "libreoffice", json_string(v));
+	}
 	return 0;
 }
 
@@ -579,7 +616,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 	struct rebuild_buf out = { 0 };
 	struct stat st;
 	double start = now_s();
-	int rc;
+	int rc, pdf_fd;
 
 	memset(res, 0, sizeof(*res));
 	res->type = "unknown";
@@ -598,12 +635,16 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 	if (ocr_on(c) && !ocr_langs_valid(c->ocr))
 		return -EINVAL;
+	/* Encryption first: a password-protected OOXML file is an OLE2 wrapper that is
+	 * no type we convert, and the citizen should hear why. */
 	if (d.flags & DETECT_F_EMPTY)
 		refuse(res, "empty");
-	else if (!render_supports(d.type))
-		refuse(res, "unsupported_type");
 	else if (d.flags & DETECT_F_ENCRYPTED)
 		refuse(res, "encrypted");
+	else if (d.flags & DETECT_F_MACRO)
+		refuse(res, "macros");
+	else if (!render_supports(d.type) && !officepdf_supports(d.type))
+		refuse(res, "unsupported_type");
 	if (res->reason != NULL)
 		goto done;
 
@@ -619,9 +660,22 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		goto done;
 	}
 
-	res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
-	res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
-	if ((rc = render_and_rebuild(c, in_fd, d.type, &out, res)) != 0) {
+	if (officepdf_supports(d.type)) {
+		/* LibreOffice makes a PDF, which is then as hostile as any PDF. */
+		res->method = "office-pdf-render";
+		res->output_type = "pdf";
+		if ((pdf_fd = office_pdf(c, in_fd, d.type, res)) < 0)
+			return pdf_fd;
+		if (res->reason != NULL)
+			goto done;
+		rc = render_and_rebuild(c, pdf_fd, DETECT_PDF, &out, res);
+		close(pdf_fd);
+	} else {
+		res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
+		res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
+		rc = render_and_rebuild(c, in_fd, d.type, &out, res);
+	}
+	if (rc != 0) {
 		rebuild_buf_free(&out);
 		return rc;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ocr.h"
+#include "officepdf.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sandbox.h"
@@ -41,6 +42,8 @@ struct pipeline_config {
 	unsigned ocr_page_ms;		/* per page, for an OCR child's wall and CPU time */
 	struct sandbox_limits ocr_sandbox; /* each OCR child; its timeout, CPU and output
 					 * are set from the pages it is given */
+	struct officepdf_limits office;	/* LibreOffice's cage (officepdf.h), before the
+					 * render of the PDF it makes */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address
@@ -55,7 +58,8 @@ struct pipeline_result {
 	const char *reason;		/* "ok" or a stable code: "malware", "encrypted", ... */
 	const char *message;		/* for the citizen, in Japanese (です・ます) */
 	const char *type;		/* detected type: "pdf", "png", ... */
-	const char *method;		/* "pdf-render", "image-reencode", or "" */
+	const char *method;		/* "pdf-render", "image-reencode",
+					 * "office-pdf-render", or "" */
 	const char *output_type;	/* "pdf", "png", or "" */
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
@@ -65,6 +69,7 @@ struct pipeline_result {
 					 * clean (the text layer is an aid, not the file) */
 	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	double seconds;
+	double office_seconds;		/* of seconds, LibreOffice's conversion */
 	char detail[256];		/* for operators' logs: signature name, child fate */
 	json_t *attestation;		/* signed, when clean and a key was given */
 	struct rebuild_buf preview;	/* first page as a small PNG (preview.h); may be
