@@ -408,7 +408,7 @@ cage_init(const struct officepdf_limits *lim, const char *dir, const char *in_na
 		cage_fail(status_fd, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || cage_seccomp() != 0)
 		cage_fail(status_fd, errno);
-	execve(prog, argv, envp);
+	execve(prog, lim->argv != NULL ? (char *const *)lim->argv : argv, envp);
 	cage_fail(status_fd, errno);
 }
 

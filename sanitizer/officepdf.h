@@ -36,6 +36,9 @@ struct officepdf_limits {
 	unsigned timeout_ms;	/* wall clock, then SIGKILL of the whole namespace */
 	size_t max_pdf;		/* bytes accepted back */
 	const char *soffice;	/* the program; NULL: OFFICEPDF_SOFFICE */
+	const char *const *argv; /* NULL: soffice's conversion arguments; tests run
+				 * a probe of the cage instead (it must write
+				 * /work/out/input.pdf for anything to come back) */
 	const char *tmp_base;	/* where the work directory is made; NULL: /tmp */
 };
 

@@ -230,6 +230,72 @@ test_conversion_past_its_deadline_is_killed_whole(void **state)
 	close(out);
 }
 
+/* A shell in the cage instead of soffice: what it sees comes back as the "PDF". */
+static char *
+probe_cage(const char *script)
+{
+	const char *const argv[] = { "sh", "-c", script, NULL };
+	struct officepdf_limits lim;
+	struct officepdf_result r;
+	char *text;
+	int in = open_sample(OFFICE_DIR, "sample.docx"), out = memfd_create("o", MFD_CLOEXEC);
+	off_t end;
+
+	officepdf_limits_default(&lim);
+	lim.soffice = "/bin/sh";
+	lim.argv = argv;
+	lim.timeout_ms = 20000;
+	assert_int_equal(officepdf_convert(&lim, in, DETECT_DOCX, out, &r), 0);
+	assert_int_equal(r.status, OFFICEPDF_OK);
+	end = lseek(out, 0, SEEK_END);
+	text = calloc(1, (size_t)end + 1);
+	assert_int_equal(pread(out, text, (size_t)end, 0), end);
+	close(in);
+	close(out);
+	return text;
+}
+
+static void
+test_the_cage_has_no_network_no_files_of_ours_and_no_privilege(void **state)
+{
+	char secret[] = "/tmp/test_office_secret.XXXXXX", script[1024], *seen;
+	int fd;
+
+	(void)state;
+	if (skip_without_office())
+		return;
+	fd = mkstemp(secret);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "SIGNING-KEY", 11), 11);
+	close(fd);
+	snprintf(script, sizeof script,
+		 "o=/work/out/input.pdf; "
+		 "echo \"root: $(ls / | tr '\\n' ' ')\" >> $o; "
+		 "echo \"work: $(ls /work | tr '\\n' ' ')\" >> $o; "
+		 "echo \"uid: $(id -u)\" >> $o; "
+		 "cat %s >> $o 2>/dev/null || echo 'secret: unreachable' >> $o; "
+		 "echo \"procs: $(ls /proc | grep -c '^[0-9]')\" >> $o; "
+		 "python3 -c 'import socket; socket.socket(socket.AF_INET)' 2>/dev/null "
+		 "&& echo 'net: yes' >> $o || echo 'net: no' >> $o; "
+		 "echo x > /usr/probe 2>/dev/null && echo 'usr: writable' >> $o || "
+		 "echo 'usr: read-only' >> $o", secret);
+	seen = probe_cage(script);
+	unlink(secret);
+	/* Only our root: /usr, /etc, /proc, /dev, /tmp, /var, /work and the links. */
+	assert_non_null(strstr(seen, "root: bin dev etc lib lib64 proc sbin tmp usr var work"));
+	assert_non_null(strstr(seen, "work: home input.docx out profile"));
+	assert_non_null(strstr(seen, "secret: unreachable"));
+	assert_null(strstr(seen, "SIGNING-KEY"));
+	assert_non_null(strstr(seen, "net: no"));
+	assert_non_null(strstr(seen, "usr: read-only"));
+	/* Its own PID namespace: the shell and what it runs, nothing of ours. */
+	assert_null(strstr(seen, "procs: 0"));
+	if (geteuid() == 0)
+		assert_non_null(strstr(seen, "uid: 65534"));
+	print_message("  cage: %s", seen);
+	free(seen);
+}
+
 static void
 test_unsupported_type_is_not_converted(void **state)
 {
@@ -353,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_each_office_type_converts_with_its_text),
 		cmocka_unit_test(test_macro_does_not_run_during_conversion),
 		cmocka_unit_test(test_conversion_past_its_deadline_is_killed_whole),
+		cmocka_unit_test(test_the_cage_has_no_network_no_files_of_ours_and_no_privilege),
 		cmocka_unit_test(test_unsupported_type_is_not_converted),
 		cmocka_unit_test(test_encrypted_and_macro_documents_are_refused_by_content),
 		cmocka_unit_test(test_docx_becomes_a_clean_pdf_that_names_libreoffice),
