@@ -13,9 +13,10 @@
  * a fresh /proc and /tmp, /dev with null, zero, random and urandom, and the work
  * directory on /work), pivots into it, drops to nobody when it was root, sets its
  * rlimits, closes every descriptor, sets no_new_privs and the filter, and execs
- * soffice. A waits for B and exits as B did. B dies with A (PDEATHSIG), and every
- * process in the namespace dies with B: the parent's SIGKILL to A's process group
- * at the deadline ends the whole conversion.
+ * soffice. A waits for B and exits as B did. At the deadline the parent sends A
+ * SIGTERM; A kills B, and every process in the namespace dies with B (the kernel
+ * reaps B only after they are all gone), then A exits. Should A not, the parent
+ * kills A's process group, and B dies with A (PDEATHSIG).
  *
  * Why a denylist, not an allowlist: LibreOffice's system calls depend on the
  * document (Java, fonts, printing, threads, its own IPC) and an allowlist that kills
@@ -57,6 +58,7 @@
 
 #define OFFICEPDF_NOBODY		65534
 #define OFFICEPDF_POLL_MS		10
+#define OFFICEPDF_KILL_GRACE_MS	5000	/* for A to kill B and reap it */
 #define OFFICEPDF_COPY_CHUNK	(64u * 1024)
 #define OFFICEPDF_TMP_SIZE		"size=256m"	/* the cage's /tmp (tmpfs) */
 #define OFFICEPDF_DPKG_STATUS	"/var/lib/dpkg/status"
@@ -383,17 +385,20 @@ cage_init(const struct officepdf_limits *lim, const char *dir, const char *in_na
 		(char *)"HOME=/work/home", (char *)"PATH=/usr/bin:/bin", (char *)"LANG=C.UTF-8",
 		(char *)"TMPDIR=/tmp", (char *)"SAL_USE_VCLPLUGIN=svp", NULL,
 	};
+	sigset_t none;
 	int null_fd;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		cage_fail(status_fd, errno);
 	snprintf(root, sizeof root, "%s/root", dir);
 	snprintf(work, sizeof work, "%s/work", dir);
 	snprintf(in_arg, sizeof in_arg, "/work/%s", in_name);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 || build_root(root, work) != 0)
 		cage_fail(status_fd, errno);
+	/* Changing credentials clears the death signal: set it again after. */
 	if (was_root && (setgroups(0, NULL) != 0 || setgid(OFFICEPDF_NOBODY) != 0 ||
-	    setuid(OFFICEPDF_NOBODY) != 0))
+	    setuid(OFFICEPDF_NOBODY) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0))
 		cage_fail(status_fd, errno);
 	if (cage_rlimits(lim) != 0)
 		cage_fail(status_fd, errno);
@@ -417,10 +422,10 @@ static void __attribute__((noreturn))
 cage_main(const struct officepdf_limits *lim, const char *dir, const char *in_name,
     int status_fd, pid_t parent)
 {
-	int was_root = geteuid() == 0, flags, st;
+	int was_root = geteuid() == 0, flags, st = 0;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	sigset_t none;
+	sigset_t none, wait_for;
 	pid_t b;
 
 	for (st = 1; st < NSIG; st++)
@@ -435,14 +440,28 @@ cage_main(const struct officepdf_limits *lim, const char *dir, const char *in_na
 		flags |= CLONE_NEWUSER;
 	if (unshare(flags) != 0 || (!was_root && map_ids(uid, gid) != 0))
 		cage_fail(status_fd, errno);
-	if ((b = fork()) < 0)
+	/* SIGTERM from the parent means the deadline passed; SIGCHLD that B ended.
+	 * Both are taken by sigwaitinfo, blocked from before the fork so that
+	 * neither can be missed (B unblocks them). */
+	sigemptyset(&wait_for);
+	sigaddset(&wait_for, SIGTERM);
+	sigaddset(&wait_for, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &wait_for, NULL) != 0 || (b = fork()) < 0)
 		cage_fail(status_fd, errno);
 	if (b == 0)
 		cage_init(lim, dir, in_name, status_fd, was_root);
 	close(status_fd);
-	while (waitpid(b, &st, 0) < 0)
-		if (errno != EINTR)
-			_exit(OFFICEPDF_EXIT_SETUP);
+	for (;;) {
+		int sig = sigwaitinfo(&wait_for, NULL);
+
+		/* B is the PID namespace's init: killing it kills every process in the
+		 * namespace, and B is reaped only after they are all gone. B cannot have
+		 * been reaped yet (only this loop reaps it), so its pid is still B. */
+		if (sig == SIGTERM)
+			(void)kill(b, SIGKILL);
+		if (waitpid(b, &st, sig == SIGTERM ? 0 : WNOHANG) == b)
+			break;
+	}
 	if (WIFSIGNALED(st))
 		raise(WTERMSIG(st) == SIGKILL ? SIGKILL : SIGABRT);
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : OFFICEPDF_EXIT_SETUP);
@@ -630,12 +649,19 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 			goto out;
 		}
 		if (now_ms() >= deadline) {
-			/* A's group: A, and B, whose death ends the PID namespace. */
+			/* A kills B, whose death ends the PID namespace, and exits once
+			 * B is reaped, i.e. once every process of the conversion is gone.
+			 * If A does not, its whole group dies (B with it, by PDEATHSIG). */
+			if (!killed) {
+				(void)kill(pid, SIGTERM);
+				killed = 1;
+				deadline = now_ms() + OFFICEPDF_KILL_GRACE_MS;
+				continue;
+			}
 			(void)kill(-pid, SIGKILL);
 			(void)kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
-			killed = 1;
 			break;
 		}
 		{
