@@ -15,18 +15,23 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
- libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev"
+ libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libwebp-dev libheif-dev"
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection;
 # libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
 # postal code database, stdlib only); Tesseract and its Japanese and English models
-# for the sanitizer's OCR text layer.
+# for the sanitizer's OCR text layer; libwebp and libheif (HEVC through libde265) for
+# phone photos; headless LibreOffice (no X11/GTK) and a Japanese font to turn Office
+# and OpenDocument files into PDF.
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3
- libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng"
+ libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng libwebp7 libheif1 libde265-0
+ libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+ libreoffice-impress-nogui fonts-ipafont-gothic"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
 # check the sanitizer's PDFs with a tool independent of the one that wrote them
 # (poppler's pdftotext reads their OCR text layer); a Japanese font (IPA Gothic) to
-# draw the OCR test page; zbar-tools to read back the QR codes we draw; aiosmtpd for
+# draw the OCR test page; heif-enc (libheif-examples) to make the HEIC test photos;
+# zbar-tools to read back the QR codes we draw; aiosmtpd for
 # a real SMTP server on loopback that the mail outbox delivers to; wrk for the portal
 # benchmark; chromium and Node.js for the citizen pages' Playwright tests
 # (scripts/browser-tests.sh; npm comes with NodeSource's nodejs, or Debian's npm
@@ -34,7 +39,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # Playwright drives this chromium, it downloads no browser).
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
- python3-aiosmtpd fonts-ipafont-gothic chromium nodejs"
+ python3-aiosmtpd fonts-ipafont-gothic chromium nodejs libheif-examples"
 
 # Image: what `make image` and `make check-image` run on the build host — the root
 # (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img) and the

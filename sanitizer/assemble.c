@@ -76,6 +76,15 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 			rc = ASSEMBLE_ENOTCLEAN;
 			goto out;
 		}
+		/* An archive's clean members are in members/<n>/: the bundle format has no
+		 * place for them yet. */
+		if (json_object_get(res, "members") != NULL) {
+			snprintf(err, errlen, "upload %s is an archive: its members cannot be "
+				 "bundled yet", upload);
+			json_decref(res);
+			rc = ASSEMBLE_EINVALID;
+			goto out;
+		}
 		snprintf(path, sizeof path, "%s/attestation.json", dir);
 		att = jsonio_load_file(path, ATTEST_MAX_BYTES, err, errlen);
 		snprintf(name, sizeof name, "files/%zu.%s", i + 1, extension(res));

@@ -397,6 +397,14 @@ name_is_vba(const char *name)
 	    strcasecmp(base, "vbaData.xml") == 0;
 }
 
+/* OpenDocument keeps Basic libraries under Basic/ and other script languages
+ * (BeanShell, JavaScript, Python) under Scripts/. */
+static bool
+name_is_odf_script(const char *name)
+{
+	return strncmp(name, "Basic/", 6) == 0 || strncmp(name, "Scripts/", 8) == 0;
+}
+
 /* Walk the central directory; read [Content_Types].xml and mimetype only. */
 static int
 detect_zip(int fd, uint64_t size, struct detect_result *out)
@@ -405,8 +413,10 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 	struct archive *a;
 	struct archive_entry *e;
 	enum detect_type t = DETECT_UNKNOWN;
-	char *ct = NULL;
+	char *ct = NULL, *manifest = NULL;
 	char mimetype[128];
+	bool odf_script = false;
+	ssize_t manifest_len = 0;
 	size_t members = 0;
 	int r;
 
@@ -450,17 +460,33 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 			out->flags |= DETECT_F_ENCRYPTED;
 		if (name_is_vba(name))
 			out->flags |= DETECT_F_MACRO;
+		if (name_is_odf_script(name))
+			odf_script = true;
 		/* The first of duplicated names wins; duplicates are for the OOXML part
 		 * filter to refuse, not for detection to resolve. */
 		if (ct == NULL && strcmp(name, "[Content_Types].xml") == 0 &&
 		    !archive_entry_is_encrypted(e)) {
 			if ((ct = malloc(DETECT_ZIP_MAX_READ + 1)) == NULL) {
+				free(manifest);
 				archive_read_free(a);
 				free(z);
 				return -ENOMEM;
 			}
 			if (zip_read_member(a, ct, DETECT_ZIP_MAX_READ + 1) < 0)
 				ct[0] = '\0';
+		} else if (manifest == NULL && strcmp(name, "META-INF/manifest.xml") == 0 &&
+		    !archive_entry_is_encrypted(e)) {
+			/* ODF encryption is per member, inside the zip's plain members:
+			 * only the manifest says so. */
+			if ((manifest = malloc(DETECT_ZIP_MAX_READ + 1)) == NULL) {
+				free(ct);
+				archive_read_free(a);
+				free(z);
+				return -ENOMEM;
+			}
+			if ((manifest_len = zip_read_member(a, manifest,
+			    DETECT_ZIP_MAX_READ + 1)) < 0)
+				manifest_len = 0;
 		} else if (mimetype[0] == '\0' && strcmp(name, "mimetype") == 0 &&
 		    !archive_entry_is_encrypted(e)) {
 			if (zip_read_member(a, mimetype, sizeof(mimetype)) < 0)
@@ -470,11 +496,18 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 	}
 	if (ct != NULL)
 		t = ooxml_type(ct, strlen(ct), &out->flags);
-	if (t == DETECT_UNKNOWN && mimetype[0] != '\0')
+	if (t == DETECT_UNKNOWN && mimetype[0] != '\0') {
 		t = odf_type(mimetype);
+		if (t != DETECT_UNKNOWN && manifest != NULL &&
+		    memmem(manifest, (size_t)manifest_len, "encryption-data", 15) != NULL)
+			out->flags |= DETECT_F_ENCRYPTED;
+		if (t != DETECT_UNKNOWN && odf_script)
+			out->flags |= DETECT_F_MACRO;
+	}
 	out->type = t != DETECT_UNKNOWN ? t : DETECT_ZIP;
 done:
 	free(ct);
+	free(manifest);
 	archive_read_free(a);
 	free(z);
 	return 0;

@@ -9,12 +9,14 @@
  * pixel stream checked by the pixels reader and an exit code that can only select a
  * refusal.
  */
+#define _GNU_SOURCE		/* memfd_create */
 #include "pipeline.h"
 #include "preview.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "crypto.h"
 #include "detect.h"
 #include "fsio.h"
+#include "photo.h"
 #include "pixels.h"
 #include "rebuild.h"
 
@@ -47,11 +50,8 @@ static const struct {
 	{ "ok", "ファイルを無害化しました。" },
 	{ "empty", "ファイルが空です。内容のあるファイルを添付してください。" },
 	{ "unsupported_type",
-	  "この種類のファイルは受け付けられません。PDF または画像 (JPEG・PNG・GIF・TIFF・BMP) "
-	  "のファイルを添付してください。" },
-	{ "unsupported_image_format",
-	  "この画像形式 (WebP・HEIC) にはまだ対応していません。JPEG または PNG で保存し直して"
-	  "添付してください。" },
+	  "この種類のファイルは受け付けられません。PDF、画像 (JPEG・PNG・GIF・TIFF・BMP・WebP・"
+	  "HEIC)、Word・Excel・PowerPoint または OpenDocument のファイルを添付してください。" },
 	{ "malware",
 	  "ファイルからウイルスなどの不正なプログラムが見つかったため、受け付けられません。" },
 	{ "encrypted",
@@ -66,6 +66,25 @@ static const struct {
 	{ "render_failed",
 	  "ファイルが壊れているか、読み取れない形式のため、処理できませんでした。元のファイルを"
 	  "確認して、もう一度添付してください。" },
+	{ "archive_not_allowed",
+	  "この手続きでは圧縮ファイル (zip) は受け付けられません。ファイルを展開して、1 つずつ"
+	  "添付してください。" },
+	{ "archive_nested",
+	  "圧縮ファイルの中の圧縮ファイルは受け付けられません。展開してから添付してください。" },
+	{ "archive_path",
+	  "圧縮ファイルに不正なファイル名 (絶対パスや「..」を含むもの) があるため、受け付けられ"
+	  "ません。" },
+	{ "archive_link",
+	  "圧縮ファイルにリンクや特殊なファイルが含まれているため、受け付けられません。通常の"
+	  "ファイルだけを圧縮してください。" },
+	{ "archive_bomb",
+	  "圧縮ファイルを展開した大きさが異常に大きいため、受け付けられません。" },
+	{ "archive_too_many",
+	  "圧縮ファイルに含まれるファイルが多すぎるため、受け付けられません。ファイルを分けて"
+	  "添付してください。" },
+	{ "archive_member_refused",
+	  "圧縮ファイルの中に受け付けられないファイルがあります。ファイルごとの結果を確認し、"
+	  "そのファイルを除くか直してから、もう一度添付してください。" },
 	{ "scan_failed",
 	  "ウイルス検査を完了できなかったため、受け付けられません。時間をおいてもう一度お試し"
 	  "ください。" },
@@ -100,6 +119,10 @@ pipeline_config_default(struct pipeline_config *c)
 	c->ocr_page_ms = PIPELINE_OCR_PAGE_MS;
 	sandbox_limits_default(&c->ocr_sandbox);
 	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
+	officepdf_limits_default(&c->office);
+	c->allow_archives = 0;
+	unpack_limits_default(&c->unpack);
+	c->in_archive = 0;
 }
 
 /* Whether c asks for a text layer. */
@@ -112,9 +135,18 @@ ocr_on(const struct pipeline_config *c)
 void
 pipeline_result_free(struct pipeline_result *res)
 {
+	uint32_t i;
+
 	rebuild_buf_free(&res->preview);
 	json_decref(res->attestation);
 	res->attestation = NULL;
+	for (i = 0; i < res->nmembers; i++) {
+		pipeline_result_free(&res->members[i].res);
+		rebuild_buf_free(&res->members[i].output);
+	}
+	free(res->members);
+	res->members = NULL;
+	res->nmembers = 0;
 }
 
 static double
@@ -340,6 +372,8 @@ render_lane(void *arg)
 	uint64_t ocr_ms = 0;		/* this lane's time in OCR, not the render's */
 	int rc, done = 0;
 
+	/* libheif decodes on our thread, but libde265 starts one worker of its own. */
+	lim.threads = sh->type == DETECT_HEIC;
 	/* The lanes' children together hold no more than one child did. */
 	req.lim.max_batch_pixels /= ln->step;
 	while (!done && !lane_stopped(sh)) {
@@ -530,8 +564,58 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 	return rc;
 }
 
+/*
+ * The PDF LibreOffice makes of an Office file, in a memfd (its own offset per lane
+ * through /proc/self/fd, as for any input). Returns the descriptor — with
+ * res->reason set when the conversion failed, which is a refusal — or a negative
+ * errno when the cage could not be built.
+ */
+static int
+office_pdf(const struct pipeline_config *c, int in_fd, enum detect_type type,
+    struct pipeline_result *res)
+{
+	struct officepdf_result or;
+	int fd = memfd_create("sekisho-office-pdf", MFD_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if ((rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0) {
+		close(fd);
+		return rc;
+	}
+	res->office_seconds = (double)or.elapsed_ms / 1000.0;
+	if (or.status != OFFICEPDF_OK) {
+		snprintf(res->detail, sizeof res->detail, "office: %s (exit %d, signal %d)",
+			 officepdf_status_name(or.status), or.exit_code, or.signal);
+		refuse(res, or.status == OFFICEPDF_TIMEOUT || or.status == OFFICEPDF_TOO_LARGE
+		    ? "limits_exceeded" : "render_failed");
+	}
+	return fd;
+}
+
+/* The decoder that read the pixels: MuPDF, or libwebp/libheif for what it lacks;
+ * for Office files, the LibreOffice that made the PDF MuPDF read. */
+static int
+decoder_engine(json_t *e, enum detect_type type)
+{
+	char v[48];
+
+	if (type == DETECT_WEBP) {
+		photo_webp_version(v, sizeof v);
+		return json_object_set_new(e, "decoder", json_string(v));
+	}
+	if (type == DETECT_HEIC)
+		return json_object_set_new(e, "decoder", json_string(photo_heif_version()));
+	if (officepdf_supports(type)) {
+		officepdf_engine_version(v, sizeof v);
+		return json_object_set_new(e, "libreoffice", json_string(v));
+	}
+	return 0;
+}
+
 static json_t *
-engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
+engines(const struct pipeline_config *c, const struct scan_result *sr, enum detect_type type,
+    int ocr)
 {
 	char db[32], tess[OCR_MAX_LANGS_LEN + 48];
 	json_t *e;
@@ -540,6 +624,10 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
 	e = json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
 		      "clamav_db", db, "mupdf", render_engine_version(),
 		      "rebuild", rebuild_engine_version());
+	if (e != NULL && decoder_engine(e, type) != 0) {
+		json_decref(e);
+		return NULL;
+	}
 	if (e != NULL && ocr) {
 		snprintf(tess, sizeof tess, "%s %s", ocr_engine_version(), c->ocr);
 		if (json_object_set_new(e, "tesseract", json_string(tess)) != 0) {
@@ -548,6 +636,147 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, int ocr)
 		}
 	}
 	return e;
+}
+
+static const char *
+reason_for_unpack(int code)
+{
+	switch (code) {
+	case UNPACK_EXIT_PATH:		return "archive_path";
+	case UNPACK_EXIT_LINK:		return "archive_link";
+	case UNPACK_EXIT_RATIO:		return "archive_bomb";
+	case UNPACK_EXIT_COUNT:		return "archive_too_many";
+	case UNPACK_EXIT_SIZE:		return "limits_exceeded";
+	case UNPACK_EXIT_ENCRYPTED:	return "encrypted";
+	default:			return "render_failed";
+	}
+}
+
+/* The bytes of fd (a memfd the pipeline wrote) into b. */
+static int
+slurp(int fd, struct rebuild_buf *b)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	if (end < 0)
+		return -errno;
+	if (end == 0)
+		return 0;
+	if ((b->p = malloc((size_t)end)) == NULL)
+		return -ENOMEM;
+	b->cap = b->len = (size_t)end;
+	return fsio_pread_all(fd, b->p, b->len, 0) == 0 ? 0 : -EIO;
+}
+
+/* One member through the whole pipeline, from memory. */
+static int
+run_member(const struct pipeline_config *mc, const struct unpack_member *um,
+    struct pipeline_member *m)
+{
+	int in = memfd_create("sekisho-member", MFD_CLOEXEC), out, rc;
+
+	snprintf(m->name, sizeof m->name, "%s", um->name);
+	if (in < 0)
+		return -errno;
+	if ((out = memfd_create("sekisho-member-out", MFD_CLOEXEC)) < 0) {
+		close(in);
+		return -errno;
+	}
+	if ((um->size > 0 && fsio_pwrite_all(in, um->data, (size_t)um->size, 0) != 0) ||
+	    lseek(in, 0, SEEK_SET) != 0)
+		rc = -errno;
+	else if ((rc = pipeline_run(mc, in, out, &m->res)) == 0 && m->res.clean)
+		rc = slurp(out, &m->output);
+	close(in);
+	close(out);
+	return rc;
+}
+
+/*
+ * An allowed zip: its members taken out by unpack_child in the render sandbox,
+ * each sanitized on its own by pipeline_run (a nested zip is refused), and the zip
+ * clean only when every member is — all or nothing, so that no part of what the
+ * citizen sent is silently dropped. The zip has no output of its own: each clean
+ * member has its rebuilt file and attestation (res->members). Returns 0 or a
+ * negative errno.
+ */
+static int
+run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *res)
+{
+	struct pipeline_config mc = *c;
+	struct sandbox_limits lim = c->sandbox;
+	struct unpack_member *um;
+	struct sandbox_result sr;
+	uint32_t n = 0, i;
+	int rc;
+
+	res->method = "archive-extract";
+	lim.output_max = (size_t)(c->unpack.max_total + (uint64_t)c->unpack.max_members *
+	    (UNPACK_MAX_NAME + 16) + 16);
+	if (lseek(in_fd, 0, SEEK_SET) != 0)
+		return -errno;
+	if ((rc = sandbox_run(&lim, in_fd, unpack_child, (void *)&c->unpack, &sr)) != 0)
+		return rc;
+	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
+		sandbox_result_free(&sr);
+		return -EPERM;
+	}
+	if (sr.status != SANDBOX_OK) {
+		snprintf(res->detail, sizeof res->detail, "unpack: %s (%s, signal %d)",
+			 sandbox_status_name(sr.status),
+			 sr.status == SANDBOX_EXIT ? unpack_exit_name(sr.exit_code) : "-", sr.signal);
+		refuse(res, sr.status == SANDBOX_EXIT ? reason_for_unpack(sr.exit_code)
+		    : sr.status == SANDBOX_TIMEOUT || sr.status == SANDBOX_OUTPUT_TOO_LARGE
+		    ? "limits_exceeded" : "render_failed");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	if ((um = calloc(c->unpack.max_members + 1, sizeof(*um))) == NULL) {
+		sandbox_result_free(&sr);
+		return -ENOMEM;
+	}
+	if ((rc = unpack_parse(sr.out, sr.out_len, &c->unpack, um, c->unpack.max_members,
+	    &n)) != UNPACK_OK || n == 0) {
+		snprintf(res->detail, sizeof res->detail, "unpack: stream %d, %u members", rc, n);
+		refuse(res, n == 0 && rc == UNPACK_OK ? "empty" : "render_failed");
+		free(um);
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	if ((res->members = calloc(n, sizeof(*res->members))) == NULL) {
+		free(um);
+		sandbox_result_free(&sr);
+		return -ENOMEM;
+	}
+	mc.in_archive = 1;
+	mc.allow_archives = 0;
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		rc = run_member(&mc, &um[i], &res->members[i]);
+		res->nmembers = i + 1;
+		if (rc == 0 && res->members[i].res.clean)
+			res->pages += res->members[i].res.pages;
+		else if (rc == 0 && res->reason == NULL)
+			snprintf(res->detail, sizeof res->detail, "member %u: %s", i + 1,
+				 res->members[i].res.reason);
+	}
+	free(um);
+	sandbox_result_free(&sr);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (!res->members[i].res.clean) {
+			refuse(res, "archive_member_refused");
+			return 0;
+		}
+	/* Every member clean, each with its own attestation: the zip is. */
+	if (res->members[0].res.preview.len > 0) {
+		res->preview = res->members[0].res.preview;
+		memset(&res->members[0].res.preview, 0, sizeof res->preview);
+	}
+	res->clean = 1;
+	res->reason = "ok";
+	res->message = pipeline_message("ok");
+	return 0;
 }
 
 int
@@ -559,7 +788,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 	struct rebuild_buf out = { 0 };
 	struct stat st;
 	double start = now_s();
-	int rc;
+	int rc, pdf_fd;
 
 	memset(res, 0, sizeof(*res));
 	res->type = "unknown";
@@ -578,14 +807,20 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 	if (ocr_on(c) && !ocr_langs_valid(c->ocr))
 		return -EINVAL;
+	/* Encryption first: a password-protected OOXML file is an OLE2 wrapper that is
+	 * no type we convert, and the citizen should hear why. */
 	if (d.flags & DETECT_F_EMPTY)
 		refuse(res, "empty");
-	else if (d.type == DETECT_WEBP || d.type == DETECT_HEIC)
-		refuse(res, "unsupported_image_format");
-	else if (!render_supports(d.type))
-		refuse(res, "unsupported_type");
 	else if (d.flags & DETECT_F_ENCRYPTED)
 		refuse(res, "encrypted");
+	else if (d.flags & DETECT_F_MACRO)
+		refuse(res, "macros");
+	else if (d.type == DETECT_ZIP && c->in_archive)
+		refuse(res, "archive_nested");
+	else if (d.type == DETECT_ZIP && !c->allow_archives)
+		refuse(res, "archive_not_allowed");
+	else if (d.type != DETECT_ZIP && !render_supports(d.type) && !officepdf_supports(d.type))
+		refuse(res, "unsupported_type");
 	if (res->reason != NULL)
 		goto done;
 
@@ -601,9 +836,27 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		goto done;
 	}
 
-	res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
-	res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
-	if ((rc = render_and_rebuild(c, in_fd, d.type, &out, res)) != 0) {
+	if (d.type == DETECT_ZIP) {
+		if ((rc = run_archive(c, in_fd, res)) != 0)
+			return rc;
+		goto done;
+	}
+	if (officepdf_supports(d.type)) {
+		/* LibreOffice makes a PDF, which is then as hostile as any PDF. */
+		res->method = "office-pdf-render";
+		res->output_type = "pdf";
+		if ((pdf_fd = office_pdf(c, in_fd, d.type, res)) < 0)
+			return pdf_fd;
+		if (res->reason != NULL)
+			goto done;
+		rc = render_and_rebuild(c, pdf_fd, DETECT_PDF, &out, res);
+		close(pdf_fd);
+	} else {
+		res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
+		res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
+		rc = render_and_rebuild(c, in_fd, d.type, &out, res);
+	}
+	if (rc != 0) {
 		rebuild_buf_free(&out);
 		return rc;
 	}
@@ -636,7 +889,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 		memcpy(f.input_sha256, res->input_sha256, 32);
 		memcpy(f.output_sha256, res->output_sha256, 32);
-		if ((f.engines = engines(c, &sout, d.type == DETECT_PDF && ocr_on(c))) == NULL)
+		if ((f.engines = engines(c, &sout, d.type, d.type == DETECT_PDF && ocr_on(c))) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);

@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "ocr.h"
+#include "officepdf.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sandbox.h"
 #include "scan.h"
+#include "unpack.h"
 
 #define PIPELINE_DEFAULT_LANES	2	/* children rendering one PDF at once: the cores */
 #define PIPELINE_MAX_LANES	8
@@ -41,6 +43,13 @@ struct pipeline_config {
 	unsigned ocr_page_ms;		/* per page, for an OCR child's wall and CPU time */
 	struct sandbox_limits ocr_sandbox; /* each OCR child; its timeout, CPU and output
 					 * are set from the pages it is given */
+	struct officepdf_limits office;	/* LibreOffice's cage (officepdf.h), before the
+					 * render of the PDF it makes */
+	int allow_archives;		/* the procedure's policy: 0 (default) refuses a
+					 * zip with "archive_not_allowed" */
+	struct unpack_limits unpack;	/* members, sizes and ratio of an allowed zip */
+	int in_archive;			/* set by the pipeline for a zip's members: a
+					 * nested zip is refused ("archive_nested") */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address
@@ -50,12 +59,16 @@ struct pipeline_config {
  * is left unset: ASan's shadow alone exceeds it.) */
 void pipeline_config_default(struct pipeline_config *c);
 
+struct pipeline_member;
+
 struct pipeline_result {
 	int clean;			/* 1: the output was written and may be passed on */
 	const char *reason;		/* "ok" or a stable code: "malware", "encrypted", ... */
 	const char *message;		/* for the citizen, in Japanese (です・ます) */
 	const char *type;		/* detected type: "pdf", "png", ... */
-	const char *method;		/* "pdf-render", "image-reencode", or "" */
+	const char *method;		/* "pdf-render", "image-reencode",
+					 * "office-pdf-render", "archive-extract" (the
+					 * outputs are the members'), or "" */
 	const char *output_type;	/* "pdf", "png", or "" */
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
@@ -65,10 +78,21 @@ struct pipeline_result {
 					 * clean (the text layer is an aid, not the file) */
 	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	double seconds;
+	double office_seconds;		/* of seconds, LibreOffice's conversion */
 	char detail[256];		/* for operators' logs: signature name, child fate */
 	json_t *attestation;		/* signed, when clean and a key was given */
 	struct rebuild_buf preview;	/* first page as a small PNG (preview.h); may be
 					 * empty. Shown to the citizen only when clean. */
+	struct pipeline_member *members; /* an allowed zip: each member's own result */
+	uint32_t nmembers;
+};
+
+/* One member of an allowed zip, sanitized on its own: a clean member has its own
+ * rebuilt output and attestation. The zip is clean only if every member is. */
+struct pipeline_member {
+	char name[UNPACK_MAX_NAME + 1];	/* its path in the zip, for display only */
+	struct pipeline_result res;
+	struct rebuild_buf output;	/* the rebuilt file, when res.clean */
 };
 
 /* Sanitize the file open on in_fd (read from its start) into out_fd (an empty

@@ -22,6 +22,7 @@
 #include <mupdf/fitz.h>
 #include <mupdf/pdf.h>
 
+#include "photo.h"
 #include "pixels.h"
 
 #define RENDER_READ_CHUNK	(256u * 1024)
@@ -42,7 +43,7 @@ render_supports(enum detect_type type)
 {
 	switch (type) {
 	case DETECT_PDF: case DETECT_JPEG: case DETECT_PNG: case DETECT_GIF:
-	case DETECT_TIFF: case DETECT_BMP:
+	case DETECT_TIFF: case DETECT_BMP: case DETECT_WEBP: case DETECT_HEIC:
 		return 1;
 	default:
 		return 0;
@@ -344,7 +345,12 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
 
 /* ---- images ---- */
 
-/* The image at its own size over white, grey if it is grey, RGB otherwise. */
+/* The image at its own size over white, grey if it is grey, RGB otherwise, turned
+ * upright: MuPDF reads a JPEG's EXIF Orientation (and a TIFF's) into the image but
+ * ignores it when drawing, so a phone photo stored on its side would come out on its
+ * side. Orientations 2, 4, 6 and 8 (MuPDF's numbering: a quarter turn, with or
+ * without a flip) swap width and height; the orientation matrix maps the unit square
+ * onto itself, so it goes before the scale to the output size. */
 static void
 render_image(fz_context *ctx, fz_buffer *buf, struct pdf_job *job)
 {
@@ -354,19 +360,24 @@ render_image(fz_context *ctx, fz_buffer *buf, struct pdf_job *job)
 
 	fz_try(ctx) {
 		fz_colorspace *cs;
+		int ow, oh;
+		uint8_t orient;
 
 		img = fz_new_image_from_buffer(ctx, buf);
 		if (!size_ok(img->w, img->h, &job->req->lim)) {
 			job->result = RENDER_EXIT_LIMITS;
 			break;
 		}
+		orient = fz_image_orientation(ctx, img);
+		ow = orient != 0 && orient % 2 == 0 ? img->h : img->w;
+		oh = orient != 0 && orient % 2 == 0 ? img->w : img->h;
 		cs = img->colorspace && fz_colorspace_is_gray(ctx, img->colorspace)
 		    ? fz_device_gray(ctx) : fz_device_rgb(ctx);
-		pix = fz_new_pixmap(ctx, cs, img->w, img->h, NULL, 0);
+		pix = fz_new_pixmap(ctx, cs, ow, oh, NULL, 0);
 		fz_clear_pixmap_with_value(ctx, pix, 255);
 		dev = fz_new_draw_device(ctx, fz_identity, pix);
-		fz_fill_image(ctx, dev, img, fz_scale((float)img->w, (float)img->h), 1.0f,
-			      fz_default_color_params);
+		fz_fill_image(ctx, dev, img, fz_concat(fz_image_orientation_matrix(ctx, img),
+			      fz_scale((float)ow, (float)oh)), 1.0f, fz_default_color_params);
 		fz_close_device(ctx, dev);
 		job->result = emit_pixmap(ctx, job->w, pix) == 0 ? RENDER_EXIT_OK : RENDER_EXIT_IO;
 	}
@@ -407,6 +418,16 @@ render_child(int out_fd, int in_fd, void *arg)
 	if (req->type == DETECT_PNG && !png_header_ok(data, len, &req->lim)) {
 		free(data);
 		return RENDER_EXIT_LIMITS;
+	}
+	/* WebP and HEIF: their own decoders (photo.h), MuPDF 1.21 has none. */
+	if (req->type == DETECT_WEBP || req->type == DETECT_HEIC) {
+		pixels_writer_init(&w, out_fd);
+		rc = req->type == DETECT_WEBP ? photo_webp(data, len, &req->lim, &w)
+					      : photo_heif(data, len, &req->lim, &w);
+		free(data);
+		if (rc == RENDER_EXIT_OK && pixels_writer_finish(&w) != 0)
+			rc = RENDER_EXIT_IO;
+		return rc;
 	}
 	/* No store: every object is dropped as soon as it is used, so the cap bounds
 	 * the working set of one page. */

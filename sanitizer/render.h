@@ -4,7 +4,8 @@
  *
  * render_child is a sandbox_fn. It reads the hostile file from its input fd into
  * memory (bounded), decodes it with MuPDF from memory only (the child can open no
- * file), renders PDF pages at req->dpi and images at their own size, and writes a
+ * file), renders PDF pages at req->dpi and images at their own size (turned upright
+ * by their EXIF orientation), and writes a
  * pixel stream to its output fd. Everything it could say besides pixels is folded
  * into its exit code (RENDER_EXIT_*): the parent treats that code as a claim from a
  * hostile process, which can only choose among refusals, never make a file clean.
@@ -63,8 +64,9 @@ struct render_request {
 	struct render_limits lim;
 };
 
-/* Whether render_child decodes this type at all (PDF, JPEG, PNG, GIF, TIFF, BMP).
- * WebP and HEIC are not: MuPDF 1.21 has no decoder for either. */
+/* Whether render_child decodes this type at all: PDF, JPEG, PNG, GIF, TIFF, BMP
+ * with MuPDF; WebP and HEIC with libwebp and libheif (photo.h), which MuPDF 1.21
+ * lacks. */
 int render_supports(enum detect_type type);
 
 /* The sandbox_fn: arg is a const struct render_request *. Returns RENDER_EXIT_*. */

@@ -28,6 +28,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,8 +155,11 @@ child_rlimits(const struct sandbox_limits *lim)
 	if (set_limit(RLIMIT_CPU, lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1) != 0 ||
 	    set_limit(RLIMIT_FSIZE, (rlim_t)lim->fsize_bytes, (rlim_t)lim->fsize_bytes) != 0 ||
 	    set_limit(RLIMIT_CORE, 0, 0) != 0 ||
-	    set_nofile(lim->nofile) != 0 ||
-	    set_limit(RLIMIT_NPROC, 0, 0) != 0)
+	    set_nofile(lim->nofile) != 0)
+		return -1;
+	/* RLIMIT_NPROC counts threads too, per user: a child that may start threads
+	 * keeps the inherited limit, and the filter alone keeps it from forking. */
+	if (!lim->threads && set_limit(RLIMIT_NPROC, 0, 0) != 0)
 		return -1;
 	return 0;
 }
@@ -180,8 +184,37 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(sysinfo),
 };
 
+/* The flags glibc's pthread_create passes to clone: a thread of this process,
+ * sharing its memory, files and filter. Any other clone (fork, vfork, a new
+ * namespace) is not a thread and is killed. */
+#define SANDBOX_THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+	CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+/* Threads: clone with exactly the flags above; clone3, whose flags are in memory
+ * where the filter cannot read them, fails with ENOSYS, and glibc then uses clone.
+ * A new thread registers its robust futex list and rseq area; pthread_getattr_np
+ * (which ASan calls for each new thread) reads the CPU affinity mask, which reveals
+ * only which cores exist. */
 static int
-child_seccomp(void)
+allow_threads(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)SANDBOX_THREAD_FLAGS));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(set_robust_list), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rseq), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_getaffinity), 0);
+	return rc;
+}
+
+static int
+child_seccomp(int threads)
 {
 	scmp_filter_ctx ctx;
 	pid_t self = getpid();
@@ -217,6 +250,8 @@ child_seccomp(void)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
+	if (rc == 0 && threads)
+		rc = allow_threads(ctx);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -242,7 +277,7 @@ child_main(const struct sandbox_limits *lim, const char *dir, pid_t parent, int 
 		_exit(SANDBOX_EXIT_SETUP);
 	if (child_fds(out_fd, in_fd) != 0 || chdir(dir) != 0 || child_rlimits(lim) != 0 ||
 	    (prep != NULL && prep(arg) != 0) ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || child_seccomp() != 0)
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || child_seccomp(lim->threads) != 0)
 		_exit(SANDBOX_EXIT_SETUP);
 	rc = fn(SANDBOX_OUT_FD, in_fd >= 0 ? SANDBOX_IN_FD : -1, arg);
 	_exit(rc & 0xff);

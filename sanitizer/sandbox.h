@@ -26,6 +26,9 @@ struct sandbox_limits {
 	unsigned timeout_ms;	/* wall clock, then SIGKILL */
 	size_t output_max;	/* bytes the parent accepts from the pipe */
 	const char *tmp_base;	/* where the private directory is made; NULL: /tmp */
+	int threads;		/* 1: the child may start threads of its own process
+				 * (clone with exactly pthread_create's flags; never
+				 * a process): libde265 insists on a worker thread */
 };
 
 /* Conservative defaults for a decoder: 1 GiB, 30 s CPU, 60 s wall, 256 MiB output. */

@@ -52,6 +52,8 @@ static const struct config_key sanitized_schema[] = {
 	/* "off" or languages such as "jpn+eng". Off by default: on dense pages Tesseract
 	 * takes seconds per page (docs/sanitizer.md), which citizens wait for. */
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
+	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
+	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
 	{ NULL },
 };
 
@@ -244,6 +246,7 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.dpi = (unsigned)config_int(s->cfg, "dpi");
 	wc.pipeline.policy = config_str(s->cfg, "policy");
 	wc.pipeline.ocr = config_str(s->cfg, "ocr");
+	wc.pipeline.allow_archives = config_bool(s->cfg, "allow_archives");
 	if (strcmp(wc.pipeline.ocr, "off") != 0 && !ocr_langs_valid(wc.pipeline.ocr)) {
 		snprintf(err, errlen, "ocr: \"%s\" is neither \"off\" nor languages like \"%s\"",
 			 wc.pipeline.ocr, OCR_DEFAULT_LANGS);

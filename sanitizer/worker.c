@@ -5,10 +5,13 @@
  * (scan_fd is thread-safe) and the pipeline forks its own sandboxed child per file,
  * so one slow PDF occupies one thread while small files keep flowing on the others.
  */
+#define _XOPEN_SOURCE 700	/* nftw */
+#define _GNU_SOURCE
 #include "worker.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,38 +50,99 @@ write_json_file(const char *dir, const char *name, const json_t *v)
 	return rc;
 }
 
-/* A result directory holds only plain files that process() wrote (and perhaps the
- * temporary file of a write a crash interrupted): remove them all, then it. */
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+/* A result directory holds only what process() wrote (plain files, and an
+ * archive's members/<n>/ directories), perhaps with the temporary file of a write
+ * a crash interrupted: remove it all, never following a link. */
 static void
 remove_result_dir(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	(void)nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
 
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") != 0 &&
-						    strcmp(e->d_name, "..") != 0))
-				unlinkat(dirfd(d), e->d_name, 0);
-		closedir(d);
+/* An archive's members in result.json: each one's verdict, in zip order; the
+ * member's files are members/<n>/ (n from 1). */
+static json_t *
+members_json(const struct pipeline_result *r)
+{
+	json_t *a = json_array();
+	uint32_t i;
+
+	for (i = 0; a != NULL && i < r->nmembers; i++) {
+		const struct pipeline_result *m = &r->members[i].res;
+		char out[65];
+
+		crypto_hex(m->output_sha256, 32, out);
+		if (json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I}",
+		    "name", r->members[i].name, "status", m->clean ? "clean" : "rejected",
+		    "reason", m->reason, "message", m->message, "type", m->type ? m->type : "",
+		    "method", m->method ? m->method : "", "output_sha256", m->clean ? out : NULL,
+		    "output_size", (json_int_t)(m->clean ? m->output_size : 0),
+		    "pages", (json_int_t)m->pages)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
 	}
-	rmdir(dir);
+	return a;
 }
 
 static json_t *
 result_json(const char *id, const struct pipeline_result *r)
 {
 	char in[65], out[65];
+	int whole = r->clean && r->nmembers == 0;	/* an archive has no output */
+	json_t *j;
 
 	crypto_hex(r->input_sha256, 32, in);
 	crypto_hex(r->output_sha256, 32, out);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I,s:f}",
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I,s:f}",
 			 "id", id, "status", r->clean ? "clean" : "rejected",
 			 "reason", r->reason, "message", r->message,
 			 "type", r->type ? r->type : "", "method", r->method ? r->method : "",
-			 "input_sha256", in, "output_sha256", r->clean ? out : NULL,
-			 "output_size", (json_int_t)(r->clean ? r->output_size : 0),
+			 "input_sha256", in, "output_sha256", whole ? out : NULL,
+			 "output_size", (json_int_t)(whole ? r->output_size : 0),
 			 "pages", (json_int_t)r->pages, "seconds", r->seconds);
+	if (j != NULL && r->nmembers > 0 &&
+	    json_object_set_new(j, "members", members_json(r)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* members/<n>/output and attestation.json for each clean member of an archive. */
+static int
+write_members(const char *tmpdir, const struct pipeline_result *r)
+{
+	char d[PATH_MAX], f[PATH_MAX + 16];
+	uint32_t i;
+
+	snprintf(d, sizeof d, "%s/members", tmpdir);
+	if (mkdir(d, 0750) != 0 && errno != EEXIST)
+		return -1;
+	for (i = 0; i < r->nmembers; i++) {
+		const struct pipeline_member *m = &r->members[i];
+
+		if (!m->res.clean)
+			continue;
+		snprintf(d, sizeof d, "%s/members/%u", tmpdir, i + 1);
+		snprintf(f, sizeof f, "%s/output", d);
+		if ((mkdir(d, 0750) != 0 && errno != EEXIST) ||
+		    fsio_write_atomic(f, m->output.p, m->output.len, 0640) != 0 ||
+		    (m->res.attestation != NULL &&
+		     write_json_file(d, "attestation.json", m->res.attestation) != 0))
+			return -1;
+	}
+	return fsio_fsync_dir(tmpdir);
 }
 
 /* results/<id>/ is rebuilt whole: a new directory filled and fsync'd, then renamed
@@ -106,9 +170,14 @@ process(struct worker_pool *p, const struct spool_item *item)
 	if (res.clean) {
 		char pv[PATH_MAX + 16];
 
-		if (fsync(out_fd) != 0 || write_json_file(tmpdir, "attestation.json",
-							  res.attestation) != 0)
+		if (res.nmembers > 0) {
+			unlink(out);	/* an archive's outputs are its members' */
+			if (write_members(tmpdir, &res) != 0)
+				rc = -1;
+		} else if (fsync(out_fd) != 0 || write_json_file(tmpdir, "attestation.json",
+							  res.attestation) != 0) {
 			rc = -1;
+		}
 		/* The preview is a convenience for the citizen's form: without one the
 		 * portal shows the name and page count. */
 		snprintf(pv, sizeof pv, "%s/preview.png", tmpdir);

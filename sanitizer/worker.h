@@ -18,7 +18,9 @@
 #include "spool.h"
 
 #define WORKER_MAX_THREADS 16
-#define RESULT_MAX_BYTES   (16 * 1024)	/* results/<id>/result.json */
+#define RESULT_MAX_BYTES   (64 * 1024)	/* results/<id>/result.json: an archive's
+					 * members (<= 50) make it larger; portald
+					 * reads up to 64 KiB */
 
 struct worker_config {
 	struct spool *intake;

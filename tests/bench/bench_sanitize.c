@@ -18,6 +18,11 @@
  *
  *   ocr      the text and scanned PDFs again with Japanese and English OCR, two
  *            pages at once (two lanes, each with its OCR child) and one at a time
+ *   photo    the 12 Mpx photo as lossy WebP (libwebp, quality 80) and a 3 Mpx HEIC
+ *            (heif-enc from libheif-examples, quality 80: x265 on 12 Mpx takes
+ *            minutes to make)
+ *   office   tests/corpus/office's one-page docx, its xlsx and pptx, each through a
+ *            fresh LibreOffice in its cage, then the PDF path (best of 2)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,10 +41,12 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <webp/encode.h>
 #include <zlib.h>
 
 #include "crypto.h"
 #include "pipeline.h"
+#include "rebuild.h"
 
 #define TARGET_S_PER_PAGE	0.05		/* without OCR */
 #define TARGET_OCR_S_PER_PAGE	0.6		/* with Japanese OCR on both cores */
@@ -333,6 +340,68 @@ jpeg_of(uint32_t w, uint32_t h, int quality)
 	return b;
 }
 
+static struct blob
+webp_of(uint32_t w, uint32_t h, float quality)
+{
+	uint8_t *px = photo_pixels(w, h), *out = NULL;
+	size_t n = WebPEncodeRGB(px, (int)w, (int)h, (int)w * 3, quality, &out);
+	struct blob b = { 0 };
+
+	if (n == 0)
+		die("WebPEncodeRGB");
+	blob_add(&b, out, n);
+	WebPFree(out);
+	free(px);
+	return b;
+}
+
+/* A file's bytes, or an empty blob (the case is then skipped). */
+static struct blob
+file_of(const char *path)
+{
+	struct blob b = { 0 };
+	uint8_t buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return b;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		blob_add(&b, buf, n);
+	fclose(f);
+	return b;
+}
+
+/* An HEIC of the photo pixels by heif-enc (not linked: x265 is a test tool). */
+static struct blob
+heic_of(uint32_t w, uint32_t h)
+{
+	struct pixels_header hd = { .width = w, .height = h, .channels = 3, .depth = 8 };
+	struct rebuild_buf png = { 0 };
+	uint8_t *px = photo_pixels(w, h);
+	char dir[] = "/tmp/bench_sanitize.XXXXXX", cmd[256], in[64], out[64];
+	struct blob b = { 0 };
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL || rebuild_png_encode(&hd, px, &png) != REBUILD_OK)
+		die("heic: png");
+	snprintf(in, sizeof in, "%s/in.png", dir);
+	snprintf(out, sizeof out, "%s/out.heic", dir);
+	if ((f = fopen(in, "wb")) != NULL) {
+		fwrite(png.p, 1, png.len, f);
+		fclose(f);
+	}
+	snprintf(cmd, sizeof cmd, "heif-enc -q 80 -o %s %s >/dev/null 2>&1", out, in);
+	if (system(cmd) == 0)
+		b = file_of(out);
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+	rebuild_buf_free(&png);
+	free(px);
+	return b;
+}
+
 /* A screenshot-like PNG: flat panels and a few lines of dark marks. */
 static struct blob
 png_of(uint32_t w, uint32_t h)
@@ -536,6 +605,48 @@ main(int argc, char **argv)
 		printf("jpeg     12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
 		       "cpu %4.2f cores\n", f.wall, photo.len / 1000.0, f.out_bytes / 1000.0,
 		       f.cpu / f.wall);
+	}
+
+	if (only == NULL || strcmp(only, "photo") == 0) {
+		struct blob w = webp_of(4000, 3000, 80), h = heic_of(2000, 1500);
+		struct figures f = measure(&w);
+
+		printf("webp     12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+		       "cpu %4.2f cores\n", f.wall, w.len / 1000.0, f.out_bytes / 1000.0,
+		       f.cpu / f.wall);
+		if (h.len > 0) {
+			f = measure(&h);
+			printf("heic      3 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+			       "cpu %4.2f cores\n", f.wall, h.len / 1000.0, f.out_bytes / 1000.0,
+			       f.cpu / f.wall);
+		} else {
+			printf("heic     skipped: heif-enc (libheif-examples) is not installed\n");
+		}
+		free(w.p);
+		free(h.p);
+	}
+	if (only == NULL || strcmp(only, "office") == 0) {
+		static const char *const docs[] = { "sample.docx", "sample.xlsx", "sample.pptx" };
+		char path[128];
+
+		for (i = 0; i < 3; i++) {
+			struct blob d;
+			struct figures f;
+
+			snprintf(path, sizeof path, "tests/corpus/office/%s", docs[i]);
+			d = file_of(path);
+			if (d.len == 0 || access(OFFICEPDF_SOFFICE, X_OK) != 0) {
+				printf("office   %s skipped (no sample or no LibreOffice)\n", docs[i]);
+				free(d.p);
+				continue;
+			}
+			f = measure_n(&d, 2);
+			printf("office   %-11s %u page(s)  %6.2f s/document  %7.1f KB/page  "
+			       "cpu %4.2f cores | vs target 0.5 s (after warm-up; we start fresh "
+			       "per file): %.1fx\n", docs[i], f.pages, f.wall,
+			       (double)f.out_bytes / f.pages / 1000.0, f.cpu / f.wall, f.wall / 0.5);
+			free(d.p);
+		}
 	}
 
 	if (only != NULL && strcmp(only, "batch") != 0)

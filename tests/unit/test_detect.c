@@ -146,6 +146,28 @@ test_encrypted_ooxml_in_ole_container_is_reported_encrypted(void **state)
 }
 
 static void
+test_odf_encryption_and_scripts_are_flagged_from_the_zip(void **state)
+{
+	struct detect_result r = detect_sample("../office/encrypted.odt");
+
+	(void)state;
+	/* ODF encrypts members inside a plain zip: only the manifest says so. */
+	assert_type(r, "odt");
+	assert_true(r.flags & DETECT_F_ENCRYPTED);
+	r = detect_sample("../office/macro.odt");
+	assert_type(r, "odt");
+	assert_true(r.flags & DETECT_F_MACRO);
+	assert_false(r.flags & DETECT_F_ENCRYPTED);
+	/* LibreOffice's own files without macros carry neither flag. */
+	r = detect_sample("../office/sample.odt");
+	assert_type(r, "odt");
+	assert_int_equal(r.flags & (DETECT_F_MACRO | DETECT_F_ENCRYPTED), 0);
+	r = detect_sample("../office/sample.docx");
+	assert_type(r, "docx");
+	assert_int_equal(r.flags & (DETECT_F_MACRO | DETECT_F_ENCRYPTED), 0);
+}
+
+static void
 test_password_protected_doc_and_xls_are_flagged_encrypted(void **state)
 {
 	struct detect_result r;
@@ -363,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_vba_project_in_a_docx_is_flagged_as_macro),
 		cmocka_unit_test(test_legacy_office_macros_are_flagged),
 		cmocka_unit_test(test_encrypted_ooxml_in_ole_container_is_reported_encrypted),
+		cmocka_unit_test(test_odf_encryption_and_scripts_are_flagged_from_the_zip),
 		cmocka_unit_test(test_password_protected_doc_and_xls_are_flagged_encrypted),
 		cmocka_unit_test(test_encrypted_zip_member_is_flagged),
 		cmocka_unit_test(test_ole_file_that_is_not_office_is_unknown),

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -233,6 +234,27 @@ child_fork(int out, int in, void *arg)
 	return fork() >= 0 ? 0 : 4;
 }
 
+static void *
+thread_writes(void *arg)
+{
+	int *out = arg;
+
+	return write_all(*out, "thread", 6) == 0 ? NULL : arg;
+}
+
+static int
+child_thread(int out, int in, void *arg)
+{
+	pthread_t t;
+	void *ret = &t;
+
+	(void)in;
+	(void)arg;
+	if (pthread_create(&t, NULL, thread_writes, &out) != 0 || pthread_join(t, &ret) != 0)
+		return 4;
+	return ret == NULL ? 0 : 5;
+}
+
 static int
 child_open_files(int out, int in, void *arg)
 {
@@ -439,6 +461,28 @@ test_fork_is_killed_by_seccomp(void **state)
 }
 
 static void
+test_threads_only_where_allowed_and_never_a_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct sandbox_result r;
+
+	if (skip_under_valgrind())
+		return;
+	assert_int_equal(sandbox_run(&f->lim, -1, child_thread, NULL, &r), 0);
+	assert_int_equal(r.status, SANDBOX_SECCOMP);
+	sandbox_result_free(&r);
+	f->lim.threads = 1;
+	assert_int_equal(sandbox_run(&f->lim, -1, child_thread, NULL, &r), 0);
+	assert_int_equal(r.status, SANDBOX_OK);
+	assert_int_equal(r.out_len, 6);
+	assert_memory_equal(r.out, "thread", 6);
+	sandbox_result_free(&r);
+	assert_int_equal(sandbox_run(&f->lim, -1, child_fork, NULL, &r), 0);
+	assert_int_equal(r.status, SANDBOX_SECCOMP);
+	sandbox_result_free(&r);
+}
+
+static void
 test_child_cannot_open_files(void **state)
 {
 	struct fixture *f = *state;
@@ -596,6 +640,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_socket_is_killed_by_seccomp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_execve_is_killed_by_seccomp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_is_killed_by_seccomp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_only_where_allowed_and_never_a_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_cannot_open_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_over_the_limit_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crashing_child_is_reported_with_its_signal, setup, teardown),
