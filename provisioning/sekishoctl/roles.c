@@ -360,9 +360,11 @@ enable_units(const struct instance *in, const struct role_options *ro, char *err
 			snprintf(text, sizeof text,
 				 "# Written by sekishoctl init --role all-in-one: this bridge end "
 				 "runs in\n# the %s network namespace (sekisho-netns.service).\n"
+				 "# No user namespace: from inside one, joining a network namespace "
+				 "of the\n# host's is refused (the unit fails at step NETWORK).\n"
 				 "[Unit]\nRequires=sekisho-netns.service\n"
 				 "After=sekisho-netns.service\n\n[Service]\n"
-				 "NetworkNamespacePath=/run/netns/%s\n",
+				 "NetworkNamespacePath=/run/netns/%s\nPrivateUsers=no\n",
 				 netns_units[i].netns, netns_units[i].netns);
 			snprintf(path, sizeof path, "/etc/systemd/system/%s.d/50-sekisho-netns.conf",
 				 netns_units[i].unit);
