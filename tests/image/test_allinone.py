@@ -19,7 +19,7 @@ from conftest import REPO
 STACK_TIMEOUT_S = 600
 DAEMONS = ("portald", "sanitized", "bridge-uplink-tx", "bridge-downlink-rx", "officed",
            "bridge-uplink-rx", "bridge-downlink-tx")
-UNITS = ("sekisho-netns", "sekisho-sanitized", "sekisho-portald", "sekisho-officed",
+UNITS = ("netns-sekisho", "sekisho-sanitized", "sekisho-portald", "sekisho-officed",
          "sekisho-bridge-uplink-tx", "sekisho-bridge-uplink-rx", "sekisho-bridge-downlink-tx",
          "sekisho-bridge-downlink-rx", "sekisho-lighttpd-internet", "sekisho-lighttpd-lgwan")
 
