@@ -25,7 +25,7 @@ cp -R "$STAGE/provisioning/lighttpd" "$STAGE/provisioning/nftables" \
 chmod -R u=rwX,go=rX "$ROOT/usr/share/sekisho"
 
 SD=$STAGE/provisioning/systemd
-for u in "$SD"/sekisho-*.service "$SD"/host/sekisho-*.service "$SD"/host/sekisho-*.timer; do
+for u in "$SD"/sekisho-*.service "$SD"/host/*.service "$SD"/host/*.timer; do
 	install -m 0644 "$u" "$ROOT/usr/lib/systemd/system/"
 done
 install -m 0755 "$SD/host/sekisho-netns.sh" "$ROOT/usr/lib/sekisho/sekisho-netns"

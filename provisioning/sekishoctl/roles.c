@@ -49,7 +49,7 @@ static const struct role_def {
 			"sekisho-bridge-downlink-tx.service", "sekisho-lighttpd-lgwan.service", NULL },
 		(const char *const[]){ "sekisho-backup-lgwan.timer", NULL } },
 	[ROLE_ALL_IN_ONE] = { "all-in-one", INSTANCE_ZONE_BOTH,
-		(const char *const[]){ "sekisho-netns.service",
+		(const char *const[]){ "netns-sekisho.service",
 			"sekisho-sanitized.service", "sekisho-portald.service",
 			"sekisho-bridge-uplink-tx.service", "sekisho-bridge-downlink-rx.service",
 			"sekisho-lighttpd-internet.service", "clamav-freshclam.service",
@@ -359,10 +359,12 @@ enable_units(const struct instance *in, const struct role_options *ro, char *err
 			 * unit's own network is the zone's, with the one link in it. */
 			snprintf(text, sizeof text,
 				 "# Written by sekishoctl init --role all-in-one: this bridge end "
-				 "runs in\n# the %s network namespace (sekisho-netns.service).\n"
-				 "[Unit]\nRequires=sekisho-netns.service\n"
-				 "After=sekisho-netns.service\n\n[Service]\n"
-				 "NetworkNamespacePath=/run/netns/%s\n",
+				 "runs in\n# the %s network namespace (netns-sekisho.service).\n"
+				 "# No user namespace: from inside one, joining a network namespace "
+				 "of the\n# host's is refused (the unit fails at step NETWORK).\n"
+				 "[Unit]\nRequires=netns-sekisho.service\n"
+				 "After=netns-sekisho.service\n\n[Service]\n"
+				 "NetworkNamespacePath=/run/netns/%s\nPrivateUsers=no\n",
 				 netns_units[i].netns, netns_units[i].netns);
 			snprintf(path, sizeof path, "/etc/systemd/system/%s.d/50-sekisho-netns.conf",
 				 netns_units[i].unit);

@@ -46,7 +46,7 @@ UNIT_DIRS = (REPO / "provisioning" / "systemd", REPO / "provisioning" / "systemd
 def sekisho_units(kind="service"):
     """The units the repository ships (the daemons', and the host's: backups, checks,
     the all-in-one namespaces): every one must be in the image."""
-    return sorted(p.name for d in UNIT_DIRS for p in d.glob(f"sekisho-*.{kind}"))
+    return sorted(p.name for d in UNIT_DIRS for p in d.glob(f"*sekisho*.{kind}"))
 
 
 def unit_source(name):

@@ -19,7 +19,7 @@ from conftest import REPO
 STACK_TIMEOUT_S = 600
 DAEMONS = ("portald", "sanitized", "bridge-uplink-tx", "bridge-downlink-rx", "officed",
            "bridge-uplink-rx", "bridge-downlink-tx")
-UNITS = ("sekisho-netns", "sekisho-sanitized", "sekisho-portald", "sekisho-officed",
+UNITS = ("netns-sekisho", "sekisho-sanitized", "sekisho-portald", "sekisho-officed",
          "sekisho-bridge-uplink-tx", "sekisho-bridge-uplink-rx", "sekisho-bridge-downlink-tx",
          "sekisho-bridge-downlink-rx", "sekisho-lighttpd-internet", "sekisho-lighttpd-lgwan")
 
@@ -33,7 +33,7 @@ say init-done $(cut -d' ' -f1 /proc/uptime)
 systemctl daemon-reload
 systemctl start multi-user.target timers.target
 say started $(cut -d' ' -f1 /proc/uptime)
-for i in $(seq 1 90); do
+for i in $(seq 1 45); do
 	sekishoctl status >/tmp/status 2>&1 && break
 	sleep 2
 done
@@ -41,7 +41,10 @@ say status-after $(cut -d' ' -f1 /proc/uptime)
 sed 's/^/STATUS /' /tmp/status
 for u in UNITS; do echo "UNIT $u $(systemctl is-active $u)"; done
 systemctl --failed --no-legend --plain | sed 's/^/FAILED /'
-ip netns list | sed 's/^/NETNS /'
+for u in UNITS; do
+	systemctl -q is-active $u || journalctl -b -o cat -n 8 --no-pager -u $u | sed "s/^/JOURNAL $u: /"
+done
+ls /run/netns | sed 's/^/NETNS /'
 for z in "internet 443" "lgwan 8443"; do
 	set -- $z
 	echo "HTTPS $1 $(printf 'GET /api/healthz HTTP/1.0\r\n\r\n' | openssl s_client -quiet -connect 127.0.0.1:$2 2>/dev/null | head -1)"

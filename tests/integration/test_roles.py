@@ -175,14 +175,14 @@ def test_units_enabled_for_the_role_and_all_in_one_joins_namespaces(tmp_path, sy
 
     _, sys_a, _ = init(tmp_path, sysroot, "all-in-one")
     wants = {p.name for p in (sys_a / "etc/systemd/system/multi-user.target.wants").iterdir()}
-    assert "sekisho-netns.service" in wants and len(wants) == 11
+    assert "netns-sekisho.service" in wants and len(wants) == 11
     for unit, ns in (("sekisho-bridge-uplink-tx", "sekisho-dmz"),
                      ("sekisho-bridge-downlink-rx", "sekisho-dmz"),
                      ("sekisho-bridge-uplink-rx", "sekisho-lgwan"),
                      ("sekisho-bridge-downlink-tx", "sekisho-lgwan")):
         dropin = (sys_a / f"etc/systemd/system/{unit}.service.d/50-sekisho-netns.conf").read_text()
         assert f"NetworkNamespacePath=/run/netns/{ns}" in dropin
-        assert "Requires=sekisho-netns.service" in dropin
+        assert "Requires=netns-sekisho.service" in dropin
 
 
 def test_two_hosts_need_a_peer_and_tls_files_come_in_pairs(tmp_path, sysroot):

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sekisho-netns up|down — the all-in-one host's two zones (sekishoctl init --role
-# all-in-one; run by sekisho-netns.service).
+# all-in-one; run by netns-sekisho.service).
 #
 # Each zone's bridge ends run in their own network namespace, sekisho-dmz and
 # sekisho-lgwan, and the only connection between the two is one veth pair per link
