@@ -18,7 +18,7 @@ if [ ! -f var/etc/instance.conf ]; then
 	# carried by the bridge, applied by portald.
 	"$CTL" --instance ./var catalogue publish demo provisioning/catalogue/demo/*.json
 	# 郵便番号 → 住所, from the Japan Post data install-deps cached (docs/postal.md).
-	provisioning/postal/import-postal.sh --offline --out var/dmz/state/postal.sqlite ||
+	provisioning/postal/import-postal.sh --offline --out var/dmz/postal/postal.sqlite ||
 		echo "dev-run: 郵便番号検索なしで起動します (postal look-up off)" >&2
 	echo
 fi

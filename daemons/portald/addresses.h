@@ -1,7 +1,7 @@
 /*
  * addresses.h — 郵便番号 → 住所 for the forms' postal-code fields.
  *
- * Japan Post's data, imported by provisioning into dmz/state/postal.sqlite
+ * Japan Post's data, imported by provisioning into dmz/postal/postal.sqlite
  * (docs/postal.md). The look-up is a convenience: when the database is missing the
  * API says so and the citizen types the address.
  */

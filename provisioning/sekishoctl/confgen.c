@@ -112,7 +112,8 @@ write_dmz_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "counter_qr_public_key = %s/dmz/keys/counter-qr.pub\n", r);
 	fprintf(f, "office_public_key = %s/dmz/keys/office-signing.pub\n", r);
 	fprintf(f, "quarantine_dir = %s/dmz/quarantine\n", r);
-	fprintf(f, "postal_db = %s/dmz/state/postal.sqlite\n", r);
+	/* Not in dmz/state: that is the bridge's, and closed to portald. */
+	fprintf(f, "postal_db = %s/dmz/postal/postal.sqlite\n", r);
 	{
 		const char *host = or_default(o->internet_bind, o->bind_host);
 

@@ -15,7 +15,7 @@
 const char *const instance_dirs[] = {
 	"etc", "run", "log",
 	"dmz", "dmz/keys", "dmz/db", "dmz/spool", "dmz/quarantine", "dmz/uploads",
-	"dmz/tmp", "dmz/state", "dmz/sanitized",
+	"dmz/tmp", "dmz/state", "dmz/postal", "dmz/sanitized",
 	"lgwan", "lgwan/keys", "lgwan/db", "lgwan/spool", "lgwan/quarantine",
 	"lgwan/uploads", "lgwan/tmp", "lgwan/state", "lgwan/bundles",
 	NULL,

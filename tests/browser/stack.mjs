@@ -60,7 +60,7 @@ export default async function globalSetup() {
   ctl('catalogue', 'publish', 'demo', ...SAMPLES);
   execFileSync(join(ROOT, 'provisioning', 'postal', 'import-postal.sh'),
     ['--ken-all', join(ROOT, 'tests', 'fixtures', 'postal', 'KEN_ALL.CSV'),
-      '--out', join(inst, 'dmz', 'state', 'postal.sqlite')], { stdio: 'pipe' });
+      '--out', join(inst, 'dmz', 'postal', 'postal.sqlite')], { stdio: 'pipe' });
 
   // Mail: the capture server prints its port first; portald is pointed at it.
   const mailbox = join(tmp, 'mailbox');

@@ -36,7 +36,7 @@ def portal(stack):
     assert "bundle catalogue-demo-" in r.stdout
     subprocess.run([os.path.join(ROOT, "provisioning", "postal", "import-postal.sh"),
                     "--ken-all", os.path.join(ROOT, "tests", "fixtures", "postal", "KEN_ALL.CSV"),
-                    "--out", str(stack.instance / "dmz" / "state" / "postal.sqlite")],
+                    "--out", str(stack.instance / "dmz" / "postal" / "postal.sqlite")],
                    check=True, capture_output=True)
     stack.start()
     api = stack.internet + "/api/v1/demo"
