@@ -498,6 +498,12 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 
 	if (n > PIPELINE_MAX_LANES)
 		n = PIPELINE_MAX_LANES;
+	/* GCC 12's AddressSanitizer does not hold its allocator's lock across fork:
+	 * a child forked while another lane frees memory waits on that lock for ever
+	 * (seen as a render timeout). glibc's malloc is fork-safe, so only the
+	 * sanitizer build renders in one lane. */
+	if (PIPELINE_ASAN)
+		n = 1;
 	if (pthread_mutex_init(&sh.lock, NULL) != 0)
 		return -ENOMEM;
 	sh.deadline_ms = now_ms() + c->sandbox.timeout_ms;

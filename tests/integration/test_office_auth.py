@@ -1,6 +1,7 @@
 """Staff sign-in through the LGWAN lighttpd: login, lockout, CSRF, idle timeout,
 forced password change, roles and departments on every endpoint, CSV import with
 setup codes, and the audit log's hash chain after all of it."""
+import datetime
 import os
 import socket
 import sqlite3
@@ -115,13 +116,18 @@ class Office:
 
 def test_login_reports_previous_login_and_sets_strict_cookie(office):
     b = Staff(office)
+    before = int(time.time())
     r = b.login("clerk1", PASSWORD)
+    after = int(time.time())
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # the dev stack is plain HTTP (cookie_secure = false)
-    first = r.json()["last_login_at"]
+    # The next login reports this one: its time, in JST, to the second (an earlier
+    # login by the fixture may fall in the same second, so compare with the clock).
     r = Staff(office).login("clerk1", PASSWORD)
-    assert r.json()["last_login_at"] is not None and r.json()["last_login_at"] != first
+    shown = datetime.datetime.fromisoformat(r.json()["last_login_at"])
+    assert shown.utcoffset() == datetime.timedelta(hours=9)
+    assert before <= shown.timestamp() <= after
     assert "年" in r.json()["last_login_text"]
     assert r.json()["staff"]["departments"][0]["name"] == "市民課"
     # Only the hash of a token is stored.

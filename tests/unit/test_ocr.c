@@ -492,6 +492,8 @@ run(struct pipeline_config *c, int in_fd, struct pipeline_result *res, uint8_t *
 	assert_true(out_fd >= 0);
 	c->scanner = group_scanner;
 	assert_int_equal(pipeline_run(c, in_fd, out_fd, res), 0);
+	if (!res->clean)	/* say why, so that a failure below can be read */
+		print_message("pipeline: %s (%s)\n", res->reason, res->detail);
 	end = lseek(out_fd, 0, SEEK_END);
 	*out = malloc((size_t)end + 1);
 	assert_non_null(*out);
