@@ -223,6 +223,26 @@ def test_submission_is_durable_idempotent_and_travels_to_lgwan(portal, tmp_path)
     assert state == "forwarded"
 
 
+def test_a_full_quota_option_is_listed_and_refused(portal):
+    api = portal.api
+    one = requests.get(api + "/procedures/jidou-teate", timeout=5).json()
+    assert one["full_options"] == []
+    # Ten reservations of 12月1日 (its quota): the count the submissions keep.
+    db = sqlite3.connect(portal.instance / "dmz/db/demo.sqlite", timeout=10)
+    with db:
+        db.execute("INSERT INTO quota_counts (procedure_id, field, value, n) "
+                   "VALUES ('jidou-teate', 'consultation', 'd1', 10)")
+    db.close()
+    one = requests.get(api + "/procedures/jidou-teate", timeout=5).json()
+    assert one["full_options"] == [{"path": "consultation", "value": "d1"}]
+    # The page hides it; a client that sends it anyway is refused by the server.
+    r = submit(api, "jidou-teate", {"answers": {"consultation": "d1"}})
+    assert r.status_code == 422
+    assert "上限に達した" in r.json()["errors"]["consultation"]
+    r = submit(api, "jidou-teate", {"answers": {"consultation": "d2"}})
+    assert r.status_code == 422 and "consultation" not in r.json()["errors"]
+
+
 def test_closed_and_unknown_procedures_refuse_submissions(portal):
     api = portal.api
     r = submit(api, "no-such", {"answers": {}})
