@@ -223,6 +223,27 @@ def test_submission_is_durable_idempotent_and_travels_to_lgwan(portal, tmp_path)
     assert state == "forwarded"
 
 
+def test_an_upload_past_its_keeping_period_is_refused(portal, tmp_path):
+    api = portal.api
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    up = upload(api, "申請書.pdf", (tmp_path / "benign-text.pdf").read_bytes(),
+                procedure="demo-inquiry", field="attachment").json()
+    assert wait_verdict(api, up["upload_id"])["state"] == "clean"
+    # 32 days ago: past upload_ttl_days (31), the sanitizer may have aged it out.
+    db = sqlite3.connect(portal.instance / "dmz/db/demo.sqlite", timeout=10)
+    with db:
+        db.execute("UPDATE uploads SET created_at = created_at - 32 * 86400 WHERE id = ?",
+                   (up["upload_id"],))
+    db.close()
+    v = requests.get(f"{api}/uploads/{up['upload_id']}", timeout=5).json()
+    assert v["state"] == "rejected" and v["reason"] == "expired"
+    assert "もう一度添付してください" in v["message"]
+    body = {"answers": {"name": "山田 太郎", "email": "taro@example.jp", "body": "古い添付です。"},
+            "uploads": {"attachment": [up["upload_id"]]}}
+    r = submit(api, "demo-inquiry", body)
+    assert r.status_code == 422 and "attachment" in r.json()["errors"], r.text
+
+
 def test_a_full_quota_option_is_listed_and_refused(portal):
     api = portal.api
     one = requests.get(api + "/procedures/jidou-teate", timeout=5).json()
