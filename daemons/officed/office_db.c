@@ -176,6 +176,10 @@ const struct db_migration office_db_migrations[] = {
 	  "  sent_at    TEXT"
 	  ") STRICT;"
 	  "CREATE INDEX status_outbox_pending ON status_outbox(bundle_id, sent_at);" },
+	{ 5,
+	  /* Routing rules (routing.h): office business beside the department, never
+	   * in the published definition. JSON [{field, value, department_id}]. */
+	  "ALTER TABLE procedures ADD COLUMN routing TEXT;" },
 };
 
 const size_t office_db_nmigrations =

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   FIELD_TYPES, newField, newState, stateToRequest, definitionToState, jstToRfc3339,
-  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError,
+  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields,
 } from '../../web/staff/builder-model.js';
 import { sampleState } from './builder-sample.mjs';
 
@@ -44,8 +44,33 @@ test('members are typed as the schema wants them', () => {
 
 test('definition → state → definition is the same definition', () => {
   const req = stateToRequest(sampleState());
-  const again = stateToRequest(definitionToState(req.definition, req.department));
+  const again = stateToRequest(definitionToState(req.definition, req.department, req.routing));
   assert.deepEqual(again, req);
+});
+
+test('routing rules travel beside the definition, complete rows only', () => {
+  const s = sampleState();
+  s.routing.push({ field: 'course', value: '', department: '' });   // a row being filled in
+  const req = stateToRequest(s);
+  assert.deepEqual(req.routing, [{ field: 'ward', value: 'north', department: '税務課' }]);
+  assert.equal(req.definition.routing, undefined, 'never published');
+  assert.deepEqual(routingFields(s).map((f) => f.name), ['ward', 'course', 'topics', 'has_children'],
+    'top-level choices only: not school, inside a group');
+});
+
+test('a routing rule the form cannot satisfy is caught before sending', () => {
+  const s = sampleState();
+  s.routing = [
+    { field: 'name', value: 'x', department: '税務課' },
+    { field: 'ward', value: 'east', department: '税務課' },
+    { field: 'ward', value: 'south', department: '' },
+    { field: '', value: '', department: '' },
+  ];
+  const errs = checkState(s).filter((e) => e.path.startsWith('routing'));
+  assert.deepEqual(errs.map((e) => e.path), ['routing[0]', 'routing[1]', 'routing[2]']);
+  assert.match(errs[0].message, /条件にする項目/);
+  assert.match(errs[1].message, /選択肢/);
+  assert.match(errs[2].message, /部署/);
 });
 
 test('Japan time both ways, and nothing for an empty input', () => {

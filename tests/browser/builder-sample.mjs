@@ -47,6 +47,8 @@ export function sampleState(id = 'builder-all-types') {
     f('agreement', 'agree', '利用規約', { required: true, terms: '本サービスの利用規約です。\n第1条 …' }),
     f('text', 'agreed_note', '同意後の確認', { show_if: { field: 'agree', op: 'equals', value: '' } }),
   ];
+  // 北地区 goes to the 税務課 (both departments exist in the integration test's office).
+  s.routing = [{ field: 'ward', value: 'north', department: '税務課' }];
   return s;
 }
 

@@ -34,9 +34,11 @@ test('an administrator builds and publishes a procedure without writing JSON', a
 
   // A department for the procedure (the builder picks from existing ones).
   const csrf = await page.evaluate(() => sessionStorage.getItem('csrf'));
-  const dep = await page.request.post(lgwan('/api/v1/demo/staff/departments'),
-    { data: { name: '市民課' }, headers: { 'X-CSRF-Token': csrf } });
-  expect([201, 409]).toContain(dep.status());
+  for (const name of ['市民課', '住民異動係']) {
+    const dep = await page.request.post(lgwan('/api/v1/demo/staff/departments'),
+      { data: { name }, headers: { 'X-CSRF-Token': csrf } });
+    expect([201, 409]).toContain(dep.status());
+  }
 
   await page.getByRole('link', { name: '手続の一覧（作成・編集・公開）' }).click();
   await expect(page.getByRole('heading', { name: '手続の一覧' })).toBeVisible();
@@ -76,10 +78,21 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.locator('#f-1-if-field').selectOption('kind');
   await page.locator('#f-1-if-value').selectOption('other');
   await expect(page.locator('#preview')).toContainText('詳しい内容');
+
+  // 振り分け: 転居 goes to the 住民異動係; the value list follows the chosen field.
+  await page.getByRole('button', { name: '振り分けを追加' }).click();
+  await expect(page.locator('#rt-0-field')).toBeFocused();
+  await page.locator('#rt-0-field').selectOption('kind');
+  await expect(page.locator('#rt-0-value option')).toHaveText(['選んでください', '転居', 'その他']);
+  await page.locator('#rt-0-value').selectOption('move');
+  await page.locator('#rt-0-dept').selectOption('住民異動係');
   await axeBoth(page, 'builder', STAFF_ZOOM);
 
   await page.getByRole('button', { name: '下書きを保存する' }).click();
   await expect(page.getByRole('status').filter({ hasText: '下書き（builder-ui 第1版）を保存しました' })).toBeVisible();
+  const saved = await page.request.get(lgwan('/api/v1/demo/staff/procedures/builder-ui/versions/1'));
+  expect((await saved.json()).routing.map((r) => [r.field, r.value, r.department]))
+    .toEqual([['kind', 'move', '住民異動係']]);
 
   await page.getByRole('link', { name: '手続の一覧に戻る' }).click();
   await page.getByRole('button', { name: /公開する：ビルダー画面で作った手続/ }).click();

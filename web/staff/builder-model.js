@@ -53,6 +53,7 @@ export function newState() {
     duplicate_rule: 'none', proxy: { allowed: false, attorney_required: false },
     notify: { email_field: '', events: [] },
     department: '', fields: [],
+    routing: [],   // 振り分け: [{field, value, department}], office-side only
   };
 }
 
@@ -180,7 +181,11 @@ export function stateToRequest(s) {
     n.events = s.notify.events.slice();
     def.notify = n;
   }
-  return { definition: def, department: s.department };
+  // Routing rules stay with officed (never in the definition): a rule is complete
+  // only with all three parts; half-filled rows are the editor's, not the server's.
+  const routing = s.routing.filter((r) => r.field && r.value && r.department)
+    .map((r) => ({ field: r.field, value: r.value, department: r.department }));
+  return { definition: def, department: s.department, routing };
 }
 
 const str = (v) => (v === undefined || v === null ? '' : String(v));
@@ -210,7 +215,7 @@ function schemaToField(x) {
 }
 
 // A stored definition (GET .../versions/N) → the editor's state.
-export function definitionToState(def, department) {
+export function definitionToState(def, department, routing) {
   const s = newState();
   s.id = str(def.id); s.title = str(def.title); s.summary = str(def.summary);
   s.category = str(def.category);
@@ -232,6 +237,7 @@ export function definitionToState(def, department) {
     events: ((def.notify && def.notify.events) || []).slice() };
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
+  s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
   return s;
 }
 
@@ -352,7 +358,21 @@ export function checkState(s) {
   }
   if (!s.info_only && s.fields.length === 0) errs.push({ path: 'schema.fields', message: '項目を 1 つ以上追加してください（案内のみの手続を除きます）。' });
   checkFields(s.fields, 'schema.fields', [s.fields], 1, errs);
+  s.routing.forEach((r, i) => {
+    const where = `routing[${i}]`;
+    if (!r.field && !r.value && !r.department) return;   // an empty row is left out
+    const f = routingFields(s).find((x) => x.name === r.field);
+    if (!f) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 条件にする項目を選んでください。` });
+    else if (!f.options.some((o) => o.value === r.value)) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 選択肢を選んでください。` });
+    if (!r.department) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 振り分け先の部署を選んでください。` });
+  });
   return errs;
+}
+
+// The fields a routing rule may name: the form's top-level choices (routing.h on the
+// server says why: an answer inside a group has many items).
+export function routingFields(s) {
+  return s.fields.filter((f) => ['select', 'radio', 'checkbox'].includes(f.type) && f.name);
 }
 
 const REASONS = [
