@@ -680,6 +680,51 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 					    "公開しました。インターネット側に届くまで少しかかります。"));
 }
 
+/* A draft nobody will publish goes away whole; a published version cannot (the
+ * database's trigger refuses it too): applications name it. */
+void
+office_handle_procedure_delete(struct http_request *req, void *app)
+{
+	struct office_actor a;
+	struct proc_row r;
+	char target[CATALOGUE_ID_MAX + 32];
+	sqlite3_stmt *st;
+	json_t *d;
+	int rc;
+
+	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
+		return;
+	if (load_row(req, &a, &r) != 1)
+		return;
+	if (strcmp(r.state, "draft") != 0) {
+		proc_row_free(&r);
+		return refuse(req, &a, 409, "published",
+			      "公開済みの版は削除できません。申請がこの版を記録しています。");
+	}
+	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
+	d = json_pack("{s:s}", "title", jsonio_str(r.definition, "title", ""));
+	proc_row_free(&r);
+	if (db_begin(a.t->db) != 0 ||
+	    (st = db_stmt(a.t->db, "DELETE FROM procedures WHERE id = ?1 AND version = ?2"
+				   " AND state = 'draft'")) == NULL) {
+		json_decref(d);
+		return fail_db(req, &a, "procedure delete");
+	}
+	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r.version);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || office_audit(&a, "procedure.delete", target, d) != 0 ||
+	    db_commit(a.t->db) != 0) {
+		json_decref(d);
+		return fail_db(req, &a, "procedure delete");
+	}
+	json_decref(d);
+	office_authz_end(&a);
+	http_reply_json(req, 200, json_pack("{s:s,s:I,s:s}", "id", r.id, "version",
+					    (json_int_t)r.version, "message", "下書きを削除しました。"));
+}
+
 void
 office_handle_procedure_copy(struct http_request *req, void *app)
 {

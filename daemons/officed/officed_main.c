@@ -127,6 +127,8 @@ static const struct http_route officed_routes[] = {
 	  office_handle_procedure_get, 0, NULL },
 	{ "PUT", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
 	  office_handle_procedure_update, 0, NULL },
+	{ "DELETE", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
+	  office_handle_procedure_delete, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/publish",
 	  office_handle_procedure_publish, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/copy",

@@ -89,3 +89,21 @@ def test_an_answer_sends_the_application_to_another_department(routed):
     assert clerk2.call("GET", f"/applications/{south}").status_code == 404
     assert clerk1.call("GET", f"/applications/{north}").status_code == 404
     assert clerk1.call("GET", f"/applications/{south}").status_code == 200
+
+
+def test_a_draft_can_be_deleted_a_published_version_cannot(routed):
+    o = routed
+    admin, clerk1 = o.browser("admin"), o.browser("clerk1")
+    # route-copy is a draft (made by the fixture); route-gomi v1 is published.
+    assert clerk1.call("DELETE", "/procedures/route-copy/versions/1").status_code == 403
+    assert admin.call("DELETE", "/procedures/route-copy/versions/1", csrf=False).status_code == 403
+    r = admin.call("DELETE", "/procedures/route-copy/versions/1")
+    assert r.status_code == 200 and r.json()["message"] == "下書きを削除しました。"
+    assert admin.call("GET", "/procedures/route-copy/versions/1").status_code == 404
+    assert admin.call("DELETE", "/procedures/route-copy/versions/1").status_code == 404
+    r = admin.call("DELETE", "/procedures/route-gomi/versions/1")
+    assert r.status_code == 409 and "公開済み" in r.json()["error"]["message"]
+    assert admin.call("GET", "/procedures/route-gomi/versions/1").status_code == 200
+    with o.db() as db:
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'procedure.delete'"
+                          " AND target = 'procedure:route-copy/1'").fetchone()[0] == 1
