@@ -9,11 +9,13 @@
  * leave a procedure open.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
 #include "form.h"
 #include "jsonio.h"
+#include "mail.h"
 #include "procsig.h"
 #include "timefmt.h"
 
@@ -22,6 +24,8 @@
 #define TEXT_MAX        20000	/* info.description, terms */
 #define SHORT_MAX       64	/* category, life event, keyword */
 #define LIST_ITEMS_MAX  32
+#define NOTIFY_SUBJECT_MAX 100	/* characters of a staff-written email subject */
+#define NOTIFY_LEAD_MAX    2000	/* ... and of its first paragraph */
 
 int
 catalogue_id_valid(const char *id)
@@ -225,12 +229,63 @@ check_proxy(struct checker *c, const json_t *px)
 	       check_bool(c, px, "attorney_required") ? -1 : 0;
 }
 
+static const char *const notify_events[] = { "arrival", "accepted", "review", "correction",
+					     "result", "completed", NULL };
+
+/* Whether text renders with the placeholders an applicant email has (notify.c):
+ * a misspelt {{reciept_no}} is refused here, not found when a mail fails to send. */
+static int
+renders(const char *text)
+{
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:s}", "title", "t", "receipt_no", "r", "at", "a",
+				 "status_url", "u");
+	char *out = NULL;
+	int ok = vars != NULL && mail_render(text, vars, &out) == MAIL_OK;
+
+	free(out);
+	json_decref(vars);
+	return ok;
+}
+
+/* notify.templates: {event: {subject, lead}}, the procedure's own words for the
+ * subject and first paragraph of an applicant email; the rest (到達番号, the status
+ * page, the footer) stays fixed so that no email can leave out how to check. */
+static int
+check_notify_templates(struct checker *c, const json_t *t)
+{
+	static const char *const keys[] = { "subject", "lead", NULL };
+	const char *event;
+	const json_t *v;
+
+	if (t == NULL)
+		return 0;
+	if (!json_is_object(t))
+		return fail(c, "notify.templates", "not an object");
+	if (check_only_keys(c, t, "notify.templates", notify_events))
+		return -1;
+	json_object_foreach((json_t *)t, event, v) {
+		const char *subject = jsonio_str(v, "subject", NULL), *lead = jsonio_str(v, "lead", NULL);
+
+		if (!json_is_object(v))
+			return fail(c, "notify.templates", "not an object");
+		if (check_only_keys(c, v, "notify.templates", keys) ||
+		    check_text(c, v, "subject", true, NOTIFY_SUBJECT_MAX) ||
+		    check_text(c, v, "lead", true, NOTIFY_LEAD_MAX))
+			return -1;
+		if (strpbrk(subject, "\r\n\t") != NULL)
+			return fail(c, "notify.templates.subject", "not one line");
+		if (!renders(subject) || !renders(lead))
+			return fail(c, "notify.templates", "unknown placeholder (title, receipt_no, at, "
+				    "status_url)");
+	}
+	return 0;
+}
+
 static int
 check_notify(struct checker *c, const json_t *n)
 {
-	static const char *const keys[] = { "email_field", "events", NULL };
-	static const char *const events[] = { "arrival", "accepted", "review", "correction",
-					      "result", "completed", NULL };
+	static const char *const keys[] = { "email_field", "events", "templates", NULL };
+	const char *const *events = notify_events;
 	const json_t *ev, *e;
 	const char *const *p;
 	size_t i;
@@ -239,7 +294,8 @@ check_notify(struct checker *c, const json_t *n)
 		return 0;
 	if (!json_is_object(n))
 		return fail(c, "notify", "not an object");
-	if (check_only_keys(c, n, "notify", keys) || check_text(c, n, "email_field", false, 64))
+	if (check_only_keys(c, n, "notify", keys) || check_text(c, n, "email_field", false, 64) ||
+	    check_notify_templates(c, json_object_get(n, "templates")))
 		return -1;
 	if ((ev = json_object_get(n, "events")) == NULL)
 		return 0;

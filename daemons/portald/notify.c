@@ -4,7 +4,9 @@
  * The templates are fixed text in polite Japanese with the procedure's title, the
  * 到達番号 and the status page's address filled in; nothing a citizen typed is put
  * into a message except their own address as its recipient (so the portal cannot be
- * made to send chosen text to a chosen address).
+ * made to send chosen text to a chosen address). A procedure may replace the subject
+ * and first paragraph of an event's email with its own (notify.templates, written by
+ * staff and signed with the definition); the rest stays fixed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +82,18 @@ notify_enqueue(struct db *db, const struct portald *p, const json_t *def,
 	json_t *vars;
 	int rc = 0;
 
+	const json_t *own;
+
 	if (t == NULL || to == NULL || !mail_address_valid(to))
 		return 0;	/* nothing to send: not an error */
+	own = json_object_get(json_object_get(json_object_get(def, "notify"), "templates"), t->event);
 	timefmt_jst_text(ev->at, when);
 	snprintf(url, sizeof url, "%s/%s/status", p->public_base_url, ev->tenant);
 	vars = json_pack("{s:s,s:s,s:s,s:s}", "title", jsonio_str(def, "title", ""),
 			 "receipt_no", ev->receipt_no, "at", when, "status_url", url);
-	if (mail_render(t->lead, vars, &lead) != MAIL_OK ||
+	if (mail_render(jsonio_str(own, "lead", t->lead), vars, &lead) != MAIL_OK ||
 	    json_object_set_new(vars, "lead", json_string(lead)) != 0 ||
-	    mail_render(t->subject, vars, &subject) != MAIL_OK ||
+	    mail_render(jsonio_str(own, "subject", t->subject), vars, &subject) != MAIL_OK ||
 	    mail_render(body_template, vars, &body) != MAIL_OK) {
 		log_err("application %s: cannot render the %s email", ev->receipt_no, t->event);
 		goto out;	/* a template bug must not refuse the submission */

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   FIELD_TYPES, newField, newState, stateToRequest, definitionToState, jstToRfc3339,
-  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields,
+  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields, PLACEHOLDERS,
 } from '../../web/staff/builder-model.js';
 import { sampleState } from './builder-sample.mjs';
 
@@ -131,4 +131,20 @@ test('server messages become Japanese with the member path', () => {
   assert.equal(r.path, 'reception');
   assert.match(r.message, /受付終了/);
   assert.deepEqual(explainServerError('同じ版の手続が既にあります。'), { path: '', message: '同じ版の手続が既にあります。' });
+});
+
+test('an event email in the procedure\'s own words: both parts, known placeholders only', () => {
+  const s = sampleState();
+  const n = stateToRequest(s).definition.notify;
+  assert.deepEqual(n.templates, { completed: { subject: '【完了】{{title}}（{{receipt_no}}）', lead: '「{{title}}」の手続が完了しました。' } });
+  s.notify.templates.arrival = { subject: '  ', lead: '' };            // left empty: the standard text
+  s.notify.templates.review = { subject: '審査', lead: '審査します。' };  // not a chosen event: not sent
+  assert.deepEqual(Object.keys(stateToRequest(s).definition.notify.templates), ['completed']);
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('notify')), []);
+  s.notify.templates.arrival = { subject: '{{reciept_no}} を受け付けました', lead: '' };
+  const errs = checkState(s).filter((e) => e.path === 'notify.templates.arrival').map((e) => e.message);
+  assert.equal(errs.length, 2);
+  assert.match(errs[0], /両方/);
+  assert.match(errs[1], /reciept_no/);
+  assert.ok(PLACEHOLDERS.every((p) => errs[1].includes(`{{${p}}}`)), 'the message lists what may be used');
 });

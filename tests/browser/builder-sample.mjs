@@ -17,7 +17,8 @@ export function sampleState(id = 'builder-all-types') {
   s.reception = { opens_at: '2020-04-01T09:00', closes_at: '2099-03-31T17:00' };
   s.attachments = { max_files: '5', max_total_mib: '20' };
   s.proxy = { allowed: true, attorney_required: true };
-  s.notify = { email_field: 'email', events: ['arrival', 'completed'] };
+  s.notify = { email_field: 'email', events: ['arrival', 'completed'],
+    templates: { completed: { subject: '【完了】{{title}}（{{receipt_no}}）', lead: '「{{title}}」の手続が完了しました。' } } };
   const f = (type, name, label, extra = {}) => Object.assign(newField(type, []), { name, label }, extra);
   s.fields = [
     f('heading', 'h_applicant', '申請者'),

@@ -86,6 +86,11 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await expect(page.locator('#rt-0-value option')).toHaveText(['選んでください', '転居', 'その他']);
   await page.locator('#rt-0-value').selectOption('move');
   await page.locator('#rt-0-dept').selectOption('住民異動係');
+
+  // The 完了 email in this procedure's own words.
+  await page.getByLabel('完了', { exact: true }).check();
+  await page.locator('#p-tpl-completed-subject').fill('【完了】{{title}}');
+  await page.locator('#p-tpl-completed-lead').fill('「{{title}}」の届出の処理が終わりました。');
   await axeBoth(page, 'builder', STAFF_ZOOM);
 
   await page.getByRole('button', { name: '下書きを保存する' }).click();
@@ -93,6 +98,8 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   const saved = await page.request.get(lgwan('/api/v1/demo/staff/procedures/builder-ui/versions/1'));
   expect((await saved.json()).routing.map((r) => [r.field, r.value, r.department]))
     .toEqual([['kind', 'move', '住民異動係']]);
+  expect((await saved.json()).definition.notify.templates)
+    .toEqual({ completed: { subject: '【完了】{{title}}', lead: '「{{title}}」の届出の処理が終わりました。' } });
 
   await page.getByRole('link', { name: '手続の一覧に戻る' }).click();
   await page.getByRole('button', { name: /公開する：ビルダー画面で作った手続/ }).click();

@@ -16,6 +16,8 @@ export const TYPE_LABEL = Object.fromEntries(FIELD_TYPES);
 export const ACCEPT_KINDS = [['pdf', 'PDF'], ['image', '画像'], ['office', 'Office 文書'], ['text', 'テキスト']];
 export const NOTIFY_EVENTS = [['arrival', '到達'], ['accepted', '受付'], ['review', '審査'],
   ['correction', '補正依頼'], ['result', '結果通知'], ['completed', '完了']];
+// What an applicant email's own words may put in (daemons/portald/notify.c fills them).
+export const PLACEHOLDERS = ['title', 'receipt_no', 'at', 'status_url'];
 export const LIMITS = { levelFields: 200, groupDepth: 3, options: 200, label: 200, help: 2000 };
 
 const WITH_LENGTH = ['text', 'textarea', 'kana'];
@@ -51,7 +53,7 @@ export function newState() {
     reception: { opens_at: '', closes_at: '' },
     attachments: { max_files: '', max_total_mib: '' },
     duplicate_rule: 'none', proxy: { allowed: false, attorney_required: false },
-    notify: { email_field: '', events: [] },
+    notify: { email_field: '', events: [], templates: {} },  // templates: {event: {subject, lead}}
     department: '', fields: [],
     routing: [],   // 振り分け: [{field, value, department}], office-side only
   };
@@ -179,6 +181,13 @@ export function stateToRequest(s) {
     const n = {};
     put(n, 'email_field', s.notify.email_field);
     n.events = s.notify.events.slice();
+    // The procedure's own words for an event's email; empty means the standard text.
+    const t = {};
+    n.events.forEach((ev) => {
+      const x = (s.notify.templates || {})[ev];
+      if (x && (x.subject.trim() || x.lead.trim())) t[ev] = { subject: x.subject.trim(), lead: x.lead.trim() };
+    });
+    if (Object.keys(t).length) n.templates = t;
     def.notify = n;
   }
   // Routing rules stay with officed (never in the definition): a rule is complete
@@ -233,8 +242,10 @@ export function definitionToState(def, department, routing) {
     max_total_mib: a.max_total_bytes ? String(Math.ceil(a.max_total_bytes / MIB)) : '' };
   s.duplicate_rule = def.duplicate_rule || 'none';
   s.proxy = { allowed: !!(def.proxy && def.proxy.allowed), attorney_required: !!(def.proxy && def.proxy.attorney_required) };
+  const tm = (def.notify && def.notify.templates) || {};
   s.notify = { email_field: str(def.notify && def.notify.email_field),
-    events: ((def.notify && def.notify.events) || []).slice() };
+    events: ((def.notify && def.notify.events) || []).slice(),
+    templates: Object.fromEntries(Object.entries(tm).map(([k, v]) => [k, { subject: str(v.subject), lead: str(v.lead) }])) };
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
   s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
@@ -358,6 +369,15 @@ export function checkState(s) {
   }
   if (!s.info_only && s.fields.length === 0) errs.push({ path: 'schema.fields', message: '項目を 1 つ以上追加してください（案内のみの手続を除きます）。' });
   checkFields(s.fields, 'schema.fields', [s.fields], 1, errs);
+  s.notify.events.forEach((ev) => {
+    const x = (s.notify.templates || {})[ev];
+    if (!x || (!x.subject.trim() && !x.lead.trim())) return;
+    const where = `notify.templates.${ev}`;
+    if (!x.subject.trim() || !x.lead.trim()) errs.push({ path: where, message: 'メールの文面を変えるときは、件名と最初の段落の両方を入力してください。' });
+    if (/[\r\n]/.test(x.subject)) errs.push({ path: where, message: 'メールの件名は 1 行で入力してください。' });
+    const bad = [...`${x.subject}${x.lead}`.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
+    if (bad.length) errs.push({ path: where, message: `メールの文面で使えない差し込み項目があります（${bad.join('、')}）。使えるのは ${PLACEHOLDERS.map((n) => `{{${n}}}`).join('、')} です。` });
+  });
   s.routing.forEach((r, i) => {
     const where = `routing[${i}]`;
     if (!r.field && !r.value && !r.department) return;   // an empty row is left out

@@ -62,6 +62,7 @@ function bindTop() {
     c.addEventListener('change', () => {
       const ev = NOTIFY_EVENTS.map(([x]) => x).filter((x) => document.getElementById(`p-ev-${x}`).checked);
       state.notify.events = ev;
+      renderTemplates();
       refresh();
     });
     box.appendChild(el('span', { cls: 'choice' }, c, document.createTextNode(' '), el('label', { for: id, text: label })));
@@ -117,6 +118,19 @@ function btn(id, text, label, fn, disabled) {
   b.textContent = text;
   b.addEventListener('click', fn);
   return b;
+}
+
+// ---- the procedure's own email words, per chosen event --------------------------
+function renderTemplates() {
+  const box = document.getElementById('p-templates');
+  box.textContent = '';
+  state.notify.events.forEach((ev) => {
+    const label = (NOTIFY_EVENTS.find(([v]) => v === ev) || [ev, ev])[1];
+    const t = state.notify.templates[ev] || (state.notify.templates[ev] = { subject: '', lead: '' });
+    box.appendChild(el('fieldset', {}, el('legend', { text: `「${label}」のメールの文面（空欄は標準の文面）` }),
+      input(`p-tpl-${ev}-subject`, '件名', t.subject, (v) => { t.subject = v; }, { maxlength: 100, disabled: readOnly }),
+      area(`p-tpl-${ev}-lead`, '最初の段落（到達番号・状況確認のページの案内は自動で付きます）', t.lead, (v) => { t.lead = v; }, 3)));
+  });
 }
 
 // ---- routing (振り分け) ---------------------------------------------------------
@@ -409,6 +423,7 @@ async function start() {
   if (editing) document.getElementById('p-id').disabled = true;
   renderFields();
   fillEmailChoices();
+  renderTemplates();
   renderRouting();
   refresh();
   statusLine();
