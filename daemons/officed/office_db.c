@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csvio.h"
+#include "mail_outbox.h"
 #include "password.h"
 #include "session.h"
 #include "throttle.h"
@@ -180,6 +181,11 @@ const struct db_migration office_db_migrations[] = {
 	  /* Routing rules (routing.h): office business beside the department, never
 	   * in the published definition. JSON [{field, value, department_id}]. */
 	  "ALTER TABLE procedures ADD COLUMN routing TEXT;" },
+	{ 6,
+	  /* Email to staff (staff_notify.h): the addresses a procedure tells of new
+	   * applications, office-side like routing, and the outbox they are sent from. */
+	  "ALTER TABLE procedures ADD COLUMN staff_notify TEXT;"
+	  MAIL_OUTBOX_SQL },
 };
 
 const size_t office_db_nmigrations =

@@ -44,7 +44,7 @@ test('members are typed as the schema wants them', () => {
 
 test('definition → state → definition is the same definition', () => {
   const req = stateToRequest(sampleState());
-  const again = stateToRequest(definitionToState(req.definition, req.department, req.routing));
+  const again = stateToRequest(definitionToState(req.definition, req.department, req.routing, req.staff_notify));
   assert.deepEqual(again, req);
 });
 
@@ -147,4 +147,17 @@ test('an event email in the procedure\'s own words: both parts, known placeholde
   assert.match(errs[0], /両方/);
   assert.match(errs[1], /reciept_no/);
   assert.ok(PLACEHOLDERS.every((p) => errs[1].includes(`{{${p}}}`)), 'the message lists what may be used');
+});
+
+test('staff addresses told of new applications: beside the definition, checked', () => {
+  const s = sampleState();
+  s.staff_notify = 'shimin@city.example.lg.jp\n\n kakari@city.example.lg.jp ';
+  const req = stateToRequest(s);
+  assert.deepEqual(req.staff_notify, ['shimin@city.example.lg.jp', 'kakari@city.example.lg.jp']);
+  assert.equal(JSON.stringify(req.definition).includes('shimin@'), false, 'never published');
+  assert.deepEqual(checkState(s).filter((e) => e.path === 'staff_notify'), []);
+  s.staff_notify = 'shimin@city.example.lg.jp\n市民課';
+  const errs = checkState(s).filter((e) => e.path === 'staff_notify');
+  assert.equal(errs.length, 1);
+  assert.match(errs[0].message, /2 件目（市民課）/);
 });

@@ -50,6 +50,7 @@ export function sampleState(id = 'builder-all-types') {
   ];
   // 北地区 goes to the 税務課 (both departments exist in the integration test's office).
   s.routing = [{ field: 'ward', value: 'north', department: '税務課' }];
+  s.staff_notify = 'shimin@city.example.lg.jp';
   return s;
 }
 

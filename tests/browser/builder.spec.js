@@ -91,6 +91,7 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.getByLabel('完了', { exact: true }).check();
   await page.locator('#p-tpl-completed-subject').fill('【完了】{{title}}');
   await page.locator('#p-tpl-completed-lead').fill('「{{title}}」の届出の処理が終わりました。');
+  await page.getByLabel(/通知先のメールアドレス（1 行に 1 つ/).fill('juumin@city.example.lg.jp');
   await axeBoth(page, 'builder', STAFF_ZOOM);
 
   await page.getByRole('button', { name: '下書きを保存する' }).click();
@@ -98,6 +99,7 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   const saved = await page.request.get(lgwan('/api/v1/demo/staff/procedures/builder-ui/versions/1'));
   expect((await saved.json()).routing.map((r) => [r.field, r.value, r.department]))
     .toEqual([['kind', 'move', '住民異動係']]);
+  expect((await saved.json()).staff_notify).toEqual(['juumin@city.example.lg.jp']);
   expect((await saved.json()).definition.notify.templates)
     .toEqual({ completed: { subject: '【完了】{{title}}', lead: '「{{title}}」の届出の処理が終わりました。' } });
 

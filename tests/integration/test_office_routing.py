@@ -1,15 +1,40 @@
-"""Routing (振り分け) on the real stack: an administrator gives a procedure a rule that
-sends applications to another department by one answer; the rule is refused when
-the form cannot satisfy it, kept out of what is published and exported, carried by
-copies; and an application imported from the bridge lands in the department the
-rule names, which is who may see it."""
+"""Routing (振り分け) and staff email on the real stack: an administrator gives a
+procedure a rule that sends applications to another department by one answer, and
+addresses to tell of new applications; both are refused when they cannot work,
+kept out of what is published and exported, carried by copies; an application
+imported from the bridge lands in the department the rule names, which is who may
+see it, and its arrival reaches the staff mailbox through a real SMTP server."""
 import json
+import os
+import subprocess
 import uuid
 
 import pytest
 import requests
 
+from conftest import ROOT
 from test_office_workflow import STATUS_PASSWORD, office, wait, wait_imported  # noqa: F401
+from test_portal_api import read_mail
+
+STAFF_MAILBOX = "kankyo@city.example.lg.jp"
+
+
+@pytest.fixture(scope="module")
+def staff_mailbox(tmp_path_factory):
+    """A real SMTP server on loopback (aiosmtpd), the LGWAN mail relay of this test."""
+    box = tmp_path_factory.mktemp("staff-mail")
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "tools", "smtp_capture.py"),
+                            "--dir", str(box)], stdout=subprocess.PIPE, text=True)
+    port = int(srv.stdout.readline())
+    yield box, port
+    srv.terminate()
+    srv.wait()
+
+
+@pytest.fixture(scope="module")
+def officed_conf(staff_mailbox):
+    return (f"smtp_url = smtp://127.0.0.1:{staff_mailbox[1]}\nmail_from = sekisho@city.example.lg.jp\n"
+            "mail_domain = city.example.lg.jp\nstaff_base_url = https://lgwan.city.example.lg.jp\n")
 
 DEFINITION = {
     "id": "route-gomi",
@@ -45,12 +70,16 @@ def routed(office):  # noqa: F811
                                                     "routing": bad})
         assert r.status_code == 400 and words in r.json()["error"]["message"], r.text
     r = admin.call("POST", "/procedures", json={"definition": DEFINITION, "department": "市民課",
-                                                "routing": RULES})
+                                                "routing": RULES, "staff_notify": ["not-an-address"]})
+    assert r.status_code == 400 and "1 件目が正しくありません" in r.json()["error"]["message"]
+    r = admin.call("POST", "/procedures", json={"definition": DEFINITION, "department": "市民課",
+                                                "routing": RULES, "staff_notify": [STAFF_MAILBOX]})
     assert r.status_code == 201, r.text
     got = admin.call("GET", "/procedures/route-gomi/versions/1").json()
     assert [(x["field"], x["value"], x["department"]) for x in got["routing"]] == [
         ("area", "north", "税務課")]
     assert "routing" not in got["definition"]
+    assert got["staff_notify"] == [STAFF_MAILBOX] and "staff_notify" not in got["definition"]
     # The rule is checked again when the form changes under it.
     shrunk = json.loads(json.dumps(DEFINITION))
     shrunk["schema"]["fields"] = shrunk["schema"]["fields"][:1]
@@ -59,6 +88,7 @@ def routed(office):  # noqa: F811
     # Exported for other municipalities without our organisation; copies keep it.
     exported = admin.call("GET", "/procedures/route-gomi/versions/1/export").json()
     assert "routing" not in exported and "routing" not in exported["definition"]
+    assert STAFF_MAILBOX not in json.dumps(exported)
     r = admin.call("POST", "/procedures/route-gomi/versions/1/copy", json={"new_id": "route-copy"})
     assert r.status_code == 201, r.text
     assert admin.call("GET", "/procedures/route-copy/versions/1").json()["routing"][0]["department"] == "税務課"
@@ -73,8 +103,9 @@ def routed(office):  # noqa: F811
         except requests.RequestException:
             return False
     wait(listed, 90, "the procedure did not reach the internet zone")
-    # What the internet zone holds has no routing.
-    assert "routing" not in requests.get(office.api + "/procedures/route-gomi", timeout=5).json()
+    # What the internet zone holds has neither the routing nor the staff addresses.
+    public = requests.get(office.api + "/procedures/route-gomi", timeout=5).text
+    assert "routing" not in public and STAFF_MAILBOX not in public
     return office
 
 
@@ -89,6 +120,21 @@ def test_an_answer_sends_the_application_to_another_department(routed):
     assert clerk2.call("GET", f"/applications/{south}").status_code == 404
     assert clerk1.call("GET", f"/applications/{north}").status_code == 404
     assert clerk1.call("GET", f"/applications/{south}").status_code == 200
+
+
+def test_staff_are_told_of_each_arrival_without_its_content(routed, staff_mailbox):
+    o = routed
+    receipt = submit(o, {"name": "通知 確認", "area": "south"})
+    wait_imported(o, receipt)
+    # The two of the routing test came first; wait for this one's.
+    mails = wait(lambda: [m for m in read_mail(staff_mailbox[0], 1) if receipt in m[1]], 60,
+                 f"no staff email for {receipt}")
+    (rcpt, subject, text), = mails
+    assert rcpt == [STAFF_MAILBOX]
+    assert subject == f"【新着申請】粗大ごみ収集の申込み（到達番号 {receipt}）"
+    assert "担当部署: 市民課" in text
+    assert f"https://lgwan.city.example.lg.jp/application.html?t=demo&r={receipt}" in text
+    assert "通知 確認" not in text and "south" not in text   # nothing the applicant wrote
 
 
 def test_a_draft_can_be_deleted_a_published_version_cannot(routed):

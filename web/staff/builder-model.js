@@ -17,6 +17,7 @@ export const ACCEPT_KINDS = [['pdf', 'PDF'], ['image', '画像'], ['office', 'Of
 export const NOTIFY_EVENTS = [['arrival', '到達'], ['accepted', '受付'], ['review', '審査'],
   ['correction', '補正依頼'], ['result', '結果通知'], ['completed', '完了']];
 // What an applicant email's own words may put in (daemons/portald/notify.c fills them).
+const MAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 export const PLACEHOLDERS = ['title', 'receipt_no', 'at', 'status_url'];
 export const LIMITS = { levelFields: 200, groupDepth: 3, options: 200, label: 200, help: 2000 };
 
@@ -56,6 +57,7 @@ export function newState() {
     notify: { email_field: '', events: [], templates: {} },  // templates: {event: {subject, lead}}
     department: '', fields: [],
     routing: [],   // 振り分け: [{field, value, department}], office-side only
+    staff_notify: '',   // addresses told of new applications, one a line; office-side only
   };
 }
 
@@ -194,7 +196,7 @@ export function stateToRequest(s) {
   // only with all three parts; half-filled rows are the editor's, not the server's.
   const routing = s.routing.filter((r) => r.field && r.value && r.department)
     .map((r) => ({ field: r.field, value: r.value, department: r.department }));
-  return { definition: def, department: s.department, routing };
+  return { definition: def, department: s.department, routing, staff_notify: lines(s.staff_notify) || [] };
 }
 
 const str = (v) => (v === undefined || v === null ? '' : String(v));
@@ -224,7 +226,7 @@ function schemaToField(x) {
 }
 
 // A stored definition (GET .../versions/N) → the editor's state.
-export function definitionToState(def, department, routing) {
+export function definitionToState(def, department, routing, staffNotify) {
   const s = newState();
   s.id = str(def.id); s.title = str(def.title); s.summary = str(def.summary);
   s.category = str(def.category);
@@ -248,6 +250,7 @@ export function definitionToState(def, department, routing) {
     templates: Object.fromEntries(Object.entries(tm).map(([k, v]) => [k, { subject: str(v.subject), lead: str(v.lead) }])) };
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
+  s.staff_notify = (staffNotify || []).join('\n');
   s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
   return s;
 }
@@ -377,6 +380,9 @@ export function checkState(s) {
     if (/[\r\n]/.test(x.subject)) errs.push({ path: where, message: 'メールの件名は 1 行で入力してください。' });
     const bad = [...`${x.subject}${x.lead}`.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
     if (bad.length) errs.push({ path: where, message: `メールの文面で使えない差し込み項目があります（${bad.join('、')}）。使えるのは ${PLACEHOLDERS.map((n) => `{{${n}}}`).join('、')} です。` });
+  });
+  (lines(s.staff_notify) || []).forEach((a, i) => {
+    if (!MAIL_RE.test(a)) errs.push({ path: 'staff_notify', message: `新着の通知先の ${i + 1} 件目（${a}）は、メールアドレスの形式ではありません。` });
   });
   s.routing.forEach((r, i) => {
     const where = `routing[${i}]`;

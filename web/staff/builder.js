@@ -414,7 +414,8 @@ async function start() {
   if (params.get('id')) {
     const r = await Staff.api('GET', `/procedures/${encodeURIComponent(params.get('id'))}/versions/${encodeURIComponent(params.get('v') || '1')}`);
     if (!r.ok) { Staff.showError(err, Staff.message(r)); return; }
-    state = definitionToState(r.body.definition, r.body.department ? r.body.department.name : '', r.body.routing);
+    state = definitionToState(r.body.definition, r.body.department ? r.body.department.name : '',
+      r.body.routing, r.body.staff_notify);
     editing = { id: r.body.id, version: r.body.version };
     if (r.body.state !== 'draft') readOnly = true;
   }
