@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "fee.h"
 #include "form.h"
 #include "jsonio.h"
 #include "mail.h"
@@ -317,7 +318,7 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"id", "version", "title", "summary", "category", "life_events", "keywords",
 		"visibility", "identity", "info_only", "info", "reception", "schema",
-		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", NULL,
+		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", NULL,
 	};
 	static const char *const visibility[] = { "public", "unlisted", "internal", NULL };
 	static const char *const identity[] = { "none", "account", NULL };
@@ -360,12 +361,16 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 		return fail(&c, "sort_order", "not an integer in range");
 	jsonio_bool(proc, "info_only", &info_only);
 	schema = json_object_get(proc, "schema");
+	if (schema == NULL && !info_only)
+		return fail(&c, "schema", "missing (only info_only procedures have no form)");
 	if (schema == NULL)
-		return info_only ? 0 : fail(&c, "schema", "missing (only info_only procedures "
-						       "have no form)");
+		return fee_check(json_object_get(proc, "fee"), NULL, ferr, sizeof ferr) == 0
+			       ? 0 : fail(&c, "fee", ferr);
 	if (form_schema_parse(schema, &fs, ferr, sizeof ferr) != 0)
 		return fail(&c, "schema", ferr);
 	form_schema_free(fs);
+	if (fee_check(json_object_get(proc, "fee"), schema, ferr, sizeof ferr) != 0)
+		return fail(&c, "fee", ferr);
 	return 0;
 }
 

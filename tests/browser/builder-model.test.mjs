@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   FIELD_TYPES, newField, newState, stateToRequest, definitionToState, jstToRfc3339,
-  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields, PLACEHOLDERS,
+  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields, PLACEHOLDERS, quantityFields,
 } from '../../web/staff/builder-model.js';
 import { sampleState } from './builder-sample.mjs';
 
@@ -160,4 +160,21 @@ test('staff addresses told of new applications: beside the definition, checked',
   const errs = checkState(s).filter((e) => e.path === 'staff_notify');
   assert.equal(errs.length, 1);
   assert.match(errs[0].message, /2 件目（市民課）/);
+});
+
+test('手数料: items as lib/fee.h reads them, checked before sending', () => {
+  const s = sampleState();
+  assert.deepEqual(stateToRequest(s).definition.fee, {
+    items: [{ label: '参加費', amount: 500, quantity_field: 'people' }, { label: '資料代', amount: 200 }],
+    note: '当日受付でお支払いください。' });
+  assert.deepEqual(quantityFields(s).map((f) => f.name), ['people'], 'whole numbers at the top level only');
+  s.fee.items.push({ label: '', amount: '', quantity_field: '' });   // an empty row is left out
+  assert.equal(stateToRequest(s).definition.fee.items.length, 2);
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('fee')), []);
+  s.fee.items = [{ label: '', amount: '100', quantity_field: '' }, { label: 'x', amount: '-1', quantity_field: '' },
+    { label: 'y', amount: '10', quantity_field: 'big_family' }];
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('fee')).map((e) => e.path),
+    ['fee.items[0]', 'fee.items[1]', 'fee.items[2]']);
+  s.fee.items = [];
+  assert.equal(stateToRequest(s).definition.fee, undefined);
 });

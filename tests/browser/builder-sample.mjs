@@ -51,6 +51,7 @@ export function sampleState(id = 'builder-all-types') {
   // 北地区 goes to the 税務課 (both departments exist in the integration test's office).
   s.routing = [{ field: 'ward', value: 'north', department: '税務課' }];
   s.staff_notify = 'shimin@city.example.lg.jp';
+  s.fee = { items: [{ label: '参加費', amount: '500', quantity_field: 'people' }, { label: '資料代', amount: '200', quantity_field: '' }], note: '当日受付でお支払いください。' };
   return s;
 }
 

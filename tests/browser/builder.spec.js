@@ -92,6 +92,11 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.locator('#p-tpl-completed-subject').fill('【完了】{{title}}');
   await page.locator('#p-tpl-completed-lead').fill('「{{title}}」の届出の処理が終わりました。');
   await page.getByLabel(/通知先のメールアドレス（1 行に 1 つ/).fill('juumin@city.example.lg.jp');
+  await page.getByRole('button', { name: '手数料の項目を追加' }).click();
+  await expect(page.locator('#fee-0-label')).toBeFocused();
+  await page.locator('#fee-0-label').fill('届出手数料');
+  await page.locator('#fee-0-amount').fill('200');
+  await expect(page.locator('#fee-0-qty option')).toHaveText(['1件につき（固定）']);
   await axeBoth(page, 'builder', STAFF_ZOOM);
 
   await page.getByRole('button', { name: '下書きを保存する' }).click();
@@ -100,6 +105,7 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   expect((await saved.json()).routing.map((r) => [r.field, r.value, r.department]))
     .toEqual([['kind', 'move', '住民異動係']]);
   expect((await saved.json()).staff_notify).toEqual(['juumin@city.example.lg.jp']);
+  expect((await saved.json()).definition.fee).toEqual({ items: [{ label: '届出手数料', amount: 200 }] });
   expect((await saved.json()).definition.notify.templates)
     .toEqual({ completed: { subject: '【完了】{{title}}', lead: '「{{title}}」の届出の処理が終わりました。' } });
 

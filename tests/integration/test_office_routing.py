@@ -46,7 +46,10 @@ DEFINITION = {
         {"name": "name", "type": "text", "label": "お名前", "required": True},
         {"name": "area", "type": "select", "label": "お住まいの地区", "required": True,
          "options": [{"value": "north", "label": "北部"}, {"value": "south", "label": "南部"}]},
+        {"name": "count", "type": "number", "label": "出す点数", "integer": True, "min": 1, "max": 10},
     ]},
+    "fee": {"items": [{"label": "粗大ごみ処理手数料", "amount": 400, "quantity_field": "count"},
+                      {"label": "収集受付料", "amount": 100}]},
 }
 RULES = [{"field": "area", "value": "north", "department": "税務課"}]
 
@@ -83,6 +86,7 @@ def routed(office):  # noqa: F811
     # The rule is checked again when the form changes under it.
     shrunk = json.loads(json.dumps(DEFINITION))
     shrunk["schema"]["fields"] = shrunk["schema"]["fields"][:1]
+    del shrunk["fee"]
     r = admin.call("PUT", "/procedures/route-gomi/versions/1", json={"definition": shrunk})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_routing"
     # Exported for other municipalities without our organisation; copies keep it.
@@ -124,8 +128,12 @@ def test_an_answer_sends_the_application_to_another_department(routed):
 
 def test_staff_are_told_of_each_arrival_without_its_content(routed, staff_mailbox):
     o = routed
-    receipt = submit(o, {"name": "通知 確認", "area": "south"})
-    wait_imported(o, receipt)
+    receipt = submit(o, {"name": "通知 確認", "area": "south", "count": 3})
+    # The office sees the fee the applicant was shown, added up by the same code.
+    fee = wait_imported(o, receipt)["fee"]
+    assert fee["total"] == 3 * 400 + 100
+    assert [(i["label"], i["quantity"], i["subtotal"]) for i in fee["items"]] == [
+        ("粗大ごみ処理手数料", 3, 1200), ("収集受付料", 1, 100)]
     # The two of the routing test came first; wait for this one's.
     mails = wait(lambda: [m for m in read_mail(staff_mailbox[0], 1) if receipt in m[1]], 60,
                  f"no staff email for {receipt}")

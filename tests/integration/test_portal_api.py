@@ -90,7 +90,7 @@ def test_catalogue_from_the_downlink(portal):
     r = requests.get(api + "/procedures", timeout=5)
     body = r.json()
     ids = [p["id"] for p in body["procedures"]]
-    assert ids == ["demo-inquiry", "jidou-teate", "kyufukin-shinsei"]
+    assert ids == ["demo-inquiry", "jidou-teate", "kyufukin-shinsei", "jumin-hyo"]
     assert "子育て" in body["categories"] and "出産" in body["life_events"]
     first = body["procedures"][0]
     assert first["title"] == "お問い合わせ・届出のサンプル"
@@ -103,6 +103,9 @@ def test_catalogue_from_the_downlink(portal):
                                           timeout=5).json()["procedures"]] == ["jidou-teate",
                                                                                "kyufukin-shinsei"]
     assert {p["id"]: p["identity"] for p in body["procedures"]}["kyufukin-shinsei"] == "account"
+    # 手数料: its items as published (the office adds up the same with lib/fee.c).
+    fee = requests.get(api + "/procedures/jumin-hyo", timeout=5).json()["fee"]
+    assert fee["items"] == [{"label": "住民票の写し", "amount": 300, "quantity_field": "copies"}]
     one = requests.get(api + "/procedures/demo-inquiry", timeout=5).json()
     assert [f["name"] for f in one["schema"]["fields"]] == ["name", "email", "body", "attachment"]
 

@@ -58,6 +58,7 @@ export function newState() {
     department: '', fields: [],
     routing: [],   // 振り分け: [{field, value, department}], office-side only
     staff_notify: '',   // addresses told of new applications, one a line; office-side only
+    fee: { items: [], note: '' },   // 手数料: items [{label, amount, quantity_field}] (lib/fee.h)
   };
 }
 
@@ -179,6 +180,16 @@ export function stateToRequest(s) {
   if (s.proxy.allowed || s.proxy.attorney_required) {
     def.proxy = { allowed: !!s.proxy.allowed, attorney_required: !!s.proxy.attorney_required };
   }
+  const feeItems = s.fee.items.filter((i) => i.label.trim() || String(i.amount).trim())
+    .map((i) => {
+      const it = { label: i.label.trim(), amount: intOf(i.amount) };
+      if (i.quantity_field) it.quantity_field = i.quantity_field;
+      return it;
+    });
+  if (feeItems.length) {
+    def.fee = { items: feeItems };
+    put(def.fee, 'note', s.fee.note.trim());
+  }
   if (s.notify.email_field || s.notify.events.length) {
     const n = {};
     put(n, 'email_field', s.notify.email_field);
@@ -251,6 +262,8 @@ export function definitionToState(def, department, routing, staffNotify) {
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
   s.staff_notify = (staffNotify || []).join('\n');
+  s.fee = { items: ((def.fee && def.fee.items) || []).map((i) => ({ label: str(i.label), amount: str(i.amount), quantity_field: str(i.quantity_field) })),
+    note: str(def.fee && def.fee.note) };
   s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
   return s;
 }
@@ -381,6 +394,13 @@ export function checkState(s) {
     const bad = [...`${x.subject}${x.lead}`.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
     if (bad.length) errs.push({ path: where, message: `メールの文面で使えない差し込み項目があります（${bad.join('、')}）。使えるのは ${PLACEHOLDERS.map((n) => `{{${n}}}`).join('、')} です。` });
   });
+  s.fee.items.forEach((it, i) => {
+    if (!it.label.trim() && !String(it.amount).trim()) return;   // an empty row is left out
+    const where = `fee.items[${i}]`;
+    if (!it.label.trim()) errs.push({ path: where, message: `手数料の ${i + 1} 件目: 項目名を入力してください。` });
+    if (!isInt(it.amount, 0, 1000000) || String(it.amount).trim() === '') errs.push({ path: where, message: `手数料の ${i + 1} 件目: 金額は 0 から 1,000,000 円までの整数で入力してください。` });
+    if (it.quantity_field && !quantityFields(s).some((f) => f.name === it.quantity_field)) errs.push({ path: where, message: `手数料の ${i + 1} 件目: 数量にする項目は、最上位の整数の数値項目から選んでください。` });
+  });
   (lines(s.staff_notify) || []).forEach((a, i) => {
     if (!MAIL_RE.test(a)) errs.push({ path: 'staff_notify', message: `新着の通知先の ${i + 1} 件目（${a}）は、メールアドレスの形式ではありません。` });
   });
@@ -393,6 +413,11 @@ export function checkState(s) {
     if (!r.department) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 振り分け先の部署を選んでください。` });
   });
   return errs;
+}
+
+// The fields a fee item may count by: top-level whole numbers (lib/fee.c).
+export function quantityFields(s) {
+  return s.fields.filter((f) => f.type === 'number' && f.integer && f.name);
 }
 
 // The fields a routing rule may name: the form's top-level choices (routing.h on the

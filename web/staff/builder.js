@@ -5,6 +5,7 @@
 import {
   FIELD_TYPES, TYPE_LABEL, ACCEPT_KINDS, NOTIFY_EVENTS, newField, newState, stateToRequest,
   definitionToState, moveField, conditionTargets, checkState, explainServerError, routingFields,
+  quantityFields,
 } from '/builder-model.js';
 
 const Staff = window.Staff;
@@ -131,6 +132,32 @@ function renderTemplates() {
       input(`p-tpl-${ev}-subject`, '件名', t.subject, (v) => { t.subject = v; }, { maxlength: 100, disabled: readOnly }),
       area(`p-tpl-${ev}-lead`, '最初の段落（到達番号・状況確認のページの案内は自動で付きます）', t.lead, (v) => { t.lead = v; }, 3)));
   });
+}
+
+// ---- 手数料 ----------------------------------------------------------------------
+// One row per item: its name, yen, and what it counts by (once, or a whole-number
+// answer). Redrawn like the routing rows.
+function renderFee() {
+  const box = document.getElementById('fee');
+  box.textContent = '';
+  const counts = [['', '1件につき（固定）'], ...quantityFields(state).map((f) => [f.name, `「${f.label || f.name}」の数ごと`])];
+  state.fee.items.forEach((it, i) => {
+    const n = i + 1;
+    box.appendChild(el('div', { cls: 'rule', role: 'group', 'aria-label': `手数料の ${n} 件目` },
+      input(`fee-${i}-label`, `${n} 件目: 項目名`, it.label, (v) => { it.label = v; }, { maxlength: 100 }),
+      input(`fee-${i}-amount`, '金額（円）', it.amount, (v) => { it.amount = v; }, { type: 'number', min: 0, max: 1000000 }),
+      select(`fee-${i}-qty`, '数え方', it.quantity_field, counts, (v) => { it.quantity_field = v; }),
+      el('p', {}, btn(`fee-${i}-remove`, '削除', `手数料の ${n} 件目を削除`, () => {
+        state.fee.items.splice(i, 1);
+        renderFee();
+        document.getElementById('fee-add').focus();
+      }))));
+  });
+  box.appendChild(el('p', {}, btn('fee-add', '手数料の項目を追加', '手数料の項目を追加', () => {
+    state.fee.items.push({ label: '', amount: '', quantity_field: '' });
+    renderFee();
+    document.getElementById(`fee-${state.fee.items.length - 1}-label`).focus();
+  })));
 }
 
 // ---- routing (振り分け) ---------------------------------------------------------
@@ -362,6 +389,8 @@ function refresh() {
   // while the user is in them: redrawing would take their focus away.
   const rt = document.getElementById('routing');
   if (rt && !rt.contains(document.activeElement)) renderRouting();
+  const fe = document.getElementById('fee');
+  if (fe && !fe.contains(document.activeElement)) renderFee();
   preview.textContent = '';
   preview.appendChild(el('h3', { text: state.title || '（手続名）' }));
   if (state.summary) preview.appendChild(el('p', { text: state.summary }));
@@ -426,6 +455,7 @@ async function start() {
   fillEmailChoices();
   renderTemplates();
   renderRouting();
+  renderFee();
   refresh();
   statusLine();
   if (readOnly) {
