@@ -149,6 +149,10 @@ static const struct http_route officed_routes[] = {
 	  office_handle_application_assignee, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/transitions",
 	  office_handle_application_transition, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/messages",
+	  office_handle_application_message, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/replies/{reply}/files/{n}",
+	  office_handle_application_reply_file, 0, NULL },
 };
 
 static void
