@@ -279,6 +279,7 @@ replies_handle_post(struct http_request *req, void *app)
 	const json_t *uploads, *pw;
 	struct application_ref r;
 	struct reply_job job = { 0 };
+	sqlite3_stmt *st;
 	json_t *body, *def, *accept = NULL, *files = NULL, *errors = NULL;
 	char why[200], sha[65], when[TIMEFMT_LEN], *files_text = NULL;
 	uint8_t h[32];
@@ -317,6 +318,14 @@ replies_handle_post(struct http_request *req, void *app)
 	}
 	pthread_mutex_lock(&pt->t->lock);
 	open = replies_open(pt->t->db, receipt, r.status);
+	/* A retry of a reply already taken is answered as the first time (in the
+	 * commit), though the reply itself closed the request. */
+	if (open == 0 && (st = db_stmt(pt->t->db, "SELECT 1 FROM replies WHERE idem_key = ?"))
+	    != NULL) {
+		sqlite3_bind_text(st, 1, idem, -1, SQLITE_STATIC);
+		open = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+	}
 	def = catalogue_get_version(pt->t->db, r.proc, r.version);
 	pthread_mutex_unlock(&pt->t->lock);
 	if (open < 0) {
