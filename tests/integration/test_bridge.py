@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bundles import application, bundle, canonical, receipt, spool_put
+from bundles import application, bundle, canonical, receipt, reply, spool_put
 from conftest import Stack, ctl, free_port
 from lossy_relay import LossyRelay
 import socket
@@ -144,6 +144,23 @@ def test_forged_and_unattested_bundles_are_quarantined_not_stored(bridge):
     assert sorted(arrived(bridge)) == ["good-1"]
     reasons = " ".join((q / f).read_text() for f in os.listdir(q) if f.endswith(".reason"))
     assert "signature" in reasons and "attestation" in reasons
+
+
+def test_reply_bundles_are_verified_like_applications(bridge):
+    start(bridge)
+    inst = bridge.instance
+    spool_put(inst / "dmz/spool/outbox", "reply-demo-20261122-000001-1",
+              reply(inst, "reply-demo-20261122-000001-1"))
+    spool_put(inst / "dmz/spool/outbox", "reply-demo-20261122-000001-2",
+              reply(inst, "reply-demo-20261122-000001-2", reply_no=2,
+                    attest_key="lgwan/keys/office-signing.key"))
+    wait_for(lambda: "reply-demo-20261122-000001-1" in arrived(bridge), 30, "reply bundle", bridge)
+    q = inst / "lgwan/quarantine"
+    wait_for(lambda: len([f for f in os.listdir(q) if f.endswith(".bundle")]) == 1, 30,
+             "the unattested reply quarantined", bridge)
+    assert sorted(arrived(bridge)) == ["reply-demo-20261122-000001-1"]
+    reasons = " ".join((q / f).read_text() for f in os.listdir(q) if f.endswith(".reason"))
+    assert "attestation" in reasons
 
 
 def test_receipt_on_the_downlink_finishes_the_delivered_bundle(bridge):
