@@ -252,6 +252,37 @@ def test_imported_once_into_the_tenant_database_and_receipted(bridge):
     assert "1 imported" in h["checks"]["import"]["detail"]
 
 
+def test_reply_before_its_application_waits_and_is_imported_after_it(bridge):
+    import sqlite3
+    from bundles import attestation
+    start(bridge)
+    inst = bridge.instance
+    outbox = inst / "dmz/spool/outbox"
+    rid = "reply-demo-20261122-000002-1"
+    spool_put(outbox, rid, reply(inst, rid, receipt_no="20261122-000002"))
+    time.sleep(3)  # it reaches officed first, which has no application 20261122-000002
+    db = sqlite3.connect(inst / "lgwan/db/demo.sqlite", timeout=10)
+    assert db.execute("SELECT count(*) FROM application_replies").fetchone()[0] == 0
+    pdf = b"%PDF-1.7 rebuilt\n"
+    app = bundle(inst / "dmz/keys/sanitizer-signing.key", "app-demo-20261122-000002",
+                 "application",
+                 [("application.json", canonical({"receipt_no": "20261122-000002",
+                                                  "procedure": {"id": "x", "version": 1}})),
+                  ("files/1.pdf", pdf),
+                  ("attestations/1.pdf.json", canonical(attestation(inst, pdf)))],
+                 files=[{"file": "files/1.pdf", "attestation": "attestations/1.pdf.json"}])
+    spool_put(outbox, "app-demo-20261122-000002", app)
+    # Both imported and receipted; the reply is attached to its application.
+    wait_for(lambda: (outbox / "done" / rid).exists() and
+             (outbox / "done" / "app-demo-20261122-000002").exists(), 60, "receipts", bridge)
+    rows = db.execute("SELECT r.bundle_id, r.from_status, r.to_status, a.receipt_no FROM"
+                      " application_replies r JOIN applications a ON a.id = r.application_id"
+                      ).fetchall()
+    # Not in 補正: kept, no status change.
+    assert rows == [(rid, "arrived", "arrived", "20261122-000002")]
+    assert ctl(inst, "audit", "verify-store", check=False).returncode == 0
+
+
 def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):
     start(bridge)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
