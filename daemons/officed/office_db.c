@@ -194,6 +194,11 @@ const struct db_migration office_db_migrations[] = {
 	  "  reply_invited  INTEGER NOT NULL DEFAULT 0"
 	  ") STRICT;"
 	  "CREATE INDEX application_messages_app ON application_messages(application_id);"
+	  /* The correction requests made before this version, from their history rows. */
+	  "INSERT INTO application_messages (application_id, at, author, kind, body,"
+	  " reply_invited) SELECT application_id, at, actor, 'correction', message, 1"
+	  " FROM application_history WHERE to_status = 'correction' AND message IS NOT NULL"
+	  " ORDER BY id;"
 	  /* One verified reply bundle, stored whole like an application's; its files
 	   * are served from it (and re-verified) like an application's attachments. */
 	  "CREATE TABLE application_replies ("

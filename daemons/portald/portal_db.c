@@ -177,6 +177,9 @@ const struct db_migration portal_db_migrations[] = {
 	  "ALTER TABLE application_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'status'"
 	  " CHECK (kind IN ('status', 'message', 'reply'));"
 	  "ALTER TABLE application_events ADD COLUMN reply_invited INTEGER NOT NULL DEFAULT 0;"
+	  /* Correction requests applied before this version invite a reply too. */
+	  "UPDATE application_events SET reply_invited = 1 WHERE source = 'office'"
+	  " AND status = 'correction';"
 	  /* Replies on their way to LGWAN, forwarded like applications (forwarder.h);
 	   * files is [{"upload", "display_name"}] of clean uploads. */
 	  "CREATE TABLE replies ("

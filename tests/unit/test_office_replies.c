@@ -282,6 +282,37 @@ test_staff_message_leaves_as_a_message_event(void **state)
 	spool_close(&out);
 }
 
+static void
+test_migration_keeps_earlier_correction_requests(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], err[256];
+	struct db *db;
+	json_t *msgs;
+
+	/* A database of the version before messages, with a correction made then. */
+	snprintf(path, sizeof path, "%s/old.sqlite", f->dir);
+	assert_int_equal(db_open(&db, path, DB_CREATE, office_db_migrations, 4, err, sizeof err), 0);
+	assert_int_equal(sqlite3_exec(db_handle(db),
+		"INSERT INTO applications (bundle_id, received_at, application_json, manifest_json,"
+		" bundle_path, bundle_sha256, receipt_no) VALUES ('a', 'x', '{}', '{}', '/x', 'ab',"
+		" '20261122-000001');"
+		"INSERT INTO application_history (application_id, at, actor, from_status, to_status,"
+		" message) VALUES (1, '2026-11-22T01:00:00Z', 'clerk1', 'accepted', 'correction',"
+		" '書類を添付してください。'), (1, '2026-11-22T02:00:00Z', 'clerk1', 'correction',"
+		" 'review', NULL)", NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(&db, path, DB_CREATE, office_db_migrations, office_db_nmigrations,
+				 err, sizeof err), 0);
+	msgs = office_replies_messages_json(db, 1);
+	assert_int_equal(json_array_size(msgs), 1);
+	assert_string_equal(jsonio_str(json_array_get(msgs, 0), "kind", ""), "correction");
+	assert_string_equal(jsonio_str(json_array_get(msgs, 0), "body", ""), "書類を添付してください。");
+	assert_string_equal(jsonio_str(json_array_get(msgs, 0), "author", ""), "clerk1");
+	json_decref(msgs);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -291,6 +322,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_outside_correction_is_kept_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_application_or_foreign_reply_is_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staff_message_leaves_as_a_message_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_keeps_earlier_correction_requests, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,6 +199,32 @@ test_invited_message_opens_and_final_status_closes(void **state)
 	assert_int_equal(open_now(f), 0);
 }
 
+static void
+test_migration_lets_earlier_correction_requests_be_answered(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], err[256];
+	struct db *db;
+
+	snprintf(path, sizeof path, "%s/old.sqlite", f->dir);
+	assert_int_equal(db_open(&db, path, DB_CREATE, portal_db_migrations, 5, err, sizeof err), 0);
+	assert_int_equal(sqlite3_exec(db_handle(db),
+		"INSERT INTO procedure_versions (id, version, definition, received_at) VALUES"
+		" ('p', 1, '{}', 0);"
+		"INSERT INTO applications (receipt_no, procedure_id, procedure_version, answers,"
+		" files, status, submitted_at) VALUES ('" RECEIPT "', 'p', 1, '{}', '[]',"
+		" 'correction', 0);"
+		"INSERT INTO application_events (receipt_no, status, message, at, source) VALUES"
+		" ('" RECEIPT "', 'correction', '添付してください。', 1, 'office')",
+		NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(&db, path, DB_CREATE, portal_db_migrations, portal_db_nmigrations,
+				 err, sizeof err), 0);
+	assert_int_equal(replies_open(db, RECEIPT, "correction"), 1);
+	db_close(db);
+	(void)f;
+}
+
 int
 main(void)
 {
@@ -206,6 +232,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_is_open_until_the_office_asks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_correction_opens_until_replied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invited_message_opens_and_final_status_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_lets_earlier_correction_requests_be_answered, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
