@@ -5,8 +5,9 @@
  * requester may see (applications_authorize: a wrong password gets the very answer
  * an unknown 到達番号 gets), only while the office waits for one (checked again
  * inside the commit, so two replies racing for one request cannot both pass), and
- * only with uploads whose verdict is clean and of a type the procedure accepts. The
- * sanitizer checks the files and the text again before it signs anything.
+ * only with uploads whose verdict is clean and of a type and size the procedure's
+ * file fields accept (the upload itself may not name a field). The sanitizer checks
+ * the files and the text again before it signs anything.
  */
 #include "replies.h"
 
@@ -60,9 +61,9 @@ replies_open(struct db *db, const char *receipt, const char *status)
 /* --- what a reply's files may be ----------------------------------------------- */
 
 /* Add the accept lists of the file fields in fields to acc; *any when one accepts
- * every type the sanitizer makes. */
+ * every type the sanitizer makes; *max_bytes the largest file one takes. */
 static void
-collect_accept(const json_t *fields, json_t *acc, bool *any, int depth)
+collect_accept(const json_t *fields, json_t *acc, bool *any, long long *max_bytes, int depth)
 {
 	const json_t *f, *a;
 	size_t i, k;
@@ -71,6 +72,11 @@ collect_accept(const json_t *fields, json_t *acc, bool *any, int depth)
 		return;
 	json_array_foreach(fields, i, f) {
 		if (strcmp(jsonio_str(f, "type", ""), "file") == 0) {
+			long long max = UPLOAD_DEFAULT_MAX_BYTES;
+
+			jsonio_int(f, "max_file_bytes", 1, 100LL << 20, &max);
+			if (max > *max_bytes)
+				*max_bytes = max;
 			if (!json_is_array(json_object_get(f, "accept")))
 				*any = true;
 			json_array_foreach(json_object_get(f, "accept"), k, a) {
@@ -84,19 +90,25 @@ collect_accept(const json_t *fields, json_t *acc, bool *any, int depth)
 					json_array_append(acc, (json_t *)a);
 			}
 		}
-		collect_accept(json_object_get(f, "fields"), acc, any, depth + 1);
+		collect_accept(json_object_get(f, "fields"), acc, any, max_bytes, depth + 1);
 	}
 }
 
 /* The types a reply to an application of def may attach: those its file fields
- * accept (NULL: any), PDF and images when it has no file field. New reference. */
+ * accept (NULL: any), PDF and images when it has no file field; and in *max_bytes
+ * the size the largest of its fields takes (the default when it has none). New
+ * reference. */
 static json_t *
-reply_accept(const json_t *def)
+reply_accept(const json_t *def, long long *max_bytes)
 {
 	json_t *acc = json_array();
 	bool any = false;
 
-	collect_accept(json_object_get(json_object_get(def, "schema"), "fields"), acc, &any, 0);
+	*max_bytes = 0;
+	collect_accept(json_object_get(json_object_get(def, "schema"), "fields"), acc, &any,
+		       max_bytes, 0);
+	if (*max_bytes == 0)
+		*max_bytes = UPLOAD_DEFAULT_MAX_BYTES;
 	if (any) {
 		json_decref(acc);
 		return NULL;
@@ -231,7 +243,7 @@ jsonio_or(const char *s)
  * -1 when the sanitizer could not be asked. */
 static int
 check_uploads(struct portald *p, struct portal_tenant *pt, const json_t *uploads,
-	      const json_t *accept, json_t *files, json_t *errors)
+	      const json_t *accept, long long max_bytes, json_t *errors, json_t *files)
 {
 	const json_t *u;
 	size_t i, k;
@@ -258,6 +270,8 @@ check_uploads(struct portald *p, struct portal_tenant *pt, const json_t *uploads
 			msg = "添付ファイルの無害化処理が終わっていません。処理が終わるまでお待ちください。";
 		else if (strcmp(v.state, "clean") != 0)
 			msg = v.message[0] ? v.message : "この添付ファイルは受け付けられませんでした。";
+		else if (v.size > max_bytes)
+			msg = "添付ファイルが大きすぎます。申請のときと同じ大きさまでのファイルを添付してください。";
 		if (msg != NULL) {
 			json_object_set_new(errors, key, json_string(msg));
 			continue;
@@ -344,8 +358,10 @@ replies_handle_post(struct http_request *req, void *app)
 		snprintf(why, sizeof why, "添付できるファイルは %d 個までです。", REPLY_MAX_FILES);
 		json_object_set_new(errors, "uploads", json_string(why));
 	} else {
-		accept = reply_accept(def);
-		if (check_uploads(p, pt, uploads, accept, files, errors) != 0) {
+		long long max_bytes;
+
+		accept = reply_accept(def, &max_bytes);
+		if (check_uploads(p, pt, uploads, accept, max_bytes, errors, files) != 0) {
 			http_reply_error(req, 503, "unavailable",
 					 "添付ファイルの確認ができませんでした。しばらくしてからもう一度お試しください。");
 			goto out;
