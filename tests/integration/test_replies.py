@@ -76,7 +76,7 @@ def office(tmp_path_factory):
 
 def status(o, receipt, password=STATUS_PASSWORD):
     return requests.get(f"{o.api}/applications/{receipt}",
-                        params={"status_password": password}, timeout=10)
+                        params={"status_password": password}, timeout=30)
 
 
 def reply(o, receipt, body, key=None, password=STATUS_PASSWORD):
