@@ -43,6 +43,15 @@ DEFINITION = {
 }
 
 
+def get_json(url):
+    """The JSON at url, or None (not there yet, or a slow moment of a loaded machine)."""
+    try:
+        r = requests.get(url, timeout=30)
+        return r.json() if r.status_code == 200 else None
+    except requests.RequestException:
+        return None
+
+
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("replies")
@@ -67,7 +76,7 @@ def office(tmp_path_factory):
         r = admin.call("POST", "/procedures", json={"definition": DEFINITION, "department": "市民課"})
         assert r.status_code == 201, r.text
         assert admin.call("POST", "/procedures/wf-reply/versions/1/publish").status_code == 200
-        wait(lambda: requests.get(o.api + "/procedures/wf-reply", timeout=3).status_code == 200,
+        wait(lambda: get_json(o.api + "/procedures/wf-reply") is not None,
              90, "wf-reply did not reach the internet zone")
         yield o
     finally:
@@ -94,8 +103,8 @@ def upload(o, name, data):
     uid = r.json()["upload_id"]
 
     def final():
-        v = requests.get(f"{o.api}/uploads/{uid}", timeout=5).json()
-        return v if v["state"] != "pending" else None
+        v = get_json(f"{o.api}/uploads/{uid}")
+        return v if v is not None and v["state"] != "pending" else None
     return uid, wait(final, 90, f"upload {name} was not sanitized")
 
 
