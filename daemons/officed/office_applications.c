@@ -829,8 +829,11 @@ office_handle_application_message(struct http_request *req, void *app)
 		return;
 	body = jsonio_str(j, "body", "");
 	if (json_object_get(j, "reply_invited") != NULL &&
-	    jsonio_bool(j, "reply_invited", &invited) != 0)
-		invited = true;
+	    jsonio_bool(j, "reply_invited", &invited) != 0) {
+		app_row_free(&r);
+		return refuse(req, &a, 400, "invalid_request",
+			      "reply_invited は true か false で指定してください。");
+	}
 	if (body[0] == '\0' || message_check(body, why, sizeof why) != 0) {
 		app_row_free(&r);
 		return refuse(req, &a, 400, "invalid_request", body[0] ? why

@@ -86,9 +86,11 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_check(h, "key.counter-qr-private", true, "loaded at start");
 	json_t *m = importer_metrics(o->importer);
 	char detail[200];
-	snprintf(detail, sizeof detail, "%lld imported, %lld duplicates, %lld quarantined, "
-		 "%lld receipts written, %lld errors",
+	snprintf(detail, sizeof detail, "%lld imported, %lld replies, %lld deferred, "
+		 "%lld duplicates, %lld quarantined, %lld receipts written, %lld errors",
 		 (long long)json_integer_value(json_object_get(m, "imported")),
+		 (long long)json_integer_value(json_object_get(m, "replies")),
+		 (long long)json_integer_value(json_object_get(m, "deferred")),
 		 (long long)json_integer_value(json_object_get(m, "duplicates")),
 		 (long long)json_integer_value(json_object_get(m, "quarantined")),
 		 (long long)json_integer_value(json_object_get(m, "receipts_written")),

@@ -281,6 +281,8 @@ def test_reply_before_its_application_waits_and_is_imported_after_it(bridge):
     # Not in 補正: kept, no status change.
     assert rows == [(rid, "arrived", "arrived", "20261122-000002")]
     assert ctl(inst, "audit", "verify-store", check=False).returncode == 0
+    detail = bridge.get(bridge.lgwan + "/api/healthz").json()["checks"]["import"]["detail"]
+    assert "1 imported, 1 replies" in detail and " 0 deferred" not in detail, detail
 
 
 def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):
