@@ -142,6 +142,8 @@ def test_correction_reply_round_trip(office, tmp_path):
     assert r.status_code == 403
     r = clerk.call("POST", path + "/messages", json={"body": "", "reply_invited": False})
     assert r.status_code == 400 and "メッセージ" in r.json()["error"]["message"]
+    r = clerk.call("POST", path + "/messages", json={"body": "x", "reply_invited": "yes"})
+    assert r.status_code == 400 and "reply_invited" in r.json()["error"]["message"]
     r = clerk.call("POST", path + "/messages",
                    json={"body": "日中の連絡先を教えてください。", "reply_invited": False})
     assert r.status_code == 201, r.text
