@@ -15,7 +15,7 @@ export const FIELD_TYPES = [
 export const TYPE_LABEL = Object.fromEntries(FIELD_TYPES);
 export const ACCEPT_KINDS = [['pdf', 'PDF'], ['image', '画像'], ['office', 'Office 文書'], ['text', 'テキスト']];
 export const NOTIFY_EVENTS = [['arrival', '到達'], ['accepted', '受付'], ['review', '審査'],
-  ['correction', '補正依頼'], ['result', '結果通知'], ['completed', '完了']];
+  ['correction', '補正依頼'], ['message', 'お問い合わせ'], ['result', '結果通知'], ['completed', '完了']];
 export const LIMITS = { levelFields: 200, groupDepth: 3, options: 200, label: 200, help: 2000 };
 
 const WITH_LENGTH = ['text', 'textarea', 'kana'];
