@@ -7,6 +7,11 @@
  * bundle carries exactly those outputs and attestations, never an original. The
  * bundle is written to the outbox atomically under the application's id; submitting
  * the same id again is a no-op, so portald may retry freely.
+ *
+ * A reply to the office (補正・問合せへの回答, reply.h) is assembled the same way into a
+ * bundle of kind "reply", and only for an application this sanitizer signed: every
+ * application bundle leaves a marker RESULTS/.receipts/TENANT/RECEIPT (fsync'd before
+ * the bundle is published), and a reply naming a 到達番号 without one is refused.
  */
 #ifndef SEKISHO_SANITIZER_ASSEMBLE_H
 #define SEKISHO_SANITIZER_ASSEMBLE_H
@@ -25,7 +30,10 @@ enum {
 	ASSEMBLE_EINVALID = -1,	/* the request is malformed */
 	ASSEMBLE_ENOTCLEAN = -2,	/* an upload is unknown, pending or refused */
 	ASSEMBLE_EIO = -3,
+	ASSEMBLE_ENORECEIPT = -4,	/* a reply to an application never signed here */
 };
+
+#define ASSEMBLE_RECEIPTS_DIR ".receipts"	/* under results_dir; no upload id starts with '.' */
 
 /* Build and sign the bundle described by req ({"id", "tenant", "application",
  * "procedure": {"definition", "signature"}, "files": [{"upload", "field",
@@ -35,5 +43,12 @@ enum {
 int assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
 		    const uint8_t sign_key[32], const uint8_t office_pub[32], char *err,
 		    size_t errlen);
+
+/* Build and sign the reply bundle described by req ({"kind": "reply", "id",
+ * "tenant", "reply": data/reply.json (reply.h), "files": [{"upload", "display_name"}]})
+ * from results_dir into outbox: only if the id is the reply's own, its receipt was
+ * signed here as an application, and every file is a clean attested upload. */
+int assemble_reply(const json_t *req, const char *results_dir, struct spool *outbox,
+		   const uint8_t sign_key[32], char *err, size_t errlen);
 
 #endif

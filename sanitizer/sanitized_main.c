@@ -154,8 +154,9 @@ handle_metrics(struct http_request *req, void *app)
 	http_reply_json(req, 200, worker_metrics(s->workers));
 }
 
-/* For portald, on submission: sign the application and its clean uploads into an
- * uplink bundle in the outbox. 201 when made, 200 when it already was. */
+/* For portald, on submission: sign the application (or, with "kind": "reply", an
+ * applicant's reply) and its clean uploads into an uplink bundle in the outbox. 201
+ * when made, 200 when it already was. */
 static void
 handle_bundle(struct http_request *req, void *app)
 {
@@ -166,8 +167,12 @@ handle_bundle(struct http_request *req, void *app)
 
 	if (body == NULL)
 		return;
-	rc = assemble_bundle(body, config_str(s->cfg, "results_dir"), &s->outbox,
-			     s->signing_key, s->office_pub, err, sizeof err);
+	if (strcmp(jsonio_str(body, "kind", "application"), "reply") == 0)
+		rc = assemble_reply(body, config_str(s->cfg, "results_dir"), &s->outbox,
+				    s->signing_key, err, sizeof err);
+	else
+		rc = assemble_bundle(body, config_str(s->cfg, "results_dir"), &s->outbox,
+				     s->signing_key, s->office_pub, err, sizeof err);
 	switch (rc) {
 	case ASSEMBLE_OK:
 	case ASSEMBLE_EXISTS:
@@ -182,6 +187,11 @@ handle_bundle(struct http_request *req, void *app)
 		http_reply_error(req, 409, "upload_not_clean",
 				 "無害化が完了していないか、受け付けられなかったファイルがあります。"
 				 "添付ファイルをご確認ください。");
+		return;
+	case ASSEMBLE_ENORECEIPT:
+		log_warn("bundle %s refused: %s", jsonio_str(body, "id", "?"), err);
+		http_reply_error(req, 409, "unknown_application",
+				 "回答先の申請が見つかりません。到達番号をご確認ください。");
 		return;
 	case ASSEMBLE_EINVALID:
 		log_warn("bundle request refused: %s", err);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +26,12 @@
 #include "crypto.h"
 #include "fsio.h"
 #include "jsonio.h"
+#include "log.h"
+#include "office_replies.h"
+#include "quarantine.h"
+#include "reply.h"
 #include "routing.h"
 #include "staff_notify.h"
-#include "log.h"
-#include "quarantine.h"
 
 struct importer {
 	struct importer_config cfg;
@@ -36,6 +39,7 @@ struct importer {
 	volatile int stopping;
 	pthread_mutex_t lock;
 	uint64_t imported, duplicates, quarantined, receipts, errors;
+	uint64_t replies, deferred;
 };
 
 static void
@@ -262,6 +266,8 @@ import_one(struct importer *im, const struct spool_item *item)
 	char err[512], path[PATH_MAX], hex[65];
 	uint8_t sha[32];
 	struct tenant *t;
+	long long reply_no;
+	bool is_reply;
 	int fd, rc;
 
 	bundle_limits_default(&chk.limits);
@@ -279,10 +285,20 @@ import_one(struct importer *im, const struct spool_item *item)
 		spool_commit(im->cfg.inbox, item);
 		return;
 	}
-	if (strcmp(info.id, item->id) != 0 || strcmp(info.kind, "application") != 0 ||
+	is_reply = strcmp(info.kind, REPLY_KIND) == 0;
+	if (strcmp(info.id, item->id) != 0 || (strcmp(info.kind, "application") != 0 && !is_reply) ||
 	    (t = tenant_find(im->cfg.tenants, info.tenant)) == NULL) {
 		snprintf(err, sizeof err, "bundle %s (kind %s) for tenant '%s' cannot be imported "
 			 "here", info.id, info.kind, info.tenant);
+		bundle_info_free(&info);
+		quarantine(im, item, err);
+		spool_commit(im->cfg.inbox, item);
+		return;
+	}
+	/* A reply's document is checked before anything is stored: one that is not a
+	 * reply is quarantined, never kept beside the applications. */
+	if (is_reply && reply_doc_check(json_object_get(info.data, "data/reply.json"), info.tenant,
+					&reply_no, err, sizeof err) != 0) {
 		bundle_info_free(&info);
 		quarantine(im, item, err);
 		spool_commit(im->cfg.inbox, item);
@@ -296,9 +312,27 @@ import_one(struct importer *im, const struct spool_item *item)
 		return;
 	}
 	pthread_mutex_lock(&t->lock);
-	rc = record(t, &info, path, hex, im->cfg.staff_base_url, err, sizeof err);
+	rc = is_reply ? office_replies_record(t->db, &info, path, hex, time(NULL), err, sizeof err)
+		      : record(t, &info, path, hex, im->cfg.staff_base_url, err, sizeof err);
 	pthread_mutex_unlock(&t->lock);
 	bundle_info_free(&info);
+	if (rc == OFFICE_REPLY_MALFORMED) {
+		quarantine(im, item, err);
+		spool_commit(im->cfg.inbox, item);
+		return;
+	}
+	if (rc == OFFICE_REPLY_NO_APP) {
+		/* The link may deliver a reply before its application: it waits behind
+		 * whatever else is in the inbox (newest by mtime), not in front of it. */
+		log_warn("officed: %s; deferred", err);
+		(void)utimensat(AT_FDCWD, item->path, NULL, 0);
+		pthread_mutex_lock(&im->lock);
+		im->deferred++;
+		pthread_mutex_unlock(&im->lock);
+		spool_return(im->cfg.inbox, item);
+		sleep(1);
+		return;
+	}
 	if (rc < 0) {
 		log_err("officed: bundle %s: cannot record: %s", item->id, err);
 		pthread_mutex_lock(&im->lock);
@@ -310,10 +344,11 @@ import_one(struct importer *im, const struct spool_item *item)
 	}
 	spool_commit(im->cfg.inbox, item);
 	pthread_mutex_lock(&im->lock);
-	rc ? im->imported++ : im->duplicates++;
+	rc ? (is_reply ? im->replies++ : im->imported++) : im->duplicates++;
 	pthread_mutex_unlock(&im->lock);
 	if (rc)
-		log_info("officed: application %s imported for %s", item->id, t->name);
+		log_info("officed: %s %s imported for %s", is_reply ? "reply" : "application",
+			 item->id, t->name);
 }
 
 /* One receipt bundle per tenant with imports in the window. */
@@ -330,7 +365,9 @@ write_receipts(struct importer *im)
 
 		pthread_mutex_lock(&t->lock);
 		st = db_stmt(t->db, "SELECT bundle_id FROM applications WHERE received_at >="
-				    " strftime('%Y-%m-%dT%H:%M:%SZ','now', ?1) ORDER BY id");
+				    " strftime('%Y-%m-%dT%H:%M:%SZ','now', ?1) UNION ALL"
+				    " SELECT bundle_id FROM application_replies WHERE received_at >="
+				    " strftime('%Y-%m-%dT%H:%M:%SZ','now', ?1)");
 		if (st != NULL) {
 			char window[32];
 
@@ -443,7 +480,8 @@ importer_metrics(struct importer *im)
 	json_t *m;
 
 	pthread_mutex_lock(&im->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I}", "imported", (json_int_t)im->imported,
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "imported", (json_int_t)im->imported,
+		      "replies", (json_int_t)im->replies, "deferred", (json_int_t)im->deferred,
 		      "duplicates", (json_int_t)im->duplicates,
 		      "quarantined", (json_int_t)im->quarantined,
 		      "receipts_written", (json_int_t)im->receipts,

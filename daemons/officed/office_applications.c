@@ -33,6 +33,7 @@
 #include "log.h"
 #include "office_auth.h"
 #include "office_procedures.h"
+#include "office_replies.h"
 #include "status_out.h"
 #include "timefmt.h"
 #include "wareki.h"
@@ -174,6 +175,29 @@ load_app(struct http_request *req, struct office_actor *a, struct app_row *r)
 	return rc;
 }
 
+/* 0 if message (may be empty) may go to the applicant; else 2 with why. */
+static int
+message_check(const char *message, char *why, size_t whylen)
+{
+	size_t chars = 0;
+
+	if (message == NULL || message[0] == '\0')
+		return 0;
+	if (!csvio_utf8_valid(message, strlen(message))) {
+		snprintf(why, whylen, "申請者へのメッセージに使えない文字が含まれています。");
+		return 2;
+	}
+	/* Newlines are kept: a message may have paragraphs. */
+	for (const unsigned char *s = (const unsigned char *)message; *s; s++)
+		if ((*s < 0x20 && *s != '\n') || *s == 0x7F ||
+		    ((*s & 0xC0) != 0x80 && ++chars > WF_MESSAGE_MAX)) {
+			snprintf(why, whylen, "申請者へのメッセージは %d 文字以内で、"
+				 "制御文字を含めずに入力してください。", WF_MESSAGE_MAX);
+			return 2;
+		}
+	return 0;
+}
+
 /* Move r to status to with message, as the actor: 0 done, 1 refused (why: 409),
  * 2 a message is needed (why: 400), -1 database error. Lock held, no transaction
  * open; r->status is updated. */
@@ -195,23 +219,8 @@ change_status(struct office_actor *a, struct app_row *r, int to, const char *mes
 		workflow_refusal(r->status, to, why, whylen);
 		return 1;
 	}
-	if (message != NULL && message[0] != '\0' &&
-	    !office_text_valid(message, WF_MESSAGE_MAX, NULL)) {
-		/* office_text_valid refuses newlines; a message may have them. */
-		size_t chars = 0;
-
-		for (const unsigned char *s = (const unsigned char *)message; *s; s++)
-			if ((*s < 0x20 && *s != '\n') || *s == 0x7F ||
-			    ((*s & 0xC0) != 0x80 && ++chars > WF_MESSAGE_MAX)) {
-				snprintf(why, whylen, "申請者へのメッセージは %d 文字以内で、"
-					 "制御文字を含めずに入力してください。", WF_MESSAGE_MAX);
-				return 2;
-			}
-		if (!csvio_utf8_valid(message, strlen(message))) {
-			snprintf(why, whylen, "申請者へのメッセージに使えない文字が含まれています。");
-			return 2;
-		}
-	}
+	if (message_check(message, why, whylen) != 0)
+		return 2;
 	if (workflow_needs_message(to) && (message == NULL || message[0] == '\0')) {
 		snprintf(why, whylen, "「%s」にするときは、申請者へのメッセージ（理由や依頼内容）を"
 			 "入力してください。", workflow_label(to));
@@ -248,6 +257,10 @@ change_status(struct office_actor *a, struct app_row *r, int to, const char *mes
 	if (rc != SQLITE_DONE)
 		goto fail;
 	if (status_out_enqueue(a->t->db, r->receipt, workflow_code(to), now, message) != 0)
+		goto fail;
+	/* A correction request is also a message the applicant answers (office_replies.h). */
+	if (to == WF_CORRECTION &&
+	    office_replies_add_message(a->t->db, r->id, at, a->login, "correction", message, 1) != 0)
 		goto fail;
 	snprintf(target, sizeof target, "application:%s", r->receipt);
 	d = json_pack("{s:s,s:s,s:s?}", "from", workflow_code(r->status), "to", workflow_code(to),
@@ -389,7 +402,8 @@ detail_json(struct office_actor *a, const struct app_row *r)
 		p.used = WF_ALL, p.definition = NULL;
 	answers = app_view_answers(p.definition, json_object_get(app, "answers"), atts);
 	jst(r->received_at, received);
-	j = json_pack("{s:s,s:{s:s,s:I,s:s},s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
+	j = json_pack("{s:s,s:{s:s,s:I,s:s},s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,"
+		      "s:o,s:o,s:b}",
 		"receipt_no", r->receipt,
 		"procedure", "id", r->proc_id, "version", (json_int_t)r->version,
 		"title", jsonio_str(json_object_get(app, "procedure"), "title",
@@ -406,7 +420,11 @@ detail_json(struct office_actor *a, const struct app_row *r)
 		"transitions", strcmp(a->role, OFFICE_ROLE_AUDITOR) == 0 ? json_array()
 			       : targets_json(r->status, p.used),
 		"workflow", workflow_list_json(p.used),
-		"definition_known", p.definition != NULL);
+		"definition_known", p.definition != NULL,
+		/* The correspondence with the applicant (office_replies.h). */
+		"messages", office_replies_messages_json(a->t->db, r->id),
+		"replies", office_replies_json(a->t->db, r->id),
+		"can_message", strcmp(a->role, OFFICE_ROLE_AUDITOR) != 0 && !workflow_final(r->status));
 	/* 手数料 as the applicant was shown it (fee.h): the same computation as the portal's. */
 	if (j != NULL && p.definition != NULL && json_object_get(p.definition, "fee") != NULL)
 		json_object_set_new(j, "fee", fee_compute(json_object_get(p.definition, "fee"),
@@ -566,6 +584,81 @@ office_handle_application_file(struct http_request *req, void *app)
 	free(buf);
 }
 
+void
+office_handle_application_reply_file(struct http_request *req, void *app)
+{
+	struct office_actor a;
+	struct app_row r;
+	const char *rs = http_req_param(req, "reply"), *ns = http_req_param(req, "n");
+	const char *member = NULL, *type, *want = NULL;
+	char target[RECEIPT_MAX + 48], cd[96], path[PATH_MAX] = "", *buf = NULL, *end, *end2;
+	long long want_size = -1;
+	json_t *man = NULL;
+	const json_t *f, *m;
+	sqlite3_stmt *st;
+	size_t len = 0, i;
+	long n, no;
+	int rc;
+
+	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
+		return;
+	if (load_app(req, &a, &r) != 1)
+		return;
+	no = rs ? strtol(rs, &end, 10) : 0;
+	n = ns ? strtol(ns, &end2, 10) : 0;
+	if (rs && ns && *end == '\0' && *end2 == '\0' && no >= 1 && n >= 1 &&
+	    (st = db_stmt(a.t->db, "SELECT manifest_json, bundle_path FROM application_replies"
+				   " WHERE application_id = ?1 AND reply_no = ?2")) != NULL) {
+		sqlite3_bind_int64(st, 1, r.id);
+		sqlite3_bind_int64(st, 2, no);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			man = parse_text(sqlite3_column_text(st, 0), APP_JSON_MAX);
+			snprintf(path, sizeof path, "%s", sqlite3_column_text(st, 1));
+		}
+		sqlite3_reset(st);
+	}
+	f = json_array_get(json_object_get(man, "files"), (size_t)(n > 0 ? n - 1 : 0));
+	member = n >= 1 ? jsonio_str(f, "file", NULL) : NULL;
+	json_array_foreach(json_object_get(man, "members"), i, m)
+		if (member && strcmp(jsonio_str(m, "name", ""), member) == 0) {
+			want = jsonio_str(m, "sha256", NULL);
+			jsonio_int(m, "size", 0, APPLICATIONS_FILE_MAX, &want_size);
+		}
+	if (member == NULL || want == NULL || want_size < 0) {
+		json_decref(man);
+		app_row_free(&r);
+		return refuse(req, &a, 404, "no_such_file", "指定された添付ファイルは見つかりません。");
+	}
+	snprintf(target, sizeof target, "application:%s/replies/%ld/files/%ld", r.receipt, no, n);
+	/* As for the application's own files: from the stored bundle, checked against
+	 * the manifest verified at import. */
+	office_authz_unlock(&a);
+	rc = read_member(path, member, want, want_size, &buf, &len);
+	office_authz_relock(&a);
+	app_row_free(&r);
+	if (rc != 0) {
+		log_err("tenant %s: %s: %s in %s %s", a.t->name, target, member, path,
+			rc > 0 ? "does not match the verified manifest" : "cannot be read");
+		json_decref(man);
+		return refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
+			      "システム管理者にご連絡ください。");
+	}
+	if (office_audit(&a, "application.file_view", target, NULL) != 0) {
+		free(buf);
+		json_decref(man);
+		return fail_db(req, &a, "reply file view");
+	}
+	office_authz_end(&a);
+	type = content_type(member);
+	snprintf(cd, sizeof cd, "%s; filename=\"reply-%ld-file-%ld%s\"", type ? "inline" : "attachment",
+		 no, n, strrchr(member, '.') ? strrchr(member, '.') : "");
+	http_reply_header(req, "Content-Disposition", cd);
+	http_reply_header(req, "Cache-Control", "no-store");
+	http_reply_bytes(req, 200, type ? type : "application/octet-stream", buf, len);
+	free(buf);
+	json_decref(man);
+}
+
 /* ---- memo, assignment, status ----------------------------------------------------------- */
 
 void
@@ -717,6 +810,68 @@ office_handle_application_transition(struct http_request *req, void *app)
 	app_row_free(&r);
 	office_authz_end(&a);
 	http_reply_json(req, 200, j);
+}
+
+void
+office_handle_application_message(struct http_request *req, void *app)
+{
+	struct office_actor a;
+	struct app_row r;
+	char why[300], at[TIMEFMT_LEN], target[RECEIPT_MAX + 16];
+	const char *body;
+	bool invited = true;
+	time_t now = time(NULL);
+	json_t *j, *d;
+	int rc;
+
+	if (office_authz_begin(app, req, OFFICE_WRITE, &a) != 0)
+		return;
+	if ((j = http_req_json(req)) == NULL) {
+		office_authz_end(&a);
+		return;
+	}
+	if (load_app(req, &a, &r) != 1)
+		return;
+	body = jsonio_str(j, "body", "");
+	if (json_object_get(j, "reply_invited") != NULL &&
+	    jsonio_bool(j, "reply_invited", &invited) != 0) {
+		app_row_free(&r);
+		return refuse(req, &a, 400, "invalid_request",
+			      "reply_invited は true か false で指定してください。");
+	}
+	if (body[0] == '\0' || message_check(body, why, sizeof why) != 0) {
+		app_row_free(&r);
+		return refuse(req, &a, 400, "invalid_request", body[0] ? why
+			      : "申請者へのメッセージを入力してください。");
+	}
+	if (workflow_final(r.status)) {
+		snprintf(why, sizeof why, "この申請は「%s」で終了しているため、メッセージを送れません。",
+			 workflow_label(r.status));
+		app_row_free(&r);
+		return refuse(req, &a, 409, "application_closed", why);
+	}
+	timefmt_utc(now, at);
+	snprintf(target, sizeof target, "application:%s", r.receipt);
+	d = json_pack("{s:s,s:b,s:s}", "status", workflow_code(r.status), "reply_invited", invited,
+		      "message", body);
+	if (db_begin(a.t->db) != 0) {
+		json_decref(d);
+		app_row_free(&r);
+		return fail_db(req, &a, "message");
+	}
+	rc = office_replies_add_message(a.t->db, r.id, at, a.login, "message", body, invited) != 0 ||
+	     status_out_enqueue_message(a.t->db, r.receipt, workflow_code(r.status), now, body,
+					invited) != 0 ||
+	     office_audit(&a, "application.message", target, d) != 0 || db_commit(a.t->db) != 0;
+	json_decref(d);
+	if (rc) {
+		app_row_free(&r);
+		return fail_db(req, &a, "message");
+	}
+	j = detail_json(&a, &r);
+	app_row_free(&r);
+	office_authz_end(&a);
+	http_reply_json(req, 201, j);
 }
 
 void

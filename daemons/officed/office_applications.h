@@ -27,5 +27,10 @@ void office_handle_application_file(struct http_request *req, void *app);
 void office_handle_application_comment(struct http_request *req, void *app);
 void office_handle_application_assignee(struct http_request *req, void *app);
 void office_handle_application_transition(struct http_request *req, void *app);
+/* POST .../applications/{receipt}/messages {"body", "reply_invited"}: a message to the
+ * applicant (問合せ) without a status change, down the downlink. */
+void office_handle_application_message(struct http_request *req, void *app);
+/* GET .../applications/{receipt}/replies/{reply}/files/{n}: a reply's attachment. */
+void office_handle_application_reply_file(struct http_request *req, void *app);
 
 #endif

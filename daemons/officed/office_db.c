@@ -186,6 +186,47 @@ const struct db_migration office_db_migrations[] = {
 	   * applications, office-side like routing, and the outbox they are sent from. */
 	  "ALTER TABLE procedures ADD COLUMN staff_notify TEXT;"
 	  MAIL_OUTBOX_SQL },
+	{ 7,
+	  /* Messages to the applicant (問合せ, and each 補正 request's text) and the
+	   * applicant's replies from the uplink (office_replies.h). A status_outbox row
+	   * is a status change ('status') or a message without one ('message');
+	   * reply_invited tells the internet zone the applicant may answer it. */
+	  "ALTER TABLE status_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'status'"
+	  " CHECK (kind IN ('status','message'));"
+	  "ALTER TABLE status_outbox ADD COLUMN reply_invited INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE application_messages ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  at             TEXT NOT NULL,"
+	  "  author         TEXT NOT NULL,"
+	  "  kind           TEXT NOT NULL CHECK (kind IN ('message','correction')),"
+	  "  body           TEXT NOT NULL,"
+	  "  reply_invited  INTEGER NOT NULL DEFAULT 0"
+	  ") STRICT;"
+	  "CREATE INDEX application_messages_app ON application_messages(application_id);"
+	  /* The correction requests made before this version, from their history rows. */
+	  "INSERT INTO application_messages (application_id, at, author, kind, body,"
+	  " reply_invited) SELECT application_id, at, actor, 'correction', message, 1"
+	  " FROM application_history WHERE to_status = 'correction' AND message IS NOT NULL"
+	  " ORDER BY id;"
+	  /* One verified reply bundle, stored whole like an application's; its files
+	   * are served from it (and re-verified) like an application's attachments. */
+	  "CREATE TABLE application_replies ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  bundle_id      TEXT NOT NULL UNIQUE,"
+	  "  reply_no       INTEGER NOT NULL,"
+	  "  received_at    TEXT NOT NULL,"
+	  "  submitted_at   TEXT NOT NULL,"
+	  "  body           TEXT NOT NULL,"
+	  "  manifest_json  TEXT NOT NULL,"
+	  "  bundle_path    TEXT NOT NULL,"
+	  "  bundle_sha256  TEXT NOT NULL,"
+	  "  from_status    TEXT NOT NULL,"
+	  "  to_status      TEXT NOT NULL,"
+	  "  UNIQUE (application_id, reply_no)"
+	  ") STRICT;"
+	  "CREATE INDEX application_replies_received ON application_replies(received_at);" },
 };
 
 const size_t office_db_nmigrations =

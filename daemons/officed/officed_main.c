@@ -103,9 +103,11 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_check(h, "key.counter-qr-private", true, "loaded at start");
 	json_t *m = importer_metrics(o->importer);
 	char detail[200];
-	snprintf(detail, sizeof detail, "%lld imported, %lld duplicates, %lld quarantined, "
-		 "%lld receipts written, %lld errors",
+	snprintf(detail, sizeof detail, "%lld imported, %lld replies, %lld deferred, "
+		 "%lld duplicates, %lld quarantined, %lld receipts written, %lld errors",
 		 (long long)json_integer_value(json_object_get(m, "imported")),
+		 (long long)json_integer_value(json_object_get(m, "replies")),
+		 (long long)json_integer_value(json_object_get(m, "deferred")),
 		 (long long)json_integer_value(json_object_get(m, "duplicates")),
 		 (long long)json_integer_value(json_object_get(m, "quarantined")),
 		 (long long)json_integer_value(json_object_get(m, "receipts_written")),
@@ -168,6 +170,10 @@ static const struct http_route officed_routes[] = {
 	  office_handle_application_assignee, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/transitions",
 	  office_handle_application_transition, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/messages",
+	  office_handle_application_message, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/replies/{reply}/files/{n}",
+	  office_handle_application_reply_file, 0, NULL },
 };
 
 static void

@@ -39,6 +39,29 @@ status_out_enqueue(struct db *db, const char *receipt_no, const char *status, ti
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int
+status_out_enqueue_message(struct db *db, const char *receipt_no, const char *status,
+			   time_t at, const char *message, int reply_invited)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO status_outbox (receipt_no, status, at,"
+				       " message, kind, reply_invited) VALUES (?1, ?2, ?3, ?4,"
+				       " 'message', ?5)");
+	char when[TIMEFMT_LEN];
+	int rc;
+
+	if (st == NULL || message == NULL || message[0] == '\0')
+		return -1;
+	timefmt_jst_rfc3339(at, when);
+	sqlite3_bind_text(st, 1, receipt_no, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, when, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, reply_invited ? 1 : 0);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The id of a bundle begun and not yet recorded as sent, or a new one given to the
  * oldest waiting rows. 1 with id, 0 if nothing waits, -1 on error. Lock held. */
 static int
@@ -93,8 +116,9 @@ claim_batch(struct tenant *t, char id[SPOOL_ID_MAX + 1])
 static json_t *
 batch_events(struct db *db, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT receipt_no, status, at, message FROM"
-				       " status_outbox WHERE bundle_id = ?1 ORDER BY id");
+	sqlite3_stmt *st = db_stmt(db, "SELECT receipt_no, status, at, message, kind,"
+				       " reply_invited FROM status_outbox WHERE bundle_id = ?1"
+				       " ORDER BY id");
 	json_t *events = json_array();
 	int rc;
 
@@ -111,6 +135,12 @@ batch_events(struct db *db, const char *id)
 		if (e != NULL && sqlite3_column_type(st, 3) != SQLITE_NULL)
 			json_object_set_new(e, "message",
 					    json_string((const char *)sqlite3_column_text(st, 3)));
+		/* A message without a status change; a status event has no "type", as
+		 * before, so an internet zone not yet updated reads it unchanged. */
+		if (e != NULL && strcmp((const char *)sqlite3_column_text(st, 4), "message") == 0)
+			json_object_set_new(e, "type", json_string("message"));
+		if (e != NULL && sqlite3_column_int(st, 5))
+			json_object_set_new(e, "reply_invited", json_true());
 		json_array_append_new(events, e);
 	}
 	sqlite3_reset(st);

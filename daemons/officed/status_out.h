@@ -29,6 +29,12 @@
 int status_out_enqueue(struct db *db, const char *receipt_no, const char *status, time_t at,
 		       const char *message);
 
+/* Record a message to the applicant without a status change (問合せ): status is the
+ * application's current one; reply_invited says the applicant may answer it (a
+ * correction request always may). Inside the caller's transaction. 0 or -1. */
+int status_out_enqueue_message(struct db *db, const char *receipt_no, const char *status,
+			       time_t at, const char *message, int reply_invited);
+
 /* Write the waiting events of t (whose lock the caller does NOT hold) as status
  * bundles signed with office_key into out. Returns the number of bundles written,
  * or -1 with err. */

@@ -133,6 +133,17 @@ workflow_allowed(int from, int to, unsigned used)
 }
 
 int
+workflow_resume(unsigned used)
+{
+	unsigned t = resume(used | WF_REQUIRED);
+
+	for (int s = 0; s < WF_NSTATUS; s++)
+		if (t == WF_BIT(s))
+			return s;
+	return WF_COMPLETED;	/* unreachable: 完了 is always used */
+}
+
+int
 workflow_needs_message(int status)
 {
 	return status == WF_CORRECTION || status == WF_RETURNED || status == WF_REJECTED;

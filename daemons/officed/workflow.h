@@ -7,8 +7,9 @@
  * subset of the steps (its "workflow" list, kept in officed's procedures table);
  * going forward always goes to the next step the procedure uses, so a procedure of
  * 到達 → 受付 → 完了 goes from 受付 straight to 完了. Beside the line:
- *   補正 (correction)  from 受付/審査; back to 審査 (or 受付 if unused) by staff
- *                      action until replies travel the uplink;
+ *   補正 (correction)  from 受付/審査; back to 審査 (or 受付 if unused) when the
+ *                      applicant's reply is imported (office_replies.h), or by
+ *                      staff action;
  *   保留 (held)        from 到達/受付/審査/結果通知発行; back to 受付 or 審査;
  *   差戻 (returned)    from 到達/受付/保留; final (the applicant applies anew);
  *   却下 (rejected)    from 受付/審査/保留/補正; final.
@@ -63,6 +64,10 @@ unsigned workflow_targets(int from, unsigned used);
 
 /* 1 if from → to is legal for a procedure using used. */
 int workflow_allowed(int from, int to, unsigned used);
+
+/* Where an application in 補正 goes when the applicant's reply arrives: 審査, else
+ * 受付, else the first step after 到達 the procedure uses (a legal target of 補正). */
+int workflow_resume(unsigned used);
 
 /* 1 if moving to status needs a message for the applicant (補正, 差戻, 却下). */
 int workflow_needs_message(int status);

@@ -21,6 +21,8 @@
 #include "log.h"
 #include "notify.h"
 #include "password.h"
+#include "replies.h"
+#include "reply.h"
 #include "proccache.h"
 #include "proxyrep.h"
 #include "timefmt.h"
@@ -703,21 +705,11 @@ out:
 
 /* --- status --------------------------------------------------------------------- */
 
-#define MSG_STATUS_NOT_FOUND "到達番号または照会用パスワードが正しくありません。"
+#define MSG_STATUS_NOT_FOUND APPLICATIONS_MSG_NOT_FOUND
 #define MY_APPLICATIONS_MAX  200
 
-struct app_row {
-	char stored[PASSWORD_HASH_LEN];
-	char proc[CATALOGUE_ID_MAX + 1];
-	char status[32];
-	long long version;
-	time_t submitted;
-	int64_t account_id;
-	bool found, has_password;
-};
-
 static void
-fetch_application(struct portal_tenant *pt, const char *receipt, struct app_row *r)
+fetch_application(struct portal_tenant *pt, const char *receipt, struct application_ref *r)
 {
 	sqlite3_stmt *st;
 
@@ -744,6 +736,36 @@ fetch_application(struct portal_tenant *pt, const char *receipt, struct app_row 
 	pthread_mutex_unlock(&pt->t->lock);
 }
 
+int
+applications_authorize(struct portald *p, struct portal_tenant *pt, struct http_request *req,
+		       const char *receipt, const char *password, struct application_ref *r)
+{
+	struct portal_actor actor;
+	bool ok;
+
+	memset(r, 0, sizeof *r);
+	if (!applications_receipt_valid(receipt) || (password != NULL && strlen(password) > 128))
+		return 0;
+	if (password == NULL) {
+		/* With the account session instead: only the account's own applications,
+		 * and no Argon2 on either side of the answer. */
+		int rc = accounts_session(p, pt, req, false, &actor);
+
+		if (rc < 0)
+			return -1;
+		explicit_bzero(actor.token, sizeof actor.token);
+		fetch_application(pt, receipt, r);
+		ok = rc == 1 && r->found && r->account_id == actor.account_id;
+	} else {
+		fetch_application(pt, receipt, r);
+		/* The same work whether or not the 到達番号 exists: no enumeration by timing. */
+		ok = password_verify(password, r->has_password ? r->stored : p->dummy_password_hash) == 1 &&
+		     r->has_password;
+	}
+	explicit_bzero(r->stored, sizeof r->stored);
+	return ok ? 1 : 0;
+}
+
 void
 applications_handle_status(struct http_request *req, void *app)
 {
@@ -751,66 +773,56 @@ applications_handle_status(struct http_request *req, void *app)
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
 	const char *receipt = http_req_param(req, "receipt_no");
 	const char *password = http_req_query(req, "status_password");
-	struct portal_actor actor;
-	struct app_row r;
+	struct application_ref r;
 	char when[TIMEFMT_LEN];
 	sqlite3_stmt *st;
 	json_t *history, *def;
-	bool ok;
+	bool can_reply;
+	int rc;
 
 	if (password == NULL)
 		password = http_req_header(req, "X-Status-Password");
-	if (pt == NULL || !applications_receipt_valid(receipt) ||
-	    (password != NULL && strlen(password) > 128)) {
-		http_reply_error(req, 404, "not_found", MSG_STATUS_NOT_FOUND);
+	rc = pt ? applications_authorize(p, pt, req, receipt, password, &r) : 0;
+	if (rc < 0)
 		return;
-	}
-	if (password == NULL) {
-		/* With the account session instead: only the account's own applications,
-		 * and no Argon2 on either side of the answer. */
-		int rc = accounts_session(p, pt, req, false, &actor);
-
-		if (rc < 0)
-			return;
-		explicit_bzero(actor.token, sizeof actor.token);
-		fetch_application(pt, receipt, &r);
-		ok = rc == 1 && r.found && r.account_id == actor.account_id;
-	} else {
-		fetch_application(pt, receipt, &r);
-		/* The same work whether or not the 到達番号 exists: no enumeration by timing. */
-		ok = password_verify(password, r.has_password ? r.stored : p->dummy_password_hash) == 1 &&
-		     r.has_password;
-	}
-	if (!ok) {
+	if (rc == 0) {
 		http_reply_error(req, 404, "not_found", MSG_STATUS_NOT_FOUND);
 		return;
 	}
 
 	history = json_array();
 	pthread_mutex_lock(&pt->t->lock);
-	st = db_stmt(pt->t->db, "SELECT status, message, at FROM application_events "
-				"WHERE receipt_no = ? ORDER BY id LIMIT 200");
+	st = db_stmt(pt->t->db, "SELECT status, message, at, kind, reply_invited FROM "
+				"application_events WHERE receipt_no = ? ORDER BY id LIMIT 200");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *s = (const char *)sqlite3_column_text(st, 0);
+			const char *kind = (const char *)sqlite3_column_text(st, 3);
 
 			timefmt_jst_rfc3339((time_t)sqlite3_column_int64(st, 2), when);
-			json_array_append_new(history, json_pack("{s:s,s:s,s:s?,s:s}", "status", s,
-				"label", applications_status_label(s), "message",
-				(const char *)sqlite3_column_text(st, 1), "at", when));
+			/* A message or a reply is not a status change: labelled as what it
+			 * is, with the status it was made in beside it. */
+			json_array_append_new(history, json_pack("{s:s,s:s,s:s?,s:s,s:s,s:b}",
+				"status", s, "label", strcmp(kind, "message") == 0 ? "お問い合わせ"
+						      : strcmp(kind, "reply") == 0 ? "ご回答"
+						      : applications_status_label(s),
+				"message", (const char *)sqlite3_column_text(st, 1), "at", when,
+				"kind", kind, "reply_invited", sqlite3_column_int(st, 4)));
 		}
 		sqlite3_reset(st);
 	}
+	can_reply = replies_open(pt->t->db, receipt, r.status) == 1;
 	def = catalogue_get_version(pt->t->db, r.proc, r.version);
 	pthread_mutex_unlock(&pt->t->lock);
 	timefmt_jst_rfc3339(r.submitted, when);
 	http_reply_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o}",
+	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o,s:b,s:{s:i,s:i}}",
 		"receipt_no", receipt, "status", r.status,
 		"status_label", applications_status_label(r.status), "submitted_at", when,
 		"procedure", "id", r.proc, "title", jsonio_str(def, "title", ""),
-		"history", history));
+		"history", history, "can_reply", can_reply,
+		"reply_limits", "text_max", REPLY_TEXT_MAX, "files_max", REPLY_MAX_FILES));
 	json_decref(def);
 }
 

@@ -15,7 +15,13 @@
 #ifndef SEKISHO_PORTAL_APPLICATIONS_H
 #define SEKISHO_PORTAL_APPLICATIONS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "catalogue.h"
 #include "http.h"
+#include "password.h"
 #include "portal.h"
 
 #define APPLICATION_RECEIPT_MAX   32
@@ -33,6 +39,26 @@ void applications_handle_mine(struct http_request *req, void *app);
 /* GET /api/v1/{tenant}/procedures/{id}/prefill: suggested answers from the profile and
  * the account's previous application to the procedure */
 void applications_handle_prefill(struct http_request *req, void *app);
+
+/* An application as the status API and replies (replies.h) see it. */
+struct application_ref {
+	char stored[PASSWORD_HASH_LEN];	/* wiped by applications_authorize */
+	char proc[CATALOGUE_ID_MAX + 1];
+	char status[32];
+	long long version;
+	time_t submitted;
+	int64_t account_id;
+	bool found, has_password;
+};
+
+/* May req see application receipt of pt? By its 照会用パスワード (password, when not
+ * NULL) or else by the session of the account that made it; the same work and the same
+ * answer for a wrong password as for an unknown 到達番号. 1 yes (r filled), 0 no (the
+ * caller answers 404 MSG_STATUS_NOT_FOUND), -1 already answered (a bad session). */
+int applications_authorize(struct portald *p, struct portal_tenant *pt, struct http_request *req,
+			   const char *receipt, const char *password, struct application_ref *r);
+
+#define APPLICATIONS_MSG_NOT_FOUND "到達番号または照会用パスワードが正しくありません。"
 
 /* 1 if s looks like a 到達番号 ("20261122-000123"), else 0. */
 int applications_receipt_valid(const char *s);

@@ -34,7 +34,8 @@ static const char *const known_statuses[] = {
 };
 
 /* data/status.json: {"format": "sekisho-status/1", "events": [{"receipt_no",
- * "status", "at", "message"}]} */
+ * "status", "at", "message", "type", "reply_invited"}]}; "type": "message" is a message
+ * from the office without a status change (its status is the current one). */
 /* The email an event sends, if its procedure says so: inside the transaction. */
 static int
 notify_status(struct portald *p, const char *tenant, struct db *db, const char *receipt,
@@ -89,19 +90,29 @@ apply_status(struct portald *p, const char *tenant, struct db *db, const json_t 
 		const char *receipt = jsonio_str(e, "receipt_no", NULL);
 		const char *status = jsonio_str(e, "status", NULL);
 		const char *message = jsonio_str(e, "message", NULL);
+		const char *type = jsonio_str(e, "type", "status");
+		bool is_message = strcmp(type, "message") == 0;
+		/* A correction request is always answerable; a message when it says so. */
+		bool invited = is_message ? json_is_true(json_object_get(e, "reply_invited"))
+					  : status != NULL && strcmp(status, "correction") == 0;
 		time_t at;
 		sqlite3_stmt *st;
 
 		for (k = known_statuses; status && *k; k++)
 			if (strcmp(status, *k) == 0)
 				break;
-		if (receipt == NULL || status == NULL || *k == NULL ||
+		if (receipt == NULL || status == NULL ||
+		    (*k == NULL && !(is_message && strcmp(status, "arrived") == 0)) ||
+		    (!is_message && strcmp(type, "status") != 0) || (is_message && message == NULL) ||
 		    timefmt_parse_rfc3339(jsonio_str(e, "at", ""), &at) != 0 ||
 		    (message && strlen(message) > 20000)) {
 			snprintf(err, errlen, "status: events[%zu] is malformed", i);
 			return -1;
 		}
-		st = db_stmt(db, "UPDATE applications SET status = ? WHERE receipt_no = ?");
+		/* A message leaves the status as it is; the UPDATE only finds the row. */
+		st = db_stmt(db, is_message ? "UPDATE applications SET status = status WHERE"
+					      " receipt_no = ?2 AND ?1 IS NOT NULL"
+					    : "UPDATE applications SET status = ? WHERE receipt_no = ?");
 		if (st == NULL)
 			return -1;
 		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
@@ -115,7 +126,7 @@ apply_status(struct portald *p, const char *tenant, struct db *db, const json_t 
 			continue;
 		}
 		st = db_stmt(db, "INSERT INTO application_events (receipt_no, status, message, "
-				 "at, source) VALUES (?, ?, ?, ?, 'office')");
+				 "at, source, kind, reply_invited) VALUES (?, ?, ?, ?, 'office', ?, ?)");
 		if (st == NULL)
 			goto dberr;
 		sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
@@ -123,8 +134,11 @@ apply_status(struct portald *p, const char *tenant, struct db *db, const json_t 
 		if (message)
 			sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-		if (db_step_done(st) != 0 || notify_status(p, tenant, db, receipt, status, message,
-							 at) != 0)
+		sqlite3_bind_text(st, 5, is_message ? "message" : "status", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, invited ? 1 : 0);
+		if (db_step_done(st) != 0 ||
+		    notify_status(p, tenant, db, receipt, is_message ? "message" : status, message,
+				  at) != 0)
 			goto dberr;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "forwarder.h"
 #include "jsonio.h"
 #include "log.h"
+#include "replies.h"
 #include "sanclient.h"
 #include "timefmt.h"
 
@@ -242,8 +243,11 @@ forwarder_run_once(struct portald *p, time_t now)
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < p->tenants.n; i++)
+	for (i = 0; i < p->tenants.n; i++) {
 		n += forward_tenant(p, &p->pt[i], now);
+		/* After the tenant's applications: a reply goes only after its own. */
+		n += replies_forward_tenant(p, &p->pt[i], now);
+	}
 	return n;
 }
 

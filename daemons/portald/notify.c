@@ -37,6 +37,10 @@ static const struct template templates[] = {
 	  "「{{title}}」の申請の審査を始めました。" },
 	{ "correction", "correction", "【補正のお願い】{{title}}",
 	  "「{{title}}」の申請について、内容の補正をお願いします。状況確認のページからご確認ください。" },
+	/* A message from the office without a status change (問合せ): its status is
+	 * "message" here, whatever the application's status is. */
+	{ "message", "message", "【お問い合わせ】{{title}}",
+	  "「{{title}}」の申請について、担当者からお問い合わせがあります。状況確認のページからご確認ください。" },
 	{ "result", "result", "【結果のお知らせ】{{title}}",
 	  "「{{title}}」の申請の結果を通知しました。状況確認のページからご確認ください。" },
 	{ "completed", "completed", "【手続完了のお知らせ】{{title}}",

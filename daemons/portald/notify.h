@@ -24,7 +24,8 @@
 struct notify_event {
 	const char *tenant;
 	const char *receipt_no;
-	const char *status;		/* "arrived", "accepted", ... */
+	const char *status;		/* "arrived", "accepted", ...; "message" for a
+					   message without a status change */
 	const char *message;		/* staff's message, or NULL */
 	time_t at;
 };

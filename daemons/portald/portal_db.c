@@ -170,6 +170,35 @@ const struct db_migration portal_db_migrations[] = {
 	  "  WHERE account_id IS NOT NULL;"
 	  SESSION_SQL
 	  THROTTLE_SQL },
+	{ 6,
+	  /* The correspondence (replies.h): an event is a status change ('status'), a
+	   * message from the office without one ('message'), or the applicant's reply
+	   * ('reply'); reply_invited marks what the applicant may answer. */
+	  "ALTER TABLE application_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'status'"
+	  " CHECK (kind IN ('status', 'message', 'reply'));"
+	  "ALTER TABLE application_events ADD COLUMN reply_invited INTEGER NOT NULL DEFAULT 0;"
+	  /* Correction requests applied before this version invite a reply too. */
+	  "UPDATE application_events SET reply_invited = 1 WHERE source = 'office'"
+	  " AND status = 'correction';"
+	  /* Replies on their way to LGWAN, forwarded like applications (forwarder.h);
+	   * files is [{"upload", "display_name"}] of clean uploads. */
+	  "CREATE TABLE replies ("
+	  "  id               INTEGER PRIMARY KEY,"
+	  "  receipt_no       TEXT NOT NULL REFERENCES applications (receipt_no),"
+	  "  reply_no         INTEGER NOT NULL,"
+	  "  body             TEXT NOT NULL,"
+	  "  files            TEXT NOT NULL,"
+	  "  idem_key         TEXT NOT NULL UNIQUE,"
+	  "  request_sha256   TEXT NOT NULL,"
+	  "  submitted_at     INTEGER NOT NULL,"
+	  "  forward_state    TEXT NOT NULL DEFAULT 'pending'"
+	  "                   CHECK (forward_state IN ('pending', 'forwarded', 'failed')),"
+	  "  forward_attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  forward_next_at  INTEGER NOT NULL DEFAULT 0,"
+	  "  forward_error    TEXT,"
+	  "  UNIQUE (receipt_no, reply_no)"
+	  ") STRICT;"
+	  "CREATE INDEX replies_forward ON replies (forward_state, forward_next_at);" },
 };
 
 const size_t portal_db_nmigrations =

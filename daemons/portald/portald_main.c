@@ -45,6 +45,7 @@
 #include "spool.h"
 #include "tenant.h"
 #include "throttle.h"
+#include "replies.h"
 #include "uploads.h"
 
 #define COMPONENT "sekisho-portald"
@@ -165,6 +166,8 @@ static const struct http_route portald_routes[] = {
 	{ "POST", "/api/v1/{tenant}/procedures/{id}/applications",
 	  applications_handle_submit, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/applications/{receipt_no}", applications_handle_status, 0,
+	  NULL },
+	{ "POST", "/api/v1/{tenant}/applications/{receipt_no}/replies", replies_handle_post, 0,
 	  NULL },
 	{ "POST", "/api/v1/{tenant}/uploads", uploads_handle_post, HTTP_ROUTE_UPLOAD,
 	  uploads_limits },

@@ -137,8 +137,9 @@ verify_bundle(const struct instance *in, int argc, char **argv)
 	return 0;
 }
 
-/* One tenant's stored applications: each bundle file exists, has the hash recorded
- * at import, and still verifies (signature and every attestation). */
+/* One tenant's stored applications and applicants' replies (office_replies.h): each
+ * bundle file exists, has the hash recorded at import, and still verifies (signature
+ * and every attestation). */
 static void
 verify_tenant(const struct instance *in, const char *name, const uint8_t pub[32],
 	      unsigned *checked, unsigned *bad)
@@ -156,7 +157,8 @@ verify_tenant(const struct instance *in, const char *name, const uint8_t pub[32]
 		return;
 	}
 	st = db_stmt(db, "SELECT bundle_id, bundle_path, bundle_sha256 FROM applications"
-			 " ORDER BY id");
+			 " UNION ALL SELECT bundle_id, bundle_path, bundle_sha256 FROM"
+			 " application_replies");
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *bpath = (const char *)sqlite3_column_text(st, 1);

@@ -80,6 +80,19 @@ def application(inst, bundle_id, pdf=b"%PDF-1.7 rebuilt\n", tamper=None,
                   tamper=tamper)
 
 
+def reply(inst, bundle_id, receipt_no="20261122-000001", reply_no=1, pdf=b"%PDF-1.7 reply\n",
+          key="dmz/keys/sanitizer-signing.key", attest_key="dmz/keys/sanitizer-signing.key"):
+    """A reply bundle (kind reply, docs/bundle-format.md) as the sanitizer signs one."""
+    att = attestation(inst, pdf, key=attest_key)
+    doc = {"format": "sekisho-reply/1", "tenant": "demo", "receipt_no": receipt_no,
+           "reply_no": reply_no, "text": "添付します。", "submitted_at": "2026-11-23T09:00:00+09:00"}
+    members = [("data/reply.json", canonical(doc)), ("files/1.pdf", pdf),
+               ("attestations/1.pdf.json", canonical(att))]
+    return bundle(inst / key, bundle_id, "reply", members,
+                  files=[{"file": "files/1.pdf", "attestation": "attestations/1.pdf.json",
+                          "field": "reply", "display_name": "回答.pdf"}])
+
+
 def receipt(inst, bundle_id, received, key="lgwan/keys/office-signing.key"):
     members = [("data/receipt.json", canonical({"received": list(received)}))]
     return bundle(inst / key, bundle_id, "receipt", members)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bundles import application, bundle, canonical, receipt, spool_put
+from bundles import application, bundle, canonical, receipt, reply, spool_put
 from conftest import Stack, ctl, free_port
 from lossy_relay import LossyRelay
 import socket
@@ -146,6 +146,23 @@ def test_forged_and_unattested_bundles_are_quarantined_not_stored(bridge):
     assert "signature" in reasons and "attestation" in reasons
 
 
+def test_reply_bundles_are_verified_like_applications(bridge):
+    start(bridge)
+    inst = bridge.instance
+    spool_put(inst / "dmz/spool/outbox", "reply-demo-20261122-000001-1",
+              reply(inst, "reply-demo-20261122-000001-1"))
+    spool_put(inst / "dmz/spool/outbox", "reply-demo-20261122-000001-2",
+              reply(inst, "reply-demo-20261122-000001-2", reply_no=2,
+                    attest_key="lgwan/keys/office-signing.key"))
+    wait_for(lambda: "reply-demo-20261122-000001-1" in arrived(bridge), 30, "reply bundle", bridge)
+    q = inst / "lgwan/quarantine"
+    wait_for(lambda: len([f for f in os.listdir(q) if f.endswith(".bundle")]) == 1, 30,
+             "the unattested reply quarantined", bridge)
+    assert sorted(arrived(bridge)) == ["reply-demo-20261122-000001-1"]
+    reasons = " ".join((q / f).read_text() for f in os.listdir(q) if f.endswith(".reason"))
+    assert "attestation" in reasons
+
+
 def test_receipt_on_the_downlink_finishes_the_delivered_bundle(bridge):
     start(bridge)
     inst = bridge.instance
@@ -233,6 +250,39 @@ def test_imported_once_into_the_tenant_database_and_receipted(bridge):
     assert db.execute("SELECT count(*) FROM applications").fetchone()[0] == 1
     h = bridge.get(bridge.lgwan + "/api/healthz").json()
     assert "1 imported" in h["checks"]["import"]["detail"]
+
+
+def test_reply_before_its_application_waits_and_is_imported_after_it(bridge):
+    import sqlite3
+    from bundles import attestation
+    start(bridge)
+    inst = bridge.instance
+    outbox = inst / "dmz/spool/outbox"
+    rid = "reply-demo-20261122-000002-1"
+    spool_put(outbox, rid, reply(inst, rid, receipt_no="20261122-000002"))
+    time.sleep(3)  # it reaches officed first, which has no application 20261122-000002
+    db = sqlite3.connect(inst / "lgwan/db/demo.sqlite", timeout=10)
+    assert db.execute("SELECT count(*) FROM application_replies").fetchone()[0] == 0
+    pdf = b"%PDF-1.7 rebuilt\n"
+    app = bundle(inst / "dmz/keys/sanitizer-signing.key", "app-demo-20261122-000002",
+                 "application",
+                 [("application.json", canonical({"receipt_no": "20261122-000002",
+                                                  "procedure": {"id": "x", "version": 1}})),
+                  ("files/1.pdf", pdf),
+                  ("attestations/1.pdf.json", canonical(attestation(inst, pdf)))],
+                 files=[{"file": "files/1.pdf", "attestation": "attestations/1.pdf.json"}])
+    spool_put(outbox, "app-demo-20261122-000002", app)
+    # Both imported and receipted; the reply is attached to its application.
+    wait_for(lambda: (outbox / "done" / rid).exists() and
+             (outbox / "done" / "app-demo-20261122-000002").exists(), 60, "receipts", bridge)
+    rows = db.execute("SELECT r.bundle_id, r.from_status, r.to_status, a.receipt_no FROM"
+                      " application_replies r JOIN applications a ON a.id = r.application_id"
+                      ).fetchall()
+    # Not in 補正: kept, no status change.
+    assert rows == [(rid, "arrived", "arrived", "20261122-000002")]
+    assert ctl(inst, "audit", "verify-store", check=False).returncode == 0
+    detail = bridge.get(bridge.lgwan + "/api/healthz").json()["checks"]["import"]["detail"]
+    assert "1 imported, 1 replies" in detail and " 0 deferred" not in detail, detail
 
 
 def test_junk_datagrams_are_rejected_and_counted_by_reason(bridge):

@@ -349,7 +349,7 @@ def test_full_workflow_with_correction_and_messages(published):
     assert "メッセージ" in r.json()["error"]["message"]
     r = clerk1.call("POST", path, json={"to": "correction", "message": "住所の番地を\n確認してください。"})
     assert r.status_code == 200, r.text
-    # Replies do not travel the uplink yet: staff bring it back to 審査.
+    # Staff may still bring it back to 審査 themselves (a reply would, test_replies.py).
     assert [t["status"] for t in r.json()["transitions"]] == ["review", "rejected"]
     for to in ("review", "result", "completed"):
         r = clerk1.call("POST", path, json={"to": to})

@@ -22,6 +22,7 @@
 #include "jsonio.h"
 #include "procsig.h"
 #include "proxyrep.h"
+#include "reply.h"
 #include "testutil.h"
 
 static uint8_t pub[32], priv[32];
@@ -374,6 +375,108 @@ test_proxy_application_is_checked_beside_the_answers(void **state)
 	json_decref(req);
 }
 
+static json_t *
+reply_request(const char *id, const char *receipt, long long no, const char *upload)
+{
+	json_t *doc = reply_doc_new("demo", receipt, no, "番地を書き直した住民票を添付します。",
+				    "2026-11-23T09:00:00+09:00");
+
+	assert_non_null(doc);
+	return json_pack("{s:s,s:s,s:s,s:o,s:[{s:s,s:s}]}", "kind", "reply", "id", id,
+			 "tenant", "demo", "reply", doc, "files", "upload", upload,
+			 "display_name", "住民票（再提出）.pdf");
+}
+
+static void
+test_reply_is_signed_only_for_an_application_signed_here(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], path[200];
+	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+	struct bundle_info info;
+	json_t *app = request("app-demo-20261122-000001", "u-1"), *r;
+	long long no = 0;
+	int fd;
+
+	make_result(fx, "u-1", true);
+	make_result(fx, "u-2", true);
+	/* Before its application was assembled, no reply to it is signed. */
+	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "u-2");
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENORECEIPT);
+	assert_non_null(strstr(err, "20261122-000001"));
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, office_pub, err,
+					 sizeof err), ASSEMBLE_OK);
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_OK);
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_EXISTS);
+	snprintf(path, sizeof path, "%s/new/reply-demo-20261122-000001-1", fx->spool);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	bundle_limits_default(&chk.limits);
+	/* The same gate as an application: signature, hashes, every attestation. */
+	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
+	close(fd);
+	assert_string_equal(info.kind, "reply");
+	assert_null(info.application);
+	assert_int_equal(reply_doc_check(json_object_get(info.data, "data/reply.json"), "demo",
+					 &no, err, sizeof err), 0);
+	assert_int_equal(no, 1);
+	json_t *f = json_array_get(json_object_get(info.manifest, "files"), 0);
+	assert_string_equal(jsonio_str(f, "file", ""), "files/1.pdf");
+	assert_string_equal(jsonio_str(f, "field", ""), "reply");
+	assert_string_equal(jsonio_str(f, "display_name", ""), "住民票（再提出）.pdf");
+	bundle_info_free(&info);
+	json_decref(r);
+	/* Another tenant's receipt of the same number was never signed here. */
+	r = reply_request("reply-other-20261122-000001-1", "20261122-000001", 1, "u-2");
+	json_object_set_new(r, "tenant", json_string("other"));
+	json_object_set_new(json_object_get(r, "reply"), "tenant", json_string("other"));
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENORECEIPT);
+	json_decref(r);
+	json_decref(app);
+}
+
+static void
+test_reply_with_unclean_file_or_foreign_id_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	json_t *app = request("app-demo-20261122-000001", "u-1"), *r;
+
+	make_result(fx, "u-1", true);
+	make_result(fx, "u-bad", false);
+	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, office_pub, err,
+					 sizeof err), ASSEMBLE_OK);
+	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "u-bad");
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENOTCLEAN);
+	json_decref(r);
+	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "u-never");
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_ENOTCLEAN);
+	json_decref(r);
+	/* An id that is not the reply's own would let it stand in for another bundle. */
+	r = reply_request("app-demo-20261122-000002", "20261122-000001", 1, "u-1");
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_EINVALID);
+	json_decref(r);
+	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "u-1");
+	json_object_set_new(json_object_get(r, "reply"), "text", json_string(""));
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_EINVALID);
+	json_decref(r);
+	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "../u-1");
+	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
+			 ASSEMBLE_EINVALID);
+	json_decref(r);
+	/* Only the application is in the outbox. */
+	assert_int_equal(spool_count_new(&fx->outbox), 1);
+	json_decref(app);
+}
+
 int
 main(void)
 {
@@ -383,6 +486,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_application_is_checked_beside_the_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_is_signed_only_for_an_application_signed_here, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_with_unclean_file_or_foreign_id_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("assemble", tests, keys, NULL);
 }

@@ -126,6 +126,8 @@
     });
     if (!a.transitions.length) { buttons.textContent = 'この申請の状態は変更できません。'; }
     document.getElementById('actions').hidden = false;
+    // Other sections (correspondence.js) render from the same detail.
+    document.dispatchEvent(new CustomEvent('application:loaded', { detail: a }));
   }
 
   function reply(res, done) {

@@ -64,9 +64,9 @@ export function forgetMe() { mine = null; }
 
 // A state-changing call with a JSON body; signed in, it carries the session's CSRF
 // token (the server refuses a change made with a session without it).
-export async function send(path, method, body) {
+export async function send(path, method, body, extraHeaders) {
   const m = await me();
-  const headers = { 'Content-Type': 'application/json' };
+  const headers = { 'Content-Type': 'application/json', ...(extraHeaders || {}) };
   if (m) headers['X-CSRF-Token'] = m.csrf_token;
   return api(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }

@@ -4,6 +4,7 @@
 import { api, chrome, h, jstTime, me, setTitle, focusEl, put } from './common.js';
 import { fold } from './validate.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
+import { replySection } from './reply.js';
 
 const main = chrome();
 let account = null;	// signed in: one's own applications need no password
@@ -70,10 +71,12 @@ async function lookup(e) {
       h('div', { class: 'summary-row' }, h('dt', {}, '到達日時'), h('dd', {}, jstTime(st.submitted_at))),
       h('div', { class: 'summary-row' }, h('dt', {}, '現在の状況'), h('dd', {}, h('strong', { class: 'status-now' }, st.status_label || st.status)))),
     h('h3', {}, 'これまでの経過'),
-    h('ol', { class: 'timeline' }, (st.history || []).map((ev) => h('li', {},
+    h('ol', { class: 'timeline' }, (st.history || []).map((ev) => h('li', { class: ev.kind ? `timeline-${ev.kind}` : null },
       h('p', { class: 'timeline-label' }, ev.label || ev.status),
       h('p', { class: 'timeline-time' }, jstTime(ev.at)),
-      ev.message ? h('p', {}, ev.message) : null))));
+      ev.message ? h('p', { class: 'timeline-message' }, ev.message) : null))),
+    // --- 補正・お問い合わせへの回答 (reply.js) ---
+    replySection(st, password.value, () => lookup()));
   focusEl(title);
 }
 
