@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -370,4 +371,12 @@ doc_render_pdf(const struct doc_render_input *in, uint8_t **pdf, size_t *len, ch
 	*pdf = (uint8_t *)buf;
 	*len = blen;
 	return 0;
+}
+
+void
+doc_render_release(void)
+{
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 }

@@ -209,5 +209,8 @@ main(void)
 		cmocka_unit_test(test_long_text_makes_pages_up_to_the_bound),
 		cmocka_unit_test(test_seal_must_be_a_bounded_png),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	doc_render_release();
+	return rc;
 }

@@ -270,5 +270,8 @@ main(void)
 		cmocka_unit_test(test_check_refuses_what_it_cannot_sign),
 		cmocka_unit_test(test_signer_refuses_a_key_of_another_certificate),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int rc = cmocka_run_group_tests(tests, setup, teardown);
+
+	doc_render_release();
+	return rc;
 }
