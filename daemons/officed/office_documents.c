@@ -18,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,12 +709,13 @@ static json_t *
 merge_values(const struct doc_app *d, const char *issuer, time_t now)
 {
 	json_t *v = json_is_object(d->answers) ? json_deep_copy(d->answers) : json_object();
-	char day[TIMEFMT_LEN], wareki[40];
-	int y, m, dd;
+	time_t jst = now + TIMEFMT_JST_OFFSET;
+	char day[16], wareki[40];
+	struct tm tm;
 
-	timefmt_jst_day(now, day);
-	if (sscanf(day, "%d-%d-%d", &y, &m, &dd) != 3 || wareki_format(y, m, dd, wareki,
-								       sizeof wareki) != 0)
+	gmtime_r(&jst, &tm);
+	snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (wareki_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, wareki, sizeof wareki) != 0)
 		snprintf(wareki, sizeof wareki, "%s", day);
 	json_object_set_new(v, "receipt_no", json_string(d->receipt));
 	json_object_set_new(v, "date_wareki", json_string(wareki));
@@ -949,11 +951,29 @@ zip_open(const char *path)
 	return ar;
 }
 
+/* The next member's header. A name that does not convert to the daemon's (C) locale
+ * is only a warning: the name is read as UTF-8 (member_name). */
+static int
+next_header(struct archive *ar, struct archive_entry **e)
+{
+	int rc = archive_read_next_header(ar, e);
+
+	return rc == ARCHIVE_WARN ? ARCHIVE_OK : rc;
+}
+
+static const char *
+member_name(struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname_utf8(e);
+
+	return name ? name : archive_entry_pathname(e);
+}
+
 /* Why a member cannot be a document, from its header alone; NULL if it may be. */
 static const char *
 member_problem(struct archive_entry *e, const char **code)
 {
-	const char *name = archive_entry_pathname(e);
+	const char *name = member_name(e);
 
 	if (archive_entry_filetype(e) != AE_IFREG) {
 		*code = "not_a_file";
@@ -988,7 +1008,7 @@ zip_survey(const char *path, const char **why)
 		*why = "zip ファイルを読み取れません。";
 		return -1;
 	}
-	while ((rc = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
+	while ((rc = next_header(ar, &e)) == ARCHIVE_OK) {
 		if (++n > DOCUMENTS_ZIP_MEMBERS_MAX) {
 			*why = "zip の中のファイルは 200 個までにしてください。";
 			break;
@@ -1064,8 +1084,8 @@ bulk_member(struct office_actor *a, const char *name, const char *title, const u
 	return r;
 }
 
-void
-office_handle_documents_bulk(struct http_request *req, void *app)
+static void
+bulk(struct http_request *req, void *app)
 {
 	const struct http_upload *u = http_req_upload(req, 0);
 	const char *title = http_req_field(req, "title"), *why = NULL;
@@ -1095,8 +1115,8 @@ office_handle_documents_bulk(struct http_request *req, void *app)
 	if ((ar = zip_open(u->path)) == NULL)
 		return refuse(req, &a, 400, "invalid_zip", "zip ファイルを読み取れません。");
 	results = json_array();
-	while ((rc = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e), *code = NULL, *problem;
+	while ((rc = next_header(ar, &e)) == ARCHIVE_OK) {
+		const char *name = member_name(e), *code = NULL, *problem;
 		char shown[HTTP_MAX_FILENAME + 1];
 		uint8_t *buf;
 		la_ssize_t got;
@@ -1146,6 +1166,21 @@ office_handle_documents_bulk(struct http_request *req, void *app)
 	http_reply_json(req, 200, json_pack("{s:o,s:I,s:I}", "results", results, "issued",
 					    (json_int_t)ok, "failed",
 					    (json_int_t)(json_array_size(results) - ok)));
+}
+
+void
+office_handle_documents_bulk(struct http_request *req, void *app)
+{
+	/* libarchive converts member names to the thread's locale, and the daemon runs in
+	 * "C": in C.UTF-8, for this thread only, a Japanese file name is read as it is. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+
+	bulk(req, app);
+	if (utf8 != (locale_t)0) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 }
 
 /* ---- the outbox ------------------------------------------------------------------------- */

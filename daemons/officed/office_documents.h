@@ -27,7 +27,7 @@
 #include "tenant.h"
 
 #define DOCUMENTS_UPLOAD_MAX      (10 * 1024 * 1024)	/* one uploaded PDF */
-#define DOCUMENTS_ZIP_MAX         (100 * 1024 * 1024)	/* one bulk zip, as uploaded */
+#define DOCUMENTS_ZIP_MAX         (60 * 1024 * 1024)	/* one bulk zip: under lighttpd's 64 MiB */
 #define DOCUMENTS_ZIP_MEMBERS_MAX 200			/* members of one bulk zip */
 #define DOCUMENTS_ZIP_TOTAL_MAX   (200 * 1024 * 1024)	/* its members, uncompressed */
 #define DOCUMENTS_TEMPLATES_MAX   500			/* templates of one tenant */

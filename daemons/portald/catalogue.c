@@ -230,7 +230,7 @@ check_notify(struct checker *c, const json_t *n)
 {
 	static const char *const keys[] = { "email_field", "events", NULL };
 	static const char *const events[] = { "arrival", "accepted", "review", "correction",
-					      "result", "completed", NULL };
+					      "result", "completed", "document", NULL };
 	const json_t *ev, *e;
 	const char *const *p;
 	size_t i;
