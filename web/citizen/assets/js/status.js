@@ -4,6 +4,7 @@
 import { api, chrome, h, jstTime, me, setTitle, focusEl, put } from './common.js';
 import { fold } from './validate.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
+import { documentsSection } from './documents.js';
 
 const main = chrome();
 let account = null;	// signed in: one's own applications need no password
@@ -74,6 +75,9 @@ async function lookup(e) {
       h('p', { class: 'timeline-label' }, ev.label || ev.status),
       h('p', { class: 'timeline-time' }, jstTime(ev.at)),
       ev.message ? h('p', {}, ev.message) : null))));
+  // 交付文書 (documents.js): its own section, after the history.
+  const docs = await documentsSection(no, password.value);
+  if (docs) result.append(docs);
   focusEl(title);
 }
 
