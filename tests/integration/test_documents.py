@@ -284,3 +284,16 @@ def test_bulk_zip_reports_every_member(published, tmp_path):
         r = portal_documents(o, receipt)
         return r.json()["documents"] if r.status_code == 200 and r.json()["documents"] else None
     assert wait(arrived, 60, "the bulk document did not reach the portal")[0]["sha256"] == docs[0]["sha256"]
+
+
+def test_staff_document_pages_are_japanese_and_have_no_inline_script(office):
+    import re
+    for page, words in (("/documents.html", "まとめて発行する"), ("/application.html", "交付文書")):
+        r = requests.get(office.stack.lgwan + page, timeout=5)
+        assert r.status_code == 200 and words in r.text, page
+        scripts = re.findall(r"<script[^>]*>", r.text)
+        assert scripts and all("src=" in s for s in scripts), (page, scripts)
+        assert "style=" not in r.text and "onclick" not in r.text
+        for src in re.findall(r'<script src="([^"]+)"', r.text):
+            assert requests.get(office.stack.lgwan + src, timeout=5).status_code == 200, src
+    assert "/documents.html" in requests.get(office.stack.lgwan + "/home.html", timeout=5).text
