@@ -297,3 +297,25 @@ def test_staff_document_pages_are_japanese_and_have_no_inline_script(office):
         for src in re.findall(r'<script src="([^"]+)"', r.text):
             assert requests.get(office.stack.lgwan + src, timeout=5).status_code == 200, src
     assert "/documents.html" in requests.get(office.stack.lgwan + "/home.html", timeout=5).text
+
+
+def test_docsign_import_replaces_the_self_signed_certificate(instance, tmp_path):
+    inst, _, _ = instance
+    key, crt = inst / "lgwan/keys/docsign.key", inst / "lgwan/keys/docsign.crt"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert "document_signing_key = " + str(key) in (inst / "etc/officed.conf").read_text()
+    assert "document_signing_cert = " + str(crt) in (inst / "etc/officed.conf").read_text()
+    for name in ("city", "other"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                        "-subj", f"/CN=関所市 文書署名 {name}", "-keyout", str(tmp_path / f"{name}.key"),
+                        "-out", str(tmp_path / f"{name}.crt")], check=True, capture_output=True)
+    # A key that is not the certificate's: refused, the old files kept.
+    before = crt.read_bytes()
+    r = ctl(inst, "keys", "docsign-import", str(tmp_path / "city.crt"), str(tmp_path / "other.key"),
+            "--dev", check=False)
+    assert r.returncode == 1 and crt.read_bytes() == before
+    r = ctl(inst, "keys", "docsign-import", str(tmp_path / "city.crt"), str(tmp_path / "city.key"),
+            "--dev", check=False)
+    assert r.returncode == 0 and "文書署名用の証明書" in r.stdout, r.stderr
+    assert crt.read_bytes() == (tmp_path / "city.crt").read_bytes()
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
