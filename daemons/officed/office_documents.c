@@ -187,7 +187,7 @@ safe_file_name(const char *given, const char *fallback, char *out, size_t len)
 	size_t n;
 
 	snprintf(out, len, "%s", given && given[0] ? given : fallback);
-	if (!office_text_valid(out, DOCUMENTS_NAME_MAX, "/\\\"") )
+	if (!office_text_valid(out, DOCUMENTS_NAME_MAX, "/\\\""))
 		snprintf(out, len, "%s", fallback);
 	n = strlen(out);
 	if (n < 4 || strcasecmp(out + n - 4, ".pdf") != 0)
@@ -906,13 +906,11 @@ office_handle_application_document_get(struct http_request *req, void *app)
 		return;
 	json_decref(d.answers);
 	n = ns ? strtol(ns, &end, 10) : 0;
-	if (ns == NULL || *end != '\0' || n < 1 || n > DOCUMENTS_PER_APP_MAX ||
-	    (st = db_stmt(a.t->db, "SELECT pdf FROM issued_documents WHERE application_id = ?1"
-				   " AND n = ?2")) == NULL) {
-		if (ns && *end == '\0' && n >= 1 && n <= DOCUMENTS_PER_APP_MAX)
-			return fail_db(req, &a, "document");
+	if (ns == NULL || *end != '\0' || n < 1 || n > DOCUMENTS_PER_APP_MAX)
 		return refuse(req, &a, 404, "no_such_document", "指定された文書は見つかりません。");
-	}
+	if ((st = db_stmt(a.t->db, "SELECT pdf FROM issued_documents WHERE application_id = ?1"
+				   " AND n = ?2")) == NULL)
+		return fail_db(req, &a, "document");
 	sqlite3_bind_int64(st, 1, d.id);
 	sqlite3_bind_int64(st, 2, n);
 	if (sqlite3_step(st) == SQLITE_ROW && (len = (size_t)sqlite3_column_bytes(st, 0)) > 0 &&
@@ -1021,15 +1019,17 @@ zip_survey(const char *path, const char **why)
 		}
 	}
 	archive_read_free(ar);
-	if (rc == ARCHIVE_EOF && n == 0)
-		*why = "zip の中に PDF ファイルがありません。";
-	else if (rc != ARCHIVE_EOF && rc == ARCHIVE_OK)
-		;	/* stopped at a bound: *why is set */
-	else if (rc != ARCHIVE_EOF)
+	if (rc == ARCHIVE_OK)
+		return -1;	/* stopped at a bound: *why says which */
+	if (rc != ARCHIVE_EOF) {
 		*why = "zip ファイルが壊れているか、扱えない形式です。";
-	else
-		return 0;
-	return -1;
+		return -1;
+	}
+	if (n == 0) {
+		*why = "zip の中に PDF ファイルがありません。";
+		return -1;
+	}
+	return 0;
 }
 
 static json_t *
