@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "app_view.h"
 #include "bundle.h"
 #include "crypto.h"
 #include "csvio.h"
@@ -33,6 +34,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "office_auth.h"
+#include "office_procedures.h"
 #include "pades.h"
 #include "session.h"
 #include "timefmt.h"
@@ -101,6 +103,8 @@ struct doc_app {
 	int64_t id;
 	char receipt[RECEIPT_MAX + 1];
 	char title[DOC_TITLE_MAX + 1];
+	char proc_id[72];
+	long long version;
 	json_t *answers;
 };
 
@@ -116,8 +120,9 @@ fetch_app(struct office_actor *a, const char *receipt, struct doc_app *d)
 	memset(d, 0, sizeof *d);
 	if (!receipt_valid(receipt))
 		return 0;
-	st = db_stmt(a->t->db, "SELECT id, receipt_no, department_id, application_json FROM"
-			       " applications WHERE receipt_no = ?1 ORDER BY id LIMIT 1");
+	st = db_stmt(a->t->db, "SELECT id, receipt_no, department_id, application_json,"
+			       " procedure_id, procedure_version FROM applications"
+			       " WHERE receipt_no = ?1 ORDER BY id LIMIT 1");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
@@ -133,6 +138,9 @@ fetch_app(struct office_actor *a, const char *receipt, struct doc_app *d)
 		snprintf(d->title, sizeof d->title, "%s",
 			 jsonio_str(json_object_get(app, "procedure"), "title", ""));
 		d->answers = json_incref(json_object_get(app, "answers"));
+		snprintf(d->proc_id, sizeof d->proc_id, "%s",
+			 sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "");
+		d->version = sqlite3_column_int64(st, 5);
 		json_decref(app);
 	}
 	sqlite3_reset(st);
@@ -704,15 +712,26 @@ sign_and_store(struct http_request *req, struct office_actor *a, struct doc_app 
 	http_reply_json(req, 201, issued_json(&is, d->receipt, title, file_name, slen));
 }
 
-/* The values a template may use: the answers, then officed's own fields. */
+/* The values a template may use: the answers as the applicant saw them (option
+ * labels, dates with 和暦; raw where the definition is not held), then officed's
+ * own fields. Lock held. */
 static json_t *
-merge_values(const struct doc_app *d, const char *issuer, time_t now)
+merge_values(struct db *db, const struct doc_app *d, const char *issuer, time_t now)
 {
 	json_t *v = json_is_object(d->answers) ? json_deep_copy(d->answers) : json_object();
+	struct office_procedure p;
 	time_t jst = now + TIMEFMT_JST_OFFSET;
 	char day[16], wareki[40];
 	struct tm tm;
 
+	if (office_procedure_load(db, d->proc_id[0] ? d->proc_id : NULL, d->version, &p) == 0) {
+		json_t *shown = p.definition ? app_view_values(p.definition, d->answers) : NULL;
+
+		if (shown != NULL)
+			json_object_update(v, shown);
+		json_decref(shown);
+		office_procedure_free(&p);
+	}
 	gmtime_r(&jst, &tm);
 	snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	if (wareki_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, wareki, sizeof wareki) != 0)
@@ -777,7 +796,7 @@ office_handle_application_document_issue(struct http_request *req, void *app)
 		json_decref(d.answers);
 		return fail_db(req, &a, "document settings");
 	}
-	v = merge_values(&d, set.issuer, time(NULL));
+	v = merge_values(a.t->db, &d, set.issuer, time(NULL));
 	rc = doc_render_merge(tmpl, v, &body, err, sizeof err);
 	json_decref(v);
 	free(tmpl);

@@ -146,7 +146,7 @@ def test_issue_from_template_reaches_the_citizen_signed_and_identical(published,
     r = admin.call("POST", "/documents/templates", json={
         "name": "受理証明", "title": "受理証明書",
         "body": "{{name}} 様\n\n「{{procedure_title}}」（到達番号 {{receipt_no}}）を受理したことを"
-                "証明します。\n\n{{date_wareki}}\n{{municipality}}"})
+                "証明します。\n届出の種類: {{kind}}\n\n{{date_wareki}}\n{{municipality}}"})
     assert r.status_code == 201, r.text
     template = r.json()["id"]
     assert clerk1.call("GET", "/documents/templates").json()["templates"][0]["id"] == template
@@ -178,6 +178,7 @@ def test_issue_from_template_reaches_the_citizen_signed_and_identical(published,
     text = pdftotext(tmp_path, staff_pdf)
     assert "髙橋 花子 様" in text and receipt in text and "関所市長 山田 一郎" in text
     assert "証明書の交付申請" in text and "令和" in text
+    assert "届出の種類: 転居" in text    # the option's label, as the applicant saw it
 
     # Down the downlink; the citizen lists and downloads the very same bytes.
     def arrived():
