@@ -261,15 +261,18 @@ struct pdf_facts {
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
-/* The catalogue object "root gen obj <<...>>": its last definition in the file. */
+/* The catalogue object "root gen obj <<...>>": its last definition in the file. The
+ * text may also occur inside streams: at most PADES_CATALOG_TRIES matches are parsed,
+ * so a file full of them costs a bounded amount of work. */
 static int
 find_catalog(const uint8_t *pdf, size_t len, struct pdf_facts *f)
 {
 	char head[48];
 	const uint8_t *end = pdf + len, *p = end;
+	int tries = 0;
 
 	snprintf(head, sizeof head, "%llu %llu obj", f->root, f->root_gen);
-	while ((p = find_last(pdf, p, head)) != NULL) {
+	while (tries++ < PADES_CATALOG_TRIES && (p = find_last(pdf, p, head)) != NULL) {
 		const uint8_t *q = p + strlen(head);
 		struct span v;
 

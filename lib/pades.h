@@ -25,6 +25,7 @@
 #define PADES_TAIL_SCAN   4096		/* startxref must be within the last bytes */
 #define PADES_DICT_MAX    (64 * 1024)	/* the trailer or the catalogue dictionary */
 #define PADES_DEPTH_MAX   32		/* nesting of arrays and dictionaries */
+#define PADES_CATALOG_TRIES 64		/* "N G obj" matches looked at for the catalogue */
 
 struct pades_signer;
 

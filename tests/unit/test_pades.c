@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/cms.h>
@@ -244,6 +245,36 @@ test_check_refuses_what_it_cannot_sign(void **state)
 				     sizeof err), -1);
 }
 
+/* "1 0 obj << /A (" 700,000 times after the catalogue (as stream data might hold it):
+ * each would be a string running on for the whole dictionary bound. A bounded number
+ * of matches is looked at, so the refusal is quick, not quadratic. */
+static void
+test_many_false_catalogue_headers_cost_bounded_work(void **state)
+{
+	const char *tail = "xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 2 /Root 1 0 R >>\n"
+			   "startxref\n";
+	size_t cap = 15 * 700000 + 4096, n = 0, xref;
+	char *buf = malloc(cap), err[256];
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_non_null(buf);
+	n += (size_t)snprintf(buf, cap, "%%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n");
+	for (int i = 0; i < 700000; i++) {
+		memcpy(buf + n, "1 0 obj << /A (", 15);
+		n += 15;
+	}
+	xref = n;
+	n += (size_t)snprintf(buf + n, cap - n, "%s%zu\n%%%%EOF\n", tail, xref);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(err, "文書カタログ"));
+	/* Generous: a linear scan of 10 MB takes milliseconds. */
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	free(buf);
+}
+
 static void
 test_signer_refuses_a_key_of_another_certificate(void **state)
 {
@@ -268,6 +299,7 @@ main(void)
 		cmocka_unit_test(test_rendered_document_signs_and_pdfsig_says_valid),
 		cmocka_unit_test(test_handmade_pdf_keeps_info_and_id),
 		cmocka_unit_test(test_check_refuses_what_it_cannot_sign),
+		cmocka_unit_test(test_many_false_catalogue_headers_cost_bounded_work),
 		cmocka_unit_test(test_signer_refuses_a_key_of_another_certificate),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
