@@ -257,34 +257,79 @@ struct pdf_facts {
 	unsigned long long root, root_gen;
 	struct span catalog;			/* the catalogue's dictionary */
 	struct span info, id;			/* trailer /Info and /ID values, or empty */
+	/* The first page, when it is found as a plain object whose /Annots is absent or
+	 * an inline array: the signature's widget is added to it (page 0: it is not). */
+	unsigned long long page, page_gen;
+	struct span page_dict, annots;		/* annots: the array, or empty */
 };
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
-/* The catalogue object "root gen obj <<...>>": its last definition in the file. The
+/* Object "num gen obj <<...>>" of /Type type: its last definition in the file. The
  * text may also occur inside streams: at most PADES_CATALOG_TRIES matches are parsed,
  * so a file full of them costs a bounded amount of work. */
 static int
-find_catalog(const uint8_t *pdf, size_t len, struct pdf_facts *f)
+find_object(const uint8_t *pdf, size_t len, unsigned long long num, unsigned long long gen,
+	    const char *type, struct span *dict)
 {
 	char head[48];
 	const uint8_t *end = pdf + len, *p = end;
 	int tries = 0;
 
-	snprintf(head, sizeof head, "%llu %llu obj", f->root, f->root_gen);
+	snprintf(head, sizeof head, "%llu %llu obj", num, gen);
 	while (tries++ < PADES_CATALOG_TRIES && (p = find_last(pdf, p, head)) != NULL) {
 		const uint8_t *q = p + strlen(head);
 		struct span v;
 
 		if ((p == pdf || !is_regular(p[-1])) && q < end && !is_regular(*q) &&
-		    dict_at(skip_ws(q, end), end, &f->catalog) == 0 &&
-		    dict_get(f->catalog, "/Type", &v) == 1 && keyword_at(v.p, v.end, "/Catalog"))
+		    dict_at(skip_ws(q, end), end, dict) == 0 &&
+		    dict_get(*dict, "/Type", &v) == 1 && keyword_at(v.p, v.end, type))
 			return 0;
 		if (p == pdf)
 			break;
 		p += strlen(head) - 1;	/* search strictly before this match */
 	}
 	return -1;
+}
+
+static int
+find_catalog(const uint8_t *pdf, size_t len, struct pdf_facts *f)
+{
+	return find_object(pdf, len, f->root, f->root_gen, "/Catalog", &f->catalog);
+}
+
+#define PAGE_TREE_DEPTH_MAX 8	/* /Pages nodes followed down to the first page */
+
+/* The first page, down /Kids[0] of the page tree. Best effort: f->page stays 0 when
+ * the tree is not plain objects (an object stream) or /Annots is an indirect array,
+ * and the signature is then invisible without a page (still valid). */
+static void
+find_first_page(const uint8_t *pdf, size_t len, struct pdf_facts *f)
+{
+	unsigned long long n, g;
+	struct span v, d;
+
+	if (dict_get(f->catalog, "/Pages", &v) != 1 || parse_ref(v, &n, &g) != 0)
+		return;
+	for (int depth = 0; depth < PAGE_TREE_DEPTH_MAX && n != f->root; depth++) {
+		if (find_object(pdf, len, n, g, "/Page", &d) == 0) {
+			int rc = dict_get(d, "/Annots", &v);
+
+			if (rc < 0 || (rc == 1 && *v.p != '['))
+				return;
+			f->page = n;
+			f->page_gen = g;
+			f->page_dict = d;
+			f->annots = rc == 1 ? v : (struct span){ NULL, NULL };
+			return;
+		}
+		if (find_object(pdf, len, n, g, "/Pages", &d) != 0 ||
+		    dict_get(d, "/Kids", &v) != 1 || *v.p != '[')
+			return;
+		v.p = skip_ws(v.p + 1, v.end);
+		if (parse_ref(v, &n, &g) != 0)
+			return;
+	}
 }
 
 static int
@@ -344,6 +389,7 @@ read_facts(const uint8_t *pdf, size_t len, struct pdf_facts *f, char *err, size_
 	if (dict_get(f->catalog, "/AcroForm", &v) != 0)
 		FAIL("入力フォームや署名をすでに含む PDF には署名できません。"
 		     "フォームのない PDF をお使いください。");
+	find_first_page(pdf, len, f);
 	return 0;
 }
 
@@ -470,7 +516,7 @@ write_update(FILE *f, const struct pdf_facts *fa, size_t base, time_t when, long
 	     long *contents_off, char *err, size_t errlen)
 {
 	unsigned long long field = fa->size, sig = fa->size + 1;
-	long cat_at, field_at, sig_at, xref_at;
+	long cat_at, page_at = 0, field_at, sig_at, xref_at;
 	struct tm tm;
 	char m[32];
 
@@ -490,9 +536,28 @@ write_update(FILE *f, const struct pdf_facts *fa, size_t base, time_t when, long
 	fprintf(f, "%llu %llu obj\n", fa->root, fa->root_gen);
 	fwrite(fa->catalog.p, 1, (size_t)(fa->catalog.end - fa->catalog.p - 2), f);
 	fprintf(f, " /AcroForm << /Fields [%llu 0 R] /SigFlags 3 >> >>\nendobj\n", field);
+	if (fa->page != 0) {
+		/* The first page again, with the widget in its /Annots. */
+		const struct span *d = &fa->page_dict;
+
+		page_at = ftell(f);
+		fprintf(f, "%llu %llu obj\n", fa->page, fa->page_gen);
+		if (fa->annots.p != NULL) {
+			fwrite(d->p, 1, (size_t)(fa->annots.end - 1 - d->p), f);
+			fprintf(f, " %llu 0 R]", field);
+			fwrite(fa->annots.end, 1, (size_t)(d->end - fa->annots.end), f);
+		} else {
+			fwrite(d->p, 1, (size_t)(d->end - d->p - 2), f);
+			fprintf(f, " /Annots [%llu 0 R] >>", field);
+		}
+		fputs("\nendobj\n", f);
+	}
 	field_at = ftell(f);
 	fprintf(f, "%llu 0 obj\n<< /FT /Sig /Type /Annot /Subtype /Widget /Rect [0 0 0 0]"
-		   " /F 132 /T (Signature1) /V %llu 0 R >>\nendobj\n", field, sig);
+		   " /F 132 /T (Signature1) /V %llu 0 R", field, sig);
+	if (fa->page != 0)
+		fprintf(f, " /P %llu %llu R", fa->page, fa->page_gen);
+	fputs(" >>\nendobj\n", f);
 	sig_at = ftell(f);
 	fprintf(f, "%llu 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite"
 		   " /SubFilter /ETSI.CAdES.detached /M (%s) /ByteRange [0 ", sig, m);
@@ -504,9 +569,18 @@ write_update(FILE *f, const struct pdf_facts *fa, size_t base, time_t when, long
 		fputc('0', f);
 	fputs("> >>\nendobj\n", f);
 	xref_at = ftell(f);
-	fprintf(f, "xref\n%llu 1\n%010zu %05llu n \n%llu 2\n%010zu 00000 n \n%010zu 00000 n \n",
-		fa->root, base + (size_t)cat_at, fa->root_gen, field, base + (size_t)field_at,
-		base + (size_t)sig_at);
+	/* Subsections in ascending order: the catalogue and the page (both older than
+	 * /Size), then the two new objects. */
+	fputs("xref\n", f);
+	if (fa->page != 0 && fa->page < fa->root)
+		fprintf(f, "%llu 1\n%010zu %05llu n \n", fa->page, base + (size_t)page_at,
+			fa->page_gen);
+	fprintf(f, "%llu 1\n%010zu %05llu n \n", fa->root, base + (size_t)cat_at, fa->root_gen);
+	if (fa->page != 0 && fa->page > fa->root)
+		fprintf(f, "%llu 1\n%010zu %05llu n \n", fa->page, base + (size_t)page_at,
+			fa->page_gen);
+	fprintf(f, "%llu 2\n%010zu 00000 n \n%010zu 00000 n \n", field,
+		base + (size_t)field_at, base + (size_t)sig_at);
 	fprintf(f, "trailer\n<< /Size %llu /Root %llu %llu R /Prev %llu", fa->size + 2, fa->root,
 		fa->root_gen, fa->prev_xref);
 	if (fa->info.p != NULL) {

@@ -2,7 +2,8 @@
  * pades.h — sign a PDF (PAdES baseline B-B) by an incremental update.
  *
  * The signed file is the original bytes unchanged, followed by an update that adds
- * a signature field to the catalogue's /AcroForm and a signature dictionary whose
+ * a signature field to the catalogue's /AcroForm (its invisible widget on the first
+ * page when that page is a plain object) and a signature dictionary whose
  * /Contents is a detached CMS (SHA-256, signing-certificate-v2) over the file's
  * /ByteRange: everything but /Contents itself. Nothing of the original is
  * rewritten, so what a staff member issued is, byte for byte, inside what the

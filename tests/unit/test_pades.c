@@ -113,6 +113,16 @@ assert_cades_attributes(const uint8_t *pdf, size_t len)
 	CMS_ContentInfo_free(cms);
 }
 
+/* qpdf's structural check of path (an independent reader): its exit status. */
+static int
+qpdf_check(const char *path)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof cmd, "qpdf --check '%s' >/dev/null 2>&1", path);
+	return system(cmd);
+}
+
 /* A small PDF as another program would write it: classic xref, /Info, /ID. */
 static size_t
 handmade_pdf(char *buf, size_t cap)
@@ -158,7 +168,9 @@ test_rendered_document_signs_and_pdfsig_says_valid(void **state)
 	assert_true(slen > len + PADES_CMS_MAX * 2);
 	assert_memory_equal(signed_pdf, pdf, len);
 	assert_cades_attributes(signed_pdf, slen);
+	assert_non_null(memmem(signed_pdf + len, slen - len, "/Annots [", 9));
 	write_file(f->pdf, signed_pdf, slen);
+	assert_int_equal(qpdf_check(f->pdf), 0);
 	rep = pdfsig(f->pdf);
 	assert_non_null(strstr(rep, "Signature Validation: Signature is Valid."));
 	assert_non_null(strstr(rep, "Sekisho test signer"));
@@ -195,10 +207,34 @@ test_handmade_pdf_keeps_info_and_id(void **state)
 	assert_non_null(memmem(out + n, olen - n, "/ID [<0123456789ABCDEF", 22));
 	assert_non_null(memmem(out + n, olen - n, "/Prev ", 6));
 	assert_non_null(memmem(out + n, olen - n, "/Lang (ja)", 10));
+	/* The widget is on the first page, which is repeated with it in its /Annots. */
+	assert_non_null(memmem(out + n, olen - n, "3 0 obj\n<< /Type /Page", 21));
+	assert_non_null(memmem(out + n, olen - n, "/Annots [6 0 R] >>", 18));
+	assert_non_null(memmem(out + n, olen - n, "/P 3 0 R", 8));
 	write_file(f->pdf, out, olen);
 	rep = pdfsig(f->pdf);
 	assert_non_null(strstr(rep, "Signature Validation: Signature is Valid."));
+	assert_int_equal(qpdf_check(f->pdf), 0);
 	free(out);
+
+	/* A page that has annotations already keeps them, with the widget added. */
+	{
+		char buf2[4096];
+		char *pg;
+		size_t n2;
+
+		n2 = handmade_pdf(buf2, sizeof buf2);
+		pg = strstr(buf2, "/Contents 4 0 R >>");
+		assert_non_null(pg);
+		memcpy(pg, "/Annots [ ] >>    ", 18);	/* same length: offsets hold */
+		assert_int_equal(pades_sign(f->signer, (uint8_t *)buf2, n2, 1795000000, &out, &olen,
+					    err, sizeof err), 0);
+		assert_non_null(memmem(out + n2, olen - n2, "/Annots [  6 0 R] >>", 20));
+		write_file(f->pdf, out, olen);
+		assert_non_null(strstr(pdfsig(f->pdf), "Signature Validation: Signature is Valid."));
+		assert_int_equal(qpdf_check(f->pdf), 0);
+		free(out);
+	}
 }
 
 static void
