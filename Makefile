@@ -20,7 +20,7 @@ OPT        ?= -O2 -D_FORTIFY_SOURCE=2
 SAN        ?=
 PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl \
               libarchive libisal libclamav libpng libjpeg harfbuzz freetype2 libopenjp2 zlib \
-              libqrencode tesseract libwebp libheif
+              libqrencode tesseract libwebp libheif cairo pangocairo fontconfig
 TEST_PKGS  := cmocka
 FUZZ_SECONDS ?= 20
 

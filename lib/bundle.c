@@ -167,6 +167,24 @@ bundle_writer_add_json(struct bundle_writer *w, const char *name, const json_t *
 }
 
 int
+bundle_writer_add_bytes(struct bundle_writer *w, const char *name, const void *data, size_t len)
+{
+	struct member *m = add_member(w, name);
+
+	if (m == NULL)
+		return BUNDLE_EFORMAT;
+	if ((m->data = malloc(len ? len : 1)) == NULL) {
+		w->n--;
+		return BUNDLE_ENOMEM;
+	}
+	memcpy(m->data, data, len);
+	m->len = len;
+	m->size = len;
+	crypto_sha256(m->data, m->len, m->sha256);
+	return BUNDLE_OK;
+}
+
+int
 bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path)
 {
 	struct member *m = add_member(w, name);

@@ -62,6 +62,10 @@ int bundle_writer_add_json(struct bundle_writer *w, const char *name, const json
 /* Add a file member, read from path when the bundle is written (hashed now). */
 int bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path);
 
+/* Add a member with a copy of the len bytes at data (an issued document, say). */
+int bundle_writer_add_bytes(struct bundle_writer *w, const char *name, const void *data,
+			    size_t len);
+
 /* Add a sanitized file with its signed attestation: members files/N and
  * attestations/N.json, and an entry in the manifest's "files" list carrying meta
  * (e.g. {"field": "attachment", "display_name": "住民票.pdf"}; may be NULL). */

@@ -15,17 +15,20 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
- libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libwebp-dev libheif-dev"
+ libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libwebp-dev libheif-dev
+ libcairo2-dev libpango1.0-dev"
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection;
 # libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
 # postal code database, stdlib only); Tesseract and its Japanese and English models
 # for the sanitizer's OCR text layer; libwebp and libheif (HEVC through libde265) for
 # phone photos; headless LibreOffice (no X11/GTK) and a Japanese font to turn Office
-# and OpenDocument files into PDF.
+# and OpenDocument files into PDF; cairo and Pango with the IPAmj明朝 and IPAex fonts
+# to draw issued documents (交付文書) from their templates.
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3
  libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng libwebp7 libheif1 libde265-0
  libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
- libreoffice-impress-nogui fonts-ipafont-gothic"
+ libreoffice-impress-nogui fonts-ipafont-gothic
+ libcairo2 libpangocairo-1.0-0 fonts-ipamj-mincho fonts-ipaexfont"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
 # clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
 # check the sanitizer's PDFs with a tool independent of the one that wrote them

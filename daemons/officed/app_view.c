@@ -190,6 +190,27 @@ app_view_answers(const json_t *definition, const json_t *answers, const json_t *
 	return rows;
 }
 
+json_t *
+app_view_values(const json_t *definition, const json_t *answers)
+{
+	const json_t *fields = json_object_get(json_object_get(definition, "schema"), "fields");
+	json_t *out = json_object(), *f, *v;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	json_array_foreach(fields, i, f) {
+		const char *name = jsonio_str(f, "name", ""), *type = jsonio_str(f, "type", "");
+
+		if (name[0] == '\0' || strcmp(type, "group") == 0 || strcmp(type, "file") == 0 ||
+		    strcmp(type, "heading") == 0 ||
+		    (v = json_object_get(answers, name)) == NULL || json_is_null(v))
+			continue;
+		json_object_set_new(out, name, value_text(f, v));
+	}
+	return out;
+}
+
 static void
 text_rows(FILE *f, const json_t *rows, int *first)
 {

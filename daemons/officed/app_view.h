@@ -23,6 +23,11 @@
 json_t *app_view_answers(const json_t *definition, const json_t *answers,
 			 const json_t *attachments);
 
+/* The top-level answers as text by field name ({"kind": "転居", "birth_date":
+ * "1990-04-01（平成2年4月1日）", ...}): what a document template merges. Groups, files
+ * and headings are left out. A new object; NULL on no memory. */
+json_t *app_view_values(const json_t *definition, const json_t *answers);
+
 /* A one-line text of the answers for a CSV cell or a search ("label: value / ..."),
  * new string (free()). NULL on no memory. */
 char *app_view_text(const json_t *rows);

@@ -20,6 +20,7 @@
 
 struct config;
 struct importer;
+struct pades_signer;
 
 struct office_settings {
 	unsigned idle_s, absolute_s;		/* staff sessions */
@@ -39,6 +40,7 @@ struct officed {
 	uint8_t sanitizer_pub[CRYPTO_ED25519_LEN];
 	uint8_t counter_qr_key[CRYPTO_X25519_LEN];
 	struct importer *importer;
+	struct pades_signer *doc_signer;	/* issued documents; NULL: not configured */
 	struct office_settings set;
 	/* Verified against when a login names no account (or one without a password),
 	 * so that a login costs one Argon2 whether or not the account exists. */

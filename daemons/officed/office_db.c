@@ -227,6 +227,48 @@ const struct db_migration office_db_migrations[] = {
 	  "  UNIQUE (application_id, reply_no)"
 	  ") STRICT;"
 	  "CREATE INDEX application_replies_received ON application_replies(received_at);" },
+	{ 8,
+	  /* Issued documents (交付文書, office_documents.h). The issuer's name and the
+	   * seal are one row; templates are plain text with {{fields}}. An issued
+	   * document is stored signed, whole (at most 10 MiB), and waits for the downlink
+	   * while sent_at is NULL; its bundle_id is fixed in the transaction that
+	   * issues it. n numbers the documents of one application from 1. */
+	  "CREATE TABLE document_settings ("
+	  "  id         INTEGER PRIMARY KEY CHECK (id = 1),"
+	  "  issuer     TEXT NOT NULL,"
+	  "  seal_png   BLOB,"
+	  "  updated_at TEXT NOT NULL,"
+	  "  updated_by TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TABLE document_templates ("
+	  "  id         INTEGER PRIMARY KEY,"
+	  "  name       TEXT NOT NULL UNIQUE,"
+	  "  title      TEXT NOT NULL,"
+	  "  body       TEXT NOT NULL,"
+	  "  created_at TEXT NOT NULL,"
+	  "  created_by TEXT NOT NULL,"
+	  "  updated_at TEXT NOT NULL,"
+	  "  updated_by TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE TABLE issued_documents ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  receipt_no     TEXT NOT NULL,"
+	  "  n              INTEGER NOT NULL,"
+	  "  title          TEXT NOT NULL,"
+	  "  file_name      TEXT NOT NULL,"
+	  "  source         TEXT NOT NULL CHECK (source IN ('template', 'upload')),"
+	  "  template_id    INTEGER REFERENCES document_templates(id),"
+	  "  pdf            BLOB NOT NULL,"
+	  "  size           INTEGER NOT NULL,"
+	  "  sha256         TEXT NOT NULL,"
+	  "  issued_at      TEXT NOT NULL,"
+	  "  issued_by      TEXT NOT NULL,"
+	  "  bundle_id      TEXT UNIQUE,"
+	  "  sent_at        TEXT,"
+	  "  UNIQUE (application_id, n)"
+	  ") STRICT;"
+	  "CREATE INDEX issued_documents_unsent ON issued_documents(sent_at);" },
 };
 
 const size_t office_db_nmigrations =

@@ -33,8 +33,10 @@
 #include "office_applications.h"
 #include "office_auth.h"
 #include "office_db.h"
+#include "office_documents.h"
 #include "office_procedures.h"
 #include "office_staff.h"
+#include "pades.h"
 #include "spool.h"
 #include "status_out.h"
 #include "tenant.h"
@@ -51,6 +53,10 @@ static const struct config_key officed_schema[] = {
 	{ "office_signing_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "sanitizer_public_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "counter_qr_private_key", CONFIG_PATH, NULL, true, 0, 0 },
+	/* The staff document-signing certificate (PAdES) of issued documents; without
+	 * it officed runs and refuses to issue (503). */
+	{ "document_signing_key", CONFIG_PATH, NULL, false, 0, 0 },
+	{ "document_signing_cert", CONFIG_PATH, NULL, false, 0, 0 },
 	{ "bundles_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "receipt_interval_s", CONFIG_INT, "60", false, 1, 3600 },
@@ -101,6 +107,8 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_check(h, "key.office-signing", true, "loaded at start");
 	daemon_health_check(h, "key.sanitizer-public", true, "loaded at start");
 	daemon_health_check(h, "key.counter-qr-private", true, "loaded at start");
+	daemon_health_check(h, "key.document-signing", true, o->doc_signer ? "loaded at start"
+			    : "not configured: documents cannot be issued");
 	json_t *m = importer_metrics(o->importer);
 	char detail[200];
 	snprintf(detail, sizeof detail, "%lld imported, %lld replies, %lld deferred, "
@@ -174,6 +182,30 @@ static const struct http_route officed_routes[] = {
 	  office_handle_application_message, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/replies/{reply}/files/{n}",
 	  office_handle_application_reply_file, 0, NULL },
+	/* Issued documents (交付文書, office_documents.h). */
+	{ "GET", "/api/v1/{tenant}/staff/documents/settings",
+	  office_handle_documents_settings_get, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/documents/settings",
+	  office_handle_documents_settings_put, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/documents/seal", office_handle_documents_seal,
+	  HTTP_ROUTE_UPLOAD, office_documents_upload_limits },
+	{ "GET", "/api/v1/{tenant}/staff/documents/templates",
+	  office_handle_document_templates_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/documents/templates",
+	  office_handle_document_templates_create, 0, NULL },
+	{ "PUT", "/api/v1/{tenant}/staff/documents/templates/{id}",
+	  office_handle_document_template_update, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/documents/bulk", office_handle_documents_bulk,
+	  HTTP_ROUTE_UPLOAD, office_documents_upload_limits },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/documents",
+	  office_handle_application_documents_list, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/documents",
+	  office_handle_application_document_issue, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/documents/upload",
+	  office_handle_application_document_upload, HTTP_ROUTE_UPLOAD,
+	  office_documents_upload_limits },
+	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/documents/{n}",
+	  office_handle_application_document_get, 0, NULL },
 };
 
 static void
@@ -214,16 +246,21 @@ purge_expired(struct officed *o)
 	}
 }
 
-/* Each tenant's waiting status events as one bundle (or more, past 1,000). */
+/* Each tenant's waiting status events as one bundle (or more, past 1,000), and its
+ * issued documents not yet sent, one bundle each. */
 static void
 send_status(struct officed *o)
 {
 	char err[512];
 
-	for (size_t i = 0; i < o->tenants.n; i++)
+	for (size_t i = 0; i < o->tenants.n; i++) {
 		if (status_out_flush(&o->tenants.t[i], &o->downlink_out, o->office_key, time(NULL),
 				     err, sizeof err) < 0)
 			log_err("tenant %s: status events: %s", o->tenants.t[i].name, err);
+		if (documents_out_flush(&o->tenants.t[i], &o->downlink_out, o->office_key,
+					time(NULL), err, sizeof err) < 0)
+			log_err("tenant %s: issued documents: %s", o->tenants.t[i].name, err);
+	}
 }
 
 /* The hash verified when a login names no account: of a random password nobody
@@ -283,6 +320,13 @@ officed_open(struct officed *o, char *err, size_t errlen)
 	if (load_key(crypto_key_load_private(path, CRYPTO_KEY_X25519, o->counter_qr_key),
 		     path, err, errlen))
 		return -1;
+	if (config_str(c, "document_signing_key") != NULL &&
+	    config_str(c, "document_signing_cert") != NULL &&
+	    pades_signer_load(&o->doc_signer, config_str(c, "document_signing_key"),
+			      config_str(c, "document_signing_cert"), err, errlen) != 0)
+		return -1;
+	if (o->doc_signer == NULL)
+		log_warn("no document_signing_key/document_signing_cert: documents cannot be issued");
 	struct importer_config ic = {
 		.tenants = &o->tenants,
 		.inbox = &o->inbox,
@@ -393,6 +437,7 @@ main(int argc, char **argv)
 	spool_close(&o.downlink_out);
 	tenant_set_close(&o.tenants);
 	ratelimit_free(o.login_rl);
+	pades_signer_free(o.doc_signer);
 	explicit_bzero(o.office_key, sizeof o.office_key);
 	explicit_bzero(o.counter_qr_key, sizeof o.counter_qr_key);
 	config_free(o.cfg);

@@ -35,6 +35,7 @@ static const struct { const char *code, *label; } status_labels[] = {
 	{ "arrived", "到達" }, { "accepted", "受付" }, { "review", "審査中" },
 	{ "correction", "補正依頼" }, { "held", "保留" }, { "returned", "差戻し" },
 	{ "result", "結果通知" }, { "completed", "完了" }, { "rejected", "却下" },
+	{ "document", "交付文書" },	/* an event, never a status (documents.h) */
 };
 
 const char *

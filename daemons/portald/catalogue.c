@@ -231,7 +231,7 @@ check_proxy(struct checker *c, const json_t *px)
 }
 
 static const char *const notify_events[] = { "arrival", "accepted", "review", "correction",
-					     "message", "result", "completed", NULL };
+					     "message", "result", "completed", "document", NULL };
 
 /* Whether text renders with the placeholders an applicant email has (notify.c):
  * a misspelt {{reciept_no}} is refused here, not found when a mail fails to send. */

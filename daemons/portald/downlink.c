@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "catalogue.h"
+#include "documents.h"
 #include "downlink.h"
 #include "jsonio.h"
 #include "log.h"
@@ -151,6 +152,13 @@ int
 downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, char *err,
 	       size_t errlen)
 {
+	return downlink_apply_bundle(p, info, NULL, now, err, errlen);
+}
+
+int
+downlink_apply_bundle(struct portald *p, const struct bundle_info *info, const char *path,
+		      time_t now, char *err, size_t errlen)
+{
 	struct portal_tenant *pt = portal_tenant(p, info->tenant);
 	struct db *db;
 	sqlite3_stmt *st;
@@ -184,6 +192,9 @@ downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, ch
 	} else if (strcmp(info->kind, "status") == 0) {
 		if (apply_status(p, info->tenant, db,
 				 json_object_get(info->data, "data/status.json"), err, errlen) != 0)
+			goto rollback;
+	} else if (strcmp(info->kind, "document") == 0) {
+		if (documents_apply(p, db, info->tenant, info, path, err, errlen) != 0)
 			goto rollback;
 	} else {
 		snprintf(err, errlen, "kind %s is not applied by the portal", info->kind);
@@ -234,7 +245,7 @@ process(struct downlink *d, const struct spool_item *item)
 		log_err("downlink bundle %s refused: %s: %s", item->id, bundle_strerror(rc), err);
 		goto refuse;
 	}
-	rc = downlink_apply(d->p, &info, time(NULL), err, sizeof err);
+	rc = downlink_apply_bundle(d->p, &info, item->path, time(NULL), err, sizeof err);
 	if (rc < 0) {
 		log_err("downlink bundle %s (%s, tenant %s) not applied: %s", item->id, info.kind,
 			info.tenant, err);

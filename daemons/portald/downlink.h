@@ -8,8 +8,9 @@
  * so a bundle handed out twice after a crash changes nothing the second time. A
  * bundle that fails verification is quarantined and never applied.
  *
- * Kinds applied: "catalogue" (data/catalogue.json, see catalogue.h) and "status"
- * (data/status.json: events of applications, see docs/catalogue-format.md).
+ * Kinds applied: "catalogue" (data/catalogue.json, see catalogue.h), "status"
+ * (data/status.json: events of applications, see docs/catalogue-format.md) and
+ * "document" (an issued document, see documents.h).
  */
 #ifndef SEKISHO_PORTAL_DOWNLINK_H
 #define SEKISHO_PORTAL_DOWNLINK_H
@@ -41,5 +42,10 @@ int downlink_drain(struct downlink *d);
  * -1 with err if it cannot be applied (unknown tenant, bad content). */
 int downlink_apply(struct portald *p, const struct bundle_info *info, time_t now,
 		   char *err, size_t errlen);
+
+/* downlink_apply for a bundle whose files are read from the verified tar at path
+ * ("document" bundles need it; the others are whole in info). */
+int downlink_apply_bundle(struct portald *p, const struct bundle_info *info, const char *path,
+			  time_t now, char *err, size_t errlen);
 
 #endif

@@ -45,6 +45,9 @@ static const struct template templates[] = {
 	  "「{{title}}」の申請の結果を通知しました。状況確認のページからご確認ください。" },
 	{ "completed", "completed", "【手続完了のお知らせ】{{title}}",
 	  "「{{title}}」の手続が完了しました。" },
+	{ "document", "document", "【交付文書のお知らせ】{{title}}",
+	  "「{{title}}」の申請について、交付文書が届きました。状況確認のページからダウンロード"
+	  "できます。" },
 };
 
 static const char body_template[] =

@@ -199,6 +199,24 @@ const struct db_migration portal_db_migrations[] = {
 	  "  UNIQUE (receipt_no, reply_no)"
 	  ") STRICT;"
 	  "CREATE INDEX replies_forward ON replies (forward_state, forward_next_at);" },
+	{ 7,
+	  /* Issued documents (交付文書) as the downlink delivered them (documents.h): the
+	   * signed PDF is the file at path, of this size and SHA-256, written before the
+	   * row. bundle_id is the idempotency key; n numbers an application's documents
+	   * as officed did. */
+	  "CREATE TABLE documents ("
+	  "  id          INTEGER PRIMARY KEY,"
+	  "  bundle_id   TEXT NOT NULL UNIQUE,"
+	  "  receipt_no  TEXT NOT NULL REFERENCES applications (receipt_no),"
+	  "  n           INTEGER NOT NULL,"
+	  "  title       TEXT NOT NULL,"
+	  "  file_name   TEXT NOT NULL,"
+	  "  size        INTEGER NOT NULL,"
+	  "  sha256      TEXT NOT NULL,"
+	  "  issued_at   INTEGER NOT NULL,"
+	  "  path        TEXT NOT NULL,"
+	  "  UNIQUE (receipt_no, n)"
+	  ") STRICT;" },
 };
 
 const size_t portal_db_nmigrations =

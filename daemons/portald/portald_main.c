@@ -31,6 +31,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "documents.h"
 #include "downlink.h"
 #include "drafts.h"
 #include "forwarder.h"
@@ -169,6 +170,10 @@ static const struct http_route portald_routes[] = {
 	  NULL },
 	{ "POST", "/api/v1/{tenant}/applications/{receipt_no}/replies", replies_handle_post, 0,
 	  NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt_no}/documents", documents_handle_list, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt_no}/documents/{n}", documents_handle_get,
+	  0, NULL },
 	{ "POST", "/api/v1/{tenant}/uploads", uploads_handle_post, HTTP_ROUTE_UPLOAD,
 	  uploads_limits },
 	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}", uploads_handle_get, 0, NULL },

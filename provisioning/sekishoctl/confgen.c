@@ -166,6 +166,8 @@ write_lgwan_confs(const struct instance *in, const struct instance_options *o,
 	fprintf(f, "office_signing_key = %s/lgwan/keys/office-signing.key\n", r);
 	fprintf(f, "sanitizer_public_key = %s/lgwan/keys/sanitizer-signing.pub\n", r);
 	fprintf(f, "counter_qr_private_key = %s/lgwan/keys/counter-qr.key\n", r);
+	fprintf(f, "document_signing_key = %s/lgwan/keys/docsign.key\n", r);
+	fprintf(f, "document_signing_cert = %s/lgwan/keys/docsign.crt\n", r);
 	fprintf(f, "bundles_dir = %s/lgwan/bundles\nquarantine_dir = %s/lgwan/quarantine\n", r, r);
 	fprintf(f, "receipt_interval_s = %d\nreceipt_window_s = 86400\n", o->dev ? 5 : 60);
 	/* Staff sessions: Secure cookies (and the __Host- prefix) when the zone is HTTPS. */

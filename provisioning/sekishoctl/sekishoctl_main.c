@@ -4,6 +4,7 @@
  *   sekishoctl [--instance DIR] init [--dev] [--tls] [options] [DIR]
  *   sekishoctl [--instance DIR] init --role dmz|lgwan|all-in-one [options] [DIR]
  *   sekishoctl [--instance DIR] keys export-for dmz|lgwan FILE | keys import FILE
+ *   sekishoctl [--instance DIR] keys docsign-import CERT KEY
  *   sekishoctl [--instance DIR] run
  *   sekishoctl [--instance DIR] status
  *   sekishoctl [--instance DIR] tenant add NAME | tenant list
@@ -27,6 +28,7 @@
 #include "audit.h"
 #include "backup.h"
 #include "confgen.h"
+#include "certs.h"
 #include "instance.h"
 #include "jsonio.h"
 #include "keybundle.h"
@@ -62,6 +64,9 @@ usage(FILE *f)
 		"                         the keys the other host needs, as a bundle (0600)\n"
 		"  keys import [--expect FINGERPRINT] [--dev] FILE\n"
 		"                         install the other host's bundle\n"
+		"  keys docsign-import CERT.pem KEY.pem [--dev]\n"
+		"                         the municipality's document-signing certificate for\n"
+		"                         issued documents (LGWAN side)\n"
 		"  backup [--zone dmz|lgwan] [--keep N]\n"
 		"                         online backup of every tenant database (7 generations)\n"
 		"  restore [--zone dmz|lgwan] GENERATION\n"
@@ -256,7 +261,39 @@ cmd_init(struct instance *in, int argc, char **argv)
 	return 0;
 }
 
-/* keys export-for ZONE FILE | keys import [--expect FPR] [--dev] FILE */
+/* keys docsign-import CERT KEY [--dev]: the municipality's document-signing
+ * certificate (LGPKI, say) in place of the self-signed one; officed reads it at start. */
+static int
+cmd_docsign_import(struct instance *in, int argc, char **argv)
+{
+	const char *sysroot = getenv("SEKISHO_SYSTEM_ROOT");
+	char key[PATH_MAX], crt[PATH_MAX], err[1024], pw[PATH_MAX];
+	const char *passwd = NULL;
+	bool dev = argc == 5 && strcmp(argv[4], "--dev") == 0;
+
+	if (argc != 4 && !dev) {
+		usage(stderr);
+		return 2;
+	}
+	if (sysroot && *sysroot && strcmp(sysroot, "/") != 0) {
+		snprintf(pw, sizeof pw, "%s/etc/passwd", sysroot);
+		passwd = pw;
+	}
+	instance_path(in, "lgwan/keys/docsign.key", key, sizeof key);
+	instance_path(in, "lgwan/keys/docsign.crt", crt, sizeof crt);
+	if (certs_import(argv[2], argv[3], key, crt, err, sizeof err) != 0 ||
+	    (!dev && (keys_give_to_holder(in, "lgwan/keys/docsign.key", passwd, err, sizeof err) != 0 ||
+		      keys_give_to_holder(in, "lgwan/keys/docsign.crt", passwd, err, sizeof err) != 0))) {
+		fprintf(stderr, "sekishoctl keys docsign-import: %s\n", err);
+		return 1;
+	}
+	printf("文書署名用の証明書と鍵を取り込みました: %s\n"
+	       "sekisho-officed を再起動すると、これ以降に発行する文書の署名に使われます。\n", crt);
+	return 0;
+}
+
+/* keys export-for ZONE FILE | keys import [--expect FPR] [--dev] FILE | keys
+ * docsign-import CERT KEY [--dev] */
 static int
 cmd_keys(struct instance *in, int argc, char **argv)
 {
@@ -265,6 +302,8 @@ cmd_keys(struct instance *in, int argc, char **argv)
 	const char *sysroot = getenv("SEKISHO_SYSTEM_ROOT");
 	bool dev = false;
 
+	if (argc >= 2 && strcmp(argv[1], "docsign-import") == 0)
+		return cmd_docsign_import(in, argc, argv);
 	if (argc == 4 && strcmp(argv[1], "export-for") == 0) {
 		if (keybundle_export(in, argv[2], argv[3], fpr, err, sizeof err) != 0) {
 			fprintf(stderr, "sekishoctl keys export-for: %s\n", err);

@@ -217,6 +217,16 @@ test_answers_shown_with_labels_options_dates_groups_and_files(void **state)
 	assert_non_null(strstr(text, "証明書: 証明.pdf"));
 	free(text);
 	json_decref(rows);
+	/* What a document template merges: top-level answers by name, shown as text;
+	 * groups and files are not single values. */
+	rows = app_view_values(def, answers);
+	assert_string_equal(jsonio_str(rows, "kind", ""), "転居");
+	assert_string_equal(jsonio_str(rows, "days", ""), "月、火");
+	assert_string_equal(jsonio_str(rows, "born", ""), "2019-05-01（令和元年5月1日）");
+	assert_string_equal(jsonio_str(rows, "age", ""), "42");
+	assert_null(json_object_get(rows, "kids"));
+	assert_null(json_object_get(rows, "memo"));	/* not answered */
+	json_decref(rows);
 	json_decref(def);
 	json_decref(answers);
 	json_decref(atts);

@@ -15,7 +15,8 @@ export const FIELD_TYPES = [
 export const TYPE_LABEL = Object.fromEntries(FIELD_TYPES);
 export const ACCEPT_KINDS = [['pdf', 'PDF'], ['image', '画像'], ['office', 'Office 文書'], ['text', 'テキスト']];
 export const NOTIFY_EVENTS = [['arrival', '到達'], ['accepted', '受付'], ['review', '審査'],
-  ['correction', '補正依頼'], ['message', 'お問い合わせ'], ['result', '結果通知'], ['completed', '完了']];
+  ['correction', '補正依頼'], ['message', 'お問い合わせ'], ['result', '結果通知'], ['completed', '完了'],
+  ['document', '交付文書']];
 // A staff address, as lib/mail.c will accept it (roughly: the server has the last word).
 const MAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 // What an applicant email's own words may put in (daemons/portald/notify.c fills them).

@@ -5,6 +5,7 @@ import { api, chrome, h, jstTime, me, setTitle, focusEl, put } from './common.js
 import { fold } from './validate.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
 import { replySection } from './reply.js';
+import { documentsSection } from './documents.js';
 
 const main = chrome();
 let account = null;	// signed in: one's own applications need no password
@@ -77,6 +78,9 @@ async function lookup(e) {
       ev.message ? h('p', { class: 'timeline-message' }, ev.message) : null))),
     // --- 補正・お問い合わせへの回答 (reply.js) ---
     replySection(st, password.value, () => lookup()));
+  // 交付文書 (documents.js): its own section, after the history.
+  const docs = await documentsSection(no, password.value);
+  if (docs) result.append(docs);
   focusEl(title);
 }
 
