@@ -714,3 +714,56 @@ out:
 	}
 	return rc;
 }
+
+int
+bundle_read_member(const char *path, const char *name, const char *want_hex, long long size,
+		   char **buf, char *err, size_t errlen)
+{
+	struct archive *ar;
+	struct archive_entry *e;
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char hex[CRYPTO_SHA256_LEN * 2 + 1];
+	int rc = -1;
+
+	*buf = NULL;
+	snprintf(err, errlen, "%s: not in the bundle", name);
+	if (size < 0 || (uint64_t)size > BUNDLE_MEMBER_READ_MAX) {
+		snprintf(err, errlen, "%s: larger than a member may be read", name);
+		return -1;
+	}
+	if ((ar = archive_read_new()) == NULL)
+		return -1;
+	archive_read_support_format_tar(ar);
+	if (archive_read_open_filename(ar, path, 64 * 1024) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: cannot read the bundle", name);
+		archive_read_free(ar);
+		return -1;
+	}
+	while (archive_read_next_header(ar, &e) == ARCHIVE_OK) {
+		if (strcmp(archive_entry_pathname(e), name) != 0)
+			continue;
+		if (archive_entry_size(e) != size || (*buf = malloc((size_t)size + 1)) == NULL) {
+			snprintf(err, errlen, "%s: not of the size announced", name);
+			break;
+		}
+		if (archive_read_data(ar, *buf, (size_t)size) != (la_ssize_t)size) {
+			snprintf(err, errlen, "%s: cannot be read", name);
+			break;
+		}
+		(*buf)[size] = '\0';
+		crypto_sha256(*buf, (size_t)size, h);
+		crypto_hex(h, sizeof h, hex);
+		if (strcmp(hex, want_hex) != 0) {
+			snprintf(err, errlen, "%s: not what the manifest says", name);
+			break;
+		}
+		rc = 0;
+		break;
+	}
+	archive_read_free(ar);
+	if (rc != 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}

@@ -25,6 +25,7 @@
 #define BUNDLE_MANIFEST_MAX   (1024 * 1024)	/* manifest.json */
 #define BUNDLE_JSON_MAX       (4 * 1024 * 1024)	/* any .json member (form data) */
 #define BUNDLE_NAME_MAX       100		/* fits a ustar name without pax */
+#define BUNDLE_MEMBER_READ_MAX (16 * 1024 * 1024)	/* a member read whole into memory */
 
 struct bundle_limits {
 	unsigned max_members;		/* besides manifest.json and manifest.sig */
@@ -105,6 +106,13 @@ int bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info 
 		     char *err, size_t errlen);
 
 void bundle_info_free(struct bundle_info *info);
+
+/* Read member name of the bundle at path (verified before, by bundle_verify_fd) into
+ * *buf (malloc'd, size bytes, NUL after them), if it has exactly that size and its
+ * SHA-256 is want_hex — checked again here because the file is read a second time.
+ * 0, or -1 with err. */
+int bundle_read_member(const char *path, const char *name, const char *want_hex,
+		       long long size, char **buf, char *err, size_t errlen);
 
 /* 1 if name is a valid member name: "application.json", or DIR/NAME with DIR one of
  * files, attestations, data and NAME of [A-Za-z0-9._-], not starting with '.'. */

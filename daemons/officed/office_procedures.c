@@ -669,6 +669,15 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 		proc_row_free(&r);
 		return refuse(req, &a, 400, "invalid_definition", why);
 	}
+	/* A definition that lists files (procfile.h) needs their bytes in the bundle;
+	 * officed does not hold any yet, so it must not publish one it cannot carry
+	 * (the internet zone would quarantine it). */
+	if (json_array_size(json_object_get(r.definition, "files")) > 0) {
+		proc_row_free(&r);
+		return refuse(req, &a, 400, "files_not_held",
+			      "様式・画像のファイルを含む手続は、職員用画面からはまだ公開できません。"
+			      "運用担当者に sekishoctl catalogue publish での公開を依頼してください。");
+	}
 	/* The row is updated first and committed last: a bundle that cannot be
 	 * written leaves the version a draft; one written and then not recorded is
 	 * harmless (the same definition under the same version, applied once). */

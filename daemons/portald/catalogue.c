@@ -17,6 +17,7 @@
 #include "form.h"
 #include "jsonio.h"
 #include "mail.h"
+#include "procfile.h"
 #include "procsig.h"
 #include "timefmt.h"
 
@@ -318,7 +319,8 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"id", "version", "title", "summary", "category", "life_events", "keywords",
 		"visibility", "identity", "info_only", "info", "reception", "schema",
-		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", NULL,
+		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", "files",
+		NULL,
 	};
 	static const char *const visibility[] = { "public", "unlisted", "internal", NULL };
 	static const char *const identity[] = { "none", "account", NULL };
@@ -356,6 +358,8 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	    check_proxy(&c, json_object_get(proc, "proxy")) ||
 	    check_notify(&c, json_object_get(proc, "notify")))
 		return -1;
+	if (procfile_check(json_object_get(proc, "files"), ferr, sizeof ferr) != 0)
+		return fail(&c, "files", ferr);
 	if (json_object_get(proc, "sort_order") &&
 	    jsonio_int(proc, "sort_order", -1000000, 1000000, &v) != 0)
 		return fail(&c, "sort_order", "not an integer in range");

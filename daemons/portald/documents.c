@@ -10,8 +10,6 @@
  */
 #include "documents.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,55 +60,6 @@ text_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* The member name of the tar at path into *buf, if its SHA-256 is want_hex. 0, or -1
- * with err. */
-static int
-read_member(const char *path, const char *name, const char *want_hex, long long size,
-	    char **buf, char *err, size_t errlen)
-{
-	struct archive *ar = archive_read_new();
-	struct archive_entry *e;
-	uint8_t h[CRYPTO_SHA256_LEN];
-	char hex[CRYPTO_SHA256_LEN * 2 + 1];
-	int rc = -1;
-
-	*buf = NULL;
-	snprintf(err, errlen, "document: %s not in the bundle", name);
-	if (ar == NULL)
-		return -1;
-	archive_read_support_format_tar(ar);
-	if (archive_read_open_filename(ar, path, 64 * 1024) != ARCHIVE_OK) {
-		snprintf(err, errlen, "document: cannot read the bundle");
-		archive_read_free(ar);
-		return -1;
-	}
-	while (archive_read_next_header(ar, &e) == ARCHIVE_OK) {
-		if (strcmp(archive_entry_pathname(e), name) != 0)
-			continue;
-		if (archive_entry_size(e) != size || (*buf = malloc((size_t)size + 1)) == NULL) {
-			snprintf(err, errlen, "document: %s is not of the size announced", name);
-			break;
-		}
-		if (archive_read_data(ar, *buf, (size_t)size) != (la_ssize_t)size) {
-			snprintf(err, errlen, "document: %s cannot be read", name);
-			break;
-		}
-		crypto_sha256(*buf, (size_t)size, h);
-		crypto_hex(h, sizeof h, hex);
-		if (strcmp(hex, want_hex) != 0) {
-			snprintf(err, errlen, "document: %s is not what the manifest says", name);
-			break;
-		}
-		rc = 0;
-		break;
-	}
-	archive_read_free(ar);
-	if (rc != 0) {
-		free(*buf);
-		*buf = NULL;
-	}
-	return rc;
-}
 
 /* DB_DIR/documents/TENANT, made 0700 if absent; the file's path in out. */
 static int
@@ -217,7 +166,7 @@ documents_apply(struct portald *p, struct db *db, const char *tenant,
 		log_warn("document for unknown application %s ignored", receipt);
 		return 0;
 	}
-	if (read_member(bundle_path, DOCUMENTS_MEMBER, sha, size, &pdf, err, errlen) != 0)
+	if (bundle_read_member(bundle_path, DOCUMENTS_MEMBER, sha, size, &pdf, err, errlen) != 0)
 		return -1;
 	if (document_path(p, tenant, info->id, path, sizeof path) != 0 ||
 	    fsio_write_atomic(path, pdf, (size_t)size, 0600) != 0) {

@@ -14,6 +14,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "notify.h"
+#include "procfile.h"
 #include "quarantine.h"
 #include "timefmt.h"
 
@@ -148,6 +149,55 @@ dberr:
 	return -1;
 }
 
+/* The files the message's definitions list (procfile.h), from the bundle's members
+ * into procedure_files, each checked against its listed SHA-256 and size as it is
+ * read. Inside the caller's transaction: a catalogue is applied with all its files or
+ * not at all. */
+static int
+store_files(struct db *db, const json_t *msg, const char *path, char *err, size_t errlen)
+{
+	const json_t *proc, *f;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(msg, "procedures"), i, proc) {
+		json_array_foreach(json_object_get(proc, "files"), k, f) {
+			const char *sha = jsonio_str(f, "sha256", "");
+			long long size = json_integer_value(json_object_get(f, "size"));
+			char member[72], *data = NULL;
+			sqlite3_stmt *st;
+			int have, rc;
+
+			if ((st = db_stmt(db, "SELECT 1 FROM procedure_files WHERE sha256 = ?1")) == NULL)
+				return -1;
+			sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+			have = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_reset(st);
+			if (have)
+				continue;
+			if (path == NULL) {
+				snprintf(err, errlen, "files: the bundle's members cannot be read here");
+				return -1;
+			}
+			procfile_member(sha, member);
+			if (bundle_read_member(path, member, sha, size, &data, err, errlen) != 0)
+				return -1;
+			st = db_stmt(db, "INSERT INTO procedure_files (sha256, size, data) VALUES (?1, ?2, ?3)");
+			if (st != NULL) {
+				sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, 2, size);
+				sqlite3_bind_blob(st, 3, data, (int)size, SQLITE_STATIC);
+			}
+			rc = db_step_done(st);
+			free(data);
+			if (rc != 0) {
+				snprintf(err, errlen, "files: %s", db_errmsg(db));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int
 downlink_apply(struct portald *p, const struct bundle_info *info, time_t now, char *err,
 	       size_t errlen)
@@ -187,7 +237,9 @@ downlink_apply_bundle(struct portald *p, const struct bundle_info *info, const c
 	}
 	if (strcmp(info->kind, "catalogue") == 0) {
 		if (catalogue_apply(db, json_object_get(info->data, "data/catalogue.json"),
-				    info->tenant, p->office_pub, now, err, errlen) != 0)
+				    info->tenant, p->office_pub, now, err, errlen) != 0 ||
+		    store_files(db, json_object_get(info->data, "data/catalogue.json"), path, err,
+				errlen) != 0)
 			goto rollback;
 	} else if (strcmp(info->kind, "status") == 0) {
 		if (apply_status(p, info->tenant, db,

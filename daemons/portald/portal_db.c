@@ -217,6 +217,15 @@ const struct db_migration portal_db_migrations[] = {
 	  "  path        TEXT NOT NULL,"
 	  "  UNIQUE (receipt_no, n)"
 	  ") STRICT;" },
+	{ 8,
+	  /* A procedure's files (procfile.h: forms to download, images on its page) as
+	   * catalogue bundles delivered them, by SHA-256: a file two procedures or two
+	   * versions share is stored once, and a definition names it by its hash. */
+	  "CREATE TABLE procedure_files ("
+	  "  sha256 TEXT PRIMARY KEY,"
+	  "  size   INTEGER NOT NULL,"
+	  "  data   BLOB NOT NULL"
+	  ") STRICT;" },
 };
 
 const size_t portal_db_nmigrations =

@@ -162,6 +162,7 @@ static const struct http_route portald_routes[] = {
 	{ "GET", "/api/v1/{tenant}/procedures", procedures_handle_list, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/procedures/{id}", procedures_handle_get, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/procedures/{id}/qr.png", procedures_handle_qr_png, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/procedures/{id}/files/{n}", procedures_handle_file, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/procedures/{id}/qr.svg", procedures_handle_qr_svg, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/postal-codes/{code}", addresses_handle_lookup, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/procedures/{id}/applications",

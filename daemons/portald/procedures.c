@@ -10,6 +10,7 @@
 #include "db.h"
 #include "jsonio.h"
 #include "portal.h"
+#include "procfile.h"
 #include "procedures.h"
 #include "qr.h"
 
@@ -18,11 +19,18 @@ add_url(struct portald *p, const char *tenant, json_t *proc)
 {
 	const char *id = json_string_value(json_object_get(proc, "id"));
 	char url[512];
+	json_t *f;
+	size_t i;
 
 	if (id == NULL)
 		return;
 	snprintf(url, sizeof url, "%s/%s/procedures/%s", p->public_base_url, tenant, id);
 	json_object_set_new(proc, "url", json_string(url));
+	/* Each file where the page fetches it; the hash stays: a citizen may check it. */
+	json_array_foreach(json_object_get(proc, "files"), i, f) {
+		snprintf(url, sizeof url, "/api/v1/%s/procedures/%s/files/%zu", tenant, id, i + 1);
+		json_object_set_new(f, "url", json_string(url));
+	}
 }
 
 void
@@ -192,4 +200,66 @@ procedures_handle_qr_svg(struct http_request *req, void *app)
 	http_reply_header(req, "Cache-Control", "public, max-age=3600");
 	http_reply_bytes(req, 200, "image/svg+xml", svg, len);
 	free(svg);
+}
+
+/* GET .../procedures/{id}/files/{n}: a file the current definition lists, as listed:
+ * its declared type, its name, and the bytes the catalogue bundle carried under its
+ * hash. Forms download; images are shown inline on the page. */
+void
+procedures_handle_file(struct http_request *req, void *app)
+{
+	struct portald *p = app;
+	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
+	const char *ns = http_req_param(req, "n"), *ctype;
+	const json_t *f = NULL;
+	json_t *def = NULL;
+	sqlite3_stmt *st;
+	char *end, cd[512];
+	void *data = NULL;
+	long n = ns ? strtol(ns, &end, 10) : 0;
+	int size = 0;
+
+	if (pt != NULL && ns != NULL && *end == '\0' && n >= 1 && n <= PROCFILE_MAX) {
+		pthread_mutex_lock(&pt->t->lock);
+		def = catalogue_get(pt->t->db, http_req_param(req, "id"), time(NULL));
+		f = json_array_get(json_object_get(def, "files"), (size_t)n - 1);
+		if (f != NULL && (st = db_stmt(pt->t->db, "SELECT data FROM procedure_files"
+							  " WHERE sha256 = ?1")) != NULL) {
+			sqlite3_bind_text(st, 1, jsonio_str(f, "sha256", ""), -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW &&
+			    (size = sqlite3_column_bytes(st, 0)) > 0 && (data = malloc((size_t)size)))
+				memcpy(data, sqlite3_column_blob(st, 0), (size_t)size);
+			sqlite3_reset(st);
+		}
+		pthread_mutex_unlock(&pt->t->lock);
+	}
+	ctype = procfile_content_type(jsonio_str(f, "type", NULL));
+	if (data == NULL || ctype == NULL) {
+		free(data);
+		json_decref(def);
+		http_reply_error(req, 404, "no_such_file", "指定されたファイルは見つかりません。");
+		return;
+	}
+	/* RFC 6266: an ASCII fallback and the real (Japanese) name in UTF-8. */
+	snprintf(cd, sizeof cd, "%s; filename=\"%s-%ld.%s\"; filename*=UTF-8''",
+		 strcmp(jsonio_str(f, "use", "download"), "image") == 0 ? "inline" : "attachment",
+		 http_req_param(req, "id"), n, jsonio_str(f, "type", "bin"));
+	{
+		const unsigned char *s = (const unsigned char *)jsonio_str(f, "name", "");
+		size_t o = strlen(cd);
+
+		for (; *s && o + 4 < sizeof cd; s++) {
+			if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+			    (*s >= '0' && *s <= '9') || strchr("-._~", *s))
+				cd[o++] = (char)*s;
+			else
+				o += (size_t)snprintf(cd + o, sizeof cd - o, "%%%02X", *s);
+		}
+		cd[o < sizeof cd ? o : sizeof cd - 1] = '\0';
+	}
+	http_reply_header(req, "Content-Disposition", cd);
+	http_reply_header(req, "Cache-Control", "public, max-age=3600");
+	http_reply_bytes(req, 200, ctype, data, (size_t)size);
+	free(data);
+	json_decref(def);
 }

@@ -15,4 +15,7 @@ void procedures_handle_get(struct http_request *req, void *app);
 void procedures_handle_qr_png(struct http_request *req, void *app);
 void procedures_handle_qr_svg(struct http_request *req, void *app);
 
+/* GET .../procedures/{id}/files/{n}: a form or image the definition lists (procfile.h). */
+void procedures_handle_file(struct http_request *req, void *app);
+
 #endif

@@ -5,8 +5,17 @@
  * (catalogue_check_procedure, and through it the form validator's schema parser), so
  * a definition that portald would refuse is refused here, at the operator's terminal,
  * instead of being quarantined on the far side of the diode.
+ *
+ * A definition file may list the procedure's files (procfile.h) by "path", relative
+ * to the definition: each is read here, typed by its name and first bytes, hashed,
+ * and listed in the published definition by name, type, size and SHA-256, the bytes
+ * travelling as the bundle member files/<sha256>.
  */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,10 +23,104 @@
 #include "catalogue.h"
 #include "crypto.h"
 #include "jsonio.h"
+#include "procfile.h"
 #include "procsig.h"
 #include "publish.h"
 #include "spool.h"
 #include "tenant.h"
+
+/* Read a file's bytes whole (at most max). NULL with err. */
+static uint8_t *
+read_whole(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t n;
+
+	if (f == NULL || (buf = malloc(max + 1)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, f ? "out of memory" : strerror(errno));
+		goto fail;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max || n == 0) {
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ? strerror(errno) :
+			 n == 0 ? "empty" : "larger than a procedure's file may be");
+		goto fail;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+fail:
+	if (f)
+		fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* A file's bytes, for the bundle member that carries them. */
+struct blob {
+	char member[72];
+	uint8_t *data;
+	size_t len;
+};
+
+/* Replace each "path" entry of def's files by what is published (name, type, size,
+ * sha256); the bytes are appended to *blobs (the caller frees them). 0, or -1 with
+ * err. */
+static int
+resolve_files(json_t *def, const char *def_path, struct blob **blobs, size_t *nblobs,
+	      char *err, size_t errlen)
+{
+	char dir[PATH_MAX], full[PATH_MAX * 2], copy[PATH_MAX], hex[65];
+	json_t *f;
+	size_t i;
+
+	snprintf(copy, sizeof copy, "%s", def_path);
+	snprintf(dir, sizeof dir, "%s", dirname(copy));
+	json_array_foreach(json_object_get(def, "files"), i, f) {
+		const char *rel = jsonio_str(f, "path", NULL), *type;
+		uint8_t sha[32], *data;
+		struct blob *b;
+		char base[PATH_MAX];
+		size_t len;
+
+		if (rel == NULL)
+			continue;	/* already in published form: checked as such */
+		if (rel[0] == '/')
+			snprintf(full, sizeof full, "%s", rel);
+		else
+			snprintf(full, sizeof full, "%s/%s", dir, rel);
+		if ((data = read_whole(full, PROCFILE_BYTES_MAX, &len, err, errlen)) == NULL)
+			return -1;
+		snprintf(copy, sizeof copy, "%s", full);
+		snprintf(base, sizeof base, "%s", basename(copy));
+		if ((type = procfile_type_of(base, data, len)) == NULL) {
+			snprintf(err, errlen, "%s: not a pdf, docx, xlsx, doc, xls, odt, ods, png or "
+				 "jpeg file whose bytes match its name", full);
+			free(data);
+			return -1;
+		}
+		crypto_sha256(data, len, sha);
+		crypto_hex(sha, sizeof sha, hex);
+		if ((b = realloc(*blobs, (*nblobs + 1) * sizeof **blobs)) == NULL) {
+			free(data);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*blobs = b;
+		procfile_member(hex, b[*nblobs].member);
+		b[*nblobs].data = data;
+		b[*nblobs].len = len;
+		(*nblobs)++;
+		json_object_del(f, "path");
+		if (json_object_get(f, "name") == NULL)
+			json_object_set_new(f, "name", json_string(base));
+		json_object_set_new(f, "type", json_string(type));
+		json_object_set_new(f, "size", json_integer((json_int_t)len));
+		json_object_set_new(f, "sha256", json_string(hex));
+	}
+	return 0;
+}
 
 int
 publish_catalogue(const struct instance *in, const char *tenant, char *const *files,
@@ -28,6 +131,8 @@ publish_catalogue(const struct instance *in, const char *tenant, char *const *fi
 	json_t *procs = json_array(), *msg = NULL, *sigs = NULL;
 	struct bundle_writer *w = NULL;
 	struct spool out = { .dirfd = -1 };
+	struct blob *blobs = NULL;
+	size_t nblobs = 0;
 	int fd = -1, rc = -1, src;
 	size_t i;
 
@@ -44,6 +149,11 @@ publish_catalogue(const struct instance *in, const char *tenant, char *const *fi
 
 		if (def == NULL) {
 			snprintf(err, errlen, "%s", ferr);
+			goto done;
+		}
+		if (resolve_files(def, files[i], &blobs, &nblobs, ferr, sizeof ferr) != 0) {
+			snprintf(err, errlen, "%s", ferr);
+			json_decref(def);
 			goto done;
 		}
 		if (catalogue_check_procedure(def, ferr, sizeof ferr) != 0) {
@@ -86,6 +196,18 @@ publish_catalogue(const struct instance *in, const char *tenant, char *const *fi
 		snprintf(err, errlen, "%s: cannot build the bundle", id);
 		goto done;
 	}
+	for (i = 0; i < nblobs; i++) {
+		size_t k;
+
+		for (k = 0; k < i && strcmp(blobs[k].member, blobs[i].member) != 0; k++)
+			;
+		if (k < i)
+			continue;	/* the same file listed twice travels once */
+		if (bundle_writer_add_bytes(w, blobs[i].member, blobs[i].data, blobs[i].len) != 0) {
+			snprintf(err, errlen, "%s: cannot add %s", id, blobs[i].member);
+			goto done;
+		}
+	}
 	if ((fd = spool_tmp_open(&out, tmp, sizeof tmp)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-fd));
 		goto done;
@@ -106,6 +228,9 @@ done:
 	if (out.dirfd >= 0)
 		spool_close(&out);
 	bundle_writer_free(w);
+	for (i = 0; i < nblobs; i++)
+		free(blobs[i].data);
+	free(blobs);
 	json_decref(msg);
 	json_decref(sigs);
 	json_decref(procs);

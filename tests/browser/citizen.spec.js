@@ -187,8 +187,18 @@ test('手数料: the procedure page lists it, the check page adds it up from the
   const fee = page.locator('table.fee');
   await expect(fee).toContainText('住民票の写し');
   await expect(fee).toContainText('300円（「必要な通数」1 につき）');
-  await axeBoth(page, 'a procedure page with a fee');
+  const form = page.getByRole('link', { name: '郵送請求書（印刷して記入する場合）' });
+  await expect(form).toHaveAttribute('download', '住民票請求書.pdf');
+  await expect(page.locator('ul.downloads')).toContainText('（PDF形式、');
+  const pdf = await page.request.get(url(await form.getAttribute('href')));
+  expect(pdf.status()).toBe(200);
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+  await axeBoth(page, 'a procedure page with a fee and a form to download');
   await page.getByRole('link', { name: '申請を始める' }).click();
+  // The procedure's image is on the form too, with its alternative text.
+  const img = page.getByRole('img', { name: '左の枠に「通数」、右の枠に必要な数を記入した例' });
+  await expect(img).toBeVisible();
+  expect(await img.evaluate((i) => i.naturalWidth)).toBe(240);
   await page.getByLabel('請求者のお名前').fill('手数 料子');
   await page.getByLabel('必要な通数').fill('2');
   await page.getByLabel('使いみち').selectOption('job');

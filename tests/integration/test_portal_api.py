@@ -3,6 +3,7 @@ dev stack behind it: the catalogue arrives over the downlink, uploads are saniti
 a submission is durable and idempotent, its status can be looked up, and it travels
 to LGWAN as a sanitizer-signed bundle."""
 import glob
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -104,8 +105,25 @@ def test_catalogue_from_the_downlink(portal):
                                                                                "kyufukin-shinsei"]
     assert {p["id"]: p["identity"] for p in body["procedures"]}["kyufukin-shinsei"] == "account"
     # 手数料: its items as published (the office adds up the same with lib/fee.c).
-    fee = requests.get(api + "/procedures/jumin-hyo", timeout=5).json()["fee"]
-    assert fee["items"] == [{"label": "住民票の写し", "amount": 300, "quantity_field": "copies"}]
+    jumin = requests.get(api + "/procedures/jumin-hyo", timeout=5).json()
+    assert jumin["fee"]["items"] == [{"label": "住民票の写し", "amount": 300, "quantity_field": "copies"}]
+    # A form to download (様式): listed by name, type, size and hash; the bytes are
+    # those of the repository's file, carried in the office-signed bundle.
+    form, image = jumin["files"]
+    assert image["use"] == "image" and image["type"] == "png" and image["alt"]
+    r = requests.get(portal.internet + image["url"], timeout=5)
+    assert r.headers["Content-Type"] == "image/png" and r.headers["Content-Disposition"].startswith("inline;")
+    local = open(os.path.join(ROOT, "provisioning/catalogue/demo/files/jumin-hyo-seikyusho.pdf"), "rb").read()
+    assert (form["name"], form["type"], form["size"]) == ("住民票請求書.pdf", "pdf", len(local))
+    assert form["sha256"] == hashlib.sha256(local).hexdigest() and "path" not in form
+    r = requests.get(portal.internet + form["url"], timeout=5)
+    assert r.status_code == 200 and r.content == local
+    assert r.headers["Content-Type"] == "application/pdf"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%E4%BD%8F%E6%B0%91%E7%A5%A8" in r.headers["Content-Disposition"]
+    for bad in ("3", "0", "x", "99999"):
+        assert requests.get(f"{api}/procedures/jumin-hyo/files/{bad}", timeout=5).status_code == 404
+    assert requests.get(f"{api}/procedures/demo-inquiry/files/1", timeout=5).status_code == 404
     one = requests.get(api + "/procedures/demo-inquiry", timeout=5).json()
     assert [f["name"] for f in one["schema"]["fields"]] == ["name", "email", "body", "attachment"]
 

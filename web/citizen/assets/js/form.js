@@ -335,6 +335,9 @@ function render() {
     h('p', { class: 'caption' }, proc.title),
     h('h1', {}, '申請内容の入力'),
     h('p', {}, '「必須」と表示している項目は、必ず入力してください。入力した内容は、次の画面で確認できます。'),
+    // The procedure's images (procfile.h), e.g. where a number is on a card.
+    (proc.files || []).filter((f) => f.use === 'image').map((f) => h('figure', { class: 'proc-image' },
+      h('img', { src: f.url, alt: f.alt, loading: 'lazy' }), h('figcaption', {}, f.title))),
     offers,
     form,
     savePanel);

@@ -5,6 +5,26 @@ import { yen } from './fee.js';
 
 const main = chrome();
 
+// 様式のダウンロード and images (procfile.h): forms as links with their format and size,
+// images shown with their alternative text.
+const FORMAT = { pdf: 'PDF', docx: 'Word', doc: 'Word', xlsx: 'Excel', xls: 'Excel', odt: 'OpenDocument', ods: 'OpenDocument' };
+function size(n) {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)}MB` : `${Math.max(1, Math.round(n / 1024))}KB`;
+}
+function filesSection(p) {
+  const files = p.files || [];
+  const forms = files.filter((f) => (f.use || 'download') === 'download');
+  const images = files.filter((f) => f.use === 'image');
+  return [
+    images.map((f) => h('figure', { class: 'proc-image' },
+      h('img', { src: f.url, alt: f.alt, loading: 'lazy' }), h('figcaption', {}, f.title))),
+    forms.length ? [h('h2', {}, '様式のダウンロード'),
+      h('ul', { class: 'downloads' }, forms.map((f) => h('li', {},
+        h('a', { href: f.url, download: f.name }, f.title),
+        ` （${FORMAT[f.type] || f.type}形式、${size(f.size)}）`)))] : null,
+  ];
+}
+
 // 手数料: each item, per unit of an answer where it is counted so.
 function feeSection(p) {
   const unitOf = (it) => {
@@ -56,6 +76,7 @@ async function start() {
     p.summary ? h('p', { class: 'lead' }, p.summary) : null,
     info.description ? [h('h2', {}, '手続の説明'), h('p', { class: 'pre' }, info.description)] : null,
     info.bring && info.bring.length ? [h('h2', {}, '用意するもの'), h('ul', {}, info.bring.map((b) => h('li', {}, b)))] : null,
+    filesSection(p),
     p.fee ? feeSection(p) : null,
     info.contact ? [h('h2', {}, 'お問い合わせ先'), h('p', { class: 'pre' }, info.contact)] : null,
     h('h2', {}, '申請'),
