@@ -176,6 +176,42 @@ const struct db_migration office_db_migrations[] = {
 	  "  sent_at    TEXT"
 	  ") STRICT;"
 	  "CREATE INDEX status_outbox_pending ON status_outbox(bundle_id, sent_at);" },
+	{ 5,
+	  /* Data-linking API keys (office_apikey.h): one per linked system, made by the
+	   * operator. Only the SHA-256 of a key is kept; name is who the audit log
+	   * says acted. department_id, when set, limits the key to that department's
+	   * applications, like a clerk. */
+	  "CREATE TABLE api_keys ("
+	  "  id            INTEGER PRIMARY KEY,"
+	  "  name          TEXT NOT NULL UNIQUE,"
+	  "  key_sha256    TEXT NOT NULL UNIQUE,"
+	  "  scope         TEXT NOT NULL CHECK (scope IN ('read','write')),"
+	  "  department_id INTEGER REFERENCES departments(id),"
+	  "  created_at    TEXT NOT NULL,"
+	  "  created_by    TEXT NOT NULL,"
+	  "  revoked_at    TEXT,"
+	  "  last_used_at  TEXT"
+	  ") STRICT;"
+	  /* What a linked system (write scope) recorded about an application: its own
+	   * reference number, so staff can see the application was taken over. */
+	  "CREATE TABLE application_links ("
+	  "  id             INTEGER PRIMARY KEY,"
+	  "  application_id INTEGER NOT NULL REFERENCES applications(id),"
+	  "  system         TEXT NOT NULL,"
+	  "  reference      TEXT NOT NULL,"
+	  "  at             TEXT NOT NULL"
+	  ") STRICT;"
+	  "CREATE INDEX application_links_app ON application_links(application_id);"
+	  /* The list's filters, each led by what it selects and ordered by arrival, so
+	   * a filtered page reads only its rows (tests/bench/bench_office.py). */
+	  "CREATE INDEX applications_procedure_received ON applications(procedure_id, received_at);"
+	  "CREATE INDEX applications_assignee_received ON applications(assignee_id, received_at);"
+	  /* Statistics (office_stats.c): completion time per application. */
+	  "CREATE INDEX application_history_to ON application_history(to_status, application_id);"
+	  /* The audit search (audit_search.c) by period, person, action. */
+	  "CREATE INDEX audit_log_at ON audit_log(at);"
+	  "CREATE INDEX audit_log_actor ON audit_log(actor, at);"
+	  "CREATE INDEX audit_log_action ON audit_log(action, at);" },
 };
 
 const size_t office_db_nmigrations =

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit_search.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
@@ -26,11 +27,14 @@
 #include "importer.h"
 #include "log.h"
 #include "office.h"
+#include "office_api.h"
 #include "office_applications.h"
 #include "office_auth.h"
 #include "office_db.h"
+#include "office_export.h"
 #include "office_procedures.h"
 #include "office_staff.h"
+#include "office_stats.h"
 #include "spool.h"
 #include "status_out.h"
 #include "tenant.h"
@@ -149,6 +153,24 @@ static const struct http_route officed_routes[] = {
 	  office_handle_application_assignee, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/applications/{receipt}/transitions",
 	  office_handle_application_transition, 0, NULL },
+	/* Exports, statistics and the audit log's search (staff sessions). */
+	{ "GET", "/api/v1/{tenant}/staff/exports/columns", office_handle_export_columns, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/exports/applications.csv", office_handle_export_csv, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/exports/attachments.zip", office_handle_export_zip, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/stats", office_handle_stats, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/stats.csv", office_handle_stats_csv, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/audit", office_handle_audit_search, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/audit.csv", office_handle_audit_csv, 0, NULL },
+	/* The data-linking API: API keys (office_api.h), no session. */
+	{ "GET", "/api/v1/{tenant}/applications", office_api_list, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}", office_api_get, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}/attachments/{n}", office_api_attachment,
+	  0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}/attachments/{n}/attestation",
+	  office_api_attestation, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/applications/{receipt}/links", office_api_link, 0, NULL },
 };
 
 static void
