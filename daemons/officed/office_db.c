@@ -206,6 +206,13 @@ const struct db_migration office_db_migrations[] = {
 	   * a filtered page reads only its rows (tests/bench/bench_office.py). */
 	  "CREATE INDEX applications_procedure_received ON applications(procedure_id, received_at);"
 	  "CREATE INDEX applications_assignee_received ON applications(assignee_id, received_at);"
+	  /* The text search of the list (app_query.h): a trigram index of each
+	   * application's answers. Not kept by triggers: with TRUSTED_SCHEMA off
+	   * (db.c) a trigger may not write a virtual table; app_query_sync adds the
+	   * applications imported since, before each search. */
+	  "CREATE VIRTUAL TABLE applications_fts USING fts5(answers, tokenize = 'trigram');"
+	  "INSERT INTO applications_fts (rowid, answers) SELECT id,"
+	  " coalesce(json_extract(application_json, '$.answers'), '') FROM applications;"
 	  /* Statistics (office_stats.c): completion time per application. */
 	  "CREATE INDEX application_history_to ON application_history(to_status, application_id);"
 	  /* The audit search (audit_search.c) by period, person, action. */

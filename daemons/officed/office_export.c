@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "app_files.h"
+#include "app_query.h"
 #include "app_view.h"
 #include "config.h"
 #include "crypto.h"
@@ -159,19 +160,15 @@ export_file_name(const char *display_name, const char *type, char *out, size_t o
 
 /* ---- the filter every export shares ---------------------------------------------- */
 
-struct filter {
-	const char *procedure, *status, *q;
-	char since[TIMEFMT_LEN], until[TIMEFMT_LEN];
-	bool has_since, has_until;
-	int64_t assignee;	/* 0 any, -1 none */
-};
-
 static int
-read_filter(struct http_request *req, struct office_actor *a, struct filter *f, const char **why)
+read_filter(struct http_request *req, struct office_actor *a, struct app_query *f,
+	    const char **why)
 {
 	const char *s;
 
 	memset(f, 0, sizeof *f);
+	f->all_departments = office_authz_all_departments(a);
+	f->staff_id = a->id;
 	f->procedure = http_req_query(req, "procedure");
 	f->status = http_req_query(req, "status");
 	f->q = http_req_query(req, "q");
@@ -185,7 +182,7 @@ read_filter(struct http_request *req, struct office_actor *a, struct filter *f, 
 		*why = "status には状態コード（arrived, accepted, review など）を指定してください。";
 		return -1;
 	}
-	if (f->q && (strlen(f->q) > 100 || !csvio_utf8_valid(f->q, strlen(f->q)))) {
+	if (f->q && (strlen(f->q) > APP_QUERY_TEXT_MAX || !csvio_utf8_valid(f->q, strlen(f->q)))) {
 		*why = "検索する文字は 100 バイト以内で指定してください。";
 		return -1;
 	}
@@ -222,36 +219,8 @@ read_filter(struct http_request *req, struct office_actor *a, struct filter *f, 
 	return 0;
 }
 
-#define EXPORT_WHERE \
-	" WHERE " OFFICE_AUTHZ_DEPT_FILTER("a.department_id", "?1", "?2") \
-	" AND (?3 IS NULL OR a.procedure_id = ?3)" \
-	" AND (?4 IS NULL OR a.status = ?4)" \
-	" AND (?5 IS NULL OR a.received_at >= ?5)" \
-	" AND (?6 IS NULL OR a.received_at < ?6)" \
-	" AND (?7 IS NULL OR (?7 = -1 AND a.assignee_id IS NULL) OR a.assignee_id = ?7)" \
-	" AND (?8 IS NULL OR instr(json_extract(a.application_json, '$.answers'), ?8) > 0)"
-
-static void
-bind_filter(sqlite3_stmt *st, const struct office_actor *a, const struct filter *f)
-{
-	sqlite3_bind_int(st, 1, office_authz_all_departments(a));
-	sqlite3_bind_int64(st, 2, a->id);
-	if (f->procedure)
-		sqlite3_bind_text(st, 3, f->procedure, -1, SQLITE_STATIC);
-	if (f->status)
-		sqlite3_bind_text(st, 4, f->status, -1, SQLITE_STATIC);
-	if (f->has_since)
-		sqlite3_bind_text(st, 5, f->since, -1, SQLITE_STATIC);
-	if (f->has_until)
-		sqlite3_bind_text(st, 6, f->until, -1, SQLITE_STATIC);
-	if (f->assignee != 0)
-		sqlite3_bind_int64(st, 7, f->assignee);
-	if (f->q)
-		sqlite3_bind_text(st, 8, f->q, -1, SQLITE_STATIC);
-}
-
 static json_t *
-filter_json(const struct filter *f, struct http_request *req)
+filter_json(const struct app_query *f, struct http_request *req)
 {
 	return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "procedure", f->procedure,
 			 "status", f->status, "q", f->q, "since", http_req_query(req, "since"),
@@ -638,7 +607,8 @@ void
 office_handle_export_csv(struct http_request *req, void *app)
 {
 	struct office_actor a;
-	struct filter f;
+	struct app_query f;
+	char where[APP_QUERY_SQL_MAX], sql[APP_QUERY_SQL_MAX + 1024];
 	struct column *cols = NULL;
 	struct export_replaced rep = { 0 };
 	const char *why = NULL, *enc = http_req_query(req, "encoding");
@@ -679,14 +649,21 @@ office_handle_export_csv(struct http_request *req, void *app)
 			    cols[i].kind == COL_SUBMITTED;
 		need_manifest |= cols[i].kind == COL_ATTACHMENTS || cols[i].kind == COL_ANSWERS;
 	}
-	st = db_stmt(a.t->db, "SELECT a.receipt_no, a.procedure_id, a.procedure_version,"
-			      " json_extract(a.application_json, '$.procedure.title'), a.status,"
-			      " a.received_at, d.name, s.display_name,"
-			      " CASE WHEN ?10 THEN a.application_json END,"
-			      " CASE WHEN ?11 THEN a.manifest_json END"
-			      " FROM applications a LEFT JOIN departments d ON d.id = a.department_id"
-			      " LEFT JOIN staff s ON s.id = a.assignee_id" EXPORT_WHERE
-			      " ORDER BY a.received_at, a.id LIMIT ?9");
+	if ((f.q && app_query_sync(a.t->db) != 0) ||
+	    app_query_where(&f, where, sizeof where) != 0) {
+		json_decref(def);
+		free(cols);
+		return fail_db(req, &a, "export csv");
+	}
+	snprintf(sql, sizeof sql, "SELECT a.receipt_no, a.procedure_id, a.procedure_version,"
+		 " json_extract(a.application_json, '$.procedure.title'), a.status,"
+		 " a.received_at, d.name, s.display_name,"
+		 " CASE WHEN :need_app THEN a.application_json END,"
+		 " CASE WHEN :need_manifest THEN a.manifest_json END"
+		 " FROM applications a LEFT JOIN departments d ON d.id = a.department_id"
+		 " LEFT JOIN staff s ON s.id = a.assignee_id%s"
+		 " ORDER BY a.received_at, a.id LIMIT :limit", where);
+	st = db_stmt(a.t->db, sql);
 	if (st == NULL || (fd = office_export_spill(a.o)) < 0 || (out = fdopen(dup(fd), "w")) == NULL ||
 	    (rf = open_memstream(&row, &rowlen)) == NULL) {
 		if (out)
@@ -698,10 +675,10 @@ office_handle_export_csv(struct http_request *req, void *app)
 		log_err("tenant %s: export csv: no spill file: %s", a.t->name, strerror(errno));
 		return fail_db(req, &a, "export csv");
 	}
-	bind_filter(st, &a, &f);
-	sqlite3_bind_int64(st, 9, EXPORT_ROWS_MAX + 1);
-	sqlite3_bind_int(st, 10, need_app);
-	sqlite3_bind_int(st, 11, need_manifest);
+	app_query_bind(st, &f);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), EXPORT_ROWS_MAX + 1);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":need_app"), need_app);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":need_manifest"), need_manifest);
 	defs = json_object();
 	/* UTF-8 gets a BOM, which Excel in a Japanese office needs to open it as UTF-8. */
 	if (!cp932)
@@ -872,7 +849,8 @@ void
 office_handle_export_zip(struct http_request *req, void *app)
 {
 	struct office_actor a;
-	struct filter f;
+	struct app_query f;
+	char where[APP_QUERY_SQL_MAX], sql[APP_QUERY_SQL_MAX + 1024];
 	const char *why = NULL;
 	char err[512] = "", cd[96], day[TIMEFMT_LEN];
 	long long bytes = 0, files = 0;
@@ -889,13 +867,15 @@ office_handle_export_zip(struct http_request *req, void *app)
 		return fail_db(req, &a, "export zip");
 	if (rc != 0)
 		return refuse(req, &a, 400, "invalid_query", why);
-	st = db_stmt(a.t->db, "SELECT a.receipt_no, a.bundle_path, a.manifest_json"
-			      " FROM applications a" EXPORT_WHERE
-			      " ORDER BY a.received_at, a.id LIMIT ?9");
-	if (st == NULL)
+	if ((f.q && app_query_sync(a.t->db) != 0) ||
+	    app_query_where(&f, where, sizeof where) != 0)
 		return fail_db(req, &a, "export zip");
-	bind_filter(st, &a, &f);
-	sqlite3_bind_int64(st, 9, EXPORT_ZIP_APPS_MAX + 1);
+	snprintf(sql, sizeof sql, "SELECT a.receipt_no, a.bundle_path, a.manifest_json"
+		 " FROM applications a%s ORDER BY a.received_at, a.id LIMIT :limit", where);
+	if ((st = db_stmt(a.t->db, sql)) == NULL)
+		return fail_db(req, &a, "export zip");
+	app_query_bind(st, &f);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), EXPORT_ZIP_APPS_MAX + 1);
 	apps = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(apps, json_pack("{s:s,s:s,s:o}", "receipt", col(st, 0),

@@ -378,15 +378,42 @@ def test_audit_search_and_export_for_auditors(office):
     assert {"audit.search", "audit.export"} <= acts
 
 
+def test_list_text_search_short_long_and_after_new_imports(office):
+    o = office
+    admin, clerk2 = o.browser("admin"), o.browser("clerk2")
+
+    def found(b, q):
+        r = b.call("GET", "/applications", params={"q": q})
+        assert r.status_code == 200, r.text
+        return sorted(a["receipt_no"] for a in r.json()["applications"])
+    c1, c2, t1 = o.receipts["city1"], o.receipts["city2"], o.receipts["tax1"]
+    assert found(admin, "山田") == [c2]			# two characters: no trigram
+    assert found(admin, "山田 太郎") == [c2]		# the trigram index
+    assert found(admin, "𠮷野 花") == [c1]
+    assert found(admin, "佐藤") == [t1] and found(clerk2, "佐藤") == [t1]
+    assert found(clerk2, "山田 太郎") == []		# not clerk2's department
+    assert found(admin, '" OR "') == [] and found(admin, "x*") == []
+    # An application imported after a search is found by the next one.
+    put_application(o.inst, "R-20261122-0009", TAX, {"name": "新井 三郎", "kind": "move"},
+                    [("pdf", PDF + b"9", "追加.pdf")])
+    wait(lambda: admin.call("GET", "/applications/R-20261122-0009").status_code == 200, 60,
+         "the fourth bundle was not imported")
+    assert found(admin, "新井 三郎") == ["R-20261122-0009"]
+    assert found(clerk2, "新井") == ["R-20261122-0009"]
+    r = admin.call("GET", "/exports/applications.csv", params={"q": "新井 三郎",
+                                                               "columns": "receipt_no"})
+    assert r.content.decode("utf-8-sig").split() == ["到達番号", "R-20261122-0009"]
+
+
 def test_zz_audit_verify_report_ok_then_ng_after_tampering(office):
     """Runs last: it tampers with the stored bundle and the audit log."""
     o = office
     r = ctl(o.inst, "audit", "verify", "--tenant", "demo", check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "監査検証報告書" in r.stdout and "総合判定:       OK" in r.stdout
-    assert "添付ファイル:   OK（4 件中 NG 0 件）" in r.stdout
-    assert "保存された申請: OK（3 件中 NG 0 件）" in r.stdout
-    assert r.stdout.count("  OK R-") == 4
+    assert "添付ファイル:   OK（5 件中 NG 0 件）" in r.stdout
+    assert "保存された申請: OK（4 件中 NG 0 件）" in r.stdout
+    assert r.stdout.count("  OK R-") == 5
     # Change one byte of the first application's PDF in the stored bundle.
     path = glob.glob(str(o.inst / f"lgwan/bundles/demo/app-demo-{o.receipts['city1']}.tar"))[0]
     data = bytearray(open(path, "rb").read())
@@ -397,7 +424,7 @@ def test_zz_audit_verify_report_ok_then_ng_after_tampering(office):
     r = ctl(o.inst, "audit", "verify", "--tenant", "demo", check=False)
     assert r.returncode == 1, r.stdout
     assert f"NG {o.receipts['city1']} files/1.pdf" in r.stdout
-    assert "添付ファイル:   NG（4 件中 NG 1 件）" in r.stdout and "総合判定:       NG" in r.stdout
+    assert "添付ファイル:   NG（5 件中 NG 1 件）" in r.stdout and "総合判定:       NG" in r.stdout
     # The tampered file is served to nobody, zipped for nobody.
     key = make_key(o, "after-tamper", "read")
     assert api(o, f"/applications/{o.receipts['city1']}/attachments/1", key).status_code == 500
