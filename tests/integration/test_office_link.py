@@ -405,6 +405,24 @@ def test_list_text_search_short_long_and_after_new_imports(office):
     assert r.content.decode("utf-8-sig").split() == ["到達番号", "R-20261122-0009"]
 
 
+def test_stats_audit_and_export_pages_have_no_inline_script(office):
+    import re
+    for page, words in (("/stats.html", "統計"), ("/audit.html", "監査ログ"),
+                        ("/exports.html", "申請の書き出し")):
+        r = requests.get(office.stack.lgwan + page, timeout=5)
+        assert r.status_code == 200 and words in r.text, page
+        scripts = re.findall(r"<script[^>]*>", r.text)
+        assert scripts and all("src=" in s for s in scripts), (page, scripts)
+        assert "style=" not in r.text and "onclick" not in r.text
+        for src in re.findall(r'<script src="([^"]+)"', r.text):
+            js = requests.get(office.stack.lgwan + src, timeout=5)
+            assert js.status_code == 200, src
+            assert "innerHTML" not in js.text and "eval(" not in js.text, src
+        for ident in re.findall(r'<(?:input|select|textarea)[^>]*id="([^"]+)"', r.text):
+            assert f'for="{ident}"' in r.text, (page, ident)
+    assert "createElementNS" in requests.get(office.stack.lgwan + "/stats.js", timeout=5).text
+
+
 def test_zz_audit_verify_report_ok_then_ng_after_tampering(office):
     """Runs last: it tampers with the stored bundle and the audit log."""
     o = office
