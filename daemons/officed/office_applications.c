@@ -894,8 +894,11 @@ office_handle_applications_list(struct http_request *req, void *app)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	snprintf(sql, sizeof sql, LIST_COLUMNS "%s ORDER BY a.received_at DESC, a.id DESC"
-		 " LIMIT :limit OFFSET :offset", where);
+	/* The page's ids first, from an index where one serves: sorting the filtered
+	 * rows whole would carry every row's JSON through the sorter. */
+	snprintf(sql, sizeof sql, LIST_COLUMNS " JOIN (SELECT a.id FROM applications a%s"
+		 " ORDER BY a.received_at DESC, a.id DESC LIMIT :limit OFFSET :offset) page"
+		 " ON page.id = a.id ORDER BY a.received_at DESC, a.id DESC", where);
 	if ((st = db_stmt(a.t->db, sql)) == NULL)
 		return fail_db(req, &a, "applications");
 	app_query_bind(st, &f);

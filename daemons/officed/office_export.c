@@ -612,7 +612,7 @@ office_handle_export_csv(struct http_request *req, void *app)
 	struct column *cols = NULL;
 	struct export_replaced rep = { 0 };
 	const char *why = NULL, *enc = http_req_query(req, "encoding");
-	char whybuf[200], cd[96], day[TIMEFMT_LEN], rh[EXPORT_REPLACED_KEEP * 10 + 32];
+	char whybuf[200], cd[96], day[TIMEFMT_LEN], rh[EXPORT_REPLACED_KEEP * 10 + 32], nrows[24];
 	char *row = NULL;
 	size_t ncols = 0, rowlen = 0;
 	long long rows = 0;
@@ -738,7 +738,8 @@ office_handle_export_csv(struct http_request *req, void *app)
 		 cp932 ? "-sjis" : "");
 	replaced_header(&rep, rh, sizeof rh);
 	http_reply_header(req, "Content-Disposition", cd);
-	http_reply_header(req, "X-Export-Rows", (snprintf(day, sizeof day, "%lld", rows), day));
+	snprintf(nrows, sizeof nrows, "%lld", rows);
+	http_reply_header(req, "X-Export-Rows", nrows);
 	http_reply_header(req, "X-Export-Replaced", rh);
 	http_reply_fd(req, 200, cp932 ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8",
 		      fd, (uint64_t)sb.st_size);
@@ -748,7 +749,8 @@ office_handle_export_csv(struct http_request *req, void *app)
 
 /* Copy the files of one application from its stored bundle into the zip, each
  * checked against the manifest. 0; 1 if the store does not match (what in err);
- * -1 on I/O. *bytes counts what was added, against EXPORT_ZIP_BYTES_MAX. */
+ * 2 if the zip would pass EXPORT_ZIP_BYTES_MAX (*bytes counts what was added);
+ * -1 on I/O. */
 static int
 zip_application(struct archive *zip, const char *receipt, const char *bundle_path,
 		const json_t *manifest, long long *bytes, long long *files, char *err,
