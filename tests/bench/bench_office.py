@@ -124,7 +124,8 @@ def measure(fn, n):
         times.append((time.perf_counter() - t) * 1000)
         assert r.status_code == 200, r.text[:300]
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+    return (statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))],
+            times[min(len(times) - 1, int(len(times) * 0.99))])
 
 
 def main():
@@ -149,6 +150,7 @@ def main():
         db_path = inst / "lgwan/db/demo.sqlite"
         with sqlite3.connect(db_path) as db:
             admin_id = db.execute("SELECT id FROM staff WHERE login = 'admin'").fetchone()[0]
+        print(f"load         1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         secs = populate(db_path, admin_id)
         print(f"populate     {N} applications in one transaction: {secs:.1f} s "
               f"({N / secs:.0f} rows/s)")
@@ -177,11 +179,11 @@ def main():
               f"{TARGET_P99_MS:.0f} ms")
         for who, b in (("admin", admin), ("clerk", clerk)):
             for name, params in filters:
-                p50, p99 = measure(lambda i: b.call("GET", "/applications", params=params(i)),
-                                   REQUESTS)
+                p50, p95, p99 = measure(lambda i: b.call("GET", "/applications",
+                                                         params=params(i)), REQUESTS)
                 worst = max(worst, p99)
-                print(f"  {who:5s} {name:9s} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                      f"(p99/target {p99 / TARGET_P99_MS:.2f})")
+                print(f"  {who:5s} {name:9s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
+                      f"  (p99/target {p99 / TARGET_P99_MS:.2f})")
         r = ctl(inst, "apikey", "create", "--tenant", "demo", "--name", "bench", "--scope", "read")
         key = r.stdout.split("キー: ")[1].split()[0]
         cursor = {"c": None}
@@ -192,9 +194,10 @@ def main():
                              headers={"Authorization": f"Bearer {key}"}, timeout=30)
             cursor["c"] = r.json()["next_cursor"]
             return r
-        p50, p99 = measure(page, REQUESTS)
+        p50, p95, p99 = measure(page, REQUESTS)
         worst = max(worst, p99)
-        print(f"api          list pages of 100 by cursor: p50 {p50:.1f} ms  p99 {p99:.1f} ms")
+        print(f"api          list pages of 100 by cursor: p50 {p50:.1f} ms  p95 {p95:.1f} ms  "
+              f"p99 {p99:.1f} ms")
         for label, params in (("default columns", {}),
                               ("with answers", {"columns": "receipt_no,status,received_at,"
                                                 "answer.name,answer.address"}),
@@ -242,6 +245,8 @@ def main():
         dt = time.perf_counter() - t
         print(f"import       {n} bundles in {dt:.2f} s: {n / dt:.0f} bundles/s "
               f"(verify signature + attestation, store, one transaction each)")
+        print(f"load         1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+              f"(the stack and this client share them; tails grow with other load)")
         print(f"verdict      worst list p99 {worst:.1f} ms: "
               f"{'OK' if worst <= TARGET_P99_MS else 'OVER'} the {TARGET_P99_MS:.0f} ms target "
               f"(ratio {worst / TARGET_P99_MS:.2f})")
