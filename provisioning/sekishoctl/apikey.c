@@ -70,6 +70,7 @@ apikey_main(const struct instance *in, int argc, char **argv)
 	};
 	const char *tenant = NULL, *name = NULL, *scope = NULL, *dept = NULL, *cmd;
 	char err[1024], actor[128], key[OFFICE_APIKEY_CHARS + 1];
+	char target[OFFICE_APIKEY_NAME_MAX + 8];
 	bool as_json = false;
 	struct db *db;
 	json_t *d;
@@ -140,8 +141,9 @@ apikey_main(const struct instance *in, int argc, char **argv)
 	else if ((rc = office_apikey_revoke(db, name, err, sizeof err)) == 1)
 		snprintf(err, sizeof err, "有効なキー「%s」はありません", name);
 	d = json_pack("{s:s,s:s?,s:s?}", "name", name, "scope", scope, "department", dept);
+	snprintf(target, sizeof target, "apikey:%s", name);
 	if (rc == 0 && audit_log_append(db, actor, strcmp(cmd, "create") == 0 ? "apikey.create"
-					: "apikey.revoke", "apikey", "-", d, time(NULL), err,
+					: "apikey.revoke", target, "-", d, time(NULL), err,
 					sizeof err) != 0)
 		rc = -1;
 	json_decref(d);

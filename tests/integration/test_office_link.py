@@ -192,7 +192,7 @@ def test_key_is_shown_once_stored_as_hash_and_serves_every_endpoint(office):
     assert actions.count("api.list") >= 6
     assert {"api.view", "api.file", "api.attestation"} <= set(actions)
     assert ("api.file", f"application:{rc}/files/1") in audit_rows(o, "apikey:kikan-read")
-    assert ("apikey.create", "apikey") in [
+    assert ("apikey.create", "apikey:kikan-read") in [
         r[:2] for r in sqlite3.connect(o.inst / "lgwan/db/demo.sqlite").execute(
             "SELECT action, target FROM audit_log WHERE actor LIKE 'sekishoctl:%'")]
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_query.h"
 #include "crypto.h"
 #include "office_apikey.h"
 #include "office_db.h"
@@ -256,6 +257,100 @@ test_japan_days_start_at_15_utc_the_day_before(void **state)
 	assert_string_equal(out, "2026-11-22T00:00:00+09:00");
 }
 
+/* Applications with answers in departments 1 (市民課) and 2, and clerk 7 in 1. */
+static void
+add_applications(struct db *db)
+{
+	static const char *const rows[][4] = {
+		/* receipt, department, status, answers */
+		{ "R-1", "1", "arrived", "{\"name\":\"山田 太郎\",\"addr\":\"本町1丁目\"}" },
+		{ "R-2", "1", "completed", "{\"name\":\"佐藤 花子\",\"note\":\"say \\\"hi\\\"\"}" },
+		{ "R-3", "2", "arrived", "{\"name\":\"山田 次郎\"}" },
+	};
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_exec(db_handle(db), "INSERT INTO departments (name, created_at)"
+				      " VALUES ('税務課', 'now');"
+				      "INSERT INTO staff (id, login, display_name, role, password_hash,"
+				      " password_changed_at, created_at) VALUES (7, 'c', 'c', 'clerk', '',"
+				      " 'now', 'now');"
+				      "INSERT INTO staff_departments VALUES (7, 1);", NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char app[256];
+
+		snprintf(app, sizeof app, "{\"answers\":%s}", rows[i][3]);
+		st = db_stmt(db, "INSERT INTO applications (bundle_id, received_at, status,"
+				 " application_json, manifest_json, bundle_path, bundle_sha256, receipt_no,"
+				 " procedure_id, department_id) VALUES (?1, ?2, ?3, ?4, '{}', '', '', ?1,"
+				 " 'p', ?5)");
+		sqlite3_bind_text(st, 1, rows[i][0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, i == 0 ? "2026-11-01T00:00:00Z" : "2026-11-20T00:00:00Z", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, rows[i][2], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, app, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 5, atoi(rows[i][1]));
+		assert_int_equal(db_step_done(st), 0);
+	}
+}
+
+/* The receipts f selects, in order, joined by ",". */
+static const char *
+selected(struct db *db, const struct app_query *f)
+{
+	static char out[256];
+	char where[APP_QUERY_SQL_MAX], sql[APP_QUERY_SQL_MAX + 128];
+	sqlite3_stmt *st;
+
+	assert_int_equal(app_query_sync(db), 0);
+	assert_int_equal(app_query_where(f, where, sizeof where), 0);
+	snprintf(sql, sizeof sql, "SELECT a.receipt_no FROM applications a%s ORDER BY a.id", where);
+	assert_non_null(st = db_stmt(db, sql));
+	app_query_bind(st, f);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", out[0] ? "," : "",
+			 sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return out;
+}
+
+static void
+test_query_filters_departments_and_text_search(void **state)
+{
+	struct fixture *f = *state;
+	struct app_query q = { .all_departments = true };
+
+	add_applications(f->db);
+	assert_string_equal(selected(f->db, &q), "R-1,R-2,R-3");
+	q.q = "山田";				/* two characters: no trigram, instr */
+	assert_string_equal(selected(f->db, &q), "R-1,R-3");
+	q.q = "山田 太郎";			/* the trigram index */
+	assert_string_equal(selected(f->db, &q), "R-1");
+	q.q = "say \\\"hi";			/* a quote: part of the phrase, not syntax */
+	assert_string_equal(selected(f->db, &q), "R-2");
+	q.q = "\" OR \"";
+	assert_string_equal(selected(f->db, &q), "");
+	q.q = NULL;
+	q.status = "arrived";
+	assert_string_equal(selected(f->db, &q), "R-1,R-3");
+	q.all_departments = false;		/* clerk 7: department 1 only */
+	q.staff_id = 7;
+	assert_string_equal(selected(f->db, &q), "R-1");
+	q.status = NULL;
+	q.has_since = true;
+	snprintf(q.since, sizeof q.since, "2026-11-10T00:00:00Z");
+	assert_string_equal(selected(f->db, &q), "R-2");
+	q.has_since = false;
+	q.q = "山田";
+	assert_string_equal(selected(f->db, &q), "R-1");
+	q.q = NULL;
+	q.assignee = -1;
+	assert_string_equal(selected(f->db, &q), "R-1,R-2");
+	q.assignee = 7;
+	assert_string_equal(selected(f->db, &q), "");
+}
+
 int
 main(void)
 {
@@ -264,6 +359,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names_scopes_departments_and_duplicates_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_key_is_unknown_and_its_name_stays_taken, setup, teardown),
 		cmocka_unit_test(test_bearer_header_parsing),
+		cmocka_unit_test_setup_teardown(test_query_filters_departments_and_text_search, setup, teardown),
 		cmocka_unit_test(test_cp932_replaces_missing_characters_with_geta_and_counts_them),
 		cmocka_unit_test(test_cp932_writes_long_text_across_buffer_boundaries),
 		cmocka_unit_test(test_zip_names_keep_japanese_and_lose_paths),
