@@ -50,7 +50,8 @@
 /* ---- CP932 ----------------------------------------------------------------------- */
 
 /* The code point of the UTF-8 character at s (n bytes left) and its length; 0 if
- * not a well-formed character. */
+ * not a well-formed character (overlong forms, surrogates and code points past
+ * U+10FFFF are not). */
 static size_t
 utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
 {
@@ -65,6 +66,9 @@ utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
 			return 0;
 		*cp = *cp << 6 | (s[i] & 0x3F);
 	}
+	if ((len == 2 && *cp < 0x80) || (len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) ||
+	    (*cp >= 0xD800 && *cp <= 0xDFFF) || *cp > 0x10FFFF)
+		return 0;
 	return len;
 }
 

@@ -227,6 +227,8 @@ test_zip_names_keep_japanese_and_lose_paths(void **state)
 	assert_string_equal(out, "写真.png");
 	export_file_name("", "pdf", out, sizeof out);
 	assert_string_equal(out, "file.pdf");
+	export_file_name("\xe0\x81\x97x\xed\xa0\x80y", "pdf", out, sizeof out);	/* overlong, surrogate */
+	assert_string_equal(out, "file.pdf");
 	export_file_name("a\tb\\c:d", "pdf", out, sizeof out);
 	assert_string_equal(out, "a_b_c_d.pdf");
 	for (size_t i = 0; i < 130; i++)
