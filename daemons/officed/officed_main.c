@@ -102,8 +102,9 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_reply(req, h);
 }
 
-/* Staff API: everything under /api/v1/{tenant}/ passes office_authz_begin, except
- * login and setup, which are how a session starts. */
+/* Staff API: everything under /api/v1/{tenant}/staff/ passes office_authz_begin,
+ * except login and setup, which are how a session starts. The data-linking API
+ * (/api/v1/{tenant}/applications...) takes API keys, not sessions: office_api.h. */
 static const struct http_route officed_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/login", office_handle_login, 0, NULL },
