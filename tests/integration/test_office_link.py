@@ -405,6 +405,28 @@ def test_list_text_search_short_long_and_after_new_imports(office):
     assert r.content.decode("utf-8-sig").split() == ["到達番号", "R-20261122-0009"]
 
 
+LINK_ENDPOINTS = [
+    # (path, expected status for admin, clerk, auditor); all GET, anonymous 401
+    ("/exports/columns", 200, 200, 200),
+    ("/exports/applications.csv", 200, 200, 200),
+    ("/exports/attachments.zip?procedure=link-tax", 200, 200, 200),
+    ("/stats", 200, 200, 200),
+    ("/stats.csv", 200, 200, 200),
+    ("/audit", 200, 403, 200),
+    ("/audit.csv", 200, 403, 200),
+]
+
+
+def test_staff_endpoints_across_roles(office):
+    from test_office_auth import Staff
+    people = [office.browser("admin"), office.browser("clerk1"), office.browser("auditor1")]
+    for path, *expect in LINK_ENDPOINTS:
+        for b, want in zip(people, expect):
+            r = b.call("GET", path)
+            assert r.status_code == want, (b, path, r.text[:200])
+        assert Staff(office).call("GET", path).status_code == 401, path
+
+
 def test_stats_audit_and_export_pages_have_no_inline_script(office):
     import re
     for page, words in (("/stats.html", "統計"), ("/audit.html", "監査ログ"),
