@@ -13,6 +13,70 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "csvio.h"
+#include "office_auth.h"
+#include "office_query.h"
+#include "workflow.h"
+
+int
+app_query_read(struct http_request *req, const struct office_actor *a, struct app_query *f,
+	       const char **why)
+{
+	const char *s;
+
+	memset(f, 0, sizeof *f);
+	f->all_departments = office_authz_all_departments(a);
+	f->staff_id = a->id;
+	f->procedure = http_req_query(req, "procedure");
+	f->status = http_req_query(req, "status");
+	f->q = http_req_query(req, "q");
+	if (f->procedure && !f->procedure[0])
+		f->procedure = NULL;
+	if (f->status && !f->status[0])
+		f->status = NULL;
+	if (f->q && !f->q[0])
+		f->q = NULL;
+	if (f->status && workflow_parse(f->status) < 0) {
+		*why = "status には状態コード（arrived, accepted, review など）を指定してください。";
+		return -1;
+	}
+	if (f->q && (strlen(f->q) > APP_QUERY_TEXT_MAX || !csvio_utf8_valid(f->q, strlen(f->q)))) {
+		*why = "検索する文字は 100 バイト以内で指定してください。";
+		return -1;
+	}
+	if ((s = http_req_query(req, "since")) && s[0]) {
+		if (office_query_day(s, 0, f->since) != 0) {
+			*why = "期間は YYYY-MM-DD の形で指定してください。";
+			return -1;
+		}
+		f->has_since = true;
+	}
+	if ((s = http_req_query(req, "until")) && s[0]) {
+		if (office_query_day(s, 1, f->until) != 0) {
+			*why = "期間は YYYY-MM-DD の形で指定してください。";
+			return -1;
+		}
+		f->has_until = true;
+	}
+	if ((s = http_req_query(req, "assignee")) && s[0]) {
+		if (strcmp(s, "none") == 0) {
+			f->assignee = -1;
+		} else if (strcmp(s, "me") == 0) {
+			f->assignee = a->id;
+		} else {
+			sqlite3_stmt *st = db_stmt(a->t->db, "SELECT id FROM staff WHERE login = ?1");
+
+			if (st == NULL)
+				return -2;
+			sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+			f->assignee = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+								     : INT64_MAX;
+			sqlite3_reset(st);
+		}
+	}
+	return 0;
+}
+
 static size_t
 utf8_chars(const char *s)
 {

@@ -32,6 +32,15 @@ struct app_query {
 	int64_t assignee;		/* 0 any, -1 nobody, else a staff id */
 };
 
+struct http_request;
+struct office_actor;
+
+/* f from the query string (procedure, status, since, until as Japan days, assignee:
+ * a login, "me" or "none", q) and the actor's departments. 0; -1 with a reply-ready
+ * Japanese message in *why; -2 on a database error (lock held). */
+int app_query_read(struct http_request *req, const struct office_actor *a,
+		   struct app_query *f, const char **why);
+
 /* Write " WHERE ..." for f (the applications table is aliased a) to out. 0, or -1
  * if out is too small. */
 int app_query_where(const struct app_query *f, char *out, size_t outlen);

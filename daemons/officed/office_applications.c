@@ -780,67 +780,6 @@ office_handle_applications_bulk(struct http_request *req, void *app)
 
 /* ---- the list and its CSV ----------------------------------------------------------- */
 
-/* The filters of the query string into f (app_query.h); a reply-ready message in
- * why when one is wrong. 0, -1 (why), -2 database error. */
-static int
-read_filter(struct http_request *req, struct office_actor *a, struct app_query *f,
-	    const char **why)
-{
-	const char *s;
-
-	memset(f, 0, sizeof *f);
-	f->all_departments = office_authz_all_departments(a);
-	f->staff_id = a->id;
-	f->procedure = http_req_query(req, "procedure");
-	f->status = http_req_query(req, "status");
-	f->q = http_req_query(req, "q");
-	if (f->procedure && !f->procedure[0])
-		f->procedure = NULL;
-	if (f->status && !f->status[0])
-		f->status = NULL;
-	if (f->q && !f->q[0])
-		f->q = NULL;
-	if (f->status && workflow_parse(f->status) < 0) {
-		*why = "status には状態コード（arrived, accepted, review など）を指定してください。";
-		return -1;
-	}
-	if (f->q && (strlen(f->q) > APPLICATIONS_QUERY_MAX || !csvio_utf8_valid(f->q, strlen(f->q)))) {
-		*why = "検索する文字は 100 バイト以内で指定してください。";
-		return -1;
-	}
-	if ((s = http_req_query(req, "since")) && s[0]) {
-		if (office_query_day(s, 0, f->since) != 0) {
-			*why = "期間は YYYY-MM-DD の形で指定してください。";
-			return -1;
-		}
-		f->has_since = true;
-	}
-	if ((s = http_req_query(req, "until")) && s[0]) {
-		if (office_query_day(s, 1, f->until) != 0) {
-			*why = "期間は YYYY-MM-DD の形で指定してください。";
-			return -1;
-		}
-		f->has_until = true;
-	}
-	if ((s = http_req_query(req, "assignee")) && s[0]) {
-		if (strcmp(s, "none") == 0) {
-			f->assignee = -1;
-		} else if (strcmp(s, "me") == 0) {
-			f->assignee = a->id;
-		} else {
-			sqlite3_stmt *st = db_stmt(a->t->db, "SELECT id FROM staff WHERE login = ?1");
-
-			if (st == NULL)
-				return -2;
-			sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
-			f->assignee = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-								     : INT64_MAX;	/* no one */
-			sqlite3_reset(st);
-		}
-	}
-	return 0;
-}
-
 /* The list, its count and the CSV share one WHERE (app_query.h): the department
  * gate first, then each filter given. The text search looks in the answers as
  * stored, which is what a clerk types a name or an address against. */
@@ -874,7 +813,7 @@ office_handle_applications_list(struct http_request *req, void *app)
 
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
-	if ((rc = read_filter(req, &a, &f, &why)) == -2)
+	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
 		return fail_db(req, &a, "applications");
 	if ((v = http_req_query(req, "limit")) && v[0] &&
 	    ((limit = strtoll(v, &end, 10)) < 1 || *end || limit > APPLICATIONS_LIST_MAX))
@@ -985,7 +924,7 @@ office_handle_applications_csv(struct http_request *req, void *app)
 
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
-	if ((rc = read_filter(req, &a, &f, &why)) == -2)
+	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
 		return fail_db(req, &a, "applications csv");
 	if (rc != 0)
 		return refuse(req, &a, 400, "invalid_query", why);
