@@ -221,7 +221,11 @@ parse_date_bound(const char *s, struct fs_date_bound *b)
 			return -1;
 		while (*s >= '0' && *s <= '9' && n <= DATE_OFFSET_MAX)
 			n = n * 10 + (*s++ - '0');
-		unit = *s++;
+		/* "today+5" ends at its digits: the unit must be there before we step
+		 * over it, or the check below reads past the string's end. */
+		if ((unit = *s) == '\0')
+			return -1;
+		s++;
 		if (n > DATE_OFFSET_MAX || *s != '\0')
 			return -1;
 		if (sign == '-')

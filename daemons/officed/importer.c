@@ -25,6 +25,8 @@
 #include "crypto.h"
 #include "fsio.h"
 #include "jsonio.h"
+#include "routing.h"
+#include "staff_notify.h"
 #include "log.h"
 #include "quarantine.h"
 
@@ -69,15 +71,66 @@ store_bundle(struct importer *im, const struct spool_item *item, const char *ten
 	return fsio_fsync_dir(dir);
 }
 
+/* Routing: the department of the procedure version the application names (of the
+ * newest version if officed does not hold that one; none, i.e. administrators only,
+ * if it holds no version: published by hand), unless one of that version's routing
+ * rules picks another by an answer (routing.h). 0 for none, -1 on a database error.
+ * That version's staff addresses (staff_notify.h) go to *staff (malloc'd, or NULL). */
+static int64_t
+department_for(struct db *db, const json_t *application, char **staff)
+{
+	const json_t *proc = json_object_get(application, "procedure");
+	const char *id = jsonio_str(proc, "id", NULL);
+	sqlite3_stmt *st;
+	long long version = 0;
+	int64_t dept = 0;
+	json_t *rules = NULL;
+	int rc;
+
+	if (id == NULL)
+		return 0;
+	jsonio_int(proc, "version", 1, 1000000000, &version);
+	*staff = NULL;
+	st = db_stmt(db, "SELECT department_id, routing, staff_notify FROM procedures WHERE id = ?1"
+			 " ORDER BY version = ?2 DESC, version DESC LIMIT 1");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		char err[64];
+
+		dept = sqlite3_column_int64(st, 0);
+		if (text != NULL)
+			rules = jsonio_parse(text, strlen(text), 1 << 20, JSONIO_MAX_DEPTH, err,
+					     sizeof err);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			*staff = strdup((const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(rules);
+		free(*staff);
+		*staff = NULL;
+		return -1;
+	}
+	dept = routing_pick(rules, json_object_get(application, "answers"), dept);
+	json_decref(rules);
+	return dept;
+}
+
 /* The rows of one application, in one transaction. 1 if new, 0 if already there. */
 static int
 record(struct tenant *t, const struct bundle_info *info, const char *path,
-       const char *sha_hex, char *err, size_t errlen)
+       const char *sha_hex, const char *staff_base_url, char *err, size_t errlen)
 {
 	struct db *db = t->db;
 	sqlite3_stmt *st;
-	char *app = NULL, *man = NULL;
+	char *app = NULL, *man = NULL, *staff = NULL;
 	sqlite3_int64 app_id;
+	int64_t dept;
 	const json_t *f;
 	size_t i;
 	int rc = -1;
@@ -98,16 +151,12 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 	sqlite3_reset(st);
 	app = jsonio_dump(info->application ? info->application : json_object());
 	man = jsonio_dump(info->manifest);
-	/* Routing: the application goes to the department of the procedure version
-	 * it names (of the newest version if officed does not hold that one; none,
-	 * i.e. administrators only, if it holds no version: published by hand).
-	 * Rules that route on an answer are for later. */
+	if ((dept = department_for(db, info->application, &staff)) < 0)
+		goto fail;
 	st = db_stmt(db, "INSERT INTO applications (bundle_id, received_at, application_json,"
 			 " manifest_json, bundle_path, bundle_sha256, receipt_no, procedure_id,"
 			 " procedure_version, department_id, updated_at) VALUES (?1,"
-			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-			 " (SELECT department_id FROM procedures WHERE id = ?7"
-			 "  ORDER BY version = ?8 DESC, version DESC LIMIT 1),"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
 	if (st == NULL || app == NULL || man == NULL)
 		goto fail;
@@ -129,6 +178,8 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 			sqlite3_bind_text(st, 7, jsonio_str(proc, "id", NULL), -1, SQLITE_STATIC);
 		if (jsonio_int(proc, "version", 1, 1000000000, &version) == 0)
 			sqlite3_bind_int64(st, 8, version);
+		if (dept > 0)
+			sqlite3_bind_int64(st, 9, dept);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
@@ -167,16 +218,38 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 		if (rc != SQLITE_DONE)
 			goto fail;
 	}
+	if (staff != NULL) {
+		struct staff_arrival a = {
+			.tenant = t->name,
+			.receipt_no = jsonio_str(info->application, "receipt_no", ""),
+			.title = jsonio_str(json_object_get(info->application, "procedure"), "title", ""),
+			.staff_base_url = staff_base_url ? staff_base_url : "",
+		};
+		char dname[256] = "";
+
+		if (dept > 0 && (st = db_stmt(db, "SELECT name FROM departments WHERE id = ?1")) != NULL) {
+			sqlite3_bind_int64(st, 1, dept);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				snprintf(dname, sizeof dname, "%s", sqlite3_column_text(st, 0));
+			sqlite3_reset(st);
+		}
+		a.department = dname;
+		/* In this transaction: the staff hear of exactly the applications stored. */
+		if (staff_notify_arrival(db, staff, &a) != 0)
+			goto fail;
+	}
 	if (db_commit(db) != SQLITE_OK)
 		goto fail;
 	free(app);
 	free(man);
+	free(staff);
 	return 1;
 fail:
 	snprintf(err, errlen, "%s", db_errmsg(db));
 	db_rollback(db);
 	free(app);
 	free(man);
+	free(staff);
 	return -1;
 }
 
@@ -223,7 +296,7 @@ import_one(struct importer *im, const struct spool_item *item)
 		return;
 	}
 	pthread_mutex_lock(&t->lock);
-	rc = record(t, &info, path, hex, err, sizeof err);
+	rc = record(t, &info, path, hex, im->cfg.staff_base_url, err, sizeof err);
 	pthread_mutex_unlock(&t->lock);
 	bundle_info_free(&info);
 	if (rc < 0) {

@@ -33,6 +33,7 @@ struct importer_config {
 	const uint8_t *office_key;	/* signs receipts */
 	unsigned receipt_interval_s;
 	unsigned receipt_window_s;
+	const char *staff_base_url;	/* links in staff email (staff_notify.h); "" for none */
 };
 
 struct importer;

@@ -27,6 +27,7 @@
 
 #include "app_query.h"
 #include "app_view.h"
+#include "fee.h"
 #include "crypto.h"
 #include "csvio.h"
 #include "jsonio.h"
@@ -407,6 +408,10 @@ detail_json(struct office_actor *a, const struct app_row *r)
 			       : targets_json(r->status, p.used),
 		"workflow", workflow_list_json(p.used),
 		"definition_known", p.definition != NULL);
+	/* 手数料 as the applicant was shown it (fee.h): the same computation as the portal's. */
+	if (j != NULL && p.definition != NULL && json_object_get(p.definition, "fee") != NULL)
+		json_object_set_new(j, "fee", fee_compute(json_object_get(p.definition, "fee"),
+							  json_object_get(app, "answers")));
 	office_procedure_free(&p);
 	return j;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csvio.h"
+#include "mail_outbox.h"
 #include "password.h"
 #include "session.h"
 #include "throttle.h"
@@ -177,6 +178,15 @@ const struct db_migration office_db_migrations[] = {
 	  ") STRICT;"
 	  "CREATE INDEX status_outbox_pending ON status_outbox(bundle_id, sent_at);" },
 	{ 5,
+	  /* Routing rules (routing.h): office business beside the department, never
+	   * in the published definition. JSON [{field, value, department_id}]. */
+	  "ALTER TABLE procedures ADD COLUMN routing TEXT;" },
+	{ 6,
+	  /* Email to staff (staff_notify.h): the addresses a procedure tells of new
+	   * applications, office-side like routing, and the outbox they are sent from. */
+	  "ALTER TABLE procedures ADD COLUMN staff_notify TEXT;"
+	  MAIL_OUTBOX_SQL },
+	{ 7,
 	  /* Data-linking API keys (office_apikey.h): one per linked system, made by the
 	   * operator. Only the SHA-256 of a key is kept; name is who the audit log
 	   * says acted. department_id, when set, limits the key to that department's

@@ -10,8 +10,9 @@
  *  - Publishing makes exactly what `sekishoctl catalogue publish` makes: a catalogue
  *    bundle signed with the office key, each definition signed on its own
  *    (procsig.h), into downlink-out; the row says which bundle carried it.
- *  - The workflow subset lives in the row, not in the definition (portald refuses
- *    members it does not know).
+ *  - The workflow subset, the routing rules (routing.h) and the staff addresses told
+ *    of new applications (staff_notify.h) live in the row, not in the definition:
+ *    portald refuses members it does not know, and they are office business.
  */
 #include "office_procedures.h"
 
@@ -27,6 +28,8 @@
 #include "log.h"
 #include "office_auth.h"
 #include "procsig.h"
+#include "routing.h"
+#include "staff_notify.h"
 #include "timefmt.h"
 #include "workflow.h"
 
@@ -151,10 +154,12 @@ max_version(struct db *db, const char *id)
  * database error. Lock held; runs in the caller's transaction. */
 static int
 insert_draft(struct office_actor *a, json_t *def, int64_t dept, unsigned used,
-	     bool want_version, long long *version, char *why, size_t whylen)
+	     const json_t *routing, const json_t *staff, bool want_version, long long *version,
+	     char *why, size_t whylen)
 {
 	const char *id = jsonio_str(def, "id", NULL);
-	char err[512], at[TIMEFMT_LEN], *text = NULL, *wf = NULL;
+	char err[512], at[TIMEFMT_LEN], *text = NULL, *wf = NULL, *rt = NULL, *sn = NULL;
+	json_t *rules = NULL, *addrs = NULL;
 	long long own = 0, v;
 	sqlite3_stmt *st;
 	json_t *wfj;
@@ -180,23 +185,38 @@ insert_draft(struct office_actor *a, json_t *def, int64_t dept, unsigned used,
 		snprintf(why, whylen, "手続の定義に誤りがあります（%s）。", err);
 		return 1;
 	}
+	if ((rc = routing_check(a->t->db, def, routing, &rules, why, whylen)) != 0)
+		return rc;
+	if ((rc = staff_notify_check(staff, &addrs, why, whylen)) != 0) {
+		json_decref(rules);
+		return rc;
+	}
+	rt = jsonio_dump(rules);
+	sn = jsonio_dump(addrs);
+	json_decref(rules);
+	json_decref(addrs);
 	text = jsonio_dump(def);
 	wfj = workflow_list_json(used);
 	wf = jsonio_dump(wfj);
 	json_decref(wfj);
-	if (text == NULL || wf == NULL || strlen(text) > PROCEDURE_DEF_MAX) {
+	if (text == NULL || wf == NULL || rt == NULL || sn == NULL ||
+	    strlen(text) > PROCEDURE_DEF_MAX) {
 		free(text);
 		free(wf);
+		free(rt);
+		free(sn);
 		snprintf(why, whylen, "手続の定義が大きすぎます。");
 		return 1;
 	}
 	timefmt_utc(time(NULL), at);
 	st = db_stmt(a->t->db, "INSERT INTO procedures (id, version, definition, department_id,"
-			       " workflow, state, created_at, created_by) VALUES (?1, ?2, ?3, ?4,"
-			       " ?5, 'draft', ?6, ?7)");
+			       " workflow, state, created_at, created_by, routing, staff_notify)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?7, ?8, ?9)");
 	if (st == NULL) {
 		free(text);
 		free(wf);
+		free(rt);
+		free(sn);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -207,10 +227,14 @@ insert_draft(struct office_actor *a, json_t *def, int64_t dept, unsigned used,
 	sqlite3_bind_text(st, 5, wf, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, a->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, rt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, sn, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	free(text);
 	free(wf);
+	free(rt);
+	free(sn);
 	if (rc == SQLITE_CONSTRAINT)
 		return 2;
 	if (rc != SQLITE_DONE)
@@ -219,13 +243,17 @@ insert_draft(struct office_actor *a, json_t *def, int64_t dept, unsigned used,
 	return 0;
 }
 
-/* The common tail of create, import and copy: department and workflow from body
- * (dept_default and used_default when absent), a new draft, the audit entry, 201. */
+/* The common tail of create, import and copy: department, workflow and routing
+ * from body (dept_default, used_default and routing_default when absent), a new
+ * draft, the audit entry, 201. */
 static void
 create_common(struct http_request *req, struct office_actor *a, json_t *def,
 	      const json_t *body, int64_t dept_default, unsigned used_default,
-	      bool want_version, const char *action, const json_t *extra)
+	      const json_t *routing_default, const json_t *staff_default, bool want_version,
+	      const char *action, const json_t *extra)
 {
+	const json_t *routing = json_object_get(body, "routing");
+	const json_t *staff = json_object_get(body, "staff_notify");
 	char why[700], target[CATALOGUE_ID_MAX + 32];
 	int64_t dept = dept_default;
 	unsigned used = used_default;
@@ -245,7 +273,8 @@ create_common(struct http_request *req, struct office_actor *a, json_t *def,
 		return refuse(req, a, 400, "invalid_request", why);
 	if (db_begin(a->t->db) != 0)
 		return fail_db(req, a, "procedure create");
-	rc = insert_draft(a, def, dept, used, want_version, &version, why, sizeof why);
+	rc = insert_draft(a, def, dept, used, routing ? routing : routing_default,
+			  staff ? staff : staff_default, want_version, &version, why, sizeof why);
 	if (rc == 1)
 		return refuse(req, a, 400, "invalid_definition", why);
 	if (rc == 2)
@@ -281,7 +310,7 @@ office_handle_procedures_create(struct http_request *req, void *app)
 		return;
 	}
 	def = json_deep_copy(json_object_get(body, "definition"));
-	create_common(req, &a, def, body, 0, WF_ALL, true, "procedure.create", NULL);
+	create_common(req, &a, def, body, 0, WF_ALL, NULL, NULL, true, "procedure.create", NULL);
 	json_decref(def);
 }
 
@@ -306,7 +335,7 @@ office_handle_procedures_import(struct http_request *req, void *app)
 	/* Another municipality's version numbers mean nothing here: numbered anew. */
 	def = json_deep_copy(json_object_get(body, "definition"));
 	extra = json_pack("{s:s}", "source", "import");
-	create_common(req, &a, def, body, 0, WF_ALL, false, "procedure.import", extra);
+	create_common(req, &a, def, body, 0, WF_ALL, NULL, NULL, false, "procedure.import", extra);
 	json_decref(extra);
 	json_decref(def);
 }
@@ -318,6 +347,8 @@ struct proc_row {
 	long long version;
 	json_t *definition;
 	json_t *workflow;
+	json_t *routing;		/* stored rules, [] when none */
+	json_t *staff_notify;		/* addresses told of new applications */
 	int64_t department_id;
 	char department[OFFICE_DEPT_NAME_MAX * 4 + 1];
 	char state[16];
@@ -330,6 +361,8 @@ proc_row_free(struct proc_row *r)
 {
 	json_decref(r->definition);
 	json_decref(r->workflow);
+	json_decref(r->routing);
+	json_decref(r->staff_notify);
 }
 
 static void
@@ -358,7 +391,8 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 	}
 	st = db_stmt(a->t->db, "SELECT p.definition, p.workflow, p.department_id, d.name, p.state,"
 			       " p.created_at, p.created_by, p.published_at, p.published_by,"
-			       " p.bundle_id FROM procedures p LEFT JOIN departments d"
+			       " p.bundle_id, p.routing, p.staff_notify FROM procedures p"
+			       " LEFT JOIN departments d"
 			       " ON d.id = p.department_id WHERE p.id = ?1 AND p.version = ?2");
 	if (st == NULL) {
 		fail_db(req, a, "procedure");
@@ -379,6 +413,8 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 		copy_col(st, 7, r->published_at, sizeof r->published_at);
 		copy_col(st, 8, r->published_by, sizeof r->published_by);
 		copy_col(st, 9, r->bundle_id, sizeof r->bundle_id);
+		r->routing = parse_stored((const char *)sqlite3_column_text(st, 10));
+		r->staff_notify = parse_stored((const char *)sqlite3_column_text(st, 11));
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -432,6 +468,8 @@ office_handle_procedure_get(struct http_request *req, void *app)
 	if (load_row(req, &a, &r) != 1)
 		return;
 	j = row_json(&r, true);
+	json_object_set_new(j, "routing", routing_describe(a.t->db, r.routing));
+	json_object_set(j, "staff_notify", r.staff_notify ? r.staff_notify : json_array());
 	proc_row_free(&r);
 	office_authz_end(&a);
 	http_reply_json(req, 200, j);
@@ -443,9 +481,11 @@ office_handle_procedure_update(struct http_request *req, void *app)
 	struct office_actor a;
 	struct proc_row r;
 	char err[512], why[700], target[CATALOGUE_ID_MAX + 32], *text = NULL, *wf = NULL;
+	char *rt = NULL, *sn = NULL;
+	const json_t *routing, *staff;
 	unsigned used;
 	int64_t dept;
-	json_t *body, *def, *wfj;
+	json_t *body, *def, *wfj, *rules = NULL, *addrs = NULL;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -488,18 +528,44 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		proc_row_free(&r);
 		return refuse(req, &a, 400, "invalid_definition", why);
 	}
+	/* Kept rules are checked again: the new definition may have lost their field. */
+	routing = json_object_get(body, "routing") ? json_object_get(body, "routing") : r.routing;
+	if ((rc = routing_check(a.t->db, def, routing, &rules, why, sizeof why)) != 0) {
+		json_decref(def);
+		proc_row_free(&r);
+		if (rc < 0)
+			return fail_db(req, &a, "procedure update");
+		return refuse(req, &a, 400, "invalid_routing", why);
+	}
+	staff = json_object_get(body, "staff_notify") ? json_object_get(body, "staff_notify")
+						      : r.staff_notify;
+	if ((rc = staff_notify_check(staff, &addrs, why, sizeof why)) != 0) {
+		json_decref(rules);
+		json_decref(def);
+		proc_row_free(&r);
+		if (rc < 0)
+			return fail_db(req, &a, "procedure update");
+		return refuse(req, &a, 400, "invalid_request", why);
+	}
+	rt = jsonio_dump(rules);
+	sn = jsonio_dump(addrs);
+	json_decref(rules);
+	json_decref(addrs);
 	text = jsonio_dump(def);
 	wfj = workflow_list_json(used);
 	wf = jsonio_dump(wfj);
 	json_decref(wfj);
 	json_decref(def);
 	proc_row_free(&r);
-	if (text == NULL || wf == NULL || strlen(text) > PROCEDURE_DEF_MAX || db_begin(a.t->db) != 0 ||
+	if (text == NULL || wf == NULL || rt == NULL || sn == NULL ||
+	    strlen(text) > PROCEDURE_DEF_MAX || db_begin(a.t->db) != 0 ||
 	    (st = db_stmt(a.t->db, "UPDATE procedures SET definition = ?3, workflow = ?4,"
-				   " department_id = ?5 WHERE id = ?1 AND version = ?2"
-				   " AND state = 'draft'")) == NULL) {
+				   " department_id = ?5, routing = ?6, staff_notify = ?7"
+				   " WHERE id = ?1 AND version = ?2 AND state = 'draft'")) == NULL) {
 		free(text);
 		free(wf);
+		free(rt);
+		free(sn);
 		return fail_db(req, &a, "procedure update");
 	}
 	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
@@ -507,10 +573,14 @@ office_handle_procedure_update(struct http_request *req, void *app)
 	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, wf, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, dept);
+	sqlite3_bind_text(st, 6, rt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, sn, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	free(text);
 	free(wf);
+	free(rt);
+	free(sn);
 	if (rc != SQLITE_DONE)
 		return fail_db(req, &a, "procedure update");
 	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
@@ -644,6 +714,51 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 					    "公開しました。インターネット側に届くまで少しかかります。"));
 }
 
+/* A draft nobody will publish goes away whole; a published version cannot (the
+ * database's trigger refuses it too): applications name it. */
+void
+office_handle_procedure_delete(struct http_request *req, void *app)
+{
+	struct office_actor a;
+	struct proc_row r;
+	char target[CATALOGUE_ID_MAX + 32];
+	sqlite3_stmt *st;
+	json_t *d;
+	int rc;
+
+	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
+		return;
+	if (load_row(req, &a, &r) != 1)
+		return;
+	if (strcmp(r.state, "draft") != 0) {
+		proc_row_free(&r);
+		return refuse(req, &a, 409, "published",
+			      "公開済みの版は削除できません。申請がこの版を記録しています。");
+	}
+	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
+	d = json_pack("{s:s}", "title", jsonio_str(r.definition, "title", ""));
+	proc_row_free(&r);
+	if (db_begin(a.t->db) != 0 ||
+	    (st = db_stmt(a.t->db, "DELETE FROM procedures WHERE id = ?1 AND version = ?2"
+				   " AND state = 'draft'")) == NULL) {
+		json_decref(d);
+		return fail_db(req, &a, "procedure delete");
+	}
+	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r.version);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || office_audit(&a, "procedure.delete", target, d) != 0 ||
+	    db_commit(a.t->db) != 0) {
+		json_decref(d);
+		return fail_db(req, &a, "procedure delete");
+	}
+	json_decref(d);
+	office_authz_end(&a);
+	http_reply_json(req, 200, json_pack("{s:s,s:I,s:s}", "id", r.id, "version",
+					    (json_int_t)r.version, "message", "下書きを削除しました。"));
+}
+
 void
 office_handle_procedure_copy(struct http_request *req, void *app)
 {
@@ -678,7 +793,8 @@ office_handle_procedure_copy(struct http_request *req, void *app)
 	/* Same id: the next version (the way to change a published procedure). New id:
 	 * a procedure of its own, from version 1. */
 	extra = json_pack("{s:s,s:I}", "copied_from", r.id, "copied_version", (json_int_t)r.version);
-	create_common(req, &a, def, body, r.department_id, used, false, "procedure.copy", extra);
+	create_common(req, &a, def, body, r.department_id, used, r.routing, r.staff_notify, false,
+		      "procedure.copy", extra);
 	json_decref(extra);
 	json_decref(def);
 	proc_row_free(&r);

@@ -22,6 +22,8 @@ void office_handle_procedures_import(struct http_request *req, void *app);
 void office_handle_procedure_get(struct http_request *req, void *app);
 void office_handle_procedure_update(struct http_request *req, void *app);
 void office_handle_procedure_publish(struct http_request *req, void *app);
+/* DELETE .../versions/{version}: a draft only (admin, CSRF); audited. */
+void office_handle_procedure_delete(struct http_request *req, void *app);
 void office_handle_procedure_copy(struct http_request *req, void *app);
 void office_handle_procedure_export(struct http_request *req, void *app);
 

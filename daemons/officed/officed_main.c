@@ -14,10 +14,13 @@
  * (every downlink message) and the counter's QR private key; nothing in the internet
  * zone can read either.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <curl/curl.h>
 
 #include "audit_search.h"
 #include "config.h"
@@ -26,6 +29,7 @@
 #include "http.h"
 #include "importer.h"
 #include "log.h"
+#include "mail_sender.h"
 #include "office.h"
 #include "office_api.h"
 #include "office_applications.h"
@@ -69,12 +73,25 @@ static const struct config_key officed_schema[] = {
 	{ "setup_code_ttl_days", CONFIG_INT, "14", false, 1, 90 },
 	/* Status events wait this long to travel together in one bundle. */
 	{ "status_batch_s", CONFIG_INT, "2", false, 1, 3600 },
+	/* Email to staff (staff_notify.h) through the LGWAN mail relay. Without
+	 * smtp_url it is queued and not sent. */
+	{ "smtp_url", CONFIG_STRING, NULL, false, 0, 0 },
+	{ "smtp_username", CONFIG_STRING, NULL, false, 0, 0 },
+	{ "smtp_password_file", CONFIG_PATH, NULL, false, 0, 0 },
+	{ "smtp_starttls", CONFIG_BOOL, "false", false, 0, 0 },
+	{ "mail_from", CONFIG_STRING, "noreply@sekisho.invalid", false, 0, 0 },
+	{ "mail_from_name", CONFIG_STRING, "電子申請（職員向け通知）", false, 0, 0 },
+	{ "mail_domain", CONFIG_STRING, "sekisho.invalid", false, 0, 0 },
+	/* Where staff open the staff screens, for links in their email; "" for none. */
+	{ "staff_base_url", CONFIG_STRING, "", false, 0, 0 },
 	{ NULL },
 };
 
 #define LOGIN_RATE_KEYS  4096	/* client addresses remembered by the login limiter */
 #define LOGIN_RATE_BURST 20.0
 #define PURGE_EVERY_S    600
+#define MAIL_INTERVAL_MS   2000
+#define MAIL_PRUNE_AFTER_S (90L * 24 * 3600)	/* sent/failed rows kept for audit */
 
 static void
 handle_healthz(struct http_request *req, void *app)
@@ -132,6 +149,8 @@ static const struct http_route officed_routes[] = {
 	  office_handle_procedure_get, 0, NULL },
 	{ "PUT", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
 	  office_handle_procedure_update, 0, NULL },
+	{ "DELETE", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
+	  office_handle_procedure_delete, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/publish",
 	  office_handle_procedure_publish, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/copy",
@@ -291,8 +310,49 @@ officed_open(struct officed *o, char *err, size_t errlen)
 		.office_key = o->office_key,
 		.receipt_interval_s = (unsigned)config_int(c, "receipt_interval_s"),
 		.receipt_window_s = (unsigned)config_int(c, "receipt_window_s"),
+		.staff_base_url = config_str(c, "staff_base_url"),
 	};
 	return importer_start(&o->importer, &ic, err, errlen);
+}
+
+/* The sender of staff email, with its own connection to each tenant's database. */
+static int
+start_mail(struct officed *o, struct mail_sender **out, const char ***names, char *err,
+	   size_t errlen)
+{
+	struct mail_smtp_config smtp = {
+		.url = config_str(o->cfg, "smtp_url"),
+		.from_addr = config_str(o->cfg, "mail_from"),
+		.from_name = config_str(o->cfg, "mail_from_name"),
+		.helo_domain = config_str(o->cfg, "mail_domain"),
+		.username = config_str(o->cfg, "smtp_username"),
+		.password_file = config_str(o->cfg, "smtp_password_file"),
+		.starttls = config_bool(o->cfg, "smtp_starttls"),
+	};
+	size_t n = smtp.url ? o->tenants.n : 0, i;
+	struct db **dbs = calloc(n ? n : 1, sizeof *dbs);
+	char path[PATH_MAX];
+
+	*names = calloc(n ? n : 1, sizeof **names);
+	if (dbs == NULL || *names == NULL) {
+		snprintf(err, errlen, "mail: out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		(*names)[i] = o->tenants.t[i].name;
+		if (tenant_db_path(config_str(o->cfg, "db_dir"), o->tenants.t[i].name, path,
+				   sizeof path) != 0 ||
+		    db_open(&dbs[i], path, 0, office_db_migrations, office_db_nmigrations, err,
+			    errlen) != 0)
+			goto fail;
+	}
+	return mail_sender_start(out, &smtp, dbs, *names, n, MAIL_INTERVAL_MS, MAIL_PRUNE_AFTER_S,
+				 err, errlen);
+fail:
+	for (i = 0; dbs && i < n; i++)
+		db_close(dbs[i]);
+	free(dbs);
+	return -1;
 }
 
 int
@@ -300,6 +360,8 @@ main(int argc, char **argv)
 {
 	struct daemon_args args;
 	struct officed o = { 0 };
+	struct mail_sender *mail = NULL;
+	const char **mail_names = NULL;
 	struct http_config hc;
 	struct http_server *srv = NULL;
 	char err[1024];
@@ -311,7 +373,9 @@ main(int argc, char **argv)
 	daemon_block_signals();
 	if (daemon_load_config(COMPONENT, officed_schema, args.config_path, &o.cfg) != 0)
 		return 1;
-	if (officed_open(&o, err, sizeof err) != 0) {
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (officed_open(&o, err, sizeof err) != 0 ||
+	    start_mail(&o, &mail, &mail_names, err, sizeof err) != 0) {
 		log_err("cannot start: %s", err);
 		return 1;
 	}
@@ -340,6 +404,8 @@ main(int argc, char **argv)
 	log_info("stopping");
 	http_server_stop(srv);
 	importer_stop(o.importer);
+	mail_sender_stop(mail);
+	free(mail_names);
 	spool_close(&o.inbox);
 	spool_close(&o.downlink_out);
 	tenant_set_close(&o.tenants);
@@ -347,5 +413,6 @@ main(int argc, char **argv)
 	explicit_bzero(o.office_key, sizeof o.office_key);
 	explicit_bzero(o.counter_qr_key, sizeof o.counter_qr_key);
 	config_free(o.cfg);
+	curl_global_cleanup();
 	return 0;
 }

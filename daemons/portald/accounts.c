@@ -179,6 +179,16 @@ reply_internal(struct http_request *req, struct portal_tenant *pt, const char *w
 	http_reply_error(req, 500, "internal", MSG_INTERNAL);
 }
 
+/* Give up the transaction the handler holds, release the tenant and say so: every
+ * handler's failure path, so none can forget the rollback or the unlock. */
+static void
+abandon(struct http_request *req, struct portal_tenant *pt, const char *what)
+{
+	db_rollback(pt->t->db);
+	pthread_mutex_unlock(&pt->t->lock);
+	reply_internal(req, pt, what);
+}
+
 static bool
 password_ok(const char *pw)
 {
@@ -192,16 +202,6 @@ set_cookie(struct http_request *req, const struct portal_actor *a, const char *t
 
 	if (session_set_cookie(&a->sc, token, v, sizeof v) == 0)
 		http_reply_header(req, "Set-Cookie", v);
-}
-
-static int
-exec_done(sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* --- mail ------------------------------------------------------------------------ */
@@ -265,7 +265,7 @@ insert_token(struct db *db, int64_t id, const char *purpose, const char *new_ema
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
-	if (exec_done(st) != 0)
+	if (db_step_done(st) != 0)
 		return -1;
 	st = db_stmt(db, "INSERT INTO account_tokens (token_hash, account_id, purpose, new_email,"
 			 " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -278,7 +278,7 @@ insert_token(struct db *db, int64_t id, const char *purpose, const char *new_ema
 		sqlite3_bind_text(st, 4, new_email, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now + ttl_s);
-	return exec_done(st);
+	return db_step_done(st);
 }
 
 /* --- account rows ---------------------------------------------------------------- */
@@ -418,7 +418,7 @@ accounts_handle_register(struct http_request *req, void *app)
 		sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-		if (exec_done(st) != 0)
+		if (db_step_done(st) != 0)
 			goto fail;
 		row.id = sqlite3_last_insert_rowid(db_handle(pt->t->db));
 	}
@@ -447,9 +447,7 @@ accounts_handle_register(struct http_request *req, void *app)
 	http_reply_json(req, 202, json_pack("{s:s}", "message", MSG_REGISTERED));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "register");
+	abandon(req, pt, "register");
 }
 
 static const char tmpl_email_changed[] =
@@ -513,7 +511,7 @@ accounts_handle_verify(struct http_request *req, void *app)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-		if (exec_done(st) != 0 || db_commit(pt->t->db) != 0)
+		if (db_step_done(st) != 0 || db_commit(pt->t->db) != 0)
 			goto fail;
 		pthread_mutex_unlock(&pt->t->lock);
 		http_reply_json(req, 200, json_pack("{s:s,s:s}", "purpose", "verify", "message",
@@ -539,7 +537,7 @@ accounts_handle_verify(struct http_request *req, void *app)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, new_email, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	if (exec_done(st) != 0 ||
+	if (db_step_done(st) != 0 ||
 	    enqueue_mail(pt->t->db, row.email, "【メールアドレス変更のお知らせ】電子申請サービス",
 			 tmpl_email_changed, NULL, now) != 0 ||
 	    enqueue_mail(pt->t->db, new_email, "【メールアドレス変更のお知らせ】電子申請サービス",
@@ -551,9 +549,7 @@ accounts_handle_verify(struct http_request *req, void *app)
 		"メールアドレスを変更しました。"));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "verify");
+	abandon(req, pt, "verify");
 }
 
 /* --- login and logout -------------------------------------------------------------- */
@@ -767,7 +763,7 @@ accounts_handle_profile(struct http_request *req, void *app)
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, a.account_id);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		rc = exec_done(st);
+		rc = db_step_done(st);
 	}
 	pthread_mutex_unlock(&pt->t->lock);
 	free(text);
@@ -864,7 +860,7 @@ accounts_handle_password(struct http_request *req, void *app)
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	/* A new token for this browser; every other session of the account ends. */
-	if (exec_done(st) != 0 ||
+	if (db_step_done(st) != 0 ||
 	    session_create(pt->t->db, a.account_id, a.remote, a.token, now, &s, err, sizeof err) != 0 ||
 	    session_delete_subject(pt->t->db, a.account_id, s.token) < 0 ||
 	    enqueue_mail(pt->t->db, row.email, "【パスワード変更のお知らせ】電子申請サービス",
@@ -941,9 +937,7 @@ accounts_handle_email(struct http_request *req, void *app)
 		"新しいメールアドレスに確認のメールをお送りしました。メールのリンクを開くと、変更が完了します。"));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "email change");
+	abandon(req, pt, "email change");
 }
 
 static const char tmpl_deleted[] =
@@ -978,14 +972,14 @@ accounts_handle_delete(struct http_request *req, void *app)
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, a.account_id);
-	if (exec_done(st) != 0 || session_delete_subject(pt->t->db, a.account_id, NULL) < 0)
+	if (db_step_done(st) != 0 || session_delete_subject(pt->t->db, a.account_id, NULL) < 0)
 		goto fail;
 	/* Tokens and drafts go with the row (ON DELETE CASCADE). */
 	st = db_stmt(pt->t->db, "DELETE FROM accounts WHERE id = ?1");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, a.account_id);
-	if (exec_done(st) != 0 ||
+	if (db_step_done(st) != 0 ||
 	    enqueue_mail(pt->t->db, row.email, "【アカウント削除のお知らせ】電子申請サービス",
 			 tmpl_deleted, NULL, now) != 0 ||
 	    db_commit(pt->t->db) != 0)
@@ -996,9 +990,7 @@ accounts_handle_delete(struct http_request *req, void *app)
 	http_reply_json(req, 200, json_pack("{s:s}", "message", "アカウントを削除しました。"));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "delete account");
+	abandon(req, pt, "delete account");
 }
 
 /* --- password reset ------------------------------------------------------------------- */
@@ -1058,9 +1050,7 @@ accounts_handle_reset_request(struct http_request *req, void *app)
 	http_reply_json(req, 202, json_pack("{s:s}", "message", MSG_RESET_SENT));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "reset request");
+	abandon(req, pt, "reset request");
 }
 
 static const char tmpl_reset_done[] =
@@ -1130,7 +1120,7 @@ accounts_handle_reset_confirm(struct http_request *req, void *app)
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	portal_email_key(row.email, lk);
-	if (exec_done(st) != 0 || session_delete_subject(pt->t->db, id, NULL) < 0 ||
+	if (db_step_done(st) != 0 || session_delete_subject(pt->t->db, id, NULL) < 0 ||
 	    throttle_reset(pt->t->db, lk) != 0 ||
 	    enqueue_mail(pt->t->db, row.email, "【パスワード再設定のお知らせ】電子申請サービス",
 			 tmpl_reset_done, NULL, now) != 0 ||
@@ -1141,9 +1131,7 @@ accounts_handle_reset_confirm(struct http_request *req, void *app)
 		"パスワードを再設定しました。新しいパスワードでログインしてください。"));
 	return;
 fail:
-	db_rollback(pt->t->db);
-	pthread_mutex_unlock(&pt->t->lock);
-	reply_internal(req, pt, "reset");
+	abandon(req, pt, "reset");
 }
 
 /* --- the janitor -------------------------------------------------------------------- */
@@ -1175,14 +1163,14 @@ accounts_purge(struct portald *p, time_t now)
 		st = db_stmt(t->db, "DELETE FROM account_tokens WHERE expires_at <= ?1");
 		if (st != NULL)
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-		bad |= exec_done(st) != 0;
+		bad |= db_step_done(st) != 0;
 		/* Never verified within the link's life: the registration lapses. */
 		st = db_stmt(t->db, "DELETE FROM accounts WHERE verified_at IS NULL AND created_at <= ?1"
 				    " AND NOT EXISTS (SELECT 1 FROM account_tokens k WHERE"
 				    " k.account_id = accounts.id)");
 		if (st != NULL)
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - (time_t)p->set.verify_ttl_s));
-		bad |= exec_done(st) != 0;
+		bad |= db_step_done(st) != 0;
 		bad |= drafts_purge(t->db, now) < 0;
 		if (bad)
 			log_err("tenant %s: purge: %s", t->name, db_errmsg(t->db));

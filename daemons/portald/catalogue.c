@@ -9,11 +9,14 @@
  * leave a procedure open.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
+#include "fee.h"
 #include "form.h"
 #include "jsonio.h"
+#include "mail.h"
 #include "procsig.h"
 #include "timefmt.h"
 
@@ -22,6 +25,8 @@
 #define TEXT_MAX        20000	/* info.description, terms */
 #define SHORT_MAX       64	/* category, life event, keyword */
 #define LIST_ITEMS_MAX  32
+#define NOTIFY_SUBJECT_MAX 100	/* characters of a staff-written email subject */
+#define NOTIFY_LEAD_MAX    2000	/* ... and of its first paragraph */
 
 int
 catalogue_id_valid(const char *id)
@@ -225,12 +230,63 @@ check_proxy(struct checker *c, const json_t *px)
 	       check_bool(c, px, "attorney_required") ? -1 : 0;
 }
 
+static const char *const notify_events[] = { "arrival", "accepted", "review", "correction",
+					     "result", "completed", NULL };
+
+/* Whether text renders with the placeholders an applicant email has (notify.c):
+ * a misspelt {{reciept_no}} is refused here, not found when a mail fails to send. */
+static int
+renders(const char *text)
+{
+	json_t *vars = json_pack("{s:s,s:s,s:s,s:s}", "title", "t", "receipt_no", "r", "at", "a",
+				 "status_url", "u");
+	char *out = NULL;
+	int ok = vars != NULL && mail_render(text, vars, &out) == MAIL_OK;
+
+	free(out);
+	json_decref(vars);
+	return ok;
+}
+
+/* notify.templates: {event: {subject, lead}}, the procedure's own words for the
+ * subject and first paragraph of an applicant email; the rest (到達番号, the status
+ * page, the footer) stays fixed so that no email can leave out how to check. */
+static int
+check_notify_templates(struct checker *c, const json_t *t)
+{
+	static const char *const keys[] = { "subject", "lead", NULL };
+	const char *event;
+	const json_t *v;
+
+	if (t == NULL)
+		return 0;
+	if (!json_is_object(t))
+		return fail(c, "notify.templates", "not an object");
+	if (check_only_keys(c, t, "notify.templates", notify_events))
+		return -1;
+	json_object_foreach((json_t *)t, event, v) {
+		const char *subject = jsonio_str(v, "subject", NULL), *lead = jsonio_str(v, "lead", NULL);
+
+		if (!json_is_object(v))
+			return fail(c, "notify.templates", "not an object");
+		if (check_only_keys(c, v, "notify.templates", keys) ||
+		    check_text(c, v, "subject", true, NOTIFY_SUBJECT_MAX) ||
+		    check_text(c, v, "lead", true, NOTIFY_LEAD_MAX))
+			return -1;
+		if (strpbrk(subject, "\r\n\t") != NULL)
+			return fail(c, "notify.templates.subject", "not one line");
+		if (!renders(subject) || !renders(lead))
+			return fail(c, "notify.templates", "unknown placeholder (title, receipt_no, at, "
+				    "status_url)");
+	}
+	return 0;
+}
+
 static int
 check_notify(struct checker *c, const json_t *n)
 {
-	static const char *const keys[] = { "email_field", "events", NULL };
-	static const char *const events[] = { "arrival", "accepted", "review", "correction",
-					      "result", "completed", NULL };
+	static const char *const keys[] = { "email_field", "events", "templates", NULL };
+	const char *const *events = notify_events;
 	const json_t *ev, *e;
 	const char *const *p;
 	size_t i;
@@ -239,7 +295,8 @@ check_notify(struct checker *c, const json_t *n)
 		return 0;
 	if (!json_is_object(n))
 		return fail(c, "notify", "not an object");
-	if (check_only_keys(c, n, "notify", keys) || check_text(c, n, "email_field", false, 64))
+	if (check_only_keys(c, n, "notify", keys) || check_text(c, n, "email_field", false, 64) ||
+	    check_notify_templates(c, json_object_get(n, "templates")))
 		return -1;
 	if ((ev = json_object_get(n, "events")) == NULL)
 		return 0;
@@ -261,7 +318,7 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	static const char *const keys[] = {
 		"id", "version", "title", "summary", "category", "life_events", "keywords",
 		"visibility", "identity", "info_only", "info", "reception", "schema",
-		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", NULL,
+		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", NULL,
 	};
 	static const char *const visibility[] = { "public", "unlisted", "internal", NULL };
 	static const char *const identity[] = { "none", "account", NULL };
@@ -304,12 +361,16 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 		return fail(&c, "sort_order", "not an integer in range");
 	jsonio_bool(proc, "info_only", &info_only);
 	schema = json_object_get(proc, "schema");
+	if (schema == NULL && !info_only)
+		return fail(&c, "schema", "missing (only info_only procedures have no form)");
 	if (schema == NULL)
-		return info_only ? 0 : fail(&c, "schema", "missing (only info_only procedures "
-						       "have no form)");
+		return fee_check(json_object_get(proc, "fee"), NULL, ferr, sizeof ferr) == 0
+			       ? 0 : fail(&c, "fee", ferr);
 	if (form_schema_parse(schema, &fs, ferr, sizeof ferr) != 0)
 		return fail(&c, "schema", ferr);
 	form_schema_free(fs);
+	if (fee_check(json_object_get(proc, "fee"), schema, ferr, sizeof ferr) != 0)
+		return fail(&c, "fee", ferr);
 	return 0;
 }
 

@@ -17,16 +17,6 @@
 #define MSG_INTERNAL "一時的な問題が発生しました。時間をおいてお試しください。"
 #define MSG_NO_DRAFT "一時保存した申請内容は見つかりません。"
 
-static int
-exec_done(sqlite3_stmt *st)
-{
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static void
 reply_internal(struct http_request *req, struct portal_tenant *pt, const char *what)
 {
@@ -299,7 +289,7 @@ drafts_handle_delete(struct http_request *req, void *app)
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, a.account_id);
 		sqlite3_bind_text(st, 2, http_req_param(req, "id"), -1, SQLITE_STATIC);
-		rc = exec_done(st);
+		rc = db_step_done(st);
 		n = sqlite3_changes(db_handle(pt->t->db));
 	}
 	pthread_mutex_unlock(&pt->t->lock);
@@ -385,7 +375,7 @@ drafts_handle_resume_link(struct http_request *req, void *app)
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_text(st, 1, previous, -1, SQLITE_STATIC);
-		if (exec_done(st) != 0)
+		if (db_step_done(st) != 0)
 			goto fail;
 	}
 	st = db_stmt(pt->t->db, "INSERT INTO drafts (id, token_hash, procedure_id, version, answers,"
@@ -399,7 +389,7 @@ drafts_handle_resume_link(struct http_request *req, void *app)
 	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)now + p->set.resume_ttl_s);
-	if (exec_done(st) != 0 || mail_outbox_enqueue(pt->t->db, &m, now, NULL) != MAIL_OK ||
+	if (db_step_done(st) != 0 || mail_outbox_enqueue(pt->t->db, &m, now, NULL) != MAIL_OK ||
 	    db_commit(pt->t->db) != 0)
 		goto fail;
 	pthread_mutex_unlock(&pt->t->lock);
@@ -489,7 +479,7 @@ drafts_delete_submitted(struct db *db, const char *draft_id, int64_t account_id,
 			return -1;
 		sqlite3_bind_text(st, 1, draft_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, account_id);
-		if (exec_done(st) != 0)
+		if (db_step_done(st) != 0)
 			return -1;
 	}
 	if (account_id != 0) {
@@ -498,7 +488,7 @@ drafts_delete_submitted(struct db *db, const char *draft_id, int64_t account_id,
 			return -1;
 		sqlite3_bind_int64(st, 1, account_id);
 		sqlite3_bind_text(st, 2, procedure, -1, SQLITE_STATIC);
-		if (exec_done(st) != 0)
+		if (db_step_done(st) != 0)
 			return -1;
 	}
 	return 0;
@@ -512,7 +502,7 @@ drafts_purge(struct db *db, time_t now)
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if (exec_done(st) != 0)
+	if (db_step_done(st) != 0)
 		return -1;
 	return sqlite3_changes(db_handle(db));
 }

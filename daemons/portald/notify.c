@@ -4,7 +4,9 @@
  * The templates are fixed text in polite Japanese with the procedure's title, the
  * 到達番号 and the status page's address filled in; nothing a citizen typed is put
  * into a message except their own address as its recipient (so the portal cannot be
- * made to send chosen text to a chosen address).
+ * made to send chosen text to a chosen address). A procedure may replace the subject
+ * and first paragraph of an event's email with its own (notify.templates, written by
+ * staff and signed with the definition); the rest stays fixed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_sender.h"
 #include "notify.h"
 #include "portal_db.h"
 #include "tenant.h"
@@ -80,15 +83,18 @@ notify_enqueue(struct db *db, const struct portald *p, const json_t *def,
 	json_t *vars;
 	int rc = 0;
 
+	const json_t *own;
+
 	if (t == NULL || to == NULL || !mail_address_valid(to))
 		return 0;	/* nothing to send: not an error */
+	own = json_object_get(json_object_get(json_object_get(def, "notify"), "templates"), t->event);
 	timefmt_jst_text(ev->at, when);
 	snprintf(url, sizeof url, "%s/%s/status", p->public_base_url, ev->tenant);
 	vars = json_pack("{s:s,s:s,s:s,s:s}", "title", jsonio_str(def, "title", ""),
 			 "receipt_no", ev->receipt_no, "at", when, "status_url", url);
-	if (mail_render(t->lead, vars, &lead) != MAIL_OK ||
+	if (mail_render(jsonio_str(own, "lead", t->lead), vars, &lead) != MAIL_OK ||
 	    json_object_set_new(vars, "lead", json_string(lead)) != 0 ||
-	    mail_render(t->subject, vars, &subject) != MAIL_OK ||
+	    mail_render(jsonio_str(own, "subject", t->subject), vars, &subject) != MAIL_OK ||
 	    mail_render(body_template, vars, &body) != MAIL_OK) {
 		log_err("application %s: cannot render the %s email", ev->receipt_no, t->event);
 		goto out;	/* a template bug must not refuse the submission */
@@ -109,92 +115,46 @@ out:
 /* --- the sender ------------------------------------------------------------------ */
 
 struct mailer {
-	struct portald *p;
-	struct mail_smtp_config smtp;
-	struct db **dbs;		/* one connection per tenant, the mailer's own */
-	size_t n;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop, started;
+	struct mail_sender *sender;
+	const char **names;		/* the tenants', for the sender's log */
 };
-
-static void *
-run(void *arg)
-{
-	struct mailer *m = arg;
-	time_t last_prune = 0;
-	struct timespec until;
-
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		pthread_mutex_unlock(&m->mu);
-		for (size_t i = 0; i < m->n; i++) {
-			struct mail_outbox_stats st = { 0 };
-			char err[256];
-			time_t now = time(NULL);
-
-			if (mail_outbox_deliver(m->dbs[i], &m->smtp, now, MAIL_OUTBOX_BATCH_MAX,
-						&st, err, sizeof err) < 0)
-				log_err("mail to applicants of %s: %s", m->p->tenants.t[i].name, err);
-			if (now - last_prune > 24 * 3600)
-				mail_outbox_prune(m->dbs[i], now - NOTIFY_PRUNE_AFTER);
-		}
-		if (time(NULL) - last_prune > 24 * 3600)
-			last_prune = time(NULL);
-		pthread_mutex_lock(&m->mu);
-		if (m->stop)
-			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += NOTIFY_INTERVAL_MS / 1000;
-		pthread_cond_timedwait(&m->cv, &m->mu, &until);
-	}
-	pthread_mutex_unlock(&m->mu);
-	return NULL;
-}
 
 int
 mailer_start(struct mailer **out, struct portald *p, const struct mail_smtp_config *smtp,
 	     char *err, size_t errlen)
 {
 	struct mailer *m = calloc(1, sizeof *m);
+	size_t n = smtp->url ? p->tenants.n : 0, i;
+	struct db **dbs = calloc(n ? n : 1, sizeof *dbs);
 	char path[PATH_MAX];
-	int rc;
 
 	*out = NULL;
-	if (m == NULL) {
+	if (m == NULL || dbs == NULL || (m->names = calloc(n ? n : 1, sizeof *m->names)) == NULL) {
 		snprintf(err, errlen, "mailer: out of memory");
-		return -1;
-	}
-	m->p = p;
-	m->smtp = *smtp;
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
-	if (smtp->url == NULL) {
-		log_warn("no smtp_url configured: applicant email is queued, not sent");
-		*out = m;
-		return 0;
-	}
-	m->n = p->tenants.n;
-	if ((m->dbs = calloc(m->n ? m->n : 1, sizeof *m->dbs)) == NULL)
-		goto nomem;
-	for (size_t i = 0; i < m->n; i++) {
-		if (tenant_db_path(p->db_dir, p->tenants.t[i].name, path, sizeof path) != 0 ||
-		    db_open(&m->dbs[i], path, 0, portal_db_migrations, portal_db_nmigrations,
-			    err, errlen) != 0)
-			goto fail;
-	}
-	if ((rc = pthread_create(&m->thread, NULL, run, m)) != 0) {
-		snprintf(err, errlen, "mailer: thread: %s", strerror(rc));
 		goto fail;
 	}
-	m->started = true;
+	/* The sender's own connections: see notify.h. */
+	for (i = 0; i < n; i++) {
+		m->names[i] = p->tenants.t[i].name;
+		if (tenant_db_path(p->db_dir, p->tenants.t[i].name, path, sizeof path) != 0 ||
+		    db_open(&dbs[i], path, 0, portal_db_migrations, portal_db_nmigrations, err,
+			    errlen) != 0)
+			goto fail;
+	}
+	if (mail_sender_start(&m->sender, smtp, dbs, m->names, n, NOTIFY_INTERVAL_MS,
+			      NOTIFY_PRUNE_AFTER, err, errlen) != 0) {
+		dbs = NULL;	/* the sender closed them */
+		goto fail;
+	}
 	*out = m;
 	return 0;
-nomem:
-	snprintf(err, errlen, "mailer: out of memory");
 fail:
-	mailer_stop(m);
+	for (i = 0; dbs && i < n; i++)
+		db_close(dbs[i]);
+	free(dbs);
+	if (m != NULL)
+		free(m->names);
+	free(m);
 	return -1;
 }
 
@@ -203,16 +163,7 @@ mailer_stop(struct mailer *m)
 {
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&m->mu);
-	m->stop = true;
-	pthread_cond_signal(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	if (m->started)
-		pthread_join(m->thread, NULL);
-	for (size_t i = 0; m->dbs && i < m->n; i++)
-		db_close(m->dbs[i]);
-	free(m->dbs);
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
+	mail_sender_stop(m->sender);
+	free(m->names);
 	free(m);
 }

@@ -37,6 +37,7 @@ struct portal_settings {
 	struct throttle_policy login;	/* failed logins per account address */
 	struct throttle_policy ip;	/* ... and per client address */
 	unsigned verify_ttl_s, reset_ttl_s, resume_ttl_s, draft_ttl_s;
+	unsigned upload_ttl_s;		/* an upload older than this is refused */
 };
 
 struct portald {

@@ -89,6 +89,10 @@ static const struct config_key portald_schema[] = {
 	{ "reset_token_ttl_s", CONFIG_INT, "3600", false, 60, 604800 },
 	{ "resume_link_ttl_days", CONFIG_INT, "7", false, 1, 90 },
 	{ "draft_ttl_days", CONFIG_INT, "30", false, 1, 365 },
+	/* How long an upload may wait for its submission: longer than a draft lives, so
+	 * a resumed draft keeps its files; the sanitizer's results live a few days more
+	 * (sekisho.tmpfiles) so that forwarding never finds them gone. */
+	{ "upload_ttl_days", CONFIG_INT, "31", false, 1, 366 },
 	{ "purge_interval_s", CONFIG_INT, "300", false, 1, 86400 },
 	{ NULL },
 };
@@ -211,6 +215,7 @@ read_settings(struct portald *p)
 	s->reset_ttl_s = (unsigned)config_int(c, "reset_token_ttl_s");
 	s->resume_ttl_s = (unsigned)config_int(c, "resume_link_ttl_days") * 86400u;
 	s->draft_ttl_s = (unsigned)config_int(c, "draft_ttl_days") * 86400u;
+	s->upload_ttl_s = (unsigned)config_int(c, "upload_ttl_days") * 86400u;
 }
 
 static int

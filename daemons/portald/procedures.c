@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "db.h"
+#include "jsonio.h"
 #include "portal.h"
 #include "procedures.h"
 #include "qr.h"
@@ -59,12 +61,60 @@ procedures_handle_list(struct http_request *req, void *app)
 	http_reply_json(req, 200, list);
 }
 
+/* The options of id's schema whose quota (到達制限) is used up, as
+ * [{"path", "value"}], so that the form hides them. The submission checks again
+ * under its own lock: this list only spares the citizen a refused choice. NULL on no
+ * memory or when the counts cannot be read (then the form shows every option). */
+static json_t *
+full_options(struct portal_tenant *pt, const char *id)
+{
+	struct proc_entry *e = proccache_get(&pt->procs, pt->t, id);
+	json_t *options, *full = NULL, *o;
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (e == NULL || e->schema == NULL) {
+		if (e != NULL)
+			proccache_put(e);
+		return json_array();
+	}
+	options = form_quota_options(e->schema);
+	if (options == NULL || (full = json_array()) == NULL)
+		goto out;
+	pthread_mutex_lock(&pt->t->lock);
+	json_array_foreach(options, i, o) {
+		long long quota = json_integer_value(json_object_get(o, "quota")), used = 0;
+
+		st = db_stmt(pt->t->db, "SELECT n FROM quota_counts WHERE procedure_id = ? "
+					"AND field = ? AND value = ?");
+		if (st == NULL) {
+			json_decref(full);
+			full = NULL;
+			break;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, jsonio_str(o, "path", ""), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, jsonio_str(o, "value", ""), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			used = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (used >= quota)
+			json_array_append_new(full, json_pack("{s:O,s:O}",
+			    "path", json_object_get(o, "path"), "value", json_object_get(o, "value")));
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+out:
+	json_decref(options);
+	proccache_put(e);
+	return full;
+}
+
 void
 procedures_handle_get(struct http_request *req, void *app)
 {
 	struct portald *p = app;
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
-	json_t *def = NULL;
+	json_t *def = NULL, *full;
 
 	if (pt != NULL) {
 		pthread_mutex_lock(&pt->t->lock);
@@ -75,6 +125,8 @@ procedures_handle_get(struct http_request *req, void *app)
 		http_reply_error(req, 404, "unknown_procedure", "指定された手続は見つかりません。");
 		return;
 	}
+	if ((full = full_options(pt, http_req_param(req, "id"))) != NULL)
+		json_object_set_new(def, "full_options", full);
 	add_url(p, pt->t->name, def);
 	http_reply_header(req, "Cache-Control", "no-cache");
 	http_reply_json(req, 200, def);

@@ -256,13 +256,14 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 	sqlite3_stmt *st;
 	json_t *res = NULL;
 	int status, found = 0;
+	time_t created = 0;
 
 	memset(v, 0, sizeof *v);
 	if (!uploads_id_valid(id))
 		return 1;
 	pthread_mutex_lock(&pt->t->lock);
-	st = db_stmt(pt->t->db, "SELECT state, type, display_name, reason, message, pages, size "
-				"FROM uploads WHERE id = ?");
+	st = db_stmt(pt->t->db, "SELECT state, type, display_name, reason, message, pages, size, "
+				"created_at FROM uploads WHERE id = ?");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -276,6 +277,7 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 			     (const char *)sqlite3_column_text(st, 4));
 			v->pages = sqlite3_column_int64(st, 5);
 			v->size = sqlite3_column_int64(st, 6);
+			created = (time_t)sqlite3_column_int64(st, 7);
 		}
 		sqlite3_reset(st);
 	}
@@ -320,6 +322,15 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 			}
 		}
 		json_decref(res);
+	}
+	/* The sanitizer keeps its results only so long (sekisho.tmpfiles ages them out
+	 * a few days after this): an older upload could no longer be bundled, so it is
+	 * refused here, before a submission that would fail after its 201. */
+	if (strcmp(v->state, "rejected") != 0 && time(NULL) - created > (time_t)p->set.upload_ttl_s) {
+		copy(v->state, sizeof v->state, "rejected");
+		copy(v->reason, sizeof v->reason, "expired");
+		copy(v->message, sizeof v->message,
+		     "保存期間を過ぎたため、このファイルは使えなくなりました。お手数ですが、もう一度添付してください。");
 	}
 	/* The sanitizer passed the file; this field still may not take its type. */
 	if (strcmp(v->state, "clean") == 0 && !accepted(accept, v->type)) {

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   FIELD_TYPES, newField, newState, stateToRequest, definitionToState, jstToRfc3339,
-  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError,
+  rfc3339ToJst, moveField, conditionTargets, checkState, explainServerError, routingFields, PLACEHOLDERS, quantityFields,
 } from '../../web/staff/builder-model.js';
 import { sampleState } from './builder-sample.mjs';
 
@@ -44,8 +44,33 @@ test('members are typed as the schema wants them', () => {
 
 test('definition → state → definition is the same definition', () => {
   const req = stateToRequest(sampleState());
-  const again = stateToRequest(definitionToState(req.definition, req.department));
+  const again = stateToRequest(definitionToState(req.definition, req.department, req.routing, req.staff_notify));
   assert.deepEqual(again, req);
+});
+
+test('routing rules travel beside the definition, complete rows only', () => {
+  const s = sampleState();
+  s.routing.push({ field: 'course', value: '', department: '' });   // a row being filled in
+  const req = stateToRequest(s);
+  assert.deepEqual(req.routing, [{ field: 'ward', value: 'north', department: '税務課' }]);
+  assert.equal(req.definition.routing, undefined, 'never published');
+  assert.deepEqual(routingFields(s).map((f) => f.name), ['ward', 'course', 'topics', 'has_children'],
+    'top-level choices only: not school, inside a group');
+});
+
+test('a routing rule the form cannot satisfy is caught before sending', () => {
+  const s = sampleState();
+  s.routing = [
+    { field: 'name', value: 'x', department: '税務課' },
+    { field: 'ward', value: 'east', department: '税務課' },
+    { field: 'ward', value: 'south', department: '' },
+    { field: '', value: '', department: '' },
+  ];
+  const errs = checkState(s).filter((e) => e.path.startsWith('routing'));
+  assert.deepEqual(errs.map((e) => e.path), ['routing[0]', 'routing[1]', 'routing[2]']);
+  assert.match(errs[0].message, /条件にする項目/);
+  assert.match(errs[1].message, /選択肢/);
+  assert.match(errs[2].message, /部署/);
 });
 
 test('Japan time both ways, and nothing for an empty input', () => {
@@ -106,4 +131,50 @@ test('server messages become Japanese with the member path', () => {
   assert.equal(r.path, 'reception');
   assert.match(r.message, /受付終了/);
   assert.deepEqual(explainServerError('同じ版の手続が既にあります。'), { path: '', message: '同じ版の手続が既にあります。' });
+});
+
+test('an event email in the procedure\'s own words: both parts, known placeholders only', () => {
+  const s = sampleState();
+  const n = stateToRequest(s).definition.notify;
+  assert.deepEqual(n.templates, { completed: { subject: '【完了】{{title}}（{{receipt_no}}）', lead: '「{{title}}」の手続が完了しました。' } });
+  s.notify.templates.arrival = { subject: '  ', lead: '' };            // left empty: the standard text
+  s.notify.templates.review = { subject: '審査', lead: '審査します。' };  // not a chosen event: not sent
+  assert.deepEqual(Object.keys(stateToRequest(s).definition.notify.templates), ['completed']);
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('notify')), []);
+  s.notify.templates.arrival = { subject: '{{reciept_no}} を受け付けました', lead: '' };
+  const errs = checkState(s).filter((e) => e.path === 'notify.templates.arrival').map((e) => e.message);
+  assert.equal(errs.length, 2);
+  assert.match(errs[0], /両方/);
+  assert.match(errs[1], /reciept_no/);
+  assert.ok(PLACEHOLDERS.every((p) => errs[1].includes(`{{${p}}}`)), 'the message lists what may be used');
+});
+
+test('staff addresses told of new applications: beside the definition, checked', () => {
+  const s = sampleState();
+  s.staff_notify = 'shimin@city.example.lg.jp\n\n kakari@city.example.lg.jp ';
+  const req = stateToRequest(s);
+  assert.deepEqual(req.staff_notify, ['shimin@city.example.lg.jp', 'kakari@city.example.lg.jp']);
+  assert.equal(JSON.stringify(req.definition).includes('shimin@'), false, 'never published');
+  assert.deepEqual(checkState(s).filter((e) => e.path === 'staff_notify'), []);
+  s.staff_notify = 'shimin@city.example.lg.jp\n市民課';
+  const errs = checkState(s).filter((e) => e.path === 'staff_notify');
+  assert.equal(errs.length, 1);
+  assert.match(errs[0].message, /2 件目（市民課）/);
+});
+
+test('手数料: items as lib/fee.h reads them, checked before sending', () => {
+  const s = sampleState();
+  assert.deepEqual(stateToRequest(s).definition.fee, {
+    items: [{ label: '参加費', amount: 500, quantity_field: 'people' }, { label: '資料代', amount: 200 }],
+    note: '当日受付でお支払いください。' });
+  assert.deepEqual(quantityFields(s).map((f) => f.name), ['people'], 'whole numbers at the top level only');
+  s.fee.items.push({ label: '', amount: '', quantity_field: '' });   // an empty row is left out
+  assert.equal(stateToRequest(s).definition.fee.items.length, 2);
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('fee')), []);
+  s.fee.items = [{ label: '', amount: '100', quantity_field: '' }, { label: 'x', amount: '-1', quantity_field: '' },
+    { label: 'y', amount: '10', quantity_field: 'big_family' }];
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('fee')).map((e) => e.path),
+    ['fee.items[0]', 'fee.items[1]', 'fee.items[2]']);
+  s.fee.items = [];
+  assert.equal(stateToRequest(s).definition.fee, undefined);
 });

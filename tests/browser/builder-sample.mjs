@@ -17,7 +17,8 @@ export function sampleState(id = 'builder-all-types') {
   s.reception = { opens_at: '2020-04-01T09:00', closes_at: '2099-03-31T17:00' };
   s.attachments = { max_files: '5', max_total_mib: '20' };
   s.proxy = { allowed: true, attorney_required: true };
-  s.notify = { email_field: 'email', events: ['arrival', 'completed'] };
+  s.notify = { email_field: 'email', events: ['arrival', 'completed'],
+    templates: { completed: { subject: '【完了】{{title}}（{{receipt_no}}）', lead: '「{{title}}」の手続が完了しました。' } } };
   const f = (type, name, label, extra = {}) => Object.assign(newField(type, []), { name, label }, extra);
   s.fields = [
     f('heading', 'h_applicant', '申請者'),
@@ -47,6 +48,10 @@ export function sampleState(id = 'builder-all-types') {
     f('agreement', 'agree', '利用規約', { required: true, terms: '本サービスの利用規約です。\n第1条 …' }),
     f('text', 'agreed_note', '同意後の確認', { show_if: { field: 'agree', op: 'equals', value: '' } }),
   ];
+  // 北地区 goes to the 税務課 (both departments exist in the integration test's office).
+  s.routing = [{ field: 'ward', value: 'north', department: '税務課' }];
+  s.staff_notify = 'shimin@city.example.lg.jp';
+  s.fee = { items: [{ label: '参加費', amount: '500', quantity_field: 'people' }, { label: '資料代', amount: '200', quantity_field: '' }], note: '当日受付でお支払いください。' };
   return s;
 }
 

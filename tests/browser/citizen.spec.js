@@ -12,7 +12,7 @@ test('児童手当: search, conditional form, postal look-up, uploads, check, su
   await page.goto(url('/'));
   await expect(page).toHaveURL(/\/demo\/$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('手続をさがす');
-  await expect(page.locator('.card')).toHaveCount(3);
+  await expect(page.locator('.card')).toHaveCount(4);
   await axeBoth(page, 'the procedure list');
   await page.getByLabel('キーワード').fill('手当');
   await page.getByRole('button', { name: '検索' }).click();
@@ -180,6 +180,24 @@ test('児童手当: search, conditional form, postal look-up, uploads, check, su
   await expect(page.locator('.timeline li').first()).toContainText('到達');
   await expect(page.locator('#result')).toContainText('児童手当 認定請求 (サンプル)');
   await axeBoth(page, 'the status page');
+});
+
+test('手数料: the procedure page lists it, the check page adds it up from the answers', async ({ page }) => {
+  await page.goto(url('/demo/procedures/jumin-hyo'));
+  const fee = page.locator('table.fee');
+  await expect(fee).toContainText('住民票の写し');
+  await expect(fee).toContainText('300円（「必要な通数」1 につき）');
+  await axeBoth(page, 'a procedure page with a fee');
+  await page.getByRole('link', { name: '申請を始める' }).click();
+  await page.getByLabel('請求者のお名前').fill('手数 料子');
+  await page.getByLabel('必要な通数').fill('2');
+  await page.getByLabel('使いみち').selectOption('job');
+  await page.getByLabel('請求にあたっての注意事項に同意します').check();
+  await page.getByRole('button', { name: '入力内容を確認する' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('入力内容の確認');
+  await expect(page.locator('#fee-total')).toHaveText('600円');
+  await expect(page.locator('table.fee tbody')).toContainText('住民票の写し2600円');
+  await axeBoth(page, 'the check page with a fee');
 });
 
 test('a file with a virus (EICAR) is refused with its reason, and blocks sending', async ({ page }) => {

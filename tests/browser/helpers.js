@@ -15,9 +15,10 @@ export const url = (path) => `${process.env.SEKISHO_BASE}${path}`;
 export const PHONE = { width: 375, height: 812 };
 export const DESKTOP = { width: 1280, height: 800 };
 
-// Zero violations of WCAG 2.x A/AA (and axe's best practices) at both widths; the
-// viewport is put back to the phone's afterwards.
-export async function axeBoth(page, what) {
+// Zero violations of WCAG 2.x A/AA (and axe's best practices) at both widths, and
+// nothing lost when zoomed (zooms: ZOOMED, or fewer for staff pages); the viewport is
+// put back to the phone's afterwards.
+export async function axeBoth(page, what, zooms = ZOOMED) {
   for (const vp of [PHONE, DESKTOP]) {
     await page.setViewportSize(vp);
     const r = await new AxeBuilder({ page })
@@ -26,7 +27,33 @@ export async function axeBoth(page, what) {
     const found = r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
     expect(found, `axe on ${what} at ${vp.width}px`).toEqual([]);
   }
+  await noLossWhenZoomed(page, what, zooms);
   await page.setViewportSize(PHONE);
+}
+
+// The desktop page at 200% zoom (JIS X 8341-3 / WCAG 1.4.4) has 640 CSS pixels of
+// width, and at 400% (1.4.10 reflow) 320: the page must fit without scrolling
+// sideways, and no text may be cut off by its box.
+export const ZOOMED = [{ width: 640, height: 400, zoom: '200%' }, { width: 320, height: 256, zoom: '400%' }];
+export async function noLossWhenZoomed(page, what, zooms = ZOOMED) {
+  for (const vp of zooms) {
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    const lost = await page.evaluate(() => {
+      const out = [];
+      const doc = document.documentElement;
+      if (doc.scrollWidth > doc.clientWidth + 1) out.push(`page ${doc.scrollWidth}px wide`);
+      for (const el of document.querySelectorAll('body *')) {
+        const cs = getComputedStyle(el);
+        if (cs.display === 'none' || cs.visibility === 'hidden' || el.closest('[hidden]')) continue;
+        if (!/(hidden|clip)/.test(cs.overflowX) || !el.textContent.trim()) continue;
+        // Visually hidden text (for screen readers) is clipped on purpose.
+        if (el.clientWidth <= 1 || el.clientHeight <= 1) continue;
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} cut off`);
+      }
+      return out;
+    });
+    expect(lost, `${what} at ${vp.zoom} zoom (${vp.width}px)`).toEqual([]);
+  }
 }
 
 let pdfDir;

@@ -6,7 +6,9 @@ export default defineConfig({
   testDir: '.',
   testMatch: /.*\.spec\.js$/,
   globalSetup: './stack.mjs',
-  timeout: 120000,
+  // The long scenarios (a whole application with axe and zoom checks on every page)
+  // take about a minute alone; a shared 2-core machine may take several.
+  timeout: 300000,
   expect: { timeout: 15000 },
   workers: 2,
   fullyParallel: true,

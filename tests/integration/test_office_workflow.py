@@ -49,7 +49,13 @@ def wait(pred, seconds, what):
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory):
+def office(tmp_path_factory, request):
+    # A module may add officed settings (e.g. a mail relay) with an `officed_conf`
+    # fixture of its own, made before the stack starts.
+    try:
+        extra_conf = request.getfixturevalue("officed_conf")
+    except pytest.FixtureLookupError:
+        extra_conf = ""
     tmp = tmp_path_factory.mktemp("workflow")
     ports = {"internet": free_port(), "lgwan": free_port(),
              "uplink": free_port(socket.SOCK_DGRAM), "downlink": free_port(socket.SOCK_DGRAM)}
@@ -58,7 +64,7 @@ def office(tmp_path_factory):
               "--internet-port", str(ports["internet"]), "--lgwan-port", str(ports["lgwan"]),
               "--uplink-port", str(ports["uplink"]), "--downlink-port", str(ports["downlink"])).stdout
     with open(inst / "etc/officed.conf", "a") as f:
-        f.write("login_rate_per_min = 100000\n")
+        f.write("login_rate_per_min = 100000\n" + extra_conf)
     s = Stack(inst, ports)
     s.start()
     try:

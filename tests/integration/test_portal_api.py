@@ -90,7 +90,7 @@ def test_catalogue_from_the_downlink(portal):
     r = requests.get(api + "/procedures", timeout=5)
     body = r.json()
     ids = [p["id"] for p in body["procedures"]]
-    assert ids == ["demo-inquiry", "jidou-teate", "kyufukin-shinsei"]
+    assert ids == ["demo-inquiry", "jidou-teate", "kyufukin-shinsei", "jumin-hyo"]
     assert "子育て" in body["categories"] and "出産" in body["life_events"]
     first = body["procedures"][0]
     assert first["title"] == "お問い合わせ・届出のサンプル"
@@ -103,6 +103,9 @@ def test_catalogue_from_the_downlink(portal):
                                           timeout=5).json()["procedures"]] == ["jidou-teate",
                                                                                "kyufukin-shinsei"]
     assert {p["id"]: p["identity"] for p in body["procedures"]}["kyufukin-shinsei"] == "account"
+    # 手数料: its items as published (the office adds up the same with lib/fee.c).
+    fee = requests.get(api + "/procedures/jumin-hyo", timeout=5).json()["fee"]
+    assert fee["items"] == [{"label": "住民票の写し", "amount": 300, "quantity_field": "copies"}]
     one = requests.get(api + "/procedures/demo-inquiry", timeout=5).json()
     assert [f["name"] for f in one["schema"]["fields"]] == ["name", "email", "body", "attachment"]
 
@@ -223,6 +226,47 @@ def test_submission_is_durable_idempotent_and_travels_to_lgwan(portal, tmp_path)
     assert state == "forwarded"
 
 
+def test_an_upload_past_its_keeping_period_is_refused(portal, tmp_path):
+    api = portal.api
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    up = upload(api, "申請書.pdf", (tmp_path / "benign-text.pdf").read_bytes(),
+                procedure="demo-inquiry", field="attachment").json()
+    assert wait_verdict(api, up["upload_id"])["state"] == "clean"
+    # 32 days ago: past upload_ttl_days (31), the sanitizer may have aged it out.
+    db = sqlite3.connect(portal.instance / "dmz/db/demo.sqlite", timeout=10)
+    with db:
+        db.execute("UPDATE uploads SET created_at = created_at - 32 * 86400 WHERE id = ?",
+                   (up["upload_id"],))
+    db.close()
+    v = requests.get(f"{api}/uploads/{up['upload_id']}", timeout=5).json()
+    assert v["state"] == "rejected" and v["reason"] == "expired"
+    assert "もう一度添付してください" in v["message"]
+    body = {"answers": {"name": "山田 太郎", "email": "taro@example.jp", "body": "古い添付です。"},
+            "uploads": {"attachment": [up["upload_id"]]}}
+    r = submit(api, "demo-inquiry", body)
+    assert r.status_code == 422 and "attachment" in r.json()["errors"], r.text
+
+
+def test_a_full_quota_option_is_listed_and_refused(portal):
+    api = portal.api
+    one = requests.get(api + "/procedures/jidou-teate", timeout=5).json()
+    assert one["full_options"] == []
+    # Ten reservations of 12月1日 (its quota): the count the submissions keep.
+    db = sqlite3.connect(portal.instance / "dmz/db/demo.sqlite", timeout=10)
+    with db:
+        db.execute("INSERT INTO quota_counts (procedure_id, field, value, n) "
+                   "VALUES ('jidou-teate', 'consultation', 'd1', 10)")
+    db.close()
+    one = requests.get(api + "/procedures/jidou-teate", timeout=5).json()
+    assert one["full_options"] == [{"path": "consultation", "value": "d1"}]
+    # The page hides it; a client that sends it anyway is refused by the server.
+    r = submit(api, "jidou-teate", {"answers": {"consultation": "d1"}})
+    assert r.status_code == 422
+    assert "上限に達した" in r.json()["errors"]["consultation"]
+    r = submit(api, "jidou-teate", {"answers": {"consultation": "d2"}})
+    assert r.status_code == 422 and "consultation" not in r.json()["errors"]
+
+
 def test_closed_and_unknown_procedures_refuse_submissions(portal):
     api = portal.api
     r = submit(api, "no-such", {"answers": {}})
@@ -326,5 +370,10 @@ def test_arrival_and_status_emails(mailbox, portal):
     assert [h["label"] for h in st["history"]] == ["到達", "受付", "完了"]
     assert st["history"][-1]["message"] == "手続が完了しました。"
     mails = read_mail(mailbox, 2)
-    assert mails[1][1] == "【手続完了のお知らせ】お問い合わせ・届出のサンプル"  # "accepted" is not in notify.events
+    # "accepted" is not in notify.events; "completed" has the procedure's own words
+    # (notify.templates), with the fixed part (到達番号, the status page) kept.
+    assert len(mails) == 2
+    assert mails[1][1] == f"【回答完了】お問い合わせ・届出のサンプル（到達番号 {receipt}）"
+    assert mails[1][2].startswith("「お問い合わせ・届出のサンプル」でお送りいただいた内容への対応が完了しました。")
+    assert receipt in mails[1][2] and "/demo/status" in mails[1][2]
     wait(lambda: (inst / "dmz/quarantine/status-demo-2").exists(), 10, "forged bundle not quarantined")

@@ -175,6 +175,58 @@ test_bad_definitions_are_refused_with_the_member(void **state)
 	json_decref(p);
 }
 
+/* inquiry with notify.templates set to t (a JSON text). */
+static json_t *
+with_templates(const json_t *inquiry, const char *t)
+{
+	json_t *p = json_deep_copy(inquiry);
+	json_error_t e;
+
+	json_object_set_new(p, "notify", json_pack("{s:s,s:[s],s:o}", "email_field", "email",
+						   "events", "arrival", "templates",
+						   json_loads(t, 0, &e)));
+	return p;
+}
+
+static void
+test_email_templates_are_checked(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	json_t *p;
+
+	p = with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"【到達】{{title}} {{receipt_no}}\","
+				       "\"lead\":\"{{title}}を {{at}} に受け付けました。{{status_url}}\"}}");
+	assert_int_equal(catalogue_check_procedure(p, err, sizeof err), 0);
+	json_decref(p);
+	refused(with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"{{reciept_no}}\",\"lead\":\"x\"}}"),
+		"unknown placeholder");
+	refused(with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"a\",\"lead\":\"{{ title\"}}"),
+		"unknown placeholder");
+	/* A subject is one header line: no way to add a header of one's own. */
+	refused(with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"a\\r\\nBcc: x@example.jp\",\"lead\":\"x\"}}"),
+		"not one line");
+	refused(with_templates(f->inquiry, "{\"sent\":{\"subject\":\"a\",\"lead\":\"x\"}}"),
+		"notify.templates.sent: unknown member");
+	refused(with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"a\"}}"), "lead: missing");
+	refused(with_templates(f->inquiry, "{\"arrival\":{\"subject\":\"a\",\"lead\":\"x\",\"cc\":\"y\"}}"),
+		"unknown member");
+	refused(with_templates(f->inquiry, "{\"arrival\":\"text\"}"), "not an object");
+	p = with_templates(f->inquiry, "{}");
+	json_object_set_new(json_object_get(json_object_get(p, "notify"), "templates"), "arrival",
+			    json_pack("{s:s,s:s}", "subject", "a", "lead", "x"));
+	assert_int_equal(catalogue_check_procedure(p, err, sizeof err), 0);
+	{
+		char big[3 * 101 + 1] = "";
+
+		for (int i = 0; i < 101; i++)
+			strcat(big, "あ");
+		json_object_set_new(json_object_get(json_object_get(json_object_get(p, "notify"),
+			"templates"), "arrival"), "subject", json_string(big));
+	}
+	refused(p, "too long");
+}
+
 static void
 test_apply_list_search_get(void **state)
 {
@@ -351,6 +403,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_samples_are_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_templates_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_definitions_are_refused_with_the_member,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_list_search_get, setup, teardown),

@@ -73,6 +73,21 @@
     document.getElementById('files-section').hidden = list.length === 0;
   }
 
+  // 手数料, as the applicant was shown it (lib/fee.c adds it up for both zones).
+  function fee(f) {
+    var yen = function (n) { return Number(n).toLocaleString('ja-JP') + '円'; };
+    var rows = document.getElementById('fee-rows');
+    rows.textContent = '';
+    if (!f) { return; }
+    f.items.forEach(function (i) {
+      var tr = document.createElement('tr');
+      [i.label, String(i.quantity), yen(i.subtotal)].forEach(function (t) { tr.appendChild(el('td', t)); });
+      rows.appendChild(tr);
+    });
+    setText('fee-total', yen(f.total));
+    show('fee-section');
+  }
+
   function render(a) {
     setText('receipt', a.receipt_no);
     setText('procedure', a.procedure.title + '（' + a.procedure.id + ' 第' + a.procedure.version + '版）');
@@ -85,6 +100,7 @@
     ans.textContent = '';
     ans.appendChild(answers(a.answers));
     show('answers-section');
+    fee(a.fee);
     files(a.attachments);
     var hist = document.getElementById('history');
     hist.textContent = '';

@@ -16,6 +16,9 @@ export const TYPE_LABEL = Object.fromEntries(FIELD_TYPES);
 export const ACCEPT_KINDS = [['pdf', 'PDF'], ['image', '画像'], ['office', 'Office 文書'], ['text', 'テキスト']];
 export const NOTIFY_EVENTS = [['arrival', '到達'], ['accepted', '受付'], ['review', '審査'],
   ['correction', '補正依頼'], ['result', '結果通知'], ['completed', '完了']];
+// What an applicant email's own words may put in (daemons/portald/notify.c fills them).
+const MAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+export const PLACEHOLDERS = ['title', 'receipt_no', 'at', 'status_url'];
 export const LIMITS = { levelFields: 200, groupDepth: 3, options: 200, label: 200, help: 2000 };
 
 const WITH_LENGTH = ['text', 'textarea', 'kana'];
@@ -51,8 +54,11 @@ export function newState() {
     reception: { opens_at: '', closes_at: '' },
     attachments: { max_files: '', max_total_mib: '' },
     duplicate_rule: 'none', proxy: { allowed: false, attorney_required: false },
-    notify: { email_field: '', events: [] },
+    notify: { email_field: '', events: [], templates: {} },  // templates: {event: {subject, lead}}
     department: '', fields: [],
+    routing: [],   // 振り分け: [{field, value, department}], office-side only
+    staff_notify: '',   // addresses told of new applications, one a line; office-side only
+    fee: { items: [], note: '' },   // 手数料: items [{label, amount, quantity_field}] (lib/fee.h)
   };
 }
 
@@ -174,13 +180,34 @@ export function stateToRequest(s) {
   if (s.proxy.allowed || s.proxy.attorney_required) {
     def.proxy = { allowed: !!s.proxy.allowed, attorney_required: !!s.proxy.attorney_required };
   }
+  const feeItems = s.fee.items.filter((i) => i.label.trim() || String(i.amount).trim())
+    .map((i) => {
+      const it = { label: i.label.trim(), amount: intOf(i.amount) };
+      if (i.quantity_field) it.quantity_field = i.quantity_field;
+      return it;
+    });
+  if (feeItems.length) {
+    def.fee = { items: feeItems };
+    put(def.fee, 'note', s.fee.note.trim());
+  }
   if (s.notify.email_field || s.notify.events.length) {
     const n = {};
     put(n, 'email_field', s.notify.email_field);
     n.events = s.notify.events.slice();
+    // The procedure's own words for an event's email; empty means the standard text.
+    const t = {};
+    n.events.forEach((ev) => {
+      const x = (s.notify.templates || {})[ev];
+      if (x && (x.subject.trim() || x.lead.trim())) t[ev] = { subject: x.subject.trim(), lead: x.lead.trim() };
+    });
+    if (Object.keys(t).length) n.templates = t;
     def.notify = n;
   }
-  return { definition: def, department: s.department };
+  // Routing rules stay with officed (never in the definition): a rule is complete
+  // only with all three parts; half-filled rows are the editor's, not the server's.
+  const routing = s.routing.filter((r) => r.field && r.value && r.department)
+    .map((r) => ({ field: r.field, value: r.value, department: r.department }));
+  return { definition: def, department: s.department, routing, staff_notify: lines(s.staff_notify) || [] };
 }
 
 const str = (v) => (v === undefined || v === null ? '' : String(v));
@@ -210,7 +237,7 @@ function schemaToField(x) {
 }
 
 // A stored definition (GET .../versions/N) → the editor's state.
-export function definitionToState(def, department) {
+export function definitionToState(def, department, routing, staffNotify) {
   const s = newState();
   s.id = str(def.id); s.title = str(def.title); s.summary = str(def.summary);
   s.category = str(def.category);
@@ -228,10 +255,16 @@ export function definitionToState(def, department) {
     max_total_mib: a.max_total_bytes ? String(Math.ceil(a.max_total_bytes / MIB)) : '' };
   s.duplicate_rule = def.duplicate_rule || 'none';
   s.proxy = { allowed: !!(def.proxy && def.proxy.allowed), attorney_required: !!(def.proxy && def.proxy.attorney_required) };
+  const tm = (def.notify && def.notify.templates) || {};
   s.notify = { email_field: str(def.notify && def.notify.email_field),
-    events: ((def.notify && def.notify.events) || []).slice() };
+    events: ((def.notify && def.notify.events) || []).slice(),
+    templates: Object.fromEntries(Object.entries(tm).map(([k, v]) => [k, { subject: str(v.subject), lead: str(v.lead) }])) };
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
+  s.staff_notify = (staffNotify || []).join('\n');
+  s.fee = { items: ((def.fee && def.fee.items) || []).map((i) => ({ label: str(i.label), amount: str(i.amount), quantity_field: str(i.quantity_field) })),
+    note: str(def.fee && def.fee.note) };
+  s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
   return s;
 }
 
@@ -352,7 +385,45 @@ export function checkState(s) {
   }
   if (!s.info_only && s.fields.length === 0) errs.push({ path: 'schema.fields', message: '項目を 1 つ以上追加してください（案内のみの手続を除きます）。' });
   checkFields(s.fields, 'schema.fields', [s.fields], 1, errs);
+  s.notify.events.forEach((ev) => {
+    const x = (s.notify.templates || {})[ev];
+    if (!x || (!x.subject.trim() && !x.lead.trim())) return;
+    const where = `notify.templates.${ev}`;
+    if (!x.subject.trim() || !x.lead.trim()) errs.push({ path: where, message: 'メールの文面を変えるときは、件名と最初の段落の両方を入力してください。' });
+    if (/[\r\n]/.test(x.subject)) errs.push({ path: where, message: 'メールの件名は 1 行で入力してください。' });
+    const bad = [...`${x.subject}${x.lead}`.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
+    if (bad.length) errs.push({ path: where, message: `メールの文面で使えない差し込み項目があります（${bad.join('、')}）。使えるのは ${PLACEHOLDERS.map((n) => `{{${n}}}`).join('、')} です。` });
+  });
+  s.fee.items.forEach((it, i) => {
+    if (!it.label.trim() && !String(it.amount).trim()) return;   // an empty row is left out
+    const where = `fee.items[${i}]`;
+    if (!it.label.trim()) errs.push({ path: where, message: `手数料の ${i + 1} 件目: 項目名を入力してください。` });
+    if (!isInt(it.amount, 0, 1000000) || String(it.amount).trim() === '') errs.push({ path: where, message: `手数料の ${i + 1} 件目: 金額は 0 から 1,000,000 円までの整数で入力してください。` });
+    if (it.quantity_field && !quantityFields(s).some((f) => f.name === it.quantity_field)) errs.push({ path: where, message: `手数料の ${i + 1} 件目: 数量にする項目は、最上位の整数の数値項目から選んでください。` });
+  });
+  (lines(s.staff_notify) || []).forEach((a, i) => {
+    if (!MAIL_RE.test(a)) errs.push({ path: 'staff_notify', message: `新着の通知先の ${i + 1} 件目（${a}）は、メールアドレスの形式ではありません。` });
+  });
+  s.routing.forEach((r, i) => {
+    const where = `routing[${i}]`;
+    if (!r.field && !r.value && !r.department) return;   // an empty row is left out
+    const f = routingFields(s).find((x) => x.name === r.field);
+    if (!f) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 条件にする項目を選んでください。` });
+    else if (!f.options.some((o) => o.value === r.value)) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 選択肢を選んでください。` });
+    if (!r.department) errs.push({ path: where, message: `振り分けの ${i + 1} 件目: 振り分け先の部署を選んでください。` });
+  });
   return errs;
+}
+
+// The fields a fee item may count by: top-level whole numbers (lib/fee.c).
+export function quantityFields(s) {
+  return s.fields.filter((f) => f.type === 'number' && f.integer && f.name);
+}
+
+// The fields a routing rule may name: the form's top-level choices (routing.h on the
+// server says why: an answer inside a group has many items).
+export function routingFields(s) {
+  return s.fields.filter((f) => ['select', 'radio', 'checkbox'].includes(f.type) && f.name);
 }
 
 const REASONS = [

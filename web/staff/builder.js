@@ -4,7 +4,8 @@
 // putting the focus back where it was so a keyboard user keeps their place.
 import {
   FIELD_TYPES, TYPE_LABEL, ACCEPT_KINDS, NOTIFY_EVENTS, newField, newState, stateToRequest,
-  definitionToState, moveField, conditionTargets, checkState, explainServerError,
+  definitionToState, moveField, conditionTargets, checkState, explainServerError, routingFields,
+  quantityFields,
 } from '/builder-model.js';
 
 const Staff = window.Staff;
@@ -16,6 +17,7 @@ const params = new URLSearchParams(location.search);
 let state = newState();
 let editing = null;   // {id, version} once saved
 let readOnly = false;
+let departments = [];  // names, for the routing rules
 
 const el = (tag, props, ...kids) => {
   const e = document.createElement(tag);
@@ -61,6 +63,7 @@ function bindTop() {
     c.addEventListener('change', () => {
       const ev = NOTIFY_EVENTS.map(([x]) => x).filter((x) => document.getElementById(`p-ev-${x}`).checked);
       state.notify.events = ev;
+      renderTemplates();
       refresh();
     });
     box.appendChild(el('span', { cls: 'choice' }, c, document.createTextNode(' '), el('label', { for: id, text: label })));
@@ -118,10 +121,85 @@ function btn(id, text, label, fn, disabled) {
   return b;
 }
 
+// ---- the procedure's own email words, per chosen event --------------------------
+function renderTemplates() {
+  const box = document.getElementById('p-templates');
+  box.textContent = '';
+  state.notify.events.forEach((ev) => {
+    const label = (NOTIFY_EVENTS.find(([v]) => v === ev) || [ev, ev])[1];
+    const t = state.notify.templates[ev] || (state.notify.templates[ev] = { subject: '', lead: '' });
+    box.appendChild(el('fieldset', {}, el('legend', { text: `「${label}」のメールの文面（空欄は標準の文面）` }),
+      input(`p-tpl-${ev}-subject`, '件名', t.subject, (v) => { t.subject = v; }, { maxlength: 100, disabled: readOnly }),
+      area(`p-tpl-${ev}-lead`, '最初の段落（到達番号・状況確認のページの案内は自動で付きます）', t.lead, (v) => { t.lead = v; }, 3)));
+  });
+}
+
+// ---- 手数料 ----------------------------------------------------------------------
+// One row per item: its name, yen, and what it counts by (once, or a whole-number
+// answer). Redrawn like the routing rows.
+function renderFee() {
+  const box = document.getElementById('fee');
+  box.textContent = '';
+  const counts = [['', '1件につき（固定）'], ...quantityFields(state).map((f) => [f.name, `「${f.label || f.name}」の数ごと`])];
+  state.fee.items.forEach((it, i) => {
+    const n = i + 1;
+    box.appendChild(el('div', { cls: 'rule', role: 'group', 'aria-label': `手数料の ${n} 件目` },
+      input(`fee-${i}-label`, `${n} 件目: 項目名`, it.label, (v) => { it.label = v; }, { maxlength: 100 }),
+      input(`fee-${i}-amount`, '金額（円）', it.amount, (v) => { it.amount = v; }, { type: 'number', min: 0, max: 1000000 }),
+      select(`fee-${i}-qty`, '数え方', it.quantity_field, counts, (v) => { it.quantity_field = v; }),
+      el('p', {}, btn(`fee-${i}-remove`, '削除', `手数料の ${n} 件目を削除`, () => {
+        state.fee.items.splice(i, 1);
+        renderFee();
+        document.getElementById('fee-add').focus();
+      }))));
+  });
+  box.appendChild(el('p', {}, btn('fee-add', '手数料の項目を追加', '手数料の項目を追加', () => {
+    state.fee.items.push({ label: '', amount: '', quantity_field: '' });
+    renderFee();
+    document.getElementById(`fee-${state.fee.items.length - 1}-label`).focus();
+  })));
+}
+
+// ---- routing (振り分け) ---------------------------------------------------------
+// One row per rule: a top-level choice field, one of its options, a department. Rows
+// are redrawn when their field changes (the options follow) or one is added/removed.
+function renderRouting() {
+  const box = document.getElementById('routing');
+  box.textContent = '';
+  const fields = routingFields(state);
+  state.routing.forEach((r, i) => {
+    const n = i + 1;
+    const field = fields.find((f) => f.name === r.field);
+    const fieldSel = select(`rt-${i}-field`, `${n} 件目: 条件にする項目`, r.field,
+      [['', '選んでください'], ...fields.map((f) => [f.name, `${f.label || f.name}（${f.name}）`])],
+      (v) => { r.field = v; r.value = ''; renderRouting(); document.getElementById(`rt-${i}-field`).focus(); });
+    const valueSel = select(`rt-${i}-value`, 'その回答が', r.value,
+      [['', '選んでください'], ...(field ? field.options.filter((o) => o.value).map((o) => [o.value, o.label || o.value]) : [])],
+      (v) => { r.value = v; });
+    const deptSel = select(`rt-${i}-dept`, 'のときの担当部署', r.department,
+      [['', '選んでください'], ...departments.map((d) => [d, d])], (v) => { r.department = v; });
+    const remove = btn(`rt-${i}-remove`, '削除', `振り分けの ${n} 件目を削除`, () => {
+      state.routing.splice(i, 1);
+      renderRouting();
+      document.getElementById('rt-add').focus();
+    });
+    box.appendChild(el('div', { cls: 'rule', role: 'group', 'aria-label': `振り分けの ${n} 件目` },
+      fieldSel, valueSel, deptSel, el('p', {}, remove)));
+  });
+  if (!fields.length) box.appendChild(el('p', { text: '最上位にプルダウン・ラジオボタン・チェックボックスの項目を追加すると、回答による振り分けを設定できます。' }));
+  const add = btn('rt-add', '振り分けを追加', '振り分けを追加', () => {
+    state.routing.push({ field: '', value: '', department: '' });
+    renderRouting();
+    document.getElementById(`rt-${state.routing.length - 1}-field`).focus();
+  }, !fields.length);
+  box.appendChild(el('p', {}, add));
+}
+
 // Redraw the field list, then focus the control with this id (or its fallback).
 function redraw(focusId, fallbackId) {
   renderFields();
   fillEmailChoices();
+  renderRouting();
   refresh();
   const f = document.getElementById(focusId);
   const target = f && !f.disabled ? f : document.getElementById(fallbackId);
@@ -307,6 +385,12 @@ function previewField(f, prefix) {
 }
 
 function refresh() {
+  // The routing rows follow the fields (names, options) as they are typed, except
+  // while the user is in them: redrawing would take their focus away.
+  const rt = document.getElementById('routing');
+  if (rt && !rt.contains(document.activeElement)) renderRouting();
+  const fe = document.getElementById('fee');
+  if (fe && !fe.contains(document.activeElement)) renderFee();
   preview.textContent = '';
   preview.appendChild(el('h3', { text: state.title || '（手続名）' }));
   if (state.summary) preview.appendChild(el('p', { text: state.summary }));
@@ -354,11 +438,13 @@ async function start() {
   const d = await Staff.api('GET', '/departments');
   const sel = document.getElementById('p-dept');
   sel.appendChild(el('option', { value: '', text: '選んでください' }));
-  (d.body.departments || []).forEach((x) => sel.appendChild(el('option', { value: x.name, text: x.name })));
+  departments = (d.body.departments || []).map((x) => x.name);
+  departments.forEach((name) => sel.appendChild(el('option', { value: name, text: name })));
   if (params.get('id')) {
     const r = await Staff.api('GET', `/procedures/${encodeURIComponent(params.get('id'))}/versions/${encodeURIComponent(params.get('v') || '1')}`);
     if (!r.ok) { Staff.showError(err, Staff.message(r)); return; }
-    state = definitionToState(r.body.definition, r.body.department ? r.body.department.name : '');
+    state = definitionToState(r.body.definition, r.body.department ? r.body.department.name : '',
+      r.body.routing, r.body.staff_notify);
     editing = { id: r.body.id, version: r.body.version };
     if (r.body.state !== 'draft') readOnly = true;
   }
@@ -367,10 +453,13 @@ async function start() {
   if (editing) document.getElementById('p-id').disabled = true;
   renderFields();
   fillEmailChoices();
+  renderTemplates();
+  renderRouting();
+  renderFee();
   refresh();
   statusLine();
   if (readOnly) {
-    document.querySelectorAll('#editor input, #editor select, #editor textarea').forEach((c) => { c.disabled = true; });
+    document.querySelectorAll('#editor input, #editor select, #editor textarea, #editor button').forEach((c) => { c.disabled = true; });
     document.getElementById('save').hidden = true;
   }
 }

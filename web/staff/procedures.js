@@ -57,6 +57,7 @@
         ops.appendChild(button('複製', '複製して新しい版を作る：' + what, function () { copy(p); }));
         if (p.state === 'draft') {
           ops.appendChild(button('公開', '公開する：' + what, function () { askPublish(p, what); }));
+          ops.appendChild(button('削除', '下書きを削除する：' + what, function () { askDelete(p, what); }));
         }
       }
       tr.appendChild(ops);
@@ -80,12 +81,35 @@
     });
   }
 
-  function askPublish(p, what) {
-    pending = p;
-    document.getElementById('confirm-text').textContent = what +
-      ' を公開します。公開すると住民の方が申請できるようになり、この版は変更できなくなります。よろしいですか。';
+  // One confirmation box for both irreversible actions: publishing and deleting.
+  function ask(p, heading, text, yes, run) {
+    pending = { p: p, run: run };
+    document.getElementById('confirm-heading').textContent = heading;
+    document.getElementById('confirm-text').textContent = text;
+    document.getElementById('confirm-yes').textContent = yes;
     confirmBox.hidden = false;
     document.getElementById('confirm-yes').focus();
+  }
+
+  function askPublish(p, what) {
+    ask(p, '公開の確認', what +
+      ' を公開します。公開すると住民の方が申請できるようになり、この版は変更できなくなります。よろしいですか。',
+      '公開する', function () {
+        Staff.api('POST', path(p) + '/publish').then(function (res) {
+          if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
+          load().then(function () { say(res.body.message || '公開しました。'); });
+        });
+      });
+  }
+
+  function askDelete(p, what) {
+    ask(p, '削除の確認', what + ' の下書きを削除します。元に戻すことはできません。よろしいですか。',
+      '削除する', function () {
+        Staff.api('DELETE', path(p)).then(function (res) {
+          if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
+          load().then(function () { say(what + ' の下書きを削除しました。'); });
+        });
+      });
   }
 
   document.getElementById('confirm-no').addEventListener('click', function () {
@@ -93,14 +117,12 @@
     pending = null;
   });
   document.getElementById('confirm-yes').addEventListener('click', function () {
-    var p = pending;
+    var job = pending;
     confirmBox.hidden = true;
     pending = null;
-    if (!p) { return; }
-    Staff.api('POST', path(p) + '/publish').then(function (res) {
-      if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
-      load().then(function () { say(res.body.message || '公開しました。'); });
-    });
+    if (!job) { return; }
+    err.hidden = true;
+    job.run();
   });
 
   document.getElementById('import-form').addEventListener('submit', function (e) {

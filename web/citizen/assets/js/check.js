@@ -8,6 +8,7 @@ import { rootScope, itemScope, pathOf, pathId, shown, validate, submission, allU
 import { loadDraft, saveDraft, idempotencyKey, arrived } from './store.js';
 import { poll, isPending, isBad, upload, newRecord, statusContent } from './uploads.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
+import { feeTotal, yen } from './fee.js';
 
 const main = chrome();
 let proc, draft, sendButton, sendState, sending = false;
@@ -252,6 +253,19 @@ async function send(e) {
   }
 }
 
+// 手数料 for these answers, as the office will see it (lib/fee.c adds it up again).
+function feeSummary() {
+  const f = feeTotal(proc.fee, submission(rootScope(proc.schema, draft.answers)).answers);
+  if (!f) return null;
+  return [h('h2', {}, '手数料'),
+    h('table', { class: 'fee' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '項目'), h('th', { scope: 'col' }, '数量'), h('th', { scope: 'col' }, '金額'))),
+      h('tbody', {}, f.items.filter((i) => i.quantity > 0).map((i) =>
+        h('tr', {}, h('td', {}, i.label), h('td', {}, String(i.quantity)), h('td', {}, yen(i.subtotal))))),
+      h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: '2' }, '合計'), h('td', { id: 'fee-total' }, yen(f.total))))),
+    proc.fee.note ? h('p', { class: 'pre' }, proc.fee.note) : null];
+}
+
 async function start() {
   if (!procId) return pageError(main, '手続が見つかりません', 'アドレスをご確認ください。');
   try {
@@ -286,6 +300,7 @@ async function start() {
     answers,
     h('form', { class: 'send-form', novalidate: true, onsubmit: send },
       proc.proxy && proc.proxy.allowed ? proxySection() : null,
+      feeSummary(),
       h('h2', {}, '照会用パスワード（任意）'),
       h('div', { class: 'field', id: 'w-status_password' },
         h('label', { class: 'label', for: 'status_password' }, '照会用パスワード'),

@@ -7,6 +7,7 @@
 import { api, accountUrl, chrome, h, jstTime, loginUrl, me, pageError, procId, procUrl, send, setTitle, wareki, focusEl, put } from './common.js';
 import { rootScope, itemScope, pathOf, pathId, shown, validate, initialValues } from './schema.js';
 import { resolveDate } from './validate.js';
+import { dropFullOptions } from './quota.js';
 import { loadDraft, saveDraft } from './store.js';
 import { upload, poll, newRecord, statusContent, acceptAttr, acceptWords } from './uploads.js';
 import { errorSummary, markFieldErrors, clearFieldErrors } from './errors.js';
@@ -483,6 +484,7 @@ async function start() {
     return;
   }
   version = proc.version;
+  dropFullOptions(proc.schema.fields, proc.full_options || []);
   account = await me();
   if (proc.identity === 'account' && !account) {
     setTitle(`ログインが必要です（${proc.title}）`);

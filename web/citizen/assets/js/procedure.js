@@ -1,8 +1,22 @@
 // procedure.js — one procedure: what it is, what to bring, whom to ask, whether it can
 // be applied for now, and the QR code of its stable address.
 import { accountUrl, api, apiBase, chrome, h, pageError, procId, procUrl, receptionBadge, setTitle, home, put } from './common.js';
+import { yen } from './fee.js';
 
 const main = chrome();
+
+// 手数料: each item, per unit of an answer where it is counted so.
+function feeSection(p) {
+  const unitOf = (it) => {
+    const f = it.quantity_field && p.schema ? p.schema.fields.find((x) => x.name === it.quantity_field) : null;
+    return f ? `（「${f.label}」1 につき）` : '';
+  };
+  return [h('h2', {}, '手数料'),
+    h('table', { class: 'fee' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '項目'), h('th', { scope: 'col' }, '金額'))),
+      h('tbody', {}, p.fee.items.map((it) => h('tr', {}, h('td', {}, it.label), h('td', {}, `${yen(it.amount)}${unitOf(it)}`))))),
+    p.fee.note ? h('p', { class: 'pre' }, p.fee.note) : null];
+}
 
 async function start() {
   if (!procId) return pageError(main, '手続が見つかりません', 'アドレスをご確認ください。');
@@ -42,6 +56,7 @@ async function start() {
     p.summary ? h('p', { class: 'lead' }, p.summary) : null,
     info.description ? [h('h2', {}, '手続の説明'), h('p', { class: 'pre' }, info.description)] : null,
     info.bring && info.bring.length ? [h('h2', {}, '用意するもの'), h('ul', {}, info.bring.map((b) => h('li', {}, b)))] : null,
+    p.fee ? feeSection(p) : null,
     info.contact ? [h('h2', {}, 'お問い合わせ先'), h('p', { class: 'pre' }, info.contact)] : null,
     h('h2', {}, '申請'),
     action,
