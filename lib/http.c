@@ -104,6 +104,9 @@ handler_set(const struct http_request *req, const char *name)
 	return false;
 }
 
+static void set_response(struct http_request *req, unsigned status, const char *ctype,
+			 struct MHD_Response *r, uint64_t len);
+
 /*
  * Make the reply from len bytes at data (taken over if must_free). The first reply
  * wins; a second is a handler bug, logged and dropped, because the first may already
@@ -114,8 +117,6 @@ set_reply(struct http_request *req, unsigned status, const char *ctype, void *da
 	  size_t len, bool must_free)
 {
 	struct MHD_Response *r;
-	size_t i;
-	bool ok;
 
 	if (req->replied) {
 		log_fields(LOG_LEVEL_WARN, (struct log_field[]){ { "REQUEST_ID", req->id } }, 1,
@@ -135,7 +136,17 @@ set_reply(struct http_request *req, unsigned status, const char *ctype, void *da
 			free(data);
 		return;	/* queue_reply finds no response and closes the connection */
 	}
-	ok = true;
+	set_response(req, status, ctype, r, len);
+}
+
+/* Add the headers every reply carries to r and make it the request's reply. */
+static void
+set_response(struct http_request *req, unsigned status, const char *ctype,
+	     struct MHD_Response *r, uint64_t len)
+{
+	size_t i;
+	bool ok = true;
+
 	for (i = 0; i < req->nhdr; i++)
 		ok &= MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]) == MHD_YES;
 	if (!handler_set(req, MHD_HTTP_HEADER_CONTENT_TYPE))
@@ -190,6 +201,31 @@ http_reply_bytes(struct http_request *req, unsigned status, const char *content_
 		 const void *data, size_t len)
 {
 	set_reply(req, status, content_type, (void *)data, len, false);
+}
+
+void
+http_reply_fd(struct http_request *req, unsigned status, const char *content_type, int fd,
+	      uint64_t len)
+{
+	struct MHD_Response *r;
+
+	if (req->replied) {
+		log_fields(LOG_LEVEL_WARN, (struct log_field[]){ { "REQUEST_ID", req->id } }, 1,
+			   "http: second reply (%u) to %s %s dropped", status,
+			   req->method ? req->method : "-", req->path ? req->path : "-");
+		close(fd);
+		return;
+	}
+	req->replied = true;
+	if (status < 100 || status > 599)
+		status = 500;
+	/* libmicrohttpd reads the file as the client takes it (sendfile where it can)
+	 * and closes fd when done: the reply never sits in memory whole. */
+	if ((r = MHD_create_response_from_fd_at_offset64(len, fd, 0)) == NULL) {
+		close(fd);
+		return;
+	}
+	set_response(req, status, content_type, r, len);
 }
 
 void

@@ -144,6 +144,10 @@ void http_reply_error(struct http_request *req, unsigned status, const char *cod
 		      const char *message);
 void http_reply_bytes(struct http_request *req, unsigned status, const char *content_type,
 		      const void *data, size_t len);
+/* Reply with the len bytes of the open file fd (from offset 0), streamed as the client
+ * reads them; fd is taken over and closed by the layer, in every case. */
+void http_reply_fd(struct http_request *req, unsigned status, const char *content_type, int fd,
+		   uint64_t len);
 /* Add a response header to the reply that follows (e.g. Cache-Control). Up to 8. */
 void http_reply_header(struct http_request *req, const char *name, const char *value);
 

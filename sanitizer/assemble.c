@@ -73,9 +73,11 @@ add_files(struct bundle_writer *w, const json_t *files, const char *results_dir,
 		att = jsonio_load_file(path, ATTEST_MAX_BYTES, err, errlen);
 		snprintf(name, sizeof name, "files/%zu.%s", i + 1, extension(res));
 		snprintf(path, sizeof path, "%s/output", dir);
-		meta = json_pack("{s:s,s:s,s:s}", "upload", upload,
+		/* pages: what the data-linking API tells a linked system (officed). */
+		meta = json_pack("{s:s,s:s,s:s,s:O?}", "upload", upload,
 				 "field", jsonio_str(f, "field", field),
-				 "display_name", jsonio_str(f, "display_name", ""));
+				 "display_name", jsonio_str(f, "display_name", ""),
+				 "pages", json_object_get(res, "pages"));
 		r = att ? bundle_writer_add_attested(w, name, path, att, meta) : BUNDLE_EIO;
 		json_decref(meta);
 		json_decref(att);

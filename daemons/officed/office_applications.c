@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app_query.h"
 #include "app_view.h"
 #include "fee.h"
 #include "crypto.h"
@@ -34,9 +35,9 @@
 #include "office_auth.h"
 #include "office_procedures.h"
 #include "office_replies.h"
+#include "office_query.h"
 #include "status_out.h"
 #include "timefmt.h"
-#include "wareki.h"
 #include "workflow.h"
 
 #define MSG_DB        "サーバーで問題が発生しました。時間をおいてお試しください。"
@@ -939,120 +940,9 @@ office_handle_applications_bulk(struct http_request *req, void *app)
 
 /* ---- the list and its CSV ----------------------------------------------------------- */
 
-struct list_filter {
-	const char *procedure, *status, *q;
-	char since[TIMEFMT_LEN], until[TIMEFMT_LEN];
-	int64_t assignee;		/* 0 any, -1 none */
-	bool has_since, has_until;
-};
-
-/* "YYYY-MM-DD" (a day in Japan) as the UTC instant its day starts, plus days. */
-static int
-day_start_utc(const char *day, int plus, char out[TIMEFMT_LEN])
-{
-	int y, m, d, n = 0;
-	struct tm tm = { 0 };
-
-	if (day == NULL || sscanf(day, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || day[n] != '\0' ||
-	    !wareki_valid_date(y, m, d))
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + plus;
-	timefmt_utc(timegm(&tm) - TIMEFMT_JST_OFFSET, out);
-	return 0;
-}
-
-/* The filters of the query string; a reply-ready message in why when one is wrong. */
-static int
-read_filter(struct http_request *req, struct office_actor *a, struct list_filter *f,
-	    const char **why)
-{
-	const char *s;
-
-	memset(f, 0, sizeof *f);
-	f->procedure = http_req_query(req, "procedure");
-	f->status = http_req_query(req, "status");
-	f->q = http_req_query(req, "q");
-	if (f->procedure && !f->procedure[0])
-		f->procedure = NULL;
-	if (f->status && !f->status[0])
-		f->status = NULL;
-	if (f->q && !f->q[0])
-		f->q = NULL;
-	if (f->status && workflow_parse(f->status) < 0) {
-		*why = "status には状態コード（arrived, accepted, review など）を指定してください。";
-		return -1;
-	}
-	if (f->q && (strlen(f->q) > APPLICATIONS_QUERY_MAX || !csvio_utf8_valid(f->q, strlen(f->q)))) {
-		*why = "検索する文字は 100 バイト以内で指定してください。";
-		return -1;
-	}
-	if ((s = http_req_query(req, "since")) && s[0]) {
-		if (day_start_utc(s, 0, f->since) != 0) {
-			*why = "期間は YYYY-MM-DD の形で指定してください。";
-			return -1;
-		}
-		f->has_since = true;
-	}
-	if ((s = http_req_query(req, "until")) && s[0]) {
-		if (day_start_utc(s, 1, f->until) != 0) {
-			*why = "期間は YYYY-MM-DD の形で指定してください。";
-			return -1;
-		}
-		f->has_until = true;
-	}
-	if ((s = http_req_query(req, "assignee")) && s[0]) {
-		if (strcmp(s, "none") == 0) {
-			f->assignee = -1;
-		} else if (strcmp(s, "me") == 0) {
-			f->assignee = a->id;
-		} else {
-			sqlite3_stmt *st = db_stmt(a->t->db, "SELECT id FROM staff WHERE login = ?1");
-
-			if (st == NULL)
-				return -2;
-			sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
-			f->assignee = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-								     : INT64_MAX;	/* no one */
-			sqlite3_reset(st);
-		}
-	}
-	return 0;
-}
-
-/* Binds ?1..?9 of the filtered queries below. */
-static void
-bind_filter(sqlite3_stmt *st, const struct office_actor *a, const struct list_filter *f)
-{
-	sqlite3_bind_int(st, 1, office_authz_all_departments(a));
-	sqlite3_bind_int64(st, 2, a->id);
-	if (f->procedure)
-		sqlite3_bind_text(st, 3, f->procedure, -1, SQLITE_STATIC);
-	if (f->status)
-		sqlite3_bind_text(st, 4, f->status, -1, SQLITE_STATIC);
-	if (f->has_since)
-		sqlite3_bind_text(st, 5, f->since, -1, SQLITE_STATIC);
-	if (f->has_until)
-		sqlite3_bind_text(st, 6, f->until, -1, SQLITE_STATIC);
-	if (f->assignee != 0)
-		sqlite3_bind_int64(st, 7, f->assignee);
-	if (f->q)
-		sqlite3_bind_text(st, 8, f->q, -1, SQLITE_STATIC);
-}
-
-/* One WHERE for the list, its count and the CSV: the department gate first. The
- * text search looks in the answers as stored (UTF-8 JSON), which is what a clerk
- * types a name or an address against. */
-#define LIST_WHERE \
-	" WHERE " OFFICE_AUTHZ_DEPT_FILTER("a.department_id", "?1", "?2") \
-	" AND (?3 IS NULL OR a.procedure_id = ?3)" \
-	" AND (?4 IS NULL OR a.status = ?4)" \
-	" AND (?5 IS NULL OR a.received_at >= ?5)" \
-	" AND (?6 IS NULL OR a.received_at < ?6)" \
-	" AND (?7 IS NULL OR (?7 = -1 AND a.assignee_id IS NULL) OR a.assignee_id = ?7)" \
-	" AND (?8 IS NULL OR instr(json_extract(a.application_json, '$.answers'), ?8) > 0)"
-
+/* The list, its count and the CSV share one WHERE (app_query.h): the department
+ * gate first, then each filter given. The text search looks in the answers as
+ * stored, which is what a clerk types a name or an address against. */
 #define LIST_COLUMNS \
 	"SELECT a.receipt_no, a.procedure_id, a.procedure_version," \
 	" json_extract(a.application_json, '$.procedure.title'), a.status, a.received_at," \
@@ -1072,8 +962,9 @@ void
 office_handle_applications_list(struct http_request *req, void *app)
 {
 	struct office_actor a;
-	struct list_filter f;
+	struct app_query f;
 	const char *why = NULL, *v;
+	char where[APP_QUERY_SQL_MAX], sql[APP_QUERY_SQL_MAX + 1024];
 	long long limit = APPLICATIONS_LIST_DEFAULT, offset = 0, total = 0;
 	sqlite3_stmt *st;
 	json_t *list;
@@ -1082,7 +973,7 @@ office_handle_applications_list(struct http_request *req, void *app)
 
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
-	if ((rc = read_filter(req, &a, &f, &why)) == -2)
+	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
 		return fail_db(req, &a, "applications");
 	if ((v = http_req_query(req, "limit")) && v[0] &&
 	    ((limit = strtoll(v, &end, 10)) < 1 || *end || limit > APPLICATIONS_LIST_MAX))
@@ -1092,20 +983,26 @@ office_handle_applications_list(struct http_request *req, void *app)
 		why = "offset は 0 以上の整数で指定してください。";
 	if (rc != 0 || why != NULL)
 		return refuse(req, &a, 400, "invalid_query", why);
-	st = db_stmt(a.t->db, "SELECT count(*) FROM applications a" LIST_WHERE);
-	if (st == NULL)
+	if ((f.q && app_query_sync(a.t->db) != 0) ||
+	    app_query_where(&f, where, sizeof where) != 0)
 		return fail_db(req, &a, "applications");
-	bind_filter(st, &a, &f);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM applications a%s", where);
+	if ((st = db_stmt(a.t->db, sql)) == NULL)
+		return fail_db(req, &a, "applications");
+	app_query_bind(st, &f);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	st = db_stmt(a.t->db, LIST_COLUMNS LIST_WHERE
-			      " ORDER BY a.received_at DESC, a.id DESC LIMIT ?9 OFFSET ?10");
-	if (st == NULL)
+	/* The page's ids first, from an index where one serves: sorting the filtered
+	 * rows whole would carry every row's JSON through the sorter. */
+	snprintf(sql, sizeof sql, LIST_COLUMNS " JOIN (SELECT a.id FROM applications a%s"
+		 " ORDER BY a.received_at DESC, a.id DESC LIMIT :limit OFFSET :offset) page"
+		 " ON page.id = a.id ORDER BY a.received_at DESC, a.id DESC", where);
+	if ((st = db_stmt(a.t->db, sql)) == NULL)
 		return fail_db(req, &a, "applications");
-	bind_filter(st, &a, &f);
-	sqlite3_bind_int64(st, 9, limit);
-	sqlite3_bind_int64(st, 10, offset);
+	app_query_bind(st, &f);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"), offset);
 	list = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char received[TIMEFMT_LEN];
@@ -1174,9 +1071,10 @@ office_handle_applications_csv(struct http_request *req, void *app)
 		"回答", NULL,
 	};
 	struct office_actor a;
-	struct list_filter f;
+	struct app_query f;
 	const char *why = NULL;
 	sqlite3_stmt *st;
+	char where[APP_QUERY_SQL_MAX], sql[APP_QUERY_SQL_MAX + 1024];
 	char *buf = NULL, cd[96], day[TIMEFMT_LEN];
 	size_t len = 0;
 	long long rows = 0;
@@ -1186,16 +1084,20 @@ office_handle_applications_csv(struct http_request *req, void *app)
 
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
-	if ((rc = read_filter(req, &a, &f, &why)) == -2)
+	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
 		return fail_db(req, &a, "applications csv");
 	if (rc != 0)
 		return refuse(req, &a, 400, "invalid_query", why);
-	st = db_stmt(a.t->db, LIST_COLUMNS LIST_WHERE
-			      " ORDER BY a.received_at, a.id LIMIT ?9");
+	if ((f.q && app_query_sync(a.t->db) != 0) ||
+	    app_query_where(&f, where, sizeof where) != 0)
+		return fail_db(req, &a, "applications csv");
+	snprintf(sql, sizeof sql, LIST_COLUMNS "%s ORDER BY a.received_at, a.id LIMIT :limit",
+		 where);
+	st = db_stmt(a.t->db, sql);
 	if (st == NULL || (out = open_memstream(&buf, &len)) == NULL)
 		return fail_db(req, &a, "applications csv");
-	bind_filter(st, &a, &f);
-	sqlite3_bind_int64(st, 9, APPLICATIONS_CSV_MAX);
+	app_query_bind(st, &f);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), APPLICATIONS_CSV_MAX);
 	defs = json_object();
 	/* UTF-8 with BOM, which Excel in a Japanese office opens as UTF-8; every cell
 	 * formula-safe: the answers are the citizen's words. */

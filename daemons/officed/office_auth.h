@@ -3,7 +3,8 @@
  * authorisation gate every officed endpoint goes through.
  *
  * Every handler that touches tenant data starts with office_authz_begin, naming
- * what it needs; nothing else decides access. The gate checks, in order: the
+ * what it needs; nothing else decides access for staff. (Linked systems use API
+ * keys instead, on the data-linking API alone: office_api.h.) The gate checks, in order: the
  * tenant exists; the session cookie names a live session (idle and absolute
  * timeouts); for any method but GET/HEAD, the X-CSRF-Token header; the account is
  * enabled; a password change that is due (first login, or an administrator's

@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 
+#include "audit_search.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
@@ -30,12 +31,15 @@
 #include "log.h"
 #include "mail_sender.h"
 #include "office.h"
+#include "office_api.h"
 #include "office_applications.h"
 #include "office_auth.h"
 #include "office_db.h"
 #include "office_documents.h"
+#include "office_export.h"
 #include "office_procedures.h"
 #include "office_staff.h"
+#include "office_stats.h"
 #include "pades.h"
 #include "spool.h"
 #include "status_out.h"
@@ -125,8 +129,9 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_reply(req, h);
 }
 
-/* Staff API: everything under /api/v1/{tenant}/ passes office_authz_begin, except
- * login and setup, which are how a session starts. */
+/* Staff API: everything under /api/v1/{tenant}/staff/ passes office_authz_begin,
+ * except login and setup, which are how a session starts. The data-linking API
+ * (/api/v1/{tenant}/applications...) takes API keys, not sessions: office_api.h. */
 static const struct http_route officed_routes[] = {
 	{ "GET", "/api/healthz", handle_healthz, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/login", office_handle_login, 0, NULL },
@@ -206,6 +211,24 @@ static const struct http_route officed_routes[] = {
 	  office_documents_upload_limits },
 	{ "GET", "/api/v1/{tenant}/staff/applications/{receipt}/documents/{n}",
 	  office_handle_application_document_get, 0, NULL },
+	/* Exports, statistics and the audit log's search (staff sessions). */
+	{ "GET", "/api/v1/{tenant}/staff/exports/columns", office_handle_export_columns, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/exports/applications.csv", office_handle_export_csv, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/exports/attachments.zip", office_handle_export_zip, 0,
+	  NULL },
+	{ "GET", "/api/v1/{tenant}/staff/stats", office_handle_stats, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/stats.csv", office_handle_stats_csv, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/audit", office_handle_audit_search, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/audit.csv", office_handle_audit_csv, 0, NULL },
+	/* The data-linking API: API keys (office_api.h), no session. */
+	{ "GET", "/api/v1/{tenant}/applications", office_api_list, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}", office_api_get, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}/attachments/{n}", office_api_attachment,
+	  0, NULL },
+	{ "GET", "/api/v1/{tenant}/applications/{receipt}/attachments/{n}/attestation",
+	  office_api_attestation, 0, NULL },
+	{ "POST", "/api/v1/{tenant}/applications/{receipt}/links", office_api_link, 0, NULL },
 };
 
 static void

@@ -140,8 +140,8 @@ verify_bundle(const struct instance *in, int argc, char **argv)
 /* One tenant's stored applications and applicants' replies (office_replies.h): each
  * bundle file exists, has the hash recorded at import, and still verifies (signature
  * and every attestation). */
-static void
-verify_tenant(const struct instance *in, const char *name, const uint8_t pub[32],
+void
+audit_verify_tenant_store(const struct instance *in, const char *name, const uint8_t pub[32],
 	      unsigned *checked, unsigned *bad)
 {
 	char dir[PATH_MAX], path[PATH_MAX], err[512];
@@ -231,7 +231,7 @@ verify_store(const struct instance *in, int argc, char **argv)
 		if (len <= 7 || strcmp(e->d_name + len - 7, ".sqlite") != 0)
 			continue;
 		snprintf(name, sizeof name, "%.*s", (int)(len - 7), e->d_name);
-		verify_tenant(in, name, pub, &checked, &bad);
+		audit_verify_tenant_store(in, name, pub, &checked, &bad);
 	}
 	closedir(d);
 	printf("%u 件の申請を再検証しました。不一致 %u 件。\n", checked, bad);
@@ -241,6 +241,8 @@ verify_store(const struct instance *in, int argc, char **argv)
 int
 audit_main(const struct instance *in, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return audit_verify_main(in, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify-store") == 0)
 		return verify_store(in, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify-attestation") == 0)

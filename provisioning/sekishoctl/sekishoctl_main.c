@@ -25,6 +25,7 @@
 
 #include <curl/curl.h>
 
+#include "apikey.h"
 #include "audit.h"
 #include "backup.h"
 #include "confgen.h"
@@ -91,6 +92,12 @@ usage(FILE *f)
 		"  audit verify-store       re-verify every application stored in LGWAN\n"
 		"  audit verify-log TENANT [--anchor SEQ:HASH]  check the audit log's hash chain\n"
 		"                         re-verify sanitizer attestations and bundle signatures\n"
+		"  audit verify --tenant T [--anchor SEQ:HASH]\n"
+		"                         the auditor's report: audit log, stored applications and\n"
+		"                         every attachment against its attestation (OK/NG)\n"
+		"  apikey create --tenant T --name NAME --scope read|write [--department D]\n"
+		"                         a data-linking API key (printed once, only its hash kept)\n"
+		"  apikey list --tenant T [--json] | apikey revoke --tenant T --name NAME\n"
 		"  catalogue publish TENANT DEFINITION.json...\n"
 		"                         sign procedure definitions onto the downlink\n"
 		"  sanitize [--dpi N] [--db DIR] [--key PRIV] IN OUT  sanitize one file (JSON)\n"
@@ -621,6 +628,8 @@ main(int argc, char **argv)
 		return officectl_verify_log_main(&in, argc - 1, argv + 1);
 	if (strcmp(argv[0], "audit") == 0)
 		return audit_main(&in, argc, argv);
+	if (strcmp(argv[0], "apikey") == 0)
+		return apikey_main(&in, argc, argv);
 	if (strcmp(argv[0], "sanitize") == 0)
 		return sanitize_main(&in, argc, argv);
 	if (strcmp(argv[0], "catalogue") == 0)

@@ -173,6 +173,27 @@ h_headers(struct http_request *req, void *app)
 	http_reply_bytes(req, 500, "text/plain", "second", 6);	/* dropped */
 }
 
+#define FILE_REPLY_BYTES 300000	/* more than one libmicrohttpd write */
+
+/* A reply streamed from an unlinked file; a second one (dropped) must not leak. */
+static void
+h_file(struct http_request *req, void *app)
+{
+	FILE *f = tmpfile();
+	int fd, fd2;
+
+	(void)app;
+	for (int i = 0; i < FILE_REPLY_BYTES; i++)
+		fputc('a' + i % 26, f);
+	fflush(f);
+	fd = dup(fileno(f));
+	fd2 = dup(fileno(f));
+	fclose(f);
+	http_reply_header(req, "Content-Disposition", "attachment; filename=\"big.csv\"");
+	http_reply_fd(req, 200, "text/csv; charset=utf-8", fd, FILE_REPLY_BYTES);
+	http_reply_fd(req, 500, "text/plain", fd2, 1);	/* dropped, fd2 closed */
+}
+
 static const struct http_route routes[] = {
 	{ "GET", "/api/healthz", h_healthz, 0, NULL },
 	{ "GET", "/api/echo/{id}", h_echo, 0, NULL },
@@ -183,6 +204,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/narrow", h_upload, HTTP_ROUTE_UPLOAD, narrow_limits },
 	{ "GET", "/api/noreply", h_noreply, 0, NULL },
 	{ "GET", "/api/headers", h_headers, 0, NULL },
+	{ "GET", "/api/file", h_file, 0, NULL },
 };
 
 /* ---- fixture ---------------------------------------------------------------------- */
@@ -304,7 +326,7 @@ struct resp {
 	CURLcode rc;
 	long status;
 	char body[8192];
-	size_t len;
+	size_t len, total;		/* kept (at most the buffer), received */
 	char rid[128], allow[128], cc[128], ctype[128], nosniff[64], disp[128], evil[64];
 	double secs;
 	curl_off_t sent;
@@ -321,6 +343,7 @@ on_body(char *p, size_t sz, size_t n, void *cls)
 	struct resp *r = cls;
 	size_t len = sz * n, room = sizeof(r->body) - 1 - r->len;
 
+	r->total += len;
 	memcpy(r->body + r->len, p, len < room ? len : room);
 	r->len += len < room ? len : room;
 	r->body[r->len] = '\0';
@@ -612,6 +635,25 @@ test_reply_headers_set_and_dangerous_ones_refused(void **state)
 	assert_string_equal(r.evil, "");
 	assert_int_equal(strlen(r.rid), HTTP_REQUEST_ID_LEN);
 	resp_free(&r);
+}
+
+static void
+test_reply_from_file_streams_every_byte_with_headers(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	do_req(fx, &(struct req){ .path = "/api/file" }, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.total, FILE_REPLY_BYTES);
+	for (size_t i = 0; i < r.len; i++)
+		assert_int_equal(r.body[i], 'a' + i % 26);
+	assert_string_equal(r.ctype, "text/csv; charset=utf-8");
+	assert_string_equal(r.disp, "attachment; filename=\"big.csv\"");
+	assert_string_equal(r.nosniff, "nosniff");
+	resp_free(&r);
+	healthy(fx);
 }
 
 static void
@@ -1425,6 +1467,7 @@ main(void)
 		T(test_route_param_extracted),
 		T(test_request_id_echoed_and_hostile_one_replaced),
 		T(test_reply_headers_set_and_dangerous_ones_refused),
+		T(test_reply_from_file_streams_every_byte_with_headers),
 		T(test_handler_without_reply_gets_500),
 		T(test_access_log_has_every_field),
 		T(test_header_over_limit_refused),
