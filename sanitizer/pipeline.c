@@ -585,7 +585,12 @@ office_pdf(const struct pipeline_config *c, int in_fd, enum detect_type type,
 
 	if (fd < 0)
 		return -errno;
-	if ((rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0) {
+	rc = c->office_warm != NULL ? officewarm_convert(c->office_warm, in_fd, type, fd,
+	    c->office.timeout_ms, &or) : -ENOENT;
+	/* No warm converter, or one that could not start: the file never reached
+	 * it, and the one-shot converts it in a cage of its own. */
+	if (rc != 0 && (ftruncate(fd, 0) != 0 ||
+	    (rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0)) {
 		close(fd);
 		return rc;
 	}

@@ -15,6 +15,7 @@
 
 #include "ocr.h"
 #include "officepdf.h"
+#include "officewarm.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sandbox.h"
@@ -45,6 +46,9 @@ struct pipeline_config {
 					 * are set from the pages it is given */
 	struct officepdf_limits office;	/* LibreOffice's cage (officepdf.h), before the
 					 * render of the PDF it makes */
+	struct officewarm *office_warm;	/* borrowed; NULL: a fresh LibreOffice per file
+					 * (officepdf_convert), which is also the fallback
+					 * when no warm converter can be started */
 	int allow_archives;		/* the procedure's policy: 0 (default) refuses a
 					 * zip with "archive_not_allowed" */
 	struct unpack_limits unpack;	/* members, sizes and ratio of an allowed zip */
