@@ -258,9 +258,10 @@ build_root(const char *root, const char *work, const char *ui)
 	if (bind_ro("/usr", "usr") != 0 || bind_ro("/etc", "etc") != 0)
 		return -1;
 	/* LibreOfficeKit opens a Calc view, which needs inputbar.ui; Debian's -nogui
-	 * packages ship no .ui files (the directory is there, empty). */
+	 * packages ship no .ui files (the directory is there, empty). The target
+	 * without its '/': relative to the new root, our working directory. */
 	if (ui != NULL && access(OFFICEPDF_CALC_UI_DIR "/inputbar.ui", R_OK) != 0 &&
-	    access(OFFICEPDF_CALC_UI_DIR, R_OK) == 0 && bind_ro(ui, OFFICEPDF_CALC_UI_DIR + 1) != 0)
+	    access(OFFICEPDF_CALC_UI_DIR, R_OK) == 0 && bind_ro(ui, &OFFICEPDF_CALC_UI_DIR[1]) != 0)
 		return -1;
 	/* Without its cache, fontconfig rescans every font on every start. */
 	if (access("/var/cache/fontconfig", R_OK) == 0 &&

@@ -54,6 +54,9 @@ static const struct config_key sanitized_schema[] = {
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
 	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
 	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
+	/* docx and xlsx kept editable, rebuilt with only allowed parts (the
+	 * procedure's policy; docs/sanitizer.md); false: they become PDF. */
+	{ "keep_ooxml", CONFIG_BOOL, "false", false, 0, 0 },
 	/* Office files through a warm LibreOfficeKit converter, replaced after
 	 * office_recycle files (docs/sanitizer.md); false: a fresh LibreOffice per file. */
 	{ "office_warm", CONFIG_BOOL, "true", false, 0, 0 },
@@ -253,6 +256,7 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.policy = config_str(s->cfg, "policy");
 	wc.pipeline.ocr = config_str(s->cfg, "ocr");
 	wc.pipeline.allow_archives = config_bool(s->cfg, "allow_archives");
+	wc.pipeline.keep_ooxml = config_bool(s->cfg, "keep_ooxml");
 	if (config_bool(s->cfg, "office_warm")) {
 		struct officewarm_config oc;
 		char werr[512];
