@@ -68,22 +68,31 @@ convert(LibreOfficeKit *kit, const struct officewarm_request *rq)
 	return ok ? OFFICEWARM_DONE : OFFICEWARM_SAVE_FAILED;
 }
 
-/* An empty document of each kind, opened and closed before the first file: the
- * first load of each module (Writer, Calc, Impress) costs ~1 s, paid here while the
- * converter is not yet needed rather than by a citizen's file. */
+/* Before the first file: an empty document of each kind created, saved as OOXML and
+ * as PDF, and the OOXML loaded again, in the cage's /tmp. The first load of a module
+ * and of its import and export filters costs ~1 s each, paid here while the converter
+ * is not yet needed rather than by a citizen's file. Failures only leave it colder. */
 static void
 warm_up(LibreOfficeKit *kit)
 {
-	static const char *const factories[] = { "private:factory/swriter",
-						  "private:factory/scalc",
-						  "private:factory/simpress" };
+	static const char *const kinds[][2] = { { "private:factory/swriter", "docx" },
+						{ "private:factory/scalc", "xlsx" },
+						{ "private:factory/simpress", "pptx" } };
 	LibreOfficeKitDocument *doc;
+	char url[WARM_URL_MAX];
 	size_t i;
 
-	for (i = 0; i < sizeof factories / sizeof factories[0]; i++)
-		if ((doc = kit->pClass->documentLoadWithOptions(kit, factories[i],
-		    "Batch=true")) != NULL)
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		doc = kit->pClass->documentLoadWithOptions(kit, kinds[i][0], "Batch=true");
+		if (doc == NULL)
+			continue;
+		snprintf(url, sizeof url, "file:///tmp/warm-up.%s", kinds[i][1]);
+		(void)doc->pClass->saveAs(doc, url, kinds[i][1], NULL);
+		(void)doc->pClass->saveAs(doc, "file:///tmp/warm-up.pdf", "pdf", NULL);
+		doc->pClass->destroy(doc);
+		if ((doc = kit->pClass->documentLoadWithOptions(kit, url, "Batch=true")) != NULL)
 			doc->pClass->destroy(doc);
+	}
 }
 
 int
