@@ -391,10 +391,20 @@ officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int p
 	if (!officepdf_supports(type))
 		return -EINVAL;
 	s = take_slot(w);
-	start = now_ms();
 	if ((rc = slot_ready(w, s)) != 0) {
 		give_slot(w, s, 0, 1);
 		return rc;
+	}
+	/* Between two files it has nothing to say: a message (an answer sent ahead
+	 * of its question) or a closed connection ends it before this file is given. */
+	{
+		struct pollfd pfd = { .fd = s->conn, .events = POLLIN };
+
+		if (poll(&pfd, 1, 0) != 0) {
+			replace(w, s);
+			give_slot(w, s, 0, 1);
+			return -EIO;
+		}
 	}
 	snprintf(rq.ext, sizeof rq.ext, "%s", detect_type_name(type));
 	if ((rc = make_job(s, in_fd, rq.ext, rq.job, sizeof rq.job)) != 0) {
