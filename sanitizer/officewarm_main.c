@@ -13,6 +13,7 @@
 #include <stdbool.h>	/* LibreOfficeKit.h uses bool without including it */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,6 +103,8 @@ main(void)
 	LibreOfficeKit *kit;
 	ssize_t n;
 
+	/* Exec'd from a descriptor, it would be called by the descriptor's number. */
+	(void)prctl(PR_SET_NAME, "sekisho-office", 0, 0, 0);
 	kit = lok_init_2(OFFICEWARM_INSTALL, "file:///work/profile");
 	if (kit == NULL)
 		_exit(1);
