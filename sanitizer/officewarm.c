@@ -431,10 +431,8 @@ officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int p
 		res->status = OFFICEPDF_TIMEOUT;
 		failed = 1;
 	} else if (rc != 0) {
-		/* Gone mid-file (a crash, the CPU limit, seccomp): how, its outer
-		 * process tells once the namespace is dead. */
-		officepdf_cage_stop(s->pid);
-		s->pid = 0;
+		/* Gone or garbled mid-file (a crash, the CPU limit, seccomp): the file
+		 * reached it, so this is the file's status, not ours to retry. */
 		res->status = OFFICEPDF_KILLED;
 		failed = 1;
 	} else if (a != OFFICEWARM_DONE) {
@@ -453,7 +451,8 @@ officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int p
 		replace(w, s);
 	}
 	give_slot(w, s, recycled, failed);
-	return rc == -ETIMEDOUT || rc == -EPIPE ? 0 : rc;
+	/* Only our own I/O while collecting is an error now; the rest are statuses. */
+	return res->status == OFFICEPDF_TIMEOUT || res->status == OFFICEPDF_KILLED ? 0 : rc;
 }
 
 void

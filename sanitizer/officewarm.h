@@ -92,8 +92,8 @@ int officewarm_new(const struct officewarm_config *c, struct officewarm **out, c
 
 /* Convert in_fd (from its start) of the given type into pdf_fd as officepdf_convert
  * does, waiting for a free converter; timeout_ms per file (0: the config's). A
- * negative errno means the converter could not be started or answered nothing
- * sensible before the file was given to it: the caller may fall back to the
+ * negative errno means the converter could not be started or misbehaved before the
+ * file was given to it (or our own I/O failed): the caller may fall back to the
  * one-shot. A file that failed, timed out or killed its converter is a status. */
 int officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int pdf_fd,
     unsigned timeout_ms, struct officepdf_result *res);
