@@ -68,13 +68,14 @@ APP_A   := $(BUILD)/lib/libsekisho-app.a
 
 # program name -> its entry point
 PROGRAMS := sekisho-portald sekisho-officed sekisho-sanitized \
-            sekisho-bridge-tx sekisho-bridge-rx sekishoctl
+            sekisho-bridge-tx sekisho-bridge-rx sekishoctl sekisho-officewarm
 main_sekisho-portald    := daemons/portald/portald_main.c
 main_sekisho-officed    := daemons/officed/officed_main.c
 main_sekisho-sanitized  := sanitizer/sanitized_main.c
 main_sekisho-bridge-tx  := bridge/bridge_tx_main.c
 main_sekisho-bridge-rx  := bridge/bridge_rx_main.c
 main_sekishoctl         := provisioning/sekishoctl/sekishoctl_main.c
+main_sekisho-officewarm := sanitizer/officewarm_main.c
 
 BINS       := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

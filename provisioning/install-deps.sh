@@ -16,7 +16,10 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
  libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libwebp-dev libheif-dev
- libcairo2-dev libpango1.0-dev"
+ libcairo2-dev libpango1.0-dev libreofficekit-dev"
+# (libreofficekit-dev: the LibreOfficeKit headers of the warm Office converter, which
+# dlopens LibreOffice itself. Without --no-install-recommends it would pull in
+# libreoffice-core, the desktop build, which replaces libreoffice-core-nogui.)
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection;
 # libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
 # postal code database, stdlib only); Tesseract and its Japanese and English models

@@ -24,12 +24,15 @@
 #include "tenant.h"
 #include "worker.h"
 
-/* "pdf" or "png" from a result: the file name in the bundle says what it is. */
+/* "pdf", "png", "docx" or "xlsx" from a result: the file name in the bundle says
+ * what it is. A kept-editable Office file is of its input's type. */
 static const char *
 extension(const json_t *result)
 {
-	const char *t = jsonio_str(result, "method", "");
+	const char *t = jsonio_str(result, "method", ""), *in = jsonio_str(result, "type", "");
 
+	if (strcmp(t, "ooxml-rebuild") == 0)
+		return strcmp(in, "xlsx") == 0 ? "xlsx" : "docx";
 	return strcmp(t, "image-reencode") == 0 ? "png" : "pdf";
 }
 

@@ -63,6 +63,7 @@
 #define OFFICEPDF_TMP_SIZE		"size=256m"	/* the cage's /tmp (tmpfs) */
 #define OFFICEPDF_DPKG_STATUS	"/var/lib/dpkg/status"
 #define OFFICEPDF_DPKG_MAX		(64u << 20)	/* bytes of the status file read */
+#define OFFICEPDF_FD_HIGH		100	/* B's descriptors wait here before 3..5 */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OFFICEPDF_ASAN 1
@@ -232,9 +233,10 @@ bind_dev(const char *src, const char *dst)
 	return mount(src, dst, NULL, MS_BIND, NULL);
 }
 
-/* The new root under root (a directory), with work bound on /work. */
+/* The new root under root (a directory), with work bound on /work, and ui (when not
+ * NULL) read-only over Calc's .ui directory. */
 static int
-build_root(const char *root, const char *work)
+build_root(const char *root, const char *work, const char *ui)
 {
 	static const char *const dirs[] = { "usr", "etc", "dev", "proc", "tmp", "work", "var",
 					    "var/cache", "var/cache/fontconfig" };
@@ -254,6 +256,12 @@ build_root(const char *root, const char *work)
 		if (symlink(links[i][0], links[i][1]) != 0)
 			return -1;
 	if (bind_ro("/usr", "usr") != 0 || bind_ro("/etc", "etc") != 0)
+		return -1;
+	/* LibreOfficeKit opens a Calc view, which needs inputbar.ui; Debian's -nogui
+	 * packages ship no .ui files (the directory is there, empty). The target
+	 * without its '/': relative to the new root, our working directory. */
+	if (ui != NULL && access(OFFICEPDF_CALC_UI_DIR "/inputbar.ui", R_OK) != 0 &&
+	    access(OFFICEPDF_CALC_UI_DIR, R_OK) == 0 && bind_ro(ui, &OFFICEPDF_CALC_UI_DIR[1]) != 0)
 		return -1;
 	/* Without its cache, fontconfig rescans every font on every start. */
 	if (access("/var/cache/fontconfig", R_OK) == 0 &&
@@ -366,12 +374,20 @@ cage_seccomp(void)
 	return rc == 0 ? 0 : -1;
 }
 
-/* B: the PID namespace's init. Builds the root, confines itself, execs soffice. */
+/* Move fd to at least OFFICEPDF_FD_HIGH (close-on-exec), out of the way of 0..5. */
+static int
+fd_high(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, OFFICEPDF_FD_HIGH);
+}
+
+/* B: the PID namespace's init. Builds the root, confines itself, execs soffice (or
+ * the program of cg). */
 static void __attribute__((noreturn))
-cage_init(const struct officepdf_limits *lim, const char *dir, const char *in_name,
+cage_init(const struct officepdf_limits *lim, const char *dir, const struct officepdf_cage *cg,
     int status_fd, int was_root)
 {
-	char root[PATH_MAX], work[PATH_MAX], in_arg[64];
+	char root[PATH_MAX], work[PATH_MAX], ui[PATH_MAX], in_arg[64];
 	const char *prog = lim->soffice != NULL ? lim->soffice : OFFICEPDF_SOFFICE;
 	char *const argv[] = {
 		(char *)"soffice", (char *)"--headless", (char *)"--invisible",
@@ -385,16 +401,20 @@ cage_init(const struct officepdf_limits *lim, const char *dir, const char *in_na
 		(char *)"HOME=/work/home", (char *)"PATH=/usr/bin:/bin", (char *)"LANG=C.UTF-8",
 		(char *)"TMPDIR=/tmp", (char *)"SAL_USE_VCLPLUGIN=svp", NULL,
 	};
+	char *const *use_argv = cg->argv != NULL ? cg->argv
+	    : lim->argv != NULL ? (char *const *)lim->argv : argv;
+	int null_fd, conn_fd = -1, exec_fd = -1;
 	sigset_t none;
-	int null_fd;
 
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		cage_fail(status_fd, errno);
 	snprintf(root, sizeof root, "%s/root", dir);
 	snprintf(work, sizeof work, "%s/work", dir);
-	snprintf(in_arg, sizeof in_arg, "/work/%s", in_name);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 || build_root(root, work) != 0)
+	snprintf(ui, sizeof ui, "%s/ui", dir);
+	snprintf(in_arg, sizeof in_arg, "/work/%s", cg->in_name != NULL ? cg->in_name : "");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    build_root(root, work, cg->calc_ui ? ui : NULL) != 0)
 		cage_fail(status_fd, errno);
 	/* Changing credentials clears the death signal: set it again after. */
 	if (was_root && (setgroups(0, NULL) != 0 || setgid(OFFICEPDF_NOBODY) != 0 ||
@@ -402,24 +422,37 @@ cage_init(const struct officepdf_limits *lim, const char *dir, const char *in_na
 		cage_fail(status_fd, errno);
 	if (cage_rlimits(lim) != 0)
 		cage_fail(status_fd, errno);
-	/* stdin, stdout, stderr on /dev/null; the status pipe (close-on-exec) kept
-	 * until exec says all went well; nothing else. */
+	/* stdin, stdout, stderr on /dev/null; the status pipe (close-on-exec) on 3,
+	 * kept until exec says all went well; the connection to the parent on 4 and
+	 * the program to exec on 5 (close-on-exec) when there are; nothing else. */
+	if ((status_fd = fd_high(status_fd)) < 0 ||
+	    (cg->conn_fd >= 0 && (conn_fd = fd_high(cg->conn_fd)) < 0) ||
+	    (cg->exec_fd >= 0 && (exec_fd = fd_high(cg->exec_fd)) < 0))
+		cage_fail(status_fd, errno);
 	if ((null_fd = open("/dev/null", O_RDWR)) < 0 || dup2(null_fd, 0) < 0 ||
 	    dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 		cage_fail(status_fd, errno);
-	if (status_fd != 3 && (dup3(status_fd, 3, O_CLOEXEC) < 0 || (status_fd = 3) != 3))
+	if (dup3(status_fd, 3, O_CLOEXEC) < 0)
 		cage_fail(status_fd, errno);
-	if (syscall(SYS_close_range, 4u, ~0u, 0) != 0)
+	status_fd = 3;
+	if ((conn_fd >= 0 && dup2(conn_fd, OFFICEPDF_CONN_FD) < 0) ||
+	    (exec_fd >= 0 && dup3(exec_fd, OFFICEPDF_CONN_FD + 1, O_CLOEXEC) < 0))
+		cage_fail(status_fd, errno);
+	if (syscall(SYS_close_range, exec_fd >= 0 ? OFFICEPDF_CONN_FD + 2u
+	    : conn_fd >= 0 ? OFFICEPDF_CONN_FD + 1u : 4u, ~0u, 0) != 0)
 		cage_fail(status_fd, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || cage_seccomp() != 0)
 		cage_fail(status_fd, errno);
-	execve(prog, lim->argv != NULL ? (char *const *)lim->argv : argv, envp);
+	if (exec_fd >= 0)
+		fexecve(OFFICEPDF_CONN_FD + 1, use_argv, envp);
+	else
+		execve(prog, use_argv, envp);
 	cage_fail(status_fd, errno);
 }
 
 /* A: enters the namespaces, runs B, exits as B did. */
 static void __attribute__((noreturn))
-cage_main(const struct officepdf_limits *lim, const char *dir, const char *in_name,
+cage_main(const struct officepdf_limits *lim, const char *dir, const struct officepdf_cage *cg,
     int status_fd, pid_t parent)
 {
 	int was_root = geteuid() == 0, flags, st = 0;
@@ -449,7 +482,7 @@ cage_main(const struct officepdf_limits *lim, const char *dir, const char *in_na
 	if (sigprocmask(SIG_BLOCK, &wait_for, NULL) != 0 || (b = fork()) < 0)
 		cage_fail(status_fd, errno);
 	if (b == 0)
-		cage_init(lim, dir, in_name, status_fd, was_root);
+		cage_init(lim, dir, cg, status_fd, was_root);
 	close(status_fd);
 	for (;;) {
 		int sig = sigwaitinfo(&wait_for, NULL);
@@ -488,30 +521,28 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
-static void
-remove_tree(const char *dir)
+void
+officepdf_remove_tree(const char *dir)
 {
 	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* The work directory: work/ (the input, profile/user/registrymodifications.xcu,
- * home/, out/) and root/ (the cage's mount point). Owned by nobody when we are
- * root, because soffice runs as nobody then. */
-static int
-prepare(const char *dir, int in_fd, const char *in_name, int was_root)
+int
+officepdf_cage_dirs(const char *dir, int was_root)
 {
-	static const char *const sub[] = { "work", "root", "work/home", "work/out",
+	static const char *const sub[] = { "work", "root", "ui", "work/home", "work/out",
 					   "work/profile", "work/profile/user" };
 	char p[PATH_MAX];
-	uint8_t buf[OFFICEPDF_COPY_CHUNK];
 	size_t i;
-	ssize_t n;
 	int fd;
 
+	/* Searchable by nobody (the soffice user when we are root), not listable. */
+	if (was_root && chmod(dir, 0711) != 0)
+		return -errno;
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, sub[i]);
-		if (mkdir(p, 0700) != 0 ||
-		    (was_root && i != 1 && chown(p, OFFICEPDF_NOBODY, OFFICEPDF_NOBODY) != 0))
+		if (mkdir(p, i == 2 ? 0755 : 0700) != 0 || (was_root && i != 1 && i != 2 &&
+		    chown(p, OFFICEPDF_NOBODY, OFFICEPDF_NOBODY) != 0))
 			return -errno;
 	}
 	snprintf(p, sizeof p, "%s/work/profile/user/registrymodifications.xcu", dir);
@@ -523,8 +554,17 @@ prepare(const char *dir, int in_fd, const char *in_name, int was_root)
 		return -errno;
 	}
 	close(fd);
-	snprintf(p, sizeof p, "%s/work/%s", dir, in_name);
-	if ((fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+	return 0;
+}
+
+int
+officepdf_copy_in(int in_fd, const char *path, int was_root)
+{
+	uint8_t buf[OFFICEPDF_COPY_CHUNK];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return -errno;
 	if (lseek(in_fd, 0, SEEK_SET) != 0)
 		goto fail;
@@ -544,12 +584,11 @@ fail:
 	return (int)n;
 }
 
-/* Copy work/out/<stem>.pdf into pdf_fd: no link followed, a regular file only. */
-static int
-collect(const char *dir, const char *in_name, const struct officepdf_limits *lim, int pdf_fd,
-    struct officepdf_result *res)
+int
+officepdf_collect(const char *dir, const char *sub, const char *name,
+    const struct officepdf_limits *lim, int pdf_fd, struct officepdf_result *res)
 {
-	char p[PATH_MAX], name[64];
+	char p[PATH_MAX];
 	uint8_t buf[OFFICEPDF_COPY_CHUNK];
 	struct stat st;
 	int dfd, fd, rc = 0;
@@ -557,10 +596,9 @@ collect(const char *dir, const char *in_name, const struct officepdf_limits *lim
 	ssize_t n;
 
 	snprintf(p, sizeof p, "%s/work", dir);
-	snprintf(name, sizeof name, "%.*s.pdf", (int)strcspn(in_name, "."), in_name);
 	if ((dfd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
-	fd = openat(dfd, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(dfd);
 	if (fd < 0) {
 		res->status = OFFICEPDF_FAILED;
@@ -580,6 +618,7 @@ collect(const char *dir, const char *in_name, const struct officepdf_limits *lim
 		res->status = OFFICEPDF_TOO_LARGE;
 		return 0;
 	}
+	/* Bounded while reading too: a live converter may still be growing it. */
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -599,15 +638,91 @@ collect(const char *dir, const char *in_name, const struct officepdf_limits *lim
 }
 
 int
+officepdf_cage_start(const struct officepdf_limits *lim, const char *dir,
+    const struct officepdf_cage *cg, pid_t *pid, int *status_fd)
+{
+	int sp[2];
+	pid_t parent = getpid();
+
+	if (pipe2(sp, O_CLOEXEC) != 0)
+		return -errno;
+	if ((*pid = fork()) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -errno;
+	}
+	if (*pid == 0) {
+		close(sp[0]);
+		cage_main(lim, dir, cg, sp[1], parent);
+	}
+	close(sp[1]);
+	*status_fd = sp[0];
+	return 0;
+}
+
+/* Wait for A until deadline; then SIGTERM (A kills B: the namespace dies whole),
+ * then after a grace A's whole group. *killed: the deadline passed. */
+static int
+cage_wait(pid_t pid, uint64_t deadline, int *st, int *killed)
+{
+	int rc;
+
+	*killed = 0;
+	for (;;) {
+		rc = waitpid(pid, st, WNOHANG);
+		if (rc == pid)
+			return 0;
+		if (rc < 0 && errno != EINTR) {
+			rc = -errno;
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+				;
+			return rc;
+		}
+		if (now_ms() >= deadline) {
+			/* A kills B, whose death ends the PID namespace, and exits once
+			 * B is reaped, i.e. once every process of the conversion is gone.
+			 * If A does not, its whole group dies (B with it, by PDEATHSIG). */
+			if (!*killed) {
+				(void)kill(pid, SIGTERM);
+				*killed = 1;
+				deadline = now_ms() + OFFICEPDF_KILL_GRACE_MS;
+				continue;
+			}
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+				;
+			return 0;
+		}
+		{
+			struct timespec ts = { 0, OFFICEPDF_POLL_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+void
+officepdf_cage_stop(pid_t pid)
+{
+	int st, killed;
+
+	(void)cage_wait(pid, 0, &st, &killed);
+}
+
+int
 officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_type type,
     int pdf_fd, struct officepdf_result *res)
 {
-	char dir[PATH_MAX], in_name[32];
+	char dir[PATH_MAX], in_name[32], p[PATH_MAX + 40];
 	const char *base = lim->tmp_base != NULL ? lim->tmp_base : "/tmp";
-	int sp[2] = { -1, -1 }, st = 0, rc, killed = 0, was_root = geteuid() == 0;
+	int sfd = -1, st = 0, rc, killed = 0, was_root = geteuid() == 0;
 	unsigned char why = 0;
-	uint64_t start = now_ms(), deadline = start + lim->timeout_ms;
-	pid_t pid, parent = getpid();
+	uint64_t start = now_ms();
+	struct officepdf_cage cg = { .in_name = in_name, .exec_fd = -1, .conn_fd = -1 };
+	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	if (!officepdf_supports(type))
@@ -617,61 +732,16 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 		return -ENAMETOOLONG;
 	if (mkdtemp(dir) == NULL)
 		return -errno;
-	/* Searchable by nobody (the soffice user when we are root), not listable. */
-	if ((was_root && chmod(dir, 0711) != 0) || (rc = prepare(dir, in_fd, in_name, was_root)) != 0) {
-		rc = -errno;
+	snprintf(p, sizeof p, "%s/work/%s", dir, in_name);
+	if ((rc = officepdf_cage_dirs(dir, was_root)) != 0 ||
+	    (rc = officepdf_copy_in(in_fd, p, was_root)) != 0)
 		goto out;
-	}
-	if (pipe2(sp, O_CLOEXEC) != 0) {
-		rc = -errno;
+	if ((rc = officepdf_cage_start(lim, dir, &cg, &pid, &sfd)) != 0)
 		goto out;
-	}
-	if ((pid = fork()) < 0) {
-		rc = -errno;
+	if ((rc = cage_wait(pid, start + lim->timeout_ms, &st, &killed)) != 0)
 		goto out;
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		cage_main(lim, dir, in_name, sp[1], parent);
-	}
-	close(sp[1]);
-	sp[1] = -1;
-	for (;;) {
-		rc = waitpid(pid, &st, WNOHANG);
-		if (rc == pid)
-			break;
-		if (rc < 0 && errno != EINTR) {
-			rc = -errno;
-			(void)kill(-pid, SIGKILL);
-			(void)kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			goto out;
-		}
-		if (now_ms() >= deadline) {
-			/* A kills B, whose death ends the PID namespace, and exits once
-			 * B is reaped, i.e. once every process of the conversion is gone.
-			 * If A does not, its whole group dies (B with it, by PDEATHSIG). */
-			if (!killed) {
-				(void)kill(pid, SIGTERM);
-				killed = 1;
-				deadline = now_ms() + OFFICEPDF_KILL_GRACE_MS;
-				continue;
-			}
-			(void)kill(-pid, SIGKILL);
-			(void)kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		{
-			struct timespec ts = { 0, OFFICEPDF_POLL_MS * 1000000L };
-
-			nanosleep(&ts, NULL);
-		}
-	}
 	res->elapsed_ms = now_ms() - start;
-	if (read(sp[0], &why, 1) == 1) {
+	if (read(sfd, &why, 1) == 1) {
 		rc = -EPERM;	/* the cage could not be built: ours to fix */
 		goto out;
 	}
@@ -683,13 +753,12 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 		res->signal = WTERMSIG(st);
 	} else {
 		res->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		rc = collect(dir, in_name, lim, pdf_fd, res);
+		snprintf(p, sizeof p, "%.*s.pdf", (int)strcspn(in_name, "."), in_name);
+		rc = officepdf_collect(dir, "out", p, lim, pdf_fd, res);
 	}
 out:
-	if (sp[0] >= 0)
-		close(sp[0]);
-	if (sp[1] >= 0)
-		close(sp[1]);
-	remove_tree(dir);
+	if (sfd >= 0)
+		close(sfd);
+	officepdf_remove_tree(dir);
 	return rc;
 }

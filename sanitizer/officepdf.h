@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "detect.h"
 
@@ -72,6 +73,45 @@ struct officepdf_result {
  * namespaces or the filter were refused) — ours to fix, never the citizen's. */
 int officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_type type,
     int pdf_fd, struct officepdf_result *res);
+
+/* ---- the cage, for the warm converter (officewarm.h) ----------------------------- */
+
+#define OFFICEPDF_CONN_FD	4	/* the caged program's end of its connection */
+#define OFFICEPDF_CALC_UI_DIR	"/usr/lib/libreoffice/share/config/soffice.cfg/modules/scalc/ui"
+
+struct officepdf_cage {
+	const char *in_name;	/* soffice's argument /work/<in_name> (the one-shot) */
+	char *const *argv;	/* NULL: the one-shot soffice's (or lim->argv) */
+	int exec_fd;		/* -1: exec lim->soffice; else fexecve this program,
+				 * opened by the parent (it is not in the cage) */
+	int conn_fd;		/* -1, or given to the program as OFFICEPDF_CONN_FD */
+	int calc_ui;		/* bind dir/ui read-only over OFFICEPDF_CALC_UI_DIR when
+				 * that is empty (Debian's -nogui ships no .ui files) */
+};
+
+/* In dir (made by the caller, 0700): work/ (home/, out/, profile/ with the
+ * macro-less registrymodifications.xcu), root/ and ui/; owned by nobody when root. */
+int officepdf_cage_dirs(const char *dir, int was_root);
+
+/* Copy in_fd (from its start) into a new file at path (no link followed). */
+int officepdf_copy_in(int in_fd, const char *path, int was_root);
+
+/* Start the cage on dir: *pid is its outer process (its own process group), and
+ * *status_fd reads one byte (an errno) if the cage failed before exec, or EOF once
+ * the program runs or is gone. Returns 0 or a negative errno. */
+int officepdf_cage_start(const struct officepdf_limits *lim, const char *dir,
+    const struct officepdf_cage *cg, pid_t *pid, int *status_fd);
+
+/* Kill the cage started as pid and reap it: every process in it is gone after. */
+void officepdf_cage_stop(pid_t pid);
+
+/* Copy dir/work/sub/name (no link followed, a regular file, at most lim->max_pdf
+ * bytes) into pdf_fd; res->status says OK, FAILED (none) or TOO_LARGE. */
+int officepdf_collect(const char *dir, const char *sub, const char *name,
+    const struct officepdf_limits *lim, int pdf_fd, struct officepdf_result *res);
+
+/* Remove dir and everything under it, following no link (the cage must be dead). */
+void officepdf_remove_tree(const char *dir);
 
 /* A static name for a status. */
 const char *officepdf_status_name(enum officepdf_status st);

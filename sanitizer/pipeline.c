@@ -28,6 +28,7 @@
 #include "crypto.h"
 #include "detect.h"
 #include "fsio.h"
+#include "ooxml.h"
 #include "photo.h"
 #include "pixels.h"
 #include "rebuild.h"
@@ -585,7 +586,12 @@ office_pdf(const struct pipeline_config *c, int in_fd, enum detect_type type,
 
 	if (fd < 0)
 		return -errno;
-	if ((rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0) {
+	rc = c->office_warm != NULL ? officewarm_convert(c->office_warm, in_fd, type, fd,
+	    c->office.timeout_ms, &or) : -ENOENT;
+	/* No warm converter, or one that could not start: the file never reached
+	 * it, and the one-shot converts it in a cage of its own. */
+	if (rc != 0 && (ftruncate(fd, 0) != 0 ||
+	    (rc = officepdf_convert(&c->office, in_fd, type, fd, &or)) != 0)) {
 		close(fd);
 		return rc;
 	}
@@ -627,6 +633,15 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, enum dete
 	json_t *e;
 
 	snprintf(db, sizeof db, "%u/%u", sr->db_version, sr->signatures);
+	if (type == DETECT_DOCX || type == DETECT_XLSX) {
+		char v[64];
+
+		if (c->keep_ooxml) {	/* no pixels: our zip writer made the output */
+			ooxml_engine_version(v, sizeof v);
+			return json_pack("{s:s, s:s, s:s}", "clamav", scan_engine_version(),
+					 "clamav_db", db, "rebuild", v);
+		}
+	}
 	e = json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
 		      "clamav_db", db, "mupdf", render_engine_version(),
 		      "rebuild", rebuild_engine_version());
@@ -785,6 +800,86 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	return 0;
 }
 
+/*
+ * A docx or xlsx kept editable (the policy's keep_ooxml): its members taken out by
+ * unpack_child in the render sandbox, then only the allowed parts rebuilt into a new
+ * zip by ooxml_rebuild (ooxml.h). Returns 0 — res->reason "ok" when out holds the
+ * rebuilt file, else a refusal — or a negative errno.
+ */
+static int
+run_ooxml(const struct pipeline_config *c, int in_fd, enum detect_type type,
+    struct rebuild_buf *out, struct pipeline_result *res)
+{
+	struct unpack_limits ul = c->unpack;
+	struct sandbox_limits lim = c->sandbox;
+	struct unpack_member *um = NULL;
+	struct ooxml_part *parts = NULL;
+	struct ooxml_report rep;
+	struct sandbox_result sr;
+	uint32_t n = 0, i;
+	int rc;
+
+	/* An Office package has more parts than a citizen's zip has files. */
+	ul.max_members = OOXML_MAX_PARTS;
+	lim.output_max = (size_t)(ul.max_total + (uint64_t)ul.max_members *
+	    (UNPACK_MAX_NAME + 16) + 16);
+	if (lseek(in_fd, 0, SEEK_SET) != 0)
+		return -errno;
+	if ((rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr)) != 0)
+		return rc;
+	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
+		sandbox_result_free(&sr);
+		return -EPERM;
+	}
+	if (sr.status != SANDBOX_OK) {
+		snprintf(res->detail, sizeof res->detail, "ooxml unpack: %s (%s, signal %d)",
+			 sandbox_status_name(sr.status),
+			 sr.status == SANDBOX_EXIT ? unpack_exit_name(sr.exit_code) : "-", sr.signal);
+		refuse(res, sr.status == SANDBOX_EXIT ? (sr.exit_code == UNPACK_EXIT_ENCRYPTED
+		    ? "encrypted" : sr.exit_code == UNPACK_EXIT_SIZE || sr.exit_code ==
+		    UNPACK_EXIT_RATIO || sr.exit_code == UNPACK_EXIT_COUNT ? "limits_exceeded"
+		    : "render_failed") : sr.status == SANDBOX_TIMEOUT ||
+		    sr.status == SANDBOX_OUTPUT_TOO_LARGE ? "limits_exceeded" : "render_failed");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	if ((um = calloc(ul.max_members + 1, sizeof(*um))) == NULL ||
+	    (parts = calloc(ul.max_members + 1, sizeof(*parts))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = unpack_parse(sr.out, sr.out_len, &ul, um, ul.max_members, &n)) != UNPACK_OK) {
+		snprintf(res->detail, sizeof res->detail, "ooxml unpack: stream %d", rc);
+		refuse(res, "render_failed");
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		parts[i] = (struct ooxml_part){ um[i].name, um[i].data, (size_t)um[i].size };
+	rc = ooxml_rebuild(type == DETECT_DOCX ? OOXML_DOCX : OOXML_XLSX, parts, n, out, &rep);
+	if (rc == OOXML_ENOMEM || rc == OOXML_EARCHIVE) {
+		rc = rc == OOXML_ENOMEM ? -ENOMEM : -EIO;
+		goto out;
+	}
+	if (rc != OOXML_OK) {
+		snprintf(res->detail, sizeof res->detail, "ooxml: %s", ooxml_strerror(rc));
+		refuse(res, rc == OOXML_ELIMITS ? "limits_exceeded" : "render_failed");
+		rc = 0;
+		goto out;
+	}
+	snprintf(res->detail, sizeof res->detail, "ooxml: %u parts kept, %u dropped%s%s%s, %u "
+		 "relationships dropped, %u field instructions blanked, %u formulas removed",
+		 rep.kept, rep.dropped, rep.dropped ? " (first " : "", rep.first_dropped,
+		 rep.dropped ? ")" : "", rep.rels_dropped, rep.fields_blanked,
+		 rep.formulas_removed);
+	res->reason = "ok";
+out:
+	free(parts);
+	free(um);
+	sandbox_result_free(&sr);
+	return rc;
+}
+
 int
 pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
     struct pipeline_result *res)
@@ -847,7 +942,12 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			return rc;
 		goto done;
 	}
-	if (officepdf_supports(d.type)) {
+	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX)) {
+		/* Kept editable: the allowed parts in a zip of ours, no pixels. */
+		res->method = "ooxml-rebuild";
+		res->output_type = detect_type_name(d.type);
+		rc = run_ooxml(c, in_fd, d.type, &out, res);
+	} else if (officepdf_supports(d.type)) {
 		/* LibreOffice makes a PDF, which is then as hostile as any PDF. */
 		res->method = "office-pdf-render";
 		res->output_type = "pdf";

@@ -15,6 +15,7 @@
 
 #include "ocr.h"
 #include "officepdf.h"
+#include "officewarm.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sandbox.h"
@@ -45,9 +46,16 @@ struct pipeline_config {
 					 * are set from the pages it is given */
 	struct officepdf_limits office;	/* LibreOffice's cage (officepdf.h), before the
 					 * render of the PDF it makes */
+	struct officewarm *office_warm;	/* borrowed; NULL: a fresh LibreOffice per file
+					 * (officepdf_convert), which is also the fallback
+					 * when no warm converter can be started */
 	int allow_archives;		/* the procedure's policy: 0 (default) refuses a
 					 * zip with "archive_not_allowed" */
 	struct unpack_limits unpack;	/* members, sizes and ratio of an allowed zip */
+	int keep_ooxml;			/* the procedure's policy: docx and xlsx stay
+					 * editable, rebuilt with only allowed parts
+					 * (ooxml.h, method "ooxml-rebuild"); 0 (default):
+					 * they become PDF like any Office file */
 	int in_archive;			/* set by the pipeline for a zip's members: a
 					 * nested zip is refused ("archive_nested") */
 };
@@ -67,9 +75,10 @@ struct pipeline_result {
 	const char *message;		/* for the citizen, in Japanese (です・ます) */
 	const char *type;		/* detected type: "pdf", "png", ... */
 	const char *method;		/* "pdf-render", "image-reencode",
-					 * "office-pdf-render", "archive-extract" (the
-					 * outputs are the members'), or "" */
-	const char *output_type;	/* "pdf", "png", or "" */
+					 * "office-pdf-render", "ooxml-rebuild",
+					 * "archive-extract" (the outputs are the
+					 * members'), or "" */
+	const char *output_type;	/* "pdf", "png", "docx", "xlsx", or "" */
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
 	uint32_t pages;

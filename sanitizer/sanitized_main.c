@@ -54,6 +54,14 @@ static const struct config_key sanitized_schema[] = {
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
 	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
 	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
+	/* docx and xlsx kept editable, rebuilt with only allowed parts (the
+	 * procedure's policy; docs/sanitizer.md); false: they become PDF. */
+	{ "keep_ooxml", CONFIG_BOOL, "false", false, 0, 0 },
+	/* Office files through a warm LibreOfficeKit converter, replaced after
+	 * office_recycle files (docs/sanitizer.md); false: a fresh LibreOffice per file. */
+	{ "office_warm", CONFIG_BOOL, "true", false, 0, 0 },
+	{ "office_recycle", CONFIG_INT, "50", false, 1, 100000 },
+	{ "office_converters", CONFIG_INT, "1", false, 1, OFFICEWARM_MAX_CONVERTERS },
 	{ NULL },
 };
 
@@ -64,6 +72,7 @@ struct sanitized {
 	uint8_t office_pub[CRYPTO_ED25519_LEN];	/* checks procedure definitions */
 	uint8_t signing_pub[CRYPTO_ED25519_LEN];
 	struct scanner *scanner;
+	struct officewarm *office_warm;	/* NULL: a fresh LibreOffice per file */
 	struct worker_pool *workers;
 };
 
@@ -257,6 +266,20 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.policy = config_str(s->cfg, "policy");
 	wc.pipeline.ocr = config_str(s->cfg, "ocr");
 	wc.pipeline.allow_archives = config_bool(s->cfg, "allow_archives");
+	wc.pipeline.keep_ooxml = config_bool(s->cfg, "keep_ooxml");
+	if (config_bool(s->cfg, "office_warm")) {
+		struct officewarm_config oc;
+		char werr[512];
+
+		officewarm_config_default(&oc);
+		oc.recycle_after = (unsigned)config_int(s->cfg, "office_recycle");
+		oc.converters = (unsigned)config_int(s->cfg, "office_converters");
+		/* Without it Office files still convert, each in a fresh LibreOffice. */
+		if ((rc = officewarm_new(&oc, &s->office_warm, werr, sizeof werr)) != 0)
+			log_warn("office: no warm converter (%s); a fresh LibreOffice per file",
+				 werr);
+		wc.pipeline.office_warm = s->office_warm;
+	}
 	if (strcmp(wc.pipeline.ocr, "off") != 0 && !ocr_langs_valid(wc.pipeline.ocr)) {
 		snprintf(err, errlen, "ocr: \"%s\" is neither \"off\" nor languages like \"%s\"",
 			 wc.pipeline.ocr, OCR_DEFAULT_LANGS);
@@ -313,6 +336,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	http_server_stop(srv);
 	worker_stop(s.workers);
+	officewarm_free(s.office_warm);
 	scan_close(s.scanner);
 	spool_close(&s.intake);
 	spool_close(&s.outbox);

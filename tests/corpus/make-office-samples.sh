@@ -60,6 +60,19 @@ macro = ('<office:scripts><office:script script:language="ooo:Basic"><ooo:librar
          'xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document"/>'
          '</office:event-listeners></office:scripts>')
 put("macro.fodt", doc("text", text, macro + style))
+# Five A4 pages of Japanese and English prose (make bench-sanitize's docx).
+brk = ('<office:automatic-styles><style:style style:name="P1" style:family="paragraph">'
+       '<style:text-properties fo:font-size="20pt"/></style:style><style:style '
+       'style:name="PB" style:family="paragraph"><style:paragraph-properties '
+       'fo:break-before="page"/><style:text-properties fo:font-size="20pt"/></style:style>'
+       '</office:automatic-styles>')
+line = ('住民票の写しの交付を申請します。申請者の氏名、住所、生年月日を記入してください。'
+        'The applicant confirms that the information given here is true and complete.')
+pages = "".join('<text:p text:style-name="%s">第%d頁 申請書の記入例</text:p>%s'
+                % ("P1" if n == 1 else "PB", n,
+                   "".join("<text:p>%d-%d %s</text:p>" % (n, k, line) for k in range(1, 13)))
+                for n in range(1, 6))
+put("five-pages.fodt", doc("text", "<office:text>%s</office:text>" % pages, brk))
 
 def zi(name):
     i = zipfile.ZipInfo(name, date_time=(2024, 4, 1, 9, 0, 0))
@@ -86,6 +99,7 @@ conv() {	# conv SRC FORMAT NAME
 	mv "$work/o/${1%.*}.${2%%:*}" "$out/$3"
 }
 conv sample.fodt docx sample.docx
+conv five-pages.fodt docx five-pages.docx
 conv sample.fodt 'doc:MS Word 97' sample.doc
 conv sample.fodt odt sample.odt
 conv sample.fods xlsx sample.xlsx

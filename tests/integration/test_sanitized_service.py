@@ -86,3 +86,19 @@ def test_uploads_are_sanitized_by_the_service(stack, tmp_path):
     h = stack.get(stack.internet + "/api/_health/sanitized").json()
     assert h["checks"]["signatures"]["ok"]
     assert "2 clean, 2 rejected" in h["checks"]["workers"]["detail"]
+
+
+def test_office_files_go_through_the_warm_converter(stack):
+    """office_warm is on by default: the service keeps sekisho-officewarm running (in
+    its cage) and a docx comes back a clean PDF through it."""
+    if not os.access("/usr/lib/libreoffice/program/soffice", os.X_OK):
+        pytest.skip("LibreOffice is not installed")
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    docx = open(os.path.join(ROOT, "tests/corpus/office/sample.docx"), "rb").read()
+    spool_put(inst / "dmz/spool/intake", "u-docx", docx)
+    body, _ = wait_result(inst, "u-docx", deadline_s=120)
+    assert body["status"] == "clean", body
+    assert body["method"] == "office-pdf-render"
+    ps = subprocess.run(["pgrep", "-f", "^sekisho-officewarm$"], capture_output=True, text=True)
+    assert ps.stdout.strip() != "", "no warm converter is running"

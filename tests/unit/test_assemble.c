@@ -42,24 +42,29 @@ put_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* results/ID/ as the worker leaves it; clean ones with output and attestation. */
+/* results/ID/ as the worker leaves it; clean ones with output and attestation, made
+ * by method (of an input of type). */
 static void
-make_result(struct fixture *fx, const char *id, bool clean)
+make_result_by(struct fixture *fx, const char *id, bool clean, const char *method,
+	       const char *type)
 {
-	char d[160], p[200];
+	char d[160], p[200], res[160];
 	const char *out = "%PDF-1.7 rebuilt\n";
+	bool ooxml = strcmp(method, "ooxml-rebuild") == 0;
 
 	snprintf(d, sizeof d, "%s/%s", fx->results, id);
 	assert_int_equal(mkdir(d, 0750), 0);
 	snprintf(p, sizeof p, "%s/result.json", d);
-	put_file(p, clean ? "{\"status\":\"clean\",\"method\":\"pdf-render\"}"
-			  : "{\"status\":\"rejected\",\"reason\":\"malware\"}");
+	snprintf(res, sizeof res, "{\"status\":\"clean\",\"method\":\"%s\",\"type\":\"%s\"}",
+		 method, type);
+	put_file(p, clean ? res : "{\"status\":\"rejected\",\"reason\":\"malware\"}");
 	if (!clean)
 		return;
 	snprintf(p, sizeof p, "%s/output", d);
 	put_file(p, out);
-	struct attest_fields a = { .input_size = 3, .input_type = "pdf", .output_type = "pdf",
-				   .output_size = strlen(out), .method = "pdf-render",
+	struct attest_fields a = { .input_size = 3, .input_type = type,
+				   .output_type = ooxml ? type : "pdf",
+				   .output_size = strlen(out), .method = method,
 				   .policy = "default", .scan_input = "clean",
 				   .scan_output = "clean" };
 	crypto_sha256("abc", 3, a.input_sha256);
@@ -70,6 +75,12 @@ make_result(struct fixture *fx, const char *id, bool clean)
 	put_file(p, text);
 	free(text);
 	json_decref(att);
+}
+
+static void
+make_result(struct fixture *fx, const char *id, bool clean)
+{
+	make_result_by(fx, id, clean, "pdf-render", "pdf");
 }
 
 static int
@@ -179,6 +190,31 @@ test_clean_upload_becomes_a_verifiable_bundle(void **state)
 	json_t *f = json_array_get(json_object_get(info.manifest, "files"), 0);
 	assert_string_equal(jsonio_str(f, "file", ""), "files/1.pdf");
 	assert_string_equal(jsonio_str(f, "display_name", ""), "住民票.pdf");
+	bundle_info_free(&info);
+	json_decref(req);
+}
+
+/* A kept-editable spreadsheet is bundled as what it is. */
+static void
+test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], path[200];
+	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+	struct bundle_info info;
+	json_t *req = request("app-1", "u-1");
+	int fd;
+
+	make_result_by(fx, "u-1", true, "ooxml-rebuild", "xlsx");
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+					 sizeof err), ASSEMBLE_OK);
+	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	bundle_limits_default(&chk.limits);
+	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
+	close(fd);
+	assert_string_equal(jsonio_str(json_array_get(json_object_get(info.manifest, "files"), 0),
+				       "file", ""), "files/1.xlsx");
 	bundle_info_free(&info);
 	json_decref(req);
 }
@@ -482,6 +518,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_upload_becomes_a_verifiable_bundle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_editable_xlsx_is_bundled_as_xlsx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),
