@@ -5,11 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth, ZOOMED } from './helpers.js';
-
-// Staff work on desktop LGWAN terminals: 200% zoom must lose nothing; the 400%
-// reflow to a phone's width is asked of the citizen pages only.
-const STAFF_ZOOM = ZOOMED.filter((z) => z.zoom === '200%');
+import { axeBoth, STAFF_ZOOM } from './helpers.js';
 import { ROOT } from './stack.mjs';
 
 const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;

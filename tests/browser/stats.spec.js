@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth } from './helpers.js';
+import { axeBoth, STAFF_ZOOM } from './helpers.js';
 import { ROOT } from './stack.mjs';
 
 const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
@@ -38,17 +38,17 @@ test('an auditor sees statistics as a chart and a table, searches the audit log'
   await page.getByRole('button', { name: '集計する' }).click();
   await expect(page.locator('#f-since')).not.toHaveValue('');
   await expect(page.getByRole('link', { name: 'CSV（Shift_JIS）' })).toHaveAttribute('href', /encoding=cp932/);
-  await axeBoth(page, 'statistics');
+  await axeBoth(page, 'statistics', STAFF_ZOOM);
 
   await page.goto(lgwan('/audit.html'));
   await expect(page.getByRole('heading', { name: '監査ログ' })).toBeVisible();
   await page.getByLabel(/^操作者/).fill('stats-auditor');
   await page.getByRole('button', { name: '検索する' }).click();
   await expect(page.locator('#rows tr').first()).toContainText('stats-auditor');
-  await axeBoth(page, 'audit log');
+  await axeBoth(page, 'audit log', STAFF_ZOOM);
 
   await page.goto(lgwan('/exports.html'));
   await expect(page.getByLabel(/到達番号/)).toBeChecked();
-  await axeBoth(page, 'exports');
+  await axeBoth(page, 'exports', STAFF_ZOOM);
   expect(blocked).toEqual([]);
 });
