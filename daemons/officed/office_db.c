@@ -323,6 +323,19 @@ const struct db_migration office_db_migrations[] = {
 	  "CREATE INDEX audit_log_at ON audit_log(at);"
 	  "CREATE INDEX audit_log_actor ON audit_log(actor, at);"
 	  "CREATE INDEX audit_log_action ON audit_log(action, at);" },
+	{ 10,
+	  /* A procedure's files (office_procfiles.h) until and after they are published:
+	   * by SHA-256, as the definition names them and the catalogue bundle carries
+	   * them. */
+	  "CREATE TABLE procedure_files ("
+	  "  sha256      TEXT PRIMARY KEY,"
+	  "  name        TEXT NOT NULL,"
+	  "  type        TEXT NOT NULL,"
+	  "  size        INTEGER NOT NULL,"
+	  "  data        BLOB NOT NULL,"
+	  "  uploaded_at TEXT NOT NULL,"
+	  "  uploaded_by TEXT NOT NULL"
+	  ") STRICT;" },
 };
 
 const size_t office_db_nmigrations =

@@ -168,26 +168,6 @@ load_app(struct http_request *req, struct office_actor *a, struct doc_app *d)
 	return rc;
 }
 
-static char *
-read_file_bounded(const char *path, uint64_t size, size_t max, size_t *len)
-{
-	char *buf;
-	int fd;
-
-	if (size > max || (buf = malloc((size_t)size + 1)) == NULL)
-		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fsio_pread_all(fd, buf, (size_t)size, 0) != 0) {
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	close(fd);
-	*len = (size_t)size;
-	return buf;
-}
-
 /* A display file name: the client's, made safe, ending in .pdf. */
 static void
 safe_file_name(const char *given, const char *fallback, char *out, size_t len)
@@ -373,11 +353,12 @@ office_handle_documents_seal(struct http_request *req, void *app)
 	if (u == NULL || http_req_upload_count(req) != 1)
 		return refuse(req, &a, 400, "file_required", "公印の PNG ファイルを 1 つ指定して"
 			      "ください。");
-	if ((png = read_file_bounded(u->path, u->size, DOC_SEAL_MAX, &len)) == NULL) {
+	if ((png = fsio_read_bounded(u->path, u->size, DOC_SEAL_MAX)) == NULL) {
 		if (u->size > DOC_SEAL_MAX)
 			return refuse(req, &a, 413, "too_large", "公印の画像が大きすぎます。");
 		return fail_db(req, &a, "seal read");
 	}
+	len = (size_t)u->size;
 	if (doc_render_seal_check((uint8_t *)png, len, err, sizeof err) != 0) {
 		free(png);
 		return refuse(req, &a, 400, "invalid_seal", err);
@@ -845,11 +826,12 @@ office_handle_application_document_upload(struct http_request *req, void *app)
 	if (title == NULL || !office_text_valid(title, 100, NULL))
 		return refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
 			      "入力してください。");
-	if ((pdf = read_file_bounded(u->path, u->size, DOCUMENTS_UPLOAD_MAX, &len)) == NULL) {
+	if ((pdf = fsio_read_bounded(u->path, u->size, DOCUMENTS_UPLOAD_MAX)) == NULL) {
 		if (u->size > DOCUMENTS_UPLOAD_MAX)
 			return refuse(req, &a, 413, "too_large", "PDF ファイルは 10 MB までです。");
 		return fail_db(req, &a, "upload read");
 	}
+	len = (size_t)u->size;
 	if (pades_check((uint8_t *)pdf, len, err, sizeof err) != 0) {
 		free(pdf);
 		return refuse(req, &a, 400, "not_a_signable_pdf", err);

@@ -27,6 +27,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "office_auth.h"
+#include "office_procfiles.h"
 #include "procsig.h"
 #include "routing.h"
 #include "staff_notify.h"
@@ -598,8 +599,9 @@ office_handle_procedure_update(struct http_request *req, void *app)
 					    (json_int_t)r.version, "state", "draft"));
 }
 
-/* The catalogue bundle of one definition, signed, into downlink-out; its id in id.
- * 0, or -1 with err. */
+/* The catalogue bundle of one definition and its files, signed, into downlink-out;
+ * its id in id. 0; 1 with a message for staff in err when a listed file is not held;
+ * or -1 with err. */
 static int
 publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX + 1],
 	       char sig[PROCSIG_HEX_LEN + 1], char *err, size_t errlen)
@@ -626,6 +628,14 @@ publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX +
 		snprintf(err, errlen, "%s: cannot build the bundle", id);
 		goto out;
 	}
+	/* The listed files travel with the definition that lists them (procfile.h). */
+	if ((rc = office_procfiles_add(a->t->db, def, w, err, errlen)) != 0) {
+		rc = rc > 0 ? 1 : -1;
+		if (rc < 0)
+			snprintf(err, errlen, "%s: files: %s", id, db_errmsg(a->t->db));
+		goto out;
+	}
+	rc = -1;
 	if ((fd = spool_tmp_open(&o->downlink_out, tmp, sizeof tmp)) < 0) {
 		snprintf(err, errlen, "downlink-out: %s", strerror(-fd));
 		goto out;
@@ -669,15 +679,6 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 		proc_row_free(&r);
 		return refuse(req, &a, 400, "invalid_definition", why);
 	}
-	/* A definition that lists files (procfile.h) needs their bytes in the bundle;
-	 * officed does not hold any yet, so it must not publish one it cannot carry
-	 * (the internet zone would quarantine it). */
-	if (json_array_size(json_object_get(r.definition, "files")) > 0) {
-		proc_row_free(&r);
-		return refuse(req, &a, 400, "files_not_held",
-			      "様式・画像のファイルを含む手続は、職員用画面からはまだ公開できません。"
-			      "運用担当者に sekishoctl catalogue publish での公開を依頼してください。");
-	}
 	/* The row is updated first and committed last: a bundle that cannot be
 	 * written leaves the version a draft; one written and then not recorded is
 	 * harmless (the same definition under the same version, applied once). */
@@ -686,9 +687,11 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 		proc_row_free(&r);
 		return fail_db(req, &a, "procedure publish");
 	}
-	if (publish_bundle(&a, r.definition, id, sig, err, sizeof err) != 0) {
-		log_err("tenant %s: publish %s/%lld: %s", a.t->name, r.id, r.version, err);
+	if ((rc = publish_bundle(&a, r.definition, id, sig, err, sizeof err)) != 0) {
 		proc_row_free(&r);
+		if (rc > 0)	/* a listed file officed does not hold: err says which */
+			return refuse(req, &a, 400, "file_not_held", err);
+		log_err("tenant %s: publish %s/%lld: %s", a.t->name, r.id, r.version, err);
 		return fail_db(req, &a, "procedure publish");
 	}
 	st = db_stmt(a.t->db, "UPDATE procedures SET state = 'published', published_at = ?3,"
