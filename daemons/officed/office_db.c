@@ -473,3 +473,30 @@ office_db_set_password(struct db *db, const char *login, const char *password,
 	}
 	return sqlite3_changes(db_handle(db)) == 1 ? 0 : 1;
 }
+
+int
+office_db_department_of(struct db *db, const json_t *obj, int64_t *id)
+{
+	const json_t *v = json_object_get(obj, "department_id");
+	const char *name = json_string_value(json_object_get(obj, "department"));
+	sqlite3_stmt *st;
+	int rc;
+
+	if (v == NULL && name == NULL)
+		return 0;
+	st = v ? db_stmt(db, "SELECT id FROM departments WHERE id = ?1")
+	       : db_stmt(db, "SELECT id FROM departments WHERE name = ?1");
+	if (st == NULL)
+		return -1;
+	if (v != NULL)
+		sqlite3_bind_int64(st, 1, json_is_integer(v) ? json_integer_value(v) : -1);
+	else
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return rc == SQLITE_ROW;
+}

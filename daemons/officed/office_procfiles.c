@@ -17,20 +17,6 @@
 #include "procfile.h"
 #include "timefmt.h"
 
-#define MSG_DB "サーバーで問題が発生しました。時間をおいてお試しください。"
-
-static void
-reply_error(struct http_request *req, struct office_actor *a, unsigned status,
-	    const char *code, const char *message)
-{
-	if (status >= 500)
-		log_err("tenant %s: procedure file: %s", a->t->name, db_errmsg(a->t->db));
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, status, code, message);
-}
-
 void
 office_handle_procedure_file_upload(struct http_request *req, void *app)
 {
@@ -47,16 +33,16 @@ office_handle_procedure_file_upload(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
 		return;
 	if (u == NULL || http_req_upload_count(req) != 1)
-		return reply_error(req, &a, 400, "file_required", "登録するファイルを 1 つ指定してください。");
+		return office_refuse(req, &a, 400, "file_required", "登録するファイルを 1 つ指定してください。");
 	if ((data = fsio_read_bounded(u->path, u->size, PROCFILE_BYTES_MAX)) == NULL)
 		return errno == EFBIG
-			? reply_error(req, &a, 413, "too_large", "ファイルは 10 MB までです。")
-			: reply_error(req, &a, 500, "internal", MSG_DB);
+			? office_refuse(req, &a, 413, "too_large", "ファイルは 10 MB までです。")
+			: office_fail_db(req, &a, "procedure file");
 	snprintf(name, sizeof name, "%s", u->filename[0] ? u->filename : "file");
 	type = procfile_type_of(name, (const uint8_t *)data, (size_t)u->size);
 	if (type == NULL || u->size == 0) {
 		free(data);
-		return reply_error(req, &a, 400, "unsupported_type",
+		return office_refuse(req, &a, 400, "unsupported_type",
 				   "登録できるのは PDF、Word（docx・doc）、Excel（xlsx・xls）、"
 				   "OpenDocument（odt・ods）と、画像（PNG・JPEG）です。ファイル名の拡張子と"
 				   "中身が一致しているかもご確認ください。");
@@ -70,7 +56,7 @@ office_handle_procedure_file_upload(struct http_request *req, void *app)
 				   " uploaded_at, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 				   " ON CONFLICT (sha256) DO NOTHING")) == NULL) {
 		free(data);
-		return reply_error(req, &a, 500, "internal", MSG_DB);
+		return office_fail_db(req, &a, "procedure file");
 	}
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -85,7 +71,7 @@ office_handle_procedure_file_upload(struct http_request *req, void *app)
 	if (rc != 0 || office_audit(&a, "procedure.file_upload", hex, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return reply_error(req, &a, 500, "internal", MSG_DB);
+		return office_fail_db(req, &a, "procedure file");
 	}
 	json_decref(d);
 	office_authz_end(&a);
