@@ -150,3 +150,29 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+char *
+fsio_read_bounded(const char *path, uint64_t size, size_t max)
+{
+	char *buf;
+	int fd, e;
+
+	if (size > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((buf = malloc((size_t)size + 1)) == NULL)
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fsio_pread_all(fd, buf, (size_t)size, 0) != 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	close(fd);
+	buf[size] = '\0';
+	return buf;
+}

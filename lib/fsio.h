@@ -12,11 +12,17 @@
 #define SEKISHO_FSIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int fsio_write_all(int fd, const void *buf, size_t len);
 int fsio_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int fsio_pread_all(int fd, void *buf, size_t len, off_t off);
+
+/* The size bytes of the file at path (as a caller already knows them, e.g. an upload
+ * the HTTP layer stored), read whole into a malloc'd buffer with a NUL after them;
+ * NULL with errno (EFBIG when size is over max). */
+char *fsio_read_bounded(const char *path, uint64_t size, size_t max);
 
 /* fsync a directory (so creates and renames in it are durable), or the directory
  * holding path. */

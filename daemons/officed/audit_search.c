@@ -102,14 +102,6 @@ col(sqlite3_stmt *st, int i)
 	return s ? (const char *)s : "";
 }
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
 void
 office_handle_audit_search(struct http_request *req, void *app)
 {
@@ -140,7 +132,7 @@ office_handle_audit_search(struct http_request *req, void *app)
 	st = db_stmt(a.t->db, "SELECT seq, at, actor, action, target, remote, detail FROM audit_log"
 			      AUDIT_WHERE " AND (?6 = 0 OR seq < ?6) ORDER BY seq DESC LIMIT ?7");
 	if (st == NULL)
-		return fail_db(req, &a, "audit search");
+		return office_fail_db(req, &a, "audit search");
 	bind_filter(st, &f);
 	sqlite3_bind_int64(st, 6, before);
 	sqlite3_bind_int64(st, 7, limit + 1);
@@ -162,7 +154,7 @@ office_handle_audit_search(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "audit search");
+		return office_fail_db(req, &a, "audit search");
 	}
 	more = rc == SQLITE_ROW;
 	d = filter_json(&f, req);
@@ -171,7 +163,7 @@ office_handle_audit_search(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc != 0) {
 		json_decref(list);
-		return fail_db(req, &a, "audit search");
+		return office_fail_db(req, &a, "audit search");
 	}
 	office_authz_end(&a);
 	snprintf(next, sizeof next, "%lld", last);
@@ -217,7 +209,7 @@ office_handle_audit_csv(struct http_request *req, void *app)
 			fclose(out);
 		if (fd >= 0)
 			close(fd);
-		return fail_db(req, &a, "audit csv");
+		return office_fail_db(req, &a, "audit csv");
 	}
 	bind_filter(st, &f);
 	sqlite3_bind_int64(st, 6, AUDIT_SEARCH_CSV_MAX + 1);
@@ -250,7 +242,7 @@ office_handle_audit_csv(struct http_request *req, void *app)
 	free(row);
 	if (fclose(out) != 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW) || fstat(fd, &sb) != 0) {
 		close(fd);
-		return fail_db(req, &a, "audit csv");
+		return office_fail_db(req, &a, "audit csv");
 	}
 	if (rows > AUDIT_SEARCH_CSV_MAX) {
 		close(fd);
@@ -266,7 +258,7 @@ office_handle_audit_csv(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc != 0) {
 		close(fd);
-		return fail_db(req, &a, "audit csv");
+		return office_fail_db(req, &a, "audit csv");
 	}
 	office_authz_end(&a);
 	timefmt_jst_day(time(NULL), day);

@@ -45,24 +45,6 @@
 #define RECEIPT_MAX   40
 #define APP_JSON_MAX  (8 * 1024 * 1024)
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
-static void
-refuse(struct http_request *req, struct office_actor *a, unsigned status, const char *code,
-       const char *message)
-{
-	office_authz_end(a);
-	http_reply_error(req, status, code, message);
-}
-
 static json_t *
 parse_text(const unsigned char *text, size_t max)
 {
@@ -170,9 +152,9 @@ load_app(struct http_request *req, struct office_actor *a, struct app_row *r)
 	int rc = fetch_app(a, http_req_param(req, "receipt"), r);
 
 	if (rc < 0)
-		fail_db(req, a, "application");
+		office_fail_db(req, a, "application");
 	else if (rc == 0)
-		refuse(req, a, 404, "no_such_application", MSG_NO_APP);
+		office_refuse(req, a, 404, "no_such_application", MSG_NO_APP);
 	return rc;
 }
 
@@ -452,7 +434,7 @@ office_handle_application_get(struct http_request *req, void *app)
 	if (j == NULL || office_audit(&a, "application.view", target, NULL) != 0) {
 		json_decref(j);
 		app_row_free(&r);
-		return fail_db(req, &a, "application view");
+		return office_fail_db(req, &a, "application view");
 	}
 	app_row_free(&r);
 	office_authz_end(&a);
@@ -554,7 +536,7 @@ office_handle_application_file(struct http_request *req, void *app)
 		}
 	if (member == NULL || want == NULL || want_size < 0) {
 		app_row_free(&r);
-		return refuse(req, &a, 404, "no_such_file", "指定された添付ファイルは見つかりません。");
+		return office_refuse(req, &a, 404, "no_such_file", "指定された添付ファイルは見つかりません。");
 	}
 	snprintf(target, sizeof target, "application:%s/files/%ld", r.receipt, n);
 	/* Reading the tar needs no lock; the audit entry does. */
@@ -565,13 +547,13 @@ office_handle_application_file(struct http_request *req, void *app)
 		log_err("tenant %s: %s: %s in %s %s", a.t->name, target, member, r.bundle_path,
 			rc > 0 ? "does not match the verified manifest" : "cannot be read");
 		app_row_free(&r);
-		return refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
+		return office_refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
 			      "システム管理者にご連絡ください。");
 	}
 	app_row_free(&r);
 	if (office_audit(&a, "application.file_view", target, NULL) != 0) {
 		free(buf);
-		return fail_db(req, &a, "file view");
+		return office_fail_db(req, &a, "file view");
 	}
 	office_authz_end(&a);
 	type = content_type(member);
@@ -628,7 +610,7 @@ office_handle_application_reply_file(struct http_request *req, void *app)
 	if (member == NULL || want == NULL || want_size < 0) {
 		json_decref(man);
 		app_row_free(&r);
-		return refuse(req, &a, 404, "no_such_file", "指定された添付ファイルは見つかりません。");
+		return office_refuse(req, &a, 404, "no_such_file", "指定された添付ファイルは見つかりません。");
 	}
 	snprintf(target, sizeof target, "application:%s/replies/%ld/files/%ld", r.receipt, no, n);
 	/* As for the application's own files: from the stored bundle, checked against
@@ -641,13 +623,13 @@ office_handle_application_reply_file(struct http_request *req, void *app)
 		log_err("tenant %s: %s: %s in %s %s", a.t->name, target, member, path,
 			rc > 0 ? "does not match the verified manifest" : "cannot be read");
 		json_decref(man);
-		return refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
+		return office_refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
 			      "システム管理者にご連絡ください。");
 	}
 	if (office_audit(&a, "application.file_view", target, NULL) != 0) {
 		free(buf);
 		json_decref(man);
-		return fail_db(req, &a, "reply file view");
+		return office_fail_db(req, &a, "reply file view");
 	}
 	office_authz_end(&a);
 	type = content_type(member);
@@ -688,13 +670,13 @@ office_handle_application_comment(struct http_request *req, void *app)
 		if ((*s & 0xC0) != 0x80)
 			chars++;
 	if (chars == 0 || chars > APPLICATIONS_COMMENT_MAX || !csvio_utf8_valid(body, strlen(body)))
-		return refuse(req, &a, 400, "invalid_request",
+		return office_refuse(req, &a, 400, "invalid_request",
 			      "メモは 1〜4000 文字で入力してください。");
 	timefmt_utc(time(NULL), at);
 	if (db_begin(a.t->db) != 0 ||
 	    (st = db_stmt(a.t->db, "INSERT INTO application_comments (application_id, at, author,"
 				   " body) VALUES (?1, ?2, ?3, ?4)")) == NULL)
-		return fail_db(req, &a, "comment");
+		return office_fail_db(req, &a, "comment");
 	sqlite3_bind_int64(st, 1, r.id);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, a.login, -1, SQLITE_STATIC);
@@ -706,7 +688,7 @@ office_handle_application_comment(struct http_request *req, void *app)
 	if (rc != SQLITE_DONE || office_audit(&a, "application.comment", target, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "comment");
+		return office_fail_db(req, &a, "comment");
 	}
 	json_decref(d);
 	d = comments_json(a.t->db, r.id);
@@ -744,19 +726,19 @@ office_handle_application_assignee(struct http_request *req, void *app)
 				      " (SELECT 1 FROM staff_departments sd WHERE sd.staff_id = s.id"
 				      " AND sd.department_id = ?2)))");
 		if (st == NULL)
-			return fail_db(req, &a, "assignee");
+			return office_fail_db(req, &a, "assignee");
 		sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, r.department_id);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			staff = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		if (staff == 0)
-			return refuse(req, &a, 400, "invalid_assignee", "担当者には、この申請の部署の"
+			return office_refuse(req, &a, 400, "invalid_assignee", "担当者には、この申請の部署の"
 				      "業務担当者か管理者を指定してください。");
 	}
 	if (db_begin(a.t->db) != 0 ||
 	    (st = db_stmt(a.t->db, "UPDATE applications SET assignee_id = ?2 WHERE id = ?1")) == NULL)
-		return fail_db(req, &a, "assignee");
+		return office_fail_db(req, &a, "assignee");
 	sqlite3_bind_int64(st, 1, r.id);
 	if (staff > 0)
 		sqlite3_bind_int64(st, 2, staff);
@@ -768,7 +750,7 @@ office_handle_application_assignee(struct http_request *req, void *app)
 	if (rc != SQLITE_DONE || office_audit(&a, "application.assign", target, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "assignee");
+		return office_fail_db(req, &a, "assignee");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:s,s:O}", "receipt_no", r.receipt, "assignee",
@@ -795,16 +777,16 @@ office_handle_application_transition(struct http_request *req, void *app)
 		return;
 	if ((to = workflow_parse(jsonio_str(j, "to", NULL))) < 0) {
 		app_row_free(&r);
-		return refuse(req, &a, 400, "invalid_request", "変更後の状態（to）を指定してください。");
+		return office_refuse(req, &a, 400, "invalid_request", "変更後の状態（to）を指定してください。");
 	}
 	rc = change_status(&a, &r, to, jsonio_str(j, "message", NULL), why, sizeof why);
 	if (rc < 0) {
 		app_row_free(&r);
-		return fail_db(req, &a, "transition");
+		return office_fail_db(req, &a, "transition");
 	}
 	if (rc > 0) {
 		app_row_free(&r);
-		return refuse(req, &a, rc == 1 ? 409 : 400,
+		return office_refuse(req, &a, rc == 1 ? 409 : 400,
 			      rc == 1 ? "illegal_transition" : "message_required", why);
 	}
 	j = detail_json(&a, &r);
@@ -837,19 +819,19 @@ office_handle_application_message(struct http_request *req, void *app)
 	if (json_object_get(j, "reply_invited") != NULL &&
 	    jsonio_bool(j, "reply_invited", &invited) != 0) {
 		app_row_free(&r);
-		return refuse(req, &a, 400, "invalid_request",
+		return office_refuse(req, &a, 400, "invalid_request",
 			      "reply_invited は true か false で指定してください。");
 	}
 	if (body[0] == '\0' || message_check(body, why, sizeof why) != 0) {
 		app_row_free(&r);
-		return refuse(req, &a, 400, "invalid_request", body[0] ? why
+		return office_refuse(req, &a, 400, "invalid_request", body[0] ? why
 			      : "申請者へのメッセージを入力してください。");
 	}
 	if (workflow_final(r.status)) {
 		snprintf(why, sizeof why, "この申請は「%s」で終了しているため、メッセージを送れません。",
 			 workflow_label(r.status));
 		app_row_free(&r);
-		return refuse(req, &a, 409, "application_closed", why);
+		return office_refuse(req, &a, 409, "application_closed", why);
 	}
 	timefmt_utc(now, at);
 	snprintf(target, sizeof target, "application:%s", r.receipt);
@@ -858,7 +840,7 @@ office_handle_application_message(struct http_request *req, void *app)
 	if (db_begin(a.t->db) != 0) {
 		json_decref(d);
 		app_row_free(&r);
-		return fail_db(req, &a, "message");
+		return office_fail_db(req, &a, "message");
 	}
 	rc = office_replies_add_message(a.t->db, r.id, at, a.login, "message", body, invited) != 0 ||
 	     status_out_enqueue_message(a.t->db, r.receipt, workflow_code(r.status), now, body,
@@ -867,7 +849,7 @@ office_handle_application_message(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc) {
 		app_row_free(&r);
-		return fail_db(req, &a, "message");
+		return office_fail_db(req, &a, "message");
 	}
 	j = detail_json(&a, &r);
 	app_row_free(&r);
@@ -896,7 +878,7 @@ office_handle_applications_bulk(struct http_request *req, void *app)
 	receipts = json_object_get(body, "receipts");
 	if (to < 0 || !json_is_array(receipts) || json_array_size(receipts) == 0 ||
 	    json_array_size(receipts) > APPLICATIONS_BULK_MAX)
-		return refuse(req, &a, 400, "invalid_request", "action（accept または complete）と、"
+		return office_refuse(req, &a, 400, "invalid_request", "action（accept または complete）と、"
 			      "到達番号の配列 receipts（500 件まで）を指定してください。");
 	/* Each application on its own: its own transaction and audit entry, so one
 	 * that cannot move (another clerk just moved it, say) does not hold the others
@@ -909,7 +891,7 @@ office_handle_applications_bulk(struct http_request *req, void *app)
 
 		if (rc < 0) {
 			json_decref(results);
-			return fail_db(req, &a, "bulk");
+			return office_fail_db(req, &a, "bulk");
 		}
 		if (rc == 0) {
 			json_array_append_new(results, json_pack("{s:s?,s:b,s:{s:s,s:s}}",
@@ -921,7 +903,7 @@ office_handle_applications_bulk(struct http_request *req, void *app)
 		if (rc < 0) {
 			app_row_free(&r);
 			json_decref(results);
-			return fail_db(req, &a, "bulk");
+			return office_fail_db(req, &a, "bulk");
 		}
 		json_array_append_new(results, rc == 0
 			? json_pack("{s:s,s:b,s:s,s:s}", "receipt_no", r.receipt, "ok", 1,
@@ -974,7 +956,7 @@ office_handle_applications_list(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
 	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
-		return fail_db(req, &a, "applications");
+		return office_fail_db(req, &a, "applications");
 	if ((v = http_req_query(req, "limit")) && v[0] &&
 	    ((limit = strtoll(v, &end, 10)) < 1 || *end || limit > APPLICATIONS_LIST_MAX))
 		why = "limit は 1〜500 で指定してください。";
@@ -982,13 +964,13 @@ office_handle_applications_list(struct http_request *req, void *app)
 	    ((offset = strtoll(v, &end, 10)) < 0 || *end))
 		why = "offset は 0 以上の整数で指定してください。";
 	if (rc != 0 || why != NULL)
-		return refuse(req, &a, 400, "invalid_query", why);
+		return office_refuse(req, &a, 400, "invalid_query", why);
 	if ((f.q && app_query_sync(a.t->db) != 0) ||
 	    app_query_where(&f, where, sizeof where) != 0)
-		return fail_db(req, &a, "applications");
+		return office_fail_db(req, &a, "applications");
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM applications a%s", where);
 	if ((st = db_stmt(a.t->db, sql)) == NULL)
-		return fail_db(req, &a, "applications");
+		return office_fail_db(req, &a, "applications");
 	app_query_bind(st, &f);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
@@ -999,7 +981,7 @@ office_handle_applications_list(struct http_request *req, void *app)
 		 " ORDER BY a.received_at DESC, a.id DESC LIMIT :limit OFFSET :offset) page"
 		 " ON page.id = a.id ORDER BY a.received_at DESC, a.id DESC", where);
 	if ((st = db_stmt(a.t->db, sql)) == NULL)
-		return fail_db(req, &a, "applications");
+		return office_fail_db(req, &a, "applications");
 	app_query_bind(st, &f);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"), offset);
@@ -1023,7 +1005,7 @@ office_handle_applications_list(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "applications");
+		return office_fail_db(req, &a, "applications");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:o,s:I,s:I,s:I}", "applications", list,
@@ -1085,17 +1067,17 @@ office_handle_applications_csv(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
 	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
-		return fail_db(req, &a, "applications csv");
+		return office_fail_db(req, &a, "applications csv");
 	if (rc != 0)
-		return refuse(req, &a, 400, "invalid_query", why);
+		return office_refuse(req, &a, 400, "invalid_query", why);
 	if ((f.q && app_query_sync(a.t->db) != 0) ||
 	    app_query_where(&f, where, sizeof where) != 0)
-		return fail_db(req, &a, "applications csv");
+		return office_fail_db(req, &a, "applications csv");
 	snprintf(sql, sizeof sql, LIST_COLUMNS "%s ORDER BY a.received_at, a.id LIMIT :limit",
 		 where);
 	st = db_stmt(a.t->db, sql);
 	if (st == NULL || (out = open_memstream(&buf, &len)) == NULL)
-		return fail_db(req, &a, "applications csv");
+		return office_fail_db(req, &a, "applications csv");
 	app_query_bind(st, &f);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), APPLICATIONS_CSV_MAX);
 	defs = json_object();
@@ -1132,7 +1114,7 @@ office_handle_applications_csv(struct http_request *req, void *app)
 	json_decref(defs);
 	if (fclose(out) != 0 || rc != SQLITE_DONE) {
 		free(buf);
-		return fail_db(req, &a, "applications csv");
+		return office_fail_db(req, &a, "applications csv");
 	}
 	d = json_pack("{s:I,s:s?,s:s?,s:s?}", "rows", (json_int_t)rows, "procedure", f.procedure,
 		      "status", f.status, "q", f.q);
@@ -1140,7 +1122,7 @@ office_handle_applications_csv(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc != 0) {
 		free(buf);
-		return fail_db(req, &a, "applications csv");
+		return office_fail_db(req, &a, "applications csv");
 	}
 	office_authz_end(&a);
 	timefmt_jst_day(time(NULL), day);

@@ -812,3 +812,30 @@ internal_locked:
 	office_authz_end(&a);
 	http_reply_error(req, 500, "internal", MSG_INTERNAL_DB);
 }
+
+/* Only while this request holds the tenant's lock is an open transaction its own: a
+ * request that let go (a long export) must not roll back another's. */
+static void
+rollback_own(struct office_actor *a)
+{
+	if (a->locked && !sqlite3_get_autocommit(db_handle(a->t->db)))
+		db_rollback(a->t->db);
+}
+
+void
+office_fail_db(struct http_request *req, struct office_actor *a, const char *what)
+{
+	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
+	rollback_own(a);
+	office_authz_end(a);
+	http_reply_error(req, 500, "internal", "サーバーで問題が発生しました。時間をおいてお試しください。");
+}
+
+void
+office_refuse(struct http_request *req, struct office_actor *a, unsigned status, const char *code,
+	      const char *message)
+{
+	rollback_own(a);
+	office_authz_end(a);
+	http_reply_error(req, status, code, message);
+}

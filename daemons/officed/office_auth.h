@@ -99,4 +99,14 @@ void office_handle_setup(struct http_request *req, void *app);
 /* Why new_password is not acceptable for login (Japanese), or NULL if it is. */
 const char *office_password_problem(const char *login, const char *new_password);
 
+/* End a request on a database failure of what: logged with the database's reason,
+ * an open transaction of this request rolled back, the actor released, and a 500
+ * with a Japanese message. */
+void office_fail_db(struct http_request *req, struct office_actor *a, const char *what);
+
+/* End a request with a refusal: an open transaction of this request rolled back, the
+ * actor released, then status, code and the (Japanese) message. */
+void office_refuse(struct http_request *req, struct office_actor *a, unsigned status,
+		   const char *code, const char *message);
+
 #endif

@@ -323,6 +323,19 @@ const struct db_migration office_db_migrations[] = {
 	  "CREATE INDEX audit_log_at ON audit_log(at);"
 	  "CREATE INDEX audit_log_actor ON audit_log(actor, at);"
 	  "CREATE INDEX audit_log_action ON audit_log(action, at);" },
+	{ 10,
+	  /* A procedure's files (office_procfiles.h) until and after they are published:
+	   * by SHA-256, as the definition names them and the catalogue bundle carries
+	   * them. */
+	  "CREATE TABLE procedure_files ("
+	  "  sha256      TEXT PRIMARY KEY,"
+	  "  name        TEXT NOT NULL,"
+	  "  type        TEXT NOT NULL,"
+	  "  size        INTEGER NOT NULL,"
+	  "  data        BLOB NOT NULL,"
+	  "  uploaded_at TEXT NOT NULL,"
+	  "  uploaded_by TEXT NOT NULL"
+	  ") STRICT;" },
 };
 
 const size_t office_db_nmigrations =
@@ -459,4 +472,31 @@ office_db_set_password(struct db *db, const char *login, const char *password,
 		return -1;
 	}
 	return sqlite3_changes(db_handle(db)) == 1 ? 0 : 1;
+}
+
+int
+office_db_department_of(struct db *db, const json_t *obj, int64_t *id)
+{
+	const json_t *v = json_object_get(obj, "department_id");
+	const char *name = json_string_value(json_object_get(obj, "department"));
+	sqlite3_stmt *st;
+	int rc;
+
+	if (v == NULL && name == NULL)
+		return 0;
+	st = v ? db_stmt(db, "SELECT id FROM departments WHERE id = ?1")
+	       : db_stmt(db, "SELECT id FROM departments WHERE name = ?1");
+	if (st == NULL)
+		return -1;
+	if (v != NULL)
+		sqlite3_bind_int64(st, 1, json_is_integer(v) ? json_integer_value(v) : -1);
+	else
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return rc == SQLITE_ROW;
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "db.h"
 
 extern const struct db_migration office_db_migrations[];
@@ -49,5 +51,9 @@ int office_db_add_staff(struct db *db, const char *login, const char *display_na
 /* Replace a staff member's password (and set must_change). 0, 1 if no such login, -1. */
 int office_db_set_password(struct db *db, const char *login, const char *password,
 			   int must_change, char *err, size_t errlen);
+
+/* The department obj names by "department_id" (an integer) or "department" (a name):
+ * 1 with *id, 0 if it names none or one that does not exist, -1 on a database error. */
+int office_db_department_of(struct db *db, const json_t *obj, int64_t *id);
 
 #endif

@@ -50,24 +50,6 @@
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
-static void
-refuse(struct http_request *req, struct office_actor *a, unsigned status, const char *code,
-       const char *message)
-{
-	office_authz_end(a);
-	http_reply_error(req, status, code, message);
-}
-
 static int
 receipt_valid(const char *r)
 {
@@ -162,30 +144,10 @@ load_app(struct http_request *req, struct office_actor *a, struct doc_app *d)
 	int rc = fetch_app(a, http_req_param(req, "receipt"), d);
 
 	if (rc < 0)
-		fail_db(req, a, "application");
+		office_fail_db(req, a, "application");
 	else if (rc == 0)
-		refuse(req, a, 404, "no_such_application", MSG_NO_APP);
+		office_refuse(req, a, 404, "no_such_application", MSG_NO_APP);
 	return rc;
-}
-
-static char *
-read_file_bounded(const char *path, uint64_t size, size_t max, size_t *len)
-{
-	char *buf;
-	int fd;
-
-	if (size > max || (buf = malloc((size_t)size + 1)) == NULL)
-		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fsio_pread_all(fd, buf, (size_t)size, 0) != 0) {
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	close(fd);
-	*len = (size_t)size;
-	return buf;
 }
 
 /* A display file name: the client's, made safe, ending in .pdf. */
@@ -296,7 +258,7 @@ office_handle_documents_settings_get(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
 	if ((j = settings_json(a.t->db)) == NULL)
-		return fail_db(req, &a, "document settings");
+		return office_fail_db(req, &a, "document settings");
 	json_object_set_new(j, "signing_available", json_boolean(a.o->doc_signer != NULL));
 	office_authz_end(&a);
 	http_reply_json(req, 200, j);
@@ -342,7 +304,7 @@ office_handle_documents_settings_put(struct http_request *req, void *app)
 	}
 	issuer = jsonio_str(j, "issuer", NULL);
 	if (issuer == NULL || !office_text_valid(issuer, DOCUMENTS_ISSUER_MAX, NULL))
-		return refuse(req, &a, 400, "invalid_request", "発行者名（issuer）を 1〜100 文字で"
+		return office_refuse(req, &a, 400, "invalid_request", "発行者名（issuer）を 1〜100 文字で"
 			      "入力してください（例: 関所市長 山田 一郎）。");
 	d = json_pack("{s:s}", "issuer", issuer);
 	rc = db_begin(a.t->db) != 0 || settings_store(&a, issuer, NULL, 0) != 0 ||
@@ -350,7 +312,7 @@ office_handle_documents_settings_put(struct http_request *req, void *app)
 	     db_commit(a.t->db) != 0;
 	json_decref(d);
 	if (rc)
-		return fail_db(req, &a, "document settings");
+		return office_fail_db(req, &a, "document settings");
 	j = settings_json(a.t->db);
 	office_authz_end(&a);
 	http_reply_json(req, 200, j);
@@ -371,16 +333,17 @@ office_handle_documents_seal(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
 		return;
 	if (u == NULL || http_req_upload_count(req) != 1)
-		return refuse(req, &a, 400, "file_required", "公印の PNG ファイルを 1 つ指定して"
+		return office_refuse(req, &a, 400, "file_required", "公印の PNG ファイルを 1 つ指定して"
 			      "ください。");
-	if ((png = read_file_bounded(u->path, u->size, DOC_SEAL_MAX, &len)) == NULL) {
+	if ((png = fsio_read_bounded(u->path, u->size, DOC_SEAL_MAX)) == NULL) {
 		if (u->size > DOC_SEAL_MAX)
-			return refuse(req, &a, 413, "too_large", "公印の画像が大きすぎます。");
-		return fail_db(req, &a, "seal read");
+			return office_refuse(req, &a, 413, "too_large", "公印の画像が大きすぎます。");
+		return office_fail_db(req, &a, "seal read");
 	}
+	len = (size_t)u->size;
 	if (doc_render_seal_check((uint8_t *)png, len, err, sizeof err) != 0) {
 		free(png);
-		return refuse(req, &a, 400, "invalid_seal", err);
+		return office_refuse(req, &a, 400, "invalid_seal", err);
 	}
 	crypto_sha256(png, len, h);
 	crypto_hex(h, sizeof h, hex);
@@ -391,7 +354,7 @@ office_handle_documents_seal(struct http_request *req, void *app)
 	json_decref(d);
 	free(png);
 	if (rc)
-		return fail_db(req, &a, "seal");
+		return office_fail_db(req, &a, "seal");
 	d = settings_json(a.t->db);
 	office_authz_end(&a);
 	http_reply_json(req, 200, d);
@@ -419,14 +382,14 @@ office_handle_document_templates_list(struct http_request *req, void *app)
 	st = db_stmt(a.t->db, "SELECT id, name, title, body, updated_at, updated_by FROM"
 			      " document_templates ORDER BY name");
 	if (st == NULL)
-		return fail_db(req, &a, "templates");
+		return office_fail_db(req, &a, "templates");
 	list = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(list, template_json(st));
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "templates");
+		return office_fail_db(req, &a, "templates");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:o,s:[sssss]}", "templates", list, "builtin_fields",
@@ -514,7 +477,7 @@ template_reply(struct http_request *req, struct office_actor *a, int64_t id, uns
 	json_t *j = NULL;
 
 	if (st == NULL)
-		return fail_db(req, a, "template");
+		return office_fail_db(req, a, "template");
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		j = template_json(st);
@@ -544,18 +507,18 @@ template_write(struct http_request *req, void *app, bool create)
 
 		id = s ? strtoll(s, &end, 10) : 0;
 		if (s == NULL || *end != '\0' || id <= 0)
-			return refuse(req, &a, 404, "no_such_template", "指定されたひな形は見つかりません。");
+			return office_refuse(req, &a, 404, "no_such_template", "指定されたひな形は見つかりません。");
 	}
 	if ((why = template_problem(j, err, sizeof err)) != NULL)
-		return refuse(req, &a, 400, "invalid_template", why);
+		return office_refuse(req, &a, 400, "invalid_template", why);
 	rc = template_store(&a, j, &id);
 	if (rc < 0)
-		return fail_db(req, &a, "template");
+		return office_fail_db(req, &a, "template");
 	if (rc == 0)
-		return refuse(req, &a, create ? 409 : 404, create ? "too_many" : "no_such_template",
+		return office_refuse(req, &a, create ? 409 : 404, create ? "too_many" : "no_such_template",
 			      create ? "ひな形は 500 件までです。" : "指定されたひな形は見つかりません。");
 	if (rc == 2)
-		return refuse(req, &a, 409, "name_taken", "同じ名前のひな形がすでにあります。");
+		return office_refuse(req, &a, 409, "name_taken", "同じ名前のひな形がすでにあります。");
 	template_reply(req, &a, id, create ? 201 : 200);
 }
 
@@ -697,17 +660,17 @@ sign_and_store(struct http_request *req, struct office_actor *a, struct doc_app 
 	office_authz_relock(a);
 	if (rc != 0) {
 		log_err("tenant %s: sign document for %s: %s", a->t->name, d->receipt, err);
-		return refuse(req, a, 500, "signing_failed", "文書に署名できませんでした。"
+		return office_refuse(req, a, 500, "signing_failed", "文書に署名できませんでした。"
 			      "システム管理者にご連絡ください。");
 	}
 	rc = store_document(a, d, title, file_name, source, template_id, signed_pdf, slen, &is);
 	if (rc < 0) {
 		free(signed_pdf);
-		return fail_db(req, a, "document issue");
+		return office_fail_db(req, a, "document issue");
 	}
 	free(signed_pdf);
 	if (rc == 1)
-		return refuse(req, a, 409, "too_many", "この申請に交付できる文書は 50 件までです。");
+		return office_refuse(req, a, 409, "too_many", "この申請に交付できる文書は 50 件までです。");
 	office_authz_end(a);
 	http_reply_json(req, 201, issued_json(&is, d->receipt, title, file_name, slen));
 }
@@ -770,16 +733,16 @@ office_handle_application_document_issue(struct http_request *req, void *app)
 		return;
 	if (a.o->doc_signer == NULL) {
 		json_decref(d.answers);
-		return refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
+		return office_refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
 	}
 	if (jsonio_int(j, "template_id", 1, INT32_MAX, &tid) != 0 || tid <= 0 ||
 	    (st = db_stmt(a.t->db, "SELECT title, body FROM document_templates WHERE id = ?1"))
 	    == NULL) {
 		json_decref(d.answers);
 		if (tid <= 0)
-			return refuse(req, &a, 400, "invalid_request", "ひな形（template_id）を指定して"
+			return office_refuse(req, &a, 400, "invalid_request", "ひな形（template_id）を指定して"
 				      "ください。");
-		return fail_db(req, &a, "template");
+		return office_fail_db(req, &a, "template");
 	}
 	sqlite3_bind_int64(st, 1, tid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -789,12 +752,12 @@ office_handle_application_document_issue(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (tmpl == NULL) {
 		json_decref(d.answers);
-		return refuse(req, &a, 404, "no_such_template", "指定されたひな形は見つかりません。");
+		return office_refuse(req, &a, 404, "no_such_template", "指定されたひな形は見つかりません。");
 	}
 	if (settings_load(a.t->db, &set, true) != 0) {
 		free(tmpl);
 		json_decref(d.answers);
-		return fail_db(req, &a, "document settings");
+		return office_fail_db(req, &a, "document settings");
 	}
 	v = merge_values(a.t->db, &d, set.issuer, time(NULL));
 	rc = doc_render_merge(tmpl, v, &body, err, sizeof err);
@@ -803,7 +766,7 @@ office_handle_application_document_issue(struct http_request *req, void *app)
 	if (rc != 0) {
 		free(set.seal);
 		json_decref(d.answers);
-		return refuse(req, &a, 400, "merge_failed", err);
+		return office_refuse(req, &a, 400, "merge_failed", err);
 	}
 	in = (struct doc_render_input){ title, body, set.issuer, set.seal, set.seal_len };
 	office_authz_unlock(&a);
@@ -813,7 +776,7 @@ office_handle_application_document_issue(struct http_request *req, void *app)
 	free(set.seal);
 	if (rc != 0) {
 		json_decref(d.answers);
-		return refuse(req, &a, 400, "render_failed", err);
+		return office_refuse(req, &a, 400, "render_failed", err);
 	}
 	snprintf(name, sizeof name, "%s-%s.pdf", title, d.receipt);
 	sign_and_store(req, &a, &d, title, name, "template", tid, pdf, len);
@@ -838,21 +801,22 @@ office_handle_application_document_upload(struct http_request *req, void *app)
 		return;
 	json_decref(d.answers);
 	if (a.o->doc_signer == NULL)
-		return refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
+		return office_refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
 	if (u == NULL || http_req_upload_count(req) != 1)
-		return refuse(req, &a, 400, "file_required", "交付する PDF ファイルを 1 つ指定して"
+		return office_refuse(req, &a, 400, "file_required", "交付する PDF ファイルを 1 つ指定して"
 			      "ください。");
 	if (title == NULL || !office_text_valid(title, 100, NULL))
-		return refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
+		return office_refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
 			      "入力してください。");
-	if ((pdf = read_file_bounded(u->path, u->size, DOCUMENTS_UPLOAD_MAX, &len)) == NULL) {
+	if ((pdf = fsio_read_bounded(u->path, u->size, DOCUMENTS_UPLOAD_MAX)) == NULL) {
 		if (u->size > DOCUMENTS_UPLOAD_MAX)
-			return refuse(req, &a, 413, "too_large", "PDF ファイルは 10 MB までです。");
-		return fail_db(req, &a, "upload read");
+			return office_refuse(req, &a, 413, "too_large", "PDF ファイルは 10 MB までです。");
+		return office_fail_db(req, &a, "upload read");
 	}
+	len = (size_t)u->size;
 	if (pades_check((uint8_t *)pdf, len, err, sizeof err) != 0) {
 		free(pdf);
-		return refuse(req, &a, 400, "not_a_signable_pdf", err);
+		return office_refuse(req, &a, 400, "not_a_signable_pdf", err);
 	}
 	safe_file_name(u->filename, "document.pdf", name, sizeof name);
 	sign_and_store(req, &a, &d, title, name, "upload", 0, (uint8_t *)pdf, len);
@@ -877,7 +841,7 @@ office_handle_application_documents_list(struct http_request *req, void *app)
 			      " issued_by, sent_at FROM issued_documents WHERE application_id = ?1"
 			      " ORDER BY n");
 	if (st == NULL)
-		return fail_db(req, &a, "documents");
+		return office_fail_db(req, &a, "documents");
 	sqlite3_bind_int64(st, 1, d.id);
 	list = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -900,7 +864,7 @@ office_handle_application_documents_list(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "documents");
+		return office_fail_db(req, &a, "documents");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:s,s:o}", "receipt_no", d.receipt, "documents",
@@ -926,10 +890,10 @@ office_handle_application_document_get(struct http_request *req, void *app)
 	json_decref(d.answers);
 	n = ns ? strtol(ns, &end, 10) : 0;
 	if (ns == NULL || *end != '\0' || n < 1 || n > DOCUMENTS_PER_APP_MAX)
-		return refuse(req, &a, 404, "no_such_document", "指定された文書は見つかりません。");
+		return office_refuse(req, &a, 404, "no_such_document", "指定された文書は見つかりません。");
 	if ((st = db_stmt(a.t->db, "SELECT pdf FROM issued_documents WHERE application_id = ?1"
 				   " AND n = ?2")) == NULL)
-		return fail_db(req, &a, "document");
+		return office_fail_db(req, &a, "document");
 	sqlite3_bind_int64(st, 1, d.id);
 	sqlite3_bind_int64(st, 2, n);
 	if (sqlite3_step(st) == SQLITE_ROW && (len = (size_t)sqlite3_column_bytes(st, 0)) > 0 &&
@@ -937,11 +901,11 @@ office_handle_application_document_get(struct http_request *req, void *app)
 		memcpy(pdf, sqlite3_column_blob(st, 0), len);
 	sqlite3_reset(st);
 	if (pdf == NULL)
-		return refuse(req, &a, 404, "no_such_document", "指定された文書は見つかりません。");
+		return office_refuse(req, &a, 404, "no_such_document", "指定された文書は見つかりません。");
 	snprintf(target, sizeof target, "application:%s/documents/%ld", d.receipt, n);
 	if (office_audit(&a, "document.view", target, NULL) != 0) {
 		free(pdf);
-		return fail_db(req, &a, "document view");
+		return office_fail_db(req, &a, "document view");
 	}
 	office_authz_end(&a);
 	snprintf(cd, sizeof cd, "attachment; filename=\"document-%s-%ld.pdf\"", d.receipt, n);
@@ -1118,21 +1082,21 @@ bulk(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_WRITE, &a) != 0)
 		return;
 	if (a.o->doc_signer == NULL)
-		return refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
+		return office_refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
 	if (u == NULL || http_req_upload_count(req) != 1)
-		return refuse(req, &a, 400, "file_required", "PDF をまとめた zip ファイルを 1 つ"
+		return office_refuse(req, &a, 400, "file_required", "PDF をまとめた zip ファイルを 1 つ"
 			      "指定してください。");
 	if (title == NULL || !office_text_valid(title, 100, NULL))
-		return refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
+		return office_refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
 			      "入力してください。");
 	/* Reading the zip needs no lock. */
 	office_authz_unlock(&a);
 	rc = zip_survey(u->path, &why);
 	office_authz_relock(&a);
 	if (rc != 0)
-		return refuse(req, &a, 400, "invalid_zip", why);
+		return office_refuse(req, &a, 400, "invalid_zip", why);
 	if ((ar = zip_open(u->path)) == NULL)
-		return refuse(req, &a, 400, "invalid_zip", "zip ファイルを読み取れません。");
+		return office_refuse(req, &a, 400, "invalid_zip", "zip ファイルを読み取れません。");
 	results = json_array();
 	while ((rc = next_header(ar, &e)) == ARCHIVE_OK) {
 		const char *name = member_name(e), *code = NULL, *problem;
@@ -1151,7 +1115,7 @@ bulk(struct http_request *req, void *app)
 		if ((buf = malloc((size_t)archive_entry_size(e) + 1)) == NULL) {
 			json_decref(results);
 			archive_read_free(ar);
-			return fail_db(req, &a, "bulk: out of memory");
+			return office_fail_db(req, &a, "bulk: out of memory");
 		}
 		/* One byte more than the header said: a member longer than it claims is
 		 * caught, not truncated. */
@@ -1167,7 +1131,7 @@ bulk(struct http_request *req, void *app)
 		if (r == NULL) {
 			json_decref(results);
 			archive_read_free(ar);
-			return fail_db(req, &a, "bulk");
+			return office_fail_db(req, &a, "bulk");
 		}
 		ok += json_is_true(json_object_get(r, "ok"));
 		json_array_append_new(results, r);
@@ -1178,7 +1142,7 @@ bulk(struct http_request *req, void *app)
 	if (office_audit(&a, "document.bulk", "documents", d) != 0) {
 		json_decref(d);
 		json_decref(results);
-		return fail_db(req, &a, "bulk");
+		return office_fail_db(req, &a, "bulk");
 	}
 	json_decref(d);
 	office_authz_end(&a);

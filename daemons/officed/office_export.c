@@ -173,24 +173,6 @@ filter_json(const struct app_query *f, struct http_request *req)
 			 "assignee", http_req_query(req, "assignee"));
 }
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	if (a->locked && !sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
-static void
-refuse(struct http_request *req, struct office_actor *a, unsigned status, const char *code,
-       const char *message)
-{
-	office_authz_end(a);
-	http_reply_error(req, status, code, message);
-}
-
 int
 office_export_spill(struct officed *o)
 {
@@ -571,23 +553,23 @@ office_handle_export_csv(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
 	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	if (rc != 0)
-		return refuse(req, &a, 400, "invalid_query", why);
+		return office_refuse(req, &a, 400, "invalid_query", why);
 	if (enc != NULL && enc[0] && strcmp(enc, "utf-8") != 0 && strcmp(enc, "cp932") != 0)
-		return refuse(req, &a, 400, "invalid_query",
+		return office_refuse(req, &a, 400, "invalid_query",
 			      "encoding は utf-8 か cp932 で指定してください。");
 	cp932 = enc != NULL && strcmp(enc, "cp932") == 0;
 	def = latest_definition(a.t->db, f.procedure);
 	if ((cols = calloc(EXPORT_COLUMNS_MAX, sizeof *cols)) == NULL) {
 		json_decref(def);
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	}
 	if (parse_columns(http_req_query(req, "columns"), def, cols, &ncols, whybuf,
 			  sizeof whybuf) != 0) {
 		json_decref(def);
 		free(cols);
-		return refuse(req, &a, 400, "invalid_columns", whybuf);
+		return office_refuse(req, &a, 400, "invalid_columns", whybuf);
 	}
 	for (size_t i = 0; i < ncols; i++) {
 		need_app |= cols[i].kind == COL_ANSWER || cols[i].kind == COL_ANSWERS ||
@@ -598,7 +580,7 @@ office_handle_export_csv(struct http_request *req, void *app)
 	    app_query_where(&f, where, sizeof where) != 0) {
 		json_decref(def);
 		free(cols);
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	}
 	snprintf(sql, sizeof sql, "SELECT a.receipt_no, a.procedure_id, a.procedure_version,"
 		 " json_extract(a.application_json, '$.procedure.title'), a.status,"
@@ -618,7 +600,7 @@ office_handle_export_csv(struct http_request *req, void *app)
 		json_decref(def);
 		free(cols);
 		log_err("tenant %s: export csv: no spill file: %s", a.t->name, strerror(errno));
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	}
 	app_query_bind(st, &f);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), EXPORT_ROWS_MAX + 1);
@@ -656,12 +638,12 @@ office_handle_export_csv(struct http_request *req, void *app)
 	if (fclose(out) != 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW) || fstat(fd, &sb) != 0) {
 		close(fd);
 		free(cols);
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	}
 	if (rows > EXPORT_ROWS_MAX) {
 		close(fd);
 		free(cols);
-		return refuse(req, &a, 413, "too_many_rows", "出力する申請が 100,000 件を超えます。"
+		return office_refuse(req, &a, 413, "too_many_rows", "出力する申請が 100,000 件を超えます。"
 			      "期間や手続で絞り込んでください。");
 	}
 	names = json_array();
@@ -675,7 +657,7 @@ office_handle_export_csv(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc != 0) {
 		close(fd);
-		return fail_db(req, &a, "export csv");
+		return office_fail_db(req, &a, "export csv");
 	}
 	office_authz_end(&a);
 	timefmt_jst_day(time(NULL), day);
@@ -811,16 +793,16 @@ office_handle_export_zip(struct http_request *req, void *app)
 	if (office_authz_begin(app, req, OFFICE_ANY, &a) != 0)
 		return;
 	if ((rc = app_query_read(req, &a, &f, &why)) == -2)
-		return fail_db(req, &a, "export zip");
+		return office_fail_db(req, &a, "export zip");
 	if (rc != 0)
-		return refuse(req, &a, 400, "invalid_query", why);
+		return office_refuse(req, &a, 400, "invalid_query", why);
 	if ((f.q && app_query_sync(a.t->db) != 0) ||
 	    app_query_where(&f, where, sizeof where) != 0)
-		return fail_db(req, &a, "export zip");
+		return office_fail_db(req, &a, "export zip");
 	snprintf(sql, sizeof sql, "SELECT a.receipt_no, a.bundle_path, a.manifest_json"
 		 " FROM applications a%s ORDER BY a.received_at, a.id LIMIT :limit", where);
 	if ((st = db_stmt(a.t->db, sql)) == NULL)
-		return fail_db(req, &a, "export zip");
+		return office_fail_db(req, &a, "export zip");
 	app_query_bind(st, &f);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), EXPORT_ZIP_APPS_MAX + 1);
 	apps = json_array();
@@ -830,11 +812,11 @@ office_handle_export_zip(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(apps);
-		return fail_db(req, &a, "export zip");
+		return office_fail_db(req, &a, "export zip");
 	}
 	if (json_array_size(apps) > EXPORT_ZIP_APPS_MAX) {
 		json_decref(apps);
-		return refuse(req, &a, 413, "too_many_applications", "一度に出力できる申請は"
+		return office_refuse(req, &a, 413, "too_many_applications", "一度に出力できる申請は"
 			      " 1,000 件までです。期間や手続で絞り込んでください。");
 	}
 	/* The bundles are read without the tenant's lock: they never change. */
@@ -866,9 +848,9 @@ office_handle_export_zip(struct http_request *req, void *app)
 		json_decref(apps);
 		log_err("tenant %s: export zip: %s", a.t->name, err[0] ? err : strerror(errno));
 		if (rc == 2)
-			return refuse(req, &a, 413, "too_large", "添付ファイルの合計が大きすぎます。"
+			return office_refuse(req, &a, 413, "too_large", "添付ファイルの合計が大きすぎます。"
 				      "期間や手続で絞り込んでください。");
-		return refuse(req, &a, 500, rc == 1 ? "integrity" : "internal",
+		return office_refuse(req, &a, 500, rc == 1 ? "integrity" : "internal",
 			      rc == 1 ? "添付ファイルを確認できませんでした。システム管理者にご連絡ください。"
 				      : MSG_DB);
 	}
@@ -880,7 +862,7 @@ office_handle_export_zip(struct http_request *req, void *app)
 	json_decref(d);
 	if (rc != 0 || fstat(fd, &sb) != 0) {
 		close(fd);
-		return fail_db(req, &a, "export zip");
+		return office_fail_db(req, &a, "export zip");
 	}
 	office_authz_end(&a);
 	timefmt_jst_day(time(NULL), day);

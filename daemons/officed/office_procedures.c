@@ -27,6 +27,7 @@
 #include "jsonio.h"
 #include "log.h"
 #include "office_auth.h"
+#include "office_procfiles.h"
 #include "procsig.h"
 #include "routing.h"
 #include "staff_notify.h"
@@ -85,51 +86,14 @@ office_procedure_load(struct db *db, const char *id, long long version,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
-static void
-refuse(struct http_request *req, struct office_actor *a, unsigned status, const char *code,
-       const char *message)
-{
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, status, code, message);
-}
-
 /* The department named by body's "department" (a name) or "department_id". 1 and
- * *id, 0 if absent, -1 if named but unknown. */
+ * *id, 0 if absent, -1 if named but unknown (or the database failed). */
 static int
 body_department(struct db *db, const json_t *body, int64_t *id)
 {
-	const json_t *v = json_object_get(body, "department_id");
-	const char *name = jsonio_str(body, "department", NULL);
-	sqlite3_stmt *st;
-	int rc;
-
-	if (v == NULL && name == NULL)
+	if (json_object_get(body, "department_id") == NULL && json_object_get(body, "department") == NULL)
 		return 0;
-	st = v ? db_stmt(db, "SELECT id FROM departments WHERE id = ?1")
-	       : db_stmt(db, "SELECT id FROM departments WHERE name = ?1");
-	if (st == NULL)
-		return -1;
-	if (v != NULL)
-		sqlite3_bind_int64(st, 1, json_is_integer(v) ? json_integer_value(v) : -1);
-	else
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : -1;
+	return office_db_department_of(db, body, id) == 1 ? 1 : -1;
 }
 
 static long long
@@ -263,24 +227,24 @@ create_common(struct http_request *req, struct office_actor *a, json_t *def,
 
 	rc = body_department(a->t->db, body, &dept);
 	if (rc < 0)
-		return refuse(req, a, 400, "invalid_request",
+		return office_refuse(req, a, 400, "invalid_request",
 			      "存在しない部署が指定されています。先に部署を作成してください。");
 	if (dept <= 0)
-		return refuse(req, a, 400, "invalid_request",
+		return office_refuse(req, a, 400, "invalid_request",
 			      "手続を担当する部署（department）を指定してください。");
 	if (json_object_get(body, "workflow") &&
 	    workflow_parse_list(json_object_get(body, "workflow"), &used, why, sizeof why) != 0)
-		return refuse(req, a, 400, "invalid_request", why);
+		return office_refuse(req, a, 400, "invalid_request", why);
 	if (db_begin(a->t->db) != 0)
-		return fail_db(req, a, "procedure create");
+		return office_fail_db(req, a, "procedure create");
 	rc = insert_draft(a, def, dept, used, routing ? routing : routing_default,
 			  staff ? staff : staff_default, want_version, &version, why, sizeof why);
 	if (rc == 1)
-		return refuse(req, a, 400, "invalid_definition", why);
+		return office_refuse(req, a, 400, "invalid_definition", why);
 	if (rc == 2)
-		return refuse(req, a, 409, "exists", "同じ版の手続が既にあります。");
+		return office_refuse(req, a, 409, "exists", "同じ版の手続が既にあります。");
 	if (rc != 0)
-		return fail_db(req, a, "procedure create");
+		return office_fail_db(req, a, "procedure create");
 	snprintf(target, sizeof target, "procedure:%s/%lld", jsonio_str(def, "id", ""), version);
 	d = json_pack("{s:I,s:o}", "department_id", (json_int_t)dept, "workflow",
 		      workflow_list_json(used));
@@ -289,7 +253,7 @@ create_common(struct http_request *req, struct office_actor *a, json_t *def,
 	rc = office_audit(a, action, target, d);
 	json_decref(d);
 	if (rc != 0 || db_commit(a->t->db) != 0)
-		return fail_db(req, a, "procedure create");
+		return office_fail_db(req, a, "procedure create");
 	office_authz_end(a);
 	http_reply_json(req, 201, json_pack("{s:s,s:I,s:s,s:I,s:o}", "id",
 					    jsonio_str(def, "id", ""), "version", (json_int_t)version,
@@ -386,7 +350,7 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 	memset(r, 0, sizeof *r);
 	r->version = vs ? strtoll(vs, &end, 10) : 0;
 	if (!catalogue_id_valid(id) || vs == NULL || *end != '\0' || r->version < 1) {
-		refuse(req, a, 404, "no_such_procedure", MSG_NO_PROC);
+		office_refuse(req, a, 404, "no_such_procedure", MSG_NO_PROC);
 		return 0;
 	}
 	st = db_stmt(a->t->db, "SELECT p.definition, p.workflow, p.department_id, d.name, p.state,"
@@ -395,7 +359,7 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 			       " LEFT JOIN departments d"
 			       " ON d.id = p.department_id WHERE p.id = ?1 AND p.version = ?2");
 	if (st == NULL) {
-		fail_db(req, a, "procedure");
+		office_fail_db(req, a, "procedure");
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -418,7 +382,7 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		fail_db(req, a, "procedure");
+		office_fail_db(req, a, "procedure");
 		return -1;
 	}
 	/* Another department's procedure is "not found" for a clerk, exactly like one
@@ -426,12 +390,12 @@ load_row(struct http_request *req, struct office_actor *a, struct proc_row *r)
 	ok = rc == SQLITE_ROW ? office_authz_department(a, r->department_id) : 0;
 	if (ok < 0) {
 		proc_row_free(r);
-		fail_db(req, a, "procedure");
+		office_fail_db(req, a, "procedure");
 		return -1;
 	}
 	if (ok == 0 || r->definition == NULL) {
 		proc_row_free(r);
-		refuse(req, a, 404, "no_such_procedure", MSG_NO_PROC);
+		office_refuse(req, a, 404, "no_such_procedure", MSG_NO_PROC);
 		return 0;
 	}
 	return 1;
@@ -502,7 +466,7 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		used = WF_ALL;
 	if (strcmp(r.state, "draft") != 0) {
 		proc_row_free(&r);
-		return refuse(req, &a, 409, "published", MSG_PUBLISHED);
+		return office_refuse(req, &a, 409, "published", MSG_PUBLISHED);
 	}
 	def = json_deep_copy(json_object_get(body, "definition"));
 	if (def == NULL)
@@ -519,14 +483,14 @@ office_handle_procedure_update(struct http_request *req, void *app)
 	    strcmp(jsonio_str(def, "id", ""), r.id) != 0) {
 		json_decref(def);
 		proc_row_free(&r);
-		return refuse(req, &a, 400, "invalid_request", why);
+		return office_refuse(req, &a, 400, "invalid_request", why);
 	}
 	json_object_set_new(def, "version", json_integer(r.version));
 	if (catalogue_check_procedure(def, err, sizeof err) != 0) {
 		snprintf(why, sizeof why, "手続の定義に誤りがあります（%s）。", err);
 		json_decref(def);
 		proc_row_free(&r);
-		return refuse(req, &a, 400, "invalid_definition", why);
+		return office_refuse(req, &a, 400, "invalid_definition", why);
 	}
 	/* Kept rules are checked again: the new definition may have lost their field. */
 	routing = json_object_get(body, "routing") ? json_object_get(body, "routing") : r.routing;
@@ -534,8 +498,8 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		json_decref(def);
 		proc_row_free(&r);
 		if (rc < 0)
-			return fail_db(req, &a, "procedure update");
-		return refuse(req, &a, 400, "invalid_routing", why);
+			return office_fail_db(req, &a, "procedure update");
+		return office_refuse(req, &a, 400, "invalid_routing", why);
 	}
 	staff = json_object_get(body, "staff_notify") ? json_object_get(body, "staff_notify")
 						      : r.staff_notify;
@@ -544,8 +508,8 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		json_decref(def);
 		proc_row_free(&r);
 		if (rc < 0)
-			return fail_db(req, &a, "procedure update");
-		return refuse(req, &a, 400, "invalid_request", why);
+			return office_fail_db(req, &a, "procedure update");
+		return office_refuse(req, &a, 400, "invalid_request", why);
 	}
 	rt = jsonio_dump(rules);
 	sn = jsonio_dump(addrs);
@@ -566,7 +530,7 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		free(wf);
 		free(rt);
 		free(sn);
-		return fail_db(req, &a, "procedure update");
+		return office_fail_db(req, &a, "procedure update");
 	}
 	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, r.version);
@@ -582,7 +546,7 @@ office_handle_procedure_update(struct http_request *req, void *app)
 	free(rt);
 	free(sn);
 	if (rc != SQLITE_DONE)
-		return fail_db(req, &a, "procedure update");
+		return office_fail_db(req, &a, "procedure update");
 	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
 	{
 		json_t *d = json_pack("{s:I,s:o}", "department_id", (json_int_t)dept, "workflow",
@@ -592,14 +556,15 @@ office_handle_procedure_update(struct http_request *req, void *app)
 		json_decref(d);
 	}
 	if (rc != 0 || db_commit(a.t->db) != 0)
-		return fail_db(req, &a, "procedure update");
+		return office_fail_db(req, &a, "procedure update");
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:s,s:I,s:s}", "id", r.id, "version",
 					    (json_int_t)r.version, "state", "draft"));
 }
 
-/* The catalogue bundle of one definition, signed, into downlink-out; its id in id.
- * 0, or -1 with err. */
+/* The catalogue bundle of one definition and its files, signed, into downlink-out;
+ * its id in id. 0; 1 with a message for staff in err when a listed file is not held;
+ * or -1 with err. */
 static int
 publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX + 1],
 	       char sig[PROCSIG_HEX_LEN + 1], char *err, size_t errlen)
@@ -626,6 +591,14 @@ publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX +
 		snprintf(err, errlen, "%s: cannot build the bundle", id);
 		goto out;
 	}
+	/* The listed files travel with the definition that lists them (procfile.h). */
+	if ((rc = office_procfiles_add(a->t->db, def, w, err, errlen)) != 0) {
+		rc = rc > 0 ? 1 : -1;
+		if (rc < 0)
+			snprintf(err, errlen, "%s: files: %s", id, db_errmsg(a->t->db));
+		goto out;
+	}
+	rc = -1;
 	if ((fd = spool_tmp_open(&o->downlink_out, tmp, sizeof tmp)) < 0) {
 		snprintf(err, errlen, "downlink-out: %s", strerror(-fd));
 		goto out;
@@ -662,21 +635,12 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 		return;
 	if (strcmp(r.state, "draft") != 0) {
 		proc_row_free(&r);
-		return refuse(req, &a, 409, "published", "この版は既に公開されています。");
+		return office_refuse(req, &a, 409, "published", "この版は既に公開されています。");
 	}
 	if (catalogue_check_procedure(r.definition, err, sizeof err) != 0) {
 		snprintf(why, sizeof why, "手続の定義に誤りがあります（%s）。", err);
 		proc_row_free(&r);
-		return refuse(req, &a, 400, "invalid_definition", why);
-	}
-	/* A definition that lists files (procfile.h) needs their bytes in the bundle;
-	 * officed does not hold any yet, so it must not publish one it cannot carry
-	 * (the internet zone would quarantine it). */
-	if (json_array_size(json_object_get(r.definition, "files")) > 0) {
-		proc_row_free(&r);
-		return refuse(req, &a, 400, "files_not_held",
-			      "様式・画像のファイルを含む手続は、職員用画面からはまだ公開できません。"
-			      "運用担当者に sekishoctl catalogue publish での公開を依頼してください。");
+		return office_refuse(req, &a, 400, "invalid_definition", why);
 	}
 	/* The row is updated first and committed last: a bundle that cannot be
 	 * written leaves the version a draft; one written and then not recorded is
@@ -684,19 +648,21 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 	timefmt_utc(time(NULL), at);
 	if (db_begin(a.t->db) != 0) {
 		proc_row_free(&r);
-		return fail_db(req, &a, "procedure publish");
+		return office_fail_db(req, &a, "procedure publish");
 	}
-	if (publish_bundle(&a, r.definition, id, sig, err, sizeof err) != 0) {
-		log_err("tenant %s: publish %s/%lld: %s", a.t->name, r.id, r.version, err);
+	if ((rc = publish_bundle(&a, r.definition, id, sig, err, sizeof err)) != 0) {
 		proc_row_free(&r);
-		return fail_db(req, &a, "procedure publish");
+		if (rc > 0)	/* a listed file officed does not hold: err says which */
+			return office_refuse(req, &a, 400, "file_not_held", err);
+		log_err("tenant %s: publish %s/%lld: %s", a.t->name, r.id, r.version, err);
+		return office_fail_db(req, &a, "procedure publish");
 	}
 	st = db_stmt(a.t->db, "UPDATE procedures SET state = 'published', published_at = ?3,"
 			      " published_by = ?4, bundle_id = ?5, signature = ?6"
 			      " WHERE id = ?1 AND version = ?2 AND state = 'draft'");
 	if (st == NULL) {
 		proc_row_free(&r);
-		return fail_db(req, &a, "procedure publish");
+		return office_fail_db(req, &a, "procedure publish");
 	}
 	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, r.version);
@@ -712,7 +678,7 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 	if (rc != SQLITE_DONE || office_audit(&a, "procedure.publish", target, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "procedure publish");
+		return office_fail_db(req, &a, "procedure publish");
 	}
 	json_decref(d);
 	office_authz_end(&a);
@@ -741,7 +707,7 @@ office_handle_procedure_delete(struct http_request *req, void *app)
 		return;
 	if (strcmp(r.state, "draft") != 0) {
 		proc_row_free(&r);
-		return refuse(req, &a, 409, "published",
+		return office_refuse(req, &a, 409, "published",
 			      "公開済みの版は削除できません。申請がこの版を記録しています。");
 	}
 	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
@@ -751,7 +717,7 @@ office_handle_procedure_delete(struct http_request *req, void *app)
 	    (st = db_stmt(a.t->db, "DELETE FROM procedures WHERE id = ?1 AND version = ?2"
 				   " AND state = 'draft'")) == NULL) {
 		json_decref(d);
-		return fail_db(req, &a, "procedure delete");
+		return office_fail_db(req, &a, "procedure delete");
 	}
 	sqlite3_bind_text(st, 1, r.id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, r.version);
@@ -760,7 +726,7 @@ office_handle_procedure_delete(struct http_request *req, void *app)
 	if (rc != SQLITE_DONE || office_audit(&a, "procedure.delete", target, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "procedure delete");
+		return office_fail_db(req, &a, "procedure delete");
 	}
 	json_decref(d);
 	office_authz_end(&a);
@@ -794,7 +760,7 @@ office_handle_procedure_copy(struct http_request *req, void *app)
 		if (!catalogue_id_valid(new_id)) {
 			json_decref(def);
 			proc_row_free(&r);
-			return refuse(req, &a, 400, "invalid_request", "新しい手続の id は英小文字・"
+			return office_refuse(req, &a, 400, "invalid_request", "新しい手続の id は英小文字・"
 				      "数字・ハイフンの 64 文字以内で指定してください。");
 		}
 		json_object_set_new(def, "id", json_string(new_id));
@@ -856,7 +822,7 @@ office_handle_procedures_list(struct http_request *req, void *app)
 			      OFFICE_AUTHZ_DEPT_FILTER("p.department_id", "?1", "?2")
 			      " ORDER BY p.id, p.version DESC LIMIT 2000");
 	if (st == NULL)
-		return fail_db(req, &a, "procedures");
+		return office_fail_db(req, &a, "procedures");
 	sqlite3_bind_int(st, 1, office_authz_all_departments(&a));
 	sqlite3_bind_int64(st, 2, a.id);
 	list = json_array();
@@ -881,7 +847,7 @@ office_handle_procedures_list(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "procedures");
+		return office_fail_db(req, &a, "procedures");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:o}", "procedures", list));

@@ -32,16 +32,6 @@
 #define LIST_MAX      1000
 #define GENERATED_PASSWORD_LEN 16
 
-static void
-fail_db(struct http_request *req, struct office_actor *a, const char *what)
-{
-	log_err("tenant %s: %s: %s", a->t->name, what, db_errmsg(a->t->db));
-	if (!sqlite3_get_autocommit(db_handle(a->t->db)))
-		db_rollback(a->t->db);
-	office_authz_end(a);
-	http_reply_error(req, 500, "internal", MSG_DB);
-}
-
 /* ---- departments ---------------------------------------------------------------- */
 
 void
@@ -58,7 +48,7 @@ office_handle_departments_list(struct http_request *req, void *app)
 			      " WHERE sd.department_id = d.id) FROM departments d WHERE "
 			      OFFICE_AUTHZ_DEPT_FILTER("d.id", "?1", "?2") " ORDER BY d.name");
 	if (st == NULL)
-		return fail_db(req, &a, "departments");
+		return office_fail_db(req, &a, "departments");
 	sqlite3_bind_int(st, 1, office_authz_all_departments(&a));
 	sqlite3_bind_int64(st, 2, a.id);
 	list = json_array();
@@ -70,7 +60,7 @@ office_handle_departments_list(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "departments");
+		return office_fail_db(req, &a, "departments");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:o}", "departments", list));
@@ -104,7 +94,7 @@ office_handle_departments_create(struct http_request *req, void *app)
 	if (db_begin(a.t->db) != 0 ||
 	    (st = db_stmt(a.t->db, "INSERT INTO departments (name, created_at) VALUES (?1, ?2)"))
 	    == NULL)
-		return fail_db(req, &a, "department create");
+		return office_fail_db(req, &a, "department create");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -116,14 +106,14 @@ office_handle_departments_create(struct http_request *req, void *app)
 		return;
 	}
 	if (rc != SQLITE_DONE)
-		return fail_db(req, &a, "department create");
+		return office_fail_db(req, &a, "department create");
 	id = sqlite3_last_insert_rowid(db_handle(a.t->db));
 	snprintf(target, sizeof target, "department:%lld", (long long)id);
 	d = json_pack("{s:s}", "name", name);
 	rc = office_audit(&a, "department.create", target, d);
 	json_decref(d);
 	if (rc != 0 || db_commit(a.t->db) != 0)
-		return fail_db(req, &a, "department create");
+		return office_fail_db(req, &a, "department create");
 	office_authz_end(&a);
 	http_reply_json(req, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "name", name));
 }
@@ -183,7 +173,7 @@ office_handle_accounts_list(struct http_request *req, void *app)
 		return;
 	}
 	if ((st = db_stmt(a.t->db, "SELECT count(*) FROM staff")) == NULL)
-		return fail_db(req, &a, "accounts");
+		return office_fail_db(req, &a, "accounts");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -191,7 +181,7 @@ office_handle_accounts_list(struct http_request *req, void *app)
 			      " disabled, password_hash = '' FROM staff ORDER BY login"
 			      " LIMIT ?1 OFFSET ?2");
 	if (st == NULL)
-		return fail_db(req, &a, "accounts");
+		return office_fail_db(req, &a, "accounts");
 	sqlite3_bind_int64(st, 1, limit);
 	sqlite3_bind_int64(st, 2, offset);
 	list = json_array();
@@ -217,7 +207,7 @@ office_handle_accounts_list(struct http_request *req, void *app)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		return fail_db(req, &a, "accounts");
+		return office_fail_db(req, &a, "accounts");
 	}
 	{
 		size_t i;
@@ -364,7 +354,7 @@ office_handle_accounts_create(struct http_request *req, void *app)
 	}
 	office_authz_relock(&a);
 	if (db_begin(a.t->db) != 0)
-		return fail_db(req, &a, "account create");
+		return office_fail_db(req, &a, "account create");
 	{
 		sqlite3_stmt *st = db_stmt(a.t->db, "INSERT INTO staff (login, display_name, role,"
 					   " password_hash, must_change_password, password_changed_at,"
@@ -372,7 +362,7 @@ office_handle_accounts_create(struct http_request *req, void *app)
 					   " strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
 					   " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?5)");
 		if (st == NULL)
-			return fail_db(req, &a, "account create");
+			return office_fail_db(req, &a, "account create");
 		sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
@@ -389,19 +379,19 @@ office_handle_accounts_create(struct http_request *req, void *app)
 		return;
 	}
 	if (rc != SQLITE_DONE)
-		return fail_db(req, &a, "account create");
+		return office_fail_db(req, &a, "account create");
 	id = sqlite3_last_insert_rowid(db_handle(a.t->db));
 	snprintf(target, sizeof target, "staff:%s", login);
 	d = json_pack("{s:s,s:o}", "role", role, "departments", departments_of(a.t->db, id));
 	if (set_departments(a.t->db, id, ids, nids) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "account create");
+		return office_fail_db(req, &a, "account create");
 	}
 	json_object_set_new(d, "departments", departments_of(a.t->db, id));
 	rc = office_audit(&a, "staff.create", target, d);
 	json_decref(d);
 	if (rc != 0 || db_commit(a.t->db) != 0)
-		return fail_db(req, &a, "account create");
+		return office_fail_db(req, &a, "account create");
 	office_authz_end(&a);
 	http_reply_json(req, 201, json_pack("{s:s,s:s,s:s}", "login", login, "initial_password",
 					    password, "message", "初期パスワードは今回だけ表示されます。"
@@ -444,18 +434,18 @@ office_handle_account_departments(struct http_request *req, void *app)
 		return;
 	}
 	if (db_begin(a.t->db) != 0)
-		return fail_db(req, &a, "account departments");
+		return office_fail_db(req, &a, "account departments");
 	d = json_pack("{s:o}", "before", departments_of(a.t->db, id));
 	if (set_departments(a.t->db, id, ids, nids) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "account departments");
+		return office_fail_db(req, &a, "account departments");
 	}
 	json_object_set_new(d, "after", departments_of(a.t->db, id));
 	snprintf(target, sizeof target, "staff:%s", login);
 	rc = office_audit(&a, "staff.departments", target, d);
 	if (rc != 0 || db_commit(a.t->db) != 0) {
 		json_decref(d);
-		return fail_db(req, &a, "account departments");
+		return office_fail_db(req, &a, "account departments");
 	}
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:s,s:O}", "login", login, "departments",
@@ -497,7 +487,7 @@ office_handle_account_role(struct http_request *req, void *app)
 
 		if ((st = db_stmt(a.t->db, "SELECT count(*) FROM staff WHERE role = 'admin'"
 					   " AND disabled = 0")) == NULL)
-			return fail_db(req, &a, "account role");
+			return office_fail_db(req, &a, "account role");
 		if (sqlite3_step(st) == SQLITE_ROW)
 			admins = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
@@ -510,19 +500,19 @@ office_handle_account_role(struct http_request *req, void *app)
 	}
 	if (db_begin(a.t->db) != 0 ||
 	    (st = db_stmt(a.t->db, "UPDATE staff SET role = ?2 WHERE id = ?1")) == NULL)
-		return fail_db(req, &a, "account role");
+		return office_fail_db(req, &a, "account role");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return fail_db(req, &a, "account role");
+		return office_fail_db(req, &a, "account role");
 	snprintf(target, sizeof target, "staff:%s", login);
 	d = json_pack("{s:s,s:s}", "before", before, "after", role);
 	rc = office_audit(&a, "staff.role", target, d);
 	json_decref(d);
 	if (rc != 0 || db_commit(a.t->db) != 0)
-		return fail_db(req, &a, "account role");
+		return office_fail_db(req, &a, "account role");
 	office_authz_end(&a);
 	http_reply_json(req, 200, json_pack("{s:s,s:s}", "login", login, "role", role));
 }

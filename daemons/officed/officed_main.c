@@ -38,6 +38,7 @@
 #include "office_documents.h"
 #include "office_export.h"
 #include "office_procedures.h"
+#include "office_procfiles.h"
 #include "office_staff.h"
 #include "office_stats.h"
 #include "pades.h"
@@ -159,6 +160,10 @@ static const struct http_route officed_routes[] = {
 	  office_handle_procedure_get, 0, NULL },
 	{ "PUT", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
 	  office_handle_procedure_update, 0, NULL },
+	/* Files for procedures (office_procfiles.h): the documents' upload limits (one
+	 * file of at most 10 MiB, session and CSRF checked before the body) fit. */
+	{ "POST", "/api/v1/{tenant}/staff/procedure-files", office_handle_procedure_file_upload,
+	  HTTP_ROUTE_UPLOAD, office_documents_upload_limits },
 	{ "DELETE", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
 	  office_handle_procedure_delete, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/publish",

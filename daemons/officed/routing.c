@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jsonio.h"
+#include "office_db.h"
 
 /* The top-level choice field called name in def's schema, or NULL. */
 static const json_t *
@@ -42,34 +43,6 @@ has_option(const json_t *field, const char *value)
 		if (strcmp(jsonio_str(o, "value", ""), value) == 0)
 			return 1;
 	return 0;
-}
-
-/* The id of the department a rule names: 1 found, 0 unknown, -1 database error. */
-static int
-rule_department(struct db *db, const json_t *rule, int64_t *id)
-{
-	const json_t *v = json_object_get(rule, "department_id");
-	const char *name = jsonio_str(rule, "department", NULL);
-	sqlite3_stmt *st;
-	int rc;
-
-	if (v == NULL && name == NULL)
-		return 0;
-	st = v ? db_stmt(db, "SELECT id FROM departments WHERE id = ?1")
-	       : db_stmt(db, "SELECT id FROM departments WHERE name = ?1");
-	if (st == NULL)
-		return -1;
-	if (v != NULL)
-		sqlite3_bind_int64(st, 1, json_is_integer(v) ? json_integer_value(v) : -1);
-	else
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
-	return rc == SQLITE_ROW;
 }
 
 int
@@ -117,7 +90,7 @@ routing_check(struct db *db, const json_t *def, const json_t *rules, json_t **ou
 				 i + 1);
 			goto refused;
 		}
-		if ((rc = rule_department(db, r, &dept)) < 0) {
+		if ((rc = office_db_department_of(db, r, &dept)) < 0) {
 			json_decref(list);
 			return -1;
 		}

@@ -62,8 +62,8 @@ applications_receipt_valid(const char *s)
 	return 1;
 }
 
-static int
-idem_key_valid(const char *k)
+int
+applications_idem_key_valid(const char *k)
 {
 	size_t i;
 
@@ -465,7 +465,7 @@ applications_handle_submit(struct http_request *req, void *app)
 	}
 	if (!accounts_rate_take(p->submit_rl, req))
 		return;
-	if (!idem_key_valid(idem)) {
+	if (!applications_idem_key_valid(idem)) {
 		http_reply_error(req, 400, "idempotency_key_required",
 				 "Idempotency-Key ヘッダ (1〜128 文字の英数記号) が必要です。");
 		return;

@@ -63,6 +63,9 @@ int applications_authorize(struct portald *p, struct portal_tenant *pt, struct h
 /* 1 if s looks like a 到達番号 ("20261122-000123"), else 0. */
 int applications_receipt_valid(const char *s);
 
+/* 1 if k is an Idempotency-Key we take: 1–128 printable ASCII characters, no space. */
+int applications_idem_key_valid(const char *k);
+
 /* Japanese label of a status ("arrived" -> "到達"); the code itself if unknown. */
 const char *applications_status_label(const char *status);
 

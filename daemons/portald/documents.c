@@ -85,34 +85,8 @@ notify_document(struct portald *p, const char *tenant, struct db *db, const char
 		time_t at)
 {
 	struct notify_event ev = { tenant, receipt, "document", NULL, at };
-	json_t *def = NULL, *answers = NULL;
-	sqlite3_stmt *st;
-	char err[64];
-	int rc = 0;
 
-	st = db_stmt(db, "SELECT procedure_id, procedure_version, answers FROM applications "
-			 "WHERE receipt_no = ?");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, receipt, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		char proc[CATALOGUE_ID_MAX + 1];
-		long long version = sqlite3_column_int64(st, 1);
-
-		snprintf(proc, sizeof proc, "%s", sqlite3_column_text(st, 0));
-		answers = jsonio_parse((const char *)sqlite3_column_text(st, 2),
-				       (size_t)sqlite3_column_bytes(st, 2), 8 << 20,
-				       JSONIO_MAX_DEPTH, err, sizeof err);
-		sqlite3_reset(st);
-		def = catalogue_get_version(db, proc, version);
-	} else {
-		sqlite3_reset(st);
-	}
-	if (def != NULL && answers != NULL)
-		rc = notify_enqueue(db, p, def, answers, &ev);
-	json_decref(def);
-	json_decref(answers);
-	return rc;
+	return notify_enqueue_event(db, p, &ev);
 }
 
 int

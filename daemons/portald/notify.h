@@ -36,6 +36,10 @@ struct notify_event {
 int notify_enqueue(struct db *db, const struct portald *p, const json_t *def,
 		   const json_t *answers, const struct notify_event *ev);
 
+/* notify_enqueue for the application ev names, with its stored answers and the
+ * definition version they were made with. 0 (enqueued or nothing to send), or -1. */
+int notify_enqueue_event(struct db *db, const struct portald *p, const struct notify_event *ev);
+
 struct mailer;
 
 /* Start the sender thread (idles when no smtp url is configured). */

@@ -212,19 +212,6 @@ reply_in_tx(struct db *db, void *arg)
 
 /* --- the handler ----------------------------------------------------------------- */
 
-static int
-idem_key_valid(const char *k)
-{
-	size_t i;
-
-	if (k == NULL || k[0] == '\0')
-		return 0;
-	for (i = 0; k[i]; i++)
-		if (i >= APPLICATION_IDEM_KEY_MAX || k[i] < 0x21 || k[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 static void
 reply_invalid(struct http_request *req, json_t *errors)
 {
@@ -305,7 +292,7 @@ replies_handle_post(struct http_request *req, void *app)
 	}
 	if (!accounts_rate_take(p->submit_rl, req))
 		return;
-	if (!idem_key_valid(idem)) {
+	if (!applications_idem_key_valid(idem)) {
 		http_reply_error(req, 400, "idempotency_key_required",
 				 "Idempotency-Key ヘッダ (1〜128 文字の英数記号) が必要です。");
 		return;

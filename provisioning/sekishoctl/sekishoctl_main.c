@@ -37,6 +37,7 @@
 #include "log.h"
 #include "office_db.h"
 #include "officectl.h"
+#include "postalctl.h"
 #include "publish.h"
 #include "roles.h"
 #include "sanitize.h"
@@ -72,6 +73,9 @@ usage(FILE *f)
 		"                         online backup of every tenant database (7 generations)\n"
 		"  restore [--zone dmz|lgwan] GENERATION\n"
 		"                         put a backup generation back (stop the zone's daemon)\n"
+		"  import-postal FILE | --packaged\n"
+		"                         Japan Post's KEN_ALL (CP932, UTF-8 or zip) into the\n"
+		"                         portal's postal-code look-up (dmz/postal)\n"
 		"  sigcheck [--max-age-days N] [--db DIR]\n"
 		"                         warn when the ClamAV signatures are older than N days\n"
 		"  run                    run every process in the foreground until Ctrl-C\n"
@@ -614,6 +618,8 @@ main(int argc, char **argv)
 		return cmd_status(&in);
 	if (strcmp(argv[0], "backup") == 0 || strcmp(argv[0], "restore") == 0)
 		return backup_main(&in, argc, argv);
+	if (strcmp(argv[0], "import-postal") == 0)
+		return postalctl_main(&in, argc, argv);
 	if (strcmp(argv[0], "sigcheck") == 0)
 		return sigcheck_main(argc, argv);
 	if (strcmp(argv[0], "keys") == 0)

@@ -178,3 +178,20 @@ test('手数料: items as lib/fee.h reads them, checked before sending', () => {
   s.fee.items = [];
   assert.equal(stateToRequest(s).definition.fee, undefined);
 });
+
+test('様式・画像: uploaded entries listed in the definition, images with their alt text', () => {
+  const s = sampleState();
+  const sha = 'a'.repeat(64);
+  s.files = [{ name: '申請書.pdf', title: ' 申請書 ', type: 'pdf', size: 1200, sha256: sha, use: 'download', alt: '' },
+    { name: '地図.png', title: '会場', type: 'png', size: 50, sha256: 'b'.repeat(64), use: 'image', alt: '駅からの道' }];
+  const d = stateToRequest(s).definition;
+  assert.deepEqual(d.files, [{ name: '申請書.pdf', title: '申請書', type: 'pdf', size: 1200, sha256: sha },
+    { name: '地図.png', title: '会場', type: 'png', size: 50, sha256: 'b'.repeat(64), use: 'image', alt: '駅からの道' }]);
+  assert.deepEqual(definitionToState(d, '市民課').files.map((f) => f.use), ['download', 'image']);
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('files')), []);
+  s.files[0].use = 'image';          // a PDF cannot be shown on the page
+  s.files[1].alt = '';               // an image needs its description
+  s.files[1].title = '';
+  assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('files')).map((e) => e.path),
+    ['files[0]', 'files[0]', 'files[1]', 'files[1]']);
+});

@@ -88,6 +88,13 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.locator('#p-tpl-completed-subject').fill('【完了】{{title}}');
   await page.locator('#p-tpl-completed-lead').fill('「{{title}}」の届出の処理が終わりました。');
   await page.getByLabel(/通知先のメールアドレス（1 行に 1 つ/).fill('juumin@city.example.lg.jp');
+  // A form to download: uploaded, then titled.
+  await page.locator('#file-pick').setInputFiles({ name: '届出書.pdf', mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n') });
+  await page.getByRole('button', { name: 'ファイルを登録' }).click();
+  await expect(page.locator('#file-0-title')).toBeFocused();
+  await expect(page.locator('#file-0-title')).toHaveValue('届出書');
+  await page.locator('#file-0-title').fill('届出書（印刷用）');
   await page.getByRole('button', { name: '手数料の項目を追加' }).click();
   await expect(page.locator('#fee-0-label')).toBeFocused();
   await page.locator('#fee-0-label').fill('届出手数料');
@@ -102,6 +109,7 @@ test('an administrator builds and publishes a procedure without writing JSON', a
     .toEqual([['kind', 'move', '住民異動係']]);
   expect((await saved.json()).staff_notify).toEqual(['juumin@city.example.lg.jp']);
   expect((await saved.json()).definition.fee).toEqual({ items: [{ label: '届出手数料', amount: 200 }] });
+  expect((await saved.json()).definition.files.map((f) => [f.name, f.title, f.type])).toEqual([['届出書.pdf', '届出書（印刷用）', 'pdf']]);
   expect((await saved.json()).definition.notify.templates)
     .toEqual({ completed: { subject: '【完了】{{title}}', lead: '「{{title}}」の届出の処理が終わりました。' } });
 

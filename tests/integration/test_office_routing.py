@@ -161,3 +161,54 @@ def test_a_draft_can_be_deleted_a_published_version_cannot(routed):
     with o.db() as db:
         assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'procedure.delete'"
                           " AND target = 'procedure:route-copy/1'").fetchone()[0] == 1
+
+
+PDF_FORM = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+PNG_MAP = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+                        "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+
+
+def test_staff_give_a_procedure_files_and_citizens_download_them(routed):
+    import hashlib
+    o = routed
+    admin, clerk1 = o.browser("admin"), o.browser("clerk1")
+    assert clerk1.call("POST", "/procedure-files", files={"file": ("a.pdf", PDF_FORM)}).status_code == 403
+    r = admin.call("POST", "/procedure-files", files={"file": ("偽物.pdf", PNG_MAP)})
+    assert r.status_code == 400 and "拡張子と中身" in r.json()["error"]["message"]
+    r = admin.call("POST", "/procedure-files", files={"file": ("run.exe", PDF_FORM)})
+    assert r.status_code == 400
+    form = admin.call("POST", "/procedure-files", files={"file": ("粗大ごみ申込書.pdf", PDF_FORM)})
+    assert form.status_code == 201, form.text
+    form = form.json()
+    assert form == {"name": "粗大ごみ申込書.pdf", "type": "pdf", "size": len(PDF_FORM),
+                    "sha256": hashlib.sha256(PDF_FORM).hexdigest()}
+    pic = admin.call("POST", "/procedure-files", files={"file": ("地図.png", PNG_MAP)}).json()
+
+    d = json.loads(json.dumps(DEFINITION))
+    d["id"] = "gomi-forms"
+    d["files"] = [dict(form, title="申込書（印刷用）"),
+                  dict(pic, title="収集場所の地図", use="image", alt="市役所前の収集場所")]
+    r = admin.call("POST", "/procedures", json={"definition": d, "department": "市民課"})
+    assert r.status_code == 201, r.text
+    # A file officed does not hold cannot be published (the internet zone could not have it).
+    bad = json.loads(json.dumps(d))
+    bad["id"] = "gomi-forms-bad"
+    bad["files"][0]["sha256"] = "0" * 64
+    assert admin.call("POST", "/procedures", json={"definition": bad, "department": "市民課"}).status_code == 201
+    r = admin.call("POST", "/procedures/gomi-forms-bad/versions/1/publish")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "file_not_held"
+    assert admin.call("POST", "/procedures/gomi-forms/versions/1/publish").status_code == 200
+
+    def served():
+        r = requests.get(o.api + "/procedures/gomi-forms", timeout=3)
+        return r.json() if r.status_code == 200 else None
+    files = wait(served, 90, "the procedure did not reach the internet zone")["files"]
+    base = o.api.split("/api/v1/")[0]
+    got = requests.get(base + files[0]["url"], timeout=5)
+    assert got.content == PDF_FORM and got.headers["Content-Type"] == "application/pdf"
+    got = requests.get(base + files[1]["url"], timeout=5)
+    assert got.content == PNG_MAP and got.headers["Content-Type"] == "image/png"
+    with o.db() as db:
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'procedure.file_upload'"
+                          ).fetchone()[0] == 2

@@ -61,6 +61,7 @@ export function newState() {
     routing: [],   // 振り分け: [{field, value, department}], office-side only
     staff_notify: '',   // addresses told of new applications, one a line; office-side only
     fee: { items: [], note: '' },   // 手数料: items [{label, amount, quantity_field}] (lib/fee.h)
+    files: [],   // 様式・画像: [{name, title, type, size, sha256, use, alt}] (lib/procfile.h), uploaded first
   };
 }
 
@@ -188,6 +189,13 @@ export function stateToRequest(s) {
       if (i.quantity_field) it.quantity_field = i.quantity_field;
       return it;
     });
+  if (s.files.length) {
+    def.files = s.files.map((f) => {
+      const o = { name: f.name, title: f.title.trim(), type: f.type, size: f.size, sha256: f.sha256 };
+      if (f.use === 'image') { o.use = 'image'; o.alt = f.alt.trim(); }
+      return o;
+    });
+  }
   if (feeItems.length) {
     def.fee = { items: feeItems };
     put(def.fee, 'note', s.fee.note.trim());
@@ -264,6 +272,8 @@ export function definitionToState(def, department, routing, staffNotify) {
   s.department = department || '';
   s.fields = ((def.schema && def.schema.fields) || []).map(schemaToField);
   s.staff_notify = (staffNotify || []).join('\n');
+  s.files = (def.files || []).map((f) => ({ name: str(f.name), title: str(f.title), type: str(f.type),
+    size: f.size, sha256: str(f.sha256), use: f.use === 'image' ? 'image' : 'download', alt: str(f.alt) }));
   s.fee = { items: ((def.fee && def.fee.items) || []).map((i) => ({ label: str(i.label), amount: str(i.amount), quantity_field: str(i.quantity_field) })),
     note: str(def.fee && def.fee.note) };
   s.routing = (routing || []).map((r) => ({ field: str(r.field), value: str(r.value), department: str(r.department) }));
@@ -396,6 +406,13 @@ export function checkState(s) {
     const bad = [...`${x.subject}${x.lead}`.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
     if (bad.length) errs.push({ path: where, message: `メールの文面で使えない差し込み項目があります（${bad.join('、')}）。使えるのは ${PLACEHOLDERS.map((n) => `{{${n}}}`).join('、')} です。` });
   });
+  s.files.forEach((f, i) => {
+    const where = `files[${i}]`;
+    if (!f.title.trim()) errs.push({ path: where, message: `ファイル「${f.name}」の表題を入力してください。` });
+    if (f.use === 'image' && !['png', 'jpeg'].includes(f.type)) errs.push({ path: where, message: `ファイル「${f.name}」は画像（PNG・JPEG）ではないため、画面に表示できません。様式として掲載してください。` });
+    if (f.use === 'image' && !f.alt.trim()) errs.push({ path: where, message: `画像「${f.name}」の代替テキスト（画像の内容の説明）を入力してください。` });
+  });
+  if (s.files.length > 10) errs.push({ path: 'files', message: 'ファイルは 10 件までです。' });
   s.fee.items.forEach((it, i) => {
     if (!it.label.trim() && !String(it.amount).trim()) return;   // an empty row is left out
     const where = `fee.items[${i}]`;

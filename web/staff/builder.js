@@ -134,6 +134,48 @@ function renderTemplates() {
   });
 }
 
+// ---- 様式・画像 (procfile.h) ----------------------------------------------------
+// A file is uploaded first (officed stores it by hash and says what it is); the list
+// then holds what the definition will name: title, use, alternative text.
+const SIZE = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+function renderFiles() {
+  const box = document.getElementById('files');
+  box.textContent = '';
+  state.files.forEach((f, i) => {
+    const n = i + 1;
+    const uses = [['download', 'ダウンロード用の様式']];
+    if (f.type === 'png' || f.type === 'jpeg') uses.push(['image', '画面に表示する画像']);
+    box.appendChild(el('div', { cls: 'rule', role: 'group', 'aria-label': `ファイルの ${n} 件目（${f.name}）` },
+      el('p', { text: `${n} 件目: ${f.name}（${f.type.toUpperCase()}、${SIZE(f.size)}）` }),
+      input(`file-${i}-title`, '表題（住民の方に表示する名前）', f.title, (v) => { f.title = v; }, { maxlength: 100 }),
+      select(`file-${i}-use`, '用途', f.use, uses, (v) => { f.use = v; renderFiles(); document.getElementById(`file-${i}-use`).focus(); }),
+      f.use === 'image' ? input(`file-${i}-alt`, '代替テキスト（画像の内容の説明）', f.alt, (v) => { f.alt = v; }, { maxlength: 200 }) : null,
+      el('p', {}, btn(`file-${i}-remove`, '削除', `ファイルの ${n} 件目（${f.name}）を削除`, () => {
+        state.files.splice(i, 1);
+        renderFiles();
+        document.getElementById('file-pick').focus();
+      }))));
+  });
+}
+
+function uploadFile() {
+  const pick = document.getElementById('file-pick');
+  const file = pick.files[0];
+  if (!file) { Staff.showError(err, '登録するファイルを選んでください。'); return; }
+  const form = new FormData();
+  form.append('file', file, file.name);
+  Staff.upload('/procedure-files', form).then((res) => {
+    if (res.status === 401) { location.href = '/index.html'; return; }
+    if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
+    const b = res.body;
+    state.files.push({ name: b.name, title: b.name.replace(/\.[^.]*$/, ''), type: b.type, size: b.size, sha256: b.sha256, use: 'download', alt: '' });
+    pick.value = '';
+    renderFiles();
+    say(`ファイル「${b.name}」を登録しました。表題を確認して、下書きを保存してください。`);
+    document.getElementById(`file-${state.files.length - 1}-title`).focus();
+  });
+}
+
 // ---- 手数料 ----------------------------------------------------------------------
 // One row per item: its name, yen, and what it counts by (once, or a whole-number
 // answer). Redrawn like the routing rows.
@@ -425,6 +467,8 @@ document.getElementById('editor').addEventListener('submit', (e) => {
   }).catch(() => Staff.showError(err, 'サーバーに接続できません。しばらくしてから再度お試しください。'));
 });
 
+document.getElementById('file-upload').addEventListener('click', uploadFile);
+
 function statusLine() {
   document.getElementById('status-line').textContent = editing
     ? `${editing.id} 第${editing.version}版（${readOnly ? '公開済み・変更できません' : '下書き'}）`
@@ -456,6 +500,7 @@ async function start() {
   renderTemplates();
   renderRouting();
   renderFee();
+  renderFiles();
   refresh();
   statusLine();
   if (readOnly) {

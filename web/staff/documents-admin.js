@@ -20,18 +20,7 @@
     notice.hidden = false;
     return true;
   }
-  function upload(path, form) {
-    return fetch('/api/v1/' + encodeURIComponent(Staff.tenant()) + '/staff' + path, {
-      method: 'POST', body: form, credentials: 'same-origin',
-      headers: { 'Accept': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('csrf') || '' }
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        return { ok: r.ok, status: r.status, body: j };
-      });
-    }, function () {
-      return { ok: false, status: 0, body: { error: { message: 'サーバーに接続できません。しばらくしてから再度お試しください。' } } };
-    });
-  }
+  var upload = Staff.upload;
 
   function loadSettings() {
     Staff.api('GET', '/documents/settings').then(function (res) {

@@ -75,18 +75,11 @@
     var form = new FormData();
     form.append('title', title);
     form.append('file', file, file.name);
-    fetch(apiUrl(base + '/upload'), {
-      method: 'POST', body: form, credentials: 'same-origin',
-      headers: { 'Accept': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('csrf') || '' }
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        if (done({ ok: r.ok, status: r.status, body: j }, '「' + title + '」に署名して発行しました。')) {
-          document.getElementById('issue-upload').reset();
-          list();
-        }
-      });
-    }).catch(function () {
-      Staff.showError(err, 'サーバーに接続できません。しばらくしてから再度お試しください。');
+    Staff.upload(base + '/upload', form).then(function (res) {
+      if (done(res, '「' + title + '」に署名して発行しました。')) {
+        document.getElementById('issue-upload').reset();
+        list();
+      }
     });
   });
 

@@ -23,6 +23,19 @@ var Staff = (function () {
       });
     });
   }
+  // A multipart upload (a FormData) with the CSRF token; the reply as api() gives it.
+  function upload(path, form) {
+    return fetch('/api/v1/' + encodeURIComponent(tenant()) + '/staff' + path, {
+      method: 'POST', body: form, credentials: 'same-origin',
+      headers: { 'Accept': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('csrf') || '' }
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        return { ok: r.ok, status: r.status, body: j };
+      });
+    }, function () {
+      return { ok: false, status: 0, body: { error: { message: 'サーバーに接続できません。しばらくしてから再度お試しください。' } } };
+    });
+  }
   function showError(el, message) {
     el.textContent = message || 'エラーが発生しました。もう一度お試しください。';
     el.hidden = false;
@@ -31,5 +44,5 @@ var Staff = (function () {
   function message(res) {
     return res.body && res.body.error ? res.body.error.message : '';
   }
-  return { tenant: tenant, api: api, showError: showError, message: message };
+  return { tenant: tenant, api: api, upload: upload, showError: showError, message: message };
 })();
