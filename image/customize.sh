@@ -97,7 +97,10 @@ for f in "$ROOT/etc/profile" "$ROOT/etc/bash.bashrc"; do
 	printf '\n# Sekisho: files are not readable by others unless made so.\numask 027\n' >>"$f"
 done
 # No cron here (timers run what is periodic), but packages leave their cron
-# directories: root's alone (lynis FILE-7524).
+# directories: root's alone (lynis FILE-7524). debsecan's entry, at a minute its
+# postinst draws at random, would make every build differ: the operator runs
+# debsecan by hand (docs/operator-guide.md).
+rm -f "$ROOT/etc/cron.d/debsecan"
 for d in "$ROOT"/etc/cron.d "$ROOT"/etc/cron.hourly "$ROOT"/etc/cron.daily \
 	"$ROOT"/etc/cron.weekly "$ROOT"/etc/cron.monthly "$ROOT"/etc/cron.yearly; do
 	[ ! -d "$d" ] || chmod 0700 "$d"
