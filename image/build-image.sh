@@ -255,8 +255,13 @@ dd if=/dev/zero of="$PART" bs=1 seek=$((1024 + 0x88)) count=64 conv=notrunc stat
 			printf 'sif "%s" %s @%s\nsif "%s" %s_extra 0\n' "$f" "$t" "$SOURCE_DATE_EPOCH" "$f" "$t"
 		done
 	done
+	# ... and inode versions (i_version): how many times the mount changed each of
+	# them, which depends on how extlinux's writes were flushed (seen: 4 or 5).
 	for f in /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
 		printf 'sif "%s" generation 0\n' "$f"
+	done
+	for f in / /boot /boot/extlinux /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
+		printf 'sif "%s" version 0\n' "$f"
 	done
 	for t in mtime wtime lastcheck; do
 		printf 'ssv %s @%s\n' "$t" "$SOURCE_DATE_EPOCH"
