@@ -186,7 +186,7 @@ bench-office: all
 bench-sanitize: all $(BUILD)/bench/bench_sanitize
 	@$(BUILD)/bench/bench_sanitize
 
-# --- the appliance image (root; not part of `make check`: it takes minutes) -----
+# --- the appliance image (root; `make check` runs it as its last suite) ----------
 IMAGE_DIR ?= $(BUILD)/image
 image: all
 	@provisioning/install-deps.sh --image

@@ -116,6 +116,10 @@ fi
 cat >"$STAGE/fstab" <<EOF
 # The root filesystem; every zone's state is under /var/lib/sekisho on it.
 UUID=$FS_UUID / ext4 defaults,errors=remount-ro 0 1
+# /tmp in memory, nothing on it runs or is a device (the daemons have their own,
+# PrivateTmp=yes, beneath it). systemd's own tmp.mount sizes, plus noexec.
+tmpfs /tmp tmpfs mode=1777,strictatime,nosuid,nodev,noexec,size=50%,nr_inodes=1m 0 0
+tmpfs /dev/shm tmpfs nosuid,nodev,noexec 0 0
 EOF
 cat >"$STAGE/extlinux.conf" <<EOF
 # extlinux reads the kernel through the /vmlinuz and /initrd.img links, which the
@@ -152,6 +156,25 @@ T1=$(date +%s)
 
 # Files made at build time (maintainer scripts, our hook) carry today's date: clamp.
 find "$ROOT" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+
+# The file integrity database, from the finished tree (times clamped): aide.conf
+# records only what the disk keeps of it, so two builds give the same database.
+# Written out first: a file whose block count the host's delayed allocation changes
+# while aide reads it would be recorded without its hash.
+T_AIDE=$(date +%s)
+sync
+chroot "$ROOT" aide --config=/etc/aide/aide.conf --init >"$OUT/aide.log" 2>&1 ||
+	{ tail -5 "$OUT/aide.log" >&2; die "aide --init failed"; }
+! grep -q 'hash could not be calculated' "$OUT/aide.log" ||
+	die "aide: $(grep -m1 'hash could not be calculated' "$OUT/aide.log")"
+# aide keeps each file's inode number whatever the rules say (to tell a move from a
+# removal and an addition); they are the build tree's, not the disk's: zeroed.
+awk '/^@@db_spec/ { for (i = 2; i <= NF; i++) if ($i == "inode") col = i - 1 }
+     col && /^\// { $col = 0 } { print }' "$ROOT/var/lib/aide/aide.db.new" >"$ROOT/var/lib/aide/aide.db"
+rm "$ROOT/var/lib/aide/aide.db.new"
+chmod 0600 "$ROOT/var/lib/aide/aide.db"
+touch -h -d "@$SOURCE_DATE_EPOCH" "$ROOT/var/lib/aide/aide.db" "$ROOT/var/lib/aide"
+say "aide database in $(($(date +%s) - T_AIDE)) s"
 
 # The manifest: what an auditor compares between two builds or with a running host.
 (cd "$ROOT" && find . -mindepth 1 -printf '%P\t%M\t%U:%G\t%s\t%l\n' | sort) >"$OUT/files.tmp"
@@ -232,8 +255,13 @@ dd if=/dev/zero of="$PART" bs=1 seek=$((1024 + 0x88)) count=64 conv=notrunc stat
 			printf 'sif "%s" %s @%s\nsif "%s" %s_extra 0\n' "$f" "$t" "$SOURCE_DATE_EPOCH" "$f" "$t"
 		done
 	done
+	# ... and inode versions (i_version): how many times the mount changed each of
+	# them, which depends on how extlinux's writes were flushed (seen: 4 or 5).
 	for f in /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
 		printf 'sif "%s" generation 0\n' "$f"
+	done
+	for f in / /boot /boot/extlinux /boot/extlinux/ldlinux.sys /boot/extlinux/ldlinux.c32; do
+		printf 'sif "%s" version 0\n' "$f"
 	done
 	for t in mtime wtime lastcheck; do
 		printf 'ssv %s @%s\n' "$t" "$SOURCE_DATE_EPOCH"

@@ -3,11 +3,11 @@
 # and test. Non-interactive and idempotent: when everything is present it only asks
 # dpkg, and returns in well under a second.
 #
-#   provisioning/install-deps.sh              build + run + test
+#   provisioning/install-deps.sh              build + run + test (with the image's tools:
+#                                             make check builds and tests the image)
 #   provisioning/install-deps.sh --list       print the package list and exit
 #   provisioning/install-deps.sh --list-run   print the runtime list only (the image's)
-#   provisioning/install-deps.sh --image      also the tools that build the appliance
-#                                             image (make image / make check-image only)
+#   provisioning/install-deps.sh --image      the same as without (make image asks so)
 set -eu
 
 # Build: compiler, pkg-config and the -dev packages the Makefile asks pkg-config for.
@@ -47,15 +47,14 @@ TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
  python3-aiosmtpd fonts-ipafont-gothic chromium nodejs libheif-examples"
 
-# Image: what `make image` and `make check-image` run on the build host — the root
-# (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img) and the
-# boot test (qemu), the audit of the booted root (lynis, run in systemd-nspawn with
-# the host's copy bind-mounted: the appliance carries no audit tool). Not installed
-# by `make check`.
+# Image: what `make image` and the image suite of `make check` run on the build host —
+# the root (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img)
+# and the boot test (qemu), the audit of the booted root (lynis, run in systemd-nspawn
+# with the host's copy bind-mounted: the appliance carries no audit tool).
 IMAGE_PKGS="mmdebstrap extlinux syslinux-common e2fsprogs gdisk fdisk util-linux
  qemu-utils qemu-system-x86 systemd-container lynis"
 
-ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS"
+ALL="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $IMAGE_PKGS"
 
 case "${1:-}" in
 --list)
@@ -65,7 +64,7 @@ case "${1:-}" in
 	for p in $RUN_PKGS; do echo "$p"; done
 	exit 0 ;;
 --image)
-	ALL="$ALL $IMAGE_PKGS" ;;
+	;;
 esac
 
 # Postal code data for the dev stack (npm registry, pinned and checked, cached in

@@ -2,11 +2,13 @@
 # check.sh — run every test suite and end with one summary line.
 #
 #   scripts/check.sh                 unit (under valgrind), unit (ASan+UBSan build),
-#                                    fuzz targets on their seed corpora, integration
-#   scripts/check.sh --quick         unit (plain) + integration
-#   scripts/check.sh --unit-only | --integration-only | --browser-only
+#                                    fuzz targets on their seed corpora, integration,
+#                                    browser, the appliance image
+#   scripts/check.sh --quick         unit (plain) + integration + browser
+#   scripts/check.sh --unit-only | --integration-only | --browser-only | --image-only
 #
-# Browser tests (Playwright in Debian's chromium) run last, after integration.
+# Browser tests (Playwright in Debian's chromium) run after integration; the image
+# suite (build, inspect, rebuild, boot, audit: root) runs last.
 #
 # Every suite runs even when an earlier one fails, so one run shows everything that
 # is broken; the exit status is non-zero if anything failed.
@@ -89,10 +91,9 @@ fuzz_smoke() {
 	done
 }
 
-integration() {
-	local xml="$LOGDIR/pytest.xml" counts
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" tests/integration
-	counts=$(/usr/bin/python3 - "$xml" <<'PY'
+# "passed failed skipped" from a pytest JUnit XML file (no file: one failure).
+junit_counts() {
+	/usr/bin/python3 - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:
     r = ET.parse(sys.argv[1]).getroot()
@@ -102,8 +103,12 @@ try:
 except Exception:
     print(0, 1, 0)
 PY
-)
-	set -- $counts
+}
+
+integration() {
+	local xml="$LOGDIR/pytest.xml"
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" tests/integration
+	set -- $(junit_counts "$xml")
 	PASSED=$((PASSED + $1))
 	FAILED=$((FAILED + $2))
 	SKIPPED=$((SKIPPED + $3))
@@ -147,13 +152,63 @@ js_unit() {
 	printf '%-10s %-28s %3d passed, %d failed\n' node "tests/browser/*.test.mjs" "$ok" "$bad"
 }
 
+# The appliance image (image/, tests/image): built into build/image as `make image`
+# does, then inspected, rebuilt for reproducibility, booted in qemu and audited with
+# lynis. What it needs is the build host's: root, loop devices, the tools of
+# install-deps.sh's image list. A missing one is a failure that says so, never a skip.
+image_suite() {
+	local log="$LOGDIR/image.log" xml="$LOGDIR/image.xml" dir=build/image missing="" t0 t1
+	t0=$(date +%s)
+	[ "$(id -u)" -eq 0 ] || missing="$missing root"
+	[ -e /dev/loop-control ] || missing="$missing /dev/loop-control"
+	for tool in mmdebstrap systemd-nspawn qemu-system-x86_64 qemu-img lynis losetup extlinux; do
+		command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+	done
+	if [ -n "$missing" ]; then
+		FAILED=$((FAILED + 1))
+		FAILURES+=("image (prerequisites)")
+		echo "---- image FAILED: missing:$missing (run as root on a Debian 12 host with" \
+			"loop devices, after provisioning/install-deps.sh) ----"
+		printf '%-10s %-28s %3d passed, %d failed\n' image "tests/image" 0 1
+		return
+	fi
+	if ! image/build-image.sh "$dir" >"$log" 2>&1; then
+		FAILED=$((FAILED + 1))
+		FAILURES+=("image (build)")
+		echo "---- image build FAILED ----"
+		tail -n 60 "$log"
+		printf '%-10s %-28s %3d passed, %d failed\n' image "image/build-image.sh" 0 1
+		return
+	fi
+	PASSED=$((PASSED + 1))
+	IMAGE_DIR=$(pwd)/$dir /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		--junitxml="$xml" tests/image >>"$log" 2>&1
+	set -- $(junit_counts "$xml")
+	PASSED=$((PASSED + $1))
+	FAILED=$((FAILED + $2))
+	SKIPPED=$((SKIPPED + $3))
+	t1=$(date +%s)
+	grep -E '^Hardening index: [0-9]+' "$log" || true
+	if [ "$2" -ne 0 ]; then
+		FAILURES+=("image ($2)")
+		echo "---- image tests FAILED ----"
+		tail -n 80 "$log"
+	fi
+	cp "$log" "$dir/check.log" 2>/dev/null || true
+	printf '%-10s %-28s %3d passed, %d failed, %d skipped (%d s)\n' image "tests/image" \
+		"$(($1 + 1))" "$2" "$3" "$((t1 - t0))"
+}
+
 case "$MODE" in
 --quick)            unit_plain; js_unit; integration; browser ;;
 --unit-only)        unit_plain ;;
 --integration-only) integration ;;
 --browser-only)     browser ;;
-full)               unit_valgrind; unit_asan; fuzz_smoke; js_unit; integration; browser ;;
-*) echo "usage: $0 [--quick|--unit-only|--integration-only|--browser-only]" >&2; exit 2 ;;
+--image-only)       image_suite ;;
+full)               unit_valgrind; unit_asan; fuzz_smoke; js_unit; integration; browser
+                    image_suite ;;
+*) echo "usage: $0 [--quick|--unit-only|--integration-only|--browser-only|--image-only]" >&2
+   exit 2 ;;
 esac
 
 if [ ${#FAILURES[@]} -gt 0 ]; then

@@ -7,7 +7,7 @@
  *   sekishoctl [--instance DIR] keys docsign-import CERT KEY
  *   sekishoctl [--instance DIR] run
  *   sekishoctl [--instance DIR] status
- *   sekishoctl [--instance DIR] tenant add NAME | tenant list
+ *   sekishoctl [--instance DIR] tenant add NAME | tenant list | tenant remove NAME
  *   sekishoctl [--instance DIR] staff add TENANT LOGIN ROLE [NAME] | staff passwd TENANT LOGIN
  *   sekishoctl [--instance DIR] staff import TENANT FILE.csv --codes OUT.csv | staff export TENANT
  *   sekishoctl [--instance DIR] audit verify-log TENANT [--anchor SEQ:HASH]
@@ -82,6 +82,8 @@ usage(FILE *f)
 		"  status                 ask every daemon for its health\n"
 		"  tenant add NAME        add a tenant (municipality)\n"
 		"  tenant list\n"
+		"  tenant remove NAME [--confirm NAME]\n"
+		"                         list every file of the tenant; with --confirm, delete them\n"
 		"  staff add TENANT LOGIN ROLE [DISPLAY_NAME]\n"
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
@@ -530,6 +532,26 @@ cmd_tenant(struct instance *in, int argc, char **argv)
 			return 1;
 		}
 		printf("自治体 %s を追加しました。稼働中のデーモンは再起動後に認識します。\n", argv[2]);
+		return 0;
+	}
+	if ((argc == 3 || (argc == 5 && strcmp(argv[3], "--confirm") == 0)) &&
+	    strcmp(argv[1], "remove") == 0) {
+		/* The confirmation is the tenant's name typed a second time. */
+		int confirmed = argc == 5 && strcmp(argv[4], argv[2]) == 0;
+		long n = tenants_remove(in, argv[2], confirmed, stdout, err, sizeof err);
+
+		if (n < 0) {
+			fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
+			return 1;
+		}
+		if (!confirmed) {
+			printf("自治体 %s のファイル %ld 件（上記）を削除します。元に戻せません。"
+			       "デーモンを停止してから、確認のため\n"
+			       "  sekishoctl tenant remove %s --confirm %s\nを実行してください。\n",
+			       argv[2], n, argv[2], argv[2]);
+			return argc == 5 ? 1 : 0;
+		}
+		printf("自治体 %s のファイル %ld 件を削除しました。\n", argv[2], n);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {

@@ -5,6 +5,7 @@
 #define SEKISHOCTL_TENANTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "instance.h"
 
@@ -28,5 +29,13 @@ int tenants_add_staff(const struct instance *in, const char *tenant, const char 
 /* Give an existing staff account a new generated password. 0, or -1 with err. */
 int tenants_reset_password(const struct instance *in, const char *tenant, const char *login,
 			   char *password, size_t outlen, char *err, size_t errlen);
+
+/* Every file of tenant name in the instance, both zones: its databases and their
+ * backups, its stored bundles, and the spool, result and quarantine items of its
+ * uploads and bundles (tenant_remove.c). Each path is written to list (unless NULL);
+ * they are deleted only when confirmed, the databases last. Returns how many paths,
+ * or -1 with err. The daemons must be stopped: they hold the databases open. */
+long tenants_remove(const struct instance *in, const char *name, int confirmed, FILE *list,
+		    char *err, size_t errlen);
 
 #endif

@@ -221,8 +221,12 @@ def test_sekishoctl_makes_an_instance_lighttpd_accepts_in_the_image(root):
             r = in_root(root, "/usr/sbin/lighttpd", "-tt", "-f",
                         f"/tmp/sekisho-image-test/etc/lighttpd-{zone}.conf", check=False)
             assert r.returncode == 0, f"{zone}: {r.stdout}{r.stderr}"
-        for page in ("web/citizen/index.html", "web/staff/index.html", "web/counter/index.html"):
-            assert (root / "usr/share/sekisho" / page).is_file(), page
+        # Every page and asset of the three front ends, as in the repository.
+        pages = [p for p in (REPO / "web").rglob("*") if p.is_file()]
+        assert any(p.name == "list.html" for p in pages)
+        for page in pages:
+            rel = page.relative_to(REPO)
+            assert (root / "usr/share/sekisho" / rel).read_bytes() == page.read_bytes(), rel
     finally:
         shutil.rmtree(inst, ignore_errors=True)
 
@@ -236,3 +240,69 @@ def test_image_sizes(image_dir, build_info):
           f"build: root {build_info['root_seconds']} s, disk {build_info['disk_seconds']} s")
     assert raw_used < 1024
     assert qcow2 < 512
+
+
+def test_unneeded_kernel_modules_cannot_be_loaded(root):
+    # Protocols nobody speaks, removable storage, filesystems of removable media.
+    text = "\n".join(p.read_text() for p in sorted((root / "etc/modprobe.d").glob("*.conf")))
+    for mod in ("dccp", "sctp", "rds", "tipc", "usb-storage", "uas", "firewire-core",
+                "firewire-ohci", "cramfs", "freevxfs", "jffs2", "hfs", "hfsplus", "udf",
+                "squashfs"):
+        assert re.search(rf"^install {re.escape(mod)} /bin/true$", text, re.M), mod
+    r = in_root(root, "modprobe", "-n", "-v", "dccp", check=False)
+    assert "install /bin/true" in r.stdout, r.stdout + r.stderr
+
+
+def test_no_core_dumps_and_accounts_are_hardened(root):
+    limits = (root / "etc/security/limits.d/50-sekisho.conf").read_text()
+    assert re.search(r"^\*\s+hard\s+core\s+0$", limits, re.M)
+    coredump = (root / "etc/systemd/coredump.conf.d/50-sekisho.conf").read_text()
+    assert "Storage=none" in coredump and "ProcessSizeMax=0" in coredump
+    defs = dict(re.findall(r"^([A-Z_]+)\s+(\S+)", (root / "etc/login.defs").read_text(), re.M))
+    assert defs["UMASK"] == "027" and int(defs["PASS_MAX_DAYS"]) <= 365
+    assert int(defs["SHA_CRYPT_MIN_ROUNDS"]) >= 5000
+    assert "pam_pwquality.so" in (root / "etc/pam.d/common-password").read_text()
+    for f in ("etc/profile", "etc/bash.bashrc"):
+        assert re.search(r"^umask 027$", (root / f).read_text(), re.M), f
+    for f in ("etc/issue", "etc/issue.net"):
+        assert "Authorized" in (root / f).read_text(), f
+    fstab = (root / "etc/fstab").read_text()
+    tmp = re.search(r"^tmpfs\s+/tmp\s+tmpfs\s+(\S+)", fstab, re.M)
+    assert tmp and {"nosuid", "nodev", "noexec"} <= set(tmp.group(1).split(","))
+
+
+def test_audit_accounting_and_activity_history_start_at_boot(root):
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    for unit in ("auditd.service", "acct.service", "sysstat.service", "fail2ban.service"):
+        assert (wants / unit).is_symlink(), unit  # (absolute links: into the image)
+    assert (root / "etc/systemd/system/basic.target.wants/usbguard.service").is_symlink()
+    text = (root / "etc/audit/rules.d/50-sekisho.rules").read_text()
+    for path in re.findall(r"^-w (\S+) ", text, re.M):
+        assert (root / path.lstrip("/")).exists(), f"audit watch on missing {path}"
+    assert (root / "var/log/account/pacct").exists()
+
+
+def test_file_integrity_database_matches_the_tree(root):
+    # Built at image build from the finished tree, with content hashes; the tree it
+    # was made from checks clean against it.
+    db = (root / "var/lib/aide/aide.db").read_text()
+    assert "/usr/lib/sekisho/sekishoctl " in db
+    assert "Time generated" not in db  # no build time in it: reproducible
+    r = in_root(root, "aide", "--config=/etc/aide/aide.conf", "--check", check=False)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+
+
+def test_usb_devices_are_blocked_but_hubs_and_keyboards_and_cron_dirs_are_root_s(root):
+    conf = dict(re.findall(r"^(\w+)=(.*)$",
+                           (root / "etc/usbguard/usbguard-daemon.conf").read_text(), re.M))
+    assert conf["ImplicitPolicyTarget"] == "block"
+    assert conf["PresentDevicePolicy"] == conf["InsertedDevicePolicy"] == "apply-policy"
+    rules = (root / "etc/usbguard/rules.conf").read_text().split("\n")
+    assert [r for r in rules if r.startswith("allow")] == [
+        "allow with-interface equals { 09:00:* }", "allow with-interface equals { 03:*:* }"]
+    assert (root / "etc/usbguard/rules.conf").stat().st_mode & 0o077 == 0
+    jail = (root / "etc/fail2ban/jail.local").read_text()
+    assert "backend = systemd" in jail and "banaction = nftables-multiport" in jail
+    for d in root.glob("etc/cron.*"):
+        if d.is_dir():
+            assert d.stat().st_mode & 0o077 == 0, d

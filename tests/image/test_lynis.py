@@ -13,8 +13,10 @@ import subprocess
 
 import pytest
 
-# 63 when written (a stock minimal Debian root: about 60); the issue's target is 85.
-LYNIS_MIN_INDEX = 63
+# 63 for the first image (a stock minimal Debian root: about 60); 86 with the
+# hardening of issue 7 (its target: 85). What lynis still finds, and why it stays, is
+# in the operator guide; most of the rest is the container (the host's kernel).
+LYNIS_MIN_INDEX = 86
 TIMEOUT_S = 600
 
 RUN_UNIT = """[Unit]
@@ -31,8 +33,8 @@ ExecStart=/bin/sh -c 'cd /usr/share/lynis && lynis audit system --no-colors --qu
 
 def test_lynis_hardening_index(image_dir, root, tmp_path):
     if not shutil.which("lynis") or not shutil.which("systemd-nspawn"):
-        pytest.skip("needs lynis and systemd-nspawn on the build host "
-                    "(provisioning/install-deps.sh --image)")
+        pytest.fail("needs lynis and systemd-nspawn on the build host "
+                    "(provisioning/install-deps.sh)")
     out = tmp_path / "lynis-out"
     out.mkdir()
     unit = tmp_path / "lynis-run.service"
