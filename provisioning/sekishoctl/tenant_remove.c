@@ -262,7 +262,10 @@ walk(struct removal *r, const char *dir, const char *rel, int depth)
 			rc = note(r, &r->dbs, path);
 			continue;
 		} else if ((strcmp(rel, "bundles") == 0 && strcmp(e->d_name, r->tenant) == 0) ||
-		    named_by_id(r, e->d_name)) {
+			   /* the sanitizer's receipt markers (reply.h): .receipts/NAME/ */
+			   (strcmp(rel, "sanitized/.receipts") == 0 &&
+			    strcmp(e->d_name, r->tenant) == 0) ||
+			   named_by_id(r, e->d_name)) {
 			rc = note(r, &r->paths, path);
 			continue;
 		}
