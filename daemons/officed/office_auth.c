@@ -16,6 +16,7 @@
 #define _GNU_SOURCE	/* strcasestr */
 #include "office_auth.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,7 @@
 
 #include "audit_log.h"
 #include "csvio.h"
+#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 #include "staff_csv.h"
@@ -838,4 +840,26 @@ office_refuse(struct http_request *req, struct office_actor *a, unsigned status,
 	rollback_own(a);
 	office_authz_end(a);
 	http_reply_error(req, status, code, message);
+}
+
+char *
+office_upload_read(struct http_request *req, struct office_actor *a, size_t max,
+		   const char *missing, const char *too_large, size_t *len)
+{
+	const struct http_upload *u = http_req_upload(req, 0);
+	char *buf;
+
+	if (u == NULL || http_req_upload_count(req) != 1) {
+		office_refuse(req, a, 400, "file_required", missing);
+		return NULL;
+	}
+	if ((buf = fsio_read_bounded(u->path, u->size, max)) == NULL) {
+		if (errno == EFBIG)
+			office_refuse(req, a, 413, "too_large", too_large);
+		else
+			office_fail_db(req, a, "upload read");
+		return NULL;
+	}
+	*len = (size_t)u->size;
+	return buf;
 }

@@ -109,4 +109,11 @@ void office_fail_db(struct http_request *req, struct office_actor *a, const char
 void office_refuse(struct http_request *req, struct office_actor *a, unsigned status,
 		   const char *code, const char *message);
 
+/* The request's one uploaded file, read whole (at most max bytes) into a malloc'd
+ * buffer with its length in *len. When there is not exactly one file, or it is too
+ * large, or it cannot be read, the request is ended (400 with missing, 413 with
+ * too_large, 500) and NULL returned. */
+char *office_upload_read(struct http_request *req, struct office_actor *a, size_t max,
+			 const char *missing, const char *too_large, size_t *len);
+
 #endif

@@ -30,7 +30,6 @@
 #include "crypto.h"
 #include "csvio.h"
 #include "doc_render.h"
-#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 #include "office_auth.h"
@@ -321,7 +320,6 @@ office_handle_documents_settings_put(struct http_request *req, void *app)
 void
 office_handle_documents_seal(struct http_request *req, void *app)
 {
-	const struct http_upload *u = http_req_upload(req, 0);
 	struct office_actor a;
 	char err[256], hex[CRYPTO_SHA256_LEN * 2 + 1];
 	uint8_t h[CRYPTO_SHA256_LEN];
@@ -332,15 +330,9 @@ office_handle_documents_seal(struct http_request *req, void *app)
 
 	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
 		return;
-	if (u == NULL || http_req_upload_count(req) != 1)
-		return office_refuse(req, &a, 400, "file_required", "公印の PNG ファイルを 1 つ指定して"
-			      "ください。");
-	if ((png = fsio_read_bounded(u->path, u->size, DOC_SEAL_MAX)) == NULL) {
-		if (u->size > DOC_SEAL_MAX)
-			return office_refuse(req, &a, 413, "too_large", "公印の画像が大きすぎます。");
-		return office_fail_db(req, &a, "seal read");
-	}
-	len = (size_t)u->size;
+	if ((png = office_upload_read(req, &a, DOC_SEAL_MAX, "公印の PNG ファイルを 1 つ指定してください。",
+				      "公印の画像が大きすぎます。", &len)) == NULL)
+		return;
 	if (doc_render_seal_check((uint8_t *)png, len, err, sizeof err) != 0) {
 		free(png);
 		return office_refuse(req, &a, 400, "invalid_seal", err);
@@ -802,18 +794,12 @@ office_handle_application_document_upload(struct http_request *req, void *app)
 	json_decref(d.answers);
 	if (a.o->doc_signer == NULL)
 		return office_refuse(req, &a, 503, "signing_unavailable", MSG_NO_SIGN);
-	if (u == NULL || http_req_upload_count(req) != 1)
-		return office_refuse(req, &a, 400, "file_required", "交付する PDF ファイルを 1 つ指定して"
-			      "ください。");
 	if (title == NULL || !office_text_valid(title, 100, NULL))
 		return office_refuse(req, &a, 400, "invalid_request", "文書の表題（title）を 1〜100 文字で"
 			      "入力してください。");
-	if ((pdf = fsio_read_bounded(u->path, u->size, DOCUMENTS_UPLOAD_MAX)) == NULL) {
-		if (u->size > DOCUMENTS_UPLOAD_MAX)
-			return office_refuse(req, &a, 413, "too_large", "PDF ファイルは 10 MB までです。");
-		return office_fail_db(req, &a, "upload read");
-	}
-	len = (size_t)u->size;
+	if ((pdf = office_upload_read(req, &a, DOCUMENTS_UPLOAD_MAX, "交付する PDF ファイルを 1 つ指定して"
+				      "ください。", "PDF ファイルは 10 MB までです。", &len)) == NULL)
+		return;
 	if (pades_check((uint8_t *)pdf, len, err, sizeof err) != 0) {
 		free(pdf);
 		return office_refuse(req, &a, 400, "not_a_signable_pdf", err);

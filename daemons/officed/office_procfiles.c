@@ -3,14 +3,12 @@
  */
 #include "office_procfiles.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "crypto.h"
-#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 #include "office_auth.h"
@@ -28,18 +26,16 @@ office_handle_procedure_file_upload(struct http_request *req, void *app)
 	sqlite3_stmt *st;
 	json_t *d;
 	char *data;
+	size_t len;
 	int rc;
 
 	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
 		return;
-	if (u == NULL || http_req_upload_count(req) != 1)
-		return office_refuse(req, &a, 400, "file_required", "登録するファイルを 1 つ指定してください。");
-	if ((data = fsio_read_bounded(u->path, u->size, PROCFILE_BYTES_MAX)) == NULL)
-		return errno == EFBIG
-			? office_refuse(req, &a, 413, "too_large", "ファイルは 10 MB までです。")
-			: office_fail_db(req, &a, "procedure file");
+	if ((data = office_upload_read(req, &a, PROCFILE_BYTES_MAX, "登録するファイルを 1 つ指定してください。",
+				       "ファイルは 10 MB までです。", &len)) == NULL)
+		return;
 	snprintf(name, sizeof name, "%s", u->filename[0] ? u->filename : "file");
-	type = procfile_type_of(name, (const uint8_t *)data, (size_t)u->size);
+	type = procfile_type_of(name, (const uint8_t *)data, len);
 	if (type == NULL || u->size == 0) {
 		free(data);
 		return office_refuse(req, &a, 400, "unsupported_type",
