@@ -13,10 +13,20 @@ BIN = os.environ.get("SEKISHO_BIN", os.path.join(ROOT, "build", "bin"))
 CTL = os.path.join(BIN, "sekishoctl")
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now, never one this run handed out before:
+    the kernel may give a just-closed port to the next bind(0), and a stack asks for
+    several before any of its servers binds (seen: both zones' lighttpd on one port)."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if (kind, port) not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add((kind, port))
+            return port
 
 
 def ctl(instance, *args, check=True):
