@@ -138,6 +138,14 @@ LABEL sekisho-previous
 	APPEND root=UUID=$FS_UUID ro console=tty0 console=ttyS0,115200n8 systemd.status_unit_format=name
 EOF
 
+# Downloaded packages are kept in APT_CACHE (default build/apt-cache) and offered to
+# the next build: the reproducibility test's rebuild, or a developer's next `make
+# image`, installs the same .deb files without fetching them again. apt checks each
+# cached file against the archive's signed index, so a stale or altered one is fetched
+# anew, never installed; the image itself never holds them (mmdebstrap's cleanup).
+APT_CACHE=$(realpath -m "${APT_CACHE:-$REPO/build/apt-cache}")
+mkdir -p "$APT_CACHE"
+
 T0=$(date +%s)
 say "mmdebstrap $SUITE from $MIRROR (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 mmdebstrap --mode=root --variant=apt --format=directory \
@@ -145,6 +153,10 @@ mmdebstrap --mode=root --variant=apt --format=directory \
 	"${DPKG_OPTS[@]}" \
 	--aptopt='Acquire::Languages "none"' \
 	--aptopt='APT::Install-Recommends "false"' \
+	--skip=essential/unlink \
+	--setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
+	--setup-hook="sync-in $APT_CACHE /var/cache/apt/archives/" \
+	--customize-hook="sync-out /var/cache/apt/archives $APT_CACHE" \
 	--customize-hook="$REPO/image/customize.sh \"\$1\" $STAGE" \
 	"$SUITE" "$ROOT" \
 	"deb $MIRROR $SUITE main" \

@@ -23,12 +23,25 @@ FAILURES=()
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/sekisho-check.XXXXXX")
 trap 'rm -rf "$LOGDIR"' EXIT
 
-# Run one cmocka binary with TAP output and count its results.
-run_cmocka() {	# label binary [wrapper...]
-	local label=$1 bin=$2; shift 2
-	local log="$LOGDIR/$(basename "$bin").$label.log" ok notok skip rc
-	CMOCKA_MESSAGE_OUTPUT=TAP "$@" "$bin" >"$log" 2>&1
-	rc=$?
+# The unit passes run JOBS binaries at a time (default: one per core). Each binary
+# is single-process and most are CPU-bound, valgrind's above all, so two at once on
+# two cores nearly halve the pass; every test picks its own temp directories and
+# ephemeral ports, so concurrent binaries do not meet. Results are tallied in order
+# after the pass, so the output reads the same as a sequential run.
+JOBS=${JOBS:-$(nproc)}
+
+# Start one job in the background (at most JOBS at once): its output goes to LOG,
+# its exit status to LOG.rc.
+spawn() {	# log command...
+	local log=$1; shift
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	( "$@" >"$log" 2>&1; echo $? >"$log.rc" ) &
+}
+
+# Count one cmocka binary's TAP results from its log.
+tally_cmocka() {	# label binary log
+	local label=$1 bin=$2 log=$3 ok notok skip rc
+	rc=$(cat "$log.rc" 2>/dev/null || echo 1)
 	# cmocka reports a skipped test as "not ok N # SKIP": a skip, not a failure.
 	skip=$(grep -c '^\(not \)\?ok [0-9]* *# SKIP' "$log")
 	ok=$(grep '^ok ' "$log" | grep -vc '# SKIP')
@@ -48,45 +61,56 @@ run_cmocka() {	# label binary [wrapper...]
 		"$ok" "$notok" "$skip"
 }
 
+# Run every cmocka binary of a directory with TAP output, JOBS at a time.
+run_cmocka_all() {	# label dir [wrapper...]
+	local label=$1 dir=$2 t; shift 2
+	for t in "$dir"/test_*; do
+		spawn "$LOGDIR/$(basename "$t").$label.log" env CMOCKA_MESSAGE_OUTPUT=TAP "$@" "$t"
+	done
+	wait
+	for t in "$dir"/test_*; do
+		tally_cmocka "$label" "$t" "$LOGDIR/$(basename "$t").$label.log"
+	done
+}
+
 unit_plain() {
-	for t in build/tests/test_*; do run_cmocka unit "$t"; done
+	run_cmocka_all unit build/tests
 }
 
 unit_valgrind() {
-	for t in build/tests/test_*; do
-		run_cmocka valgrind "$t" valgrind -q --leak-check=full \
-			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-			--error-exitcode=99 --track-fds=no
-	done
+	run_cmocka_all valgrind build/tests valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+		--error-exitcode=99 --track-fds=no
 }
 
 unit_asan() {
-	for t in build-asan/tests/test_*; do
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			run_cmocka asan "$t"
-	done
+	run_cmocka_all asan build-asan/tests env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 }
 
 # Each fuzz target replays its seed corpus and then fuzzes briefly: proof that it
 # builds, runs and has not regressed. `make fuzz` fuzzes for longer.
 fuzz_smoke() {
+	local f name
 	for f in build-fuzz/fuzz/fuzz_*; do
 		[ -x "$f" ] || continue
-		local name corpus log
 		name=$(basename "$f")
-		corpus="tests/fuzz/corpus/$name"
-		log="$LOGDIR/$name.fuzz.log"
 		mkdir -p "$LOGDIR/$name.corpus"
-		if "$f" -max_total_time=5 -timeout=10 -rss_limit_mb=2048 \
-			"$LOGDIR/$name.corpus" "$corpus" >"$log" 2>&1; then
+		spawn "$LOGDIR/$name.fuzz.log" "$f" -max_total_time=5 -timeout=10 \
+			-rss_limit_mb=2048 "$LOGDIR/$name.corpus" "tests/fuzz/corpus/$name"
+	done
+	wait
+	for f in build-fuzz/fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		name=$(basename "$f")
+		if [ "$(cat "$LOGDIR/$name.fuzz.log.rc" 2>/dev/null)" = 0 ]; then
 			PASSED=$((PASSED + 1))
 			printf '%-10s %-28s   1 passed, 0 failed\n' fuzz "$name"
 		else
 			FAILED=$((FAILED + 1))
 			FAILURES+=("fuzz $name")
 			echo "---- fuzz $name FAILED ----"
-			tail -n 40 "$log"
+			tail -n 40 "$LOGDIR/$name.fuzz.log"
 		fi
 	done
 }
@@ -107,7 +131,7 @@ PY
 
 integration() {
 	local xml="$LOGDIR/pytest.xml"
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" tests/integration
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider --durations=15 --junitxml="$xml" tests/integration
 	set -- $(junit_counts "$xml")
 	PASSED=$((PASSED + $1))
 	FAILED=$((FAILED + $2))
@@ -172,7 +196,19 @@ image_suite() {
 		printf '%-10s %-28s %3d passed, %d failed\n' image "tests/image" 0 1
 		return
 	fi
-	if ! image/build-image.sh "$dir" >"$log" 2>&1; then
+	# The image and its reproducibility rebuild side by side: each is mostly one dpkg
+	# process, so the pair takes about the time of one build on two cores. Both get the
+	# same SOURCE_DATE_EPOCH and mirror, as the test then checks.
+	local rebuild=$dir-rebuild rc1 rc2 rebuild_env=()
+	export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+	rm -rf "$rebuild"
+	image/build-image.sh "$dir" >"$log" 2>&1 &
+	local p1=$!
+	image/build-image.sh "$rebuild" >"$log.rebuild" 2>&1 &
+	local p2=$!
+	wait "$p1"; rc1=$?
+	wait "$p2"; rc2=$?
+	if [ "$rc1" -ne 0 ]; then
 		FAILED=$((FAILED + 1))
 		FAILURES+=("image (build)")
 		echo "---- image build FAILED ----"
@@ -181,7 +217,13 @@ image_suite() {
 		return
 	fi
 	PASSED=$((PASSED + 1))
-	IMAGE_DIR=$(pwd)/$dir /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+	if [ "$rc2" -eq 0 ]; then
+		rebuild_env=(IMAGE_REBUILD_DIR="$(pwd)/$rebuild")
+	else	# the test rebuilds on its own and shows why it fails
+		echo "---- image rebuild (side by side) FAILED; the test rebuilds alone ----"
+		tail -n 20 "$log.rebuild"
+	fi
+	env "${rebuild_env[@]}" IMAGE_DIR=$(pwd)/$dir /usr/bin/python3 -m pytest -q -s -p no:cacheprovider --durations=0 \
 		--junitxml="$xml" tests/image >>"$log" 2>&1
 	set -- $(junit_counts "$xml")
 	PASSED=$((PASSED + $1))
@@ -189,6 +231,8 @@ image_suite() {
 	SKIPPED=$((SKIPPED + $3))
 	t1=$(date +%s)
 	grep -E '^Hardening index: [0-9]+' "$log" || true
+	grep -E '^image: (root|aide)' "$log" || true	# the build's own timings
+	sed -n '/slowest durations/,/^$/p' "$log" | head -n 16
 	if [ "$2" -ne 0 ]; then
 		FAILURES+=("image ($2)")
 		echo "---- image tests FAILED ----"
