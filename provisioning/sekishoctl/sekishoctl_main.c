@@ -82,8 +82,9 @@ usage(FILE *f)
 		"  status                 ask every daemon for its health\n"
 		"  tenant add NAME        add a tenant (municipality)\n"
 		"  tenant list\n"
-		"  tenant remove NAME [--confirm NAME]\n"
+		"  tenant remove NAME [--confirm NAME [--operator PERSON]]\n"
 		"                         list every file of the tenant; with --confirm, delete them\n"
+		"                         and write a deletion certificate (削除証明書)\n"
 		"  staff add TENANT LOGIN ROLE [DISPLAY_NAME]\n"
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
@@ -101,6 +102,8 @@ usage(FILE *f)
 		"  audit verify --tenant T [--anchor SEQ:HASH]\n"
 		"                         the auditor's report: audit log, stored applications and\n"
 		"                         every attachment against its attestation (OK/NG)\n"
+		"  audit verify-certificate [--key PUB] FILE\n"
+		"                         check a deletion certificate's signature (OK/NG)\n"
 		"  apikey create --tenant T --name NAME --scope read|write [--department D]\n"
 		"                         a data-linking API key (printed once, only its hash kept)\n"
 		"  apikey list --tenant T [--json] | apikey revoke --tenant T --name NAME\n"
@@ -521,6 +524,51 @@ cmd_status(struct instance *in)
 	return unhealthy ? 1 : 0;
 }
 
+/* tenant remove NAME [--confirm NAME] [--operator PERSON]: the confirmation is the
+ * tenant's name typed a second time. */
+static int
+cmd_tenant_remove(struct instance *in, int argc, char **argv)
+{
+	struct tenants_removal how = { .operator_name = NULL };
+	const char *confirm = NULL;
+	char err[1024];
+	long n;
+
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
+			confirm = argv[++i];
+		else if (strcmp(argv[i], "--operator") == 0 && i + 1 < argc)
+			how.operator_name = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (confirm == NULL || strcmp(confirm, argv[2]) != 0) {
+		if ((n = tenants_remove(in, argv[2], NULL, stdout, err, sizeof err)) < 0) {
+			fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
+			return 1;
+		}
+		printf("自治体 %s のファイル %ld 件（上記）を削除します。元に戻せません。"
+		       "デーモンを停止してから、確認のため\n"
+		       "  sekishoctl tenant remove %s --confirm %s --operator 担当者名\n"
+		       "を実行してください。削除証明書が作成されます。\n",
+		       argv[2], n, argv[2], argv[2]);
+		return confirm != NULL ? 1 : 0;
+	}
+	n = tenants_remove(in, argv[2], &how, stdout, err, sizeof err);
+	if (n < 0) {
+		fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
+		if (*how.certificate)
+			fprintf(stderr, "削除証明書: %s\n", how.certificate);
+		return 1;
+	}
+	printf("\n自治体 %s のファイル %ld 件を削除しました。\n削除証明書: %s\n"
+	       "  (同じ名前の .txt が本文です。自治体への提出用に保管してください。)\n",
+	       argv[2], n, how.certificate);
+	return 0;
+}
+
 static int
 cmd_tenant(struct instance *in, int argc, char **argv)
 {
@@ -534,26 +582,8 @@ cmd_tenant(struct instance *in, int argc, char **argv)
 		printf("自治体 %s を追加しました。稼働中のデーモンは再起動後に認識します。\n", argv[2]);
 		return 0;
 	}
-	if ((argc == 3 || (argc == 5 && strcmp(argv[3], "--confirm") == 0)) &&
-	    strcmp(argv[1], "remove") == 0) {
-		/* The confirmation is the tenant's name typed a second time. */
-		int confirmed = argc == 5 && strcmp(argv[4], argv[2]) == 0;
-		long n = tenants_remove(in, argv[2], confirmed, stdout, err, sizeof err);
-
-		if (n < 0) {
-			fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
-			return 1;
-		}
-		if (!confirmed) {
-			printf("自治体 %s のファイル %ld 件（上記）を削除します。元に戻せません。"
-			       "デーモンを停止してから、確認のため\n"
-			       "  sekishoctl tenant remove %s --confirm %s\nを実行してください。\n",
-			       argv[2], n, argv[2], argv[2]);
-			return argc == 5 ? 1 : 0;
-		}
-		printf("自治体 %s のファイル %ld 件を削除しました。\n", argv[2], n);
-		return 0;
-	}
+	if (argc >= 3 && strcmp(argv[1], "remove") == 0)
+		return cmd_tenant_remove(in, argc, argv);
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		if (tenants_list(in, err, sizeof err) < 0) {
 			fprintf(stderr, "sekishoctl tenant list: %s\n", err);
