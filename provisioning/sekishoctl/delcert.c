@@ -102,7 +102,7 @@ delcert_begin(const struct instance *in, const char *tenant, const char *operato
 			snprintf(err, errlen, "%s: %s (the certificate must be signed on this "
 				 "LGWAN host: run as a user who can read the key)", key,
 				 crypto_strerror(rc));
-			free(c);
+			delcert_free(c);	/* wipes what was read of the key */
 			return NULL;
 		}
 		c->have_key = 1;
@@ -119,7 +119,8 @@ delcert_begin(const struct instance *in, const char *tenant, const char *operato
 			   "uid", (json_int_t)geteuid(), "sudo_user", sudo,
 			   "name", operator_name, "host", host);
 	if (c->doc == NULL || c->zones == NULL || c->files == NULL) {
-		snprintf(err, errlen, "deletion certificate: out of memory");
+		snprintf(err, errlen, "deletion certificate: the operator's name is not UTF-8, "
+			 "or out of memory");
 		delcert_free(c);
 		return NULL;
 	}
