@@ -202,6 +202,16 @@ components_section(struct report *r)
 	json_object_set_new(r->doc, "components", all);
 }
 
+/* "N 秒前" for a Unix time, or that nothing came since the daemon started. */
+static void
+ago_text(long long t, char *out, size_t outlen)
+{
+	if (t > 0)
+		snprintf(out, outlen, "%lld 秒前", (long long)time(NULL) - t);
+	else
+		snprintf(out, outlen, "起動後なし");
+}
+
 /* One direction of the bridge: its sender's and its receiver's counters, as far as
  * this host runs them. */
 static void
@@ -237,14 +247,13 @@ link_section(struct report *r, const char *dir, const char *ja, unsigned tx_zone
 		if (m && code == 200) {
 			json_t *b = json_object_get(m, "bundles");
 			long long seen = num(m, "last_seen_unix");
-			char ago[64];
+			long long bundle = num(m, "last_bundle_unix");
+			char ago[64], bago[64];
 
-			if (seen > 0)
-				snprintf(ago, sizeof ago, "%lld 秒前", (long long)time(NULL) - seen);
-			else
-				snprintf(ago, sizeof ago, "起動後なし");
-			say(r, "    受信側: 最終受信 %s、受信 %lld 件 (隔離 %lld)、"
-			    "データグラム拒否 %lld、カーネル破棄 %lld、未完了 %zu 件\n", ago,
+			ago_text(seen, ago, sizeof ago);
+			ago_text(bundle, bago, sizeof bago);
+			say(r, "    受信側: 最終受信 %s (バンドル %s)、受信 %lld 件 (隔離 %lld)、"
+			    "データグラム拒否 %lld、カーネル破棄 %lld、未完了 %zu 件\n", ago, bago,
 			    num(b, "stored"), num(b, "quarantined"), num(m, "datagrams_rejected"),
 			    num(m, "kernel_drops"),
 			    json_array_size(json_object_get(m, "incomplete_objects")));
@@ -256,6 +265,9 @@ link_section(struct report *r, const char *dir, const char *ja, unsigned tx_zone
 					"since start", num(m, "kernel_drops"));
 			json_object_set_new(m, "last_seen_age_s",
 					    seen > 0 ? json_integer(time(NULL) - seen) : json_null());
+			json_object_set_new(m, "last_bundle_age_s",
+					    bundle > 0 ? json_integer(time(NULL) - bundle)
+						       : json_null());
 			json_object_set(l, "rx", m);
 		} else {
 			say(r, "    受信側: 応答がありません (%s)\n", m ? "error" : why);

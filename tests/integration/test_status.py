@@ -8,6 +8,7 @@ import signal
 import time
 
 from conftest import ROOT, ctl
+from test_portal_api import SAMPLES
 
 
 def status(inst, *args):
@@ -67,6 +68,20 @@ def test_status_reports_every_section_of_a_healthy_stack(stack):
                     "ウイルス定義 (signatures)", "ディスク (disk)", "判定 (verdict): 正常 (ok)"):
         assert heading in r.stdout, r.stdout
     assert len(re.findall(r"^\S+\s+正常 \(ok\)\s+pid \d+$", r.stdout, re.M)) == 7
+
+    # A catalogue sent down: the downlink's receiver has seen a bundle, and says when.
+    assert doc["links"]["downlink"]["rx"]["last_bundle_age_s"] is None
+    ctl(inst, "catalogue", "publish", "demo", *SAMPLES)
+    end = time.monotonic() + 90
+    while True:
+        rc, doc = status(inst)
+        rx = doc["links"]["downlink"]["rx"]
+        if rx["bundles"]["stored"] >= 1:
+            break
+        assert time.monotonic() < end, rx
+        time.sleep(1)
+    assert 0 <= rx["last_bundle_age_s"] < 60 and 0 <= rx["last_seen_age_s"] < 60
+    assert doc["links"]["downlink"]["tx"]["bundles_sent"] >= 1
 
     # Disk space under the warning threshold: a warning, exit 1.
     free = disks["dmz"]["free_percent"]
