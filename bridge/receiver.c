@@ -60,6 +60,7 @@ struct receiver {
 	/* counters (under lock) */
 	uint64_t datagrams, ring_drops, kernel_drops, oversize;
 	uint64_t bundles_stored, bundles_duplicate, bundles_quarantined, receipts;
+	time_t last_bundle;		/* last verified bundle (stored or duplicate) */
 
 	/* completed objects handed from worker to store (under lock) */
 	struct assembly_event *queue;
@@ -273,6 +274,8 @@ complete(struct receiver *r, const struct assembly_event *ev)
 		r->bundles_stored++;
 	else if (rc == SPOOL_EXISTS)
 		r->bundles_duplicate++;
+	if (rc == SPOOL_OK || rc == SPOOL_EXISTS)
+		r->last_bundle = time(NULL);
 	pthread_mutex_unlock(&r->lock);
 	if (rc == SPOOL_OK)
 		log_info("bridge-rx: bundle %s verified and stored", ev->name);
@@ -573,7 +576,7 @@ receiver_metrics(struct receiver *r)
 		json_array_append_new(incomplete, json_string(hex));
 	}
 	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-		      "s:{s:I,s:I,s:I,s:I},s:o,s:I,s:I}",
+		      "s:{s:I,s:I,s:I,s:I},s:o,s:I,s:I,s:I}",
 		      "datagrams_received", (json_int_t)r->datagrams,
 		      "datagrams_accepted", (json_int_t)r->frx.accepted,
 		      "datagrams_rejected", (json_int_t)(rejected + r->oversize),
@@ -595,7 +598,8 @@ receiver_metrics(struct receiver *r)
 		      "receipts", (json_int_t)r->receipts,
 		      "incomplete_objects", incomplete,
 		      "last_seen_epoch", (json_int_t)r->last_frame_epoch,
-		      "last_seen_unix", (json_int_t)r->last_frame);
+		      "last_seen_unix", (json_int_t)r->last_frame,
+		      "last_bundle_unix", (json_int_t)r->last_bundle);
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&r->state_lock);
 	return m;

@@ -17,6 +17,7 @@
 
 #include "attest.h"
 #include "db.h"
+#include "delcert.h"
 #include "office_db.h"
 #include "tenant.h"
 #include <dirent.h>
@@ -238,6 +239,41 @@ verify_store(const struct instance *in, int argc, char **argv)
 	return bad ? 1 : 0;
 }
 
+/* verify-certificate [--key PUB] FILE: a deletion certificate (delcert.h) against its
+ * .sig, by default with the office key of whichever zone this host holds. */
+static int
+verify_certificate(const struct instance *in, int argc, char **argv)
+{
+	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
+					      { NULL, 0, NULL, 0 } };
+	const char *key = NULL, *rel = "lgwan/keys/office-signing.pub";
+	char path[PATH_MAX], err[1024];
+	uint8_t pub[32];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'k')
+			return 2;
+		key = optarg;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: sekishoctl audit verify-certificate [--key PUB] FILE\n");
+		return 2;
+	}
+	instance_path(in, rel, path, sizeof path);
+	if (key == NULL && access(path, F_OK) != 0)
+		rel = "dmz/keys/office-signing.pub";
+	if (load_key(in, key, rel, pub) != 0)
+		return 1;
+	if (delcert_verify(argv[optind], pub, err, sizeof err) != 0) {
+		printf("NG 削除証明書を確認できません: %s\n", err);
+		return 1;
+	}
+	printf("OK 削除証明書の署名を確認しました: %s\n", argv[optind]);
+	return 0;
+}
+
 int
 audit_main(const struct instance *in, int argc, char **argv)
 {
@@ -249,6 +285,9 @@ audit_main(const struct instance *in, int argc, char **argv)
 		return verify_attestation(in, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify-bundle") == 0)
 		return verify_bundle(in, argc - 1, argv + 1);
-	fprintf(stderr, "usage: sekishoctl audit verify-attestation|verify-bundle ...\n");
+	if (argc >= 2 && strcmp(argv[1], "verify-certificate") == 0)
+		return verify_certificate(in, argc - 1, argv + 1);
+	fprintf(stderr, "usage: sekishoctl audit verify-attestation|verify-bundle|"
+		"verify-certificate ...\n");
 	return 2;
 }

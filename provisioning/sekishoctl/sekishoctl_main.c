@@ -6,7 +6,7 @@
  *   sekishoctl [--instance DIR] keys export-for dmz|lgwan FILE | keys import FILE
  *   sekishoctl [--instance DIR] keys docsign-import CERT KEY
  *   sekishoctl [--instance DIR] run
- *   sekishoctl [--instance DIR] status
+ *   sekishoctl [--instance DIR] status [--json]
  *   sekishoctl [--instance DIR] tenant add NAME | tenant list | tenant remove NAME
  *   sekishoctl [--instance DIR] staff add TENANT LOGIN ROLE [NAME] | staff passwd TENANT LOGIN
  *   sekishoctl [--instance DIR] staff import TENANT FILE.csv --codes OUT.csv | staff export TENANT
@@ -22,8 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "apikey.h"
 #include "audit.h"
@@ -42,6 +40,7 @@
 #include "roles.h"
 #include "sanitize.h"
 #include "sigcheck.h"
+#include "status.h"
 #include "supervise.h"
 #include "tenants.h"
 #include "version.h"
@@ -79,11 +78,15 @@ usage(FILE *f)
 		"  sigcheck [--max-age-days N] [--db DIR]\n"
 		"                         warn when the ClamAV signatures are older than N days\n"
 		"  run                    run every process in the foreground until Ctrl-C\n"
-		"  status                 ask every daemon for its health\n"
+		"  status [--json] [--disk-warn-percent N] [--queue-max-age-s N]\n"
+		"         [--sig-max-age-days N]\n"
+		"                         daemons, links, queues, signatures, disk space;\n"
+		"                         exit 0 ok, 1 warnings, 2 failures\n"
 		"  tenant add NAME        add a tenant (municipality)\n"
 		"  tenant list\n"
-		"  tenant remove NAME [--confirm NAME]\n"
+		"  tenant remove NAME [--confirm NAME [--operator PERSON]]\n"
 		"                         list every file of the tenant; with --confirm, delete them\n"
+		"                         and write a deletion certificate (削除証明書)\n"
 		"  staff add TENANT LOGIN ROLE [DISPLAY_NAME]\n"
 		"                         add a staff account (ROLE: admin, clerk, auditor)\n"
 		"  staff passwd TENANT LOGIN\n"
@@ -101,6 +104,8 @@ usage(FILE *f)
 		"  audit verify --tenant T [--anchor SEQ:HASH]\n"
 		"                         the auditor's report: audit log, stored applications and\n"
 		"                         every attachment against its attestation (OK/NG)\n"
+		"  audit verify-certificate [--key PUB] FILE\n"
+		"                         check a deletion certificate's signature (OK/NG)\n"
 		"  apikey create --tenant T --name NAME --scope read|write [--department D]\n"
 		"                         a data-linking API key (printed once, only its hash kept)\n"
 		"  apikey list --tenant T [--json] | apikey revoke --tenant T --name NAME\n"
@@ -376,149 +381,49 @@ cmd_run(struct instance *in)
 	return 0;
 }
 
-/* Health of every daemon straight from its unix socket (lighttpd not involved). */
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *userp)
-{
-	FILE *f = userp;
-	return fwrite(data, size, nmemb, f);
-}
-
-/* GET path from a daemon's unix socket; the parsed JSON body (new reference) or
- * NULL with the reason in err. *code gets the HTTP status. */
-static json_t *
-get_json(const char *sock, const char *path, long *code, char *err, size_t errlen)
-{
-	char url[256], *body = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&body, &len);
-	CURL *h = curl_easy_init();
-	json_t *j = NULL;
-	CURLcode rc;
-
-	snprintf(url, sizeof url, "http://localhost%s", path);
-	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, mem);
-	rc = curl_easy_perform(h);
-	*code = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
-	curl_easy_cleanup(h);
-	fclose(mem);
-	if (rc != CURLE_OK)
-		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-	else
-		j = jsonio_parse(body, len, 1 << 20, JSONIO_MAX_DEPTH, err, errlen);
-	free(body);
-	return j;
-}
-
-static long long
-num(const json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
+/* tenant remove NAME [--confirm NAME] [--operator PERSON]: the confirmation is the
+ * tenant's name typed a second time. */
 static int
-cmd_bridge_status(struct instance *in, int argc, char **argv)
+cmd_tenant_remove(struct instance *in, int argc, char **argv)
 {
-	static const char *const socks[] = { "bridge-uplink-tx", "bridge-uplink-rx",
-					     "bridge-downlink-tx", "bridge-downlink-rx", NULL };
-	bool as_json = argc == 3 && strcmp(argv[2], "--json") == 0;
-	json_t *all = json_object();
-	int bad = 0;
-
-	if (!(argc == 2 || as_json) || strcmp(argv[1], "status") != 0) {
-		usage(stderr);
-		json_decref(all);
-		return 2;
-	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (size_t i = 0; socks[i]; i++) {
-		char path[PATH_MAX], rel[64], err[256];
-		long code;
-		json_t *m;
-
-		snprintf(rel, sizeof rel, "run/%s.sock", socks[i]);
-		instance_path(in, rel, path, sizeof path);
-		m = get_json(path, "/api/metrics", &code, err, sizeof err);
-		if (m == NULL || code != 200) {
-			bad++;
-			if (!as_json)
-				printf("%-20s 応答がありません (%s)\n", socks[i], m ? "error" : err);
-			json_decref(m);
-			continue;
-		}
-		if (!as_json && strstr(socks[i], "-tx")) {
-			printf("%-20s 送信 %lld 件 (再送 %lld)、受領確認待ち %lld 件、"
-			       "受領確認 %lld 件、データグラム %lld、エポック %lld\n", socks[i],
-			       num(m, "bundles_sent"), num(m, "resends"), num(m, "awaiting_receipt"),
-			       num(m, "receipts_applied"), num(m, "datagrams_sent"), num(m, "epoch"));
-		} else if (!as_json) {
-			json_t *b = json_object_get(m, "bundles"), *a = json_object_get(m, "assembly");
-			printf("%-20s 受信 %lld 件 (重複 %lld、隔離 %lld、受領確認 %lld)、"
-			       "データグラム 受理 %lld / 拒否 %lld、FEC 修復 %lld、復元不能ブロック %lld、"
-			       "カーネル破棄 %lld、未完了 %zu 件\n", socks[i],
-			       num(b, "stored"), num(b, "duplicate"), num(b, "quarantined"),
-			       num(b, "receipts"), num(m, "datagrams_accepted"),
-			       num(m, "datagrams_rejected"), num(a, "fec_repairs"),
-			       num(a, "blocks_unrecoverable"), num(m, "kernel_drops"),
-			       json_array_size(json_object_get(m, "incomplete_objects")));
-		}
-		json_object_set_new(all, socks[i], m);
-	}
-	curl_global_cleanup();
-	if (as_json) {
-		char *s = json_dumps(all, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", s);
-		free(s);
-	}
-	json_decref(all);
-	return bad ? 1 : 0;
-}
-
-static int
-cmd_status(struct instance *in)
-{
-	static const char *const socks[] = {
-		"portald", "sanitized", "bridge-uplink-tx", "bridge-downlink-rx",
-		"officed", "bridge-uplink-rx", "bridge-downlink-tx", NULL };
-	struct instance_options o;
+	struct tenants_removal how = { .operator_name = NULL };
+	const char *confirm = NULL;
 	char err[1024];
-	int unhealthy = 0;
+	long n;
 
-	if (instance_read_options(in, &o, err, sizeof err) != 0) {
-		fprintf(stderr, "sekishoctl status: %s\n", err);
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--confirm") == 0 && i + 1 < argc)
+			confirm = argv[++i];
+		else if (strcmp(argv[i], "--operator") == 0 && i + 1 < argc)
+			how.operator_name = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (confirm == NULL || strcmp(confirm, argv[2]) != 0) {
+		if ((n = tenants_remove(in, argv[2], NULL, stdout, err, sizeof err)) < 0) {
+			fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
+			return 1;
+		}
+		printf("自治体 %s のファイル %ld 件（上記）を削除します。元に戻せません。"
+		       "デーモンを停止してから、確認のため\n"
+		       "  sekishoctl tenant remove %s --confirm %s --operator 担当者名\n"
+		       "を実行してください。削除証明書が作成されます。\n",
+		       argv[2], n, argv[2], argv[2]);
+		return confirm != NULL ? 1 : 0;
+	}
+	n = tenants_remove(in, argv[2], &how, stdout, err, sizeof err);
+	if (n < 0) {
+		fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
+		if (*how.certificate)
+			fprintf(stderr, "削除証明書: %s\n", how.certificate);
 		return 1;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (size_t i = 0; socks[i]; i++) {
-		char path[PATH_MAX], rel[64], why[256];
-		long code;
-		json_t *j;
-
-		snprintf(rel, sizeof rel, "run/%s.sock", socks[i]);
-		instance_path(in, rel, path, sizeof path);
-		j = get_json(path, "/api/healthz", &code, why, sizeof why);
-		if (j && code == 200) {
-			printf("%-20s 正常 (ok)      pid %lld\n", socks[i], num(j, "pid"));
-		} else {
-			unhealthy++;
-			printf("%-20s 異常 (%s)\n", socks[i], j ? "degraded" : why);
-			if (j) {
-				const char *k;
-				json_t *v;
-				json_object_foreach(json_object_get(j, "checks"), k, v)
-					if (!json_is_true(json_object_get(v, "ok")))
-						printf("    %s: %s\n", k, jsonio_str(v, "detail", ""));
-			}
-		}
-		json_decref(j);
-	}
-	curl_global_cleanup();
-	return unhealthy ? 1 : 0;
+	printf("\n自治体 %s のファイル %ld 件を削除しました。\n削除証明書: %s\n"
+	       "  (同じ名前の .txt が本文です。自治体への提出用に保管してください。)\n",
+	       argv[2], n, how.certificate);
+	return 0;
 }
 
 static int
@@ -534,26 +439,8 @@ cmd_tenant(struct instance *in, int argc, char **argv)
 		printf("自治体 %s を追加しました。稼働中のデーモンは再起動後に認識します。\n", argv[2]);
 		return 0;
 	}
-	if ((argc == 3 || (argc == 5 && strcmp(argv[3], "--confirm") == 0)) &&
-	    strcmp(argv[1], "remove") == 0) {
-		/* The confirmation is the tenant's name typed a second time. */
-		int confirmed = argc == 5 && strcmp(argv[4], argv[2]) == 0;
-		long n = tenants_remove(in, argv[2], confirmed, stdout, err, sizeof err);
-
-		if (n < 0) {
-			fprintf(stderr, "sekishoctl tenant remove: %s\n", err);
-			return 1;
-		}
-		if (!confirmed) {
-			printf("自治体 %s のファイル %ld 件（上記）を削除します。元に戻せません。"
-			       "デーモンを停止してから、確認のため\n"
-			       "  sekishoctl tenant remove %s --confirm %s\nを実行してください。\n",
-			       argv[2], n, argv[2], argv[2]);
-			return argc == 5 ? 1 : 0;
-		}
-		printf("自治体 %s のファイル %ld 件を削除しました。\n", argv[2], n);
-		return 0;
-	}
+	if (argc >= 3 && strcmp(argv[1], "remove") == 0)
+		return cmd_tenant_remove(in, argc, argv);
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		if (tenants_list(in, err, sizeof err) < 0) {
 			fprintf(stderr, "sekishoctl tenant list: %s\n", err);
@@ -636,8 +523,8 @@ main(int argc, char **argv)
 		return cmd_init(&in, argc, argv);
 	if (strcmp(argv[0], "run") == 0 && argc == 1)
 		return cmd_run(&in);
-	if (strcmp(argv[0], "status") == 0 && argc == 1)
-		return cmd_status(&in);
+	if (strcmp(argv[0], "status") == 0)
+		return status_main(&in, argc, argv);
 	if (strcmp(argv[0], "backup") == 0 || strcmp(argv[0], "restore") == 0)
 		return backup_main(&in, argc, argv);
 	if (strcmp(argv[0], "import-postal") == 0)
@@ -651,7 +538,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "staff") == 0)
 		return cmd_staff(&in, argc, argv);
 	if (strcmp(argv[0], "bridge") == 0)
-		return cmd_bridge_status(&in, argc, argv);
+		return status_bridge_main(&in, argc, argv);
 	if (strcmp(argv[0], "audit") == 0 && argc >= 2 && strcmp(argv[1], "verify-log") == 0)
 		return officectl_verify_log_main(&in, argc - 1, argv + 1);
 	if (strcmp(argv[0], "audit") == 0)

@@ -12,12 +12,78 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* freshclam's signed containers (.cvd, .cld) and the plain databases a local or test
+ * set is made of (.hdb hashes, .ndb/.ldb body signatures, ...). */
 static bool
 is_db_file(const char *name)
+{
+	static const char *const ext[] = { ".cvd", ".cld", ".cud", ".hdb", ".hsb", ".mdb",
+					   ".msb", ".ndb", ".ldb", ".idb", ".cdb", ".fp",
+					   ".sfp", ".ign2", ".ftm", ".yar", ".yara", NULL };
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot != NULL && dot != name && ext[i]; i++)
+		if (strcmp(dot, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_container(const char *name)
 {
 	size_t n = strlen(name);
 
 	return n > 4 && (strcmp(name + n - 4, ".cvd") == 0 || strcmp(name + n - 4, ".cld") == 0);
+}
+
+/* The build time a container's header states: "ClamAV-VDB:date:version:sigs:level:
+ * md5:dsig:builder:stime", 512 bytes padded; stime is Unix seconds. 0 if not there. */
+static time_t
+header_stime(const char *path)
+{
+	char hdr[SIGCHECK_HEADER_LEN + 1], *field, *save = NULL, *end;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	long long v;
+	int i = 0;
+
+	if (f == NULL)
+		return 0;
+	n = fread(hdr, 1, SIGCHECK_HEADER_LEN, f);
+	fclose(f);
+	hdr[n] = '\0';
+	if (strncmp(hdr, "ClamAV-VDB:", 11) != 0)
+		return 0;
+	for (field = strtok_r(hdr, ":", &save); field && i < 8; field = strtok_r(NULL, ":", &save))
+		i++;
+	if (field == NULL)
+		return 0;
+	v = strtoll(field, &end, 10);
+	return end != field && v > 0 ? (time_t)v : 0;
+}
+
+int
+sigcheck_built(const char *dir, time_t *built)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int files = 0;
+
+	*built = 0;
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL && files++ < SIGCHECK_MAX_FILES) {
+		char path[4096];
+		time_t t;
+
+		if (!is_container(e->d_name))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if ((t = header_stime(path)) > *built)
+			*built = t;
+	}
+	closedir(d);
+	return *built ? 0 : -1;
 }
 
 int
@@ -47,7 +113,7 @@ sigcheck_newest(const char *dir, time_t *newest, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (seen == 0) {
-		snprintf(err, errlen, "%s: no signature database (*.cvd, *.cld)", dir);
+		snprintf(err, errlen, "%s: no signature database (*.cvd, *.cld, *.hdb, ...)", dir);
 		return -1;
 	}
 	return 0;

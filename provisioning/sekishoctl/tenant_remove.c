@@ -12,6 +12,10 @@
  * first learns the ids of the tenant's bundles found anywhere (a receipt marker may
  * be met before its bundle). The databases are deleted last, so a removal that was
  * interrupted can be run again and still finds the ids.
+ *
+ * A confirmed removal leaves a deletion certificate (delcert.h): the inventory and the
+ * files' hashes are taken before the first unlink, and the walk is made once more
+ * after the last one, its result stated in the certificate.
  */
 #include "tenants.h"
 
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "delcert.h"
 #include "office_db.h"
 #include "portal_db.h"
 #include "spool.h"
@@ -358,9 +363,80 @@ print_all(FILE *out, const struct strvec *s)
 	return 0;
 }
 
+/* Every entry of the tenant still in either zone into r->paths and r->dbs. */
+static int
+scan(struct removal *r, const struct instance *in)
+{
+	char dir[PATH_MAX];
+
+	for (int z = 0; z < 2; z++) {
+		instance_path(in, z == 0 ? "dmz" : "lgwan", dir, sizeof dir);
+		if (access(dir, F_OK) == 0 && walk(r, dir, "", 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Delete what the walk found, recorded first into the certificate c; then walk again
+ * and let the certificate state what remains. */
+static int
+remove_certified(struct removal *r, const struct instance *in,
+		 struct tenants_removal *how, const char *pdb, const char *odb,
+		 FILE *out, char *err, size_t errlen)
+{
+	struct delcert *c = delcert_begin(in, r->tenant, how->operator_name, err, errlen);
+	char dir[PATH_MAX], cert[PATH_MAX];
+	size_t left;
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	instance_path(in, "dmz", dir, sizeof dir);
+	if (access(dir, F_OK) == 0 && delcert_inventory(c, "dmz", pdb, err, errlen) != 0)
+		goto out;
+	instance_path(in, "lgwan", dir, sizeof dir);
+	if (access(dir, F_OK) == 0 && delcert_inventory(c, "lgwan", odb, err, errlen) != 0)
+		goto out;
+	for (size_t i = 0; i < r->paths.n; i++)
+		if (delcert_add(c, r->paths.v[i], err, errlen) != 0)
+			goto out;
+	for (size_t i = 0; i < r->dbs.n; i++)
+		if (delcert_add(c, r->dbs.v[i], err, errlen) != 0)
+			goto out;
+	for (size_t i = 0; i < r->paths.n; i++)
+		if (remove_tree(r->paths.v[i], 0, err, errlen) != 0)
+			goto out;
+	for (size_t i = 0; i < r->dbs.n; i++)
+		if (remove_tree(r->dbs.v[i], 0, err, errlen) != 0)
+			goto out;
+	/* The re-scan, with the ids learnt before (the databases that held them are gone). */
+	strvec_free(&r->paths);
+	strvec_free(&r->dbs);
+	if (scan(r, in) != 0)
+		goto out;
+	left = r->paths.n + r->dbs.n;
+	for (size_t i = 0; i < r->dbs.n; i++)
+		if (note(r, &r->paths, r->dbs.v[i]) != 0)
+			goto out;
+	if (delcert_finish(c, r->paths.v, left, cert, sizeof cert, err, errlen) != 0)
+		goto out;
+	if (out != NULL)
+		fputs(delcert_text(c), out);
+	snprintf(how->certificate, sizeof how->certificate, "%s", cert);
+	if (left != 0) {
+		snprintf(err, errlen, "%zu files of tenant %s remain after removal (see %s)", left,
+			 r->tenant, cert);
+		goto out;
+	}
+	rc = 0;
+out:
+	delcert_free(c);
+	return rc;
+}
+
 long
-tenants_remove(const struct instance *in, const char *name, int confirmed, FILE *list,
-	       char *err, size_t errlen)
+tenants_remove(const struct instance *in, const char *name, struct tenants_removal *how,
+	       FILE *out, char *err, size_t errlen)
 {
 	struct removal r = {
 		.tenant = name, .err = err, .errlen = errlen,
@@ -392,23 +468,17 @@ tenants_remove(const struct instance *in, const char *name, int confirmed, FILE 
 	for (r.learning = 1; r.learning >= 0; r.learning--) {
 		if (r.ids.n)
 			qsort(r.ids.v, r.ids.n, sizeof *r.ids.v, cmp_str);
-		for (int z = 0; z < 2; z++) {
-			instance_path(in, z == 0 ? "dmz" : "lgwan", dir, sizeof dir);
-			if (access(dir, F_OK) == 0 && walk(&r, dir, "", 0) != 0)
-				goto out;
-		}
+		if (scan(&r, in) != 0)
+			goto out;
 	}
-	print_all(list, &r.paths);
-	print_all(list, &r.dbs);
-	if (confirmed) {
-		for (size_t i = 0; i < r.paths.n; i++)
-			if (remove_tree(r.paths.v[i], 0, err, errlen) != 0)
-				goto out;
-		for (size_t i = 0; i < r.dbs.n; i++)
-			if (remove_tree(r.dbs.v[i], 0, err, errlen) != 0)
-				goto out;
-	}
+	r.learning = 0;
 	n = (long)(r.paths.n + r.dbs.n);
+	if (how == NULL) {
+		print_all(out, &r.paths);
+		print_all(out, &r.dbs);
+	} else if (remove_certified(&r, in, how, pdb, odb, out, err, errlen) != 0) {
+		n = -1;
+	}
 out:
 	strvec_free(&r.ids);
 	strvec_free(&r.paths);

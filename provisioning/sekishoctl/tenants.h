@@ -4,6 +4,7 @@
 #ifndef SEKISHOCTL_TENANTS_H
 #define SEKISHOCTL_TENANTS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,12 +31,21 @@ int tenants_add_staff(const struct instance *in, const char *tenant, const char 
 int tenants_reset_password(const struct instance *in, const char *tenant, const char *login,
 			   char *password, size_t outlen, char *err, size_t errlen);
 
+/* How a confirmed removal is recorded (delcert.h). */
+struct tenants_removal {
+	const char *operator_name;	/* the person who removes, for the certificate; or NULL */
+	char certificate[PATH_MAX];	/* out: the certificate's JSON file */
+};
+
 /* Every file of tenant name in the instance, both zones: its databases and their
  * backups, its stored bundles, and the spool, result and quarantine items of its
- * uploads and bundles (tenant_remove.c). Each path is written to list (unless NULL);
- * they are deleted only when confirmed, the databases last. Returns how many paths,
- * or -1 with err. The daemons must be stopped: they hold the databases open. */
-long tenants_remove(const struct instance *in, const char *name, int confirmed, FILE *list,
-		    char *err, size_t errlen);
+ * uploads and bundles (tenant_remove.c). With how NULL, each path is written to out
+ * (unless NULL) and nothing is deleted. With how, they are deleted, the databases
+ * last, a deletion certificate is written (its text to out) and a re-scan after the
+ * deletion must find nothing. Returns how many paths, or -1 with err (also when
+ * something remains; the certificate then says what). The daemons must be stopped:
+ * they hold the databases open. */
+long tenants_remove(const struct instance *in, const char *name, struct tenants_removal *how,
+		    FILE *out, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 """The dev stack as `make run` runs it: every daemon healthy through its zone's
 lighttpd, a killed daemon brought back by the supervisor, a clean stop."""
 import os
+import re
 import signal
 import socket
 import stat
@@ -97,7 +98,7 @@ def test_status_command_reports_every_daemon(stack):
     stack.wait_healthy(stack.internet + "/api/_health/bridge-downlink-rx")
     r = ctl(stack.instance, "status")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.count("正常") == 7
+    assert len(re.findall(r"^\S+\s+正常 \(ok\)", r.stdout, re.M)) == 7, r.stdout
 
 
 def test_init_makes_keys_private_and_prints_password_once(instance):
