@@ -9,7 +9,8 @@
  *    for every test of one draft (the URL staff were given stays good), with the
  *    catalogue version counting the test publications.
  *  - What is tested is exactly what will be published, save id, version, title
- *    mark, visibility and the test flag: the same checker, the same signed bundle.
+ *    mark, visibility, the test flag and the reception period (a test is open at
+ *    once): the same checker, the same signed bundle.
  *  - A test application is told apart by its procedure id alone (the prefix), so
  *    one that arrives after its draft was published or deleted is still one.
  */
@@ -287,6 +288,9 @@ office_handle_procedure_test_publish(struct http_request *req, void *app)
 	json_object_set_new(def, "title", test_title(jsonio_str(d.definition, "title", "")));
 	json_object_set_new(def, "visibility", json_string("unlisted"));
 	json_object_set_new(def, "test", json_true());
+	/* Open now, whatever the draft's 受付期間: a procedure is typically tried
+	 * before its reception opens. */
+	json_object_del(def, "reception");
 	if (catalogue_check_procedure(def, err, sizeof err) != 0) {
 		snprintf(why, sizeof why, "手続の定義に誤りがあります（%s）。", err);
 		json_decref(def);

@@ -228,8 +228,9 @@ def test_test_version_is_tried_through_the_real_path_and_kept_apart(real_v1):
 def test_deleting_a_tested_draft_withdraws_its_test_version(real_v1):
     o = real_v1
     admin = o.browser("admin")
-    r = admin.call("POST", "/procedures", json={"definition": dict(DEFINITION, id="tv-drop"),
-                                                "department": "税務課"})
+    # Its reception opens years from now: the test version is open at once.
+    later = dict(DEFINITION, id="tv-drop", reception={"opens_at": "2099-04-01T09:00:00+09:00"})
+    r = admin.call("POST", "/procedures", json={"definition": later, "department": "税務課"})
     assert r.status_code == 201, r.text
     r = admin.call("POST", "/procedures/tv-drop/versions/1/test")
     assert r.status_code == 200, r.text
@@ -237,8 +238,9 @@ def test_deleting_a_tested_draft_withdraws_its_test_version(real_v1):
     # The other department's clerk sees it; the first does not.
     assert o.browser("clerk2").call("GET", "/procedures/tv-drop/versions/1/test").status_code == 200
     assert o.browser("clerk1").call("GET", "/procedures/tv-drop/versions/1/test").status_code == 404
-    wait(lambda: (r := portal_get(o, test_id)) is not None and r.status_code == 200, 90,
-         "the test version did not reach the internet zone")
+    got = wait(lambda: (r := portal_get(o, test_id)) is not None and r.status_code == 200 and r.json(),
+               90, "the test version did not reach the internet zone")
+    assert got["reception"]["state"] == "open" and got["reception"]["opens_at"] is None
     r = submit(o, test_id, {"name": "削除 前"})
     assert r.status_code == 201, r.text
     receipt = r.json()["receipt_no"]
