@@ -503,7 +503,7 @@ function renderTest(body) {
   } else {
     const rows = apps.map((a) => el('tr', {},
       el('td', {}, el('a', { href: `/application.html?r=${encodeURIComponent(a.receipt_no)}`, text: a.receipt_no })),
-      el('td', { text: a.status_label || a.status }), el('td', { text: a.received_at })));
+      el('td', { text: a.status_label || a.status }), el('td', { text: a.received_at.replace('T', ' ').slice(0, 16) })));
     box.appendChild(el('table', { id: 'test-apps-table', 'aria-labelledby': 'test-apps-heading' },
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '到達番号' }),
         el('th', { scope: 'col', text: '状態' }), el('th', { scope: 'col', text: '到達日時' }))),
