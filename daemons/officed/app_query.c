@@ -36,6 +36,7 @@ app_query_read(struct http_request *req, const struct office_actor *a, struct ap
 		f->status = NULL;
 	if (f->q && !f->q[0])
 		f->q = NULL;
+	f->test = (s = http_req_query(req, "test")) != NULL && strcmp(s, "1") == 0;
 	if (f->status && workflow_parse(f->status) < 0) {
 		*why = "status には状態コード（arrived, accepted, review など）を指定してください。";
 		return -1;
@@ -99,6 +100,11 @@ app_query_where(const struct app_query *f, char *out, size_t outlen)
 		memcpy(out + n, frag, sizeof(frag)); \
 		n += sizeof(frag) - 1; \
 	} while (0)
+	/* Test applications are kept apart: shown only when asked for, and then alone. */
+	if (f->test)
+		ADD(" AND a.test = 1");
+	else
+		ADD(" AND a.test = 0");
 	if (!f->all_departments)
 		ADD(" AND a.department_id IN (SELECT department_id FROM staff_departments"
 		    " WHERE staff_id = :staff)");

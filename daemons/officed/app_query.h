@@ -30,13 +30,15 @@ struct app_query {
 	bool has_since, has_until;
 	char since[TIMEFMT_LEN], until[TIMEFMT_LEN];	/* stored UTC, [since, until) */
 	int64_t assignee;		/* 0 any, -1 nobody, else a staff id */
+	bool test;			/* test=1: only test applications (office_proctest.h);
+					 * otherwise never */
 };
 
 struct http_request;
 struct office_actor;
 
 /* f from the query string (procedure, status, since, until as Japan days, assignee:
- * a login, "me" or "none", q) and the actor's departments. 0; -1 with a reply-ready
+ * a login, "me" or "none", q, test=1) and the actor's departments. 0; -1 with a reply-ready
  * Japanese message in *why; -2 on a database error (lock held). */
 int app_query_read(struct http_request *req, const struct office_actor *a,
 		   struct app_query *f, const char **why);

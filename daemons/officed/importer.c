@@ -27,6 +27,7 @@
 #include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
+#include "office_proctest.h"
 #include "office_replies.h"
 #include "quarantine.h"
 #include "reply.h"
@@ -81,20 +82,17 @@ store_bundle(struct importer *im, const struct spool_item *item, const char *ten
  * rules picks another by an answer (routing.h). 0 for none, -1 on a database error.
  * That version's staff addresses (staff_notify.h) go to *staff (malloc'd, or NULL). */
 static int64_t
-department_for(struct db *db, const json_t *application, char **staff)
+department_for(struct db *db, const json_t *application, const char *id, long long version,
+	       char **staff)
 {
-	const json_t *proc = json_object_get(application, "procedure");
-	const char *id = jsonio_str(proc, "id", NULL);
 	sqlite3_stmt *st;
-	long long version = 0;
 	int64_t dept = 0;
 	json_t *rules = NULL;
 	int rc;
 
+	*staff = NULL;
 	if (id == NULL)
 		return 0;
-	jsonio_int(proc, "version", 1, 1000000000, &version);
-	*staff = NULL;
 	st = db_stmt(db, "SELECT department_id, routing, staff_notify FROM procedures WHERE id = ?1"
 			 " ORDER BY version = ?2 DESC, version DESC LIMIT 1");
 	if (st == NULL)
@@ -132,7 +130,11 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 {
 	struct db *db = t->db;
 	sqlite3_stmt *st;
-	char *app = NULL, *man = NULL, *staff = NULL;
+	char *app = NULL, *man = NULL, *staff = NULL, proc_id[CATALOGUE_ID_MAX + 1];
+	const json_t *proc;
+	long long version = 0;
+	bool has_version;
+	int test;
 	sqlite3_int64 app_id;
 	int64_t dept;
 	const json_t *f;
@@ -155,13 +157,21 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 	sqlite3_reset(st);
 	app = jsonio_dump(info->application ? info->application : json_object());
 	man = jsonio_dump(info->manifest);
-	if ((dept = department_for(db, info->application, &staff)) < 0)
+	/* An application to a test version (office_proctest.h) is the draft's, kept
+	 * apart: it is recorded under the draft's id and version with test = 1. */
+	proc = json_object_get(info->application, "procedure");
+	snprintf(proc_id, sizeof proc_id, "%s", jsonio_str(proc, "id", ""));
+	has_version = jsonio_int(proc, "version", 1, 1000000000, &version) == 0;
+	if ((test = office_proctest_resolve(db, proc_id, proc_id, sizeof proc_id, &version)) < 0)
+		goto fail;
+	if ((dept = department_for(db, info->application, proc_id[0] ? proc_id : NULL, version,
+				   &staff)) < 0)
 		goto fail;
 	st = db_stmt(db, "INSERT INTO applications (bundle_id, received_at, application_json,"
 			 " manifest_json, bundle_path, bundle_sha256, receipt_no, procedure_id,"
-			 " procedure_version, department_id, updated_at) VALUES (?1,"
+			 " procedure_version, department_id, updated_at, test) VALUES (?1,"
 			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
+			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?10)");
 	if (st == NULL || app == NULL || man == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, info->id, -1, SQLITE_STATIC);
@@ -170,20 +180,19 @@ record(struct tenant *t, const struct bundle_info *info, const char *path,
 	sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, sha_hex, -1, SQLITE_STATIC);
 	{
-		const json_t *proc = json_object_get(info->application, "procedure");
 		const char *receipt = jsonio_str(info->application, "receipt_no", NULL);
-		long long version;
 
 		/* A bundle id is "app-TENANT-RECEIPT" (portald's forwarder); the
 		 * receipt in application.json is what the applicant was given. */
 		if (receipt != NULL)
 			sqlite3_bind_text(st, 6, receipt, -1, SQLITE_STATIC);
-		if (jsonio_str(proc, "id", NULL) != NULL)
-			sqlite3_bind_text(st, 7, jsonio_str(proc, "id", NULL), -1, SQLITE_STATIC);
-		if (jsonio_int(proc, "version", 1, 1000000000, &version) == 0)
+		if (proc_id[0] != '\0')
+			sqlite3_bind_text(st, 7, proc_id, -1, SQLITE_STATIC);
+		if (has_version || test > 0)
 			sqlite3_bind_int64(st, 8, version);
 		if (dept > 0)
 			sqlite3_bind_int64(st, 9, dept);
+		sqlite3_bind_int(st, 10, test > 0);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);

@@ -210,7 +210,7 @@ office_api_list(struct http_request *req, void *app)
 		return refuse(req, &c, 400, "invalid_query", why);
 	st = db_stmt(c.a.t->db, "SELECT a.id, a.receipt_no, a.procedure_id, a.status,"
 				" a.received_at, a.manifest_json FROM applications a"
-				" WHERE (?1 = 0 OR a.department_id = ?1)"
+				" WHERE (?1 = 0 OR a.department_id = ?1) AND a.test = 0"
 				" AND (?2 IS NULL OR a.procedure_id = ?2)"
 				" AND (?3 IS NULL OR a.status = ?3)"
 				" AND (?4 IS NULL OR a.received_at >= ?4)"
@@ -296,7 +296,8 @@ load_app(struct http_request *req, struct api_call *c, struct api_app *r)
 	st = db_stmt(c->a.t->db, "SELECT id, receipt_no, procedure_id, procedure_version, status,"
 				 " received_at, bundle_path, department_id, application_json,"
 				 " manifest_json FROM applications WHERE receipt_no = ?1"
-				 " AND (?2 = 0 OR department_id = ?2) ORDER BY id LIMIT 1");
+				 " AND (?2 = 0 OR department_id = ?2) AND test = 0"
+				 " ORDER BY id LIMIT 1");
 	if (st == NULL) {
 		fail(req, c, "application");
 		return 0;

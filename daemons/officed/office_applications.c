@@ -89,6 +89,7 @@ struct app_row {
 	char received_at[32];
 	char bundle_path[PATH_MAX];
 	json_t *application, *manifest;
+	bool test;			/* a test version's (office_proctest.h) */
 };
 
 static void
@@ -112,7 +113,7 @@ fetch_app(struct office_actor *a, const char *receipt, struct app_row *r)
 		return 0;
 	st = db_stmt(a->t->db, "SELECT id, receipt_no, procedure_id, procedure_version, status,"
 			       " department_id, assignee_id, received_at, bundle_path,"
-			       " application_json, manifest_json FROM applications"
+			       " application_json, manifest_json, test FROM applications"
 			       " WHERE receipt_no = ?1 ORDER BY id LIMIT 1");
 	if (st == NULL)
 		return -1;
@@ -131,6 +132,7 @@ fetch_app(struct office_actor *a, const char *receipt, struct app_row *r)
 		snprintf(r->bundle_path, sizeof r->bundle_path, "%s", sqlite3_column_text(st, 8));
 		r->application = parse_text(sqlite3_column_text(st, 9), APP_JSON_MAX);
 		r->manifest = parse_text(sqlite3_column_text(st, 10), APP_JSON_MAX);
+		r->test = sqlite3_column_int(st, 11) != 0;
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
@@ -408,6 +410,8 @@ detail_json(struct office_actor *a, const struct app_row *r)
 		"messages", office_replies_messages_json(a->t->db, r->id),
 		"replies", office_replies_json(a->t->db, r->id),
 		"can_message", strcmp(a->role, OFFICE_ROLE_AUDITOR) != 0 && !workflow_final(r->status));
+	if (j != NULL)
+		json_object_set_new(j, "test", json_boolean(r->test));
 	/* 手数料 as the applicant was shown it (fee.h): the same computation as the portal's. */
 	if (j != NULL && p.definition != NULL && json_object_get(p.definition, "fee") != NULL)
 		json_object_set_new(j, "fee", fee_compute(json_object_get(p.definition, "fee"),

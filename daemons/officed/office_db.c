@@ -336,6 +336,28 @@ const struct db_migration office_db_migrations[] = {
 	  "  uploaded_at TEXT NOT NULL,"
 	  "  uploaded_by TEXT NOT NULL"
 	  ") STRICT;" },
+	{ 11,
+	  /* Test versions (テスト版, office_procedures.h): a draft published under an
+	   * unlisted id of its own (CATALOGUE_TEST_PREFIX and a random token) so staff
+	   * can try it through the real path. test_version counts its publications
+	   * (the catalogue version of the test id); withdrawn_at is set when the entry
+	   * is taken off the portal (the draft published or deleted). Rows are never
+	   * deleted: a test application still in flight is known as one on arrival. */
+	  "CREATE TABLE procedure_tests ("
+	  "  test_id           TEXT PRIMARY KEY,"
+	  "  procedure_id      TEXT NOT NULL,"
+	  "  procedure_version INTEGER NOT NULL,"
+	  "  test_version      INTEGER NOT NULL,"
+	  "  published_at      TEXT NOT NULL,"
+	  "  published_by      TEXT NOT NULL,"
+	  "  withdrawn_at      TEXT"
+	  ") STRICT;"
+	  "CREATE INDEX procedure_tests_draft ON procedure_tests(procedure_id, procedure_version);"
+	  /* A test application is attached to the draft it tried (procedure_id and
+	   * procedure_version are the draft's) and kept apart from real ones. */
+	  "ALTER TABLE applications ADD COLUMN test INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE INDEX applications_test ON applications(procedure_id, procedure_version)"
+	  " WHERE test = 1;" },
 };
 
 const size_t office_db_nmigrations =

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "office_auth.h"
 #include "office_procfiles.h"
+#include "office_proctest.h"
 #include "procsig.h"
 #include "routing.h"
 #include "staff_notify.h"
@@ -562,12 +563,10 @@ office_handle_procedure_update(struct http_request *req, void *app)
 					    (json_int_t)r.version, "state", "draft"));
 }
 
-/* The catalogue bundle of one definition and its files, signed, into downlink-out;
- * its id in id. 0; 1 with a message for staff in err when a listed file is not held;
- * or -1 with err. */
-static int
-publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX + 1],
-	       char sig[PROCSIG_HEX_LEN + 1], char *err, size_t errlen)
+int
+office_procedure_bundle(struct office_actor *a, const json_t *def, const json_t *withdrawn,
+			char id[SPOOL_ID_MAX + 1], char sig[PROCSIG_HEX_LEN + 1], char *err,
+			size_t errlen)
 {
 	struct officed *o = a->o;
 	char key[CATALOGUE_ID_MAX + 16], tmp[PATH_MAX];
@@ -576,23 +575,33 @@ publish_bundle(struct office_actor *a, const json_t *def, char id[SPOOL_ID_MAX +
 	uint8_t rnd[4];
 	int fd, rc = -1;
 
-	if (procsig_key(def, key, sizeof key) != 0 ||
-	    procsig_sign(o->office_key, a->t->name, def, sig) != 0) {
-		snprintf(err, errlen, "cannot sign the definition");
+	msg = json_pack("{s:s,s:[],s:{}}", "format", CATALOGUE_FORMAT, "procedures", "signatures");
+	if (msg == NULL) {
+		snprintf(err, errlen, "cannot build the message");
 		return -1;
 	}
-	msg = json_pack("{s:s,s:[O],s:{s:s}}", "format", CATALOGUE_FORMAT, "procedures", def,
-			"signatures", key, sig);
+	if (def != NULL) {
+		if (procsig_key(def, key, sizeof key) != 0 ||
+		    procsig_sign(o->office_key, a->t->name, def, sig) != 0) {
+			json_decref(msg);
+			snprintf(err, errlen, "cannot sign the definition");
+			return -1;
+		}
+		json_array_append(json_object_get(msg, "procedures"), (json_t *)def);
+		json_object_set_new(json_object_get(msg, "signatures"), key, json_string(sig));
+	}
+	if (withdrawn != NULL && json_array_size(withdrawn) > 0)
+		json_object_set(msg, "withdrawn", (json_t *)withdrawn);
 	crypto_random(rnd, sizeof rnd);
 	snprintf(id, SPOOL_ID_MAX + 1, "catalogue-%s-%lld-%02x%02x%02x%02x", a->t->name,
 		 (long long)time(NULL), rnd[0], rnd[1], rnd[2], rnd[3]);
-	if (msg == NULL || (w = bundle_writer_new(id, a->t->name, "catalogue")) == NULL ||
+	if ((w = bundle_writer_new(id, a->t->name, "catalogue")) == NULL ||
 	    bundle_writer_add_json(w, "data/catalogue.json", msg) != BUNDLE_OK) {
 		snprintf(err, errlen, "%s: cannot build the bundle", id);
 		goto out;
 	}
 	/* The listed files travel with the definition that lists them (procfile.h). */
-	if ((rc = office_procfiles_add(a->t->db, def, w, err, errlen)) != 0) {
+	if (def != NULL && (rc = office_procfiles_add(a->t->db, def, w, err, errlen)) != 0) {
 		rc = rc > 0 ? 1 : -1;
 		if (rc < 0)
 			snprintf(err, errlen, "%s: files: %s", id, db_errmsg(a->t->db));
@@ -624,9 +633,9 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 	struct office_actor a;
 	struct proc_row r;
 	char err[512], why[700], at[TIMEFMT_LEN], id[SPOOL_ID_MAX + 1], target[CATALOGUE_ID_MAX + 32];
-	char sig[PROCSIG_HEX_LEN + 1];
+	char sig[PROCSIG_HEX_LEN + 1], test_id[PROCTEST_ID_MAX + 1] = "";
 	sqlite3_stmt *st;
-	json_t *d;
+	json_t *d, *withdrawn;
 	int rc;
 
 	if (office_authz_begin(app, req, OFFICE_ADMIN, &a) != 0)
@@ -650,7 +659,18 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 		proc_row_free(&r);
 		return office_fail_db(req, &a, "procedure publish");
 	}
-	if ((rc = publish_bundle(&a, r.definition, id, sig, err, sizeof err)) != 0) {
+	/* The draft's test version (office_proctest.h) leaves the portal in the same
+	 * bundle that brings the real one. */
+	if ((rc = office_proctest_current(a.t->db, r.id, r.version, test_id)) < 0) {
+		proc_row_free(&r);
+		return office_fail_db(req, &a, "procedure publish");
+	}
+	withdrawn = json_array();
+	if (rc == 1)
+		json_array_append_new(withdrawn, json_string(test_id));
+	rc = office_procedure_bundle(&a, r.definition, withdrawn, id, sig, err, sizeof err);
+	json_decref(withdrawn);
+	if (rc != 0) {
 		proc_row_free(&r);
 		if (rc > 0)	/* a listed file officed does not hold: err says which */
 			return office_refuse(req, &a, 400, "file_not_held", err);
@@ -675,6 +695,11 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
 	d = json_pack("{s:s,s:s}", "bundle_id", id, "title", jsonio_str(r.definition, "title", ""));
 	proc_row_free(&r);
+	if (test_id[0] != '\0') {
+		json_object_set_new(d, "test_withdrawn", json_string(test_id));
+		if (rc == SQLITE_DONE && office_proctest_mark_withdrawn(a.t->db, test_id) != 0)
+			rc = SQLITE_ERROR;
+	}
 	if (rc != SQLITE_DONE || office_audit(&a, "procedure.publish", target, d) != 0 ||
 	    db_commit(a.t->db) != 0) {
 		json_decref(d);
@@ -687,6 +712,42 @@ office_handle_procedure_publish(struct http_request *req, void *app)
 					    (json_int_t)r.version, "state", "published",
 					    "bundle_id", id, "message",
 					    "公開しました。インターネット側に届くまで少しかかります。"));
+}
+
+/* A deleted draft's test version leaves the portal (a withdrawal bundle) and its
+ * test applications go with it: they tried a definition that no longer exists.
+ * What was done is added to audit. 0 or -1 (logged); in the caller's transaction. */
+static int
+delete_tests(struct office_actor *a, const char *id, long long version, json_t *audit)
+{
+	char test_id[PROCTEST_ID_MAX + 1], bundle[SPOOL_ID_MAX + 1], sig[PROCSIG_HEX_LEN + 1];
+	char err[512];
+	json_t *withdrawn, *receipts;
+	int rc, n;
+
+	if ((rc = office_proctest_current(a->t->db, id, version, test_id)) < 0)
+		return -1;
+	if (rc == 1) {
+		withdrawn = json_pack("[s]", test_id);
+		rc = office_procedure_bundle(a, NULL, withdrawn, bundle, sig, err, sizeof err);
+		json_decref(withdrawn);
+		if (rc != 0 || office_proctest_mark_withdrawn(a->t->db, test_id) != 0) {
+			log_err("tenant %s: withdraw test %s: %s", a->t->name, test_id,
+				rc != 0 ? err : db_errmsg(a->t->db));
+			return -1;
+		}
+		json_object_set_new(audit, "test_withdrawn", json_string(test_id));
+	}
+	receipts = json_array();
+	if ((n = office_proctest_delete_apps(a->t->db, id, version, receipts)) < 0) {
+		json_decref(receipts);
+		return -1;
+	}
+	if (n > 0)
+		json_object_set_new(audit, "test_applications_deleted", receipts);
+	else
+		json_decref(receipts);
+	return 0;
 }
 
 /* A draft nobody will publish goes away whole; a published version cannot (the
@@ -713,7 +774,7 @@ office_handle_procedure_delete(struct http_request *req, void *app)
 	snprintf(target, sizeof target, "procedure:%s/%lld", r.id, r.version);
 	d = json_pack("{s:s}", "title", jsonio_str(r.definition, "title", ""));
 	proc_row_free(&r);
-	if (db_begin(a.t->db) != 0 ||
+	if (db_begin(a.t->db) != 0 || delete_tests(&a, r.id, r.version, d) != 0 ||
 	    (st = db_stmt(a.t->db, "DELETE FROM procedures WHERE id = ?1 AND version = ?2"
 				   " AND state = 'draft'")) == NULL) {
 		json_decref(d);

@@ -12,6 +12,8 @@
 
 #include "db.h"
 #include "http.h"
+#include "procsig.h"
+#include "spool.h"
 
 #define PROCEDURE_EXPORT_FORMAT "sekisho-procedure-export/1"
 #define PROCEDURE_DEF_MAX       (4 * 1024 * 1024)	/* bytes of a stored definition */
@@ -26,6 +28,16 @@ void office_handle_procedure_publish(struct http_request *req, void *app);
 void office_handle_procedure_delete(struct http_request *req, void *app);
 void office_handle_procedure_copy(struct http_request *req, void *app);
 void office_handle_procedure_export(struct http_request *req, void *app);
+
+struct office_actor;
+
+/* A catalogue bundle, signed with the office key, into downlink-out, its id in id:
+ * def (may be NULL) with its signature into sig and its files, and the procedure
+ * ids in withdrawn (may be NULL) taken off the portal. 0; 1 with a message for
+ * staff in err when a listed file is not held; or -1 with err. */
+int office_procedure_bundle(struct office_actor *a, const json_t *def, const json_t *withdrawn,
+			    char id[SPOOL_ID_MAX + 1], char sig[PROCSIG_HEX_LEN + 1], char *err,
+			    size_t errlen);
 
 struct office_procedure {
 	json_t *definition;	/* owned; NULL when officed holds no such version */

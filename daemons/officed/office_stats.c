@@ -108,7 +108,7 @@ figures(struct office_actor *a, const struct stats_query *q)
 		" FROM applications a LEFT JOIN application_history h"
 		"  ON h.application_id = a.id AND h.to_status = 'completed'"
 		" WHERE " OFFICE_AUTHZ_DEPT_FILTER("a.department_id", "?1", "?2")
-		" AND a.received_at >= ?3 AND a.received_at < ?4"
+		" AND a.received_at >= ?3 AND a.received_at < ?4 AND a.test = 0"
 		" AND (?6 IS NULL OR a.procedure_id = ?6)"
 		" GROUP BY a.procedure_id, b ORDER BY b, a.procedure_id LIMIT ?7");
 	json_t *out;

@@ -38,6 +38,7 @@
 #include "office_documents.h"
 #include "office_export.h"
 #include "office_procedures.h"
+#include "office_proctest.h"
 #include "office_procfiles.h"
 #include "office_staff.h"
 #include "office_stats.h"
@@ -166,6 +167,13 @@ static const struct http_route officed_routes[] = {
 	  HTTP_ROUTE_UPLOAD, office_documents_upload_limits },
 	{ "DELETE", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}",
 	  office_handle_procedure_delete, 0, NULL },
+	/* Test versions (office_proctest.h). */
+	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/test",
+	  office_handle_procedure_test_publish, 0, NULL },
+	{ "GET", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/test",
+	  office_handle_procedure_test_get, 0, NULL },
+	{ "DELETE", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/test/applications",
+	  office_handle_procedure_test_delete_apps, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/publish",
 	  office_handle_procedure_publish, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/staff/procedures/{id}/versions/{version}/copy",

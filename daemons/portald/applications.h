@@ -60,7 +60,12 @@ int applications_authorize(struct portald *p, struct portal_tenant *pt, struct h
 
 #define APPLICATIONS_MSG_NOT_FOUND "到達番号または照会用パスワードが正しくありません。"
 
-/* 1 if s looks like a 到達番号 ("20261122-000123"), else 0. */
+/* A test version's applications (catalogue.h) are numbered apart, on a counter of
+ * their own: "T-20261122-000001" never uses up a real 到達番号. */
+#define APPLICATION_TEST_PREFIX   "T-"
+
+/* 1 if s looks like a 到達番号 ("20261122-000123", or "T-20261122-000001" for a test
+ * version's application), else 0. */
 int applications_receipt_valid(const char *s);
 
 /* 1 if k is an Idempotency-Key we take: 1–128 printable ASCII characters, no space. */

@@ -314,13 +314,19 @@ check_notify(struct checker *c, const json_t *n)
 }
 
 int
+catalogue_is_test(const json_t *proc)
+{
+	return json_is_true(json_object_get(proc, "test"));
+}
+
+int
 catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
 		"id", "version", "title", "summary", "category", "life_events", "keywords",
 		"visibility", "identity", "info_only", "info", "reception", "schema",
 		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", "files",
-		NULL,
+		"test", NULL,
 	};
 	static const char *const visibility[] = { "public", "unlisted", "internal", NULL };
 	static const char *const identity[] = { "none", "account", NULL };
@@ -352,6 +358,7 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	    check_enum(&c, proc, "identity", identity) ||
 	    check_enum(&c, proc, "duplicate_rule", duplicate) ||
 	    check_bool(&c, proc, "info_only") ||
+	    check_bool(&c, proc, "test") ||
 	    check_info(&c, json_object_get(proc, "info")) ||
 	    check_reception(&c, json_object_get(proc, "reception")) ||
 	    check_attachments(&c, json_object_get(proc, "attachments")) ||
@@ -360,6 +367,15 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 		return -1;
 	if (procfile_check(json_object_get(proc, "files"), ferr, sizeof ferr) != 0)
 		return fail(&c, "files", ferr);
+	/* A test version is told apart by its id too, so that neither a real procedure
+	 * can pass for a test one nor a test one be listed. */
+	if (catalogue_is_test(proc) !=
+	    (strncmp(c.id, CATALOGUE_TEST_PREFIX, strlen(CATALOGUE_TEST_PREFIX)) == 0))
+		return fail(&c, "test", "only ids starting with " CATALOGUE_TEST_PREFIX
+			    " are test versions, and they must say \"test\": true");
+	if (catalogue_is_test(proc) &&
+	    strcmp(jsonio_str(proc, "visibility", ""), "unlisted") != 0)
+		return fail(&c, "visibility", "a test version must be unlisted");
 	if (json_object_get(proc, "sort_order") &&
 	    jsonio_int(proc, "sort_order", -1000000, 1000000, &v) != 0)
 		return fail(&c, "sort_order", "not an integer in range");

@@ -26,9 +26,16 @@
 #define CATALOGUE_ID_MAX         64
 #define CATALOGUE_QUERY_MAX      100	/* bytes of a search keyword */
 #define CATALOGUE_LIST_MAX       500
+/* A test version (テスト版) of a draft is published under an id of its own that
+ * starts with this, carries "test": true, and is always unlisted: its applications
+ * get test receipt numbers (APPLICATION_TEST_PREFIX) and officed keeps them apart. */
+#define CATALOGUE_TEST_PREFIX    "test--"
 
 /* 1 if id is a valid procedure id: [a-z0-9][a-z0-9-]{0,63}. */
 int catalogue_id_valid(const char *id);
+
+/* 1 if proc is a test version (its "test" member is true). */
+int catalogue_is_test(const json_t *proc);
 
 /* Check one procedure definition (its envelope and its form schema). 0, or -1 with
  * what is wrong, naming the procedure and the member, in err. */

@@ -326,6 +326,61 @@ test_versions_unlisted_internal_withdrawn(void **state)
 	assert_null(catalogue_get(f->db, "jidou-teate", NOW));
 }
 
+/* A test version (テスト版) is told apart by its id and its flag together, is always
+ * unlisted, and is taken off the portal by a withdrawal like any other. */
+static void
+test_test_versions_are_unlisted_and_named_apart(void **state)
+{
+	struct fixture *f = *state;
+	struct catalogue_query q = { .keyword = "お問い合わせ" };
+	char err[512] = "";
+	json_t *t = json_deep_copy(f->inquiry), *one, *list, *msg;
+
+	/* The flag without the reserved prefix, the prefix without the flag, and a
+	 * listed test version are each refused, naming the member. */
+	json_object_set_new(t, "test", json_true());
+	json_object_set_new(t, "visibility", json_string("unlisted"));
+	assert_int_equal(catalogue_check_procedure(t, err, sizeof err), -1);
+	assert_non_null(strstr(err, "test"));
+	json_object_set_new(t, "id", json_string(CATALOGUE_TEST_PREFIX "0123456789abcdef01234567"));
+	json_object_set_new(t, "test", json_false());
+	assert_int_equal(catalogue_check_procedure(t, err, sizeof err), -1);
+	assert_non_null(strstr(err, "test"));
+	json_object_set_new(t, "test", json_true());
+	json_object_set_new(t, "visibility", json_string("public"));
+	assert_int_equal(catalogue_check_procedure(t, err, sizeof err), -1);
+	assert_non_null(strstr(err, "visibility"));
+	json_object_set_new(t, "test", json_string("yes"));
+	assert_int_equal(catalogue_check_procedure(t, err, sizeof err), -1);
+
+	json_object_set_new(t, "test", json_true());
+	json_object_set_new(t, "visibility", json_string("unlisted"));
+	json_object_set_new(t, "title", json_string("【テスト】お問い合わせ"));
+	assert_int_equal(catalogue_check_procedure(t, err, sizeof err), 0);
+	assert_true(catalogue_is_test(t));
+	assert_false(catalogue_is_test(f->inquiry));
+	assert_int_equal(apply(f, message(f->inquiry, t), err, sizeof err), 0);
+	/* Served by its id, never listed or found; the real one is. */
+	one = catalogue_get(f->db, CATALOGUE_TEST_PREFIX "0123456789abcdef01234567", NOW);
+	assert_non_null(one);
+	assert_true(catalogue_is_test(one));
+	json_decref(one);
+	list = catalogue_list(f->db, &q, NOW);
+	assert_int_equal(json_array_size(json_object_get(list, "procedures")), 1);
+	assert_string_equal(jsonio_str(json_array_get(json_object_get(list, "procedures"), 0), "id",
+				       ""), "demo-inquiry");
+	json_decref(list);
+	/* Withdrawn: gone, the real one stays. */
+	msg = json_pack("{s:s,s:[s]}", "format", CATALOGUE_FORMAT, "withdrawn",
+			CATALOGUE_TEST_PREFIX "0123456789abcdef01234567");
+	assert_int_equal(apply(f, msg, err, sizeof err), 0);
+	assert_null(catalogue_get(f->db, CATALOGUE_TEST_PREFIX "0123456789abcdef01234567", NOW));
+	one = catalogue_get(f->db, "demo-inquiry", NOW);
+	assert_non_null(one);
+	json_decref(one);
+	json_decref(t);
+}
+
 static void
 test_a_bad_procedure_spoils_the_whole_message(void **state)
 {
@@ -409,6 +464,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_apply_list_search_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_unlisted_internal_withdrawn, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_test_versions_are_unlisted_and_named_apart,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_bad_procedure_spoils_the_whole_message,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reception_opens_and_closes_itself, setup,

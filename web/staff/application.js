@@ -90,7 +90,8 @@
 
   function render(a) {
     setText('receipt', a.receipt_no);
-    setText('procedure', a.procedure.title + '（' + a.procedure.id + ' 第' + a.procedure.version + '版）');
+    setText('procedure', a.procedure.title + '（' + a.procedure.id + ' 第' + a.procedure.version + '版）' +
+      (a.test ? '：テスト申請（下書きのテスト版への申請。申請一覧・統計・出力には含まれません）' : ''));
     setText('status', a.status_label);
     setText('received', a.received_at.replace('T', ' ').slice(0, 19));
     setText('department', a.department ? a.department.name : '（未設定）');

@@ -463,6 +463,7 @@ document.getElementById('editor').addEventListener('submit', (e) => {
       document.getElementById('p-id').disabled = true;
     }
     statusLine();
+    loadTest();
     say(`下書き（${editing.id} 第${editing.version}版）を保存しました。公開は手続の一覧から行います。`);
   }).catch(() => Staff.showError(err, 'サーバーに接続できません。しばらくしてから再度お試しください。'));
 });
@@ -475,10 +476,86 @@ function statusLine() {
     : '新しい手続（まだ保存していません）';
 }
 
+// ---- test version (テスト版) ----------------------------------------------------
+// Shown once the draft is saved. Publishing a test version and deleting its test
+// applications are the administrator's; anyone who may see the draft sees its tests.
+function testPath() {
+  return `/procedures/${encodeURIComponent(editing.id)}/versions/${editing.version}/test`;
+}
+
+function renderTest(body) {
+  const line = document.getElementById('test-state');
+  line.textContent = '';
+  const t = body.test;
+  if (!t) {
+    line.textContent = 'テスト版はまだ公開していません。';
+  } else if (t.withdrawn_at) {
+    line.textContent = `テスト版（第${t.test_version}回）は取り下げました。`;
+  } else {
+    line.append(`テスト版（第${t.test_version}回）を公開しています。住民側のアドレス: `,
+      el('code', { id: 'test-url', text: t.path }));
+  }
+  const box = document.getElementById('test-apps');
+  box.textContent = '';
+  const apps = body.applications || [];
+  if (!apps.length) {
+    box.appendChild(el('p', { id: 'test-apps-empty', text: 'テスト申請はありません。' }));
+  } else {
+    const rows = apps.map((a) => el('tr', {},
+      el('td', {}, el('a', { href: `/application.html?r=${encodeURIComponent(a.receipt_no)}`, text: a.receipt_no })),
+      el('td', { text: a.status_label || a.status }), el('td', { text: a.received_at.replace('T', ' ').slice(0, 16) })));
+    box.appendChild(el('table', { id: 'test-apps-table', 'aria-labelledby': 'test-apps-heading' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '到達番号' }),
+        el('th', { scope: 'col', text: '状態' }), el('th', { scope: 'col', text: '到達日時' }))),
+      el('tbody', {}, rows)));
+  }
+  document.getElementById('test-delete').hidden = readOnlyRole || !apps.length;
+  document.getElementById('test-publish').hidden = readOnly;
+}
+
+async function loadTest() {
+  const area = document.getElementById('test-area');
+  if (!editing) { area.hidden = true; return; }
+  const r = await Staff.api('GET', testPath());
+  if (!r.ok) { area.hidden = true; return; }
+  area.hidden = false;
+  renderTest(r.body);
+}
+
+document.getElementById('test-publish').addEventListener('click', () => {
+  err.hidden = true;
+  Staff.api('POST', testPath()).then((res) => {
+    if (!res.ok) {
+      const m = Staff.message(res);
+      showErrors([res.body.error && res.body.error.code === 'invalid_definition' ? explainServerError(m) : { path: '', message: m }]);
+      return;
+    }
+    loadTest().then(() => say(`${res.body.message} アドレス: ${res.body.path}`));
+  }).catch(() => Staff.showError(err, 'サーバーに接続できません。しばらくしてから再度お試しください。'));
+});
+document.getElementById('test-delete').addEventListener('click', () => {
+  document.getElementById('test-confirm').hidden = false;
+  document.getElementById('test-delete-yes').focus();
+});
+document.getElementById('test-delete-no').addEventListener('click', () => {
+  document.getElementById('test-confirm').hidden = true;
+  document.getElementById('test-delete').focus();
+});
+document.getElementById('test-delete-yes').addEventListener('click', () => {
+  document.getElementById('test-confirm').hidden = true;
+  Staff.api('DELETE', `${testPath()}/applications`).then((res) => {
+    if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
+    loadTest().then(() => say(res.body.message));
+  });
+});
+
+let readOnlyRole = false;  // not an administrator: may look at tests, not make them
+
 async function start() {
   const me = await Staff.api('GET', '/me');
   if (me.status === 401) { location.href = '/index.html'; return; }
   readOnly = !(me.ok && me.body.staff.role === 'admin');
+  readOnlyRole = readOnly;
   const d = await Staff.api('GET', '/departments');
   const sel = document.getElementById('p-dept');
   sel.appendChild(el('option', { value: '', text: '選んでください' }));
@@ -507,6 +584,7 @@ async function start() {
     document.querySelectorAll('#editor input, #editor select, #editor textarea, #editor button').forEach((c) => { c.disabled = true; });
     document.getElementById('save').hidden = true;
   }
+  await loadTest();
 }
 
 start().catch(() => Staff.showError(err, 'サーバーに接続できません。しばらくしてから再度お試しください。'));

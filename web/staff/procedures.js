@@ -93,7 +93,8 @@
 
   function askPublish(p, what) {
     ask(p, '公開の確認', what +
-      ' を公開します。公開すると住民の方が申請できるようになり、この版は変更できなくなります。よろしいですか。',
+      ' を公開します。公開すると住民の方が申請できるようになり、この版は変更できなくなります。' +
+      'テスト版を公開している場合は、住民側から取り下げます。よろしいですか。',
       '公開する', function () {
         Staff.api('POST', path(p) + '/publish').then(function (res) {
           if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }
@@ -103,7 +104,8 @@
   }
 
   function askDelete(p, what) {
-    ask(p, '削除の確認', what + ' の下書きを削除します。元に戻すことはできません。よろしいですか。',
+    ask(p, '削除の確認', what + ' の下書きを削除します。テスト版とそのテスト申請も取り下げ・削除します。' +
+      '元に戻すことはできません。よろしいですか。',
       '削除する', function () {
         Staff.api('DELETE', path(p)).then(function (res) {
           if (!res.ok) { Staff.showError(err, Staff.message(res)); return; }

@@ -9,7 +9,7 @@ import { documentsSection } from './documents.js';
 
 const main = chrome();
 let account = null;	// signed in: one's own applications need no password
-const RECEIPT = /^\d{8}-\d{6}$/;
+const RECEIPT = /^(T-)?\d{8}-\d{6}$/;	// T-: a test version's application
 
 function field(id, label, help, input, required = true) {
   return h('div', { class: 'field', id: `w-${id}` },
