@@ -230,7 +230,7 @@ image_suite() {
 	FAILED=$((FAILED + $2))
 	SKIPPED=$((SKIPPED + $3))
 	t1=$(date +%s)
-	grep -E '^Hardening index: [0-9]+' "$log" || true
+	grep -Eo 'Hardening index: [0-9]+' "$log" || true
 	grep -E '^image: (root|aide)' "$log" || true	# the build's own timings
 	sed -n '/slowest durations/,/^$/p' "$log" | head -n 16
 	if [ "$2" -ne 0 ]; then

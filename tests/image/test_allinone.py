@@ -16,7 +16,7 @@ import time
 
 from conftest import REPO
 
-STACK_TIMEOUT_S = 600
+STACK_TIMEOUT_S = 900
 DAEMONS = ("portald", "sanitized", "bridge-uplink-tx", "bridge-downlink-rx", "officed",
            "bridge-uplink-rx", "bridge-downlink-tx")
 UNITS = ("netns-sekisho", "sekisho-sanitized", "sekisho-portald", "sekisho-officed",
