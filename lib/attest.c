@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "jsonio.h"
+#include "timefmt.h"
 
 const char *
 attest_strerror(int rc)
@@ -29,6 +30,7 @@ attest_strerror(int rc)
 	case ATTEST_EBADSIG:   return "signature does not verify with the sanitizer key";
 	case ATTEST_EMISMATCH: return "file is not the attested output";
 	case ATTEST_EIO:       return "file could not be read";
+	case ATTEST_EKEY:      return "signed by a sanitizer key that is not (or no longer) accepted";
 	}
 	return "unknown error";
 }
@@ -165,6 +167,38 @@ attest_verify(const json_t *signed_att, const uint8_t pub[32], uint8_t *output_s
 	}
 	if (output_sha256)
 		get_hash(json_object_get(att, "output"), output_sha256);
+	return ATTEST_OK;
+}
+
+int
+attest_verify_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
+		   uint8_t *output_sha256, char *err, size_t errlen)
+{
+	const char *hex = jsonio_str(json_object_get(signed_att, "attestation"),
+				     "sanitizer_key", NULL);
+	const struct keyring_key *k;
+	char id[KEYRING_ID_LEN], until[TIMEFMT_LEN];
+	uint8_t pub[32];
+	int rc;
+
+	if (hex == NULL || strlen(hex) != 64 || crypto_unhex(hex, pub, sizeof pub) != 0) {
+		snprintf(err, errlen, "attestation has no 64-hex-digit 'sanitizer_key'");
+		return ATTEST_EFORMAT;
+	}
+	keyring_key_id(KEYRING_ED25519, pub, id);
+	if ((k = keyring_find(ring, id)) == NULL) {
+		snprintf(err, errlen, "attestation is signed by key %s, which is not a sanitizer "
+			 "key of this host (current %s)", id, ring->n ? ring->k[0].id : "none");
+		return ATTEST_EKEY;
+	}
+	if ((rc = attest_verify(signed_att, k->key, output_sha256, err, errlen)) != ATTEST_OK)
+		return rc;
+	if (!keyring_usable(k, now)) {
+		timefmt_utc(k->not_after, until);
+		snprintf(err, errlen, "attestation is signed with retired sanitizer key %s, "
+			 "whose overlap ended at %s", id, until);
+		return ATTEST_EKEY;
+	}
 	return ATTEST_OK;
 }
 
