@@ -202,17 +202,14 @@ attest_verify_ring(const json_t *signed_att, const struct keyring *ring, time_t 
 	return ATTEST_OK;
 }
 
-int
-attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
-		 char *err, size_t errlen)
+/* Is the file at fd the output a verified attestation names (want)? */
+static int
+check_file(const json_t *signed_att, const uint8_t want[32], int fd, char *err, size_t errlen)
 {
-	uint8_t want[32], got[32];
+	uint8_t got[32];
 	long long size;
 	struct stat st;
-	int rc;
 
-	if ((rc = attest_verify(signed_att, pub, want, err, errlen)) != ATTEST_OK)
-		return rc;
 	jsonio_int(json_object_get(json_object_get(signed_att, "attestation"), "output"),
 		   "size", 0, INT64_MAX, &size);
 	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
@@ -230,4 +227,28 @@ attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
 		return ATTEST_EMISMATCH;
 	}
 	return ATTEST_OK;
+}
+
+int
+attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
+		 char *err, size_t errlen)
+{
+	uint8_t want[32];
+	int rc;
+
+	if ((rc = attest_verify(signed_att, pub, want, err, errlen)) != ATTEST_OK)
+		return rc;
+	return check_file(signed_att, want, fd, err, errlen);
+}
+
+int
+attest_verify_fd_ring(const json_t *signed_att, const struct keyring *ring, time_t now, int fd,
+		      char *err, size_t errlen)
+{
+	uint8_t want[32];
+	int rc;
+
+	if ((rc = attest_verify_ring(signed_att, ring, now, want, err, errlen)) != ATTEST_OK)
+		return rc;
+	return check_file(signed_att, want, fd, err, errlen);
 }

@@ -73,4 +73,8 @@ int attest_verify_ring(const json_t *signed_att, const struct keyring *ring, tim
 int attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
 		     char *err, size_t errlen);
 
+/* The same with attest_verify_ring. */
+int attest_verify_fd_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
+			  int fd, char *err, size_t errlen);
+
 #endif

@@ -219,8 +219,8 @@ load_ring_file(struct keyring *r, const char *path, char *err, size_t errlen)
 }
 
 int
-keyring_load(struct keyring *r, enum keyring_kind kind, const char *key_path, char *err,
-	     size_t errlen)
+keyring_load(struct keyring *r, enum keyring_kind kind, const char *key_path,
+	     const char *ring_path, char *err, size_t errlen)
 {
 	uint8_t key[32];
 	char ring[4096];
@@ -239,7 +239,9 @@ keyring_load(struct keyring *r, enum keyring_kind kind, const char *key_path, ch
 	explicit_bzero(key, sizeof key);
 	if (rc != KEYRING_OK)
 		return rc;
-	if (keyring_path(key_path, ring, sizeof ring) != 0) {
+	if (ring_path != NULL && *ring_path != '\0')
+		snprintf(ring, sizeof ring, "%s", ring_path);
+	else if (keyring_path(key_path, ring, sizeof ring) != 0) {
 		snprintf(err, errlen, "%s: path too long", key_path);
 		return KEYRING_EIO;
 	}

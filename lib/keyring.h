@@ -72,11 +72,12 @@ void keyring_key_id(enum keyring_kind kind, const uint8_t key[32], char id[KEYRI
  * 0, or -1 if it does not fit in outlen. */
 int keyring_path(const char *key_path, char *out, size_t outlen);
 
-/* Load the current key from key_path and the retired keys of its ring file, if any.
- * A ring file must be a regular file not writable by group or others, and for link
+/* Load the current key from key_path and the retired keys of its ring file, if any:
+ * ring_path, or when NULL keyring_path(key_path) (a key handed over as a systemd
+ * credential is elsewhere than its ring). A ring file must be a regular file not writable by group or others, and for link
  * keys not readable by them either (KEYRING_EPERM). 0, or a code with err. */
 int keyring_load(struct keyring *r, enum keyring_kind kind, const char *key_path,
-		 char *err, size_t errlen);
+		 const char *ring_path, char *err, size_t errlen);
 
 /* Append the retired keys of ring-file text to r (r->kind set, r->n >= 1 with the
  * current key first): bounded, each id checked against its key, no duplicates. */

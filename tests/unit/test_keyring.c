@@ -131,7 +131,7 @@ test_load_without_ring_file_gives_the_current_key_alone(void **state)
 
 	crypto_ed25519_keygen(pub, priv);
 	assert_int_equal(crypto_key_save_public(f->pub, CRYPTO_KEY_ED25519, pub), 0);
-	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, NULL, err, sizeof err), KEYRING_OK);
 	assert_int_equal(r.n, 1);
 	assert_memory_equal(r.k[0].key, pub, 32);
 	assert_int_equal(r.k[0].not_after, 0);
@@ -154,7 +154,7 @@ test_rotated_ring_loads_current_first_then_newest_retired(void **state)
 	assert_int_equal(keyring_rotate(&r, pub[2], T0 + 400 * DAY, T0 + 407 * DAY), KEYRING_OK);
 	save_ring(f, &r, 0644);
 
-	assert_int_equal(keyring_load(&back, KEYRING_ED25519, f->pub, err, sizeof err),
+	assert_int_equal(keyring_load(&back, KEYRING_ED25519, f->pub, NULL, err, sizeof err),
 			 KEYRING_OK);
 	assert_int_equal(back.n, 3);
 	assert_memory_equal(back.k[0].key, pub[2], 32);
@@ -276,7 +276,7 @@ test_ring_file_over_the_bound_is_refused(void **state)
 	sprintf(text + len, "]}");
 	write_file(f->linkring, text, 0600);
 	free(text);
-	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, err, sizeof err), KEYRING_ELIMIT);
+	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, NULL, err, sizeof err), KEYRING_ELIMIT);
 	assert_non_null(strstr(err, "at most"));
 	assert_int_equal(r.n, 0);	/* nothing half-loaded */
 }
@@ -320,10 +320,10 @@ test_link_ring_readable_by_others_is_refused(void **state)
 	text = keyring_dump(&r);
 	write_file(f->linkring, text, 0640);
 	free(text);
-	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, err, sizeof err), KEYRING_EPERM);
+	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, NULL, err, sizeof err), KEYRING_EPERM);
 	assert_non_null(strstr(err, "readable"));
 	assert_int_equal(chmod(f->linkring, 0600), 0);
-	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_load(&r, KEYRING_LINK, f->link, NULL, err, sizeof err), KEYRING_OK);
 	assert_int_equal(r.n, 2);
 }
 
@@ -340,9 +340,9 @@ test_signing_ring_writable_by_others_is_refused(void **state)
 	crypto_ed25519_keygen(pub, priv);
 	assert_int_equal(keyring_rotate(&r, pub, T0, T0 + DAY), KEYRING_OK);
 	save_ring(f, &r, 0664);
-	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, err, sizeof err), KEYRING_EPERM);
+	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, NULL, err, sizeof err), KEYRING_EPERM);
 	assert_int_equal(chmod(f->ring, 0644), 0);
-	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, err, sizeof err), KEYRING_OK);
+	assert_int_equal(keyring_load(&r, KEYRING_ED25519, f->pub, NULL, err, sizeof err), KEYRING_OK);
 }
 
 static json_t *
