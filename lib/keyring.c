@@ -162,6 +162,13 @@ keyring_parse(struct keyring *r, const char *text, size_t len, char *err, size_t
 				 i, id, want);
 			goto out;
 		}
+		/* The current key listed as retired: a rotation stopped between writing
+		 * the ring and the new key (keyrotate.c writes in that order). It is the
+		 * current key still. */
+		if (r->n > 0 && strcmp(id, r->k[0].id) == 0) {
+			explicit_bzero(key, sizeof key);
+			continue;
+		}
 		rc = add_key(r, key, retired, until, err, errlen);
 		explicit_bzero(key, sizeof key);
 		if (rc != KEYRING_OK)

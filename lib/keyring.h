@@ -80,7 +80,9 @@ int keyring_load(struct keyring *r, enum keyring_kind kind, const char *key_path
 		 const char *ring_path, char *err, size_t errlen);
 
 /* Append the retired keys of ring-file text to r (r->kind set, r->n >= 1 with the
- * current key first): bounded, each id checked against its key, no duplicates. */
+ * current key first): bounded, each id checked against its key, no duplicates. An
+ * entry for the current key itself (a rotation interrupted after writing the ring)
+ * is skipped. */
 int keyring_parse(struct keyring *r, const char *text, size_t len, char *err, size_t errlen);
 
 /* The ring file text for r's retired keys (malloc'd, NUL-terminated; the caller
