@@ -136,10 +136,15 @@ handle_healthz(struct http_request *req, void *app)
 		 (long long)json_integer_value(json_object_get(b, "stored")),
 		 (long long)json_integer_value(json_object_get(b, "quarantined")));
 	daemon_health_check(h, "link", true, detail);
-	daemon_health_check(h, "key.link", true, "loaded at start");
+	/* Key ids as sekishoctl keys list prints them, to check a rotation took. */
+	snprintf(detail, sizeof detail, "loaded at start, key id %s, %zu retired",
+		 rx->link_ring.k[0].id, rx->link_ring.n - 1);
+	daemon_health_check(h, "key.link", true, detail);
+	snprintf(detail, sizeof detail, "loaded at start, key id %s, %zu retired",
+		 rx->verify_ring.k[0].id, rx->verify_ring.n - 1);
 	daemon_health_check(h, rx->dir == LINK_UPLINK ? "key.sanitizer-public"
 						      : "key.office-public",
-			    true, "loaded at start");
+			    true, detail);
 	json_decref(m);
 	daemon_health_reply(req, h);
 }
