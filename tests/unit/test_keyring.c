@@ -437,6 +437,35 @@ test_bundle_signed_with_retired_key_passes_in_overlap_only(void **state)
 	close(fd);
 }
 
+/* keys rotate writes the ring before the new key: a crash between them leaves the
+ * current key also listed as retired, which reads as "not rotated yet". */
+static void
+test_current_key_listed_as_retired_reads_as_not_rotated(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring r = { .kind = KEYRING_ED25519, .n = 1 }, back;
+	uint8_t oldpub[32], newpub[32], priv[32];
+	char err[256], *text;
+
+	crypto_ed25519_keygen(oldpub, priv);
+	crypto_ed25519_keygen(newpub, priv);
+	memcpy(r.k[0].key, oldpub, 32);
+	keyring_key_id(KEYRING_ED25519, oldpub, r.k[0].id);
+	assert_int_equal(keyring_rotate(&r, newpub, T0, T0 + DAY), KEYRING_OK);
+	text = keyring_dump(&r);
+	write_file(f->ring, text, 0644);
+	free(text);
+	assert_int_equal(crypto_key_save_public(f->pub, CRYPTO_KEY_ED25519, oldpub), 0);
+	assert_int_equal(keyring_load(&back, KEYRING_ED25519, f->pub, NULL, err, sizeof err),
+			 KEYRING_OK);
+	assert_int_equal(back.n, 1);
+	assert_memory_equal(back.k[0].key, oldpub, 32);
+	assert_int_equal(back.k[0].not_after, 0);
+	/* Rotating again completes it. */
+	assert_int_equal(keyring_rotate(&back, newpub, T0, T0 + DAY), KEYRING_OK);
+	assert_int_equal(back.n, 2);
+}
+
 int
 main(void)
 {
@@ -453,6 +482,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ring_file_over_the_bound_is_refused, setup,
 						teardown),
 		cmocka_unit_test(test_entry_whose_id_is_not_its_key_is_refused),
+		cmocka_unit_test_setup_teardown(test_current_key_listed_as_retired_reads_as_not_rotated,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_ring_readable_by_others_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_signing_ring_writable_by_others_is_refused,
