@@ -211,3 +211,30 @@ def test_rotation_refuses_keys_this_host_does_not_make_and_bad_bundles(instance,
     ctl(lgwan, "keys", "import-rotation", str(tmp_path / "3.rotation"))
     ring = json.loads((lgwan / "lgwan/keys/retired/sanitizer-signing.json").read_text())
     assert len(ring["retired"]) == 3
+
+
+def test_office_key_rotation_keeps_old_procedure_signatures_for_the_overlap(stack, tmp_path):
+    """Procedure definitions are signed at publication (lib/procsig.h): one signed with
+    the old office key is still accepted by the sanitizer during the overlap, and
+    refused after it."""
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized", deadline_s=60)
+    old = tmp_path / "old-office.key"
+    shutil.copy(inst / "lgwan/keys/office-signing.key", old)
+    os.chmod(old, 0o600)
+    ctl(inst, "keys", "rotate", "office-signing", "--overlap", "3")
+    ring_path = inst / "dmz/keys/retired/office-signing.json"
+    ring = json.loads(ring_path.read_text())
+    assert len(ring["retired"]) == 1
+    restart(stack)
+    req = bundle_request(inst, "app-old-def", {"name": "山田 太郎"}, [], key=str(old))
+    assert submit(inst, req)[0] == 201
+    req = bundle_request(inst, "app-new-def", {"name": "山田 太郎"}, [])
+    assert submit(inst, req)[0] == 201
+
+    ring["retired"][0]["retired_at"] = "2026-01-01T00:00:00Z"
+    ring["retired"][0]["not_after"] = "2026-01-04T00:00:00Z"
+    ring_path.write_text(json.dumps(ring))
+    restart(stack)
+    req = bundle_request(inst, "app-old-def-2", {"name": "山田 太郎"}, [], key=str(old))
+    assert submit(inst, req)[0] == 400
