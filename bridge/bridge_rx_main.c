@@ -40,6 +40,8 @@ static const struct config_key rx_schema[] = {
 	{ "quarantine_dir", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "link_key", CONFIG_PATH, NULL, true, 0, 0 },
 	{ "verify_key", CONFIG_PATH, NULL, true, 0, 0 },
+	/* The link key's ring of retired keys; unset: beside link_key (keyring.h). */
+	{ "link_key_ring", CONFIG_PATH, NULL, false, 0, 0 },
 	{ "bind_host", CONFIG_STRING, NULL, true, 0, 0 },
 	{ "bind_port", CONFIG_INT, NULL, true, 1, 65535 },
 	{ "datagram", CONFIG_INT, "1472", false, FRAME_MIN_DATAGRAM, FRAME_MAX_DATAGRAM },
@@ -60,8 +62,8 @@ struct bridge_rx {
 	struct config *cfg;
 	enum link_direction dir;
 	struct spool spool, receipts;
-	uint8_t link_key[CRYPTO_AEAD_KEY_LEN];
-	uint8_t verify_key[CRYPTO_ED25519_LEN];
+	struct keyring link_ring;	/* current link key, and retired ones in overlap */
+	struct keyring verify_ring;	/* sanitizer (uplink) or office (downlink) keys */
 	uint8_t receipt_key[CRYPTO_ED25519_LEN];	/* private (downlink) or public (uplink) */
 	struct spool receipt_out;
 	bool receipt_out_open;
@@ -134,10 +136,15 @@ handle_healthz(struct http_request *req, void *app)
 		 (long long)json_integer_value(json_object_get(b, "stored")),
 		 (long long)json_integer_value(json_object_get(b, "quarantined")));
 	daemon_health_check(h, "link", true, detail);
-	daemon_health_check(h, "key.link", true, "loaded at start");
+	/* Key ids as sekishoctl keys list prints them, to check a rotation took. */
+	snprintf(detail, sizeof detail, "loaded at start, key id %s, %zu retired",
+		 rx->link_ring.k[0].id, rx->link_ring.n - 1);
+	daemon_health_check(h, "key.link", true, detail);
+	snprintf(detail, sizeof detail, "loaded at start, key id %s, %zu retired",
+		 rx->verify_ring.k[0].id, rx->verify_ring.n - 1);
 	daemon_health_check(h, rx->dir == LINK_UPLINK ? "key.sanitizer-public"
 						      : "key.office-public",
-			    true, "loaded at start");
+			    true, detail);
 	json_decref(m);
 	daemon_health_reply(req, h);
 }
@@ -164,8 +171,7 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 	struct receiver_config rc_ = { 0 };
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	const char *path;
-	int rc, sock, one = 1;
+	int sock, one = 1;
 
 	if (link_direction_parse(config_str(c, "direction"), &rx->dir) != 0) {
 		snprintf(err, errlen, "direction must be uplink or downlink");
@@ -174,16 +180,16 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 	if (daemon_open_spool(&rx->spool, c, "spool", err, errlen) != 0 ||
 	    daemon_open_spool(&rx->receipts, c, "receipts_spool", err, errlen) != 0)
 		return -1;
-	path = config_str(c, "link_key");
-	if ((rc = crypto_secret_load(path, rx->link_key, sizeof rx->link_key)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+	/* A rotation's retired keys come with their rings (lib/keyring.h); those whose
+	 * overlap has ended are refused by the receiver, named in its log. */
+	if (keyring_load(&rx->link_ring, KEYRING_LINK, config_str(c, "link_key"),
+			 config_str(c, "link_key_ring"), err, errlen) != 0 ||
+	    keyring_load(&rx->verify_ring, KEYRING_ED25519, config_str(c, "verify_key"), NULL,
+			 err, errlen) != 0)
 		return -1;
-	}
-	path = config_str(c, "verify_key");
-	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, rx->verify_key)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
-		return -1;
-	}
+	log_info("bridge-rx: link key %s (%zu retired), verify key %s (%zu retired)",
+		 rx->link_ring.k[0].id, rx->link_ring.n - 1, rx->verify_ring.k[0].id,
+		 rx->verify_ring.n - 1);
 	if (link_address(config_str(c, "bind_host"), config_int(c, "bind_port"), &sa,
 			 &salen) != 0) {
 		snprintf(err, errlen, "bind_host '%s' is not an IP address",
@@ -205,8 +211,10 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 	rc_.dir = rx->dir;
 	rc_.sock = sock;
 	rc_.link_id = (uint16_t)config_int(c, "link_id");
-	rc_.link_key = rx->link_key;
-	rc_.verify_key = rx->verify_key;
+	rc_.link_key = rx->link_ring.k[0].key;
+	rc_.link_ring = &rx->link_ring;
+	rc_.verify_key = rx->verify_ring.k[0].key;
+	rc_.verify_ring = &rx->verify_ring;
 	rc_.spool = &rx->spool;
 	rc_.receipts = &rx->receipts;
 	rc_.quarantine_dir = config_str(c, "quarantine_dir");
@@ -269,7 +277,8 @@ main(int argc, char **argv)
 		spool_close(&rx.receipt_out);
 	acks_free(rx.acks);
 	explicit_bzero(rx.receipt_key, sizeof rx.receipt_key);
-	explicit_bzero(rx.link_key, sizeof rx.link_key);
+	keyring_clear(&rx.link_ring);
+	keyring_clear(&rx.verify_ring);
 	config_free(rx.cfg);
 	return 0;
 }

@@ -388,12 +388,26 @@ frame_rx_init(struct frame_rx *rx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
 	return FRAME_OK;
 }
 
+int
+frame_rx_add_retired_key(struct frame_rx *rx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+			 time_t not_after)
+{
+	if (rx->nretired == FRAME_RX_RETIRED_KEYS)
+		return FRAME_EARG;
+	if ((rx->retired[rx->nretired] = crypto_aead_new(key)) == NULL)
+		return FRAME_ECRYPTO;
+	rx->retired_until[rx->nretired++] = not_after;
+	return FRAME_OK;
+}
+
 void
 frame_rx_free(struct frame_rx *rx)
 {
 	if (rx == NULL)
 		return;
 	crypto_aead_free(rx->aead);
+	for (size_t i = 0; i < rx->nretired; i++)
+		crypto_aead_free(rx->retired[i]);
 	explicit_bzero(rx, sizeof(*rx));
 }
 
@@ -505,6 +519,16 @@ frame_open(struct frame_rx *rx, const uint8_t *dgram, size_t len,
 	make_nonce(h->epoch, h->counter, nonce);
 	rc = crypto_aead_open_with(rx->aead, nonce, dgram, FRAME_HDR_LEN,
 	    dgram + FRAME_HDR_LEN, ctlen, dgram + FRAME_HDR_LEN + ctlen, payload);
+	/* During a rotation's overlap the sender may still seal under the old key. The
+	 * nonce is fresh under every key because the epoch outlives the key (tx). */
+	for (size_t i = 0; rc == CRYPTO_EBADTAG && i < rx->nretired; i++) {
+		if (time(NULL) > rx->retired_until[i])
+			continue;
+		rc = crypto_aead_open_with(rx->retired[i], nonce, dgram, FRAME_HDR_LEN,
+		    dgram + FRAME_HDR_LEN, ctlen, dgram + FRAME_HDR_LEN + ctlen, payload);
+		if (rc == CRYPTO_OK)
+			rx->accepted_retired++;
+	}
 	if (rc == CRYPTO_EBADTAG)
 		return reject(rx, FRAME_ETAG);
 	if (rc != CRYPTO_OK)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "crypto.h"
 
@@ -146,15 +147,30 @@ struct frame_replay {
 	uint64_t bits[FRAME_REPLAY_WINDOW / 64];	/* bit i: counter top - i seen */
 };
 
+/* Link keys retired by a rotation that the receiver still accepts during their
+ * overlap (lib/keyring.h): a datagram failing under the current key is tried under
+ * each, so this bounds the decryptions a forged datagram can cost. */
+#define FRAME_RX_RETIRED_KEYS 3
+
 /* The receiver's side of one link; like frame_tx, for one thread at a time. */
 struct frame_rx {
 	struct crypto_aead *aead;	/* owned; made by frame_rx_init */
+	struct crypto_aead *retired[FRAME_RX_RETIRED_KEYS];	/* owned */
+	time_t retired_until[FRAME_RX_RETIRED_KEYS];	/* each one's overlap end */
+	size_t nretired;
+	uint64_t accepted_retired;	/* datagrams opened under a retired key */
 	uint16_t link_id;
 	struct frame_limits lim;
 	struct frame_replay replay;
 	uint64_t accepted;
 	uint64_t rejected[FRAME_NREASONS];	/* by -rc; [0] unused */
 };
+
+/* Also accept datagrams sealed under key, a retired link key, until not_after (the
+ * clock is read per datagram, so a long-running receiver stops on time). FRAME_OK,
+ * FRAME_EARG when FRAME_RX_RETIRED_KEYS are already held, FRAME_ECRYPTO. */
+int frame_rx_add_retired_key(struct frame_rx *rx, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+			     time_t not_after);
 
 /* Defaults: 1472-byte datagrams, FRAME_DEFAULT_MAX_OBJECT, 256 symbols. */
 void frame_limits_default(struct frame_limits *lim);

@@ -205,12 +205,14 @@ store_receipts(struct receiver *r, const struct bundle_info *info)
 static void
 complete(struct receiver *r, const struct assembly_event *ev)
 {
-	struct bundle_check chk = { .signer_pub = r->cfg.verify_key };
+	struct bundle_check chk = { .signer_pub = r->cfg.verify_key,
+				    .signer_ring = r->cfg.verify_ring };
 	struct bundle_info info;
 	char err[512], tenant[33];
 	int fd, rc;
 
 	chk.attest_pub = r->cfg.dir == LINK_UPLINK ? r->cfg.verify_key : NULL;
+	chk.attest_ring = r->cfg.dir == LINK_UPLINK ? r->cfg.verify_ring : NULL;
 	bundle_limits_default(&chk.limits);
 	if ((fd = open(ev->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("bridge-rx: %s: %s", ev->path, strerror(errno));
@@ -471,6 +473,13 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 			 frame_strerror(rc));
 		goto fail;
 	}
+	for (size_t i = 1; cfg->link_ring && i < cfg->link_ring->n; i++)
+		if ((rc = frame_rx_add_retired_key(&r->frx, cfg->link_ring->k[i].key,
+						   cfg->link_ring->k[i].not_after)) != FRAME_OK) {
+			snprintf(err, errlen, "retired link key %s: %s", cfg->link_ring->k[i].id,
+				 frame_strerror(rc));
+			goto fail;
+		}
 	/* Reassembled objects are written in the spool's own tmp/, so a verified one is
 	 * published by a rename on the same file system. */
 	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", cfg->spool->root);
@@ -575,10 +584,11 @@ receiver_metrics(struct receiver *r)
 		crypto_hex(ids[i], FRAME_ID_LEN, hex);
 		json_array_append_new(incomplete, json_string(hex));
 	}
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		      "s:{s:I,s:I,s:I,s:I},s:o,s:I,s:I,s:I}",
 		      "datagrams_received", (json_int_t)r->datagrams,
 		      "datagrams_accepted", (json_int_t)r->frx.accepted,
+		      "datagrams_retired_key", (json_int_t)r->frx.accepted_retired,
 		      "datagrams_rejected", (json_int_t)(rejected + r->oversize),
 		      "ring_drops", (json_int_t)r->ring_drops,
 		      "kernel_drops", (json_int_t)r->kernel_drops,

@@ -22,6 +22,7 @@
 #include "acks.h"
 #include "frame.h"
 #include "link.h"
+#include "keyring.h"
 #include "spool.h"
 
 /* Datagrams buffered between the drain and worker threads: enough for the worker's
@@ -37,6 +38,10 @@ struct receiver_config {
 	uint16_t link_id;
 	const uint8_t *link_key;	/* 32 bytes */
 	const uint8_t *verify_key;	/* sanitizer (uplink) or office (downlink) public key */
+	const struct keyring *verify_ring;	/* if set, instead of verify_key: the
+					 * current key and those retired in overlap */
+	const struct keyring *link_ring;	/* if set, its retired keys (k[1..]) are
+					 * tried after link_key, each until its not_after */
 	struct spool *spool;		/* where verified bundles go */
 	struct spool *receipts;		/* where verified receipt bundles' ids go */
 	const uint8_t *receipt_key;	/* uplink only: the DMZ receipt key's public half;

@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "jsonio.h"
+#include "timefmt.h"
 
 const char *
 attest_strerror(int rc)
@@ -29,6 +30,7 @@ attest_strerror(int rc)
 	case ATTEST_EBADSIG:   return "signature does not verify with the sanitizer key";
 	case ATTEST_EMISMATCH: return "file is not the attested output";
 	case ATTEST_EIO:       return "file could not be read";
+	case ATTEST_EKEY:      return "signed by a sanitizer key that is not (or no longer) accepted";
 	}
 	return "unknown error";
 }
@@ -169,16 +171,45 @@ attest_verify(const json_t *signed_att, const uint8_t pub[32], uint8_t *output_s
 }
 
 int
-attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
-		 char *err, size_t errlen)
+attest_verify_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
+		   uint8_t *output_sha256, char *err, size_t errlen)
 {
-	uint8_t want[32], got[32];
-	long long size;
-	struct stat st;
+	const char *hex = jsonio_str(json_object_get(signed_att, "attestation"),
+				     "sanitizer_key", NULL);
+	const struct keyring_key *k;
+	char id[KEYRING_ID_LEN], until[TIMEFMT_LEN];
+	uint8_t pub[32];
 	int rc;
 
-	if ((rc = attest_verify(signed_att, pub, want, err, errlen)) != ATTEST_OK)
+	if (hex == NULL || strlen(hex) != 64 || crypto_unhex(hex, pub, sizeof pub) != 0) {
+		snprintf(err, errlen, "attestation has no 64-hex-digit 'sanitizer_key'");
+		return ATTEST_EFORMAT;
+	}
+	keyring_key_id(KEYRING_ED25519, pub, id);
+	if ((k = keyring_find(ring, id)) == NULL) {
+		snprintf(err, errlen, "attestation is signed by key %s, which is not a sanitizer "
+			 "key of this host (current %s)", id, ring->n ? ring->k[0].id : "none");
+		return ATTEST_EKEY;
+	}
+	if ((rc = attest_verify(signed_att, k->key, output_sha256, err, errlen)) != ATTEST_OK)
 		return rc;
+	if (!keyring_usable(k, now)) {
+		timefmt_utc(k->not_after, until);
+		snprintf(err, errlen, "attestation is signed with retired sanitizer key %s, "
+			 "whose overlap ended at %s", id, until);
+		return ATTEST_EKEY;
+	}
+	return ATTEST_OK;
+}
+
+/* Is the file at fd the output a verified attestation names (want)? */
+static int
+check_file(const json_t *signed_att, const uint8_t want[32], int fd, char *err, size_t errlen)
+{
+	uint8_t got[32];
+	long long size;
+	struct stat st;
+
 	jsonio_int(json_object_get(json_object_get(signed_att, "attestation"), "output"),
 		   "size", 0, INT64_MAX, &size);
 	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
@@ -196,4 +227,28 @@ attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
 		return ATTEST_EMISMATCH;
 	}
 	return ATTEST_OK;
+}
+
+int
+attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
+		 char *err, size_t errlen)
+{
+	uint8_t want[32];
+	int rc;
+
+	if ((rc = attest_verify(signed_att, pub, want, err, errlen)) != ATTEST_OK)
+		return rc;
+	return check_file(signed_att, want, fd, err, errlen);
+}
+
+int
+attest_verify_fd_ring(const json_t *signed_att, const struct keyring *ring, time_t now, int fd,
+		      char *err, size_t errlen)
+{
+	uint8_t want[32];
+	int rc;
+
+	if ((rc = attest_verify_ring(signed_att, ring, now, want, err, errlen)) != ATTEST_OK)
+		return rc;
+	return check_file(signed_att, want, fd, err, errlen);
 }

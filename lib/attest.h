@@ -19,6 +19,9 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "keyring.h"
 
 #define ATTEST_FORMAT "sekisho-attestation/1"
 #define ATTEST_MAX_BYTES (64 * 1024)	/* an attestation is a page of JSON */
@@ -44,6 +47,7 @@ enum {
 	ATTEST_EBADSIG = -2,	/* the signature does not verify with the key */
 	ATTEST_EMISMATCH = -3,	/* the file is not the attested output */
 	ATTEST_EIO = -4,	/* the file could not be read */
+	ATTEST_EKEY = -5,	/* signed by a key not in the ring, or past its overlap */
 };
 
 const char *attest_strerror(int rc);
@@ -57,9 +61,20 @@ json_t *attest_sign(const struct attest_fields *f, const uint8_t priv[32]);
 int attest_verify(const json_t *signed_att, const uint8_t pub[32], uint8_t *output_sha256,
 		  char *err, size_t errlen);
 
+/* attest_verify with the key of ring whose id is that of the attestation's
+ * "sanitizer_key"; a retired key only while keyring_usable at now (KEYRING_ANY_TIME for
+ * the auditor). A key outside the ring or past its overlap gives ATTEST_EKEY with the
+ * key id in err. */
+int attest_verify_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
+		       uint8_t *output_sha256, char *err, size_t errlen);
+
 /* attest_verify, then check that the file at fd (read from its start) is the attested
  * output: its SHA-256 and size match. */
 int attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
 		     char *err, size_t errlen);
+
+/* The same with attest_verify_ring. */
+int attest_verify_fd_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
+			  int fd, char *err, size_t errlen);
 
 #endif

@@ -50,6 +50,7 @@ bundle_strerror(int rc)
 	case BUNDLE_ELIMIT:      return "over a bundle limit";
 	case BUNDLE_EIO:         return "read or write error";
 	case BUNDLE_ENOMEM:      return "out of memory";
+	case BUNDLE_EKEYRETIRED: return "signed with a retired key whose overlap has ended";
 	}
 	return "unknown error";
 }
@@ -559,7 +560,7 @@ find(struct expected *x, size_t n, const char *name)
  * whose output is exactly that member. */
 static int
 check_attestations(const json_t *manifest, struct expected *x, size_t n,
-		   const uint8_t *attest_pub, char *err, size_t errlen)
+		   const struct bundle_check *chk, time_t now, char *err, size_t errlen)
 {
 	const json_t *files = json_object_get(manifest, "files");
 	size_t i, covered = 0, nfiles = 0;
@@ -579,7 +580,12 @@ check_attestations(const json_t *manifest, struct expected *x, size_t n,
 				 "pair of this bundle", i);
 			return BUNDLE_EUNATTESTED;
 		}
-		if (attest_verify(att->json, attest_pub, out, aerr, sizeof aerr) != ATTEST_OK) {
+		int arc = chk->attest_ring
+			  ? attest_verify_ring(att->json, chk->attest_ring, now, out, aerr,
+					       sizeof aerr)
+			  : attest_verify(att->json, chk->attest_pub, out, aerr, sizeof aerr);
+
+		if (arc != ATTEST_OK) {
 			snprintf(err, errlen, "%s: %s", att->name, aerr);
 			return BUNDLE_EUNATTESTED;
 		}
@@ -613,6 +619,7 @@ bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info *inf
 	struct expected *app;
 	char jerr[160];
 	size_t mlen;
+	time_t now = chk->now != 0 ? chk->now : time(NULL);
 	int rc;
 
 	memset(info, 0, sizeof *info);
@@ -648,7 +655,17 @@ bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info *inf
 		rc = BUNDLE_EFORMAT;
 		goto out;
 	}
-	if (crypto_ed25519_verify(chk->signer_pub, text, mlen, sig) != 0) {
+	if (chk->signer_ring) {
+		char kerr[200];
+		int krc = keyring_verify(chk->signer_ring, now, text, mlen, sig, NULL, kerr,
+					 sizeof kerr);
+
+		if (krc != KEYRING_OK) {
+			snprintf(err, errlen, "manifest.json: %s", kerr);
+			rc = krc == KEYRING_EEXPIRED ? BUNDLE_EKEYRETIRED : BUNDLE_EBADSIG;
+			goto out;
+		}
+	} else if (crypto_ed25519_verify(chk->signer_pub, text, mlen, sig) != 0) {
 		snprintf(err, errlen, "manifest.json: %s", bundle_strerror(BUNDLE_EBADSIG));
 		rc = BUNDLE_EBADSIG;
 		goto out;
@@ -680,8 +697,8 @@ bundle_verify_fd(int fd, const struct bundle_check *chk, struct bundle_info *inf
 		rc = BUNDLE_EFORMAT;
 		goto out;
 	}
-	if (chk->attest_pub &&
-	    (rc = check_attestations(manifest, x, n, chk->attest_pub, err, errlen)) != 0)
+	if ((chk->attest_pub || chk->attest_ring) &&
+	    (rc = check_attestations(manifest, x, n, chk, now, err, errlen)) != 0)
 		goto out;
 	app = find(x, n, "application.json");
 	if (app && !json_is_object(app->json)) {

@@ -20,6 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "keyring.h"
 
 #define BUNDLE_FORMAT         "sekisho-bundle/1"
 #define BUNDLE_MANIFEST_MAX   (1024 * 1024)	/* manifest.json */
@@ -45,6 +48,7 @@ enum {
 	BUNDLE_ELIMIT = -5,	/* over a count or size limit */
 	BUNDLE_EIO = -6,
 	BUNDLE_ENOMEM = -7,
+	BUNDLE_EKEYRETIRED = -8,	/* signed with a retired key past its overlap */
 };
 
 const char *bundle_strerror(int rc);
@@ -86,6 +90,12 @@ struct bundle_check {
 	const uint8_t *signer_pub;	/* the key the manifest must be signed with */
 	const uint8_t *attest_pub;	/* if set, every files/ member needs an attestation
 					   signed with this key whose output is that member */
+	/* Rings instead of single keys (after a rotation, keyring.h): when set they take
+	 * the place of signer_pub / attest_pub. A retired key counts only while usable at
+	 * now (0: the time of the call; KEYRING_ANY_TIME: the auditor's "ever"). */
+	const struct keyring *signer_ring;
+	const struct keyring *attest_ring;
+	time_t now;
 	struct bundle_limits limits;
 };
 

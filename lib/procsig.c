@@ -59,6 +59,17 @@ procsig_verify(const uint8_t pub[32], const char *tenant, const json_t *def, con
 }
 
 int
+procsig_verify_ring(const struct keyring *ring, time_t now, const char *tenant,
+		    const json_t *def, const char *hex)
+{
+	for (size_t i = 0; i < ring->n; i++)
+		if (keyring_usable(&ring->k[i], now) &&
+		    procsig_verify(ring->k[i].key, tenant, def, hex))
+			return 1;
+	return 0;
+}
+
+int
 procsig_key(const json_t *def, char *out, size_t outlen)
 {
 	const char *id = jsonio_str(def, "id", NULL);

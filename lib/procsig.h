@@ -15,6 +15,9 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "keyring.h"
 
 #define PROCSIG_FORMAT  "sekisho-procedure/1"
 #define PROCSIG_HEX_LEN 128
@@ -27,6 +30,12 @@ int procsig_sign(const uint8_t priv[32], const char *tenant, const json_t *def,
 /* 1 if hex is the office's signature (pub) of def for tenant, else 0. */
 int procsig_verify(const uint8_t pub[32], const char *tenant, const json_t *def,
 		   const char *hex);
+
+/* procsig_verify with each key of ring usable at now (keyring.h): a definition
+ * published before the office key was rotated stays valid until the overlap ends, by
+ * which time it must have been published again (signed with the new key). */
+int procsig_verify_ring(const struct keyring *ring, time_t now, const char *tenant,
+			const json_t *def, const char *hex);
 
 /* The key of a definition in a catalogue's "signatures" map: "ID/VERSION". 0, or -1
  * if def has no valid id and version. */

@@ -157,7 +157,7 @@ fail:
 
 int
 assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
-		const uint8_t sign_key[32], const uint8_t office_pub[32], char *err,
+		const uint8_t sign_key[32], const struct keyring *office_keys, char *err,
 		size_t errlen)
 {
 	const char *id = jsonio_str(req, "id", NULL), *tenant = jsonio_str(req, "tenant", NULL);
@@ -171,7 +171,7 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 			 "at most %d files", ASSEMBLE_MAX_FILES);
 		return ASSEMBLE_EINVALID;
 	}
-	if (formcheck_request(req, office_pub, err, errlen) != 0)
+	if (formcheck_request(req, office_keys, err, errlen) != 0)
 		return ASSEMBLE_EINVALID;
 	if ((w = bundle_writer_new(id, tenant, "application")) == NULL ||
 	    bundle_writer_add_json(w, "application.json", app) != BUNDLE_OK) {

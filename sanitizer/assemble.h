@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyring.h"
+
 #include "spool.h"
 
 #define ASSEMBLE_MAX_FILES 32
@@ -38,10 +40,11 @@ enum {
 /* Build and sign the bundle described by req ({"id", "tenant", "application",
  * "procedure": {"definition", "signature"}, "files": [{"upload", "field",
  * "display_name"}]}) from results_dir into outbox, after formcheck_request has
- * validated its form data against the office-signed definition (office_pub).
+ * validated its form data against the office-signed definition (office_keys: the
+ * current office key, and retired ones in their overlap).
  * Returns a code above, with the reason in err (safe to show to portald). */
 int assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox,
-		    const uint8_t sign_key[32], const uint8_t office_pub[32], char *err,
+		    const uint8_t sign_key[32], const struct keyring *office_keys, char *err,
 		    size_t errlen);
 
 /* Build and sign the reply bundle described by req ({"kind": "reply", "id",

@@ -95,7 +95,8 @@ out:
 }
 
 int
-formcheck_request(const json_t *req, const uint8_t office_pub[32], char *err, size_t errlen)
+formcheck_request(const json_t *req, const struct keyring *office_keys, char *err,
+		  size_t errlen)
 {
 	const char *tenant = jsonio_str(req, "tenant", NULL);
 	const json_t *proc = json_object_get(req, "procedure");
@@ -113,7 +114,8 @@ formcheck_request(const json_t *req, const uint8_t office_pub[32], char *err, si
 	int rc = -1, vr;
 
 	if (!json_is_object(def) ||
-	    !procsig_verify(office_pub, tenant, def, jsonio_str(proc, "signature", NULL))) {
+	    !procsig_verify_ring(office_keys, time(NULL), tenant, def,
+				 jsonio_str(proc, "signature", NULL))) {
 		snprintf(err, errlen, "the procedure definition is missing or not signed by the "
 			 "office for tenant %s", tenant ? tenant : "?");
 		return -1;

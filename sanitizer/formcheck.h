@@ -17,10 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyring.h"
+
 /* Check bundle request req (assemble.h, with "procedure": {"definition",
  * "signature"}) against the office's public key. 0 if its form data may be signed,
  * else -1 with the reason (for portald's log, not the citizen) in err. */
-int formcheck_request(const json_t *req, const uint8_t office_pub[32], char *err,
+int formcheck_request(const json_t *req, const struct keyring *office_keys, char *err,
 		      size_t errlen);
 
 #endif

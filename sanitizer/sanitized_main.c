@@ -69,7 +69,7 @@ struct sanitized {
 	struct config *cfg;
 	struct spool intake, outbox;
 	uint8_t signing_key[CRYPTO_ED25519_LEN];
-	uint8_t office_pub[CRYPTO_ED25519_LEN];	/* checks procedure definitions */
+	struct keyring office_keys;	/* check procedure definitions (keyring.h) */
 	uint8_t signing_pub[CRYPTO_ED25519_LEN];
 	struct scanner *scanner;
 	struct officewarm *office_warm;	/* NULL: a fresh LibreOffice per file */
@@ -87,10 +87,10 @@ handle_healthz(struct http_request *req, void *app)
 	daemon_health_spool(h, "spool.intake", &s->intake);
 	daemon_health_spool(h, "spool.outbox", &s->outbox);
 	daemon_health_path(h, "quarantine", q, W_OK);
-	/* The public key's first 8 bytes let an operator match this daemon to the key
-	 * LGWAN verifies against, without revealing anything secret. */
-	crypto_hex(s->signing_pub, 8, fp);
-	snprintf(detail, sizeof detail, "loaded at start, public key %s…", fp);
+	/* The key id lets an operator match this daemon to the key LGWAN verifies
+	 * against (sekishoctl keys list), without revealing anything secret. */
+	keyring_key_id(KEYRING_ED25519, s->signing_pub, fp);
+	snprintf(detail, sizeof detail, "loaded at start, key id %s", fp);
 	daemon_health_check(h, "key.sanitizer-signing", true, detail);
 	unsigned sigs = 0, ver = 0;
 	scan_db_info(s->scanner, &sigs, &ver);
@@ -181,7 +181,7 @@ handle_bundle(struct http_request *req, void *app)
 				    s->signing_key, err, sizeof err);
 	else
 		rc = assemble_bundle(body, config_str(s->cfg, "results_dir"), &s->outbox,
-				     s->signing_key, s->office_pub, err, sizeof err);
+				     s->signing_key, &s->office_keys, err, sizeof err);
 	switch (rc) {
 	case ASSEMBLE_OK:
 	case ASSEMBLE_EXISTS:
@@ -241,11 +241,11 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
 		return -1;
 	}
-	path = config_str(s->cfg, "office_public_key");
-	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, s->office_pub)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, crypto_strerror(rc));
+	/* Definitions published before an office key rotation stay valid during its
+	 * overlap (lib/keyring.h). */
+	if (keyring_load(&s->office_keys, KEYRING_ED25519, config_str(s->cfg, "office_public_key"),
+			 NULL, err, errlen) != 0)
 		return -1;
-	}
 	struct scan_limits slim;
 	scan_limits_default(&slim);
 	path = config_str(s->cfg, "clamav_db");

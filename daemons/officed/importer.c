@@ -269,8 +269,8 @@ fail:
 static void
 import_one(struct importer *im, const struct spool_item *item)
 {
-	struct bundle_check chk = { .signer_pub = im->cfg.sanitizer_pub,
-				    .attest_pub = im->cfg.sanitizer_pub };
+	struct bundle_check chk = { .signer_ring = im->cfg.sanitizer_ring,
+				    .attest_ring = im->cfg.sanitizer_ring };
 	struct bundle_info info;
 	char err[512], path[PATH_MAX], hex[65];
 	uint8_t sha[32];

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "keyring.h"
 #include "spool.h"
 #include "tenant.h"
 
@@ -29,7 +30,8 @@ struct importer_config {
 	struct spool *downlink_out;
 	const char *bundles_dir;	/* lgwan/bundles */
 	const char *quarantine_dir;
-	const uint8_t *sanitizer_pub;	/* verifies bundles and attestations */
+	const struct keyring *sanitizer_ring;	/* verifies bundles and attestations: the
+					 * current key, retired ones until their overlap ends */
 	const uint8_t *office_key;	/* signs receipts */
 	unsigned receipt_interval_s;
 	unsigned receipt_window_s;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "keyring.h"
 #include "password.h"
 #include "spool.h"
 #include "tenant.h"
@@ -37,7 +38,7 @@ struct officed {
 	struct tenant_set tenants;
 	struct spool inbox, downlink_out;
 	uint8_t office_key[CRYPTO_ED25519_LEN];
-	uint8_t sanitizer_pub[CRYPTO_ED25519_LEN];
+	struct keyring sanitizer_ring;	/* current sanitizer key, retired ones (keyring.h) */
 	uint8_t counter_qr_key[CRYPTO_X25519_LEN];
 	struct importer *importer;
 	struct pades_signer *doc_signer;	/* issued documents; NULL: not configured */

@@ -348,10 +348,12 @@ officed_open(struct officed *o, char *err, size_t errlen)
 	if (load_key(crypto_key_load_private(path, CRYPTO_KEY_ED25519, o->office_key),
 		     path, err, errlen))
 		return -1;
-	path = config_str(c, "sanitizer_public_key");
-	if (load_key(crypto_key_load_public(path, CRYPTO_KEY_ED25519, o->sanitizer_pub),
-		     path, err, errlen))
+	/* Bundles sanitized before a rotation still import during its overlap. */
+	if (keyring_load(&o->sanitizer_ring, KEYRING_ED25519,
+			 config_str(c, "sanitizer_public_key"), NULL, err, errlen) != 0)
 		return -1;
+	log_info("officed: sanitizer key %s (%zu retired)", o->sanitizer_ring.k[0].id,
+		 o->sanitizer_ring.n - 1);
 	path = config_str(c, "counter_qr_private_key");
 	if (load_key(crypto_key_load_private(path, CRYPTO_KEY_X25519, o->counter_qr_key),
 		     path, err, errlen))
@@ -369,7 +371,7 @@ officed_open(struct officed *o, char *err, size_t errlen)
 		.downlink_out = &o->downlink_out,
 		.bundles_dir = config_str(c, "bundles_dir"),
 		.quarantine_dir = config_str(c, "quarantine_dir"),
-		.sanitizer_pub = o->sanitizer_pub,
+		.sanitizer_ring = &o->sanitizer_ring,
 		.office_key = o->office_key,
 		.receipt_interval_s = (unsigned)config_int(c, "receipt_interval_s"),
 		.receipt_window_s = (unsigned)config_int(c, "receipt_window_s"),

@@ -521,7 +521,7 @@ out:
 
 int
 catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
-		const uint8_t office_pub[32], time_t now, char *err, size_t errlen)
+		const struct keyring *office_keys, time_t now, char *err, size_t errlen)
 {
 	const json_t *procs, *withdrawn, *p, *sigs;
 	char key[CATALOGUE_ID_MAX + 16];
@@ -547,7 +547,7 @@ catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
 		if (catalogue_check_procedure(p, err, errlen) != 0)
 			return -1;
 		if (procsig_key(p, key, sizeof key) != 0 ||
-		    !procsig_verify(office_pub, tenant, p, jsonio_str(sigs, key, NULL))) {
+		    !procsig_verify_ring(office_keys, now, tenant, p, jsonio_str(sigs, key, NULL))) {
 			snprintf(err, errlen, "procedure %s: no valid office signature for tenant %s",
 				 jsonio_str(p, "id", "?"), tenant);
 			return -1;

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "keyring.h"
 
 #define CATALOGUE_FORMAT         "sekisho-catalogue/1"
 #define CATALOGUE_MAX_PROCEDURES 500	/* in one message */
@@ -43,10 +44,11 @@ int catalogue_check_procedure(const json_t *proc, char *err, size_t errlen);
 
 /* Apply a catalogue message ({"format", "procedures": [...], "signatures": {"ID/V":
  * hex}, "withdrawn": [...]}) of tenant inside the caller's transaction; every
- * definition must carry the office's signature (office_pub). All or nothing: 0, or
+ * definition must carry the office's signature (office_keys: the current key, or one retired
+ * by a rotation and still in its overlap at now). All or nothing: 0, or
  * -1 with err and nothing changed by this call (the caller rolls back). */
 int catalogue_apply(struct db *db, const json_t *msg, const char *tenant,
-		    const uint8_t office_pub[32], time_t now, char *err, size_t errlen);
+		    const struct keyring *office_keys, time_t now, char *err, size_t errlen);
 
 /* The office's signature of version of procedure id, into hex. 0, or -1 if none. */
 int catalogue_get_signature(struct db *db, const char *id, long long version,

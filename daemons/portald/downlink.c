@@ -211,7 +211,7 @@ downlink_apply_bundle(struct portald *p, const struct bundle_info *info, const c
 	}
 	if (strcmp(info->kind, "catalogue") == 0) {
 		if (catalogue_apply(db, json_object_get(info->data, "data/catalogue.json"),
-				    info->tenant, p->office_pub, now, err, errlen) != 0 ||
+				    info->tenant, &p->office_keys, now, err, errlen) != 0 ||
 		    store_files(db, json_object_get(info->data, "data/catalogue.json"), path, err,
 				errlen) != 0)
 			goto rollback;
@@ -253,7 +253,7 @@ out:
 static void
 process(struct downlink *d, const struct spool_item *item)
 {
-	struct bundle_check chk = { .signer_pub = d->p->office_pub };
+	struct bundle_check chk = { .signer_ring = &d->p->office_keys };
 	struct bundle_info info;
 	char err[512], dst[PATH_MAX];
 	int fd, rc;

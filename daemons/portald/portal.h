@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "groupcommit.h"
+#include "keyring.h"
 #include "proccache.h"
 #include "spool.h"
 #include "tenant.h"
@@ -46,7 +47,8 @@ struct portald {
 	struct portal_tenant *pt;	/* tenants.n entries, same order */
 	struct spool intake, downlink_in;
 	uint8_t counter_qr_pub[CRYPTO_X25519_LEN];
-	uint8_t office_pub[CRYPTO_ED25519_LEN];	/* verifies downlink bundles */
+	struct keyring office_keys;	/* verify downlink bundles: the current office key,
+					 * and retired ones in their overlap (keyring.h) */
 	const char *db_dir;
 	const char *sanitizer_socket;
 	const char *public_base_url;	/* "https://apply.example.lg.jp": QR codes, emails */

@@ -286,8 +286,8 @@ portald_open(struct portald *p, char *err, size_t errlen)
 		return -1;
 	if (load_key(p->cfg, "counter_qr_public_key", CRYPTO_KEY_X25519, p->counter_qr_pub, err,
 		     errlen) != 0 ||
-	    load_key(p->cfg, "office_public_key", CRYPTO_KEY_ED25519, p->office_pub, err,
-		     errlen) != 0)
+	    keyring_load(&p->office_keys, KEYRING_ED25519, config_str(p->cfg, "office_public_key"),
+			 NULL, err, errlen) != 0)
 		return -1;
 	/* The postal database is optional: without it citizens type their address. */
 	path = config_str(p->cfg, "postal_db");

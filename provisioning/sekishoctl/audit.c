@@ -24,20 +24,23 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "jsonio.h"
+#include "keyring.h"
 
+/* The key and every key it replaced (keys/retired/, keyring.h): the auditor verifies
+ * with all of them at any time, since a retired key still proves what it signed
+ * while it was current. */
 static int
 load_key(const struct instance *in, const char *explicit_path, const char *rel,
-	 uint8_t pub[32])
+	 struct keyring *keys)
 {
-	char path[PATH_MAX];
-	int rc;
+	char path[PATH_MAX], err[512];
 
 	if (explicit_path)
 		snprintf(path, sizeof path, "%s", explicit_path);
 	else
 		instance_path(in, rel, path, sizeof path);
-	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, pub)) != 0) {
-		fprintf(stderr, "公開鍵を読み込めません: %s: %s\n", path, crypto_strerror(rc));
+	if (keyring_load(keys, KEYRING_ED25519, path, NULL, err, sizeof err) != 0) {
+		fprintf(stderr, "公開鍵を読み込めません: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -49,7 +52,7 @@ verify_attestation(const struct instance *in, int argc, char **argv)
 	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
 					      { NULL, 0, NULL, 0 } };
 	const char *key = NULL;
-	uint8_t pub[32];
+	struct keyring keys;
 	char err[512];
 	json_t *att;
 	int c, fd, rc;
@@ -65,7 +68,7 @@ verify_attestation(const struct instance *in, int argc, char **argv)
 			"ATTESTATION FILE\n");
 		return 2;
 	}
-	if (load_key(in, key, "lgwan/keys/sanitizer-signing.pub", pub) != 0)
+	if (load_key(in, key, "lgwan/keys/sanitizer-signing.pub", &keys) != 0)
 		return 1;
 	if ((att = jsonio_load_file(argv[optind], ATTEST_MAX_BYTES, err, sizeof err)) == NULL) {
 		printf("NG 証明書を読み取れません: %s\n", err);
@@ -76,7 +79,7 @@ verify_attestation(const struct instance *in, int argc, char **argv)
 		json_decref(att);
 		return 1;
 	}
-	rc = attest_verify_fd(att, pub, fd, err, sizeof err);
+	rc = attest_verify_fd_ring(att, &keys, KEYRING_ANY_TIME, fd, err, sizeof err);
 	close(fd);
 	json_decref(att);
 	if (rc != ATTEST_OK) {
@@ -96,7 +99,7 @@ verify_bundle(const struct instance *in, int argc, char **argv)
 	const char *key = NULL, *direction = "uplink";
 	struct bundle_check chk = { 0 };
 	struct bundle_info info;
-	uint8_t pub[32];
+	struct keyring keys;
 	char err[512];
 	int c, fd, rc;
 	bool uplink;
@@ -117,10 +120,11 @@ verify_bundle(const struct instance *in, int argc, char **argv)
 		return 2;
 	}
 	if (load_key(in, key, uplink ? "lgwan/keys/sanitizer-signing.pub"
-				     : "dmz/keys/office-signing.pub", pub) != 0)
+				     : "dmz/keys/office-signing.pub", &keys) != 0)
 		return 1;
-	chk.signer_pub = pub;
-	chk.attest_pub = uplink ? pub : NULL;
+	chk.signer_ring = &keys;
+	chk.attest_ring = uplink ? &keys : NULL;
+	chk.now = KEYRING_ANY_TIME;
 	bundle_limits_default(&chk.limits);
 	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0) {
 		printf("NG バンドルを開けません: %s\n", argv[optind]);
@@ -142,8 +146,8 @@ verify_bundle(const struct instance *in, int argc, char **argv)
  * bundle file exists, has the hash recorded at import, and still verifies (signature
  * and every attestation). */
 void
-audit_verify_tenant_store(const struct instance *in, const char *name, const uint8_t pub[32],
-	      unsigned *checked, unsigned *bad)
+audit_verify_tenant_store(const struct instance *in, const char *name,
+			  const struct keyring *keys, unsigned *checked, unsigned *bad)
 {
 	char dir[PATH_MAX], path[PATH_MAX], err[512];
 	struct db *db;
@@ -164,7 +168,8 @@ audit_verify_tenant_store(const struct instance *in, const char *name, const uin
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *bpath = (const char *)sqlite3_column_text(st, 1);
 		const char *want = (const char *)sqlite3_column_text(st, 2);
-		struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+		struct bundle_check chk = { .signer_ring = keys, .attest_ring = keys,
+					    .now = KEYRING_ANY_TIME };
 		struct bundle_info info;
 		uint8_t sha[32];
 		char hex[65];
@@ -209,7 +214,7 @@ verify_store(const struct instance *in, int argc, char **argv)
 {
 	char dir[PATH_MAX];
 	unsigned checked = 0, bad = 0;
-	uint8_t pub[32];
+	struct keyring keys;
 	struct dirent *e;
 	DIR *d;
 
@@ -218,7 +223,7 @@ verify_store(const struct instance *in, int argc, char **argv)
 		fprintf(stderr, "usage: sekishoctl audit verify-store\n");
 		return 2;
 	}
-	if (load_key(in, NULL, "lgwan/keys/sanitizer-signing.pub", pub) != 0)
+	if (load_key(in, NULL, "lgwan/keys/sanitizer-signing.pub", &keys) != 0)
 		return 1;
 	instance_path(in, "lgwan/db", dir, sizeof dir);
 	if ((d = opendir(dir)) == NULL) {
@@ -232,7 +237,7 @@ verify_store(const struct instance *in, int argc, char **argv)
 		if (len <= 7 || strcmp(e->d_name + len - 7, ".sqlite") != 0)
 			continue;
 		snprintf(name, sizeof name, "%.*s", (int)(len - 7), e->d_name);
-		audit_verify_tenant_store(in, name, pub, &checked, &bad);
+		audit_verify_tenant_store(in, name, &keys, &checked, &bad);
 	}
 	closedir(d);
 	printf("%u 件の申請を再検証しました。不一致 %u 件。\n", checked, bad);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "instance.h"
+#include "keyring.h"
 
 /* sekishoctl audit verify-attestation [--key PUB] ATTESTATION FILE
  * sekishoctl audit verify-bundle [--direction uplink|downlink] [--key PUB] BUNDLE
@@ -16,10 +17,10 @@ int audit_main(const struct instance *in, int argc, char **argv);
 
 /* One tenant's stored applications (what verify-store does for each): each bundle
  * file exists, has the hash recorded at import, and still verifies (signature and
- * every attestation). Prints an OK/NG line per application; counts into *checked
+ * every attestation) with any key of keys, retired or not (KEYRING_ANY_TIME). Prints an OK/NG line per application; counts into *checked
  * and *bad. */
 void audit_verify_tenant_store(const struct instance *in, const char *name,
-			       const uint8_t pub[32], unsigned *checked, unsigned *bad);
+			       const struct keyring *keys, unsigned *checked, unsigned *bad);
 
 /* sekishoctl audit verify --tenant T [--anchor SEQ:HASH] [--key PUB]: the report an
  * auditor files (auditreport.c): the audit log's chain, every stored application's

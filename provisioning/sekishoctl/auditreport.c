@@ -92,7 +92,8 @@ check_members(const char *bundle_path, struct attachment *atts, size_t n)
 
 /* Every attachment of every application: one line each. */
 static void
-verify_attachments(struct db *db, const uint8_t pub[32], unsigned *checked, unsigned *bad)
+verify_attachments(struct db *db, const struct keyring *keys, unsigned *checked,
+		   unsigned *bad)
 {
 	sqlite3_stmt *apps = db_stmt(db, "SELECT id, coalesce(receipt_no, bundle_id), bundle_path"
 					 " FROM applications ORDER BY id");
@@ -127,7 +128,8 @@ verify_attachments(struct db *db, const uint8_t pub[32], unsigned *checked, unsi
 				snprintf(a->why, sizeof a->why, "保存された無害化証明を読めません");
 				continue;
 			}
-			if (attest_verify(att, pub, a->want, err, sizeof err) != ATTEST_OK) {
+			if (attest_verify_ring(att, keys, KEYRING_ANY_TIME, a->want, err,
+					       sizeof err) != ATTEST_OK) {
 				snprintf(a->why, sizeof a->why, "無害化証明の署名を確認できません (%s)",
 					 err);
 			} else {
@@ -176,7 +178,8 @@ audit_verify_main(const struct instance *in, int argc, char **argv)
 	long long anchor_seq = 0;
 	struct audit_verify_report *r;
 	unsigned apps = 0, apps_bad = 0, files = 0, files_bad = 0;
-	uint8_t pub[32], h[32];
+	uint8_t h[32];
+	struct keyring keys;
 	struct db *db;
 	int c, logrc, rc;
 
@@ -203,11 +206,13 @@ audit_verify_main(const struct instance *in, int argc, char **argv)
 		snprintf(path, sizeof path, "%s", keypath);
 	else
 		instance_path(in, "lgwan/keys/sanitizer-signing.pub", path, sizeof path);
-	if ((rc = crypto_key_load_public(path, CRYPTO_KEY_ED25519, pub)) != 0) {
-		printf("NG 無害化の公開鍵を読み込めません: %s: %s\n", path, crypto_strerror(rc));
+	/* Every key the sanitizer ever had: a years-old attachment was attested with the
+	 * key of its day (keyring.h). */
+	if ((rc = keyring_load(&keys, KEYRING_ED25519, path, NULL, err, sizeof err)) != 0) {
+		printf("NG 無害化の公開鍵を読み込めません: %s\n", err);
 		return 1;
 	}
-	crypto_sha256(pub, sizeof pub, h);
+	crypto_sha256(keys.k[0].key, 32, h);
 	crypto_hex(h, 32, fp);
 	instance_path(in, "lgwan/db", dir, sizeof dir);
 	if (tenant_db_path(dir, tenant, path, sizeof path) != 0 || access(path, F_OK) != 0 ||
@@ -225,7 +230,11 @@ audit_verify_main(const struct instance *in, int argc, char **argv)
 	printf("  自治体:         %s\n", tenant);
 	printf("  検証日時:       %s\n", now);
 	printf("  無害化の公開鍵: %s\n", keypath ? keypath : "lgwan/keys/sanitizer-signing.pub");
-	printf("  公開鍵の指紋:   SHA-256 %s\n\n", fp);
+	printf("  公開鍵の指紋:   SHA-256 %s\n", fp);
+	printf("  鍵 ID:          %s（現行）", keys.k[0].id);
+	for (size_t i = 1; i < keys.n; i++)
+		printf("、%s（退役済み）", keys.k[i].id);
+	printf("\n\n");
 
 	printf("1. 監査ログ（ハッシュチェーン）\n");
 	logrc = audit_log_verify(db, anchor_seq, anchor_seq ? anchor_hash : NULL, r, err,
@@ -249,9 +258,9 @@ audit_verify_main(const struct instance *in, int argc, char **argv)
 	printf("2. 保存された申請（バンドルの署名・取り込み時のハッシュ・全無害化証明）\n");
 	/* verify-store's check, tenant by tenant, prints its own OK/NG lines. */
 	fflush(stdout);
-	audit_verify_tenant_store(in, tenant, pub, &apps, &apps_bad);
+	audit_verify_tenant_store(in, tenant, &keys, &apps, &apps_bad);
 	printf("\n3. 添付ファイル（保存時の無害化証明との照合）\n");
-	verify_attachments(db, pub, &files, &files_bad);
+	verify_attachments(db, &keys, &files, &files_bad);
 	db_close(db);
 
 	printf("\n結果の要約\n");

@@ -235,6 +235,10 @@ rx:
 		fprintf(f, "receipts_spool = %s/%s/spool/receipts\n", r, links[i].rx_zone);
 		fprintf(f, "quarantine_dir = %s/%s/quarantine\n", r, links[i].rx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].rx_zone, links[i].name);
+		/* Named here, not beside link_key: a unit hands the key over as a credential,
+		 * but its retired keys are read in place (keys rotate, lib/keyring.h). */
+		fprintf(f, "link_key_ring = %s/%s/keys/retired/%s.json\n", r, links[i].rx_zone,
+			links[i].name);
 		fprintf(f, "verify_key = %s/%s\n", r, links[i].verify);
 		/* Downlink receipts: signed on the internet side into the uplink's outbox,
 		 * checked on LGWAN (bridge/acks.h). */

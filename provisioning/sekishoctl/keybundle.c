@@ -19,6 +19,8 @@
 
 #define MANIFEST_NAME "MANIFEST"
 #define MANIFEST_MAGIC "sekisho-keys 1"
+#define ROTATION_MAGIC "sekisho-key-rotation 1"
+#define ROTATION_MEMBER "rotation.json"
 
 /* What each zone's host receives, from where on the sending host. */
 static const struct carried {
@@ -175,7 +177,8 @@ expected(const char *name)
 /* Read every member into memory, refusing anything not a small regular file with an
  * expected name (so no path of the archive ever reaches the filesystem). */
 static int
-read_members(const char *path, struct member *m, size_t *n, char *err, size_t errlen)
+read_members(const char *path, bool rotation, struct member *m, size_t *n, char *err,
+	     size_t errlen)
 {
 	unsigned char *buf;
 	size_t len;
@@ -211,7 +214,8 @@ read_members(const char *path, struct member *m, size_t *n, char *err, size_t er
 		}
 		if (archive_entry_filetype(e) != AE_IFREG || size < 0 ||
 		    size > KEYBUNDLE_MAX_FILE ||
-		    (strcmp(name, MANIFEST_NAME) != 0 && expected(name) == NULL) ||
+		    (strcmp(name, MANIFEST_NAME) != 0 &&
+		     (rotation ? strcmp(name, ROTATION_MEMBER) != 0 : expected(name) == NULL)) ||
 		    (*n == 0) != (strcmp(name, MANIFEST_NAME) == 0)) {
 			snprintf(err, errlen, "%s: unexpected member '%.64s'", path, name);
 			goto out;
@@ -346,7 +350,7 @@ keybundle_import(const struct instance *in, const char *path, const char *expect
 	size_t n = 0;
 	int rc = -1;
 
-	if (read_members(path, m, &n, err, errlen) != 0)
+	if (read_members(path, false, m, &n, err, errlen) != 0)
 		goto out;
 	crypto_sha256(m[0].data, m[0].len, digest);
 	hex(digest, sizeof digest, fpr);
@@ -368,6 +372,104 @@ keybundle_import(const struct instance *in, const char *path, const char *expect
 		if (install(in, &m[i], passwd, dev, err, errlen) != 0)
 			goto out;
 	rc = 0;
+out:
+	members_free(m, n);
+	return rc;
+}
+
+/* --- rotation bundles: the same tar and manifest, one member ------------------- */
+
+int
+keybundle_write_rotation(const char *path, const char *for_zone, const char *doc, size_t len,
+			 char fpr[KEYBUNDLE_FPR_LEN], char *err, size_t errlen)
+{
+	char manifest[256], sum[2 * CRYPTO_SHA256_LEN + 1];
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	unsigned char *buf = NULL;
+	struct archive *a = NULL;
+	size_t mlen, used = 0;
+	int rc = -1;
+
+	if (len > KEYBUNDLE_MAX_FILE) {
+		snprintf(err, errlen, "rotation document of %zu bytes is over %d", len,
+			 KEYBUNDLE_MAX_FILE);
+		return -1;
+	}
+	crypto_sha256(doc, len, digest);
+	hex(digest, sizeof digest, sum);
+	mlen = (size_t)snprintf(manifest, sizeof manifest, "%s\nfor %s\n%s  %s\n",
+				ROTATION_MAGIC, for_zone, sum, ROTATION_MEMBER);
+	crypto_sha256(manifest, mlen, digest);
+	hex(digest, sizeof digest, fpr);
+	if ((buf = malloc(KEYBUNDLE_MAX_SIZE)) == NULL || (a = archive_write_new()) == NULL ||
+	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_memory(a, buf, KEYBUNDLE_MAX_SIZE, &used) != ARCHIVE_OK ||
+	    add_entry(a, MANIFEST_NAME, manifest, mlen) != 0 ||
+	    add_entry(a, ROTATION_MEMBER, doc, len) != 0 || archive_write_close(a) != ARCHIVE_OK) {
+		snprintf(err, errlen, "rotation bundle: %s",
+			 a ? archive_error_string(a) : "out of memory");
+		goto out;
+	}
+	if (fsio_write_atomic(path, buf, used, 0600) != 0) {
+		snprintf(err, errlen, "%s: cannot write", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	if (buf)
+		explicit_bzero(buf, KEYBUNDLE_MAX_SIZE);
+	free(buf);
+	return rc;
+}
+
+int
+keybundle_read_rotation(const char *path, const char *expect, char zone[8], char **doc,
+			size_t *len, char fpr[KEYBUNDLE_FPR_LEN], char *err, size_t errlen)
+{
+	struct member m[KEYBUNDLE_MAX_MEMBERS] = { 0 };
+	char want[512], sum[2 * CRYPTO_SHA256_LEN + 1];
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	size_t n = 0;
+	int rc = -1;
+
+	*doc = NULL;
+	if (read_members(path, true, m, &n, err, errlen) != 0)
+		goto out;
+	crypto_sha256(m[0].data, m[0].len, digest);
+	hex(digest, sizeof digest, fpr);
+	if (expect && strcasecmp(expect, fpr) != 0) {
+		snprintf(err, errlen, "%s: fingerprint %s is not the expected %s", path, fpr,
+			 expect);
+		goto out;
+	}
+	if (n != 2) {
+		snprintf(err, errlen, "%s: not a key rotation bundle", path);
+		goto out;
+	}
+	crypto_sha256(m[1].data, m[1].len, digest);
+	hex(digest, sizeof digest, sum);
+	/* The manifest is one of exactly two texts: compare it whole. */
+	for (int i = 0; rc != 0 && i < 2; i++) {
+		const char *z = i == 0 ? "dmz" : "lgwan";
+
+		snprintf(want, sizeof want, "%s\nfor %s\n%s  %s\n", ROTATION_MAGIC, z, sum,
+			 ROTATION_MEMBER);
+		if (strlen(want) == m[0].len && memcmp(want, m[0].data, m[0].len) == 0) {
+			snprintf(zone, 8, "%s", z);
+			rc = 0;
+		}
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: MANIFEST is not a rotation manifest, or %s differs "
+			 "from it: the bundle was altered or damaged", path, ROTATION_MEMBER);
+		goto out;
+	}
+	*doc = (char *)m[1].data;	/* NUL-terminated by read_members */
+	*len = m[1].len;
+	m[1].data = NULL;
 out:
 	members_free(m, n);
 	return rc;

@@ -34,4 +34,16 @@ int keybundle_import(const struct instance *in, const char *path, const char *ex
 		     const char *passwd, bool dev, char fpr[KEYBUNDLE_FPR_LEN], char *err,
 		     size_t errlen);
 
+/* A key rotation for the host of zone for_zone (keyrotate.h): the same tar, with a
+ * MANIFEST and one member, rotation.json (doc). Written 0600 to path; fpr gets the
+ * fingerprint. 0, or -1 with err. */
+int keybundle_write_rotation(const char *path, const char *for_zone, const char *doc,
+			     size_t len, char fpr[KEYBUNDLE_FPR_LEN], char *err, size_t errlen);
+
+/* Read and check a rotation bundle: the manifest, its sum of rotation.json, the
+ * fingerprint equal to expect unless NULL. *doc (malloc'd, NUL-terminated, len bytes;
+ * the caller cleanses and frees it) and zone get its content. 0, or -1 with err. */
+int keybundle_read_rotation(const char *path, const char *expect, char zone[8], char **doc,
+			    size_t *len, char fpr[KEYBUNDLE_FPR_LEN], char *err, size_t errlen);
+
 #endif

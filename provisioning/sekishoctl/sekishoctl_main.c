@@ -31,6 +31,7 @@
 #include "instance.h"
 #include "jsonio.h"
 #include "keybundle.h"
+#include "keyrotate.h"
 #include "keys.h"
 #include "log.h"
 #include "office_db.h"
@@ -65,6 +66,12 @@ usage(FILE *f)
 		"                         the keys the other host needs, as a bundle (0600)\n"
 		"  keys import [--expect FINGERPRINT] [--dev] FILE\n"
 		"                         install the other host's bundle\n"
+		"  keys rotate KEY [--overlap DAYS] [--out FILE]\n"
+		"                         replace sanitizer-signing, office-signing, uplink-link\n"
+		"                         or downlink-link; the old key stays accepted DAYS (14)\n"
+		"  keys import-rotation [--expect FINGERPRINT] FILE\n"
+		"                         apply the other host's rotation\n"
+		"  keys list              key ids, kinds, retired keys and their overlap ends\n"
 		"  keys docsign-import CERT.pem KEY.pem [--dev]\n"
 		"                         the municipality's document-signing certificate for\n"
 		"                         issued documents (LGWAN side)\n"
@@ -322,6 +329,14 @@ cmd_keys(struct instance *in, int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "docsign-import") == 0)
 		return cmd_docsign_import(in, argc, argv);
+	if (argc >= 2 && (strcmp(argv[1], "rotate") == 0 || strcmp(argv[1], "list") == 0 ||
+			  strcmp(argv[1], "import-rotation") == 0)) {
+		int rc = keyrotate_main(in, argc, argv);
+
+		if (rc == 2)
+			usage(stderr);
+		return rc;
+	}
 	if (argc == 4 && strcmp(argv[1], "export-for") == 0) {
 		if (keybundle_export(in, argv[2], argv[3], fpr, err, sizeof err) != 0) {
 			fprintf(stderr, "sekishoctl keys export-for: %s\n", err);

@@ -27,6 +27,7 @@
 
 static uint8_t pub[32], priv[32];
 static uint8_t office_pub[32], office_priv[32], other_pub[32], other_priv[32];
+static struct keyring office_keys;	/* office_pub alone: no rotation here */
 
 struct fixture {
 	char dir[64], results[96], spool[96];
@@ -113,8 +114,14 @@ static int
 keys(void **state)
 {
 	(void)state;
-	return crypto_ed25519_keygen(pub, priv) || crypto_ed25519_keygen(office_pub, office_priv) ||
-	       crypto_ed25519_keygen(other_pub, other_priv);
+	if (crypto_ed25519_keygen(pub, priv) || crypto_ed25519_keygen(office_pub, office_priv) ||
+	    crypto_ed25519_keygen(other_pub, other_priv))
+		return -1;
+	office_keys.kind = KEYRING_ED25519;
+	office_keys.n = 1;
+	memcpy(office_keys.k[0].key, office_pub, 32);
+	keyring_key_id(KEYRING_ED25519, office_pub, office_keys.k[0].id);
+	return 0;
 }
 
 static json_t *
@@ -175,9 +182,9 @@ test_clean_upload_becomes_a_verifiable_bundle(void **state)
 	int fd;
 
 	make_result(fx, "u-1", true);
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err, sizeof err),
 			 ASSEMBLE_OK);
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err, sizeof err),
 			 ASSEMBLE_EXISTS);
 	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
 	assert_true((fd = open(path, O_RDONLY)) >= 0);
@@ -206,7 +213,7 @@ test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
 	int fd;
 
 	make_result_by(fx, "u-1", true, "ooxml-rebuild", "xlsx");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
 	assert_true((fd = open(path, O_RDONLY)) >= 0);
@@ -228,12 +235,12 @@ test_refused_pending_or_unknown_upload_is_not_signed(void **state)
 
 	make_result(fx, "u-bad", false);
 	req = request("app-2", "u-bad");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err, sizeof err),
 			 ASSEMBLE_ENOTCLEAN);
 	assert_non_null(strstr(err, "u-bad"));
 	json_decref(req);
 	req = request("app-3", "u-never");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err, sizeof err),
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err, sizeof err),
 			 ASSEMBLE_ENOTCLEAN);
 	json_decref(req);
 	assert_int_equal(spool_count_new(&fx->outbox), 0);
@@ -255,7 +262,7 @@ test_malformed_requests_refused(void **state)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(assemble_bundle(bad[i], fx->results, &fx->outbox, priv,
-						 office_pub, err, sizeof err), ASSEMBLE_EINVALID);
+						 &office_keys, err, sizeof err), ASSEMBLE_EINVALID);
 		json_decref(bad[i]);
 	}
 }
@@ -305,7 +312,7 @@ test_form_data_is_validated_before_signing(void **state)
 	bad[n++].req = req;
 
 	for (size_t i = 0; i < n; i++) {
-		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, office_pub,
+		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, &office_keys,
 					 err, sizeof err);
 
 		if (rc != ASSEMBLE_EINVALID)
@@ -316,7 +323,7 @@ test_form_data_is_validated_before_signing(void **state)
 	/* The same, well formed, is signed. */
 	req = request("app-ok", "u-1");
 	json_object_set_new(answers_of(req), "kana", json_string("ヤマダ"));
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	json_decref(req);
 }
@@ -397,7 +404,7 @@ test_proxy_application_is_checked_beside_the_answers(void **state)
 	bad[n].what = "a 委任状 file without a representative";
 	bad[n++].req = proxy_request("px-e", true, NULL, true);
 	for (size_t i = 0; i < n; i++) {
-		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, office_pub,
+		int rc = assemble_bundle(bad[i].req, fx->results, &fx->outbox, priv, &office_keys,
 					 err, sizeof err);
 
 		if (rc != ASSEMBLE_EINVALID)
@@ -406,7 +413,7 @@ test_proxy_application_is_checked_beside_the_answers(void **state)
 	}
 	assert_int_equal(spool_count_new(&fx->outbox), 0);
 	req = proxy_request("px-ok", true, representative(true), true);
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, office_pub, err,
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	json_decref(req);
 }
@@ -442,7 +449,7 @@ test_reply_is_signed_only_for_an_application_signed_here(void **state)
 			 ASSEMBLE_ENORECEIPT);
 	assert_non_null(strstr(err, "20261122-000001"));
 	assert_int_equal(spool_count_new(&fx->outbox), 0);
-	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, office_pub, err,
+	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),
 			 ASSEMBLE_OK);
@@ -484,7 +491,7 @@ test_reply_with_unclean_file_or_foreign_id_is_refused(void **state)
 
 	make_result(fx, "u-1", true);
 	make_result(fx, "u-bad", false);
-	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, office_pub, err,
+	assert_int_equal(assemble_bundle(app, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	r = reply_request("reply-demo-20261122-000001-1", "20261122-000001", 1, "u-bad");
 	assert_int_equal(assemble_reply(r, fx->results, &fx->outbox, priv, err, sizeof err),

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <time.h>
 
 #include "frame.h"
 
@@ -506,6 +507,42 @@ test_many_datagrams_on_one_link_context_all_open(void **state)
 	frame_rx_free(&rx);
 }
 
+/* A rotation's overlap: the receiver holds the new key and the retired one, so a
+ * sender still on the old key gets through until the retired key's not_after; a
+ * fourth key is refused (bounded trial decryption). */
+static void
+test_rx_opens_frames_under_a_retired_key_only_within_its_overlap(void **state)
+{
+	(void)state;
+	static const uint8_t NEWKEY[32] = { 9, 9, 9 };
+	struct frame_tx tx;
+	struct frame_rx rx, late;
+	struct frame_hdr h = data_hdr(0, 0), g;
+	static uint8_t pl[SYM], dg[FRAME_MAX_DATAGRAM], out[FRAME_MAX_DATAGRAM];
+	size_t n, plen = 0;
+
+	assert_int_equal(frame_tx_init(&tx, KEY, LINK, 5), FRAME_OK);	/* the old key */
+	n = seal(&tx, &h, pl, SYM, dg);
+	assert_int_equal(frame_rx_init(&rx, NEWKEY, LINK, NULL), FRAME_OK);
+	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), FRAME_ETAG);
+	assert_int_equal(frame_rx_add_retired_key(&rx, KEY, time(NULL) + 3600), FRAME_OK);
+	assert_int_equal(frame_open(&rx, dg, n, &g, out, sizeof(out), &plen), FRAME_OK);
+	assert_int_equal(rx.accepted_retired, 1);
+	/* The same retired key, its overlap over. */
+	h = data_hdr(0, 1);
+	n = seal(&tx, &h, pl, SYM, dg);
+	assert_int_equal(frame_rx_init(&late, NEWKEY, LINK, NULL), FRAME_OK);
+	assert_int_equal(frame_rx_add_retired_key(&late, KEY, time(NULL) - 1), FRAME_OK);
+	assert_int_equal(frame_open(&late, dg, n, &g, out, sizeof(out), &plen), FRAME_ETAG);
+	assert_int_equal(late.rejected[-FRAME_ETAG], 1);
+	assert_int_equal(frame_rx_add_retired_key(&late, KEY, 0), FRAME_OK);
+	assert_int_equal(frame_rx_add_retired_key(&late, KEY, 0), FRAME_OK);
+	assert_int_equal(frame_rx_add_retired_key(&late, KEY, 0), FRAME_EARG);
+	frame_tx_free(&tx);
+	frame_rx_free(&rx);
+	frame_rx_free(&late);
+}
+
 int
 main(void)
 {
@@ -525,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_rx_refuses_limits_outside_hard_bounds),
 		cmocka_unit_test(test_free_wipes_the_context_and_tolerates_a_second_call),
 		cmocka_unit_test(test_many_datagrams_on_one_link_context_all_open),
+		cmocka_unit_test(test_rx_opens_frames_under_a_retired_key_only_within_its_overlap),
 	};
 	return cmocka_run_group_tests_name("bridge_frame", tests, NULL, NULL);
 }

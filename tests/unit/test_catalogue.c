@@ -25,6 +25,7 @@
 #define NOW 1795000000	/* 2026-11-18T11:06:40Z */
 
 static uint8_t office_pub[32], office_priv[32];
+static struct keyring office_keys;	/* office_pub alone */
 
 struct fixture {
 	char dir[PATH_MAX];
@@ -104,7 +105,7 @@ apply(struct fixture *f, json_t *msg, char *err, size_t errlen)
 	int rc;
 
 	assert_int_equal(db_begin(f->db), 0);
-	rc = catalogue_apply(f->db, msg, "demo", office_pub, NOW, err, errlen);
+	rc = catalogue_apply(f->db, msg, "demo", &office_keys, NOW, err, errlen);
 	if (rc == 0)
 		assert_int_equal(db_commit(f->db), 0);
 	else
@@ -476,5 +477,9 @@ main(void)
 
 	if (crypto_ed25519_keygen(office_pub, office_priv) != 0)
 		return 1;
+	office_keys.kind = KEYRING_ED25519;
+	office_keys.n = 1;
+	memcpy(office_keys.k[0].key, office_pub, 32);
+	keyring_key_id(KEYRING_ED25519, office_pub, office_keys.k[0].id);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
