@@ -252,8 +252,8 @@ verify_certificate(const struct instance *in, int argc, char **argv)
 	static const struct option opts[] = { { "key", required_argument, NULL, 'k' },
 					      { NULL, 0, NULL, 0 } };
 	const char *key = NULL, *rel = "lgwan/keys/office-signing.pub";
-	char path[PATH_MAX], err[1024];
-	uint8_t pub[32];
+	char path[PATH_MAX], err[1024] = "";
+	struct keyring keys;
 	int c;
 
 	optind = 1;
@@ -269,14 +269,19 @@ verify_certificate(const struct instance *in, int argc, char **argv)
 	instance_path(in, rel, path, sizeof path);
 	if (key == NULL && access(path, F_OK) != 0)
 		rel = "dmz/keys/office-signing.pub";
-	if (load_key(in, key, rel, pub) != 0)
+	if (load_key(in, key, rel, &keys) != 0)
 		return 1;
-	if (delcert_verify(argv[optind], pub, err, sizeof err) != 0) {
-		printf("NG 削除証明書を確認できません: %s\n", err);
-		return 1;
+	/* A certificate made before an office-key rotation is signed by a retired
+	 * key: any key of the ring that verifies it will do, the current one first. */
+	for (size_t i = 0; i < keys.n; i++) {
+		if (delcert_verify(argv[optind], keys.k[i].key, err, sizeof err) == 0) {
+			printf("OK 削除証明書の署名を確認しました: %s (鍵 %s)\n", argv[optind],
+			       keys.k[i].id);
+			return 0;
+		}
 	}
-	printf("OK 削除証明書の署名を確認しました: %s\n", argv[optind]);
-	return 0;
+	printf("NG 削除証明書を確認できません: %s\n", err);
+	return 1;
 }
 
 int
