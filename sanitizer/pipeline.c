@@ -726,6 +726,7 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 {
 	struct pipeline_config mc = *c;
 	struct sandbox_limits lim = c->sandbox;
+	struct attest_origin origin = { .member = NULL };
 	struct unpack_member *um;
 	struct sandbox_result sr;
 	uint32_t n = 0, i;
@@ -771,7 +772,12 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	}
 	mc.in_archive = 1;
 	mc.allow_archives = 0;
+	mc.origin = &origin;
+	memcpy(origin.sha256, res->input_sha256, 32);
+	origin.size = res->input_size;
 	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		origin.member = um[i].name;
+		origin.index = i + 1;
 		rc = run_member(&mc, &um[i], &res->members[i]);
 		res->nmembers = i + 1;
 		if (rc == 0 && res->members[i].res.clean)
@@ -990,7 +996,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			.input_size = res->input_size, .input_type = res->type,
 			.output_size = res->output_size, .output_type = res->output_type,
 			.method = res->method, .policy = c->policy ? c->policy : "default",
-			.scan_input = "clean", .scan_output = "clean",
+			.scan_input = "clean", .scan_output = "clean", .origin = c->origin,
 		};
 
 		memcpy(f.input_sha256, res->input_sha256, 32);

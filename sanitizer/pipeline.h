@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "attest.h"
 #include "ocr.h"
 #include "officepdf.h"
 #include "officewarm.h"
@@ -58,6 +59,9 @@ struct pipeline_config {
 					 * they become PDF like any Office file */
 	int in_archive;			/* set by the pipeline for a zip's members: a
 					 * nested zip is refused ("archive_nested") */
+	const struct attest_origin *origin; /* set by the pipeline for a zip's members:
+					 * the zip and the member's path, named in
+					 * the member's attestation */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address

@@ -27,6 +27,7 @@
 #include <archive_entry.h>
 #include <valgrind/valgrind.h>
 
+#include "crypto.h"
 #include "detect.h"
 #include "pipeline.h"
 #include "rebuild.h"
@@ -340,6 +341,20 @@ test_allowed_zip_of_a_pdf_and_a_png_has_two_attested_members(void **state)
 	assert_true(res.members[1].res.clean);
 	assert_string_equal(res.members[1].res.method, "image-reencode");
 	assert_memory_equal(res.members[1].output.p, "\x89PNG", 4);
+	/* Each member's attestation ties it to the zip the citizen sent and its path. */
+	for (uint32_t i = 0; i < 2; i++) {
+		const json_t *arc = json_object_get(json_object_get(res.members[i].res.attestation,
+		    "attestation"), "archive");
+		char zhex[65];
+
+		crypto_hex(res.input_sha256, 32, zhex);
+		assert_non_null(arc);
+		assert_string_equal(json_string_value(json_object_get(arc, "sha256")), zhex);
+		assert_string_equal(json_string_value(json_object_get(arc, "member")),
+				    res.members[i].name);
+		assert_int_equal(json_integer_value(json_object_get(arc, "index")), i + 1);
+		assert_int_equal(json_integer_value(json_object_get(arc, "size")), res.input_size);
+	}
 	assert_true(res.preview.len > 0);
 	pipeline_result_free(&res);
 	rebuild_buf_free(&png);
