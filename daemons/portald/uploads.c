@@ -105,6 +105,32 @@ uploads_limits(struct http_request *req, struct http_limits *lim, void *app)
 	return 0;
 }
 
+/* The intake item's name: the upload id, and when the procedure has a sanitizer policy
+ * of its own, that policy (sanitizer/worker.h: ".p" then "a", "o", both or "-"). */
+static void
+intake_name(struct portal_tenant *pt, const char *proc, const char *id, char *out,
+	    size_t outlen)
+{
+	const json_t *sp;
+	json_t *def = NULL;
+	bool a, o;
+
+	if (proc != NULL) {
+		pthread_mutex_lock(&pt->t->lock);
+		def = catalogue_get(pt->t->db, proc, time(NULL));
+		pthread_mutex_unlock(&pt->t->lock);
+	}
+	sp = json_object_get(def, "sanitizer");
+	a = json_is_true(json_object_get(sp, "allow_archives"));
+	o = json_is_true(json_object_get(sp, "keep_ooxml"));
+	if (!json_is_object(sp))
+		snprintf(out, outlen, "%s", id);
+	else
+		snprintf(out, outlen, "%s.p%s%s%s", id, a ? "a" : "", o ? "o" : "",
+			 a || o ? "" : "-");
+	json_decref(def);
+}
+
 static json_t *
 verdict_json(const char *tenant, const char *id, const struct upload_verdict *v)
 {
@@ -136,7 +162,7 @@ uploads_handle_post(struct http_request *req, void *app)
 	const char *proc = http_req_query(req, "procedure"), *field = http_req_query(req, "field");
 	struct upload_verdict v = { .state = "pending" };
 	uint8_t rnd[UPLOAD_ID_LEN / 2];
-	char id[UPLOAD_ID_LEN + 1], sha[65];
+	char id[UPLOAD_ID_LEN + 1], sha[65], item[UPLOAD_ID_LEN + 8];
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -195,7 +221,8 @@ uploads_handle_post(struct http_request *req, void *app)
 		http_reply_error(req, 503, "unavailable", "一時的な問題が発生しました。もう一度お試しください。");
 		return;
 	}
-	if ((rc = spool_adopt(&p->intake, up->path, id)) != SPOOL_OK) {
+	intake_name(pt, proc, id, item, sizeof item);
+	if ((rc = spool_adopt(&p->intake, up->path, item)) != SPOOL_OK) {
 		log_err("upload %s for tenant %s: intake spool: %s", id, pt->t->name,
 			rc < 0 && rc != SPOOL_EBADID ? strerror(-rc) : "refused");
 		http_reply_error(req, 503, "unavailable", "一時的な問題が発生しました。もう一度お試しください。");
