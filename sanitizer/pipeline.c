@@ -727,6 +727,7 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	struct pipeline_config mc = *c;
 	struct sandbox_limits lim = c->sandbox;
 	struct attest_origin origin = { .member = NULL };
+	struct unpack_limits ul = c->unpack;
 	struct unpack_member *um;
 	struct sandbox_result sr;
 	uint32_t n = 0, i;
@@ -737,7 +738,11 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	    (UNPACK_MAX_NAME + 16) + 16);
 	if (lseek(in_fd, 0, SEEK_SET) != 0)
 		return -errno;
-	if ((rc = sandbox_run(&lim, in_fd, unpack_child, (void *)&c->unpack, &sr)) != 0)
+	ul.names = unpack_names_locale();
+	rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr);
+	if (ul.names != (locale_t)0)
+		freelocale(ul.names);
+	if (rc != 0)
 		return rc;
 	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
 		sandbox_result_free(&sr);
@@ -831,7 +836,11 @@ run_ooxml(const struct pipeline_config *c, int in_fd, enum detect_type type,
 	    (UNPACK_MAX_NAME + 16) + 16);
 	if (lseek(in_fd, 0, SEEK_SET) != 0)
 		return -errno;
-	if ((rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr)) != 0)
+	ul.names = unpack_names_locale();
+	rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr);
+	if (ul.names != (locale_t)0)
+		freelocale(ul.names);
+	if (rc != 0)
 		return rc;
 	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
 		sandbox_result_free(&sr);
