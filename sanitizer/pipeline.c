@@ -633,7 +633,7 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, enum dete
 	json_t *e;
 
 	snprintf(db, sizeof db, "%u/%u", sr->db_version, sr->signatures);
-	if (type == DETECT_DOCX || type == DETECT_XLSX) {
+	if (type == DETECT_DOCX || type == DETECT_XLSX || type == DETECT_PPTX) {
 		char v[64];
 
 		if (c->keep_ooxml) {	/* no pixels: our zip writer made the output */
@@ -812,7 +812,7 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 }
 
 /*
- * A docx or xlsx kept editable (the policy's keep_ooxml): its members taken out by
+ * A docx, xlsx or pptx kept editable (the policy's keep_ooxml): its members taken out by
  * unpack_child in the render sandbox, then only the allowed parts rebuilt into a new
  * zip by ooxml_rebuild (ooxml.h). Returns 0 — res->reason "ok" when out holds the
  * rebuilt file, else a refusal — or a negative errno.
@@ -871,7 +871,8 @@ run_ooxml(const struct pipeline_config *c, int in_fd, enum detect_type type,
 	}
 	for (i = 0; i < n; i++)
 		parts[i] = (struct ooxml_part){ um[i].name, um[i].data, (size_t)um[i].size };
-	rc = ooxml_rebuild(type == DETECT_DOCX ? OOXML_DOCX : OOXML_XLSX, parts, n, out, &rep);
+	rc = ooxml_rebuild(type == DETECT_DOCX ? OOXML_DOCX : type == DETECT_XLSX ? OOXML_XLSX
+	    : OOXML_PPTX, parts, n, out, &rep);
 	if (rc == OOXML_ENOMEM || rc == OOXML_EARCHIVE) {
 		rc = rc == OOXML_ENOMEM ? -ENOMEM : -EIO;
 		goto out;
@@ -957,7 +958,8 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			return rc;
 		goto done;
 	}
-	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX)) {
+	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX ||
+	    d.type == DETECT_PPTX)) {
 		/* Kept editable: the allowed parts in a zip of ours, no pixels. */
 		res->method = "ooxml-rebuild";
 		res->output_type = detect_type_name(d.type);
