@@ -122,6 +122,7 @@ pipeline_config_default(struct pipeline_config *c)
 	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
 	officepdf_limits_default(&c->office);
 	c->allow_archives = 0;
+	c->kept_preview = 1;
 	unpack_limits_default(&c->unpack);
 	c->in_archive = 0;
 }
@@ -896,6 +897,46 @@ out:
 	return rc;
 }
 
+/*
+ * The preview of a kept-editable Office file, which has no pixels of its own: the
+ * kept output (never the original) made a PDF by LibreOffice in its cage, and that
+ * PDF's first page rendered in the render sandbox and made small like any preview.
+ * Only the thumbnail comes of it; the output stays the kept OOXML. A failure is
+ * only a missing preview, never a refusal.
+ */
+static void
+kept_preview(const struct pipeline_config *c, int kept_fd, enum detect_type type,
+    struct pipeline_result *res)
+{
+	/* page_step past the last page a document may have: the first page only. */
+	struct render_request req = { .type = DETECT_PDF, .dpi = PREVIEW_DPI, .first_page = 0,
+				      .page_step = c->render.max_pages, .lim = c->render };
+	struct sandbox_limits lim = c->sandbox;
+	struct pipeline_result scratch;
+	struct pixels_limits plim;
+	struct sandbox_result sr;
+	int pdf;
+
+	memset(&scratch, 0, sizeof scratch);
+	if (lseek(kept_fd, 0, SEEK_SET) != 0 || (pdf = office_pdf(c, kept_fd, type, &scratch)) < 0)
+		return;
+	res->office_seconds = scratch.office_seconds;
+	lim.threads = 0;
+	if (scratch.reason == NULL && lseek(pdf, 0, SEEK_SET) == 0 &&
+	    sandbox_run(&lim, pdf, render_child, &req, &sr) == 0) {
+		if (sr.status == SANDBOX_OK) {
+			pixels_limits_default(&plim);
+			plim.max_pixels = c->render.max_page_pixels;
+			plim.max_bytes = c->sandbox.output_max;
+			plim.max_frames = 1;
+			if (preview_from_stream(sr.out, sr.out_len, &plim, &res->preview) != 0)
+				rebuild_buf_free(&res->preview);
+		}
+		sandbox_result_free(&sr);
+	}
+	close(pdf);
+}
+
 int
 pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
     struct pipeline_result *res)
@@ -1002,6 +1043,8 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		refuse(res, sout.verdict == SCAN_INFECTED ? "malware" : "scan_failed");
 		goto done;
 	}
+	if (strcmp(res->method, "ooxml-rebuild") == 0 && c->kept_preview)
+		kept_preview(c, out_fd, d.type, res);
 	if (c->sign_key != NULL) {
 		struct attest_fields f = {
 			.input_size = res->input_size, .input_type = res->type,

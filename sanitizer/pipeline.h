@@ -57,6 +57,10 @@ struct pipeline_config {
 					 * editable, rebuilt with only allowed parts
 					 * (ooxml.h, method "ooxml-rebuild"); 0 (default):
 					 * they become PDF like any Office file */
+	int kept_preview;		/* 1 (default): a kept-editable file gets a
+					 * preview, its kept output made a PDF by
+					 * LibreOffice for the thumbnail only; 0 (the
+					 * CLI, which shows none): no conversion */
 	int in_archive;			/* set by the pipeline for a zip's members: a
 					 * nested zip is refused ("archive_nested") */
 	const struct attest_origin *origin; /* set by the pipeline for a zip's members:

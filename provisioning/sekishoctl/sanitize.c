@@ -258,6 +258,7 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 	long dpi;
 
 	pipeline_config_default(&cfg);
+	cfg.kept_preview = 0;	/* no preview is written: no LibreOffice run for one */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
