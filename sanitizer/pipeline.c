@@ -801,10 +801,12 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 			refuse(res, "archive_member_refused");
 			return 0;
 		}
-	/* Every member clean, each with its own attestation: the zip is. */
-	if (res->members[0].res.preview.len > 0) {
-		res->preview = res->members[0].res.preview;
-		memset(&res->members[0].res.preview, 0, sizeof res->preview);
+	/* Every member clean, each with its own attestation: the zip is. Its preview
+	 * is its first member's (which keeps its own, for the member list). */
+	if (res->members[0].res.preview.len > 0 &&
+	    (res->preview.p = malloc(res->members[0].res.preview.len)) != NULL) {
+		memcpy(res->preview.p, res->members[0].res.preview.p, res->members[0].res.preview.len);
+		res->preview.len = res->preview.cap = res->members[0].res.preview.len;
 	}
 	res->clean = 1;
 	res->reason = "ok";

@@ -119,7 +119,8 @@ result_json(const char *id, const struct pipeline_result *r)
 	return j;
 }
 
-/* members/<n>/output and attestation.json for each clean member of an archive. */
+/* members/<n>/output, attestation.json and preview.png for each clean member of an
+ * archive. */
 static int
 write_members(const char *tmpdir, const struct pipeline_result *r)
 {
@@ -141,6 +142,12 @@ write_members(const char *tmpdir, const struct pipeline_result *r)
 		    (m->res.attestation != NULL &&
 		     write_json_file(d, "attestation.json", m->res.attestation) != 0))
 			return -1;
+		/* Each member's first page for the citizen's form; a convenience only. */
+		snprintf(f, sizeof f, "%s/preview.png", d);
+		if (m->res.preview.len > 0 &&
+		    fsio_write_atomic(f, m->res.preview.p, m->res.preview.len, 0640) != 0)
+			log_warn("sanitized: member %u: preview not written: %s", i + 1,
+				 strerror(errno));
 	}
 	return fsio_fsync_dir(tmpdir);
 }

@@ -240,6 +240,9 @@ test_allowed_zip_leaves_each_member_attested(void **state)
 	assert_string_equal(jsonio_str(json_array_get(m, 1), "status", ""), "clean");
 	check_member(f, "up-zip-1", 1);
 	check_member(f, "up-zip-1", 2);
+	/* Each member has its own preview for the citizen's member list. */
+	snprintf(path, sizeof path, "%s/up-zip-1/members/2/preview.png", f->results);
+	assert_int_equal(access(path, R_OK), 0);
 	/* No output of its own, a preview for the form. */
 	snprintf(path, sizeof path, "%s/up-zip-1/output", f->results);
 	assert_int_not_equal(access(path, F_OK), 0);
