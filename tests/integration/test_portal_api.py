@@ -397,7 +397,7 @@ def test_arrival_and_status_emails(mailbox, portal):
     wait(lambda: (inst / "dmz/quarantine/status-demo-2").exists(), 10, "forged bundle not quarantined")
 
 
-def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, tmp_path):
+def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, instance, tmp_path):
     """A procedure whose own policy allows archives: portald names the policy with the
     upload, the citizen sees each member with its first page (or why one was
     refused), the field's types apply to every member, and the members reach LGWAN
@@ -480,3 +480,15 @@ def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, tmp_p
             c.close()
     rows = wait(imported, 120, f"{bundle} did not reach LGWAN")
     assert rows == [("申請/申請書.pdf", "files/1.pdf"), ("写真.jpg", "files/2.png")]
+
+    # Staff see the members grouped under the zip's name.
+    from test_office_auth import PASSWORD, Office, Staff
+    initial = instance[2].split("初期パスワード:")[1].split()[0]
+    admin = Staff(Office(portal, initial))
+    assert admin.login("admin", initial).status_code == 200
+    assert admin.change_password(initial, PASSWORD).status_code == 200
+    d = admin.call("GET", f"/applications/{r.json()['receipt_no']}").json()
+    assert [(a["display_name"], a["archive"]) for a in d["attachments"]] == [
+        ("申請/申請書.pdf", {"display_name": "書類.zip", "member": "申請/申請書.pdf"}),
+        ("写真.jpg", {"display_name": "書類.zip", "member": "写真.jpg"})]
+
