@@ -414,8 +414,12 @@ def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, insta
     proc["schema"]["fields"][3]["accept"] = ["pdf", "image"]
     extra = tmp_path / "demo-zip.json"
     extra.write_text(json.dumps(proc, ensure_ascii=False))
-    ctl(inst, "catalogue", "publish", "demo", *SAMPLES, str(extra))
-    wait(lambda: requests.get(api + "/procedures/demo-zip", timeout=2).status_code == 200, 60,
+    # And one whose own policy keeps Office files but takes no zip.
+    nozip = tmp_path / "demo-nozip.json"
+    nozip.write_text(json.dumps(dict(proc, id="demo-nozip", sanitizer={"keep_ooxml": True}),
+                                ensure_ascii=False))
+    ctl(inst, "catalogue", "publish", "demo", *SAMPLES, str(extra), str(nozip))
+    wait(lambda: requests.get(api + "/procedures/demo-nozip", timeout=2).status_code == 200, 60,
          "demo-zip did not arrive over the downlink")
 
     subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
@@ -465,6 +469,10 @@ def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, insta
     body = {"answers": {"name": "山田 太郎", "email": "taro@example.jp", "body": "zip です。"},
             "uploads": {"attachment": [up["upload_id"]]},
             "status_password": "correct horse battery"}
+    # A procedure whose policy takes no zip refuses it before the 201 (the sanitizer
+    # would not sign it into that procedure's bundle).
+    r = submit(api, "demo-nozip", body)
+    assert r.status_code == 422 and "zip" in r.json()["errors"]["attachment"], r.text
     r = submit(api, "demo-zip", body)
     assert r.status_code == 201, r.text
     bundle = f"app-demo-{r.json()['receipt_no']}"
