@@ -156,9 +156,14 @@ int
 worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 		   struct pipeline_config *pc)
 {
-	const char *sep = strstr(item_id, WORKER_POLICY_SEP), *f;
-	size_t len = sep ? (size_t)(sep - item_id) : strlen(item_id);
+	/* The suffix is the last ".p…": an id of other dots keeps them. */
+	const char *sep = strrchr(item_id, '.'), *f;
+	size_t len;
 	int archives = 0, ooxml = 0;
+
+	if (sep != NULL && strncmp(sep, WORKER_POLICY_SEP, strlen(WORKER_POLICY_SEP)) != 0)
+		sep = NULL;
+	len = sep ? (size_t)(sep - item_id) : strlen(item_id);
 
 	if (len == 0 || len >= uploadlen)
 		return -1;
@@ -384,9 +389,12 @@ worker_status(struct worker_pool *p, const char *id)
 {
 	static const char *const suffixes[] = { "", WORKER_POLICY_SEP "-", WORKER_POLICY_SEP "a",
 						WORKER_POLICY_SEP "o", WORKER_POLICY_SEP "ao" };
-	char path[PATH_MAX], err[PATH_MAX + 64];
+	char path[PATH_MAX], err[PATH_MAX + 64], up[SPOOL_ID_MAX + 1];
+	struct pipeline_config pc;
 
-	if (!spool_valid_id(id) || strstr(id, WORKER_POLICY_SEP) != NULL)
+	/* An upload id, never an item name with a policy in it. */
+	if (!spool_valid_id(id) || worker_item_policy(id, up, sizeof up, &pc) != 0 ||
+	    strcmp(up, id) != 0)
 		return NULL;
 	snprintf(path, sizeof path, "%s/%s/result.json", p->cfg.results_dir, id);
 	if (access(path, F_OK) == 0)

@@ -19,9 +19,9 @@
 
 /* An intake item is named by its upload id, or by the upload id and the procedure's
  * sanitizer policy for it: "ID.p" followed by "a" (allow_archives), "o" (keep_ooxml),
- * both, or "-" for neither — portald names it from the procedure's definition. An
- * item without the suffix is sanitized under the service's configured policy. The
- * results are under results/ID/ either way. */
+ * both, or "-" for neither — portald names it from the procedure's definition; the
+ * suffix is the name's last ".p…". An item without one is sanitized under the
+ * service's configured policy. The results are under results/ID/ either way. */
 #define WORKER_POLICY_SEP ".p"
 
 #define WORKER_MAX_THREADS 16

@@ -196,6 +196,12 @@ test_item_name_carries_the_procedures_policy(void **state)
 	assert_int_equal(worker_item_policy("abc.paa", up, sizeof up, &pc), -1);
 	assert_int_equal(worker_item_policy("abc.p", up, sizeof up, &pc), -1);
 	assert_int_equal(worker_item_policy(".pa", up, sizeof up, &pc), -1);
+	/* Only the last dot can start the suffix. */
+	assert_int_equal(worker_item_policy("a.pb.po", up, sizeof up, &pc), 0);
+	assert_string_equal(up, "a.pb");
+	assert_true(!pc.allow_archives && pc.keep_ooxml);
+	assert_int_equal(worker_item_policy("a.po.x", up, sizeof up, &pc), 0);
+	assert_string_equal(up, "a.po.x");
 	if (RUNNING_ON_VALGRIND) {
 		skip();
 		return;
