@@ -60,6 +60,10 @@ attest_sign(const struct attest_fields *f, const uint8_t priv[32])
 	if (crypto_ed25519_public(priv, pub) != 0)
 		return NULL;
 	engines = f->engines ? json_incref(f->engines) : json_object();
+	if (f->origin != NULL && !attest_member_path_valid(f->origin->member)) {
+		json_decref(engines);
+		return NULL;
+	}
 	att = json_pack("{s:s, s:{s:o, s:I, s:s}, s:{s:o, s:I, s:s}, s:s, s:s, s:o,"
 			" s:{s:s, s:s}, s:s, s:o}",
 			"format", ATTEST_FORMAT,
@@ -74,6 +78,13 @@ attest_sign(const struct attest_fields *f, const uint8_t priv[32])
 			"sanitizer_key", hex_string(pub, 32));
 	if (att == NULL)
 		return NULL;
+	if (f->origin != NULL &&
+	    json_object_set_new(att, "archive", json_pack("{s:o, s:I, s:s, s:I}",
+	    "sha256", hex_string(f->origin->sha256, 32), "size", (json_int_t)f->origin->size,
+	    "member", f->origin->member, "index", (json_int_t)f->origin->index)) != 0) {
+		json_decref(att);
+		return NULL;
+	}
 	if ((canon = jsonio_dump_canonical(att, &len)) != NULL &&
 	    crypto_ed25519_sign(priv, canon, len, sig) == 0)
 		out = json_pack("{s:o, s:o}", "attestation", att,
@@ -90,6 +101,42 @@ get_hash(const json_t *obj, uint8_t out[32])
 	const char *h = jsonio_str(obj, "sha256", NULL);
 
 	return h && strlen(h) == 64 && crypto_unhex(h, out, 32) == 0 ? 0 : -1;
+}
+
+int
+attest_member_path_valid(const char *member)
+{
+	size_t len, i, seg = 0;
+
+	if (member == NULL || (len = strlen(member)) == 0 || len > ATTEST_MEMBER_MAX ||
+	    member[0] == '/')
+		return 0;
+	for (i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)member[i];
+
+		if (c == '/' || c == '\0') {
+			/* ".." would climb out of wherever the member is shown. */
+			if (i - seg == 2 && member[seg] == '.' && member[seg + 1] == '.')
+				return 0;
+			seg = i + 1;
+		} else if (c < 0x20 || c == 0x7f || c == '\\') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* "archive", when present: the zip's hash and size, the member's path and place. */
+static int
+check_origin(const json_t *o)
+{
+	uint8_t h[32];
+	long long v;
+
+	return json_is_object(o) && json_object_size(o) == 4 && get_hash(o, h) == 0 &&
+	       jsonio_int(o, "size", 0, INT64_MAX, &v) == 0 &&
+	       jsonio_int(o, "index", 1, 100000, &v) == 0 &&
+	       attest_member_path_valid(jsonio_str(o, "member", NULL)) ? 0 : -1;
 }
 
 /* The shape every attestation must have; anything else is refused. */
@@ -130,6 +177,12 @@ check_form(const json_t *att, char *err, size_t errlen)
 	if (!json_is_object(json_object_get(att, "engines")) ||
 	    !json_is_object(json_object_get(att, "scan"))) {
 		snprintf(err, errlen, "attestation needs 'engines' and 'scan' objects");
+		return -1;
+	}
+	if (json_object_get(att, "archive") != NULL &&
+	    check_origin(json_object_get(att, "archive")) != 0) {
+		snprintf(err, errlen, "attestation 'archive' needs sha256, size, a relative member "
+			 "path and an index");
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,19 @@
 #define ATTEST_FORMAT "sekisho-attestation/1"
 #define ATTEST_MAX_BYTES (64 * 1024)	/* an attestation is a page of JSON */
 
+#define ATTEST_MEMBER_MAX 255	/* an archive member's path (unpack.h's bound) */
+
+/* Where a file came from when it was one member of an uploaded zip: the zip (the
+ * upload the citizen sent) by its SHA-256 and size, and the member by its path in
+ * the zip and its place (from 1, in zip order). Recorded as "archive" in the
+ * attestation, so an auditor can tie each member's output to the upload. */
+struct attest_origin {
+	uint8_t sha256[32];
+	uint64_t size;
+	const char *member;
+	uint32_t index;
+};
+
 /* What the sanitizer states about one file. Strings must be non-NULL. */
 struct attest_fields {
 	uint8_t input_sha256[32];
@@ -39,6 +52,7 @@ struct attest_fields {
 	json_t *engines;		/* borrowed: {"clamav": "1.4.6", "mupdf": ...} */
 	const char *scan_input;		/* "clean" */
 	const char *scan_output;	/* "clean" */
+	const struct attest_origin *origin;	/* NULL, or the archive it was a member of */
 };
 
 enum {
@@ -76,5 +90,10 @@ int attest_verify_fd(const json_t *signed_att, const uint8_t pub[32], int fd,
 /* The same with attest_verify_ring. */
 int attest_verify_fd_ring(const json_t *signed_att, const struct keyring *ring, time_t now,
 			  int fd, char *err, size_t errlen);
+
+/* 1 if member is a path an attestation may name as an archive member: 1..255 bytes,
+ * relative, no ".." component, no backslash or control character (the rules
+ * unpack_child applies to a zip's member names). */
+int attest_member_path_valid(const char *member);
 
 #endif

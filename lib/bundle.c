@@ -33,7 +33,7 @@
 void
 bundle_limits_default(struct bundle_limits *lim)
 {
-	lim->max_members = 64;
+	lim->max_members = 256;
 	lim->max_member_bytes = 100ULL << 20;
 	lim->max_total_bytes = 512ULL << 20;
 }

@@ -36,7 +36,7 @@ struct bundle_limits {
 	uint64_t max_total_bytes;
 };
 
-/* 64 members, 100 MiB per member, 512 MiB per bundle. */
+/* 256 members, 100 MiB per member, 512 MiB per bundle. */
 void bundle_limits_default(struct bundle_limits *lim);
 
 enum {

@@ -24,31 +24,126 @@
 #include "tenant.h"
 #include "worker.h"
 
-/* "pdf", "png", "docx" or "xlsx" from a result: the file name in the bundle says
- * what it is. A kept-editable Office file is of its input's type. */
+/* "pdf", "png", "docx", "xlsx" or "pptx" from a result (or an archive member's
+ * entry): the file name in the bundle says what it is. A kept-editable Office file
+ * is of its input's type. */
 static const char *
 extension(const json_t *result)
 {
 	const char *t = jsonio_str(result, "method", ""), *in = jsonio_str(result, "type", "");
 
 	if (strcmp(t, "ooxml-rebuild") == 0)
-		return strcmp(in, "xlsx") == 0 ? "xlsx" : "docx";
+		return strcmp(in, "xlsx") == 0 ? "xlsx" : strcmp(in, "pptx") == 0 ? "pptx" : "docx";
 	return strcmp(t, "image-reencode") == 0 ? "png" : "pdf";
 }
 
-/* Each request file's clean output and attestation into w, as files/N.EXT. field is the
- * files' form field when the request does not name one (a reply's). */
+/* Whether the procedure's own sanitizer policy (its signed definition's "sanitizer"
+ * object) allows what made res: a zip's members need allow_archives, a kept Office
+ * file keep_ooxml. A definition without one left the policy to the service's
+ * configuration, under which the upload was sanitized (so no check); a reply has no
+ * definition (policy NULL). This stops a portal that named the wrong policy for an
+ * upload from getting its result signed into the procedure's bundle. */
+static int
+policy_allows(const json_t *policy, const json_t *res, const char *upload, char *err,
+	      size_t errlen)
+{
+	const char *need = json_object_get(res, "members") != NULL ? "allow_archives"
+		: strcmp(jsonio_str(res, "method", ""), "ooxml-rebuild") == 0 ? "keep_ooxml" : NULL;
+
+	if (!json_is_object(policy) || need == NULL ||
+	    json_is_true(json_object_get(policy, need)))
+		return 0;
+	snprintf(err, errlen, "upload %s was sanitized under %s, which this procedure's policy "
+		 "does not allow", upload, need);
+	return -1;
+}
+
+/* One clean output and its attestation (in dir) into w as files/N.EXT. */
+static int
+add_one(struct bundle_writer *w, const char *dir, const json_t *res, json_t *meta,
+	size_t *n, const char *upload, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], name[64];
+	json_t *att;
+	int r;
+
+	if (*n >= ASSEMBLE_MAX_BUNDLE_FILES) {
+		snprintf(err, errlen, "more than %d files in one bundle (archives count each "
+			 "member)", ASSEMBLE_MAX_BUNDLE_FILES);
+		return ASSEMBLE_EINVALID;
+	}
+	snprintf(path, sizeof path, "%s/attestation.json", dir);
+	att = jsonio_load_file(path, ATTEST_MAX_BYTES, err, errlen);
+	snprintf(name, sizeof name, "files/%zu.%s", ++*n, extension(res));
+	snprintf(path, sizeof path, "%s/output", dir);
+	r = att ? bundle_writer_add_attested(w, name, path, att, meta) : BUNDLE_EIO;
+	json_decref(att);
+	if (r != BUNDLE_OK) {
+		snprintf(err, errlen, "upload %s: cannot add to the bundle: %s", upload,
+			 bundle_strerror(r));
+		return ASSEMBLE_EIO;
+	}
+	return ASSEMBLE_OK;
+}
+
+/*
+ * An archive upload's clean members (results/ID/members/<j>/), each as its own file
+ * with its own attestation, in zip order. display_name is the member's path in the
+ * zip (relative, checked by the unpacker and again here: shown, never used as a
+ * path), and "archive" groups them under the zip's name for staff.
+ */
+static int
+add_members(struct bundle_writer *w, const char *dir, const json_t *res, const json_t *f,
+	    const char *field, size_t *n, char *err, size_t errlen)
+{
+	const char *upload = jsonio_str(f, "upload", "");
+	const json_t *m;
+	size_t j;
+
+	if (json_array_size(json_object_get(res, "members")) == 0) {
+		snprintf(err, errlen, "upload %s is an archive without members", upload);
+		return ASSEMBLE_ENOTCLEAN;
+	}
+	json_array_foreach(json_object_get(res, "members"), j, m) {
+		const char *mname = jsonio_str(m, "name", NULL);
+		char mdir[PATH_MAX + 32];
+		json_t *meta;
+		int rc;
+
+		/* The zip is clean only if every member is; this is that promise kept. */
+		if (strcmp(jsonio_str(m, "status", ""), "clean") != 0 ||
+		    !attest_member_path_valid(mname)) {
+			snprintf(err, errlen, "upload %s: member %zu is not clean", upload, j + 1);
+			return ASSEMBLE_ENOTCLEAN;
+		}
+		snprintf(mdir, sizeof mdir, "%s/members/%zu", dir, j + 1);
+		meta = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:I},s:O?}", "upload", upload,
+				 "field", jsonio_str(f, "field", field), "display_name", mname,
+				 "archive", "display_name", jsonio_str(f, "display_name", ""),
+				 "member", mname, "index", (json_int_t)(j + 1),
+				 "pages", json_object_get(m, "pages"));
+		rc = meta ? add_one(w, mdir, m, meta, n, upload, err, errlen) : ASSEMBLE_EIO;
+		json_decref(meta);
+		if (rc != ASSEMBLE_OK)
+			return rc;
+	}
+	return ASSEMBLE_OK;
+}
+
+/* Each request file's clean output and attestation into w, as files/N.EXT (an
+ * archive's members each as its own). field is the files' form field when the request
+ * does not name one (a reply's); policy is the procedure's sanitizer policy. */
 static int
 add_files(struct bundle_writer *w, const json_t *files, const char *results_dir,
-	  const char *field, char *err, size_t errlen)
+	  const char *field, const json_t *policy, char *err, size_t errlen)
 {
 	const json_t *f;
-	size_t i;
+	size_t i, n = 0;
 
 	json_array_foreach(files, i, f) {
 		const char *upload = jsonio_str(f, "upload", NULL);
-		char dir[PATH_MAX], path[PATH_MAX + 32], name[64];
-		json_t *res, *att, *meta;
+		char dir[PATH_MAX], path[PATH_MAX + 32];
+		json_t *res, *meta;
 		int r;
 
 		if (!spool_valid_id(upload)) {
@@ -64,32 +159,27 @@ add_files(struct bundle_writer *w, const json_t *files, const char *results_dir,
 			json_decref(res);
 			return ASSEMBLE_ENOTCLEAN;
 		}
-		/* An archive's clean members are in members/<n>/: the bundle format has no
-		 * place for them yet. */
-		if (json_object_get(res, "members") != NULL) {
-			snprintf(err, errlen, "upload %s is an archive: its members cannot be "
-				 "bundled yet", upload);
+		if (policy_allows(policy, res, upload, err, errlen) != 0) {
 			json_decref(res);
 			return ASSEMBLE_EINVALID;
 		}
-		snprintf(path, sizeof path, "%s/attestation.json", dir);
-		att = jsonio_load_file(path, ATTEST_MAX_BYTES, err, errlen);
-		snprintf(name, sizeof name, "files/%zu.%s", i + 1, extension(res));
-		snprintf(path, sizeof path, "%s/output", dir);
+		if (json_object_get(res, "members") != NULL) {
+			r = add_members(w, dir, res, f, field, &n, err, errlen);
+			json_decref(res);
+			if (r != ASSEMBLE_OK)
+				return r;
+			continue;
+		}
 		/* pages: what the data-linking API tells a linked system (officed). */
 		meta = json_pack("{s:s,s:s,s:s,s:O?}", "upload", upload,
 				 "field", jsonio_str(f, "field", field),
 				 "display_name", jsonio_str(f, "display_name", ""),
 				 "pages", json_object_get(res, "pages"));
-		r = att ? bundle_writer_add_attested(w, name, path, att, meta) : BUNDLE_EIO;
+		r = meta ? add_one(w, dir, res, meta, &n, upload, err, errlen) : ASSEMBLE_EIO;
 		json_decref(meta);
-		json_decref(att);
 		json_decref(res);
-		if (r != BUNDLE_OK) {
-			snprintf(err, errlen, "upload %s: cannot add to the bundle: %s", upload,
-				 bundle_strerror(r));
-			return ASSEMBLE_EIO;
-		}
+		if (r != ASSEMBLE_OK)
+			return r;
 	}
 	return ASSEMBLE_OK;
 }
@@ -178,7 +268,9 @@ assemble_bundle(const json_t *req, const char *results_dir, struct spool *outbox
 		snprintf(err, errlen, "cannot start bundle %s", id);
 		goto out;
 	}
-	if ((rc = add_files(w, files, results_dir, "", err, errlen)) != ASSEMBLE_OK)
+	if ((rc = add_files(w, files, results_dir, "", json_object_get(json_object_get(
+	    json_object_get(req, "procedure"), "definition"), "sanitizer"), err, errlen)) !=
+	    ASSEMBLE_OK)
 		goto out;
 	/* Before the bundle exists, so a reply can never be signed for an application
 	 * that is not on its way (reply.h). */
@@ -234,7 +326,7 @@ assemble_reply(const json_t *req, const char *results_dir, struct spool *outbox,
 		bundle_writer_free(w);
 		return ASSEMBLE_EIO;
 	}
-	if ((rc = add_files(w, files, results_dir, "reply", err, errlen)) == ASSEMBLE_OK)
+	if ((rc = add_files(w, files, results_dir, "reply", NULL, err, errlen)) == ASSEMBLE_OK)
 		rc = publish(w, id, outbox, sign_key, err, errlen);
 	bundle_writer_free(w);
 	return rc;

@@ -6,7 +6,9 @@
  * meet: every referenced upload must have a clean result with an attestation, and the
  * bundle carries exactly those outputs and attestations, never an original. The
  * bundle is written to the outbox atomically under the application's id; submitting
- * the same id again is a no-op, so portald may retry freely.
+ * the same id again is a no-op, so portald may retry freely. An allowed zip upload
+ * has no output of its own: each of its members is a file of the bundle, with the
+ * attestation that names the zip and the member's path (attest.h).
  *
  * A reply to the office (補正・問合せへの回答, reply.h) is assembled the same way into a
  * bundle of kind "reply", and only for an application this sanitizer signed: every
@@ -24,7 +26,10 @@
 
 #include "spool.h"
 
-#define ASSEMBLE_MAX_FILES 32
+#define ASSEMBLE_MAX_FILES 32		/* uploads a request names */
+#define ASSEMBLE_MAX_BUNDLE_FILES 120	/* files in one bundle, each archive member
+					 * counted: 2 members each (file, attestation)
+					 * plus the form stay under bundle.h's 256 */
 
 enum {
 	ASSEMBLE_OK = 0,

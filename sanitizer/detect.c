@@ -17,6 +17,7 @@
 #define _GNU_SOURCE		/* memmem */
 #include <errno.h>
 #include <iconv.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #include <archive_entry.h>
 
 #include "detect.h"
+#include "unpack.h"
 
 #define ZIP_IO_CHUNK	(64u * 1024)	/* libarchive reads the file in these */
 #define TEXT_CHUNK	(64u * 1024)
@@ -415,6 +417,7 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 	enum detect_type t = DETECT_UNKNOWN;
 	char *ct = NULL, *manifest = NULL;
 	char mimetype[128];
+	locale_t utf8 = (locale_t)0, prev = (locale_t)0;
 	bool odf_script = false;
 	ssize_t manifest_len = 0;
 	size_t members = 0;
@@ -437,6 +440,9 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 	archive_read_set_read_callback(a, zsrc_read);
 	archive_read_set_seek_callback(a, zsrc_seek);
 	archive_read_set_skip_callback(a, zsrc_skip);
+	/* Member names as UTF-8 for this thread (unpack.h says why), restored below. */
+	if ((utf8 = unpack_names_locale()) != (locale_t)0)
+		prev = uselocale(utf8);
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		out->flags |= DETECT_F_TRUNCATED;
 		goto done;
@@ -506,6 +512,10 @@ detect_zip(int fd, uint64_t size, struct detect_result *out)
 	}
 	out->type = t != DETECT_UNKNOWN ? t : DETECT_ZIP;
 done:
+	if (utf8 != (locale_t)0) {
+		uselocale(prev);
+		freelocale(utf8);
+	}
 	free(ct);
 	free(manifest);
 	archive_read_free(a);

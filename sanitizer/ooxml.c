@@ -290,6 +290,7 @@ attr_get(const uint8_t *p, size_t off, size_t len, const char *local, char *out,
 #define OFFDOC "application/vnd.openxmlformats-officedocument."
 #define WML OFFDOC "wordprocessingml."
 #define SML OFFDOC "spreadsheetml."
+#define PML OFFDOC "presentationml."
 #define RELS_TYPE "application/vnd.openxmlformats-package.relationships+xml"
 
 static const char *const common_types[] = {
@@ -306,6 +307,15 @@ static const char *const xlsx_types[] = {
 	SML "sheet.main+xml", SML "worksheet+xml", SML "styles+xml", SML "sharedStrings+xml",
 	SML "table+xml", SML "calcChain+xml",
 };
+/* Slides and what they are built on; no sound, video, OLE, ActiveX, custom UI,
+ * comments (their authors' part included) or tags: those types are not here. */
+static const char *const pptx_types[] = {
+	PML "presentation.main+xml", PML "slideshow.main+xml", PML "template.main+xml",
+	PML "slide+xml", PML "slideLayout+xml",
+	PML "slideMaster+xml", PML "notesSlide+xml", PML "notesMaster+xml",
+	PML "handoutMaster+xml", PML "presProps+xml", PML "viewProps+xml",
+	PML "tableStyles+xml",
+};
 /* Relationship types by their last segment, under one of the known prefixes. */
 static const char *const rel_prefixes[] = {
 	"http://schemas.openxmlformats.org/officeDocument/2006/relationships/",
@@ -316,7 +326,8 @@ static const char *const rel_types[] = {
 	"officeDocument", "styles", "settings", "webSettings", "fontTable", "numbering",
 	"footnotes", "endnotes", "header", "footer", "comments", "theme", "core-properties",
 	"extended-properties", "image", "worksheet", "sharedStrings", "table", "calcChain",
-	"drawing", "chart",
+	"drawing", "chart", "slide", "slideLayout", "slideMaster", "notesSlide", "notesMaster",
+	"handoutMaster", "presProps", "viewProps", "tableStyles",
 };
 /* Field instructions kept: they compute from the document itself. */
 static const char *const safe_fields[] = {
@@ -342,8 +353,31 @@ ooxml_type_allowed(enum ooxml_kind kind, const char *t)
 {
 	if (in_list(t, common_types, sizeof common_types / sizeof common_types[0]))
 		return 1;
-	return kind == OOXML_DOCX ? in_list(t, docx_types, sizeof docx_types / sizeof docx_types[0])
-	    : in_list(t, xlsx_types, sizeof xlsx_types / sizeof xlsx_types[0]);
+	switch (kind) {
+	case OOXML_DOCX:
+		return in_list(t, docx_types, sizeof docx_types / sizeof docx_types[0]);
+	case OOXML_XLSX:
+		return in_list(t, xlsx_types, sizeof xlsx_types / sizeof xlsx_types[0]);
+	case OOXML_PPTX:
+		return in_list(t, pptx_types, sizeof pptx_types / sizeof pptx_types[0]);
+	}
+	return 0;
+}
+
+/* An image part is kept only if its bytes begin as its type says: a part labelled
+ * image/png that is something else (a script, an OLE object) reaches no viewer. */
+static int
+image_matches(const char *t, const uint8_t *p, size_t len)
+{
+	if (strncasecmp(t, "image/", 6) != 0)
+		return 1;
+	if (strcasecmp(t, "image/png") == 0)
+		return len >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0;
+	if (strcasecmp(t, "image/jpeg") == 0)
+		return len >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0;
+	if (strcasecmp(t, "image/gif") == 0)
+		return len >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0);
+	return 0;
 }
 
 static int
@@ -559,6 +593,19 @@ buf_esc(struct rebuild_buf *b, const char *s)
 
 /* ---- relationships ---------------------------------------------------------------- */
 
+/* Whether t is the content type of the kind's main part (a presentation's may be a
+ * slide show's or a template's); a macro-enabled one (docm, xlsm, pptm) is another
+ * type, so its package has no main part here and is refused. */
+static int
+is_main_type(enum ooxml_kind kind, const char *t)
+{
+	return kind == OOXML_DOCX ? strcasecmp(t, WML "document.main+xml") == 0
+	    : kind == OOXML_XLSX ? strcasecmp(t, SML "sheet.main+xml") == 0
+	    : strcasecmp(t, PML "presentation.main+xml") == 0 ||
+	      strcasecmp(t, PML "slideshow.main+xml") == 0 ||
+	      strcasecmp(t, PML "template.main+xml") == 0;
+}
+
 /* The .rels part i (describing src) rewritten into out with only allowed, internal
  * relationships to kept parts. *main: an officeDocument relationship to the main
  * part of the kind was kept (only asked for the package's own). */
@@ -602,8 +649,7 @@ rewrite_rels(struct pkg *k, uint32_t i, const char *src, struct rebuild_buf *out
 			continue;
 		}
 		if (main != NULL && strcmp(strrchr(type, '/') + 1, "officeDocument") == 0 &&
-		    k->type[j] != NULL && strcasecmp(k->type[j], k->kind == OOXML_DOCX
-		    ? WML "document.main+xml" : SML "sheet.main+xml") == 0)
+		    k->type[j] != NULL && is_main_type(k->kind, k->type[j]))
 			*main = 1;
 		/* Our own element: the target as a path from the source's directory is
 		 * what it was; we write the resolved absolute form. */
@@ -879,7 +925,9 @@ edit_part(struct pkg *k, uint32_t i)
 		return OOXML_OK;	/* an image: passed on, scanned with the whole */
 	if (pt->len > OOXML_MAX_XML)
 		return OOXML_ELIMITS;
-	if ((k->kind == OOXML_DOCX && !word_text_part(k->type[i])) ||
+	/* A presentation has no fields or formulas that reach outside: its parts are
+	 * only read through. */
+	if (k->kind == OOXML_PPTX || (k->kind == OOXML_DOCX && !word_text_part(k->type[i])) ||
 	    (k->kind == OOXML_XLSX && strcasecmp(k->type[i], SML "worksheet+xml") != 0)) {
 		/* Not edited, but read through all the same: no kept XML part carries a
 		 * DOCTYPE (entities) or CDATA to staff's Office, and none is broken. */
@@ -1034,7 +1082,8 @@ ooxml_rebuild(enum ooxml_kind kind, const struct ooxml_part *parts, uint32_t n,
 	for (i = 0; i < n; i++) {
 		k.type[i] = type_of(&k, parts[i].name);
 		if ((int32_t)i != ct && !rels_source(parts[i].name, src, sizeof src) &&
-		    k.type[i] != NULL && ooxml_type_allowed(kind, k.type[i]))
+		    k.type[i] != NULL && ooxml_type_allowed(kind, k.type[i]) &&
+		    image_matches(k.type[i], parts[i].data, parts[i].len))
 			k.keep[i] = 1;
 	}
 	for (i = 0; i < n; i++) {

@@ -1,12 +1,13 @@
 /*
- * ooxml.h — a docx or xlsx rebuilt as a new zip of only the parts an editable
+ * ooxml.h — a docx, xlsx or pptx rebuilt as a new zip of only the parts an editable
  * document needs, for procedures whose policy keeps Office files editable.
  *
  * The invariant: nothing of the input's package structure is copied. The output's
  * [Content_Types].xml and every .rels part are written by us from what we parsed,
  * listing only parts whose content type is on an allow-list for the kind (no
  * vbaProject, ActiveX, OLE objects or embeddings, external links, custom UI,
- * connections, custom XML, printer settings or fonts) and only relationships of an
+ * connections, custom XML, printer settings or fonts; for pptx no sound, video, OLE
+ * objects, ActiveX or tags either) and only relationships of an
  * allowed type whose target is such a part inside the package (never
  * TargetMode="External"); the kept parts are copied byte for byte except that field
  * instructions other than a small set of harmless ones (DDE, DDEAUTO, INCLUDETEXT,
@@ -36,7 +37,7 @@
 #define OOXML_MAX_FIELD_DEPTH	16		/* nested fields */
 #define OOXML_MAX_NAME		255		/* bytes of a part name */
 
-enum ooxml_kind { OOXML_DOCX, OOXML_XLSX };
+enum ooxml_kind { OOXML_DOCX, OOXML_XLSX, OOXML_PPTX };
 
 struct ooxml_part {
 	const char *name;	/* the zip member's path, NUL-terminated */

@@ -122,6 +122,7 @@ pipeline_config_default(struct pipeline_config *c)
 	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
 	officepdf_limits_default(&c->office);
 	c->allow_archives = 0;
+	c->kept_preview = 1;
 	unpack_limits_default(&c->unpack);
 	c->in_archive = 0;
 }
@@ -633,7 +634,7 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, enum dete
 	json_t *e;
 
 	snprintf(db, sizeof db, "%u/%u", sr->db_version, sr->signatures);
-	if (type == DETECT_DOCX || type == DETECT_XLSX) {
+	if (type == DETECT_DOCX || type == DETECT_XLSX || type == DETECT_PPTX) {
 		char v[64];
 
 		if (c->keep_ooxml) {	/* no pixels: our zip writer made the output */
@@ -726,6 +727,8 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 {
 	struct pipeline_config mc = *c;
 	struct sandbox_limits lim = c->sandbox;
+	struct attest_origin origin = { .member = NULL };
+	struct unpack_limits ul = c->unpack;
 	struct unpack_member *um;
 	struct sandbox_result sr;
 	uint32_t n = 0, i;
@@ -736,7 +739,11 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	    (UNPACK_MAX_NAME + 16) + 16);
 	if (lseek(in_fd, 0, SEEK_SET) != 0)
 		return -errno;
-	if ((rc = sandbox_run(&lim, in_fd, unpack_child, (void *)&c->unpack, &sr)) != 0)
+	ul.names = unpack_names_locale();
+	rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr);
+	if (ul.names != (locale_t)0)
+		freelocale(ul.names);
+	if (rc != 0)
 		return rc;
 	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
 		sandbox_result_free(&sr);
@@ -771,7 +778,12 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 	}
 	mc.in_archive = 1;
 	mc.allow_archives = 0;
+	mc.origin = &origin;
+	memcpy(origin.sha256, res->input_sha256, 32);
+	origin.size = res->input_size;
 	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		origin.member = um[i].name;
+		origin.index = i + 1;
 		rc = run_member(&mc, &um[i], &res->members[i]);
 		res->nmembers = i + 1;
 		if (rc == 0 && res->members[i].res.clean)
@@ -789,10 +801,12 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 			refuse(res, "archive_member_refused");
 			return 0;
 		}
-	/* Every member clean, each with its own attestation: the zip is. */
-	if (res->members[0].res.preview.len > 0) {
-		res->preview = res->members[0].res.preview;
-		memset(&res->members[0].res.preview, 0, sizeof res->preview);
+	/* Every member clean, each with its own attestation: the zip is. Its preview
+	 * is its first member's (which keeps its own, for the member list). */
+	if (res->members[0].res.preview.len > 0 &&
+	    (res->preview.p = malloc(res->members[0].res.preview.len)) != NULL) {
+		memcpy(res->preview.p, res->members[0].res.preview.p, res->members[0].res.preview.len);
+		res->preview.len = res->preview.cap = res->members[0].res.preview.len;
 	}
 	res->clean = 1;
 	res->reason = "ok";
@@ -801,7 +815,7 @@ run_archive(const struct pipeline_config *c, int in_fd, struct pipeline_result *
 }
 
 /*
- * A docx or xlsx kept editable (the policy's keep_ooxml): its members taken out by
+ * A docx, xlsx or pptx kept editable (the policy's keep_ooxml): its members taken out by
  * unpack_child in the render sandbox, then only the allowed parts rebuilt into a new
  * zip by ooxml_rebuild (ooxml.h). Returns 0 — res->reason "ok" when out holds the
  * rebuilt file, else a refusal — or a negative errno.
@@ -825,7 +839,11 @@ run_ooxml(const struct pipeline_config *c, int in_fd, enum detect_type type,
 	    (UNPACK_MAX_NAME + 16) + 16);
 	if (lseek(in_fd, 0, SEEK_SET) != 0)
 		return -errno;
-	if ((rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr)) != 0)
+	ul.names = unpack_names_locale();
+	rc = sandbox_run(&lim, in_fd, unpack_child, &ul, &sr);
+	if (ul.names != (locale_t)0)
+		freelocale(ul.names);
+	if (rc != 0)
 		return rc;
 	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
 		sandbox_result_free(&sr);
@@ -856,7 +874,8 @@ run_ooxml(const struct pipeline_config *c, int in_fd, enum detect_type type,
 	}
 	for (i = 0; i < n; i++)
 		parts[i] = (struct ooxml_part){ um[i].name, um[i].data, (size_t)um[i].size };
-	rc = ooxml_rebuild(type == DETECT_DOCX ? OOXML_DOCX : OOXML_XLSX, parts, n, out, &rep);
+	rc = ooxml_rebuild(type == DETECT_DOCX ? OOXML_DOCX : type == DETECT_XLSX ? OOXML_XLSX
+	    : OOXML_PPTX, parts, n, out, &rep);
 	if (rc == OOXML_ENOMEM || rc == OOXML_EARCHIVE) {
 		rc = rc == OOXML_ENOMEM ? -ENOMEM : -EIO;
 		goto out;
@@ -878,6 +897,46 @@ out:
 	free(um);
 	sandbox_result_free(&sr);
 	return rc;
+}
+
+/*
+ * The preview of a kept-editable Office file, which has no pixels of its own: the
+ * kept output (never the original) made a PDF by LibreOffice in its cage, and that
+ * PDF's first page rendered in the render sandbox and made small like any preview.
+ * Only the thumbnail comes of it; the output stays the kept OOXML. A failure is
+ * only a missing preview, never a refusal.
+ */
+static void
+kept_preview(const struct pipeline_config *c, int kept_fd, enum detect_type type,
+    struct pipeline_result *res)
+{
+	/* page_step past the last page a document may have: the first page only. */
+	struct render_request req = { .type = DETECT_PDF, .dpi = PREVIEW_DPI, .first_page = 0,
+				      .page_step = c->render.max_pages, .lim = c->render };
+	struct sandbox_limits lim = c->sandbox;
+	struct pipeline_result scratch;
+	struct pixels_limits plim;
+	struct sandbox_result sr;
+	int pdf;
+
+	memset(&scratch, 0, sizeof scratch);
+	if (lseek(kept_fd, 0, SEEK_SET) != 0 || (pdf = office_pdf(c, kept_fd, type, &scratch)) < 0)
+		return;
+	res->office_seconds = scratch.office_seconds;
+	lim.threads = 0;
+	if (scratch.reason == NULL && lseek(pdf, 0, SEEK_SET) == 0 &&
+	    sandbox_run(&lim, pdf, render_child, &req, &sr) == 0) {
+		if (sr.status == SANDBOX_OK) {
+			pixels_limits_default(&plim);
+			plim.max_pixels = c->render.max_page_pixels;
+			plim.max_bytes = c->sandbox.output_max;
+			plim.max_frames = 1;
+			if (preview_from_stream(sr.out, sr.out_len, &plim, &res->preview) != 0)
+				rebuild_buf_free(&res->preview);
+		}
+		sandbox_result_free(&sr);
+	}
+	close(pdf);
 }
 
 int
@@ -942,7 +1001,8 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			return rc;
 		goto done;
 	}
-	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX)) {
+	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX ||
+	    d.type == DETECT_PPTX)) {
 		/* Kept editable: the allowed parts in a zip of ours, no pixels. */
 		res->method = "ooxml-rebuild";
 		res->output_type = detect_type_name(d.type);
@@ -985,12 +1045,14 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		refuse(res, sout.verdict == SCAN_INFECTED ? "malware" : "scan_failed");
 		goto done;
 	}
+	if (strcmp(res->method, "ooxml-rebuild") == 0 && c->kept_preview)
+		kept_preview(c, out_fd, d.type, res);
 	if (c->sign_key != NULL) {
 		struct attest_fields f = {
 			.input_size = res->input_size, .input_type = res->type,
 			.output_size = res->output_size, .output_type = res->output_type,
 			.method = res->method, .policy = c->policy ? c->policy : "default",
-			.scan_input = "clean", .scan_output = "clean",
+			.scan_input = "clean", .scan_output = "clean", .origin = c->origin,
 		};
 
 		memcpy(f.input_sha256, res->input_sha256, 32);

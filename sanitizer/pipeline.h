@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "attest.h"
 #include "ocr.h"
 #include "officepdf.h"
 #include "officewarm.h"
@@ -56,8 +57,15 @@ struct pipeline_config {
 					 * editable, rebuilt with only allowed parts
 					 * (ooxml.h, method "ooxml-rebuild"); 0 (default):
 					 * they become PDF like any Office file */
+	int kept_preview;		/* 1 (default): a kept-editable file gets a
+					 * preview, its kept output made a PDF by
+					 * LibreOffice for the thumbnail only; 0 (the
+					 * CLI, which shows none): no conversion */
 	int in_archive;			/* set by the pipeline for a zip's members: a
 					 * nested zip is refused ("archive_nested") */
+	const struct attest_origin *origin; /* set by the pipeline for a zip's members:
+					 * the zip and the member's path, named in
+					 * the member's attestation */
 };
 
 /* 150 dpi, policy "default", render_limits_default, a sandbox of 1 GiB address

@@ -17,6 +17,8 @@
 #include "rebuild.h"
 
 #define PREVIEW_MAX_SIDE 320	/* px, the longer side */
+#define PREVIEW_DPI	 72	/* a page rendered only for its preview: A4 is 595 px
+				 * high, scaled down from there */
 
 /* Encode the first frame of the pixel stream (len bytes at stream, read with lim)
  * scaled to fit PREVIEW_MAX_SIDE as PNG into out. 0, or a REBUILD_* / pixels error. */

@@ -126,20 +126,20 @@ handle_result(struct http_request *req, void *app)
 }
 
 #define PREVIEW_FILE_MAX (2 * 1024 * 1024)
+#define MEMBER_N_MAX	 100000		/* a member's number in a preview path */
 
-/* The first page of a clean upload, small, for the citizen's form (portald proxies). */
+/* A preview file under results/ID/ (rel: "preview.png" or "members/N/preview.png")
+ * as the reply. */
 static void
-handle_preview(struct http_request *req, void *app)
+reply_preview(struct http_request *req, struct sanitized *s, const char *id, const char *rel)
 {
-	struct sanitized *s = app;
-	const char *id = http_req_param(req, "id");
 	char path[PATH_MAX];
 	uint8_t *data = NULL;
 	struct stat st;
 	int fd = -1;
 
 	if (!spool_valid_id(id) ||
-	    snprintf(path, sizeof path, "%s/%s/preview.png", config_str(s->cfg, "results_dir"), id) >= (int)sizeof path ||
+	    snprintf(path, sizeof path, "%s/%s/%s", config_str(s->cfg, "results_dir"), id, rel) >= (int)sizeof path ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > PREVIEW_FILE_MAX ||
 	    (data = malloc((size_t)st.st_size)) == NULL ||
@@ -153,6 +153,32 @@ handle_preview(struct http_request *req, void *app)
 	close(fd);
 	http_reply_bytes(req, 200, "image/png", data, (size_t)st.st_size);
 	free(data);
+}
+
+/* The first page of a clean upload, small, for the citizen's form (portald proxies). */
+static void
+handle_preview(struct http_request *req, void *app)
+{
+	reply_preview(req, app, http_req_param(req, "id"), "preview.png");
+}
+
+/* The first page of member N (from 1) of a clean archive upload. */
+static void
+handle_member_preview(struct http_request *req, void *app)
+{
+	const char *n = http_req_param(req, "n");
+	char rel[48];
+	char *end;
+	long v;
+
+	errno = 0;
+	v = n ? strtol(n, &end, 10) : 0;
+	if (n == NULL || errno != 0 || *end != '\0' || v < 1 || v > MEMBER_N_MAX) {
+		http_reply_error(req, 404, "no_preview", "このファイルの確認用画像はありません。");
+		return;
+	}
+	snprintf(rel, sizeof rel, "members/%ld/preview.png", v);
+	reply_preview(req, app, http_req_param(req, "id"), rel);
 }
 
 static void
@@ -220,6 +246,7 @@ static const struct http_route sanitized_routes[] = {
 	{ "GET", "/api/metrics", handle_metrics, 0, NULL },
 	{ "GET", "/api/results/{id}", handle_result, 0, NULL },
 	{ "GET", "/api/results/{id}/preview", handle_preview, 0, NULL },
+	{ "GET", "/api/results/{id}/members/{n}/preview", handle_member_preview, 0, NULL },
 };
 
 static int

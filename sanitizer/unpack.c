@@ -11,6 +11,7 @@
 #include "unpack.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ unpack_limits_default(struct unpack_limits *lim)
 	lim->max_member = UNPACK_DEFAULT_MEMBER;
 	lim->max_total = UNPACK_DEFAULT_TOTAL;
 	lim->max_ratio = UNPACK_DEFAULT_RATIO;
+	lim->names = (locale_t)0;
 }
 
 const char *
@@ -193,6 +195,12 @@ member(struct archive *a, int out, const char *name, const struct unpack_limits 
 	return rc;
 }
 
+locale_t
+unpack_names_locale(void)
+{
+	return newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 int
 unpack_child(int out_fd, int in_fd, void *arg)
 {
@@ -207,6 +215,9 @@ unpack_child(int out_fd, int in_fd, void *arg)
 
 	if ((rc = read_all(in_fd, lim->max_input, &data, &len)) != 0)
 		return rc;
+	/* Member names as UTF-8 (unpack.h says why); a child of its own, never reset. */
+	if (lim->names != (locale_t)0)
+		uselocale(lim->names);
 	if ((a = archive_read_new()) == NULL) {
 		free(data);
 		return UNPACK_EXIT_SIZE;

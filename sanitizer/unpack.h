@@ -22,6 +22,7 @@
 #define SEKISHO_UNPACK_H
 
 #include <stddef.h>
+#include <locale.h>
 #include <stdint.h>
 
 #define UNPACK_VERSION		1
@@ -49,7 +50,16 @@ struct unpack_limits {
 	uint64_t max_member;	/* bytes */
 	uint64_t max_total;	/* bytes */
 	uint32_t max_ratio;	/* total out <= ratio * zip size */
+	locale_t names;		/* C.UTF-8 (unpack_names_locale), made by the parent:
+				 * the sandboxed child cannot open the locale's files,
+				 * and without it libarchive gives a zip's UTF-8 names
+				 * (as Windows and macOS write them) no name at all in
+				 * the C locale the services run in. 0: the C locale */
 };
+
+/* C.UTF-8 for unpack_limits.names and detection, or (locale_t)0 if it is not
+ * installed; the caller frees it with freelocale. */
+locale_t unpack_names_locale(void);
 
 /* 100 MiB in; the UNPACK_DEFAULT_* above. */
 void unpack_limits_default(struct unpack_limits *lim);

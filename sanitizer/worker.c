@@ -119,7 +119,8 @@ result_json(const char *id, const struct pipeline_result *r)
 	return j;
 }
 
-/* members/<n>/output and attestation.json for each clean member of an archive. */
+/* members/<n>/output, attestation.json and preview.png for each clean member of an
+ * archive. */
 static int
 write_members(const char *tmpdir, const struct pipeline_result *r)
 {
@@ -141,8 +142,51 @@ write_members(const char *tmpdir, const struct pipeline_result *r)
 		    (m->res.attestation != NULL &&
 		     write_json_file(d, "attestation.json", m->res.attestation) != 0))
 			return -1;
+		/* Each member's first page for the citizen's form; a convenience only. */
+		snprintf(f, sizeof f, "%s/preview.png", d);
+		if (m->res.preview.len > 0 &&
+		    fsio_write_atomic(f, m->res.preview.p, m->res.preview.len, 0640) != 0)
+			log_warn("sanitized: member %u: preview not written: %s", i + 1,
+				 strerror(errno));
 	}
 	return fsio_fsync_dir(tmpdir);
+}
+
+int
+worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
+		   struct pipeline_config *pc)
+{
+	/* The suffix is the last ".p…": an id of other dots keeps them. */
+	const char *sep = strrchr(item_id, '.'), *f;
+	size_t len;
+	int archives = 0, ooxml = 0;
+
+	if (sep != NULL && strncmp(sep, WORKER_POLICY_SEP, strlen(WORKER_POLICY_SEP)) != 0)
+		sep = NULL;
+	len = sep ? (size_t)(sep - item_id) : strlen(item_id);
+
+	if (len == 0 || len >= uploadlen)
+		return -1;
+	memcpy(upload, item_id, len);
+	upload[len] = '\0';
+	if (sep == NULL)
+		return 0;
+	f = sep + strlen(WORKER_POLICY_SEP);
+	if (strcmp(f, "-") != 0) {
+		for (; *f; f++) {
+			if (*f == 'a' && !archives)
+				archives = 1;
+			else if (*f == 'o' && !ooxml)
+				ooxml = 1;
+			else
+				return -1;
+		}
+		if (!archives && !ooxml)
+			return -1;
+	}
+	pc->allow_archives = archives;
+	pc->keep_ooxml = ooxml;
+	return 0;
 }
 
 /* results/<id>/ is rebuilt whole: a new directory filled and fsync'd, then renamed
@@ -150,20 +194,27 @@ write_members(const char *tmpdir, const struct pipeline_result *r)
 static int
 process(struct worker_pool *p, const struct spool_item *item)
 {
-	char dir[PATH_MAX], tmpdir[PATH_MAX], out[PATH_MAX + 16];
+	char dir[PATH_MAX], tmpdir[PATH_MAX], out[PATH_MAX + 16], id[SPOOL_ID_MAX + 1];
+	struct pipeline_config pc = p->cfg.pipeline;
 	struct pipeline_result res;
 	int in_fd = -1, out_fd = -1, rc = -1;
 	json_t *j;
 
-	snprintf(dir, sizeof dir, "%s/%s", p->cfg.results_dir, item->id);
-	snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp", p->cfg.results_dir, item->id);
+	/* A name we did not make sanitizes nothing: finished, with no result, so the
+	 * portal shows the upload as pending until it expires. */
+	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0) {
+		log_warn("sanitized: intake item %s: malformed name, not sanitized", item->id);
+		return 0;
+	}
+	snprintf(dir, sizeof dir, "%s/%s", p->cfg.results_dir, id);
+	snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp", p->cfg.results_dir, id);
 	snprintf(out, sizeof out, "%s/output", tmpdir);
 	if (mkdir(tmpdir, 0750) != 0 && errno != EEXIST)
 		return -1;
 	if ((in_fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (out_fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
 		goto done;
-	if ((rc = pipeline_run(&p->cfg.pipeline, in_fd, out_fd, &res)) != 0) {
+	if ((rc = pipeline_run(&pc, in_fd, out_fd, &res)) != 0) {
 		log_err("sanitized: upload %s: internal error: %s", item->id, strerror(-rc));
 		goto done;
 	}
@@ -195,7 +246,7 @@ process(struct worker_pool *p, const struct spool_item *item)
 			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
 				 strerror(errno));
 	}
-	j = result_json(item->id, &res);
+	j = result_json(id, &res);
 	/* Written last, with an fsync of the directory: everything before it is durable. */
 	if (rc == 0 && write_json_file(tmpdir, "result.json", j) != 0)
 		rc = -1;
@@ -336,18 +387,28 @@ worker_metrics(struct worker_pool *p)
 json_t *
 worker_status(struct worker_pool *p, const char *id)
 {
-	char path[PATH_MAX], err[PATH_MAX + 64];
+	static const char *const suffixes[] = { "", WORKER_POLICY_SEP "-", WORKER_POLICY_SEP "a",
+						WORKER_POLICY_SEP "o", WORKER_POLICY_SEP "ao" };
+	char path[PATH_MAX], err[PATH_MAX + 64], up[SPOOL_ID_MAX + 1];
+	struct pipeline_config pc;
 
-	if (!spool_valid_id(id))
+	/* An upload id, never an item name with a policy in it. */
+	if (!spool_valid_id(id) || worker_item_policy(id, up, sizeof up, &pc) != 0 ||
+	    strcmp(up, id) != 0)
 		return NULL;
 	snprintf(path, sizeof path, "%s/%s/result.json", p->cfg.results_dir, id);
 	if (access(path, F_OK) == 0)
 		return jsonio_load_file(path, RESULT_MAX_BYTES, err, sizeof err);
-	snprintf(path, sizeof path, "%s/work/%s", p->cfg.intake->root, id);
-	if (access(path, F_OK) == 0)
-		return json_pack("{s:s,s:s}", "id", id, "status", "processing");
-	snprintf(path, sizeof path, "%s/new/%s", p->cfg.intake->root, id);
-	if (access(path, F_OK) == 0)
-		return json_pack("{s:s,s:s}", "id", id, "status", "queued");
+	/* The item may carry the procedure's policy in its name (WORKER_POLICY_SEP). */
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(path, sizeof path, "%s/work/%s%s", p->cfg.intake->root, id, suffixes[i]);
+		if (access(path, F_OK) == 0)
+			return json_pack("{s:s,s:s}", "id", id, "status", "processing");
+	}
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(path, sizeof path, "%s/new/%s%s", p->cfg.intake->root, id, suffixes[i]);
+		if (access(path, F_OK) == 0)
+			return json_pack("{s:s,s:s}", "id", id, "status", "queued");
+	}
 	return NULL;
 }

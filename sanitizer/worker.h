@@ -17,6 +17,13 @@
 #include "pipeline.h"
 #include "spool.h"
 
+/* An intake item is named by its upload id, or by the upload id and the procedure's
+ * sanitizer policy for it: "ID.p" followed by "a" (allow_archives), "o" (keep_ooxml),
+ * both, or "-" for neither — portald names it from the procedure's definition; the
+ * suffix is the name's last ".p…". An item without one is sanitized under the
+ * service's configured policy. The results are under results/ID/ either way. */
+#define WORKER_POLICY_SEP ".p"
+
 #define WORKER_MAX_THREADS 16
 #define RESULT_MAX_BYTES   (64 * 1024)	/* results/<id>/result.json: an archive's
 					 * members (<= 50) make it larger; portald
@@ -36,6 +43,12 @@ struct worker_pool;
 int worker_start(struct worker_pool **out, const struct worker_config *cfg,
 		 char *err, size_t errlen);
 void worker_stop(struct worker_pool *p);
+
+/* Split an intake item id into its upload id (copied to upload) and the policy its
+ * suffix names, applied to *pc (left as it is without a suffix). 0, or -1 for a
+ * malformed name. */
+int worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
+		       struct pipeline_config *pc);
 
 /* Counters: processed, clean, rejected, errors, busy threads (new reference). */
 json_t *worker_metrics(struct worker_pool *p);

@@ -104,17 +104,29 @@ value_text(const json_t *field, const json_t *v)
 static json_t *render_fields(const json_t *fields, const json_t *answers, const char *prefix,
 			     const json_t *attachments, int depth);
 
+#define APP_VIEW_NAME_MAX 640	/* a zip's name and a member's path (<= 255 each) */
+
 static json_t *
 file_rows(const json_t *attachments, const char *path)
 {
 	json_t *out = json_array(), *a;
 	size_t i;
 
-	json_array_foreach(attachments, i, a)
-		if (strcmp(jsonio_str(a, "field", ""), path) == 0)
-			json_array_append_new(out, json_pack("{s:O,s:s}", "n",
-				json_object_get(a, "n"), "display_name",
-				jsonio_str(a, "display_name", "添付ファイル")));
+	json_array_foreach(attachments, i, a) {
+		const json_t *arc = json_object_get(a, "archive");
+		char name[APP_VIEW_NAME_MAX];
+
+		if (strcmp(jsonio_str(a, "field", ""), path) != 0)
+			continue;
+		/* A member of a zip the applicant sent: named with the zip it came in. */
+		if (arc != NULL)
+			snprintf(name, sizeof name, "%s 内の %s", jsonio_str(arc, "display_name", "zip"),
+				 jsonio_str(arc, "member", ""));
+		else
+			snprintf(name, sizeof name, "%s", jsonio_str(a, "display_name", "添付ファイル"));
+		json_array_append_new(out, json_pack("{s:O,s:s}", "n", json_object_get(a, "n"),
+						     "display_name", name));
+	}
 	return out;
 }
 

@@ -153,21 +153,29 @@ parse_text(const char *text)
 	return jsonio_parse(text, strlen(text), APP_JSON_MAX, JSONIO_MAX_DEPTH, err, sizeof err);
 }
 
-/* [{n, name, type, pages}] of a stored manifest. */
+/* [{n, name, type, pages, archive?}] of a stored manifest; a file that was a member
+ * of a zip the applicant sent has "archive": {"name" of the zip, "member" path}. */
 static json_t *
 attachments_json(const json_t *manifest)
 {
-	json_t *out = json_array();
+	json_t *out = json_array(), *row;
 	size_t n = app_files_count(manifest);
 
 	for (size_t i = 1; i <= n; i++) {
+		const json_t *arc = json_object_get(json_array_get(json_object_get(manifest, "files"),
+								   i - 1), "archive");
 		struct app_file f;
 
 		if (app_files_entry(manifest, (long)i, &f) != 0)
 			continue;
-		json_array_append_new(out, json_pack("{s:I,s:s,s:s,s:o}", "n", (json_int_t)i,
+		row = json_pack("{s:I,s:s,s:s,s:o}", "n", (json_int_t)i,
 			"name", f.display_name[0] ? f.display_name : f.member, "type", f.type,
-			"pages", f.pages >= 0 ? json_integer(f.pages) : json_null()));
+			"pages", f.pages >= 0 ? json_integer(f.pages) : json_null());
+		if (row != NULL && json_is_object(arc))
+			json_object_set_new(row, "archive", json_pack("{s:s,s:s}",
+				"name", jsonio_str(arc, "display_name", "zip"),
+				"member", jsonio_str(arc, "member", "")));
+		json_array_append_new(out, row);
 	}
 	return out;
 }

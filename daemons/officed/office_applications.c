@@ -309,22 +309,31 @@ department_json(struct db *db, int64_t id)
 	return j ? j : json_null();
 }
 
-/* [{n, member, display_name, field, type}] in the manifest's order, n from 1. */
+/* [{n, member, display_name, field, type, archive?}] in the manifest's order, n from
+ * 1. A file that was one member of a zip the applicant sent has "archive": the zip's
+ * name and the member's path in it, so that staff see the members grouped under it
+ * (display_name is that path: text to show, never a path of ours). */
 static json_t *
 attachments_json(const struct app_row *r)
 {
-	json_t *out = json_array(), *f;
+	json_t *out = json_array(), *f, *row;
 	size_t i;
 
 	json_array_foreach(json_object_get(r->manifest, "files"), i, f) {
 		const char *member = jsonio_str(f, "file", "");
 		const char *dot = strrchr(member, '.');
+		const json_t *arc = json_object_get(f, "archive");
 
-		json_array_append_new(out, json_pack("{s:I,s:s,s:s,s:s,s:s}",
+		row = json_pack("{s:I,s:s,s:s,s:s,s:s}",
 			"n", (json_int_t)(i + 1), "member", member,
 			"display_name", jsonio_str(f, "display_name", member),
 			"field", jsonio_str(f, "field", ""),
-			"type", dot ? dot + 1 : ""));
+			"type", dot ? dot + 1 : "");
+		if (row != NULL && json_is_object(arc))
+			json_object_set_new(row, "archive", json_pack("{s:s,s:s}",
+				"display_name", jsonio_str(arc, "display_name", "zip"),
+				"member", jsonio_str(arc, "member", "")));
+		json_array_append_new(out, row);
 	}
 	return out;
 }

@@ -154,6 +154,7 @@ struct file_ctx {
 	struct portald *p;
 	struct portal_tenant *pt;
 	const struct form_schema *schema;
+	const json_t *sanitizer;	/* the definition's own sanitizer policy, or NULL */
 	json_t *files;			/* [{"upload", "field", "display_name"}] */
 	json_t *errors;			/* {path: message} */
 	bool unavailable;
@@ -198,6 +199,11 @@ check_file(void *arg, const char *path, const char *schema_path, const char *upl
 		msg = "添付ファイルの無害化処理が終わっていません。処理が終わるまでお待ちください。";
 	else if (strcmp(v.state, "rejected") == 0)
 		msg = v.message[0] ? v.message : "この添付ファイルは受け付けられませんでした。";
+	/* A zip sanitized while an earlier version allowed archives: the sanitizer would
+	 * refuse to sign it into this version's bundle (assemble.h), after our 201. */
+	else if (strcmp(v.type, "zip") == 0 && json_is_object(f->sanitizer) &&
+		 !json_is_true(json_object_get(f->sanitizer, "allow_archives")))
+		msg = "この手続では zip ファイルは添付できません。中のファイルをそれぞれ添付してください。";
 	if (msg != NULL) {
 		if (json_object_get(f->errors, path) == NULL)
 			json_object_set_new(f->errors, path, json_string(msg));
@@ -580,6 +586,7 @@ applications_handle_submit(struct http_request *req, void *app)
 		fc.p = p;
 		fc.pt = pt;
 		fc.schema = schema;
+		fc.sanitizer = json_object_get(def, "sanitizer");
 		fc.files = json_array();
 		fc.errors = errors ? errors : json_object();
 		errors = fc.errors;

@@ -231,6 +231,22 @@ check_proxy(struct checker *c, const json_t *px)
 	       check_bool(c, px, "attorney_required") ? -1 : 0;
 }
 
+/* sanitizer: the procedure's own policy for its uploads (docs/sanitizer.md): zips
+ * whose members are each sanitized, and docx/xlsx/pptx kept editable. Absent: the
+ * sanitizer service's configured defaults. */
+static int
+check_sanitizer(struct checker *c, const json_t *sp)
+{
+	static const char *const keys[] = { "allow_archives", "keep_ooxml", NULL };
+
+	if (sp == NULL)
+		return 0;
+	if (!json_is_object(sp))
+		return fail(c, "sanitizer", "not an object");
+	return check_only_keys(c, sp, "sanitizer", keys) || check_bool(c, sp, "allow_archives") ||
+	       check_bool(c, sp, "keep_ooxml") ? -1 : 0;
+}
+
 static const char *const notify_events[] = { "arrival", "accepted", "review", "correction",
 					     "message", "result", "completed", "document", NULL };
 
@@ -326,7 +342,7 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 		"id", "version", "title", "summary", "category", "life_events", "keywords",
 		"visibility", "identity", "info_only", "info", "reception", "schema",
 		"attachments", "duplicate_rule", "proxy", "notify", "sort_order", "fee", "files",
-		"test", NULL,
+		"test", "sanitizer", NULL,
 	};
 	static const char *const visibility[] = { "public", "unlisted", "internal", NULL };
 	static const char *const identity[] = { "none", "account", NULL };
@@ -363,6 +379,7 @@ catalogue_check_procedure(const json_t *proc, char *err, size_t errlen)
 	    check_reception(&c, json_object_get(proc, "reception")) ||
 	    check_attachments(&c, json_object_get(proc, "attachments")) ||
 	    check_proxy(&c, json_object_get(proc, "proxy")) ||
+	    check_sanitizer(&c, json_object_get(proc, "sanitizer")) ||
 	    check_notify(&c, json_object_get(proc, "notify")))
 		return -1;
 	if (procfile_check(json_object_get(proc, "files"), ferr, sizeof ferr) != 0)

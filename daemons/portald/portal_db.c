@@ -226,6 +226,11 @@ const struct db_migration portal_db_migrations[] = {
 	  "  size   INTEGER NOT NULL,"
 	  "  data   BLOB NOT NULL"
 	  ") STRICT;" },
+	{ 9,
+	  /* An allowed zip's members as the sanitizer judged them (uploads.c): a JSON
+	   * list of {name, status, type, pages, reason, message}, shown to the citizen
+	   * and checked against the field's accepted types; NULL for any other file. */
+	  "ALTER TABLE uploads ADD COLUMN members TEXT;" },
 };
 
 const size_t portal_db_nmigrations =

@@ -180,6 +180,8 @@ static const struct http_route portald_routes[] = {
 	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}", uploads_handle_get, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}/preview", uploads_handle_preview, 0,
 	  NULL },
+	{ "GET", "/api/v1/{tenant}/uploads/{upload_id}/members/{n}/preview",
+	  uploads_handle_member_preview, 0, NULL },
 	{ "GET", "/api/v1/{tenant}/procedures/{id}/prefill", applications_handle_prefill, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/account/register", accounts_handle_register, 0, NULL },
 	{ "POST", "/api/v1/{tenant}/account/verify", accounts_handle_verify, 0, NULL },

@@ -105,6 +105,58 @@ uploads_limits(struct http_request *req, struct http_limits *lim, void *app)
 	return 0;
 }
 
+/* The intake item's name: the upload id, and when the procedure has a sanitizer policy
+ * of its own, that policy (sanitizer/worker.h: ".p" then "a", "o", both or "-"). */
+static void
+intake_name(struct portal_tenant *pt, const char *proc, const char *id, char *out,
+	    size_t outlen)
+{
+	const json_t *sp;
+	json_t *def = NULL;
+	bool a, o;
+
+	if (proc != NULL) {
+		pthread_mutex_lock(&pt->t->lock);
+		def = catalogue_get(pt->t->db, proc, time(NULL));
+		pthread_mutex_unlock(&pt->t->lock);
+	}
+	sp = json_object_get(def, "sanitizer");
+	a = json_is_true(json_object_get(sp, "allow_archives"));
+	o = json_is_true(json_object_get(sp, "keep_ooxml"));
+	if (!json_is_object(sp))
+		snprintf(out, outlen, "%s", id);
+	else
+		snprintf(out, outlen, "%s.p%s%s%s", id, a ? "a" : "", o ? "o" : "",
+			 a || o ? "" : "-");
+	json_decref(def);
+}
+
+/* The members for the citizen: each clean one of a clean zip with its preview's
+ * address (n from 1, in zip order), each refused one with its reason. */
+static void
+add_members(json_t *j, const char *tenant, const char *id, const char *state, json_t *members)
+{
+	json_t *m;
+	size_t i;
+
+	if (members == NULL)
+		return;
+	json_array_foreach(members, i, m) {
+		char url[256];
+
+		if (strcmp(state, "clean") == 0 && strcmp(jsonio_str(m, "status", ""), "clean") == 0) {
+			snprintf(url, sizeof url, "/api/v1/%s/uploads/%s/members/%zu/preview", tenant,
+				 id, i + 1);
+			json_object_set_new(m, "preview_url", json_string(url));
+		}
+		if (strcmp(jsonio_str(m, "status", ""), "clean") == 0) {
+			json_object_del(m, "reason");
+			json_object_del(m, "message");
+		}
+	}
+	json_object_set_new(j, "members", members);
+}
+
 static json_t *
 verdict_json(const char *tenant, const char *id, const struct upload_verdict *v)
 {
@@ -136,7 +188,7 @@ uploads_handle_post(struct http_request *req, void *app)
 	const char *proc = http_req_query(req, "procedure"), *field = http_req_query(req, "field");
 	struct upload_verdict v = { .state = "pending" };
 	uint8_t rnd[UPLOAD_ID_LEN / 2];
-	char id[UPLOAD_ID_LEN + 1], sha[65];
+	char id[UPLOAD_ID_LEN + 1], sha[65], item[UPLOAD_ID_LEN + 8];
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -195,7 +247,8 @@ uploads_handle_post(struct http_request *req, void *app)
 		http_reply_error(req, 503, "unavailable", "一時的な問題が発生しました。もう一度お試しください。");
 		return;
 	}
-	if ((rc = spool_adopt(&p->intake, up->path, id)) != SPOOL_OK) {
+	intake_name(pt, proc, id, item, sizeof item);
+	if ((rc = spool_adopt(&p->intake, up->path, item)) != SPOOL_OK) {
 		log_err("upload %s for tenant %s: intake spool: %s", id, pt->t->name,
 			rc < 0 && rc != SPOOL_EBADID ? strerror(-rc) : "refused");
 		http_reply_error(req, 503, "unavailable", "一時的な問題が発生しました。もう一度お試しください。");
@@ -246,6 +299,72 @@ static void
 copy(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* An allowed zip's members from the sanitizer's result, trimmed to what the citizen
+ * is shown ({name, status, type, pages, reason, message}); NULL for any other file. */
+static json_t *
+members_from_result(const json_t *res)
+{
+	const json_t *list = json_object_get(res, "members"), *m;
+	json_t *out;
+	size_t i;
+
+	if (!json_is_array(list))
+		return NULL;
+	if ((out = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(list, i, m) {
+		long long pages = 0;
+
+		if (i >= UPLOAD_MAX_MEMBERS)
+			break;
+		jsonio_int(m, "pages", 0, 1000000, &pages);
+		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}",
+			"name", jsonio_str(m, "name", ""), "status", jsonio_str(m, "status", ""),
+			"type", jsonio_str(m, "type", ""), "pages", (json_int_t)pages,
+			"reason", jsonio_str(m, "reason", ""), "message", jsonio_str(m, "message", "")));
+	}
+	return out;
+}
+
+/* The members stored for upload id (new reference), or NULL. */
+static json_t *
+stored_members(struct portal_tenant *pt, const char *id)
+{
+	sqlite3_stmt *st;
+	json_t *m = NULL;
+	char err[64];
+
+	pthread_mutex_lock(&pt->t->lock);
+	st = db_stmt(pt->t->db, "SELECT members FROM uploads WHERE id = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+
+			m = jsonio_parse(t, strlen(t), SANCLIENT_JSON_MAX, JSONIO_MAX_DEPTH, err,
+					 sizeof err);
+		}
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&pt->t->lock);
+	return m;
+}
+
+/* A zip is accepted by a field only if every member's type is. */
+static bool
+members_accepted(struct portal_tenant *pt, const char *id, const json_t *accept)
+{
+	json_t *m = stored_members(pt, id);
+	const json_t *e;
+	bool ok = json_array_size(m) > 0;
+	size_t i;
+
+	json_array_foreach(m, i, e)
+		ok = ok && accepted(accept, jsonio_str(e, "type", ""));
+	json_decref(m);
+	return ok;
 }
 
 int
@@ -299,6 +418,10 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 
 			jsonio_int(res, "pages", 0, 1000000, &pages);
 			if (strcmp(s, "clean") == 0 || strcmp(s, "rejected") == 0) {
+				json_t *mem = members_from_result(res);
+				char *mtext = mem ? json_dumps(mem, JSON_COMPACT) : NULL;
+
+				json_decref(mem);
 				copy(v->state, sizeof v->state, s);
 				copy(v->type, sizeof v->type, jsonio_str(res, "type", ""));
 				copy(v->reason, sizeof v->reason, jsonio_str(res, "reason", ""));
@@ -306,7 +429,7 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 				v->pages = pages;
 				pthread_mutex_lock(&pt->t->lock);
 				st = db_stmt(pt->t->db, "UPDATE uploads SET state = ?, type = ?, "
-							"reason = ?, message = ?, pages = ? "
+							"reason = ?, message = ?, pages = ?, members = ? "
 							"WHERE id = ? AND state = 'pending'");
 				if (st != NULL) {
 					sqlite3_bind_text(st, 1, v->state, -1, SQLITE_STATIC);
@@ -314,11 +437,17 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 					sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
 					sqlite3_bind_text(st, 4, v->message, -1, SQLITE_STATIC);
 					sqlite3_bind_int64(st, 5, v->pages);
-					sqlite3_bind_text(st, 6, id, -1, SQLITE_STATIC);
+					/* A cached statement keeps its bindings. */
+					if (mtext != NULL)
+						sqlite3_bind_text(st, 6, mtext, -1, SQLITE_STATIC);
+					else
+						sqlite3_bind_null(st, 6);
+					sqlite3_bind_text(st, 7, id, -1, SQLITE_STATIC);
 					sqlite3_step(st);
 					sqlite3_reset(st);
 				}
 				pthread_mutex_unlock(&pt->t->lock);
+				free(mtext);
 			}
 		}
 		json_decref(res);
@@ -332,8 +461,10 @@ uploads_verdict(struct portald *p, struct portal_tenant *pt, const char *id,
 		copy(v->message, sizeof v->message,
 		     "保存期間を過ぎたため、このファイルは使えなくなりました。お手数ですが、もう一度添付してください。");
 	}
-	/* The sanitizer passed the file; this field still may not take its type. */
-	if (strcmp(v->state, "clean") == 0 && !accepted(accept, v->type)) {
+	/* The sanitizer passed the file; this field still may not take its type (a
+	 * zip's: every member's). */
+	if (strcmp(v->state, "clean") == 0 && !(strcmp(v->type, "zip") == 0
+	    ? members_accepted(pt, id, accept) : accepted(accept, v->type))) {
 		copy(v->state, sizeof v->state, "rejected");
 		copy(v->reason, sizeof v->reason, "type_not_allowed");
 		copy(v->message, sizeof v->message,
@@ -377,7 +508,7 @@ uploads_handle_get(struct http_request *req, void *app)
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
 	const char *id = http_req_param(req, "upload_id");
 	struct upload_verdict v;
-	json_t *accept;
+	json_t *accept, *j;
 	char err[256];
 	int rc;
 
@@ -400,17 +531,19 @@ uploads_handle_get(struct http_request *req, void *app)
 		copy(v.state, sizeof v.state, "pending");
 	}
 	http_reply_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, verdict_json(pt->t->name, id, &v));
+	j = verdict_json(pt->t->name, id, &v);
+	if (j != NULL && strcmp(v.state, "pending") != 0)
+		add_members(j, pt->t->name, id, v.state, stored_members(pt, id));
+	http_reply_json(req, 200, j);
 }
 
-void
-uploads_handle_preview(struct http_request *req, void *app)
+/* The preview at the sanitizer's path, for a clean upload only. */
+static void
+proxy_preview(struct http_request *req, struct portald *p, const char *id, const char *path)
 {
-	struct portald *p = app;
 	struct portal_tenant *pt = portal_tenant(p, http_req_param(req, "tenant"));
-	const char *id = http_req_param(req, "upload_id");
 	struct upload_verdict v;
-	char err[256], path[128], ctype[64];
+	char err[256], ctype[64];
 	char *data = NULL;
 	size_t len = 0;
 	int status;
@@ -420,7 +553,6 @@ uploads_handle_preview(struct http_request *req, void *app)
 		http_reply_error(req, 404, "no_preview", "このファイルの確認用画像はありません。");
 		return;
 	}
-	snprintf(path, sizeof path, "/api/results/%s/preview", id);
 	status = sanclient_get_bytes(p->sanitizer_socket, path, &data, &len, ctype,
 				     sizeof ctype, err, sizeof err);
 	if (status != 200 || strcmp(ctype, "image/png") != 0) {
@@ -431,4 +563,36 @@ uploads_handle_preview(struct http_request *req, void *app)
 	http_reply_header(req, "Cache-Control", "private, max-age=3600");
 	http_reply_bytes(req, 200, "image/png", data, len);
 	free(data);
+}
+
+void
+uploads_handle_preview(struct http_request *req, void *app)
+{
+	const char *id = http_req_param(req, "upload_id");
+	char path[128];
+
+	if (!uploads_id_valid(id)) {
+		http_reply_error(req, 404, "no_preview", "このファイルの確認用画像はありません。");
+		return;
+	}
+	snprintf(path, sizeof path, "/api/results/%s/preview", id);
+	proxy_preview(req, app, id, path);
+}
+
+void
+uploads_handle_member_preview(struct http_request *req, void *app)
+{
+	const char *id = http_req_param(req, "upload_id"), *n = http_req_param(req, "n");
+	char path[160], *end;
+	long v;
+
+	errno = 0;
+	v = n ? strtol(n, &end, 10) : 0;
+	if (!uploads_id_valid(id) || n == NULL || errno != 0 || *end != '\0' || v < 1 ||
+	    v > UPLOAD_MAX_MEMBERS) {
+		http_reply_error(req, 404, "no_preview", "このファイルの確認用画像はありません。");
+		return;
+	}
+	snprintf(path, sizeof path, "/api/results/%s/members/%ld/preview", id, v);
+	proxy_preview(req, app, id, path);
 }

@@ -20,6 +20,8 @@
 
 #define UPLOAD_ID_LEN            32	/* hex of 128 random bits */
 #define UPLOAD_DEFAULT_MAX_BYTES (10 * 1024 * 1024)
+#define UPLOAD_MAX_MEMBERS       100	/* a zip's members kept for the citizen (the
+					 * sanitizer allows 50 by default) */
 
 /* POST /api/v1/{tenant}/uploads?procedure=ID&field=NAME (multipart, part "file"). */
 int uploads_limits(struct http_request *req, struct http_limits *lim, void *app);
@@ -28,6 +30,9 @@ void uploads_handle_post(struct http_request *req, void *app);
 void uploads_handle_get(struct http_request *req, void *app);
 /* GET /api/v1/{tenant}/uploads/{upload_id}/preview (first page, PNG) */
 void uploads_handle_preview(struct http_request *req, void *app);
+
+/* GET .../uploads/{upload_id}/members/{n}/preview: member n (from 1) of a clean zip. */
+void uploads_handle_member_preview(struct http_request *req, void *app);
 
 struct upload_verdict {
 	char state[16];			/* "pending", "clean", "rejected" */

@@ -6,6 +6,12 @@
  * directory, fsync'd, its attestation (OUT.attestation.json) written atomically
  * first, and only then renamed to OUT; a rejected or failed file leaves no OUT.
  *
+ * With --allow-archives a zip is taken apart and each member sanitized (all or
+ * nothing, as in the service): OUT is then a directory, made as OUT.tmp.XXXXXX and
+ * renamed to OUT only once it holds every member's output N.EXT (N from 1, in zip
+ * order; never the member's own name, which is only printed) and N.EXT.attestation.json.
+ * --keep-ooxml keeps docx, xlsx and pptx editable (ooxml.h) instead of making them PDF.
+ *
  * Defaults: the signature database is the instance's (clamav_db in
  * etc/sanitized.conf) when configured, else tests/clamav of the source tree that
  * holds this sekishoctl, else /var/lib/clamav; the key is the instance's
@@ -38,7 +44,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: sekishoctl sanitize [--ocr] [--dpi N] [--db DIR] [--key PRIVKEY] "
-		"[--policy NAME] IN OUT\n");
+		"[--policy NAME] [--allow-archives] [--keep-ooxml] IN OUT\n");
 }
 
 static int
@@ -87,6 +93,28 @@ default_db(const struct instance *in, char *out, size_t outlen)
 		snprintf(out, outlen, "/var/lib/clamav");
 }
 
+/* An archive's members: each one's verdict, and for a clean one the file it became
+ * in OUT/. */
+static json_t *
+members_json(const struct pipeline_result *r)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a != NULL && i < r->nmembers; i++) {
+		const struct pipeline_result *m = &r->members[i].res;
+		char hex[65], file[32];
+
+		crypto_hex(m->output_sha256, 32, hex);
+		snprintf(file, sizeof file, "%u.%s", i + 1, m->output_type);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:i}",
+			"name", r->members[i].name, "verdict", m->clean ? "clean" : "rejected",
+			"reason", m->reason, "message", m->message, "type", m->type,
+			"method", m->method, "output_sha256", m->clean ? json_string(hex) : json_null(),
+			"file", m->clean ? json_string(file) : json_null(), "pages", (int)m->pages));
+	}
+	return a;
+}
+
 static void
 print_result(const struct pipeline_result *r)
 {
@@ -100,9 +128,12 @@ print_result(const struct pipeline_result *r)
 		      "reason", r->reason, "message", r->message,
 		      "type", r->type, "method", r->method,
 		      "input_sha256", in_hex,
-		      "output_sha256", r->clean ? json_string(out_hex) : json_null(),
+		      "output_sha256", r->clean && r->nmembers == 0 ? json_string(out_hex)
+		      : json_null(),
 		      "pages", (json_int_t)r->pages, "seconds", r->seconds);
-	if (o != NULL && r->clean) {
+	if (o != NULL && r->nmembers > 0)
+		json_object_set_new(o, "members", members_json(r));
+	else if (o != NULL && r->clean) {
 		json_object_set_new(o, "output_size", json_integer((json_int_t)r->output_size));
 		json_object_set_new(o, "ocr_pages", json_integer((json_int_t)r->ocr_pages));
 	}
@@ -150,6 +181,58 @@ publish(const char *tmp, int tmp_fd, const char *out, const json_t *att, char *e
 	return 0;
 }
 
+static int
+write_json(const char *path, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = s ? fsio_write_atomic(path, s, strlen(s), 0644) : -1;
+
+	free(s);
+	return rc;
+}
+
+/* A clean archive's members into a new directory OUT: filled and fsync'd under a
+ * temporary name, then renamed, so OUT is complete or absent. */
+static int
+publish_members(const char *out, const struct pipeline_result *r, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	uint32_t i;
+
+	if ((size_t)snprintf(dir, sizeof dir, "%s.tmp.XXXXXX", out) >= sizeof dir ||
+	    mkdtemp(dir) == NULL) {
+		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	(void)chmod(dir, 0755);
+	for (i = 0; i < r->nmembers; i++) {
+		const struct pipeline_member *m = &r->members[i];
+
+		snprintf(path, sizeof path, "%s/%u.%s.attestation.json", dir, i + 1,
+			 m->res.output_type);
+		if (write_json(path, m->res.attestation) != 0)
+			goto fail;
+		snprintf(path, sizeof path, "%s/%u.%s", dir, i + 1, m->res.output_type);
+		if (fsio_write_atomic(path, m->output.p, m->output.len, 0644) != 0)
+			goto fail;
+	}
+	if (fsio_fsync_dir(dir) != 0 || rename(dir, out) != 0)
+		goto fail;
+	(void)fsio_fsync_parent(out);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", out, strerror(errno));
+	for (i = 0; i < r->nmembers; i++) {
+		snprintf(path, sizeof path, "%s/%u.%s.attestation.json", dir, i + 1,
+			 r->members[i].res.output_type);
+		(void)unlink(path);
+		snprintf(path, sizeof path, "%s/%u.%s", dir, i + 1, r->members[i].res.output_type);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+	return -1;
+}
+
 int
 sanitize_main(const struct instance *in, int argc, char **argv)
 {
@@ -159,6 +242,8 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "ocr", no_argument, NULL, 'o' },
+		{ "allow-archives", no_argument, NULL, 'a' },
+		{ "keep-ooxml", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pipeline_config cfg;
@@ -173,6 +258,7 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 	long dpi;
 
 	pipeline_config_default(&cfg);
+	cfg.kept_preview = 0;	/* no preview is written: no LibreOffice run for one */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -190,6 +276,8 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 		case 'k': snprintf(key, sizeof key, "%s", optarg); break;
 		case 'p': cfg.policy = optarg; break;
 		case 'o': cfg.ocr = OCR_DEFAULT_LANGS; break;
+		case 'a': cfg.allow_archives = 1; break;
+		case 'x': cfg.keep_ooxml = 1; break;
 		default:
 			usage();
 			return SANITIZE_EXIT_USAGE;
@@ -240,6 +328,14 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 		unlink(tmp);
 		print_result(&res);
 		status = SANITIZE_EXIT_REJECTED;
+	} else if (res.nmembers > 0) {
+		unlink(tmp);	/* an archive has no output of its own */
+		if (publish_members(outpath, &res, err, sizeof err) != 0) {
+			fprintf(stderr, "sekishoctl sanitize: %s\n", err);
+		} else {
+			print_result(&res);
+			status = SANITIZE_EXIT_CLEAN;
+		}
 	} else if (publish(tmp, tmp_fd, outpath, res.attestation, err, sizeof err) != 0) {
 		fprintf(stderr, "sekishoctl sanitize: %s\n", err);
 		unlink(tmp);

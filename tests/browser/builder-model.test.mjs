@@ -195,3 +195,13 @@ test('様式・画像: uploaded entries listed in the definition, images with th
   assert.deepEqual(checkState(s).filter((e) => e.path.startsWith('files')).map((e) => e.path),
     ['files[0]', 'files[0]', 'files[1]', 'files[1]']);
 });
+
+test('the sanitizer policy is written only when chosen, and read back', () => {
+  const s = sampleState();
+  assert.equal(stateToRequest(s).definition.sanitizer, undefined, 'none chosen: the service defaults');
+  s.sanitizer.allow_archives = true;
+  const d = stateToRequest(s).definition;
+  assert.deepEqual(d.sanitizer, { allow_archives: true, keep_ooxml: false });
+  const back = definitionToState(d, '市民課', [], []);
+  assert.deepEqual(back.sanitizer, { allow_archives: true, keep_ooxml: false });
+});

@@ -16,6 +16,13 @@ what attacks use added by hand, so that every byte is reviewable here:
                       as a docm renamed .docx is
   dde.xlsx            a DDE formula (=cmd|'/c calc'!A1), an external workbook link
                       (xl/externalLinks/) and a connections part
+  active.pptx         tests/corpus/office/sample.pptx with a VBA project, an ActiveX
+                      control, an embedded OLE object (ppt/embeddings/), custom UI, an
+                      external workbook link, a sound and a video (ppt/media/, one of them
+                      linked by TargetMode="External"), an external hyperlink, and an
+                      image part whose bytes are a script though its type says PNG; beside
+                      them a real PNG image, which stays
+  pptm.pptx           a macro-enabled presentation (pptm main type) renamed .pptx
 """
 import os, sys, zipfile
 
@@ -148,3 +155,53 @@ p["xl/connections.xml"] = (b'<?xml version="1.0"?><connections xmlns="http://sch
 add_type(p, "xl/connections.xml", OD + "spreadsheetml.connections+xml")
 add_rel(p, "xl/_rels/workbook.xml.rels", "rId91", R + "/connections", "connections.xml")
 save("dde.xlsx", p)
+
+# active.pptx
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+p = load("sample.pptx")
+SR = "ppt/slides/_rels/slide1.xml.rels"
+p["ppt/media/image1.png"] = PNG
+add_rel(p, SR, "rId50", R + "/image", "../media/image1.png")
+p["ppt/media/image2.png"] = b"<script>alert(1)</script>"
+add_rel(p, SR, "rId51", R + "/image", "../media/image2.png")
+p["ppt/vbaProject.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+add_default(p, "bin", "application/vnd.ms-office.vbaProject")
+add_rel(p, "ppt/_rels/presentation.xml.rels", "rId60",
+        "http://schemas.microsoft.com/office/2006/relationships/vbaProject", "vbaProject.bin")
+p["ppt/activeX/activeX1.xml"] = (b'<?xml version="1.0"?><ax:ocx xmlns:ax="http://schemas.microsoft.com/'
+                                 b'office/2006/activeX" ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}" '
+                                 b'ax:persistence="persistStorage"/>')
+add_type(p, "ppt/activeX/activeX1.xml", "application/vnd.ms-office.activeX+xml")
+add_rel(p, SR, "rId61", R + "/control", "../activeX/activeX1.xml")
+p["ppt/embeddings/oleObject1.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+add_type(p, "ppt/embeddings/oleObject1.bin", OD + "oleObject")
+add_rel(p, SR, "rId62", R + "/oleObject", "../embeddings/oleObject1.bin")
+p["customUI/customUI14.xml"] = (b'<customUI xmlns="http://schemas.microsoft.com/office/2009/07/customui" '
+                                b'onLoad="Evil"><ribbon/></customUI>')
+add_rel(p, "_rels/.rels", "rId70", "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
+        "customUI/customUI14.xml")
+p["ppt/externalLinks/externalLink1.xml"] = (b'<?xml version="1.0"?><externalLink xmlns="http://schemas.'
+                                            b'openxmlformats.org/spreadsheetml/2006/main"/>')
+add_type(p, "ppt/externalLinks/externalLink1.xml", OD + "spreadsheetml.externalLink+xml")
+add_rel(p, "ppt/_rels/presentation.xml.rels", "rId71", R + "/externalLink", "externalLinks/externalLink1.xml")
+p["ppt/media/media1.wav"] = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\0" * 28
+add_default(p, "wav", "audio/wav")
+add_rel(p, SR, "rId72", R + "/audio", "../media/media1.wav")
+p["ppt/media/media2.mp4"] = b"\x00\x00\x00\x18ftypmp42" + b"\0" * 16
+add_default(p, "mp4", "video/mp4")
+add_rel(p, SR, "rId73", R + "/video", "../media/media2.mp4")
+add_rel(p, SR, "rId74", "http://schemas.microsoft.com/office/2007/relationships/media",
+        "http://attacker.example/movie.mp4", True)
+add_rel(p, SR, "rId75", R + "/hyperlink", "http://attacker.example/", True)
+add_rel(p, SR, "rId76", R + "/image", "http://attacker.example/track.png", True)
+save("active.pptx", p)
+
+# pptm.pptx
+p = load("sample.pptx")
+ct = p["[Content_Types].xml"].decode().replace(
+    OD + "presentationml.presentation.main+xml",
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml")
+p["[Content_Types].xml"] = ct.encode()
+save("pptm.pptx", p)

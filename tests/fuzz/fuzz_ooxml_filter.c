@@ -3,13 +3,13 @@
  * parts: [Content_Types].xml, .rels and Word/Excel XML are all hostile.
  *
  * The input is a package in a framing that keeps the XML mutable: its first byte
- * chooses the kind ('x': xlsx, else docx), then parts, each "@@NAME\n" followed by
+ * chooses the kind ('x': xlsx, 'p': pptx, else docx), then parts, each "@@NAME\n" followed by
  * its bytes up to the next "\n@@" or the end (at most OOXML_MAX_PARTS + 1, so the
  * bound is reached). Whatever the bytes, ooxml_rebuild must stay in bounds, return
  * one of its codes, and, when it accepts, write a zip that libarchive reads back
  * whose members are [Content_Types].xml or input part names only, with nothing
  * external in any relationship. Seeds: tests/fuzz/corpus/fuzz_ooxml_filter/ (the
- * corpus docx and xlsx in this framing, made by the script in its README).
+ * corpus docx, xlsx and pptx in this framing, made by the script in its README).
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -108,7 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 		at = next != NULL ? (size_t)(next - data) + 1 : size;
 	}
-	rc = ooxml_rebuild(data[0] == 'x' ? OOXML_XLSX : OOXML_DOCX, p, n, &out, &rep);
+	rc = ooxml_rebuild(data[0] == 'x' ? OOXML_XLSX : data[0] == 'p' ? OOXML_PPTX : OOXML_DOCX,
+	    p, n, &out, &rep);
 	if (rc == OOXML_OK) {
 		check(&out, p, n);
 		rebuild_buf_free(&out);

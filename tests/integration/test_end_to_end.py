@@ -11,11 +11,13 @@ import subprocess
 import tarfile
 import time
 
-from bundles import bundle_request, spool_put
+from bundles import E2E_DEFINITION, bundle_request, spool_put
 from conftest import ROOT, ctl
 from test_sanitized_service import UnixHTTP, wait_result
 
 CORPUS_SCRIPT = os.path.join(ROOT, "tests", "corpus", "make-pdf-samples.py")
+# The same procedure with its own sanitizer policy allowing zip files.
+E2E_DEFINITION_ZIP = dict(E2E_DEFINITION, sanitizer={"allow_archives": True})
 
 
 def submit(inst, body):
@@ -107,3 +109,87 @@ def test_submission_with_a_refused_or_unknown_upload_is_not_signed(stack):
                                  "files": []})
     assert status == 400
     assert os.listdir(inst / "dmz/spool/outbox/new") == []
+
+
+def zip_of(members):
+    import io
+    import zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return b.getvalue()
+
+
+def test_zip_of_a_pdf_and_a_jpeg_arrives_as_two_attested_files(stack, tmp_path):
+    """A procedure that allows archives: the zip's members are sanitized each on its
+    own and reach LGWAN as two files, each with the attestation that names the zip;
+    a zip with one bad member is refused whole, and a procedure whose policy does
+    not allow archives gets none signed."""
+    import shutil
+    import pytest
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    stack.wait_healthy(stack.lgwan + "/api/_health/bridge-uplink-rx")
+    pdf = open(os.path.join(ROOT, "tests", "corpus", "detect", "sample.pdf"), "rb").read()
+    subprocess.run(["pdftoppm", "-jpeg", "-r", "30", "-singlefile",
+                    os.path.join(ROOT, "tests", "corpus", "detect", "sample.pdf"),
+                    str(tmp_path / "page")], check=True)
+    jpg = (tmp_path / "page.jpg").read_bytes()
+    z = zip_of([("申請/申請書.pdf", pdf), ("写真.jpg", jpg)])
+    # The item's name carries the procedure's policy, as portald names it.
+    spool_put(inst / "dmz/spool/intake", "u-e2e-zip.pa", z)
+    res, _ = wait_result(inst, "u-e2e-zip")
+    assert res["status"] == "clean" and res["method"] == "archive-extract", res
+    assert [m["name"] for m in res["members"]] == ["申請/申請書.pdf", "写真.jpg"]
+
+    allows = dict(E2E_DEFINITION_ZIP)
+    answers = {"name": "山田 太郎", "attachment": ["u-e2e-zip"]}
+    files = [{"upload": "u-e2e-zip", "field": "attachment", "display_name": "書類.zip"}]
+    # A definition whose policy does not allow archives: nothing is signed.
+    denies = dict(E2E_DEFINITION_ZIP, sanitizer={"allow_archives": False})
+    status, body = submit(inst, bundle_request(inst, "app-e2e-nozip", answers, files,
+                                               definition=denies))
+    assert status == 400, body
+    status, body = submit(inst, bundle_request(inst, "app-e2e-zip", answers, files,
+                                               definition=allows))
+    assert status == 201, body
+    outbox = inst / "dmz/spool/outbox"
+    wait(lambda: (outbox / "done" / "app-e2e-zip").exists(), 60, "receipt did not come back")
+
+    db = sqlite3.connect(inst / "lgwan/db/demo.sqlite")
+    (path,) = db.execute("SELECT bundle_path FROM applications").fetchone()
+    rows = db.execute("SELECT member, display_name, field, attestation FROM attachments "
+                      "ORDER BY id").fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("files/1.pdf", "申請/申請書.pdf", "attachment"),
+        ("files/2.png", "写真.jpg", "attachment")]
+    zip_sha = hashlib.sha256(z).hexdigest()
+    with tarfile.open(path) as t:
+        manifest = json.load(t.extractfile("manifest.json"))
+        for i, (member, name, _, att) in enumerate(rows, 1):
+            a = json.loads(att)["attestation"]
+            assert a["archive"] == {"sha256": zip_sha, "size": len(z), "member": name,
+                                    "index": i}
+            stored = t.extractfile(member).read()
+            assert hashlib.sha256(stored).hexdigest() == a["output"]["sha256"]
+            assert hashlib.sha256(stored).hexdigest() == res["members"][i - 1]["output_sha256"]
+    assert [f["archive"]["display_name"] for f in manifest["files"]] == ["書類.zip"] * 2
+    assert z not in open(path, "rb").read()
+    r = ctl(inst, "audit", "verify-bundle", path, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = ctl(inst, "audit", "verify-store", check=False)
+    assert r.returncode == 0 and "不一致 0 件" in r.stdout, r.stdout
+
+    # One bad member: the zip is refused whole, and cannot be submitted.
+    spool_put(inst / "dmz/spool/intake", "u-e2e-zbad.pa",
+              zip_of([("ok.pdf", pdf), ("tool.pdf", b"\x7fELF" + bytes(100))]))
+    res, _ = wait_result(inst, "u-e2e-zbad")
+    assert res["status"] == "rejected" and res["reason"] == "archive_member_refused"
+    assert [m["status"] for m in res["members"]] == ["clean", "rejected"]
+    status, body = submit(inst, bundle_request(
+        inst, "app-e2e-zbad", {"name": "山田", "attachment": ["u-e2e-zbad"]},
+        [{"upload": "u-e2e-zbad", "field": "attachment"}], definition=allows))
+    assert status == 409 and body["error"]["code"] == "upload_not_clean"

@@ -395,3 +395,108 @@ def test_arrival_and_status_emails(mailbox, portal):
     assert mails[1][2].startswith("「お問い合わせ・届出のサンプル」でお送りいただいた内容への対応が完了しました。")
     assert receipt in mails[1][2] and "/demo/status" in mails[1][2]
     wait(lambda: (inst / "dmz/quarantine/status-demo-2").exists(), 10, "forged bundle not quarantined")
+
+
+def test_a_zip_upload_lists_its_members_and_reaches_lgwan_as_files(portal, instance, tmp_path):
+    """A procedure whose own policy allows archives: portald names the policy with the
+    upload, the citizen sees each member with its first page (or why one was
+    refused), the field's types apply to every member, and the members reach LGWAN
+    as attested files of their own."""
+    import io
+    import json
+    import shutil
+    import zipfile
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    api, inst = portal.api, portal.instance
+    proc = json.load(open(os.path.join(ROOT, "provisioning/catalogue/demo/demo-inquiry.json")))
+    proc.update(id="demo-zip", title="zip を受け付ける手続", sanitizer={"allow_archives": True})
+    proc["schema"]["fields"][3]["accept"] = ["pdf", "image"]
+    extra = tmp_path / "demo-zip.json"
+    extra.write_text(json.dumps(proc, ensure_ascii=False))
+    # And one whose own policy keeps Office files but takes no zip.
+    nozip = tmp_path / "demo-nozip.json"
+    nozip.write_text(json.dumps(dict(proc, id="demo-nozip", sanitizer={"keep_ooxml": True}),
+                                ensure_ascii=False))
+    ctl(inst, "catalogue", "publish", "demo", *SAMPLES, str(extra), str(nozip))
+    wait(lambda: requests.get(api + "/procedures/demo-nozip", timeout=2).status_code == 200, 60,
+         "demo-zip did not arrive over the downlink")
+
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    pdf = (tmp_path / "benign-text.pdf").read_bytes()
+    subprocess.run(["pdftoppm", "-jpeg", "-r", "30", "-singlefile", str(tmp_path / "benign-text.pdf"),
+                    str(tmp_path / "page")], check=True)
+
+    def zip_of(members):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members:
+                z.writestr(name, data)
+        return b.getvalue()
+    good = zip_of([("申請/申請書.pdf", pdf), ("写真.jpg", (tmp_path / "page.jpg").read_bytes())])
+
+    # The same zip for a procedure without the policy is refused as an archive.
+    v = wait_verdict(api, upload(api, "書類.zip", good, procedure="demo-inquiry",
+                                 field="attachment").json()["upload_id"])
+    assert v["state"] == "rejected" and v["reason"] == "archive_not_allowed", v
+
+    up = upload(api, "書類.zip", good, procedure="demo-zip", field="attachment").json()
+    v = wait_verdict(api, up["upload_id"])
+    assert v["state"] == "clean" and v["type"] == "zip", v
+    assert [m["name"] for m in v["members"]] == ["申請/申請書.pdf", "写真.jpg"]
+    for m in v["members"]:
+        assert m["status"] == "clean" and "reason" not in m
+        pv = requests.get(portal.internet + m["preview_url"], timeout=5)
+        assert pv.status_code == 200 and pv.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert requests.get(f"{api}/uploads/{up['upload_id']}/members/3/preview",
+                        timeout=5).status_code == 404
+
+    # One member of a type the sanitizer refuses: the whole zip, each member's verdict shown.
+    bad = upload(api, "混在.zip", zip_of([("ok.pdf", pdf), ("tool.pdf", b"\x7fELF" + bytes(100))]),
+                 procedure="demo-zip", field="attachment").json()
+    v = wait_verdict(api, bad["upload_id"])
+    assert v["state"] == "rejected" and v["reason"] == "archive_member_refused"
+    assert [m["status"] for m in v["members"]] == ["clean", "rejected"]
+    assert v["members"][1]["reason"] == "unsupported_type" and v["members"][1]["message"]
+    assert all("preview_url" not in m for m in v["members"])
+    # A member of a type the field does not take (an Office file here) refuses the zip.
+    docx = open(os.path.join(ROOT, "tests/corpus/office/sample.docx"), "rb").read()
+    off = upload(api, "office.zip", zip_of([("a.pdf", pdf), ("b.docx", docx)]),
+                 procedure="demo-zip", field="attachment").json()
+    v = wait_verdict(api, off["upload_id"])
+    assert v["state"] == "rejected" and v["reason"] == "type_not_allowed", v
+
+    body = {"answers": {"name": "山田 太郎", "email": "taro@example.jp", "body": "zip です。"},
+            "uploads": {"attachment": [up["upload_id"]]},
+            "status_password": "correct horse battery"}
+    # A procedure whose policy takes no zip refuses it before the 201 (the sanitizer
+    # would not sign it into that procedure's bundle).
+    r = submit(api, "demo-nozip", body)
+    assert r.status_code == 422 and "zip" in r.json()["errors"]["attachment"], r.text
+    r = submit(api, "demo-zip", body)
+    assert r.status_code == 201, r.text
+    bundle = f"app-demo-{r.json()['receipt_no']}"
+    lg = inst / "lgwan/db/demo.sqlite"
+
+    def imported():
+        c = sqlite3.connect(lg)
+        try:
+            return c.execute("SELECT a.display_name, a.member FROM attachments a JOIN applications p"
+                             " ON p.id = a.application_id WHERE p.bundle_id = ? ORDER BY a.id",
+                             (bundle,)).fetchall()
+        finally:
+            c.close()
+    rows = wait(imported, 120, f"{bundle} did not reach LGWAN")
+    assert rows == [("申請/申請書.pdf", "files/1.pdf"), ("写真.jpg", "files/2.png")]
+
+    # Staff see the members grouped under the zip's name.
+    from test_office_auth import PASSWORD, Office, Staff
+    initial = instance[2].split("初期パスワード:")[1].split()[0]
+    admin = Staff(Office(portal, initial))
+    assert admin.login("admin", initial).status_code == 200
+    assert admin.change_password(initial, PASSWORD).status_code == 200
+    d = admin.call("GET", f"/applications/{r.json()['receipt_no']}").json()
+    assert [(a["display_name"], a["archive"]) for a in d["attachments"]] == [
+        ("申請/申請書.pdf", {"display_name": "書類.zip", "member": "申請/申請書.pdf"}),
+        ("写真.jpg", {"display_name": "書類.zip", "member": "写真.jpg"})]
+

@@ -205,3 +205,87 @@ def test_missing_input_is_an_internal_error(instance, tmp_path):
     r = ctl(inst, "sanitize", "--db", DB, str(tmp_path / "nope.pdf"), str(tmp_path / "o.pdf"),
             check=False)
     assert r.returncode == 1 and not (tmp_path / "o.pdf").exists()
+
+
+# ---- --allow-archives and --keep-ooxml -------------------------------------------------
+
+DETECT = os.path.join(ROOT, "tests", "corpus", "detect")
+
+
+def a_jpeg(tmp_path):
+    """A real JPEG (the detection corpus's sample.jpg is only a header)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    subprocess.run(["pdftoppm", "-jpeg", "-r", "30", "-singlefile",
+                    os.path.join(DETECT, "sample.pdf"), str(tmp_path / "page")], check=True)
+    return (tmp_path / "page.jpg").read_bytes()
+
+
+def make_zip(path, members):
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+
+
+def sanitize_json(inst, src, out, *extra):
+    r = ctl(inst, "sanitize", "--db", DB, *extra, str(src), str(out), check=False)
+    assert r.returncode in (0, 3), r.stderr
+    return r.returncode, json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_zip_of_a_pdf_and_a_jpeg_becomes_a_directory_of_attested_members(instance, tmp_path):
+    import hashlib
+    inst, _, _ = instance
+    pdf = open(os.path.join(DETECT, "sample.pdf"), "rb").read()
+    jpg = a_jpeg(tmp_path)
+    src, out = tmp_path / "書類.zip", tmp_path / "out"
+    make_zip(src, [("申請/申請書.pdf", pdf), ("写真.jpg", jpg)])
+    # Without the flag, a zip is refused as the service's default policy does.
+    rc, res = sanitize_json(inst, src, out)
+    assert rc == 3 and res["reason"] == "archive_not_allowed" and not out.exists()
+    rc, res = sanitize_json(inst, src, out, "--allow-archives")
+    assert rc == 0, res
+    assert res["verdict"] == "clean" and res["method"] == "archive-extract"
+    assert res["output_sha256"] is None
+    assert [m["name"] for m in res["members"]] == ["申請/申請書.pdf", "写真.jpg"]
+    assert [m["file"] for m in res["members"]] == ["1.pdf", "2.png"]
+    assert sorted(os.listdir(out)) == ["1.pdf", "1.pdf.attestation.json", "2.png",
+                                       "2.png.attestation.json"]
+    zip_sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    for i, m in enumerate(res["members"], 1):
+        f = out / m["file"]
+        att = str(f) + ".attestation.json"
+        r = ctl(inst, "audit", "verify-attestation", att, str(f), check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        a = json.load(open(att))["attestation"]
+        assert a["archive"] == {"sha256": zip_sha, "size": src.stat().st_size,
+                                "member": m["name"], "index": i}
+        assert a["output"]["sha256"] == m["output_sha256"]
+
+
+def test_zip_with_one_bad_member_is_refused_whole(instance, tmp_path):
+    inst, _, _ = instance
+    pdf = open(os.path.join(DETECT, "sample.pdf"), "rb").read()
+    src, out = tmp_path / "mixed.zip", tmp_path / "out"
+    make_zip(src, [("ok.pdf", pdf), ("tool.pdf", b"\x7fELF\x02\x01\x01" + b"\0" * 64)])
+    rc, res = sanitize_json(inst, src, out, "--allow-archives")
+    assert rc == 3 and res["reason"] == "archive_member_refused", res
+    assert [m["verdict"] for m in res["members"]] == ["clean", "rejected"]
+    assert res["members"][1]["reason"] == "unsupported_type"
+    assert res["members"][1]["file"] is None
+    assert not out.exists() and not [p for p in os.listdir(tmp_path) if p.startswith("out")]
+
+
+def test_keep_ooxml_keeps_a_docx_editable(instance, tmp_path):
+    import zipfile
+    inst, _, _ = instance
+    out = tmp_path / "out.docx"
+    rc, res = sanitize_json(inst, os.path.join(ROOT, "tests", "corpus", "office", "sample.docx"), out,
+                            "--keep-ooxml")
+    assert rc == 0 and res["method"] == "ooxml-rebuild" and res["type"] == "docx", res
+    names = zipfile.ZipFile(out).namelist()
+    assert names[0] == "[Content_Types].xml" and "word/document.xml" in names
+    r = ctl(inst, "audit", "verify-attestation", str(out) + ".attestation.json", str(out),
+            check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -102,3 +102,26 @@ def test_office_files_go_through_the_warm_converter(stack):
     assert body["method"] == "office-pdf-render"
     ps = subprocess.run(["pgrep", "-f", "^sekisho-officewarm$"], capture_output=True, text=True)
     assert ps.stdout.strip() != "", "no warm converter is running"
+
+
+def test_a_kept_pptx_has_a_preview_of_its_kept_output(stack):
+    """A procedure that keeps Office files editable (item named ID.po): the pptx stays
+    a pptx, attested as such, and the citizen still gets a first-page preview, made
+    from the kept output through LibreOffice."""
+    if not os.access("/usr/lib/libreoffice/program/soffice", os.X_OK):
+        pytest.skip("LibreOffice is not installed")
+    import zipfile
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    pptx = open(os.path.join(ROOT, "tests/corpus/office/sample.pptx"), "rb").read()
+    spool_put(inst / "dmz/spool/intake", "u-pptx.po", pptx)
+    body, _ = wait_result(inst, "u-pptx", deadline_s=120)
+    assert body["status"] == "clean" and body["method"] == "ooxml-rebuild", body
+    out = inst / "dmz/sanitized/u-pptx/output"
+    assert "ppt/presentation.xml" in zipfile.ZipFile(out).namelist()
+    att = json.loads((inst / "dmz/sanitized/u-pptx/attestation.json").read_text())
+    assert att["attestation"]["output"]["type"] == "pptx"
+    c = UnixHTTP(str(inst / "run/sanitized.sock"))
+    c.request("GET", "/api/results/u-pptx/preview")
+    r = c.getresponse()
+    assert r.status == 200 and r.read()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,6 +27,7 @@
 #include <archive_entry.h>
 #include <valgrind/valgrind.h>
 
+#include "crypto.h"
 #include "detect.h"
 #include "pipeline.h"
 #include "rebuild.h"
@@ -45,9 +46,9 @@ struct zmember {
 	const char *link;	/* AE_IFLNK target */
 };
 
-/* A zip of the members (deflated), in a memfd. */
+/* A zip of the members (deflated), in a memfd; utf8: names flagged UTF-8. */
 static int
-make_zip(const struct zmember *m, size_t n)
+make_zip_flagged(const struct zmember *m, size_t n, int utf8)
 {
 	size_t cap = 64u << 20, used = 0, i;
 	uint8_t *buf = malloc(cap);
@@ -56,11 +57,17 @@ make_zip(const struct zmember *m, size_t n)
 
 	assert_non_null(buf);
 	assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
+	/* Names flagged UTF-8 (general purpose bit 11), as Windows and macOS write them. */
+	if (utf8)
+		assert_int_equal(archive_write_set_options(a, "zip:hdrcharset=UTF-8"), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
 	for (i = 0; i < n; i++) {
 		struct archive_entry *e = archive_entry_new();
 
-		archive_entry_set_pathname(e, m[i].name);
+		if (utf8)
+			archive_entry_update_pathname_utf8(e, m[i].name);
+		else
+			archive_entry_set_pathname(e, m[i].name);
 		archive_entry_set_filetype(e, m[i].type ? m[i].type : AE_IFREG);
 		archive_entry_set_perm(e, 0644);
 		if (m[i].link != NULL)
@@ -78,6 +85,12 @@ make_zip(const struct zmember *m, size_t n)
 	lseek(fd, 0, SEEK_SET);
 	free(buf);
 	return fd;
+}
+
+static int
+make_zip(const struct zmember *m, size_t n)
+{
+	return make_zip_flagged(m, n, 0);
 }
 
 /* unpack_child in this process; its output in *out (malloc'd). */
@@ -303,6 +316,35 @@ test_archives_are_refused_unless_the_policy_allows_them(void **state)
 	close(zip);
 }
 
+/* A zip whose names say they are UTF-8 is read by its names in the C locale the
+ * services run in (libarchive alone gives them none there). */
+static void
+test_utf8_flagged_names_are_read_in_the_c_locale(void **state)
+{
+	struct zmember m[] = { { .name = "申請/申請書.pdf", .data = tiny_pdf,
+				 .len = sizeof tiny_pdf - 1 } };
+	struct pipeline_result res;
+	uint8_t head[8];
+	int zip;
+
+	(void)state;
+	if (RUNNING_ON_VALGRIND) {
+		skip();
+		return;
+	}
+	zip = make_zip_flagged(m, 1, 1);
+	assert_int_equal(pread(zip, head, sizeof head, 0), (ssize_t)sizeof head);
+	assert_true(head[7] & 0x08);	/* bit 11 of the flags: the test means it */
+	assert_int_equal(run(zip, 1, &res), 0);
+	if (!res.clean)
+		print_error("%s (%s)\n", res.reason, res.detail);
+	assert_string_equal(res.type, "zip");
+	assert_true(res.clean);
+	assert_string_equal(res.members[0].name, "申請/申請書.pdf");
+	pipeline_result_free(&res);
+	close(zip);
+}
+
 static void
 test_allowed_zip_of_a_pdf_and_a_png_has_two_attested_members(void **state)
 {
@@ -340,6 +382,20 @@ test_allowed_zip_of_a_pdf_and_a_png_has_two_attested_members(void **state)
 	assert_true(res.members[1].res.clean);
 	assert_string_equal(res.members[1].res.method, "image-reencode");
 	assert_memory_equal(res.members[1].output.p, "\x89PNG", 4);
+	/* Each member's attestation ties it to the zip the citizen sent and its path. */
+	for (uint32_t i = 0; i < 2; i++) {
+		const json_t *arc = json_object_get(json_object_get(res.members[i].res.attestation,
+		    "attestation"), "archive");
+		char zhex[65];
+
+		crypto_hex(res.input_sha256, 32, zhex);
+		assert_non_null(arc);
+		assert_string_equal(json_string_value(json_object_get(arc, "sha256")), zhex);
+		assert_string_equal(json_string_value(json_object_get(arc, "member")),
+				    res.members[i].name);
+		assert_int_equal(json_integer_value(json_object_get(arc, "index")), i + 1);
+		assert_int_equal(json_integer_value(json_object_get(arc, "size")), res.input_size);
+	}
 	assert_true(res.preview.len > 0);
 	pipeline_result_free(&res);
 	rebuild_buf_free(&png);
@@ -439,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_bomb_and_counts_are_stopped),
 		cmocka_unit_test(test_archives_are_refused_unless_the_policy_allows_them),
 		cmocka_unit_test(test_allowed_zip_of_a_pdf_and_a_png_has_two_attested_members),
+		cmocka_unit_test(test_utf8_flagged_names_are_read_in_the_c_locale),
 		cmocka_unit_test(test_a_refused_member_refuses_the_zip_and_says_which),
 		cmocka_unit_test(test_unsafe_zips_are_refused_through_the_sandbox),
 	};

@@ -108,7 +108,9 @@ sanitize(struct fixture *f, const char *id, const void *data, size_t len, int al
 	wc.pipeline.allow_archives = allow;
 	assert_int_equal(spool_put(&f->spool, id, data, len), SPOOL_OK);
 	assert_int_equal(worker_start(&pool, &wc, err, sizeof err), 0);
-	snprintf(path, sizeof path, "%s/%s/result.json", f->results, id);
+	/* An item named with a policy (worker.h) has its results under the upload id. */
+	snprintf(path, sizeof path, "%s/%.*s/result.json", f->results,
+		 (int)strcspn(id, "."), id);
 	for (i = 0; i < 600 && access(path, R_OK) != 0; i++) {
 		struct timespec ts = { 0, 100 * 1000000L };
 
@@ -166,6 +168,56 @@ check_member(struct fixture *f, const char *id, int n)
 	json_decref(att);
 }
 
+/* The policy portald names in the item's name is the procedure's: it overrides the
+ * service's configuration both ways. */
+static void
+test_item_name_carries_the_procedures_policy(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "a.pdf" };
+	const void *data[] = { tiny_pdf };
+	const size_t lens[] = { sizeof tiny_pdf - 1 };
+	struct pipeline_config pc = { .allow_archives = 1, .keep_ooxml = 1 };
+	char up[64];
+	uint8_t *zip;
+	size_t len;
+	json_t *res;
+
+	assert_int_equal(worker_item_policy("abc.pa", up, sizeof up, &pc), 0);
+	assert_string_equal(up, "abc");
+	assert_true(pc.allow_archives && !pc.keep_ooxml);
+	assert_int_equal(worker_item_policy("abc.p-", up, sizeof up, &pc), 0);
+	assert_true(!pc.allow_archives && !pc.keep_ooxml);
+	assert_int_equal(worker_item_policy("abc.pao", up, sizeof up, &pc), 0);
+	assert_true(pc.allow_archives && pc.keep_ooxml);
+	assert_int_equal(worker_item_policy("abc", up, sizeof up, &pc), 0);
+	assert_true(pc.allow_archives && pc.keep_ooxml);	/* unchanged */
+	assert_int_equal(worker_item_policy("abc.px", up, sizeof up, &pc), -1);
+	assert_int_equal(worker_item_policy("abc.paa", up, sizeof up, &pc), -1);
+	assert_int_equal(worker_item_policy("abc.p", up, sizeof up, &pc), -1);
+	assert_int_equal(worker_item_policy(".pa", up, sizeof up, &pc), -1);
+	/* Only the last dot can start the suffix. */
+	assert_int_equal(worker_item_policy("a.pb.po", up, sizeof up, &pc), 0);
+	assert_string_equal(up, "a.pb");
+	assert_true(!pc.allow_archives && pc.keep_ooxml);
+	assert_int_equal(worker_item_policy("a.po.x", up, sizeof up, &pc), 0);
+	assert_string_equal(up, "a.po.x");
+	if (RUNNING_ON_VALGRIND) {
+		skip();
+		return;
+	}
+	zip_of(names, data, lens, 1, &zip, &len);
+	res = sanitize(f, "up-pol-1.pa", zip, len, 0);
+	assert_string_equal(jsonio_str(res, "status", ""), "clean");
+	assert_string_equal(jsonio_str(res, "id", ""), "up-pol-1");
+	check_member(f, "up-pol-1", 1);
+	json_decref(res);
+	res = sanitize(f, "up-pol-2.p-", zip, len, 1);
+	assert_string_equal(jsonio_str(res, "reason", ""), "archive_not_allowed");
+	json_decref(res);
+	free(zip);
+}
+
 static void
 test_allowed_zip_leaves_each_member_attested(void **state)
 {
@@ -194,6 +246,9 @@ test_allowed_zip_leaves_each_member_attested(void **state)
 	assert_string_equal(jsonio_str(json_array_get(m, 1), "status", ""), "clean");
 	check_member(f, "up-zip-1", 1);
 	check_member(f, "up-zip-1", 2);
+	/* Each member has its own preview for the citizen's member list. */
+	snprintf(path, sizeof path, "%s/up-zip-1/members/2/preview.png", f->results);
+	assert_int_equal(access(path, R_OK), 0);
 	/* No output of its own, a preview for the form. */
 	snprintf(path, sizeof path, "%s/up-zip-1/output", f->results);
 	assert_int_not_equal(access(path, F_OK), 0);
@@ -279,6 +334,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_item_name_carries_the_procedures_policy,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowed_zip_leaves_each_member_attested,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_refused_member_leaves_only_verdicts,

@@ -226,6 +226,149 @@ test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
 	json_decref(req);
 }
 
+/* results/ID/ of an allowed zip as the worker leaves it: result.json with members, and
+ * members/<n>/output and attestation.json for each clean one (ok[i] false: refused). */
+static void
+make_archive_result(struct fixture *fx, const char *id, const char *const *names,
+		    const bool *ok, size_t n)
+{
+	char d[160], p[200];
+	json_t *res = json_pack("{s:s,s:s,s:s,s:[]}", "status", "clean", "method",
+				"archive-extract", "type", "zip", "members");
+	struct attest_origin o = { .size = 999 };
+
+	crypto_sha256("the zip", 7, o.sha256);
+	snprintf(d, sizeof d, "%s/%s", fx->results, id);
+	assert_int_equal(mkdir(d, 0750), 0);
+	snprintf(d, sizeof d, "%s/%s/members", fx->results, id);
+	assert_int_equal(mkdir(d, 0750), 0);
+	for (size_t i = 0; i < n; i++) {
+		bool png = strstr(names[i], ".jpg") != NULL;
+		const char *out = png ? "\x89PNG rebuilt" : "%PDF-1.7 member";
+		struct attest_fields a = { .input_size = 3, .input_type = png ? "jpeg" : "pdf",
+			.output_type = png ? "png" : "pdf", .output_size = strlen(out),
+			.method = png ? "image-reencode" : "pdf-render", .policy = "default",
+			.scan_input = "clean", .scan_output = "clean", .origin = &o };
+
+		json_array_append_new(json_object_get(res, "members"), json_pack(
+			"{s:s,s:s,s:s,s:s,s:i}", "name", names[i], "status",
+			ok[i] ? "clean" : "rejected", "method", a.method, "type", a.input_type,
+			"pages", 1));
+		if (!ok[i])
+			continue;
+		snprintf(d, sizeof d, "%s/%s/members/%zu", fx->results, id, i + 1);
+		assert_int_equal(mkdir(d, 0750), 0);
+		snprintf(p, sizeof p, "%s/output", d);
+		put_file(p, out);
+		o.member = names[i];
+		o.index = (uint32_t)i + 1;
+		crypto_sha256("abc", 3, a.input_sha256);
+		crypto_sha256(out, strlen(out), a.output_sha256);
+		json_t *att = attest_sign(&a, priv);
+		char *text = jsonio_dump(att);
+		snprintf(p, sizeof p, "%s/attestation.json", d);
+		put_file(p, text);
+		free(text);
+		json_decref(att);
+	}
+	if (!ok[0] || (n > 1 && !ok[1]))
+		json_object_set_new(res, "status", json_string("rejected"));
+	char *text = jsonio_dump(res);
+	snprintf(p, sizeof p, "%s/%s/result.json", fx->results, id);
+	put_file(p, text);
+	free(text);
+	json_decref(res);
+}
+
+/* The request's definition given a sanitizer policy, signed again. */
+static void
+set_policy(json_t *req, const char *key, bool on)
+{
+	json_t *proc = json_object_get(req, "procedure"), *def = json_object_get(proc, "definition");
+	char sig[PROCSIG_HEX_LEN + 1];
+
+	json_object_set_new(def, "sanitizer", json_pack("{s:b}", key, on));
+	assert_int_equal(procsig_sign(office_priv, "demo", def, sig), 0);
+	json_object_set_new(proc, "signature", json_string(sig));
+}
+
+/* A zip of a PDF and a JPEG becomes two files of the bundle, each with the
+ * attestation naming the zip, grouped under the zip's name for staff. */
+static void
+test_archive_members_are_bundled_each_attested(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const names[] = { "書類/申請書.pdf", "写真.jpg" };
+	static const bool ok[] = { true, true };
+	char err[256], path[200];
+	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+	struct bundle_info info;
+	json_t *req = request("app-z", "u-zip"), *files;
+	int fd;
+
+	make_archive_result(fx, "u-zip", names, ok, 2);
+	json_object_set_new(json_array_get(json_object_get(req, "files"), 0), "display_name",
+			    json_string("添付書類.zip"));
+	set_policy(req, "allow_archives", true);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_OK);
+	snprintf(path, sizeof path, "%s/new/app-z", fx->spool);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	bundle_limits_default(&chk.limits);
+	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
+	close(fd);
+	files = json_object_get(info.manifest, "files");
+	assert_int_equal(json_array_size(files), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *f = json_array_get(files, i), *arc = json_object_get(f, "archive");
+		const json_t *att = json_object_get(info.attestations, jsonio_str(f, "attestation", ""));
+
+		assert_string_equal(jsonio_str(f, "file", ""), i == 0 ? "files/1.pdf" : "files/2.png");
+		assert_string_equal(jsonio_str(f, "display_name", ""), names[i]);
+		assert_string_equal(jsonio_str(f, "field", ""), "attachment");
+		assert_string_equal(jsonio_str(arc, "display_name", ""), "添付書類.zip");
+		assert_string_equal(jsonio_str(arc, "member", ""), names[i]);
+		assert_string_equal(jsonio_str(json_object_get(json_object_get(att, "attestation"),
+				    "archive"), "member", ""), names[i]);
+	}
+	bundle_info_free(&info);
+	json_decref(req);
+}
+
+/* All or nothing; and a procedure whose policy does not allow archives gets none. */
+static void
+test_archive_refused_whole_or_by_policy(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const names[] = { "a.pdf", "b.jpg" };
+	static const bool bad[] = { true, false }, good[] = { true, true };
+	char err[256];
+	json_t *req = request("app-y", "u-half");
+
+	make_archive_result(fx, "u-half", names, bad, 2);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_ENOTCLEAN);
+	json_decref(req);
+	make_archive_result(fx, "u-whole", names, good, 2);
+	req = request("app-x", "u-whole");
+	set_policy(req, "allow_archives", false);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_EINVALID);
+	assert_non_null(strstr(err, "allow_archives"));
+	set_policy(req, "keep_ooxml", true);	/* no allow_archives: false */
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_EINVALID);
+	json_decref(req);
+	/* A kept docx under a policy that makes Office files PDF is not signed either. */
+	make_result_by(fx, "u-docx", true, "ooxml-rebuild", "docx");
+	req = request("app-w", "u-docx");
+	set_policy(req, "keep_ooxml", false);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_EINVALID);
+	json_decref(req);
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+}
+
 static void
 test_refused_pending_or_unknown_upload_is_not_signed(void **state)
 {
@@ -526,6 +669,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_upload_becomes_a_verifiable_bundle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_editable_xlsx_is_bundled_as_xlsx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_members_are_bundled_each_attested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_refused_whole_or_by_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),

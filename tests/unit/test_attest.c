@@ -134,6 +134,52 @@ test_file_checked_against_attested_output(void **state)
 	json_decref(a);
 }
 
+/* A zip member's output names the zip it came from and its path there. */
+static void
+test_archive_member_names_its_origin(void **state)
+{
+	(void)state;
+	char err[256];
+	struct attest_origin o = { .size = 4321, .member = "scans/住民票.pdf", .index = 2 };
+	struct attest_fields f = {
+		.input_size = 10, .input_type = "pdf", .output_size = 3, .output_type = "pdf",
+		.method = "pdf-render", .policy = "default", .engines = NULL,
+		.scan_input = "clean", .scan_output = "clean", .origin = &o,
+	};
+	char zhex[65];
+	json_t *a, *arc;
+
+	crypto_sha256("the zip", 7, o.sha256);
+	crypto_hex(o.sha256, 32, zhex);
+	assert_non_null(a = attest_sign(&f, san_priv));
+	assert_int_equal(attest_verify(a, san_pub, NULL, err, sizeof err), ATTEST_OK);
+	arc = json_object_get(json_object_get(a, "attestation"), "archive");
+	assert_string_equal(json_string_value(json_object_get(arc, "sha256")), zhex);
+	assert_string_equal(json_string_value(json_object_get(arc, "member")), "scans/住民票.pdf");
+	assert_int_equal(json_integer_value(json_object_get(arc, "index")), 2);
+	assert_int_equal(json_integer_value(json_object_get(arc, "size")), 4321);
+	/* A member path that climbs is no shape of ours, signed or not. */
+	json_object_set_new(arc, "member", json_string("../etc/passwd"));
+	assert_int_equal(attest_verify(a, san_pub, NULL, err, sizeof err), ATTEST_EFORMAT);
+	json_decref(a);
+	o.member = "a/../../b";
+	assert_null(attest_sign(&f, san_priv));
+}
+
+static void
+test_member_path_rules(void **state)
+{
+	(void)state;
+	assert_true(attest_member_path_valid("a.pdf"));
+	assert_true(attest_member_path_valid("dir/sub/写真.jpg"));
+	assert_false(attest_member_path_valid(""));
+	assert_false(attest_member_path_valid("/abs.pdf"));
+	assert_false(attest_member_path_valid(".."));
+	assert_false(attest_member_path_valid("a\\b"));
+	assert_false(attest_member_path_valid("a\nb"));
+	assert_false(attest_member_path_valid("dir/../../x"));
+}
+
 int
 main(void)
 {
@@ -143,6 +189,8 @@ main(void)
 		cmocka_unit_test(test_changed_field_breaks_signature),
 		cmocka_unit_test(test_wrong_shape_refused_before_signature),
 		cmocka_unit_test(test_file_checked_against_attested_output),
+		cmocka_unit_test(test_archive_member_names_its_origin),
+		cmocka_unit_test(test_member_path_rules),
 	};
 	return cmocka_run_group_tests_name("attest", tests, keys, NULL);
 }

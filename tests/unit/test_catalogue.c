@@ -135,6 +135,24 @@ refused(json_t *proc, const char *why_contains)
 	json_decref(proc);
 }
 
+/* The procedure's sanitizer policy: two booleans, nothing else. */
+static void
+test_sanitizer_policy_is_checked(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	json_t *p = json_deep_copy(f->inquiry);
+
+	json_object_set_new(p, "sanitizer", json_pack("{s:b,s:b}", "allow_archives", 1,
+						      "keep_ooxml", 0));
+	assert_int_equal(catalogue_check_procedure(p, err, sizeof err), 0);
+	json_object_set_new(p, "sanitizer", json_pack("{s:s}", "allow_archives", "yes"));
+	assert_int_equal(catalogue_check_procedure(p, err, sizeof err), -1);
+	assert_non_null(strstr(err, "allow_archives"));
+	json_object_set_new(p, "sanitizer", json_pack("{s:b}", "allow_macros", 1));
+	refused(p, "allow_macros");
+}
+
 static void
 test_bad_definitions_are_refused_with_the_member(void **state)
 {
@@ -458,6 +476,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sanitizer_policy_is_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samples_are_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_templates_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_definitions_are_refused_with_the_member,

@@ -125,7 +125,7 @@ check_only_allowed(enum ooxml_kind kind, const struct zipfile *out)
 {
 	static const char *const banned[] = { "vbaProject", "embeddings/", "activeX",
 					      "customUI", "customXml", "externalLink",
-					      "connections", "oleObject" };
+					      "connections", "oleObject", ".wav", ".mp4" };
 	const char *ct = member(out, "[Content_Types].xml"), *o;
 	char part[512], type[512];
 	uint32_t i;
@@ -151,6 +151,9 @@ check_only_allowed(enum ooxml_kind kind, const struct zipfile *out)
 			assert_null(strstr(r, "/control"));
 			assert_null(strstr(r, "hyperlink"));
 			assert_null(strstr(r, "extensibility"));
+			assert_null(strstr(r, "/audio"));
+			assert_null(strstr(r, "/video"));
+			assert_null(strstr(r, "relationships/media"));
 			continue;
 		}
 		/* An Override for it, with an allowed type. */
@@ -269,6 +272,67 @@ test_dde_formula_external_link_and_connection_are_removed(void **state)
 	assert_int_equal(rep.formulas_removed, 1);
 	assert_non_null(member(&out, "xl/sharedStrings.xml"));
 	zip_free(&out);
+}
+
+/* A presentation keeps its slides, layouts, masters, theme and real images, and loses
+ * VBA, ActiveX, OLE, custom UI, external links, sound, video, every external
+ * relationship, and an "image" that is not one. */
+static void
+test_pptx_keeps_slides_and_loses_active_content(void **state)
+{
+	struct zipfile out;
+	struct ooxml_report rep;
+	const char *rels;
+
+	(void)state;
+	rebuild_file("tests/corpus/ooxml/active.pptx", OOXML_PPTX, &out, &rep);
+	assert_non_null(member(&out, "ppt/presentation.xml"));
+	assert_non_null(member(&out, "ppt/slides/slide1.xml"));
+	assert_non_null(member(&out, "ppt/slideMasters/slideMaster1.xml"));
+	assert_non_null(member(&out, "ppt/slideLayouts/slideLayout2.xml"));
+	assert_non_null(member(&out, "ppt/theme/theme1.xml"));
+	assert_non_null(member(&out, "ppt/media/image1.png"));
+	assert_null(member(&out, "ppt/media/image2.png"));	/* a script labelled PNG */
+	assert_null(member(&out, "ppt/media/media1.wav"));
+	assert_null(member(&out, "ppt/media/media2.mp4"));
+	assert_null(member(&out, "ppt/vbaProject.bin"));
+	assert_null(member(&out, "ppt/embeddings/oleObject1.bin"));
+	assert_null(member(&out, "customUI/customUI14.xml"));
+	rels = member(&out, "ppt/slides/_rels/slide1.xml.rels");
+	assert_non_null(rels);
+	assert_non_null(strstr(rels, "/ppt/media/image1.png"));
+	assert_non_null(strstr(rels, "/ppt/slideLayouts/slideLayout2.xml"));
+	assert_null(strstr(rels, "image2"));
+	assert_null(strstr(rels, "attacker"));
+	assert_non_null(strstr(member(&out, "_rels/.rels"), "/ppt/presentation.xml"));
+	assert_true(rep.dropped >= 8);
+	assert_true(rep.rels_dropped >= 10);
+	zip_free(&out);
+}
+
+/* A macro-enabled presentation is no pptx: nothing to keep it by. */
+static void
+test_pptm_main_part_is_refused(void **state)
+{
+	struct zipfile in;
+	struct rebuild_buf b;
+	struct ooxml_report rep;
+	size_t len;
+	uint8_t *p = slurp("tests/corpus/ooxml/pptm.pptx", &len);
+
+	(void)state;
+	zip_read(p, len, &in);
+	assert_int_equal(ooxml_rebuild(OOXML_PPTX, in.parts, in.n, &b, &rep), OOXML_ENOMAIN);
+	/* Nor does a presentation pass for a document. */
+	zip_free(&in);
+	free(p);
+	p = slurp("tests/corpus/office/sample.pptx", &len);
+	zip_read(p, len, &in);
+	assert_int_equal(ooxml_rebuild(OOXML_DOCX, in.parts, in.n, &b, &rep), OOXML_ENOMAIN);
+	assert_int_equal(ooxml_rebuild(OOXML_PPTX, in.parts, in.n, &b, &rep), OOXML_OK);
+	rebuild_buf_free(&b);
+	zip_free(&in);
+	free(p);
 }
 
 /* A minimal docx from strings: [Content_Types].xml, _rels/.rels, word/document.xml. */
@@ -431,6 +495,8 @@ test_pipeline_keeps_a_docx_editable_and_attests_the_rebuild(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(eng, "rebuild")), "sekisho-ooxml/1"));
 	assert_null(json_object_get(eng, "mupdf"));
 	print_message("  %s\n", res.detail);
+	if (access(OFFICEPDF_SOFFICE, X_OK) == 0)
+		assert_memory_equal(res.preview.p, "\x89PNG", 4);
 	len = lseek(out, 0, SEEK_END);
 	assert_true(len > 0);
 	p = malloc((size_t)len);
@@ -486,6 +552,48 @@ test_pipeline_keeps_an_xlsx_and_still_refuses_macros(void **state)
 	close(out);
 }
 
+/* Through the pipeline: a kept pptx is attested as a pptx; one carrying a VBA
+ * project is refused by detection before any rebuild (as a docx is), and so is a
+ * macro-enabled one. */
+static void
+test_pipeline_keeps_a_pptx(void **state)
+{
+	struct pipeline_result res;
+	int out;
+
+	(void)state;
+	if (RUNNING_ON_VALGRIND) {
+		skip();
+		return;
+	}
+	run("tests/corpus/office/sample.pptx", 1, &res, &out);
+	if (!res.clean)
+		print_error("%s (%s)\n", res.reason, res.detail);
+	assert_true(res.clean);
+	assert_string_equal(res.type, "pptx");
+	assert_string_equal(res.method, "ooxml-rebuild");
+	assert_string_equal(res.output_type, "pptx");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+	    res.attestation, "attestation"), "output"), "type")), "pptx");
+	/* The citizen still sees the first slide: the kept output through LibreOffice. */
+	if (access(OFFICEPDF_SOFFICE, X_OK) == 0) {
+		assert_true(res.preview.len > 8);
+		assert_memory_equal(res.preview.p, "\x89PNG", 4);
+		print_message("  pptx kept in %.2f s, of which LibreOffice for the preview %.2f s\n",
+			      res.seconds, res.office_seconds);
+	}
+	pipeline_result_free(&res);
+	close(out);
+	run("tests/corpus/ooxml/active.pptx", 1, &res, &out);
+	assert_string_equal(res.reason, "macros");
+	pipeline_result_free(&res);
+	close(out);
+	run("tests/corpus/ooxml/pptm.pptx", 1, &res, &out);
+	assert_false(res.clean);
+	pipeline_result_free(&res);
+	close(out);
+}
+
 int
 main(void)
 {
@@ -499,6 +607,9 @@ main(void)
 		cmocka_unit_test(test_too_many_parts_is_refused),
 		cmocka_unit_test(test_pipeline_keeps_a_docx_editable_and_attests_the_rebuild),
 		cmocka_unit_test(test_pipeline_keeps_an_xlsx_and_still_refuses_macros),
+		cmocka_unit_test(test_pptx_keeps_slides_and_loses_active_content),
+		cmocka_unit_test(test_pptm_main_part_is_refused),
+		cmocka_unit_test(test_pipeline_keeps_a_pptx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

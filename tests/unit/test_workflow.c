@@ -182,7 +182,9 @@ test_answers_shown_with_labels_options_dates_groups_and_files(void **state)
 	json_t *answers = parse("{\"name\":\"山田\",\"kind\":\"a\",\"days\":[\"mon\",\"tue\"],"
 		"\"born\":\"2019-05-01\",\"age\":42,\"kids\":[{\"kid\":\"一郎\",\"proof\":[\"u1\"]}],"
 		"\"ok\":true}");
-	json_t *atts = parse("[{\"n\":1,\"field\":\"kids[0].proof\",\"display_name\":\"証明.pdf\"}]");
+	json_t *atts = parse("[{\"n\":1,\"field\":\"kids[0].proof\",\"display_name\":\"証明.pdf\"},"
+		"{\"n\":2,\"field\":\"kids[0].proof\",\"display_name\":\"写真/a.jpg\","
+		"\"archive\":{\"display_name\":\"書類.zip\",\"member\":\"写真/a.jpg\"}}]");
 	json_t *rows = app_view_answers(def, answers, atts);
 	char *text;
 
@@ -206,15 +208,19 @@ test_answers_shown_with_labels_options_dates_groups_and_files(void **state)
 
 		assert_string_equal(jsonio_str(kids, "label", ""), "お子さん");
 		assert_string_equal(jsonio_str(json_array_get(item, 0), "value", ""), "一郎");
-		assert_int_equal(json_array_size(files), 1);
+		assert_int_equal(json_array_size(files), 2);
 		assert_string_equal(jsonio_str(json_array_get(files, 0), "display_name", ""),
 				    "証明.pdf");
+		/* A zip's member is named with the zip it came in. */
+		assert_string_equal(jsonio_str(json_array_get(files, 1), "display_name", ""),
+				    "書類.zip 内の 写真/a.jpg");
 	}
 	assert_string_equal(jsonio_str(json_array_get(rows, 8), "value", ""), "同意する");
 	assert_int_equal(json_array_size(rows), 9);
 	text = app_view_text(rows);
 	assert_non_null(strstr(text, "お名前: 山田 / 種類: 転居"));
 	assert_non_null(strstr(text, "証明書: 証明.pdf"));
+	assert_non_null(strstr(text, "書類.zip 内の 写真/a.jpg"));
 	free(text);
 	json_decref(rows);
 	/* What a document template merges: top-level answers by name, shown as text;

@@ -42,10 +42,27 @@
     return dl;
   }
 
+  // Members of a zip the applicant sent arrive each as a sanitized file of its own;
+  // they are shown together under the zip's name, each by its path in the zip.
   function files(list) {
     var box = document.getElementById('files');
+    var group = null, groupName = null;
     box.textContent = '';
     list.forEach(function (f) {
+      var into = box;
+      if (f.archive) {
+        if (group === null || groupName !== f.archive.display_name) {
+          group = el('section');
+          group.className = 'archive';
+          group.appendChild(el('h3', f.archive.display_name + '（zip ファイルの中身）'));
+          box.appendChild(group);
+          groupName = f.archive.display_name;
+        }
+        into = group;
+      } else {
+        group = null;
+        groupName = null;
+      }
       var url = '/api/v1/' + encodeURIComponent(Staff.tenant()) + '/staff' + base + '/files/' + f.n;
       var fig = el('figure');
       var cap = el('figcaption');
@@ -68,7 +85,7 @@
         fig.appendChild(img);
       }
       fig.appendChild(cap);
-      box.appendChild(fig);
+      into.appendChild(fig);
     });
     document.getElementById('files-section').hidden = list.length === 0;
   }

@@ -56,6 +56,7 @@ export function newState() {
     reception: { opens_at: '', closes_at: '' },
     attachments: { max_files: '', max_total_mib: '' },
     duplicate_rule: 'none', proxy: { allowed: false, attorney_required: false },
+    sanitizer: { allow_archives: false, keep_ooxml: false },
     notify: { email_field: '', events: [], templates: {} },  // templates: {event: {subject, lead}}
     department: '', fields: [],
     routing: [],   // 振り分け: [{field, value, department}], office-side only
@@ -183,6 +184,11 @@ export function stateToRequest(s) {
   if (s.proxy.allowed || s.proxy.attorney_required) {
     def.proxy = { allowed: !!s.proxy.allowed, attorney_required: !!s.proxy.attorney_required };
   }
+  // The procedure's own sanitizer policy (docs/catalogue-format.md); absent: the
+  // sanitizer service's defaults.
+  if (s.sanitizer.allow_archives || s.sanitizer.keep_ooxml) {
+    def.sanitizer = { allow_archives: !!s.sanitizer.allow_archives, keep_ooxml: !!s.sanitizer.keep_ooxml };
+  }
   const feeItems = s.fee.items.filter((i) => i.label.trim() || String(i.amount).trim())
     .map((i) => {
       const it = { label: i.label.trim(), amount: intOf(i.amount) };
@@ -265,6 +271,8 @@ export function definitionToState(def, department, routing, staffNotify) {
     max_total_mib: a.max_total_bytes ? String(Math.ceil(a.max_total_bytes / MIB)) : '' };
   s.duplicate_rule = def.duplicate_rule || 'none';
   s.proxy = { allowed: !!(def.proxy && def.proxy.allowed), attorney_required: !!(def.proxy && def.proxy.attorney_required) };
+  s.sanitizer = { allow_archives: !!(def.sanitizer && def.sanitizer.allow_archives),
+    keep_ooxml: !!(def.sanitizer && def.sanitizer.keep_ooxml) };
   const tm = (def.notify && def.notify.templates) || {};
   s.notify = { email_field: str(def.notify && def.notify.email_field),
     events: ((def.notify && def.notify.events) || []).slice(),

@@ -69,7 +69,7 @@ export function poll(record, onChange) {
   const tick = async () => {
     try {
       const v = await api(`/uploads/${encodeURIComponent(record.upload_id)}`);
-      for (const k of ['state', 'display_name', 'size', 'type', 'pages', 'preview_url', 'reason', 'message']) {
+      for (const k of ['state', 'display_name', 'size', 'type', 'pages', 'preview_url', 'reason', 'message', 'members']) {
         if (v[k] !== undefined) record[k] = v[k];
       }
       if (record.state !== 'pending') {
@@ -103,6 +103,13 @@ export function statusContent(r) {
     case 'pending':
       return [h('span', { class: 'file-state file-pending' }, '無害化処理中です。しばらくお待ちください。')];
     case 'clean': {
+      if (r.members) {
+        return [
+          h('span', { class: 'file-state file-clean' },
+            `無害化処理が終わりました（zip ファイル、${r.members.length}件、${formatBytes(r.size)}）。中のファイルはそれぞれ無害化して送られます。`),
+          memberList(r),
+        ];
+      }
       const parts = [kind, r.pages ? `${r.pages}ページ` : '', formatBytes(r.size)].filter(Boolean).join('、');
       return [
         r.preview_url ? preview(r) : null,
@@ -111,11 +118,24 @@ export function statusContent(r) {
     }
     case 'rejected':
       return [h('span', { class: 'file-state file-rejected' },
-        h('strong', {}, 'このファイルは受け付けられません。'), ' ', r.message || r.reason || '')];
+        h('strong', {}, 'このファイルは受け付けられません。'), ' ', r.message || r.reason || ''),
+        r.members ? memberList(r) : null];
     default:
       return [h('span', { class: 'file-state file-rejected' },
         h('strong', {}, '送信できませんでした。'), ' ', r.message || '')];
   }
+}
+
+// An allowed zip: each file in it, by its path in the zip, with its own first page
+// when clean, or why it was refused (the whole zip is refused if one member is).
+function memberList(r) {
+  return h('ul', { class: 'file-members', 'aria-label': `${r.display_name} の中のファイル` },
+    r.members.map((m) => h('li', {},
+      m.preview_url ? preview({ preview_url: m.preview_url, display_name: m.name }) : null,
+      h('span', { class: 'file-member-name' }, m.name), ' ',
+      m.status === 'clean'
+        ? h('span', { class: 'file-state file-clean' }, '無害化しました。')
+        : h('span', { class: 'file-state file-rejected' }, m.message || m.reason || '受け付けられません。'))));
 }
 
 // The first page as the sanitizer rebuilt it; left out quietly if it cannot be had.
