@@ -17,13 +17,7 @@ import { DESKTOP, PHONE, axeBoth, photoPng, samplePdf, url } from './helpers.js'
 import { ROOT } from './stack.mjs';
 
 const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
-const ADMIN = { login: 'flow-admin', password: 'whole-story-administrator-2026' };
-const CLERK = { login: 'flow-clerk', password: 'whole-story-nursery-clerk-2026' };
-const DEPT = '保育課';
-const PROC = 'office-flow';
-const TITLE = '保育施設の利用申込（通し試験）';
 const STATUS_PASSWORD = 'office flow horse';
-const TEMPLATE = { name: '利用決定通知', title: '保育施設利用決定通知書' };
 // The bridge, the importer and the downlink each poll; on a busy 2-core machine a
 // round trip has taken most of a minute.
 const BRIDGE_MS = 180000;
@@ -70,6 +64,15 @@ async function bodyOf(download) {
 
 test('申請から交付・完了・書き出しまで: administrator, citizen and clerk on the real stack', async ({ browser, page }) => {
   test.setTimeout(900000);
+  // Names of this run's own, so that --repeat-each can run the story again on one stack
+  // (a worker loads this file once).
+  const RUN = crypto.randomUUID().slice(0, 6);
+  const ADMIN = { login: `flow-admin-${RUN}`, password: 'whole-story-administrator-2026' };
+  const CLERK = { login: `flow-clerk-${RUN}`, password: 'whole-story-nursery-clerk-2026' };
+  const DEPT = `保育課（${RUN}）`;
+  const PROC = `office-flow-${RUN}`;
+  const TITLE = `保育施設の利用申込（通し試験 ${RUN}）`;
+  const TEMPLATE = { name: `利用決定通知 ${RUN}`, title: `保育施設利用決定通知書 ${RUN}` };
   const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
   const pdf = samplePdf();
   const work = mkdtempSync(join(tmpdir(), 'sekisho-flow-'));
