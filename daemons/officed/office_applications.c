@@ -563,17 +563,19 @@ office_handle_application_file(struct http_request *req, void *app)
 		return office_refuse(req, &a, 500, "integrity", "添付ファイルを確認できませんでした。"
 			      "システム管理者にご連絡ください。");
 	}
-	app_row_free(&r);
 	if (office_audit(&a, "application.file_view", target, NULL) != 0) {
 		free(buf);
+		app_row_free(&r);
 		return office_fail_db(req, &a, "file view");
 	}
 	office_authz_end(&a);
+	/* member lives in r's manifest: freed only once its type and name are taken. */
 	type = content_type(member);
 	/* Shown inline only for the types the sanitizer makes; anything else is a
 	 * download, never rendered by the browser as something it was not. */
 	snprintf(cd, sizeof cd, "%s; filename=\"file-%ld%s\"", type ? "inline" : "attachment", n,
 		 strrchr(member, '.') ? strrchr(member, '.') : "");
+	app_row_free(&r);
 	http_reply_header(req, "Content-Disposition", cd);
 	http_reply_header(req, "Cache-Control", "no-store");
 	http_reply_bytes(req, 200, type ? type : "application/octet-stream", buf, len);

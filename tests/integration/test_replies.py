@@ -239,3 +239,27 @@ def test_correction_reply_round_trip(office, tmp_path):
     assert "application.message" in actions and "application.reply" in actions
     wait(lambda: status(o, receipt).json()["status"] == "review", 60,
          "the return to 審査 did not reach the portal")
+
+
+def test_application_attachment_is_served_as_a_pdf(office, tmp_path):
+    """The application's own attachment, as the staff page frames it: application/pdf,
+    inline, named by its extension (the handler once read the member's name after
+    freeing the manifest it lived in, and sent a download of "file-1")."""
+    o = office
+    clerk = o.browser("clerk1")
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    uid, _ = upload(o, "住民票.pdf", (tmp_path / "benign-text.pdf").read_bytes())
+    r = requests.post(f"{o.api}/procedures/wf-reply/applications",
+                      json={"answers": {"name": "添付 花子", "attachment": [uid]},
+                            "status_password": STATUS_PASSWORD},
+                      headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_no"]
+    wait(lambda: clerk.call("GET", f"/applications/{receipt}").status_code == 200, 120,
+         f"{receipt} was not imported by officed")
+    for _ in range(3):   # the same answer each time, whatever the allocator reused
+        f = clerk.call("GET", f"/applications/{receipt}/files/1")
+        assert f.status_code == 200
+        assert f.headers["Content-Type"] == "application/pdf"
+        assert f.headers["Content-Disposition"] == 'inline; filename="file-1.pdf"'
+        assert f.content.startswith(b"%PDF")

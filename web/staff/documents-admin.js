@@ -26,7 +26,9 @@
     Staff.api('GET', '/documents/settings').then(function (res) {
       if (res.status === 401) { location.href = '/index.html'; return; }
       if (!res.ok) { return; }
-      document.getElementById('issuer').value = res.body.issuer;
+      // What the administrator typed while this was on its way wins over the stored name.
+      var issuer = document.getElementById('issuer');
+      if (!issuer.dataset.edited) { issuer.value = res.body.issuer; }
       document.getElementById('has-seal').textContent = res.body.has_seal ? '登録済み' : '未登録';
       document.getElementById('signing').textContent = res.body.signing_available
         ? '文書署名用の証明書が設定されています。'
@@ -84,10 +86,14 @@
     });
   });
 
+  document.getElementById('issuer').addEventListener('input', function (e) { e.target.dataset.edited = '1'; });
   document.getElementById('settings').addEventListener('submit', function (e) {
     e.preventDefault();
-    Staff.api('PUT', '/documents/settings', { issuer: document.getElementById('issuer').value.trim() })
-      .then(function (res) { if (done(res, '発行者名を保存しました。')) { loadSettings(); } });
+    var issuer = document.getElementById('issuer');
+    Staff.api('PUT', '/documents/settings', { issuer: issuer.value.trim() })
+      .then(function (res) {
+        if (done(res, '発行者名を保存しました。')) { delete issuer.dataset.edited; loadSettings(); }
+      });
   });
 
   document.getElementById('seal').addEventListener('submit', function (e) {

@@ -65,7 +65,8 @@ async function lookup(e) {
   }
   setTitle(`申請の状況（${no}）`);
   const title = h('h2', { id: 'result-title' }, '申請の状況');
-  result.replaceChildren(title,
+  // put, not replaceChildren: no reply form (null) must not be drawn as the text "null".
+  put(result, title,
     h('dl', { class: 'summary-list' },
       h('div', { class: 'summary-row' }, h('dt', {}, '到達番号'), h('dd', {}, st.receipt_no)),
       h('div', { class: 'summary-row' }, h('dt', {}, '手続'), h('dd', {}, st.procedure ? st.procedure.title : '')),
