@@ -177,15 +177,43 @@ test('申請から交付・完了・書き出しまで: administrator, citizen a
     ['name', 'text', null], ['kind', 'radio', null],
     ['reason', 'text', { field: 'kind', equals: 'change' }], ['certificate', 'file', null]]);
   expect(fields[3].accept).toEqual(['pdf']);
-  // TODO(testver): the test-version step goes here — open the saved draft as a test
-  // version, apply to it once as a citizen would, and see the test application kept
-  // apart from real ones, before publishing.
+  // "Tests it" for real: the draft goes to the portal as a test version under its own
+  // unlisted id, a citizen applies there (sanitizer, bridge and import are the real
+  // ones), and the application comes back as a テスト申請 under the draft with a T-
+  // number, never in the clerk's list or the export below.
+  await admin.getByRole('button', { name: 'テスト版として公開' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'テスト版を公開しました' })).toBeVisible();
+  const testPath = (await admin.locator('#test-url').textContent()).trim();
+  expect(testPath).toMatch(/^\/demo\/procedures\/test--[0-9a-f]{24}$/);
+  const testId = testPath.split('/').pop();
+  await expect.poll(orNull(async () => (await fetch(url(`/api/v1/demo/procedures/${testId}`))).status),
+    { timeout: BRIDGE_MS, message: 'the test version reached the internet zone' }).toBe(200);
+  await page.goto(url(testPath));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`【テスト】${TITLE}`);
+  await page.getByRole('link', { name: '申請を始める' }).click();
+  await page.getByLabel('申込者の氏名').fill('試験 太郎');
+  await page.getByLabel('新規').check();
+  await page.getByLabel('就労証明書').setInputFiles({ name: '試験.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await expect(page.locator('.file-item').getByText('無害化処理が終わりました')).toBeVisible({ timeout: 120000 });
+  await page.getByRole('button', { name: '入力内容を確認する' }).click();
+  await page.getByLabel('照会用パスワード').fill(STATUS_PASSWORD);
+  await page.getByRole('button', { name: '送信する' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('申請が到達しました');
+  const testReceipt = (await page.locator('#receipt-no').textContent()).trim();
+  expect(testReceipt).toMatch(/^T-\d{8}-\d{6}$/);
+  await expect(async () => {
+    await admin.reload();
+    await expect(admin.locator('#test-apps-table')).toContainText(testReceipt, { timeout: 3000 });
+  }).toPass({ timeout: BRIDGE_MS, intervals: [2000, 3000, 5000] });
 
   await admin.getByRole('link', { name: '手続の一覧に戻る' }).click();
   await admin.getByRole('button', { name: `公開する：${TITLE}` }).click();
   await expect(admin.getByText('この版は変更できなくなります')).toBeVisible();
   await admin.locator('#confirm-yes').click();
   await expect(admin.locator('#rows')).toContainText('公開済み');
+  // Publishing for real withdraws the test version from the portal.
+  await expect.poll(orNull(async () => (await fetch(url(`/api/v1/demo/procedures/${testId}`))).status),
+    { timeout: BRIDGE_MS, message: 'the test version was withdrawn' }).toBe(404);
 
   // The document template and the issuer, ready for the clerk.
   await admin.goto(lgwan('/documents.html'));
