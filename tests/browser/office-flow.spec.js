@@ -50,6 +50,12 @@ async function firstLogin(page, login, initial, password) {
 async function lookUpUntil(page, receipt, label) {
   await page.goto(url(`/demo/status?receipt=${receipt}`));
   await page.getByLabel('照会用パスワード').fill(STATUS_PASSWORD);
+  // The password travels in a header, never in the URL (access logs, history).
+  const asked = page.waitForRequest((r) => /\/applications\/[^/]+(\?|$)/.test(r.url()));
+  await page.getByRole('button', { name: '状況を確認する' }).click();
+  const req = await asked;
+  expect(req.url()).not.toContain('status_password');
+  expect(req.headers()['x-status-password']).toBe(STATUS_PASSWORD);
   await expect(async () => {
     await page.getByRole('button', { name: '状況を確認する' }).click();
     await expect(page.locator('.status-now')).toHaveText(label, { timeout: 3000 });

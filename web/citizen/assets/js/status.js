@@ -58,7 +58,9 @@ async function lookup(e) {
   summarySlot.replaceChildren();
   let st;
   try {
-    st = await api(`/applications/${encodeURIComponent(no)}${password.value ? `?${new URLSearchParams({ status_password: password.value })}` : ''}`);
+    // In a header, never in the URL: a URL ends up in access logs and history.
+    st = await api(`/applications/${encodeURIComponent(no)}`,
+      password.value ? { headers: { 'X-Status-Password': password.value } } : {});
   } catch (err) {
     result.replaceChildren();
     return errors([{ path: 'receipt', message: err.message }]);
