@@ -64,7 +64,8 @@ struct bridge_rx {
 	struct spool spool, receipts;
 	struct keyring link_ring;	/* current link key, and retired ones in overlap */
 	struct keyring verify_ring;	/* sanitizer (uplink) or office (downlink) keys */
-	uint8_t receipt_key[CRYPTO_ED25519_LEN];	/* private (downlink) or public (uplink) */
+	uint8_t receipt_key[CRYPTO_ED25519_LEN];	/* private (downlink) */
+	struct keyring receipt_ring;	/* uplink: the DMZ receipt key, and retired ones */
 	struct spool receipt_out;
 	bool receipt_out_open;
 	struct acks *acks;
@@ -109,11 +110,13 @@ receipts_open(struct bridge_rx *rx, struct receiver_config *rc_, char *err, size
 			snprintf(err, errlen, "receipt_verify_key is for an uplink receiver");
 			return -1;
 		}
-		if ((rc = crypto_key_load_public(verify, CRYPTO_KEY_ED25519, rx->receipt_key)) != 0) {
-			snprintf(err, errlen, "%s: %s", verify, crypto_strerror(rc));
+		/* Rotated like the other signing keys (keys rotate dmz-receipt): receipts
+		 * signed before it still finish the sender's resends in the overlap. */
+		if (keyring_load(&rx->receipt_ring, KEYRING_ED25519, verify, NULL, err,
+				 errlen) != 0)
 			return -1;
-		}
-		rc_->receipt_key = rx->receipt_key;
+		rc_->receipt_key = rx->receipt_ring.k[0].key;
+		rc_->receipt_ring = &rx->receipt_ring;
 	}
 	return 0;
 }
@@ -279,6 +282,7 @@ main(int argc, char **argv)
 	explicit_bzero(rx.receipt_key, sizeof rx.receipt_key);
 	keyring_clear(&rx.link_ring);
 	keyring_clear(&rx.verify_ring);
+	keyring_clear(&rx.receipt_ring);
 	config_free(rx.cfg);
 	return 0;
 }

@@ -223,7 +223,8 @@ complete(struct receiver *r, const struct assembly_event *ev)
 	if (rc == BUNDLE_EBADSIG && r->cfg.receipt_key != NULL) {
 		/* Perhaps a receipt from the other side's receiver: its key may sign that,
 		 * and only that (acks.h). */
-		struct bundle_check rchk = { .signer_pub = r->cfg.receipt_key };
+		struct bundle_check rchk = { .signer_pub = r->cfg.receipt_key,
+					     .signer_ring = r->cfg.receipt_ring };
 		char rerr[512];
 
 		rchk.limits = chk.limits;

@@ -47,6 +47,8 @@ struct receiver_config {
 	const uint8_t *receipt_key;	/* uplink only: the DMZ receipt key's public half;
 					 * bundles signed with it are accepted only as
 					 * receipts (acks.h). NULL: none */
+	const struct keyring *receipt_ring;	/* if set, instead of receipt_key: the
+					 * current key and those retired in overlap */
 	struct acks *acks;		/* downlink only: receipts for what is stored, or
 					 * NULL */
 	const char *quarantine_dir;

@@ -48,6 +48,9 @@ static const struct rotatable {
 	{ "office-signing", KEYRING_ED25519, "lgwan", "lgwan/keys/office-signing.key",
 	  "lgwan/keys/office-signing.pub", "dmz", "dmz/keys/office-signing.pub",
 	  "sekisho-bridge-downlink-rx sekisho-portald sekisho-sanitized", "sekisho-officed" },
+	{ "dmz-receipt", KEYRING_ED25519, "dmz", "dmz/keys/dmz-receipt.key",
+	  "dmz/keys/dmz-receipt.pub", "lgwan", "lgwan/keys/dmz-receipt.pub",
+	  "sekisho-bridge-uplink-rx", "sekisho-bridge-downlink-rx" },
 	{ "uplink-link", KEYRING_LINK, "dmz", NULL, "dmz/keys/uplink.key", "lgwan",
 	  "lgwan/keys/uplink.key", "sekisho-bridge-uplink-rx", "sekisho-bridge-uplink-tx" },
 	{ "downlink-link", KEYRING_LINK, "lgwan", NULL, "lgwan/keys/downlink.key", "dmz",
@@ -196,7 +199,7 @@ keyrotate_rotate(const struct instance *in, const char *key, unsigned overlap_da
 	*written = '\0';
 	if (k == NULL) {
 		snprintf(err, errlen, "'%s': a rotatable key is sanitizer-signing, office-signing, "
-			 "uplink-link or downlink-link", key);
+			 "dmz-receipt, uplink-link or downlink-link", key);
 		return -1;
 	}
 	if (overlap_days > KEYROTATE_MAX_OVERLAP_DAYS) {
@@ -431,7 +434,7 @@ cmd_rotate(const struct instance *in, int argc, char **argv)
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "usage: sekishoctl keys rotate sanitizer-signing|office-signing|"
-			"uplink-link|downlink-link [--overlap DAYS] [--out FILE]\n");
+			"dmz-receipt|uplink-link|downlink-link [--overlap DAYS] [--out FILE]\n");
 		return 2;
 	}
 	if (keyrotate_rotate(in, argv[optind], overlap, out, now, id, written, sizeof written,

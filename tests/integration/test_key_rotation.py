@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import time
 
-from bundles import bundle, bundle_request, canonical, pubkey_hex, sign, spool_put
+from bundles import bundle, bundle_request, canonical, pubkey_hex, receipt, sign, spool_put
 from conftest import ctl
 from test_end_to_end import submit
 from test_sanitized_service import UnixHTTP
@@ -238,3 +238,59 @@ def test_office_key_rotation_keeps_old_procedure_signatures_for_the_overlap(stac
     restart(stack)
     req = bundle_request(inst, "app-old-def-2", {"name": "山田 太郎"}, [], key=str(old))
     assert submit(inst, req)[0] == 400
+
+
+def test_receipt_key_rotation_keeps_the_downlink_finishing(stack, tmp_path):
+    """The DMZ receipt key (keys rotate dmz-receipt): receipts signed with the retired
+    key still finish downlink bundles during the overlap, the rotated downlink
+    receiver signs with the new one, and after the overlap an old-key receipt is
+    quarantined, never applied."""
+    inst = stack.instance
+    stack.wait_healthy(stack.lgwan + "/api/_health/bridge-uplink-rx", deadline_s=60)
+    old_key = tmp_path / "old-receipt.key"
+    shutil.copy(inst / "dmz/keys/dmz-receipt.key", old_key)
+    os.chmod(old_key, 0o600)
+    # Copies: pubkey_hex caches by path.
+    shutil.copy(inst / "lgwan/keys/dmz-receipt.pub", tmp_path / "old-receipt.pub")
+    old_id = key_id(tmp_path / "old-receipt.pub")
+    ctl(inst, "keys", "rotate", "dmz-receipt", "--overlap", "7")
+    shutil.copy(inst / "lgwan/keys/dmz-receipt.pub", tmp_path / "new-lgwan.pub")
+    shutil.copy(inst / "dmz/keys/dmz-receipt.pub", tmp_path / "new-dmz.pub")
+    new_id = key_id(tmp_path / "new-lgwan.pub")
+    assert new_id != old_id and key_id(tmp_path / "new-dmz.pub") == new_id
+    ring_path = inst / "lgwan/keys/retired/dmz-receipt.json"
+    ring = json.loads(ring_path.read_text())
+    assert [e["id"] for e in ring["retired"]] == [old_id]
+    restart(stack)
+
+    # A receipt signed before the rotation (still on its way) is applied.
+    before = rx_metrics(inst)["bundles"]
+    spool_put(inst / "dmz/spool/outbox", "receipt-old-key",
+              receipt(inst, "receipt-old-key", ["status-gone-1"], key=str(old_key)))
+    wait(lambda: rx_metrics(inst)["bundles"]["receipts"] > before["receipts"], 60,
+         "a receipt under the retired key was not applied", stack)
+    assert rx_metrics(inst)["bundles"]["quarantined"] == before["quarantined"]
+
+    # The restarted downlink receiver signs with the new key: a downlink bundle is
+    # finished by its receipt.
+    out = inst / "lgwan/spool/downlink-out"
+    spool_put(out, "status-demo-rot", bundle(inst / "lgwan/keys/office-signing.key",
+                                             "status-demo-rot", "status",
+                                             [("data/status.json", canonical(
+                                                 {"format": "sekisho-status/1", "events": []}))]))
+    wait(lambda: (out / "done" / "status-demo-rot").exists(), 90,
+         "a downlink bundle was not finished by a new-key receipt", stack)
+
+    # The overlap over: an old-key receipt is quarantined and applies nothing.
+    ring["retired"][0]["retired_at"] = "2026-01-01T00:00:00Z"
+    ring["retired"][0]["not_after"] = "2026-01-08T00:00:00Z"
+    ring_path.write_text(json.dumps(ring))
+    restart(stack)
+    before = rx_metrics(inst)["bundles"]
+    spool_put(inst / "dmz/spool/outbox", "receipt-old-expired",
+              receipt(inst, "receipt-old-expired", ["status-gone-2"], key=str(old_key)))
+    q = inst / "lgwan/quarantine"
+    wait(lambda: any(f.startswith("receipt-old-expired") and f.endswith(".reason")
+                     for f in os.listdir(q)), 60, "an expired-key receipt was not quarantined",
+         stack)
+    assert rx_metrics(inst)["bundles"]["receipts"] == before["receipts"]
