@@ -24,9 +24,10 @@
 #include "tenant.h"
 #include "worker.h"
 
-/* "pdf", "png", "docx", "xlsx" or "pptx" from a result (or an archive member's
- * entry): the file name in the bundle says what it is. A kept-editable Office file
- * is of its input's type. */
+/* "pdf", "png", "jpg", "docx", "xlsx" or "pptx" from a result (or an archive
+ * member's entry): the file name in the bundle says what it is. A kept-editable
+ * Office file is of its input's type; a rebuilt image is PNG or, photographic,
+ * JPEG (results written before output_type was recorded are PNG). */
 static const char *
 extension(const json_t *result)
 {
@@ -34,7 +35,9 @@ extension(const json_t *result)
 
 	if (strcmp(t, "ooxml-rebuild") == 0)
 		return strcmp(in, "xlsx") == 0 ? "xlsx" : strcmp(in, "pptx") == 0 ? "pptx" : "docx";
-	return strcmp(t, "image-reencode") == 0 ? "png" : "pdf";
+	if (strcmp(t, "image-reencode") == 0)
+		return strcmp(jsonio_str(result, "output_type", ""), "jpeg") == 0 ? "jpg" : "png";
+	return "pdf";
 }
 
 /* Whether the procedure's own sanitizer policy (its signed definition's "sanitizer"

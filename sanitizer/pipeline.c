@@ -209,7 +209,8 @@ struct render_shared {
 	const struct pipeline_config *c;
 	enum detect_type type;
 	struct rebuild_pdf *pdf;	/* NULL for an image */
-	struct rebuild_buf *out;	/* an image's PNG */
+	struct rebuild_buf *out;	/* an image's PNG or JPEG */
+	int jpeg;			/* 1: out is a JPEG (rebuild_image) */
 	uint64_t deadline_ms;		/* for all children of the document */
 	uint64_t total;			/* pixel bytes read from every child */
 	uint32_t pages;
@@ -221,6 +222,15 @@ struct render_shared {
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
 };
+
+/* Whether an image came lossy (a camera's JPEG or HEIC): then a photographic one
+ * may leave as JPEG. A lossless input (PNG, TIFF, BMP, GIF, WebP, which may be
+ * either) stays lossless: the citizen chose exact pixels, e.g. for a screenshot. */
+static int
+lossy_input(enum detect_type t)
+{
+	return t == DETECT_JPEG || t == DETECT_HEIC;
+}
 
 struct render_lane {
 	struct render_shared *sh;
@@ -426,7 +436,8 @@ render_lane(void *arg)
 		pixels_reader_init(&r, pixels_mem_read, &mem, &plim);
 		if (sh->pdf != NULL)
 			rc = rebuild_pdf_add_stream_at(sh->pdf, &r, req.first_page, ln->step, &got);
-		else if ((rc = rebuild_png(&r, sh->out)) == REBUILD_OK)
+		else if ((rc = rebuild_image(&r, sh->out, lossy_input(sh->type),
+					     &sh->jpeg)) == REBUILD_OK)
 			got = 1;
 		/* Lane 0's first batch starts with the first page. A preview that cannot be
 		 * made is only a missing convenience, never a refusal. */
@@ -543,6 +554,8 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type 
 		if (lanes[i].got > lanes[0].got || lanes[0].got - lanes[i].got > 1)
 			lane_fail(&sh, 0, "render_failed", "render: lanes disagree on the page count");
 	rc = sh.rc;
+	if (sh.pdf == NULL)
+		res->output_type = sh.jpeg ? "jpeg" : "png";
 	res->pages = sh.pages;
 	res->ocr_pages = sh.ocr_pages;
 	res->ocr_failed = sh.ocr_failed;

@@ -86,7 +86,8 @@ struct pipeline_result {
 					 * "office-pdf-render", "ooxml-rebuild",
 					 * "archive-extract" (the outputs are the
 					 * members'), or "" */
-	const char *output_type;	/* "pdf", "png", "docx", "xlsx", or "" */
+	const char *output_type;	/* "pdf", "png", "jpeg" (a photographic
+					 * image), "docx", "xlsx", "pptx", or "" */
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
 	uint32_t pages;

@@ -212,22 +212,60 @@ read_frame(struct pixels_reader *r, const struct pixels_header *h, uint8_t **out
 	return REBUILD_OK;
 }
 
+/* The one frame of a stream that must hold exactly one: *px malloc'd. */
+static int
+only_frame(struct pixels_reader *r, struct pixels_header *h, uint8_t **px)
+{
+	struct pixels_header extra;
+	int rc;
+
+	if ((rc = pixels_reader_next(r, h)) != 0)
+		return rc == PIXELS_END ? REBUILD_EFRAMES : rc;
+	if ((rc = read_frame(r, h, px)) != REBUILD_OK)
+		return rc;
+	if ((rc = pixels_reader_next(r, &extra)) != PIXELS_END) {
+		free(*px);
+		return rc == 0 ? REBUILD_EFRAMES : rc;
+	}
+	return REBUILD_OK;
+}
+
 int
 rebuild_png(struct pixels_reader *r, struct rebuild_buf *out)
 {
-	struct pixels_header h, extra;
+	struct pixels_header h;
 	uint8_t *px;
 	int rc;
 
-	if ((rc = pixels_reader_next(r, &h)) != 0)
-		return rc == PIXELS_END ? REBUILD_EFRAMES : rc;
-	if ((rc = read_frame(r, &h, &px)) != REBUILD_OK)
+	if ((rc = only_frame(r, &h, &px)) != REBUILD_OK)
 		return rc;
-	if ((rc = pixels_reader_next(r, &extra)) != PIXELS_END) {
-		free(px);
-		return rc == 0 ? REBUILD_EFRAMES : rc;
-	}
 	rc = rebuild_png_encode(&h, px, out);
+	free(px);
+	return rc;
+}
+
+static int jpeg_encode(const struct pixels_header *h, const uint8_t *px, unsigned char **out,
+		       unsigned long *outlen);
+
+int
+rebuild_image(struct pixels_reader *r, struct rebuild_buf *out, int lossy_ok, int *jpeg)
+{
+	struct pixels_header h;
+	unsigned char *mem = NULL;
+	unsigned long memlen = 0;
+	uint8_t *px;
+	int rc;
+
+	*jpeg = 0;
+	if ((rc = only_frame(r, &h, &px)) != REBUILD_OK)
+		return rc;
+	if (!lossy_ok || !rebuild_is_photographic(px, h.width, h.height, h.channels)) {
+		rc = rebuild_png_encode(&h, px, out);
+	} else if ((rc = jpeg_encode(&h, px, &mem, &memlen)) == REBUILD_OK) {
+		rc = buf_append(out, mem, memlen);
+		*jpeg = rc == REBUILD_OK;
+		free(mem);
+	}
 	free(px);
 	return rc;
 }

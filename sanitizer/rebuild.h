@@ -72,6 +72,12 @@ int rebuild_png_encode(const struct pixels_header *h, const uint8_t *px, struct 
 /* Read a stream of exactly one frame and encode it as PNG. */
 int rebuild_png(struct pixels_reader *r, struct rebuild_buf *out);
 
+/* Read a stream of exactly one frame and encode it as PNG, or, if lossy_ok and
+ * rebuild_is_photographic, as JPEG at REBUILD_JPEG_QUALITY (JFIF, no other marker):
+ * a phone photo as PNG is ~5x larger and slower to make and to scan again. *jpeg
+ * says which. */
+int rebuild_image(struct pixels_reader *r, struct rebuild_buf *out, int lossy_ok, int *jpeg);
+
 /* ---- PDF, page by page ---- */
 
 struct rebuild_pdf;

@@ -82,10 +82,11 @@ members_json(const struct pipeline_result *r)
 		char out[65];
 
 		crypto_hex(m->output_sha256, 32, out);
-		if (json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I}",
+		if (json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:I,s:I}",
 		    "name", r->members[i].name, "status", m->clean ? "clean" : "rejected",
 		    "reason", m->reason, "message", m->message, "type", m->type ? m->type : "",
 		    "method", m->method ? m->method : "", "output_sha256", m->clean ? out : NULL,
+		    "output_type", m->clean ? m->output_type : NULL,
 		    "output_size", (json_int_t)(m->clean ? m->output_size : 0),
 		    "pages", (json_int_t)m->pages)) != 0) {
 			json_decref(a);
@@ -104,11 +105,12 @@ result_json(const char *id, const struct pipeline_result *r)
 
 	crypto_hex(r->input_sha256, 32, in);
 	crypto_hex(r->output_sha256, 32, out);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:I,s:I,s:f}",
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:I,s:I,s:f}",
 			 "id", id, "status", r->clean ? "clean" : "rejected",
 			 "reason", r->reason, "message", r->message,
 			 "type", r->type ? r->type : "", "method", r->method ? r->method : "",
 			 "input_sha256", in, "output_sha256", whole ? out : NULL,
+			 "output_type", whole ? r->output_type : NULL,
 			 "output_size", (json_int_t)(whole ? r->output_size : 0),
 			 "pages", (json_int_t)r->pages, "seconds", r->seconds);
 	if (j != NULL && r->nmembers > 0 &&

@@ -499,6 +499,114 @@ test_pipeline_turns_a_rotated_jpeg_upright(void **state)
 	free(b.p);
 }
 
+/* A 96 x 64 colour "photo" (smooth gradients and grain: no value shared by half
+ * the pixels) as a JPEG carrying an Exif (GPS-like) segment, an ICC profile segment
+ * and a comment. */
+static struct blob
+jpeg_photo(void)
+{
+	static const uint8_t exif[] = { 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8,
+					0, 0, 'G', 'P', 'S' };
+	static const uint8_t icc[] = "ICC_PROFILE\0\1\1not-srgb";
+	struct jpeg_compress_struct ci;
+	struct jpeg_error_mgr jerr;
+	unsigned char *out = NULL;
+	unsigned long outlen = 0;
+	uint8_t row[96 * 3];
+	uint32_t seed = 12345;
+	struct blob b;
+	int x, y;
+
+	ci.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&ci);
+	jpeg_mem_dest(&ci, &out, &outlen);
+	ci.image_width = 96;
+	ci.image_height = 64;
+	ci.input_components = 3;
+	ci.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&ci);
+	jpeg_set_quality(&ci, 92, TRUE);
+	jpeg_start_compress(&ci, TRUE);
+	jpeg_write_marker(&ci, JPEG_APP0 + 1, exif, sizeof exif);
+	jpeg_write_marker(&ci, JPEG_APP0 + 2, icc, sizeof icc);
+	jpeg_write_marker(&ci, JPEG_COM, (const JOCTET *)"taken at home", 13);
+	for (y = 0; y < 64; y++) {
+		JSAMPROW r = row;
+
+		for (x = 0; x < 96; x++) {
+			seed = seed * 1103515245u + 12345u;
+			row[x * 3] = (uint8_t)(x * 2 + (seed >> 28));
+			row[x * 3 + 1] = (uint8_t)(y * 3 + (seed >> 27 & 7));
+			row[x * 3 + 2] = (uint8_t)(128 + (x - y) + (seed >> 29));
+		}
+		jpeg_write_scanlines(&ci, &r, 1);
+	}
+	jpeg_finish_compress(&ci);
+	jpeg_destroy_compress(&ci);
+	b.p = malloc(outlen);
+	memcpy(b.p, out, outlen);
+	b.len = outlen;
+	free(out);
+	return b;
+}
+
+/* A photograph comes out as a JPEG of its own making: JFIF, its tables, one frame,
+ * nothing else (no Exif, ICC, comment), nothing after the end marker, decodable at
+ * its size. A phone photo as PNG was ~5x larger. */
+static void
+test_pipeline_rebuilds_a_photo_as_a_bare_jpeg(void **state)
+{
+	struct pipeline_result res;
+	struct blob in, out;
+	struct jpeg_decompress_struct di;
+	struct jpeg_error_mgr jerr;
+	json_t *att;
+	size_t off = 2;
+
+	(void)state;
+	if (skip_under_valgrind())
+		return;
+	in = jpeg_photo();
+	pipeline_on(&in, &res, &out);
+	assert_true(res.clean);
+	assert_string_equal(res.type, "jpeg");
+	assert_string_equal(res.method, "image-reencode");
+	assert_string_equal(res.output_type, "jpeg");
+	att = json_object_get(json_object_get(res.attestation, "attestation"), "output");
+	assert_string_equal(json_string_value(json_object_get(att, "type")), "jpeg");
+	assert_memory_equal(out.p, "\xff\xd8", 2);
+	/* Markers up to the scan: only APP0 (JFIF), quantisation, frame, Huffman. */
+	while (off + 4 <= out.len) {
+		uint8_t m = out.p[off + 1];
+		size_t len = (size_t)out.p[off + 2] << 8 | out.p[off + 3];
+
+		assert_int_equal(out.p[off], 0xff);
+		if (m == 0xda)
+			break;
+		assert_true(m == 0xe0 || m == 0xdb || m == 0xc0 || m == 0xc4 || m == 0xdd);
+		if (m == 0xe0)
+			assert_memory_equal(out.p + off + 4, "JFIF\0", 5);
+		off += 2 + len;
+	}
+	assert_int_equal(out.p[off + 1], 0xda);
+	assert_memory_equal(out.p + out.len - 2, "\xff\xd9", 2);
+	assert_null(memmem(out.p, out.len, "Exif", 4));
+	assert_null(memmem(out.p, out.len, "ICC_PROFILE", 11));
+	assert_null(memmem(out.p, out.len, "taken at home", 13));
+	di.err = jpeg_std_error(&jerr);
+	jpeg_create_decompress(&di);
+	jpeg_mem_src(&di, out.p, out.len);
+	assert_int_equal(jpeg_read_header(&di, TRUE), JPEG_HEADER_OK);
+	assert_int_equal(di.image_width, 96);
+	assert_int_equal(di.image_height, 64);
+	assert_int_equal(di.num_components, 3);
+	jpeg_destroy_decompress(&di);
+	assert_true(res.preview.len > 0);
+	pipeline_result_free(&res);
+	free(out.p);
+	free(in.p);
+}
+
 static int
 setup_group(void **state)
 {
@@ -528,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_jpeg_with_exif_orientation_comes_out_upright),
 		cmocka_unit_test(test_pipeline_rebuilds_webp_and_heic_as_bare_png),
 		cmocka_unit_test(test_pipeline_turns_a_rotated_jpeg_upright),
+		cmocka_unit_test(test_pipeline_rebuilds_a_photo_as_a_bare_jpeg),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
