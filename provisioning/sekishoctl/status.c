@@ -74,6 +74,11 @@ static const struct {
 	{ "lgwan/spool/receipts", "受領確認 (receipts)", INSTANCE_ZONE_LGWAN },
 };
 
+static void say(const struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void problem(struct report *r, enum sev s, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static void
 say(const struct report *r, const char *fmt, ...)
 {
