@@ -122,6 +122,8 @@ test('an administrator manages departments and staff on the page; a clerk is ref
   await editGroup.getByLabel(DEPT2, { exact: true }).check();
   await admin.getByRole('button', { name: '変更を保存する' }).click();
   await expect(admin.locator('#notice')).toHaveText(`${CLERK.login} の権限を「監査者」、所属を「${DEPT2}」にしました。`);
+  // The keyboard carries on from the row that was changed.
+  await expect(admin.getByRole('button', { name: `${CLERK.login} を変更` })).toBeFocused();
   const changed = await account(admin, CLERK.login);
   expect(changed.role).toBe('auditor');
   expect(changed.departments).toEqual([DEPT2]);

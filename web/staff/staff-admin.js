@@ -139,6 +139,7 @@
         var b = el('button', a.login + ' を変更');
         b.type = 'button';
         b.className = 'small secondary';
+        b.dataset.login = a.login;
         b.addEventListener('click', function () { startEdit(a); });
         td.appendChild(b);
         tr.appendChild(td);
@@ -218,12 +219,19 @@
       editing = null;
       say(a.login + ' の権限を「' + ROLES[role] + '」、所属を「' +
           (depts.length ? depts.join('、') : 'なし') + '」にしました。');
-      loadAccounts();
+      loadAccounts().then(function () { backTo(a.login); });
       loadDepartments();
     });
   });
+  // Keyboard users continue from the row they were changing, not from the top.
+  function backTo(login) {
+    var b = Array.prototype.filter.call(document.querySelectorAll('#staff-rows button'),
+      function (x) { return x.dataset.login === login; })[0];
+    if (b) { b.focus(); }
+  }
   document.getElementById('edit-cancel').addEventListener('click', function () {
     document.getElementById('edit').hidden = true;
+    if (editing) { backTo(editing.login); }
     editing = null;
   });
 
