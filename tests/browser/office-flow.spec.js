@@ -110,19 +110,21 @@ test('申請から交付・完了・書き出しまで: administrator, citizen a
   await firstLogin(admin, ADMIN.login, adminInitial, ADMIN.password);
   await expect(admin.locator('#role')).toHaveText('管理者');
 
-  // No staff page manages accounts and departments yet: the administrator's own
-  // session calls the API the pages use (the CSRF token is the one login.js keeps).
-  const csrf = await admin.evaluate(() => sessionStorage.getItem('csrf'));
-  const dep = await admin.request.post(lgwan('/api/v1/demo/staff/departments'),
-    { data: { name: DEPT }, headers: { 'X-CSRF-Token': csrf } });
-  expect(dep.status()).toBe(201);
-  const acct = await admin.request.post(lgwan('/api/v1/demo/staff/accounts'), {
-    data: { login: CLERK.login, display_name: '保育 係員', role: 'clerk', departments: [DEPT] },
-    headers: { 'X-CSRF-Token': csrf },
-  });
-  expect(acct.status()).toBe(201);
-  const clerkInitial = (await acct.json()).initial_password;
-  expect(clerkInitial).toBeTruthy();
+  // 職員と部署の管理: the department, then the clerk in it; the page shows the
+  // clerk's initial password once.
+  await admin.getByRole('link', { name: '職員と部署の管理（管理者）' }).click();
+  await admin.getByLabel(/^新しい部署名/).fill(DEPT);
+  await admin.getByRole('button', { name: '部署を追加する' }).click();
+  await expect(admin.locator('#notice')).toHaveText(`部署「${DEPT}」を追加しました。`);
+  await admin.getByLabel(/^ログイン ID/).fill(CLERK.login);
+  await admin.getByLabel(/^氏名/).fill('保育 係員');
+  await admin.locator('#acct-role').selectOption('clerk');
+  await admin.getByRole('group', { name: /^所属する部署/ }).getByLabel(DEPT, { exact: true }).check();
+  await admin.getByRole('button', { name: 'アカウントを追加する' }).click();
+  await expect(admin.locator('#created-login')).toHaveText(CLERK.login);
+  const clerkInitial = await admin.locator('#created-password').textContent();
+  expect(clerkInitial).toMatch(/^\S{16}$/);
+  await admin.getByRole('link', { name: 'ホームに戻る' }).click();
 
   // ---- 2. The administrator builds the procedure ---------------------------------
   await admin.getByRole('link', { name: '手続の一覧（作成・編集・公開）' }).click();

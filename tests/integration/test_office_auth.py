@@ -169,6 +169,19 @@ def test_state_change_without_csrf_token_is_refused(office):
     assert a.call("POST", "/departments", json={"name": "企画課"}).status_code == 201
 
 
+def test_duplicate_department_or_login_is_a_409_not_a_server_error(office):
+    a = office.browser("admin")
+    r = a.call("POST", "/departments", json={"name": "市民課"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "exists", r.text
+    assert r.json()["error"]["message"] == "同じ名前の部署が既にあります。"
+    r = a.call("POST", "/accounts", json={"login": "clerk1", "display_name": "二重",
+                                          "role": "clerk"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "exists", r.text
+    assert "initial_password" not in r.json()
+    names = [d["name"] for d in a.call("GET", "/departments").json()["departments"]]
+    assert names.count("市民課") == 1
+
+
 def test_session_ends_after_idle_timeout(office):
     b = office.browser("clerk2")
     assert b.call("GET", "/me").status_code == 200

@@ -18,6 +18,8 @@
       s.departments.length ? s.departments.map(function (d) { return d.name; }).join('、') : 'なし';
     document.getElementById('last-login').textContent =
       me.last_login_text || '今回が初めてのログインです。';
+    // Only administrators may manage staff: others are not offered the page.
+    document.getElementById('staff-admin-link').hidden = s.role !== 'admin';
     var pw = me.password;
     if (pw.change_required) {
       document.getElementById('password-why').textContent = pw.reason === 'expired'
