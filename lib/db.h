@@ -51,6 +51,15 @@ sqlite3 *db_handle(struct db *db);
  * checkpoints. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
+/* 1 if rc (from sqlite3_step) is a constraint violation: a duplicate key, a CHECK.
+ * db_open turns extended result codes on, so a duplicate is SQLITE_CONSTRAINT_UNIQUE,
+ * never plain SQLITE_CONSTRAINT: compare through this. */
+static inline int
+db_is_constraint(int rc)
+{
+	return (rc & 0xff) == SQLITE_CONSTRAINT;
+}
+
 /* Step a statement that returns no rows (INSERT, UPDATE, DELETE) and reset it: 0 when
  * it ran to SQLITE_DONE, -1 otherwise (db_errmsg says why) or if st is NULL (the
  * db_stmt that made it failed). */

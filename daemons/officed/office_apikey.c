@@ -129,7 +129,7 @@ office_apikey_create(struct db *db, const char *name, const char *scope,
 	sqlite3_bind_text(st, 5, created_by, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT) {
+	if (db_is_constraint(rc)) {
 		/* A revoked key keeps its name: the audit log's entries name it. */
 		snprintf(err, errlen, "キー「%s」は既にあります（失効したキーの名前も使えません）", name);
 		explicit_bzero(key, OFFICE_APIKEY_CHARS + 1);

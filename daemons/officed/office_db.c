@@ -482,7 +482,7 @@ office_db_add_staff(struct db *db, const char *login, const char *display_name,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "staff %s: %s", login,
-			 rc == SQLITE_CONSTRAINT ? "already exists or invalid role" : db_errmsg(db));
+			 db_is_constraint(rc) ? "already exists or invalid role" : db_errmsg(db));
 		return -1;
 	}
 	return 0;

@@ -436,7 +436,7 @@ template_store(struct office_actor *a, const json_t *j, int64_t *id)
 	sqlite3_bind_text(st, 6, a->login, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT) {
+	if (db_is_constraint(rc)) {
 		db_rollback(a->t->db);
 		return 2;
 	}

@@ -200,7 +200,7 @@ insert_draft(struct office_actor *a, json_t *def, int64_t dept, unsigned used,
 	free(wf);
 	free(rt);
 	free(sn);
-	if (rc == SQLITE_CONSTRAINT)
+	if (db_is_constraint(rc))
 		return 2;
 	if (rc != SQLITE_DONE)
 		return -1;

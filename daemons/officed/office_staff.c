@@ -99,8 +99,7 @@ office_handle_departments_create(struct http_request *req, void *app)
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	/* db.c turns on extended result codes: a duplicate is SQLITE_CONSTRAINT_UNIQUE. */
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	if (db_is_constraint(rc)) {
 		db_rollback(a.t->db);
 		office_authz_end(&a);
 		http_reply_error(req, 409, "exists", "同じ名前の部署が既にあります。");
@@ -372,7 +371,7 @@ office_handle_accounts_create(struct http_request *req, void *app)
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	if (db_is_constraint(rc)) {
 		db_rollback(a.t->db);
 		office_authz_end(&a);
 		explicit_bzero(password, sizeof password);

@@ -149,6 +149,9 @@ def test_issue_from_template_reaches_the_citizen_signed_and_identical(published,
                 "証明します。\n届出の種類: {{kind}}\n\n{{date_wareki}}\n{{municipality}}"})
     assert r.status_code == 201, r.text
     template = r.json()["id"]
+    r = admin.call("POST", "/documents/templates",
+                   json={"name": "受理証明", "title": "別の表題", "body": "{{name}} 様"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "name_taken", r.text
     assert clerk1.call("GET", "/documents/templates").json()["templates"][0]["id"] == template
     assert admin.call("GET", "/documents/settings").json()["signing_available"] is True
 

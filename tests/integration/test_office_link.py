@@ -232,6 +232,10 @@ def test_unknown_revoked_and_cookie_callers_get_401_in_japanese(office):
     r = admin.http.get(f"{o.stack.lgwan}/api/v1/demo/applications", timeout=10)
     assert r.status_code == 401
     assert "失効" in ctl(o.inst, "apikey", "list", "--tenant", "demo").stdout
+    # A revoked key's name stays taken, and says so (not a database error).
+    r = ctl(o.inst, "apikey", "create", "--tenant", "demo", "--name", "to-revoke",
+            "--scope", "read", check=False)
+    assert r.returncode != 0 and "既にあります" in r.stderr, r.stderr
 
 
 def test_department_key_and_clerks_stay_in_their_department(office):
