@@ -42,6 +42,10 @@ say status-after $(cut -d' ' -f1 /proc/uptime)
 sed 's/^/STATUS /' /tmp/status
 for u in UNITS; do echo "UNIT $u $(systemctl is-active $u)"; done
 systemctl --failed --no-legend --plain | sed 's/^/FAILED /'
+echo "USBGUARD $(systemctl is-active usbguard) $(systemctl show -p NRestarts usbguard)"
+for u in $(systemctl --failed --no-legend --plain | awk '{print $1}'); do
+	journalctl -b -o cat -n 15 --no-pager -u $u | sed "s/^/JOURNAL $u: /"
+done
 for u in UNITS; do
 	systemctl -q is-active $u || journalctl -b -o cat -n 8 --no-pager -u $u | sed "s/^/JOURNAL $u: /"
 done
