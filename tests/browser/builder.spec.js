@@ -2,31 +2,16 @@
 // `sekishoctl staff passwd`) builds a two-field procedure with a condition, keyboard
 // reorders a field, saves, publishes after the confirmation, and the internet zone
 // serves it. axe on the list and the editor.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 const NEW_PASSWORD = 'procedure-builder-passphrase-2026';
 
 test('an administrator builds and publishes a procedure without writing JSON', async ({ page }) => {
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'passwd', 'demo', 'admin']).toString();
-  const initial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+  const out = sekishoctl('staff', 'passwd', 'demo', 'admin');
+  const initial = initialPassword(out);
 
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill('admin');
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(NEW_PASSWORD);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+  await staffFirstLogin(page, 'admin', initial, NEW_PASSWORD);
 
   // A department for the procedure (the builder picks from existing ones).
   const csrf = await page.evaluate(() => sessionStorage.getItem('csrf'));

@@ -2,22 +2,16 @@
 // message (問合せ) from the page, requests a correction, and the applicant's reply with
 // its sanitized PDF comes back over the bridge and is shown with the attachment in a
 // frame; axe on the page at each step. The API side is tests/integration/test_replies.py.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth, samplePdf, url } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 const NEW_PASSWORD = 'correspondence-passphrase-2026';
 const STATUS_PASSWORD = 'reply horse battery';
 
 test('a message, a correction request and the reply with its attachment', async ({ page, request }) => {
   test.setTimeout(300000);
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'add', 'demo', 'reviewer1', 'admin', '審査 太郎']).toString();
-  const initial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+  const out = sekishoctl('staff', 'add', 'demo', 'reviewer1', 'admin', '審査 太郎');
+  const initial = initialPassword(out);
 
   const r = await request.post(url('/api/v1/demo/procedures/demo-inquiry/applications'), {
     data: { answers: { name: 'やりとり 花子' }, status_password: STATUS_PASSWORD },
@@ -26,16 +20,7 @@ test('a message, a correction request and the reply with its attachment', async 
   expect(r.status()).toBe(201);
   const receipt = (await r.json()).receipt_no;
 
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill('reviewer1');
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(NEW_PASSWORD);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+  await staffFirstLogin(page, 'reviewer1', initial, NEW_PASSWORD);
   const staff = (p) => lgwan(`/api/v1/demo/staff/applications/${receipt}${p}`);
   await expect.poll(async () => (await page.request.get(staff(''))).status(),
     { timeout: 120000, message: 'the application reached officed' }).toBe(200);

@@ -11,6 +11,33 @@ import { expect } from '@playwright/test';
 import { ROOT } from './stack.mjs';
 
 export const url = (path) => `${process.env.SEKISHO_BASE}${path}`;
+// The staff pages: the LGWAN zone's lighttpd of the same stack.
+export const lgwan = (path) => `${process.env.SEKISHO_LGWAN}${path}`;
+
+// sekishoctl on the stack's instance, as its operator would run it: its stdout.
+export function sekishoctl(...args) {
+  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
+  return execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE, ...args])
+    .toString();
+}
+
+// The one-time initial password that `staff add` or `staff passwd` printed.
+export const initialPassword = (out) => out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+
+// First login with a temporary password: the home page asks for a new one first.
+export async function staffFirstLogin(page, login, initial, password) {
+  await page.goto(lgwan('/index.html'));
+  await page.getByLabel('自治体コード').fill('demo');
+  await page.getByLabel('ログイン ID').fill(login);
+  await page.getByLabel('パスワード', { exact: true }).fill(initial);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await expect(page.getByRole('heading', { name: 'パスワードの変更' })).toBeVisible();
+  await page.getByLabel('現在のパスワード').fill(initial);
+  await page.getByLabel(/新しいパスワード（12/).fill(password);
+  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(password);
+  await page.getByRole('button', { name: '変更する' }).click();
+  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+}
 
 export const PHONE = { width: 375, height: 812 };
 export const DESKTOP = { width: 1280, height: 800 };

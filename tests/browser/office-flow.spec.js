@@ -13,10 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { DESKTOP, axeBoth, photoPng, samplePdf, url } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { DESKTOP, axeBoth, photoPng, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 const STATUS_PASSWORD = 'office flow horse';
 // The bridge, the importer and the downlink each poll; on a busy 2-core machine a
 // round trip has taken most of a minute.
@@ -30,20 +28,6 @@ async function staffPage(browser) {
   return ctx.newPage();
 }
 
-// First login with a temporary password: the home page asks for a new one first.
-async function firstLogin(page, login, initial, password) {
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill(login);
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await expect(page.getByRole('heading', { name: 'パスワードの変更' })).toBeVisible();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(password);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(password);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
-}
 
 // The citizen's status page, looked up again until the office's change has come
 // down the bridge (the page shows what the portal knows at the time of the lookup).
@@ -98,16 +82,14 @@ test('申請から交付・完了・書き出しまで: administrator, citizen a
   const PROC = `office-flow-${RUN}`;
   const TITLE = `保育施設の利用申込（通し試験 ${RUN}）`;
   const TEMPLATE = { name: `利用決定通知 ${RUN}`, title: `保育施設利用決定通知書 ${RUN}` };
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
   const pdf = samplePdf();
   const work = mkdtempSync(join(tmpdir(), 'sekisho-flow-'));
 
   // ---- 1. The administrator: department, clerk ---------------------------------
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'add', 'demo', ADMIN.login, 'admin', '通し 管理者']).toString();
-  const adminInitial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+  const out = sekishoctl('staff', 'add', 'demo', ADMIN.login, 'admin', '通し 管理者');
+  const adminInitial = initialPassword(out);
   const admin = await staffPage(browser);
-  await firstLogin(admin, ADMIN.login, adminInitial, ADMIN.password);
+  await staffFirstLogin(admin, ADMIN.login, adminInitial, ADMIN.password);
   await expect(admin.locator('#role')).toHaveText('管理者');
 
   // 職員と部署の管理: the department, then the clerk in it; the page shows the
@@ -288,7 +270,7 @@ test('申請から交付・完了・書き出しまで: administrator, citizen a
 
   // ---- 4. The clerk receives and reviews ---------------------------------------
   const clerk = await staffPage(browser);
-  await firstLogin(clerk, CLERK.login, clerkInitial, CLERK.password);
+  await staffFirstLogin(clerk, CLERK.login, clerkInitial, CLERK.password);
   await expect(clerk.locator('#role')).toHaveText('業務担当者');
   await expect(clerk.locator('#departments')).toContainText(DEPT);
   const staffApi = `/api/v1/demo/staff/applications/${receipt}`;

@@ -5,15 +5,12 @@
 // agrees; a CSV with one bad row shows that row's error as the API gives it and
 // creates nothing (the import is all or nothing), the corrected file creates the
 // account; the export downloads; a clerk is refused the page; axe at both widths.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { DESKTOP, STAFF_ZOOM, axeBoth } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { DESKTOP, STAFF_ZOOM, axeBoth, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 test.use({ actionTimeout: 60000 });
 
 async function staffPage(browser) {
@@ -21,20 +18,6 @@ async function staffPage(browser) {
   return ctx.newPage();
 }
 
-// First login with a temporary password: the home page asks for a new one first.
-async function firstLogin(page, login, initial, password) {
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill(login);
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await expect(page.getByRole('heading', { name: 'パスワードの変更' })).toBeVisible();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(password);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(password);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
-}
 
 async function account(page, login) {
   const r = await page.request.get(lgwan('/api/v1/demo/staff/accounts?limit=1000'));
@@ -49,14 +32,12 @@ test('an administrator manages departments and staff on the page; a clerk is ref
   const CLERK = { login: `sa-clerk-${RUN}`, password: 'staff-admin-page-clerk-2026' };
   const DEPT = `市民課（${RUN}）`;
   const DEPT2 = `税務課（${RUN}）`;
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
   const blocked = [];
 
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'add', 'demo', ADMIN.login, 'admin', '職員 管理者']).toString();
+  const out = sekishoctl('staff', 'add', 'demo', ADMIN.login, 'admin', '職員 管理者');
   const admin = await staffPage(browser);
   admin.on('console', (m) => { if (/Content Security Policy/.test(m.text())) { blocked.push(m.text()); } });
-  await firstLogin(admin, ADMIN.login, out.split('初期パスワード:')[1].trim().split(/\s/)[0], ADMIN.password);
+  await staffFirstLogin(admin, ADMIN.login, initialPassword(out), ADMIN.password);
   await admin.getByRole('link', { name: '職員と部署の管理（管理者）' }).click();
   await expect(admin.getByRole('heading', { name: '職員と部署の管理' })).toBeVisible();
   await expect(admin.locator('#staff-rows')).toContainText(ADMIN.login);
@@ -100,7 +81,7 @@ test('an administrator manages departments and staff on the page; a clerk is ref
 
   // ---- the clerk signs in with it, sees the department, and is refused the page ----
   const clerk = await staffPage(browser);
-  await firstLogin(clerk, CLERK.login, reply.initial_password, CLERK.password);
+  await staffFirstLogin(clerk, CLERK.login, reply.initial_password, CLERK.password);
   await expect(clerk.locator('#departments')).toHaveText(DEPT);
   await expect(clerk.getByRole('link', { name: /職員と部署の管理/ })).toBeHidden();
   await clerk.goto(lgwan('/staff-admin.html'));

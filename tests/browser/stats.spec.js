@@ -2,33 +2,18 @@
 // for this spec (`sekishoctl staff add`): the chart is inline SVG built by
 // stats.js under the CSP, the figures are also a table, and axe finds nothing at
 // either width on the three pages.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 const NEW_PASSWORD = 'statistics-auditor-passphrase-2026';
 
 test('an auditor sees statistics as a chart and a table, searches the audit log', async ({ page }) => {
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'add', 'demo', 'stats-auditor', 'auditor', '統計 監査']).toString();
-  const initial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+  const out = sekishoctl('staff', 'add', 'demo', 'stats-auditor', 'auditor', '統計 監査');
+  const initial = initialPassword(out);
   const blocked = [];
   page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) { blocked.push(m.text()); } });
 
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill('stats-auditor');
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(NEW_PASSWORD);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+  await staffFirstLogin(page, 'stats-auditor', initial, NEW_PASSWORD);
 
   await page.getByRole('link', { name: /^統計/ }).click();
   await expect(page.getByRole('heading', { name: '統計', exact: true })).toBeVisible();

@@ -3,13 +3,9 @@
 // shown the unlisted URL, an application made there through the internet zone comes
 // back as a テスト申請 under the draft (marked on its own page), and is deleted after
 // the confirmation. axe on the builder with its test section filled.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM } from './helpers.js';
-import { ROOT } from './stack.mjs';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
 
-const lgwan = (p) => `${process.env.SEKISHO_LGWAN}${p}`;
 const portal = (p) => `${process.env.SEKISHO_BASE}/api/v1/demo${p}`;
 const NEW_PASSWORD = 'test-version-admin-passphrase-2026';
 
@@ -22,21 +18,10 @@ const DEFINITION = {
 };
 
 test('an administrator publishes a test version and sees its test applications', async ({ page }) => {
-  const bin = process.env.SEKISHO_BIN || join(ROOT, 'build', 'bin');
-  const out = execFileSync(join(bin, 'sekishoctl'), ['--instance', process.env.SEKISHO_INSTANCE,
-    'staff', 'add', 'demo', 'testver-admin', 'admin', 'テスト 管理']).toString();
-  const initial = out.split('初期パスワード:')[1].trim().split(/\s/)[0];
+  const out = sekishoctl('staff', 'add', 'demo', 'testver-admin', 'admin', 'テスト 管理');
+  const initial = initialPassword(out);
 
-  await page.goto(lgwan('/index.html'));
-  await page.getByLabel('自治体コード').fill('demo');
-  await page.getByLabel('ログイン ID').fill('testver-admin');
-  await page.getByLabel('パスワード', { exact: true }).fill(initial);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByLabel('現在のパスワード').fill(initial);
-  await page.getByLabel(/新しいパスワード（12/).fill(NEW_PASSWORD);
-  await page.getByLabel('新しいパスワード（確認のためもう一度）').fill(NEW_PASSWORD);
-  await page.getByRole('button', { name: '変更する' }).click();
-  await expect(page.getByText('パスワードを変更しました。')).toBeVisible();
+  await staffFirstLogin(page, 'testver-admin', initial, NEW_PASSWORD);
 
   const csrf = await page.evaluate(() => sessionStorage.getItem('csrf'));
   const headers = { 'X-CSRF-Token': csrf };
