@@ -326,6 +326,13 @@ spool_publish(struct spool *s, int fd, const char *tmp_path, const char *id)
 			rc = SPOOL_EXISTS;
 		goto discard;
 	}
+	/* Every item is SPOOL_FILE_MODE, whoever made the file: the consumer is another
+	 * user of the group (bridge-rx's reassembled bundle, 0600 while it was being
+	 * written, is read by portald). */
+	if (fchmod(fd, SPOOL_FILE_MODE) != 0) {
+		rc = neg_errno();
+		goto discard;
+	}
 	/* The data must be on disk before the name is visible in new/. */
 	if ((rc = fsync_fd(fd)) != 0)
 		goto discard;

@@ -391,10 +391,19 @@ test_publish_streamed_item(void **state)
 		assert_int_equal(write(fd, buf + i, 1024), 1024);
 	/* Not visible to consumers while being written. */
 	assert_int_equal(spool_claim(&f->s, &item), SPOOL_EMPTY);
+	/* A producer that made its file private (bridge-rx's reassembly does): the item
+	 * is still readable by the consuming daemon's group once published. */
+	assert_int_equal(fchmod(fd, 0600), 0);
 	assert_int_equal(spool_publish(&f->s, fd, tmp, "upload-7"), SPOOL_OK);
 	assert_int_equal(count_in(f, "tmp"), 0);
 	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
 	assert_string_equal(item.id, "upload-7");
+	{
+		struct stat st;
+
+		assert_int_equal(stat(item.path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0640);
+	}
 	read_item(item.path, back, sizeof(back), &got);
 	assert_int_equal(got, sizeof(buf));
 	assert_memory_equal(back, buf, sizeof(buf));
