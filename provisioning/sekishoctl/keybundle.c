@@ -94,6 +94,47 @@ add_entry(struct archive *a, const char *name, const void *data, size_t len)
 	return ok ? 0 : -1;
 }
 
+/* The bundle file: a ustar of MANIFEST (manifest) then the n members, made in memory
+ * and written atomically, readable by root alone. what names it in err. */
+static int
+write_tar(const char *path, const char *what, const char *manifest, size_t mlen,
+	  const struct member *m, size_t n, char *err, size_t errlen)
+{
+	unsigned char *buf = malloc(KEYBUNDLE_MAX_SIZE);
+	struct archive *a = buf ? archive_write_new() : NULL;
+	size_t used = 0;
+	int rc = -1;
+
+	if (a == NULL || archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_memory(a, buf, KEYBUNDLE_MAX_SIZE, &used) != ARCHIVE_OK ||
+	    add_entry(a, MANIFEST_NAME, manifest, mlen) != 0) {
+		snprintf(err, errlen, "%s: %s", what, a ? archive_error_string(a) : "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (add_entry(a, m[i].name, m[i].data, m[i].len) != 0) {
+			snprintf(err, errlen, "%s: %s", what, archive_error_string(a));
+			goto out;
+		}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", what, archive_error_string(a));
+		goto out;
+	}
+	if (fsio_write_atomic(path, buf, used, 0600) != 0) {
+		snprintf(err, errlen, "%s: cannot write", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	if (buf)
+		explicit_bzero(buf, KEYBUNDLE_MAX_SIZE);
+	free(buf);
+	return rc;
+}
+
 int
 keybundle_export(const struct instance *in, const char *for_zone, const char *path,
 		 char fpr[KEYBUNDLE_FPR_LEN], char *err, size_t errlen)
@@ -101,9 +142,7 @@ keybundle_export(const struct instance *in, const char *for_zone, const char *pa
 	struct member m[KEYBUNDLE_MAX_MEMBERS] = { 0 };
 	char manifest[1024], sum[2 * CRYPTO_SHA256_LEN + 1];
 	uint8_t digest[CRYPTO_SHA256_LEN];
-	size_t n = 0, used = 0, mlen;
-	unsigned char *buf = NULL;
-	struct archive *a = NULL;
+	size_t n = 0, mlen;
 	int rc = -1;
 
 	if (strcmp(for_zone, "dmz") != 0 && strcmp(for_zone, "lgwan") != 0) {
@@ -132,35 +171,8 @@ keybundle_export(const struct instance *in, const char *for_zone, const char *pa
 	}
 	crypto_sha256(manifest, mlen, digest);
 	hex(digest, sizeof digest, fpr);
-
-	if ((buf = malloc(KEYBUNDLE_MAX_SIZE)) == NULL || (a = archive_write_new()) == NULL ||
-	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_memory(a, buf, KEYBUNDLE_MAX_SIZE, &used) != ARCHIVE_OK ||
-	    add_entry(a, MANIFEST_NAME, manifest, mlen) != 0) {
-		snprintf(err, errlen, "bundle: %s", a ? archive_error_string(a) : "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (add_entry(a, m[i].name, m[i].data, m[i].len) != 0) {
-			snprintf(err, errlen, "bundle: %s", archive_error_string(a));
-			goto out;
-		}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		snprintf(err, errlen, "bundle: %s", archive_error_string(a));
-		goto out;
-	}
-	if (fsio_write_atomic(path, buf, used, 0600) != 0) {
-		snprintf(err, errlen, "%s: cannot write", path);
-		goto out;
-	}
-	rc = 0;
+	rc = write_tar(path, "bundle", manifest, mlen, m, n, err, errlen);
 out:
-	if (a)
-		archive_write_free(a);
-	if (buf)
-		explicit_bzero(buf, KEYBUNDLE_MAX_SIZE);
-	free(buf);
 	members_free(m, n);
 	return rc;
 }
@@ -385,10 +397,9 @@ keybundle_write_rotation(const char *path, const char *for_zone, const char *doc
 {
 	char manifest[256], sum[2 * CRYPTO_SHA256_LEN + 1];
 	uint8_t digest[CRYPTO_SHA256_LEN];
-	unsigned char *buf = NULL;
-	struct archive *a = NULL;
-	size_t mlen, used = 0;
-	int rc = -1;
+	struct member one = { 0 };
+	size_t mlen;
+	int rc;
 
 	if (len > KEYBUNDLE_MAX_FILE) {
 		snprintf(err, errlen, "rotation document of %zu bytes is over %d", len,
@@ -401,27 +412,16 @@ keybundle_write_rotation(const char *path, const char *for_zone, const char *doc
 				ROTATION_MAGIC, for_zone, sum, ROTATION_MEMBER);
 	crypto_sha256(manifest, mlen, digest);
 	hex(digest, sizeof digest, fpr);
-	if ((buf = malloc(KEYBUNDLE_MAX_SIZE)) == NULL || (a = archive_write_new()) == NULL ||
-	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_memory(a, buf, KEYBUNDLE_MAX_SIZE, &used) != ARCHIVE_OK ||
-	    add_entry(a, MANIFEST_NAME, manifest, mlen) != 0 ||
-	    add_entry(a, ROTATION_MEMBER, doc, len) != 0 || archive_write_close(a) != ARCHIVE_OK) {
-		snprintf(err, errlen, "rotation bundle: %s",
-			 a ? archive_error_string(a) : "out of memory");
-		goto out;
+	/* A copy, wiped after: the document may carry a link key. */
+	if ((one.data = malloc(len ? len : 1)) == NULL) {
+		snprintf(err, errlen, "rotation bundle: out of memory");
+		return -1;
 	}
-	if (fsio_write_atomic(path, buf, used, 0600) != 0) {
-		snprintf(err, errlen, "%s: cannot write", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (a)
-		archive_write_free(a);
-	if (buf)
-		explicit_bzero(buf, KEYBUNDLE_MAX_SIZE);
-	free(buf);
+	memcpy(one.data, doc, len);
+	one.len = len;
+	snprintf(one.name, sizeof one.name, "%s", ROTATION_MEMBER);
+	rc = write_tar(path, "rotation bundle", manifest, mlen, &one, 1, err, errlen);
+	members_free(&one, 1);
 	return rc;
 }
 
