@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app_files.h"
 #include "app_query.h"
 #include "app_view.h"
 #include "fee.h"
@@ -456,20 +457,13 @@ office_handle_application_get(struct http_request *req, void *app)
 
 /* ---- attachments ---------------------------------------------------------------------- */
 
+/* What a stored member is served as: by its extension, as the data-linking API does. */
 static const char *
 content_type(const char *member)
 {
 	const char *dot = strrchr(member, '.');
 
-	if (dot == NULL)
-		return NULL;
-	if (strcmp(dot, ".pdf") == 0)
-		return "application/pdf";
-	if (strcmp(dot, ".png") == 0)
-		return "image/png";
-	if (strcmp(dot, ".jpg") == 0 || strcmp(dot, ".jpeg") == 0)
-		return "image/jpeg";
-	return NULL;
+	return dot ? app_files_content_type(dot + 1) : NULL;
 }
 
 /* Read member of the stored tar at path into *buf (*len), checking its SHA-256
