@@ -1,7 +1,7 @@
 /*
  * fsio.c — see fsio.h.
  */
-#define _GNU_SOURCE	/* mkostemp */
+#define _GNU_SOURCE	/* mkostemp, renameat2, copy_file_range */
 #include "fsio.h"
 
 #include <errno.h>
@@ -175,4 +175,123 @@ fsio_read_bounded(const char *path, uint64_t size, size_t max)
 	close(fd);
 	buf[size] = '\0';
 	return buf;
+}
+
+int
+fsio_copy_fd(int dst_fd, int src_fd)
+{
+	char buf[64 * 1024];
+	off_t off = 0;
+	ssize_t n;
+
+	/* In the kernel first: no copy through user space, and a reflink where the
+	 * file system has them. It refuses some pairs of files (other file systems,
+	 * old kernels); then the bytes come through buf from where it stopped. */
+	for (;;) {
+		n = copy_file_range(src_fd, &off, dst_fd, NULL, (size_t)1 << 30, 0);
+		if (n == 0)
+			return fsync(dst_fd);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+			    errno != EOPNOTSUPP)
+				return -1;
+			break;
+		}
+	}
+	for (;;) {
+		n = pread(src_fd, buf, sizeof buf, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return fsync(dst_fd);
+		if (fsio_write_all(dst_fd, buf, (size_t)n) != 0)
+			return -1;
+		off += n;
+	}
+}
+
+/* The EXDEV half of fsio_link: a copy beside dst, linked in so an existing dst is
+ * refused as link(2) would refuse it, then the temporary name dropped. */
+static int
+copy_across(const char *src, const char *dst)
+{
+	char tmp[PATH_MAX];
+	struct stat sb;
+	int in, out = -1, n, saved;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dst);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -1;
+	if (fstat(in, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		saved = S_ISREG(sb.st_mode) ? errno : EINVAL;
+		close(in);
+		errno = saved;
+		return -1;
+	}
+	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		saved = errno;
+		close(in);
+		errno = saved;
+		return -1;
+	}
+	if (fsio_copy_fd(out, in) != 0 || fchmod(out, sb.st_mode & 07777) != 0)
+		goto fail;
+	close(in);
+	in = -1;
+	if (close(out) != 0) {
+		out = -1;
+		goto fail;
+	}
+	out = -1;
+	if (link(tmp, dst) != 0)
+		goto fail;
+	unlink(tmp);
+	return 0;
+fail:
+	saved = errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+fsio_link(const char *src, const char *dst)
+{
+	if (link(src, dst) != 0 && (errno != EXDEV || copy_across(src, dst) != 0))
+		return -1;
+	return fsio_fsync_parent(dst);
+}
+
+int
+fsio_move(const char *src, const char *dst)
+{
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+		if (fsio_fsync_parent(dst) != 0)
+			return -1;
+		return fsio_fsync_parent(src);
+	}
+	/* Another mount (EXDEV), or no RENAME_NOREPLACE here (EINVAL, ENOSYS): a new
+	 * name that refuses to replace, as link(2) does, then the old name dropped. */
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (fsio_link(src, dst) != 0)
+		return -1;
+	/* dst is durable by now: a crash before this unlink leaves a second copy at
+	 * src, never neither. */
+	if (unlink(src) != 0)
+		return -1;
+	return fsio_fsync_parent(src);
 }

@@ -34,4 +34,19 @@ int fsio_fsync_parent(const char *path);
  * fsync of the directory. On failure the temporary file is removed. */
 int fsio_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Copy the whole of src_fd (from its start) to dst_fd at its position, then fsync
+ * dst_fd. copy_file_range(2) where the kernel can, read and write where it cannot. */
+int fsio_copy_fd(int dst_fd, int src_fd);
+
+/* Give the file at src the new name dst, as link(2) does (EEXIST when dst exists),
+ * also across mounts: on EXDEV the bytes go to a temporary file beside dst (src's
+ * mode), fsync'd, and linked in. dst's directory is fsync'd either way. EXDEV is the
+ * rule in the image, not an exception: systemd gives every ReadWritePaths entry of
+ * a unit its own bind mount, and an operator may put a directory on its own disk. */
+int fsio_link(const char *src, const char *dst);
+
+/* rename(2) that never replaces dst (EEXIST), also across mounts: on EXDEV, fsio_link
+ * and then the unlink of src. Both directories are fsync'd. */
+int fsio_move(const char *src, const char *dst);
+
 #endif

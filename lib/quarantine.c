@@ -22,8 +22,10 @@ quarantine_keep(const char *dir, const char *name, const char *src,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (how == QUARANTINE_MOVE ? rename(src, dst) != 0
-				   : (link(src, dst) != 0 && errno != EEXIST))
+	/* fsio's link and move: quarantine/ is another mount than the spool under
+	 * systemd, so the file may have to be copied. */
+	if (how == QUARANTINE_MOVE ? fsio_move(src, dst) != 0
+				   : (fsio_link(src, dst) != 0 && errno != EEXIST))
 		return -1;
 	if (reason != NULL) {
 		char text[1024];

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 enum quarantine_how {
-	QUARANTINE_MOVE,	/* rename: the file leaves where it was */
+	QUARANTINE_MOVE,	/* the file leaves where it was (never replacing one) */
 	QUARANTINE_LINK,	/* hard link: the caller still finishes its own copy */
 };
 

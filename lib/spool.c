@@ -280,6 +280,36 @@ spool_tmp_discard(struct spool *s, int fd, const char *tmp_path)
  * the file is new/id, otherwise (SPOOL_EXISTS, a bad id, an I/O error) the tmp
  * file is removed. A producer retries with a fresh spool_tmp_open.
  */
+/* spool_adopt across mounts (under systemd the upload directory and the spool are two
+ * bind mounts): the bytes are copied into tmp/ and published as any streamed item,
+ * then the original is removed. A crash in between leaves the original to its
+ * producer's cleanup, as a crash after a rename would. */
+static int
+adopt_by_copy(struct spool *s, const char *path, const char *id)
+{
+	char tmp[PATH_MAX];
+	int in, out, rc;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return neg_errno();
+	if ((out = spool_tmp_open(s, tmp, sizeof tmp)) < 0) {
+		close(in);
+		return out;
+	}
+	if (fsio_copy_fd(out, in) != 0) {
+		rc = neg_errno();
+		close(in);
+		spool_tmp_discard(s, out, tmp);
+		return rc;
+	}
+	close(in);
+	if ((rc = spool_publish(s, out, tmp, id)) != SPOOL_OK)	/* closes out */
+		return rc;
+	if (unlink(path) != 0 || fsio_fsync_parent(path) != 0)
+		return neg_errno();
+	return SPOOL_OK;
+}
+
 int
 spool_adopt(struct spool *s, const char *path, const char *id)
 {
@@ -295,8 +325,11 @@ spool_adopt(struct spool *s, const char *path, const char *id)
 	close(fd);
 	if (rc != 0)
 		return rc;
-	if (renameat2(AT_FDCWD, path, s->newfd, id, RENAME_NOREPLACE) != 0)
+	if (renameat2(AT_FDCWD, path, s->newfd, id, RENAME_NOREPLACE) != 0) {
+		if (errno == EXDEV)
+			return adopt_by_copy(s, path, id);
 		return errno == EEXIST ? SPOOL_EXISTS : neg_errno();
+	}
 	/* The new name first (the item exists), then the old directory (it is gone
 	 * from there): a crash in between leaves a stale link the producer's own
 	 * cleanup removes, never a lost item. */

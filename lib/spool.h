@@ -56,8 +56,9 @@ int spool_put(struct spool *s, const char *id, const void *data, size_t len);
  * write to it, then spool_publish it under id (fsyncs and renames; closes fd). */
 int spool_tmp_open(struct spool *s, char *tmp_path, size_t pathlen);
 int spool_publish(struct spool *s, int fd, const char *tmp_path, const char *id);
-/* Move an existing file at path (on the spool's file system, e.g. a streamed upload)
- * into new/ as id, durably. SPOOL_EXISTS if id is already in the spool. */
+/* Move an existing file at path (e.g. a streamed upload) into new/ as id, durably: a
+ * rename, or a copy when path is on another mount. SPOOL_EXISTS if id is already in
+ * the spool. */
 int spool_adopt(struct spool *s, const char *path, const char *id);
 /* Abandon a tmp file (unlink, close). */
 void spool_tmp_discard(struct spool *s, int fd, const char *tmp_path);

@@ -2,7 +2,7 @@
  * importer.c — one thread: claim an inbox bundle, verify, store, record; and now and
  * then, write the receipts.
  *
- * Order of durability for one bundle: the verified tar is linked into
+ * Order of durability for one bundle: the verified tar is linked (or copied) into
  * bundles/TENANT/ID.tar (fsync'd), then the rows are committed, then the inbox item
  * is finished. A crash between any two steps leaves the item in work/, which is
  * handed out again at the next start: the link already exists (EEXIST is fine), the
@@ -60,7 +60,8 @@ quarantine(struct importer *im, const struct spool_item *item, const char *reaso
 		   item->id, reason);
 }
 
-/* Link the verified tar to its permanent place. */
+/* Link the verified tar to its permanent place (a copy under systemd, where the
+ * inbox and bundles/ are two mounts: fsio_link). */
 static int
 store_bundle(struct importer *im, const struct spool_item *item, const char *tenant,
 	     char *path, size_t pathlen)
@@ -71,9 +72,10 @@ store_bundle(struct importer *im, const struct spool_item *item, const char *ten
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
 		return -1;
 	snprintf(path, pathlen, "%s/%s.tar", dir, item->id);
-	if (link(item->path, path) != 0 && errno != EEXIST)
-		return -1;
-	return fsio_fsync_dir(dir);
+	if (fsio_link(item->path, path) == 0)
+		return 0;
+	/* Placed before a crash: make sure its name is durable, as fsio_link would. */
+	return errno == EEXIST ? fsio_fsync_dir(dir) : -1;
 }
 
 /* Routing: the department of the procedure version the application names (of the

@@ -2,6 +2,7 @@
  * test_fsio.c — whole-buffer I/O and atomic replacement, the one place every module
  * gets them from.
  */
+#define _GNU_SOURCE	/* testmount.h: unshare */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "testmount.h"
 #include "testutil.h"
 
 struct fixture {
@@ -39,7 +41,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
+	char apart[96];
 
+	snprintf(apart, sizeof apart, "%s/apart", f->dir);
+	assert_int_equal(testmount_undo(apart), 0);
 	assert_int_equal(testutil_rmtree(f->dir), 0);
 	free(f);
 	return 0;
@@ -128,6 +133,146 @@ test_fsync_parent_of_relative_absolute_and_missing_paths(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+
+/* f->dir/apart on a mount of its own (tmpfs: another file system, else a bind mount
+ * as systemd makes), and f->dir/src holding len bytes of a pattern, mode 0640. The
+ * test is skipped where this process may not mount. */
+static void
+set_up_apart(struct fixture *f, bool tmpfs, size_t len, char *src, char *apart)
+{
+	unsigned char *data = malloc(len);
+	size_t i;
+	int fd;
+
+	snprintf(src, 128, "%s/src", f->dir);
+	snprintf(apart, 128, "%s/apart", f->dir);
+	assert_int_equal(mkdir(apart, 0700), 0);
+	if (testmount_apart(apart, tmpfs) != 0) {
+		free(data);
+		skip();
+	}
+	for (i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	assert_true((fd = open(src, O_WRONLY | O_CREAT | O_EXCL, 0640)) >= 0);
+	assert_int_equal(fsio_write_all(fd, data, len), 0);
+	assert_int_equal(fchmod(fd, 0640), 0);
+	close(fd);
+	free(data);
+}
+
+static void
+assert_same_file_content(const char *a, const char *b, size_t len)
+{
+	char *x = malloc(len + 1), *y = malloc(len + 1);
+	int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+	struct stat sa, sb;
+
+	assert_true(fa >= 0 && fb >= 0);
+	assert_int_equal(fstat(fa, &sa), 0);
+	assert_int_equal(fstat(fb, &sb), 0);
+	assert_int_equal(sa.st_size, len);
+	assert_int_equal(sb.st_size, len);
+	assert_int_equal(sa.st_mode & 07777, sb.st_mode & 07777);
+	assert_int_equal(fsio_pread_all(fa, x, len, 0), 0);
+	assert_int_equal(fsio_pread_all(fb, y, len, 0), 0);
+	assert_memory_equal(x, y, len);
+	close(fa);
+	close(fb);
+	free(x);
+	free(y);
+}
+
+/* What the importer does with a verified bundle under systemd: the inbox and bundles/
+ * are two mounts, link(2) says EXDEV, and the bundle must still arrive whole. */
+static void
+link_across(void **state, bool tmpfs)
+{
+	struct fixture *f = *state;
+	char src[128], apart[128], dst[160];
+	const size_t len = 3 * 65536 + 123;	/* more than one pass of the copy loop */
+
+	set_up_apart(f, tmpfs, len, src, apart);
+	snprintf(dst, sizeof dst, "%s/bundle.tar", apart);
+	errno = 0;
+	assert_int_equal(link(src, dst), -1);	/* the case under test is real */
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(fsio_link(src, dst), 0);
+	assert_same_file_content(src, dst, len);
+	assert_int_equal(count_entries(apart), 1);	/* no temporary file left */
+	errno = 0;
+	assert_int_equal(fsio_link(src, dst), -1);	/* never replaces, as link(2) */
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(count_entries(apart), 1);
+}
+
+static void
+test_link_across_a_bind_mount_copies(void **state)
+{
+	link_across(state, false);
+}
+
+static void
+test_link_across_file_systems_copies(void **state)
+{
+	link_across(state, true);
+}
+
+static void
+test_move_across_mounts_and_within_one(void **state)
+{
+	struct fixture *f = *state;
+	char src[128], apart[128], dst[160], back[160], keep[160];
+	const size_t len = 70000;
+
+	set_up_apart(f, false, len, src, apart);
+	snprintf(keep, sizeof keep, "%s/keep", f->dir);
+	assert_int_equal(fsio_link(src, keep), 0);	/* same mount: a real link */
+	snprintf(dst, sizeof dst, "%s/moved", apart);
+	assert_int_equal(fsio_move(src, dst), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	assert_same_file_content(keep, dst, len);
+
+	/* Within one mount it is a rename, and it never replaces either. */
+	snprintf(back, sizeof back, "%s/again", apart);
+	assert_int_equal(fsio_move(dst, back), 0);
+	assert_int_equal(access(dst, F_OK), -1);
+	assert_int_equal(fsio_link(back, dst), 0);
+	errno = 0;
+	assert_int_equal(fsio_move(back, dst), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(access(back, F_OK), 0);	/* the source stays where it was */
+
+	/* Across mounts onto an existing name: refused, and the source is kept. */
+	errno = 0;
+	assert_int_equal(fsio_move(keep, dst), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_same_file_content(keep, dst, len);
+	assert_int_equal(count_entries(apart), 2);
+}
+
+static void
+test_copy_fd_copies_from_the_start_and_fsyncs(void **state)
+{
+	struct fixture *f = *state;
+	char a[128], b[128];
+	int in, out;
+
+	snprintf(a, sizeof a, "%s/a", f->dir);
+	snprintf(b, sizeof b, "%s/b", f->dir);
+	assert_true((in = open(a, O_RDWR | O_CREAT, 0600)) >= 0);
+	assert_int_equal(fsio_write_all(in, "0123456789", 10), 0);	/* position at end */
+	assert_true((out = open(b, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(fsio_write_all(out, "head:", 5), 0);
+	assert_int_equal(fsio_copy_fd(out, in), 0);
+	close(in);
+	close(out);
+	assert_true((in = open(b, O_RDONLY)) >= 0);
+	char buf[16];
+	assert_int_equal(read(in, buf, sizeof buf), 15);
+	assert_memory_equal(buf, "head:0123456789", 15);
+	close(in);
+}
+
 int
 main(void)
 {
@@ -136,6 +281,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_write_into_missing_dir_fails_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positioned_io_round_trips_and_short_file_is_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_parent_of_relative_absolute_and_missing_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_across_a_bind_mount_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_across_file_systems_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_across_mounts_and_within_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_fd_copies_from_the_start_and_fsyncs, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("fsio", tests, NULL, NULL);
 }

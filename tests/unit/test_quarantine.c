@@ -1,6 +1,7 @@
 /*
  * test_quarantine.c — a refused file is kept with its reason, moved or linked.
  */
+#define _GNU_SOURCE	/* testmount.h: unshare */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "quarantine.h"
+#include "testmount.h"
 #include "testutil.h"
 
 static void
@@ -68,12 +72,52 @@ test_missing_source_and_overlong_name_fail(void **state)
 	assert_int_equal(errno, ENAMETOOLONG);
 }
 
+
+/* quarantine/ is a mount of its own under systemd: the refused file must land there
+ * all the same, moved (bridge-rx) or linked (sanitized, officed, portald). */
+static void
+test_move_and_link_into_another_mount(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sekisho-q-XXXXXX", q[64], src[128], dst[PATH_MAX], buf[64];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(q, sizeof q, "%s/quarantine", dir);
+	assert_int_equal(mkdir(q, 0700), 0);
+	if (testmount_apart(q, false) != 0) {
+		assert_int_equal(testutil_rmtree(dir), 0);
+		skip();
+	}
+	snprintf(src, sizeof src, "%s/incoming", dir);
+	put(src, "hostile");
+	snprintf(dst, sizeof dst, "%s/probe", q);
+	errno = 0;
+	assert_int_equal(link(src, dst), -1);	/* the case under test is real */
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(quarantine_keep(q, "l.bundle", src, QUARANTINE_LINK, "bad", dst,
+					 sizeof dst), 0);
+	assert_int_equal(access(src, F_OK), 0);
+	assert_int_equal(quarantine_keep(q, "l.bundle", src, QUARANTINE_LINK, NULL, dst,
+					 sizeof dst), 0);	/* a retry */
+	assert_int_equal(quarantine_keep(q, "m.bundle", src, QUARANTINE_MOVE, "hash", dst,
+					 sizeof dst), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	assert_non_null(f = fopen(dst, "r"));
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "hostile");
+	assert_int_equal(testmount_undo(q), 0);
+	assert_int_equal(testutil_rmtree(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_move_and_link_keep_the_file_with_its_reason),
 		cmocka_unit_test(test_missing_source_and_overlong_name_fail),
+		cmocka_unit_test(test_move_and_link_into_another_mount),
 	};
 	return cmocka_run_group_tests_name("quarantine", tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "spool.h"
+#include "testmount.h"
 #include "testutil.h"
 
 struct fixture {
@@ -58,6 +59,7 @@ teardown(void **state)
 
 	spool_close(&f->s);
 	chmod(f->root, 0700);
+	assert_int_equal(testmount_undo(f->root), 0);
 	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
@@ -711,6 +713,71 @@ test_check_writable(void **state)
 	assert_int_equal(chmod(path, 0700), 0);
 }
 
+
+/* An upload the HTTP layer streamed to its own directory becomes an item: a rename
+ * where both are on one mount, a copy where they are not (under systemd, portald's
+ * uploads/ and the intake spool are two bind mounts). */
+static void
+adopt_one(struct fixture *f, const char *id)
+{
+	struct spool_item item;
+	char up[160], back[100];
+	size_t got;
+	FILE *fp;
+
+	snprintf(up, sizeof up, "%s/uploads", f->dir);
+	if (mkdir(up, 0700) != 0)
+		assert_int_equal(errno, EEXIST);
+	snprintf(up, sizeof up, "%s/uploads/part-%s", f->dir, id);
+	assert_non_null(fp = fopen(up, "w"));
+	fprintf(fp, "contents of %s", id);
+	fclose(fp);
+	assert_int_equal(spool_adopt(&f->s, up, id), SPOOL_OK);
+	assert_int_equal(access(up, F_OK), -1);		/* the original is gone */
+	assert_int_equal(count_in(f, "tmp"), 0);	/* and no copy is left half-way */
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_string_equal(item.id, id);
+	read_item(item.path, back, sizeof back, &got);
+	assert_int_equal(got, strlen("contents of ") + strlen(id));
+	assert_memory_equal(back + strlen("contents of "), id, strlen(id));
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+
+	/* The same id again: refused, and the producer still has its file. */
+	assert_non_null(fp = fopen(up, "w"));
+	fclose(fp);
+	assert_int_equal(spool_adopt(&f->s, up, id), SPOOL_EXISTS);
+	assert_int_equal(access(up, F_OK), 0);
+	assert_int_equal(unlink(up), 0);
+}
+
+static void
+test_adopt_within_and_across_mounts(void **state)
+{
+	struct fixture *f = *state;
+	char probe[160], into[256];
+	int fd;
+
+	adopt_one(f, "upload-same-mount");
+
+	/* The spool on a mount of its own, opened afresh (its directory descriptors
+	 * must be the new mount's), and rename(2) from uploads/ now says EXDEV. */
+	spool_close(&f->s);
+	if (testmount_apart(f->root, false) != 0) {
+		assert_int_equal(spool_open(&f->s, f->root, false), 0);
+		skip();
+	}
+	assert_int_equal(spool_open(&f->s, f->root, false), 0);
+	snprintf(probe, sizeof probe, "%s/probe", f->dir);
+	assert_true((fd = open(probe, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	sub_path(f, "new", "probe", into, sizeof into);
+	errno = 0;
+	assert_int_equal(rename(probe, into), -1);	/* the case under test is real */
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(unlink(probe), 0);
+	adopt_one(f, "upload-across");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -743,6 +810,7 @@ main(void)
 		T(test_commit_starts_the_done_clock),
 		T(test_count_new),
 		T(test_check_writable),
+		T(test_adopt_within_and_across_mounts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
