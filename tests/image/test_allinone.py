@@ -56,6 +56,51 @@ for z in "internet 443" "lgwan 8443"; do
 done
 sekishoctl backup >/tmp/backup 2>&1 && say backup-ok || say backup-failed
 sed 's/^/BACKUP /' /tmp/backup
+# A submission on the internet zone reaches the LGWAN zone's data-linking API over the
+# in-image bridge: a procedure published on LGWAN comes down the downlink, a citizen's
+# application goes up through the sanitizer and the uplink, officed imports it.
+cat >/tmp/selftest-procedure.json <<'JSON'
+{"id": "selftest", "version": 1, "title": "自己診断の申請", "visibility": "unlisted",
+ "schema": {"fields": [{"name": "name", "type": "text", "label": "氏名", "required": true}]}}
+JSON
+sekishoctl catalogue publish demo /tmp/selftest-procedure.json >/tmp/publish 2>&1 &&
+	say published || { say publish-failed; sed 's/^/PUBLISH /' /tmp/publish; }
+KEY=$(sekishoctl apikey create --tenant demo --name selftest --scope read 2>&1 | sed -n 's/^キー: //p')
+KEY=$KEY python3 - <<'PY'
+import json, os, ssl, time, urllib.request
+ctx = ssl._create_unverified_context()	# the appliance's own self-signed certificate
+def call(url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, headers=headers or {})
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        return json.loads(r.read())
+def until(what, fn, seconds=300):
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            return fn()
+        except Exception as e:
+            if time.monotonic() > end:
+                print(f"SUBMIT {what}-timeout {e}", flush=True)
+                raise SystemExit(1)
+            time.sleep(2)
+portal = "https://127.0.0.1:443/api/v1/demo/procedures/selftest"
+until("catalogue", lambda: call(portal))
+sent = call(portal + "/applications",
+            json.dumps({"answers": {"name": "自己 診断"},
+                        "status_password": "selftest-status-1"}).encode(),
+            {"Content-Type": "application/json", "Idempotency-Key": "selftest-1"})
+print("SUBMIT receipt", sent["receipt_no"], flush=True)
+app = until("import", lambda: call("https://127.0.0.1:8443/api/v1/demo/applications/"
+                                   + sent["receipt_no"],
+                                   headers={"Authorization": "Bearer " + os.environ["KEY"]}))
+print("ARRIVED", app["receipt_no"], app["status"], app["answers"]["name"], flush=True)
+PY
+# What the links did, and the journals of the units that carry a submission.
+sekishoctl status 2>&1 | sed -n '/回線/,/待ち行列/p' | sed 's/^/LINKS /'
+for u in sekisho-bridge-downlink-tx sekisho-bridge-downlink-rx sekisho-bridge-uplink-tx \
+	sekisho-bridge-uplink-rx sekisho-portald sekisho-officed usbguard; do
+	journalctl -b -o cat -n 6 --no-pager -u $u | sed "s/^/JOURNAL $u: /"
+done
 say end $(cut -d' ' -f1 /proc/uptime)
 """
 
@@ -154,4 +199,8 @@ def test_first_boot_provisions_all_in_one_and_every_daemon_is_healthy(image_dir,
     assert re.search(r"^NETNS sekisho-dmz", text, re.M) and re.search(r"^NETNS sekisho-lgwan", text, re.M)
     for zone in ("internet", "lgwan"):
         assert re.search(rf"^HTTPS {zone} HTTP/1\.[01] 200", text, re.M), f"{zone}\n{text}"
+    # The submission crossed: the same receipt number through the LGWAN-zone API.
+    sent = re.search(r"^SUBMIT receipt (\d{8}-\d{6})$", text, re.M)
+    assert sent, text
+    assert re.search(rf"^ARRIVED {sent.group(1)} arrived 自己 診断$", text, re.M), text
     assert "SELFTEST backup-ok" in text, text
