@@ -29,8 +29,12 @@ for u in "$SD"/sekisho-*.service "$SD"/host/*.service "$SD"/host/*.timer; do
 	install -m 0644 "$u" "$ROOT/usr/lib/systemd/system/"
 done
 install -m 0755 "$SD/host/sekisho-netns.sh" "$ROOT/usr/lib/sekisho/sekisho-netns"
-install -d -m 0755 "$ROOT/usr/lib/systemd/system/sekisho-.service.d"
-install -m 0644 "$SD/sekisho-.service.d/hardening.conf" "$ROOT/usr/lib/systemd/system/sekisho-.service.d/"
+# Drop-ins: the hardening every sekisho-* unit shares (a prefix drop-in), and what a
+# unit adds after it (sekisho-sanitized: what it needs to cage its children).
+for d in "$SD"/sekisho-*.service.d; do
+	install -d -m 0755 "$ROOT/usr/lib/systemd/system/${d##*/}"
+	install -m 0644 "$d"/*.conf "$ROOT/usr/lib/systemd/system/${d##*/}/"
+done
 install -m 0644 "$SD/sekisho.sysusers" "$ROOT/usr/lib/sysusers.d/sekisho.conf"
 # The instance tree is the role's: sekishoctl init --role creates the directories of
 # its zones from this file and writes those lines to /etc/tmpfiles.d/sekisho.conf.

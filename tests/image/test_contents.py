@@ -29,9 +29,15 @@ def test_every_unit_and_its_drop_in_is_installed_unchanged(root):
     for name in units:
         shipped = unit_source(name).read_bytes()
         assert (system / name).read_bytes() == shipped, name
-    drop_in = "sekisho-.service.d/hardening.conf"
-    assert (system / drop_in).read_bytes() == \
-        (REPO / "provisioning/systemd" / drop_in).read_bytes()
+    drop_ins = sorted((REPO / "provisioning/systemd").glob("sekisho-*.service.d/*.conf"))
+    assert any(p.match("sekisho-.service.d/10-hardening.conf") for p in drop_ins)
+    for shipped in drop_ins:
+        rel = shipped.relative_to(REPO / "provisioning/systemd")
+        assert (system / rel).read_bytes() == shipped.read_bytes(), rel
+        # systemd reads drop-ins in file-name order across directories: a unit's own
+        # must come after the shared hardening, or that would undo what it adds.
+        if rel.parent.name != "sekisho-.service.d":
+            assert rel.name > "10-hardening.conf", rel
     assert (root / "usr/lib/sysusers.d/sekisho.conf").is_file()
     # The instance tree is the role's (sekishoctl init --role), not the image's.
     assert (root / "usr/share/sekisho/provisioning/systemd/sekisho.tmpfiles").is_file()
@@ -301,6 +307,11 @@ def test_usb_devices_are_blocked_but_hubs_and_keyboards_and_cron_dirs_are_root_s
     assert [r for r in rules if r.startswith("allow")] == [
         "allow with-interface equals { 09:00:* }", "allow with-interface equals { 03:*:* }"]
     assert (root / "etc/usbguard/rules.conf").stat().st_mode & 0o077 == 0
+    # Skipped, not failed and restarted, on a host with no USB bus (the cloud kernel).
+    dropin = (root / "etc/systemd/system/usbguard.service.d/50-sekisho.conf").read_text()
+    assert re.search(r"^ExecCondition=\+/bin/sh -c '/usr/sbin/modprobe -q usbcore; "
+                     r"test -d /sys/bus/usb/devices'$", dropin, re.M)
+    assert "StartLimitIntervalSec" not in dropin and "Restart" not in dropin
     jail = (root / "etc/fail2ban/jail.local").read_text()
     assert "backend = systemd" in jail and "banaction = nftables-multiport" in jail
     for d in root.glob("etc/cron.*"):

@@ -36,7 +36,9 @@ def root(tmp_path_factory):
     dest.mkdir(parents=True)
     for f in unit_files():
         shutil.copy(os.path.join(UNITS, f), dest)
-    shutil.copytree(os.path.join(UNITS, "sekisho-.service.d"), dest / "sekisho-.service.d")
+    for d in os.listdir(UNITS):
+        if d.startswith("sekisho-") and d.endswith(".service.d"):
+            shutil.copytree(os.path.join(UNITS, d), dest / d)
     return r
 
 
@@ -51,6 +53,26 @@ def test_every_unit_is_rated_at_most_2_0(root):
         print(f"{unit} {scores[unit]}")
     assert len(scores) == 9
     assert all(s <= 2.0 for s in scores.values()), scores
+
+
+def test_only_the_sanitizer_may_build_cages_and_after_the_shared_hardening(root):
+    """The shared drop-in forbids seccomp(2), mounts and namespaces; sekisho-sanitized
+    alone gets them back, to cage its children (its own drop-in, read after the
+    shared one). Every other daemon keeps them forbidden."""
+    def show(unit):
+        r = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={root}",
+                            "--no-pager", unit], capture_output=True, text=True)
+        return r.stdout
+    sanitized = show("sekisho-sanitized.service")
+    # systemd-analyze's own words: ✗ is an exposure, ✓ a setting that holds.
+    assert re.search(r"✗ RestrictNamespaces=~user", sanitized), sanitized
+    assert re.search(r"✗ SystemCallFilter=~@mount", sanitized), sanitized
+    assert re.search(r"✓ RestrictNamespaces=~cgroup", sanitized), sanitized
+    for unit in unit_files():
+        if unit != "sekisho-sanitized.service":
+            out = show(unit)
+            assert re.search(r"✓ RestrictNamespaces=~user", out), unit
+            assert re.search(r"✓ SystemCallFilter=~@mount", out), unit
 
 
 def test_each_daemon_runs_as_its_own_user_without_a_shell():
