@@ -43,6 +43,7 @@ textclean_strerror(int rc)
 	case TEXTCLEAN_ELIMITS:		return "longer than the text bound";
 	case TEXTCLEAN_ENOMEM:		return "out of memory";
 	case TEXTCLEAN_EICONV:		return "no CP932 converter";
+	case TEXTCLEAN_EUNCLEAN:	return "cleaning would change it";
 	}
 	return "unknown error";
 }
@@ -382,4 +383,19 @@ textclean_run(const uint8_t *in, size_t len, enum textclean_encoding enc, iconv_
 	*out = res;
 	*out_len = m;
 	return TEXTCLEAN_OK;
+}
+
+int
+textclean_check(const uint8_t *p, size_t len, struct textclean_report *rep)
+{
+	uint8_t *again = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = textclean_run(p, len, TEXTCLEAN_UTF8, (iconv_t)-1, &again, &n, rep)) != TEXTCLEAN_OK)
+		return rc;
+	if (n != len || (len > 0 && memcmp(again, p, len) != 0))
+		rc = TEXTCLEAN_EUNCLEAN;
+	free(again);
+	return rc;
 }

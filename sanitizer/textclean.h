@@ -37,6 +37,7 @@ enum textclean_kind {
 #define TEXTCLEAN_ELIMITS	2	/* input or output past its bound */
 #define TEXTCLEAN_ENOMEM	3
 #define TEXTCLEAN_EICONV	4	/* no CP932 converter could be opened */
+#define TEXTCLEAN_EUNCLEAN	5	/* textclean_check: cleaning would change it */
 
 /* What was removed or changed; every count is of characters (cells for csv_cells). */
 struct textclean_report {
@@ -57,6 +58,11 @@ struct textclean_report {
  * (which a seccomp-confined child cannot: it loads a module). Returns TEXTCLEAN_*. */
 int textclean_run(const uint8_t *in, size_t len, enum textclean_encoding enc, iconv_t cd,
     uint8_t **out, size_t *out_len, struct textclean_report *rep);
+
+/* Whether p[0..len), UTF-8, is already clean — a fixed point of textclean_run, as
+ * everything it outputs is: TEXTCLEAN_OK with *rep filled (its kind and separator),
+ * TEXTCLEAN_EUNCLEAN if cleaning would change a byte, or another TEXTCLEAN_* code. */
+int textclean_check(const uint8_t *p, size_t len, struct textclean_report *rep);
 
 /* Whether p[0..len) is strict UTF-8 (no overlongs, surrogates or past U+10FFFF). */
 int textclean_utf8_valid(const uint8_t *p, size_t len);

@@ -38,6 +38,8 @@ check(const uint8_t *data, size_t size, enum textclean_encoding enc, iconv_t cd)
 	    len2 != len || (len > 0 && memcmp(out, out2, len) != 0) || rep2.kind != rep.kind ||
 	    rep2.csv_cells + rep2.c0 + rep2.del + rep2.c1 + rep2.bidi + rep2.bom + rep2.feff != 0)
 		abort();
+	if (textclean_check(out, len, &rep2) != TEXTCLEAN_OK || rep2.kind != rep.kind)
+		abort();
 	free(out);
 	free(out2);
 }

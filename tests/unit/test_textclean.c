@@ -336,6 +336,36 @@ test_nothing_left_is_empty_output(void **state)
 	assert_int_equal(c.len, 0);
 }
 
+/* The parent's check of its child: clean output passes with its kind, anything a
+ * pass would change is refused. */
+static void
+test_check_accepts_only_a_fixed_point(void **state)
+{
+	static const char *const unclean[] = {
+		"\xef\xbb\xbf" "a\n",		/* BOM */
+		"a\x0c" "b\n",			/* FF */
+		"a\x7f\n",			/* DEL */
+		"a\xc2\x85\n",			/* NEL, a C1 control */
+		"a\xe2\x81\xa6" "b\n",		/* LRI */
+		"a,b\n=1,2\n",			/* a formula cell left as it is */
+		"a,b\n\"@x\",2\n",
+	};
+	struct textclean_report rep;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(textclean_check((const uint8_t *)"a,b\n'=1,-2\n", 11, &rep), TEXTCLEAN_OK);
+	assert_int_equal(rep.kind, TEXTCLEAN_CSV);
+	assert_int_equal(textclean_check((const uint8_t *)"- memo\n", 7, &rep), TEXTCLEAN_OK);
+	assert_int_equal(rep.kind, TEXTCLEAN_TXT);
+	assert_int_equal(textclean_check((const uint8_t *)"", 0, &rep), TEXTCLEAN_OK);
+	for (i = 0; i < sizeof unclean / sizeof unclean[0]; i++)
+		assert_int_equal(textclean_check((const uint8_t *)unclean[i], strlen(unclean[i]), &rep),
+				 TEXTCLEAN_EUNCLEAN);
+	assert_int_equal(textclean_check((const uint8_t *)"a\xff\n", 3, &rep), TEXTCLEAN_EENCODING);
+	assert_string_equal(textclean_strerror(TEXTCLEAN_EUNCLEAN), "cleaning would change it");
+}
+
 int
 main(void)
 {
@@ -359,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_empty_lines_do_not_count_as_records),
 		cmocka_unit_test(test_removal_happens_before_the_csv_rule),
 		cmocka_unit_test(test_nothing_left_is_empty_output),
+		cmocka_unit_test(test_check_accepts_only_a_fixed_point),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
