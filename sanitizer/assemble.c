@@ -24,10 +24,11 @@
 #include "tenant.h"
 #include "worker.h"
 
-/* "pdf", "png", "jpg", "docx", "xlsx" or "pptx" from a result (or an archive
- * member's entry): the file name in the bundle says what it is. A kept-editable
- * Office file is of its input's type; a rebuilt image is PNG or, photographic,
- * JPEG (results written before output_type was recorded are PNG). */
+/* "pdf", "png", "jpg", "docx", "xlsx", "pptx", "csv" or "txt" from a result (or an
+ * archive member's entry): the file name in the bundle says what it is. A
+ * kept-editable Office file is of its input's type; a rebuilt image is PNG or,
+ * photographic, JPEG (results written before output_type was recorded are PNG);
+ * cleaned text is CSV or plain text, UTF-8 either way. */
 static const char *
 extension(const json_t *result)
 {
@@ -37,6 +38,8 @@ extension(const json_t *result)
 		return strcmp(in, "xlsx") == 0 ? "xlsx" : strcmp(in, "pptx") == 0 ? "pptx" : "docx";
 	if (strcmp(t, "image-reencode") == 0)
 		return strcmp(jsonio_str(result, "output_type", ""), "jpeg") == 0 ? "jpg" : "png";
+	if (strcmp(t, "text-reencode") == 0)
+		return strcmp(jsonio_str(result, "output_type", ""), "csv") == 0 ? "csv" : "txt";
 	return "pdf";
 }
 

@@ -7,7 +7,9 @@
  * bytes only to detect the type (bounded magic checks), to hash, and to hand the
  * descriptor to libclamav and to the sandboxed child. What the child says back is a
  * pixel stream checked by the pixels reader and an exit code that can only select a
- * refusal.
+ * refusal. Text is the one output not rebuilt from pixels: the child decodes and
+ * cleans it (textclean.h), and the parent cleans the child's UTF-8 again, which
+ * must change nothing.
  */
 #define _GNU_SOURCE		/* memfd_create */
 #include "pipeline.h"
@@ -15,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #include "photo.h"
 #include "pixels.h"
 #include "rebuild.h"
+#include "textclean.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define PIPELINE_ASAN 1
@@ -52,7 +56,8 @@ static const struct {
 	{ "empty", "ファイルが空です。内容のあるファイルを添付してください。" },
 	{ "unsupported_type",
 	  "この種類のファイルは受け付けられません。PDF、画像 (JPEG・PNG・GIF・TIFF・BMP・WebP・"
-	  "HEIC)、Word・Excel・PowerPoint または OpenDocument のファイルを添付してください。" },
+	  "HEIC)、Word・Excel・PowerPoint、OpenDocument、またはテキスト・CSV (UTF-8 または "
+	  "Shift_JIS) のファイルを添付してください。" },
 	{ "malware",
 	  "ファイルからウイルスなどの不正なプログラムが見つかったため、受け付けられません。" },
 	{ "encrypted",
@@ -647,6 +652,14 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, enum dete
 	json_t *e;
 
 	snprintf(db, sizeof db, "%u/%u", sr->db_version, sr->signatures);
+	if (type == DETECT_TEXT) {	/* no pixels: textclean made the output */
+		char v[48];
+
+		snprintf(v, sizeof v, "glibc iconv %s", gnu_get_libc_version());
+		return json_pack("{s:s, s:s, s:s, s:s}", "clamav", scan_engine_version(),
+				 "clamav_db", db, "decoder", v,
+				 "rebuild", textclean_engine_version());
+	}
 	if (type == DETECT_DOCX || type == DETECT_XLSX || type == DETECT_PPTX) {
 		char v[64];
 
@@ -952,6 +965,148 @@ kept_preview(const struct pipeline_config *c, int kept_fd, enum detect_type type
 	close(pdf);
 }
 
+/* ---- text and CSV ---------------------------------------------------------------- */
+
+struct text_request {
+	enum textclean_encoding enc;
+	iconv_t cd;		/* CP932: opened by text_child_prepare, before the filter */
+};
+
+/* iconv_open loads glibc's CP932 module (trusted, from /usr/lib): only possible
+ * before the seccomp filter, and done before the child reads a byte of the input. */
+static int
+text_child_prepare(void *arg)
+{
+	struct text_request *req = arg;
+
+	req->cd = (iconv_t)-1;
+	if (req->enc == TEXTCLEAN_CP932 && (req->cd = iconv_open("UTF-8", "CP932")) == (iconv_t)-1)
+		return -1;
+	return 0;
+}
+
+/* The sandbox_fn for text: the input through textclean_run, then to the pipe its
+ * report (struct textclean_report, this same binary's layout) and the clean UTF-8.
+ * Returns 0 or a RENDER_EXIT_* code, which the parent maps as a render's. */
+static int
+text_child(int out_fd, int in_fd, void *arg)
+{
+	struct text_request *req = arg;
+	struct textclean_report rep;
+	struct stat st;
+	uint8_t *in, *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (fstat(in_fd, &st) != 0)
+		return RENDER_EXIT_IO;
+	if (st.st_size > DETECT_TEXT_MAX)
+		return RENDER_EXIT_LIMITS;
+	if ((in = malloc((size_t)st.st_size + 1)) == NULL)
+		return RENDER_EXIT_LIMITS;
+	if (fsio_pread_all(in_fd, in, (size_t)st.st_size, 0) != 0) {
+		free(in);
+		return RENDER_EXIT_IO;
+	}
+	rc = textclean_run(in, (size_t)st.st_size, req->enc, req->cd, &out, &len, &rep);
+	free(in);
+	if (rc != TEXTCLEAN_OK)
+		return rc == TEXTCLEAN_ELIMITS || rc == TEXTCLEAN_ENOMEM ? RENDER_EXIT_LIMITS
+		    : RENDER_EXIT_BROKEN;
+	rc = fsio_write_all(out_fd, &rep, sizeof rep) != 0 ||
+	    (len > 0 && fsio_write_all(out_fd, out, len) != 0) ? RENDER_EXIT_IO : 0;
+	free(out);
+	return rc;
+}
+
+/*
+ * A text or CSV file: decoded and cleaned by textclean in the render sandbox, then
+ * cleaned again here from the child's UTF-8 — the parent never decodes the
+ * original, and a fixed point lets it check the child: what comes back must be
+ * unchanged, else the child was not what it should be and the file is refused. The
+ * output type ("csv" or "txt") is the parent's own finding; the child's report only
+ * feeds the operators' detail. Returns 0 (res->reason "ok" when out holds the text,
+ * else a refusal) or a negative errno.
+ */
+static int
+run_text(const struct pipeline_config *c, int in_fd, unsigned flags, struct rebuild_buf *out,
+    struct pipeline_result *res)
+{
+	struct text_request req = { .enc = flags & DETECT_F_SJIS ? TEXTCLEAN_CP932 : TEXTCLEAN_UTF8,
+				    .cd = (iconv_t)-1 };
+	struct sandbox_limits lim = c->sandbox;
+	struct textclean_report crep, prep;
+	struct sandbox_result sr;
+	const uint8_t *text;
+	size_t tlen;
+	int rc;
+
+	lim.threads = 0;
+	lim.output_max = sizeof crep + TEXTCLEAN_MAX;
+	if (lseek(in_fd, 0, SEEK_SET) != 0)
+		return -errno;
+	if ((rc = sandbox_run_prepared(&lim, in_fd, text_child_prepare, text_child, &req, &sr)) != 0)
+		return rc;
+	if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
+		sandbox_result_free(&sr);
+		return -EPERM;	/* not confined, or no CP932 module: ours to fix */
+	}
+	if (sr.status != SANDBOX_OK) {
+		snprintf(res->detail, sizeof res->detail, "text: %s (exit %d, signal %d)",
+			 sandbox_status_name(sr.status),
+			 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal);
+		refuse(res, sr.status == SANDBOX_EXIT ? reason_for_exit(sr.exit_code)
+		    : sr.status == SANDBOX_TIMEOUT || sr.status == SANDBOX_OUTPUT_TOO_LARGE ||
+		    (sr.status == SANDBOX_SIGNALED && sr.signal == SIGXCPU)
+		    ? "limits_exceeded" : "render_failed");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	if (sr.out_len < sizeof crep) {
+		snprintf(res->detail, sizeof res->detail, "text: the child wrote no report");
+		refuse(res, "render_failed");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	memcpy(&crep, sr.out, sizeof crep);
+	text = sr.out + sizeof crep;
+	tlen = sr.out_len - sizeof crep;
+	if ((rc = textclean_check(text, tlen, &prep)) == TEXTCLEAN_ENOMEM) {
+		sandbox_result_free(&sr);
+		return -ENOMEM;
+	}
+	if (rc != TEXTCLEAN_OK) {
+		snprintf(res->detail, sizeof res->detail, "text: the child's output is not clean: "
+			 "%s (%zu bytes)", textclean_strerror(rc), tlen);
+		refuse(res, "render_failed");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	if (tlen == 0) {	/* only a BOM and controls: nothing of the citizen's is left */
+		snprintf(res->detail, sizeof res->detail, "text: nothing left after cleaning");
+		refuse(res, "empty");
+		sandbox_result_free(&sr);
+		return 0;
+	}
+	/* The checked bytes themselves, moved out of the child's buffer. */
+	memmove(sr.out, text, tlen);
+	out->p = sr.out;
+	out->len = out->cap = tlen;
+	sr.out = NULL;
+	sandbox_result_free(&sr);
+	res->output_type = textclean_kind_name(prep.kind);
+	res->pages = 0;
+	snprintf(res->detail, sizeof res->detail, "text: %s as %s; removed %llu BOM, %llu C0, "
+		 "%llu DEL, %llu C1, %llu bidi, %llu U+FEFF; %llu CSV cells neutralised",
+		 req.enc == TEXTCLEAN_CP932 ? "cp932" : "utf-8", res->output_type,
+		 (unsigned long long)crep.bom, (unsigned long long)crep.c0,
+		 (unsigned long long)crep.del, (unsigned long long)crep.c1,
+		 (unsigned long long)crep.bidi, (unsigned long long)crep.feff,
+		 (unsigned long long)crep.csv_cells);
+	res->reason = "ok";
+	return 0;
+}
+
 int
 pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
     struct pipeline_result *res)
@@ -992,7 +1147,8 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		refuse(res, "archive_nested");
 	else if (d.type == DETECT_ZIP && !c->allow_archives)
 		refuse(res, "archive_not_allowed");
-	else if (d.type != DETECT_ZIP && !render_supports(d.type) && !officepdf_supports(d.type))
+	else if (d.type != DETECT_ZIP && d.type != DETECT_TEXT && !render_supports(d.type) &&
+	    !officepdf_supports(d.type))
 		refuse(res, "unsupported_type");
 	if (res->reason != NULL)
 		goto done;
@@ -1014,7 +1170,11 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			return rc;
 		goto done;
 	}
-	if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX ||
+	if (d.type == DETECT_TEXT) {
+		/* Decoded and cleaned in the sandbox, checked here: text stays text. */
+		res->method = "text-reencode";
+		rc = run_text(c, in_fd, d.flags, &out, res);
+	} else if (c->keep_ooxml && (d.type == DETECT_DOCX || d.type == DETECT_XLSX ||
 	    d.type == DETECT_PPTX)) {
 		/* Kept editable: the allowed parts in a zip of ours, no pixels. */
 		res->method = "ooxml-rebuild";

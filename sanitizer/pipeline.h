@@ -84,13 +84,16 @@ struct pipeline_result {
 	const char *type;		/* detected type: "pdf", "png", ... */
 	const char *method;		/* "pdf-render", "image-reencode",
 					 * "office-pdf-render", "ooxml-rebuild",
+					 * "text-reencode" (textclean.h),
 					 * "archive-extract" (the outputs are the
 					 * members'), or "" */
 	const char *output_type;	/* "pdf", "png", "jpeg" (a photographic
-					 * image), "docx", "xlsx", "pptx", or "" */
+					 * image), "docx", "xlsx", "pptx", "csv",
+					 * "txt" (UTF-8 text), or "" */
+
 	uint8_t input_sha256[32], output_sha256[32];
 	uint64_t input_size, output_size;
-	uint32_t pages;
+	uint32_t pages;			/* 0 for text: it has no pages, no preview */
 	uint32_t ocr_pages;		/* pages given a text layer */
 	uint32_t ocr_failed;		/* pages whose OCR child failed: no text, still
 					 * clean (the text layer is an aid, not the file) */

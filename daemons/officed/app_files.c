@@ -106,5 +106,10 @@ app_files_content_type(const char *type)
 		return "image/png";
 	if (strcmp(type, "jpg") == 0 || strcmp(type, "jpeg") == 0)
 		return "image/jpeg";
+	/* The sanitizer's text is always UTF-8 (textclean.h): said so, never sniffed. */
+	if (strcmp(type, "txt") == 0)
+		return "text/plain; charset=utf-8";
+	if (strcmp(type, "csv") == 0)
+		return "text/csv; charset=utf-8";
 	return NULL;
 }

@@ -35,8 +35,9 @@ size_t app_files_count(const json_t *manifest);
 int app_files_read(const char *bundle_path, const struct app_file *f, char **buf,
 		   size_t *len);
 
-/* "application/pdf", "image/png", "image/jpeg" for the types the sanitizer makes,
- * else NULL (served as a download). */
+/* "application/pdf", "image/png", "image/jpeg", "text/plain; charset=utf-8" (txt) and
+ * "text/csv; charset=utf-8" for the types the sanitizer makes, else NULL (served as a
+ * download). */
 const char *app_files_content_type(const char *type);
 
 #endif

@@ -466,6 +466,14 @@ content_type(const char *member)
 	return dot ? app_files_content_type(dot + 1) : NULL;
 }
 
+/* "inline" for what a browser shows as it is (PDF, images, UTF-8 text); a CSV is
+ * for a spreadsheet, and anything unknown is never rendered: "attachment". */
+static const char *
+disposition(const char *type)
+{
+	return type == NULL || strncmp(type, "text/csv", 8) == 0 ? "attachment" : "inline";
+}
+
 /* Read member of the stored tar at path into *buf (*len), checking its SHA-256
  * against want_hex. 0, 1 if absent or not what the manifest says, -1 I/O. */
 static int
@@ -567,7 +575,7 @@ office_handle_application_file(struct http_request *req, void *app)
 	type = content_type(member);
 	/* Shown inline only for the types the sanitizer makes; anything else is a
 	 * download, never rendered by the browser as something it was not. */
-	snprintf(cd, sizeof cd, "%s; filename=\"file-%ld%s\"", type ? "inline" : "attachment", n,
+	snprintf(cd, sizeof cd, "%s; filename=\"file-%ld%s\"", disposition(type), n,
 		 strrchr(member, '.') ? strrchr(member, '.') : "");
 	app_row_free(&r);
 	http_reply_header(req, "Content-Disposition", cd);
@@ -642,7 +650,7 @@ office_handle_application_reply_file(struct http_request *req, void *app)
 	}
 	office_authz_end(&a);
 	type = content_type(member);
-	snprintf(cd, sizeof cd, "%s; filename=\"reply-%ld-file-%ld%s\"", type ? "inline" : "attachment",
+	snprintf(cd, sizeof cd, "%s; filename=\"reply-%ld-file-%ld%s\"", disposition(type),
 		 no, n, strrchr(member, '.') ? strrchr(member, '.') : "");
 	http_reply_header(req, "Content-Disposition", cd);
 	http_reply_header(req, "Cache-Control", "no-store");

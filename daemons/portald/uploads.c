@@ -266,7 +266,7 @@ type_class(const char *type)
 {
 	static const char *const images[] = { "png", "jpeg", "gif", "tiff", "bmp", "webp",
 					      "heic", "heif", NULL };
-	static const char *const text[] = { "text", "csv", NULL };
+	static const char *const text[] = { "text", "csv", "txt", NULL };
 	const char *const *p;
 
 	if (strcmp(type, "pdf") == 0)

@@ -134,6 +134,7 @@ print_result(const struct pipeline_result *r)
 	if (o != NULL && r->nmembers > 0)
 		json_object_set_new(o, "members", members_json(r));
 	else if (o != NULL && r->clean) {
+		json_object_set_new(o, "output_type", json_string(r->output_type));
 		json_object_set_new(o, "output_size", json_integer((json_int_t)r->output_size));
 		json_object_set_new(o, "ocr_pages", json_integer((json_int_t)r->ocr_pages));
 	}

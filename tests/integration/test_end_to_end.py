@@ -193,3 +193,41 @@ def test_zip_of_a_pdf_and_a_jpeg_arrives_as_two_attested_files(stack, tmp_path):
         inst, "app-e2e-zbad", {"name": "山田", "attachment": ["u-e2e-zbad"]},
         [{"upload": "u-e2e-zbad", "field": "attachment"}], definition=allows))
     assert status == 409 and body["error"]["code"] == "upload_not_clean"
+
+
+def test_cp932_csv_arrives_in_lgwan_as_attested_utf8_csv(stack):
+    """A citizen's Shift_JIS CSV is cleaned in the internet zone and reaches LGWAN as
+    files/1.csv in UTF-8, its formula cell neutralised, its attestation verifying."""
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    stack.wait_healthy(stack.lgwan + "/api/_health/bridge-uplink-rx")
+    original = "氏名,金額\r\n山田 太郎,-1500\r\n=HYPERLINK(\"http://x\"),10\r\n".encode("cp932")
+    spool_put(inst / "dmz/spool/intake", "u-e2e-csv", original)
+    res, _ = wait_result(inst, "u-e2e-csv")
+    assert res["status"] == "clean" and res["method"] == "text-reencode", res
+    assert res["output_type"] == "csv"
+
+    definition = dict(E2E_DEFINITION, schema={"fields": [
+        {"name": "name", "type": "text", "label": "氏名", "required": True},
+        {"name": "attachment", "type": "file", "label": "添付", "accept": ["text"]}]})
+    req = bundle_request(inst, "app-e2e-csv", {"name": "山田 太郎", "attachment": ["u-e2e-csv"]},
+                         [{"upload": "u-e2e-csv", "field": "attachment",
+                           "display_name": "名簿.csv"}], definition=definition)
+    status, body = submit(inst, req)
+    assert status == 201, body
+    outbox = inst / "dmz/spool/outbox"
+    wait(lambda: (outbox / "done" / "app-e2e-csv").exists(), 60, "receipt did not come back")
+
+    db = sqlite3.connect(inst / "lgwan/db/demo.sqlite")
+    (path,) = db.execute("SELECT bundle_path FROM applications").fetchone()
+    (member,) = db.execute("SELECT member FROM attachments").fetchone()
+    assert member == "files/1.csv"
+    with tarfile.open(path) as t:
+        stored = t.extractfile("files/1.csv").read()
+        att = json.load(t.extractfile("attestations/1.csv.json"))["attestation"]
+    assert stored.decode("utf-8") == ("氏名,金額\r\n山田 太郎,-1500\r\n"
+                                      "'=HYPERLINK(\"http://x\"),10\r\n")
+    assert hashlib.sha256(stored).hexdigest() == res["output_sha256"] == att["output"]["sha256"]
+    assert att["method"] == "text-reencode" and att["output"]["type"] == "csv"
+    r = ctl(inst, "audit", "verify-bundle", path, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -289,3 +289,51 @@ def test_keep_ooxml_keeps_a_docx_editable(instance, tmp_path):
     r = ctl(inst, "audit", "verify-attestation", str(out) + ".attestation.json", str(out),
             check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_cp932_csv_and_utf8_text_come_out_clean_utf8_and_attested(instance, tmp_path):
+    import hashlib
+    inst, _, _ = instance
+    src, out = tmp_path / "名簿.csv", tmp_path / "out.csv"
+    rows = "氏名,住所,金額\r\n山田 太郎,東京都千代田区,-1500\r\n=HYPERLINK(\"x\"),\"@SUM(A1)\",+3.25\r\n"
+    src.write_bytes(rows.encode("cp932"))
+    rc, res = sanitize(inst, src, out)
+    assert rc == 0, res
+    assert (res["type"], res["method"], res["output_type"]) == ("text", "text-reencode", "csv")
+    data = out.read_bytes()
+    assert data.decode("utf-8") == ("氏名,住所,金額\r\n山田 太郎,東京都千代田区,-1500\r\n"
+                                    "'=HYPERLINK(\"x\"),\"'@SUM(A1)\",+3.25\r\n")
+    assert res["output_sha256"] == hashlib.sha256(data).hexdigest()
+    att_path = str(out) + ".attestation.json"
+    assert ctl(inst, "audit", "verify-attestation", att_path, str(out),
+               check=False).returncode == 0
+    att = json.load(open(att_path))["attestation"]
+    assert att["output"]["sha256"] == res["output_sha256"]
+    assert att["engines"]["rebuild"].startswith("textclean")
+
+    src, out = tmp_path / "memo.txt", tmp_path / "out.txt"
+    # (detect.c already refuses as binary a text with C0 controls other than TAB, LF,
+    # FF and CR; FF, DEL, C1 and the bidi controls reach textclean.)
+    src.write_bytes("\ufeffお問い合わせ\f\n- 住所の変更\u202e に\x7fついて\u0085\n".encode("utf-8"))
+    rc, res = sanitize(inst, src, out)
+    assert rc == 0 and res["output_type"] == "txt", res
+    assert out.read_bytes() == "お問い合わせ\n- 住所の変更 について\n".encode("utf-8")
+    assert res["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_html_looking_text_is_still_refused(instance, tmp_path):
+    inst, _, _ = instance
+    src = tmp_path / "page.txt"
+    src.write_bytes(b"  <html><body><script>alert(1)</script></body></html>\n")
+    rc, res = sanitize(inst, src, tmp_path / "out.txt")
+    assert rc == 3 and res["reason"] == "unsupported_type" and res["type"] == "unknown"
+
+
+def test_zip_with_a_csv_member_keeps_it_as_csv(instance, tmp_path):
+    inst, _, _ = instance
+    src, out = tmp_path / "data.zip", tmp_path / "out"
+    make_zip(src, [("表.csv", "a,b\n1,=2\n".encode("cp932"))])
+    rc, res = sanitize_json(inst, src, out, "--allow-archives")
+    assert rc == 0, res
+    assert [m["file"] for m in res["members"]] == ["1.csv"]
+    assert (out / "1.csv").read_bytes() == b"a,b\n1,'=2\n"

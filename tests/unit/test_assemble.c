@@ -52,19 +52,20 @@ make_result_by(struct fixture *fx, const char *id, bool clean, const char *metho
 	char d[160], p[200], res[160];
 	const char *out = "%PDF-1.7 rebuilt\n";
 	bool ooxml = strcmp(method, "ooxml-rebuild") == 0;
+	bool csv = strcmp(method, "text-reencode") == 0;	/* made a CSV here */
 
 	snprintf(d, sizeof d, "%s/%s", fx->results, id);
 	assert_int_equal(mkdir(d, 0750), 0);
 	snprintf(p, sizeof p, "%s/result.json", d);
-	snprintf(res, sizeof res, "{\"status\":\"clean\",\"method\":\"%s\",\"type\":\"%s\"}",
-		 method, type);
+	snprintf(res, sizeof res, "{\"status\":\"clean\",\"method\":\"%s\",\"type\":\"%s\"%s}",
+		 method, type, csv ? ",\"output_type\":\"csv\"" : "");
 	put_file(p, clean ? res : "{\"status\":\"rejected\",\"reason\":\"malware\"}");
 	if (!clean)
 		return;
 	snprintf(p, sizeof p, "%s/output", d);
 	put_file(p, out);
 	struct attest_fields a = { .input_size = 3, .input_type = type,
-				   .output_type = ooxml ? type : "pdf",
+				   .output_type = ooxml ? type : csv ? "csv" : "pdf",
 				   .output_size = strlen(out), .method = method,
 				   .policy = "default", .scan_input = "clean",
 				   .scan_output = "clean" };
@@ -222,6 +223,32 @@ test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
 	close(fd);
 	assert_string_equal(jsonio_str(json_array_get(json_object_get(info.manifest, "files"), 0),
 				       "file", ""), "files/1.xlsx");
+	bundle_info_free(&info);
+	json_decref(req);
+}
+
+/* A citizen's CSV, cleaned as text, is bundled as a .csv (officed serves it as UTF-8
+ * text/csv by that extension). */
+static void
+test_cleaned_csv_is_bundled_as_csv(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], path[200];
+	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
+	struct bundle_info info;
+	json_t *req = request("app-1", "u-1");
+	int fd;
+
+	make_result_by(fx, "u-1", true, "text-reencode", "text");
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_OK);
+	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	bundle_limits_default(&chk.limits);
+	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
+	close(fd);
+	assert_string_equal(jsonio_str(json_array_get(json_object_get(info.manifest, "files"), 0),
+				       "file", ""), "files/1.csv");
 	bundle_info_free(&info);
 	json_decref(req);
 }
@@ -668,6 +695,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_upload_becomes_a_verifiable_bundle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cleaned_csv_is_bundled_as_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_editable_xlsx_is_bundled_as_xlsx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_members_are_bundled_each_attested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_refused_whole_or_by_policy, setup, teardown),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_files.h"
 #include "app_query.h"
 #include "crypto.h"
 #include "office_apikey.h"
@@ -211,6 +212,27 @@ test_cp932_writes_long_text_across_buffer_boundaries(void **state)
 	free(in);
 }
 
+/* The sanitizer's outputs are served as what they are; cleaned text says it is UTF-8
+ * (textclean.h), so no browser or spreadsheet guesses Shift_JIS. */
+static void
+test_sanitized_types_have_their_content_type(void **state)
+{
+	char out[EXPORT_NAME_MAX + 16];
+
+	(void)state;
+	assert_string_equal(app_files_content_type("pdf"), "application/pdf");
+	assert_string_equal(app_files_content_type("png"), "image/png");
+	assert_string_equal(app_files_content_type("jpg"), "image/jpeg");
+	assert_string_equal(app_files_content_type("csv"), "text/csv; charset=utf-8");
+	assert_string_equal(app_files_content_type("txt"), "text/plain; charset=utf-8");
+	assert_null(app_files_content_type("html"));
+	assert_null(app_files_content_type("text"));
+	export_file_name("名簿.csv", "csv", out, sizeof out);
+	assert_string_equal(out, "名簿.csv");
+	export_file_name("memo.CSV", "txt", out, sizeof out);	/* not a CSV by the rule */
+	assert_string_equal(out, "memo.txt");
+}
+
 static void
 test_zip_names_keep_japanese_and_lose_paths(void **state)
 {
@@ -364,6 +386,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query_filters_departments_and_text_search, setup, teardown),
 		cmocka_unit_test(test_cp932_replaces_missing_characters_with_geta_and_counts_them),
 		cmocka_unit_test(test_cp932_writes_long_text_across_buffer_boundaries),
+		cmocka_unit_test(test_sanitized_types_have_their_content_type),
 		cmocka_unit_test(test_zip_names_keep_japanese_and_lose_paths),
 		cmocka_unit_test(test_japan_days_start_at_15_utc_the_day_before),
 	};

@@ -66,7 +66,8 @@
       var url = '/api/v1/' + encodeURIComponent(Staff.tenant()) + '/staff' + base + '/files/' + f.n;
       var fig = el('figure');
       var cap = el('figcaption');
-      var link = el('a', f.display_name + '（新しいタブで開く）');
+      // A CSV is served as a download (for a spreadsheet), everything else inline.
+      var link = el('a', f.display_name + (f.type === 'csv' ? '（ダウンロード）' : '（新しいタブで開く）'));
       link.href = url;
       link.target = '_blank';
       link.rel = 'noopener';

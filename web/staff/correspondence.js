@@ -22,7 +22,8 @@
       r.reply_no + '/files/' + f.n;
     var fig = el('figure');
     var cap = el('figcaption');
-    var link = el('a', f.display_name + '（新しいタブで開く）');
+    // A CSV is served as a download (for a spreadsheet), everything else inline.
+    var link = el('a', f.display_name + (f.type === 'csv' ? '（ダウンロード）' : '（新しいタブで開く）'));
     link.href = url;
     link.target = '_blank';
     link.rel = 'noopener';

@@ -93,7 +93,7 @@ export function poll(record, onChange) {
 
 // What the citizen sees about one file, inside its persistent role=status element.
 export function statusContent(r) {
-  const kind = r.type === 'pdf' ? 'PDF' : r.type === 'image' ? '画像' : r.type || '';
+  const kind = r.type === 'pdf' ? 'PDF' : r.type === 'image' ? '画像' : r.type === 'text' ? 'テキスト' : r.type || '';
   switch (r.state) {
     case 'uploading':
       return [
