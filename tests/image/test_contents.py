@@ -311,7 +311,7 @@ def test_usb_devices_are_blocked_but_hubs_and_keyboards_and_cron_dirs_are_root_s
     dropin = (root / "etc/systemd/system/usbguard.service.d/50-sekisho.conf").read_text()
     assert re.search(r"^ExecCondition=\+/bin/sh -c '/usr/sbin/modprobe -q usbcore; "
                      r"test -d /sys/bus/usb/devices'$", dropin, re.M)
-    assert "StartLimitIntervalSec" not in dropin and "Restart" not in dropin
+    assert not re.search(r"^(StartLimit|Restart)", dropin, re.M)  # no crash loop to mask
     jail = (root / "etc/fail2ban/jail.local").read_text()
     assert "backend = systemd" in jail and "banaction = nftables-multiport" in jail
     for d in root.glob("etc/cron.*"):

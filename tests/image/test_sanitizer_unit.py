@@ -1,6 +1,6 @@
 """The sanitizer as the image runs it: the real sekisho-sanitized unit, with every
-hardening setting of its drop-ins, rebuilding an image, a PDF and a Word document and
-refusing EICAR into quarantine.
+hardening setting of its drop-ins, rebuilding an image, a PDF, a Word document and a
+Shift_JIS CSV, and refusing EICAR into quarantine.
 
 The unit tests run the sandbox as a plain process, where nothing stops it from making
 its cages; under systemd the shared hardening forbids seccomp(2), mounts and
@@ -94,6 +94,8 @@ def test_the_sanitizer_unit_cages_its_children_under_its_own_hardening(image_dir
         "b2" * 16: ("pdf-render", (tmp_path / "benign-text.pdf").read_bytes()),
         "c3" * 16: ("office-pdf-render", (REPO / "tests/corpus/office/sample.docx").read_bytes()),
         "d4" * 16: (None, EICAR),
+        # Shift_JIS as Excel writes it: decoded in a caged child like any other parser.
+        "e5" * 16: ("text-reencode", "氏名,住所\r\n山田 太郎,東京都千代田区\r\n".encode("cp932")),
     }
     for item, (_, data) in samples.items():
         (inputs / item).write_bytes(data)
