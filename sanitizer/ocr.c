@@ -319,6 +319,14 @@ ocr_child_prepare(void *arg)
 		return 0;
 	}
 	TessBaseAPISetPageSegMode(api, PSM_AUTO);
+	/* Tesseract 5 reads every line it is unsure of a second time inverted, in case it
+	 * is white on black; on rendered forms and certificates that never pays, and it
+	 * is most of the time on a scan's noisy lines. A light-on-dark heading then stays
+	 * without a text layer (the page image is unchanged). */
+	if (!TessBaseAPISetVariable(api, "tessedit_do_invert", "0")) {
+		TessBaseAPIDelete(api);
+		return 0;
+	}
 	req->api = api;
 	return 0;
 }
