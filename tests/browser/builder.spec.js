@@ -3,7 +3,7 @@
 // reorders a field, saves, publishes after the confirmation, and the internet zone
 // serves it. axe on the list and the editor.
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying } from './helpers.js';
 
 const NEW_PASSWORD = 'procedure-builder-passphrase-2026';
 
@@ -89,7 +89,7 @@ test('an administrator builds and publishes a procedure without writing JSON', a
 
   await page.getByRole('button', { name: '下書きを保存する' }).click();
   await expect(page.getByRole('status').filter({ hasText: '下書き（builder-ui 第1版）を保存しました' })).toBeVisible();
-  const saved = await page.request.get(lgwan('/api/v1/demo/staff/procedures/builder-ui/versions/1'));
+  const saved = await getRetrying(page.request, lgwan('/api/v1/demo/staff/procedures/builder-ui/versions/1'));
   expect((await saved.json()).routing.map((r) => [r.field, r.value, r.department]))
     .toEqual([['kind', 'move', '住民異動係']]);
   expect((await saved.json()).staff_notify).toEqual(['juumin@city.example.lg.jp']);

@@ -3,7 +3,7 @@
 // sanitized uploads, validation, check answers with a 変更 link, submission, 到達番号
 // and status; a refused (EICAR) upload; keyboard-only completion; axe on every page.
 import { test, expect } from '@playwright/test';
-import { url, axeBoth, samplePdf, photoPng, eicarPdf, tabTo, readMail, linkPath } from './helpers.js';
+import { url, axeBoth, samplePdf, photoPng, eicarPdf, tabTo, readMail, linkPath, getRetrying } from './helpers.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -190,7 +190,7 @@ test('手数料: the procedure page lists it, the check page adds it up from the
   const form = page.getByRole('link', { name: '郵送請求書（印刷して記入する場合）' });
   await expect(form).toHaveAttribute('download', '住民票請求書.pdf');
   await expect(page.locator('ul.downloads')).toContainText('（PDF形式、');
-  const pdf = await page.request.get(url(await form.getAttribute('href')));
+  const pdf = await getRetrying(page.request, url(await form.getAttribute('href')));
   expect(pdf.status()).toBe(200);
   expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
   await axeBoth(page, 'a procedure page with a fee and a form to download');

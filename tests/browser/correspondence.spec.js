@@ -3,7 +3,7 @@
 // its sanitized PDF comes back over the bridge and is shown with the attachment in a
 // frame; axe on the page at each step. The API side is tests/integration/test_replies.py.
 import { test, expect } from '@playwright/test';
-import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
+import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying } from './helpers.js';
 
 const NEW_PASSWORD = 'correspondence-passphrase-2026';
 const STATUS_PASSWORD = 'reply horse battery';
@@ -71,7 +71,7 @@ test('a message, a correction request and the reply with its attachment', async 
   await expect(reply).toContainText('状態を「審査」に戻しました');
   await expect(reply.locator('.message-body')).toHaveText('住民票の写しを添付します。');
   await expect(reply.locator('iframe.pdf')).toHaveAttribute('title', '回答の添付ファイル: 住民票.pdf');
-  const file = await page.request.get(staff('/replies/1/files/1'));
+  const file = await getRetrying(page.request, staff('/replies/1/files/1'));
   expect(file.status()).toBe(200);
   expect(file.headers()['content-type']).toBe('application/pdf');
   await axeBoth(page, 'the staff detail page with a reply');

@@ -22,6 +22,19 @@ export function sekishoctl(...args) {
 }
 
 // The one-time initial password that `staff add` or `staff passwd` printed.
+// GET with the retry a browser makes: Playwright's request context reuses a kept-alive
+// connection, and one lighttpd has just closed as idle (its 5 s keep-alive limit, easily
+// passed during an axe check) answers the next request with a reset. A GET is
+// idempotent, so it is sent once more on a fresh connection; anything else fails.
+export async function getRetrying(request, target) {
+  try {
+    return await request.get(target);
+  } catch (e) {
+    if (!/ECONNRESET|socket hang up/.test(String(e))) throw e;
+    return request.get(target);
+  }
+}
+
 export const initialPassword = (out) => out.split('初期パスワード:')[1].trim().split(/\s/)[0];
 
 // First login with a temporary password: the home page asks for a new one first.

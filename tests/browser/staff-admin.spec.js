@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { DESKTOP, STAFF_ZOOM, axeBoth, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
+import { DESKTOP, STAFF_ZOOM, axeBoth, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying } from './helpers.js';
 
 test.use({ actionTimeout: 60000 });
 
@@ -20,7 +20,7 @@ async function staffPage(browser) {
 
 
 async function account(page, login) {
-  const r = await page.request.get(lgwan('/api/v1/demo/staff/accounts?limit=1000'));
+  const r = await getRetrying(page.request, lgwan('/api/v1/demo/staff/accounts?limit=1000'));
   expect(r.status()).toBe(200);
   return (await r.json()).accounts.find((a) => a.login === login);
 }
