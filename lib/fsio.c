@@ -231,10 +231,15 @@ copy_across(const char *src, const char *dst)
 	}
 	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -1;
-	if (fstat(in, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		saved = S_ISREG(sb.st_mode) ? errno : EINVAL;
+	if (fstat(in, &sb) != 0) {
+		saved = errno;
 		close(in);
 		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {	/* a device or FIFO might never end */
+		close(in);
+		errno = EINVAL;
 		return -1;
 	}
 	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
