@@ -32,11 +32,9 @@
 #include "pipeline.h"
 #include "rebuild.h"
 #include "scan.h"
+#include "testscan.h"
 #include "unpack.h"
 
-#define TEST_DB "tests/clamav"
-
-static struct scanner *group_scanner;
 
 struct zmember {
 	const char *name;
@@ -467,24 +465,6 @@ test_unsafe_zips_are_refused_through_the_sandbox(void **state)
 	close(zip);
 }
 
-static int
-setup_group(void **state)
-{
-	struct scan_limits lim;
-
-	(void)state;
-	scan_limits_default(&lim);
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	scan_close(group_scanner);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -499,5 +479,5 @@ main(void)
 		cmocka_unit_test(test_a_refused_member_refuses_the_zip_and_says_which),
 		cmocka_unit_test(test_unsafe_zips_are_refused_through_the_sandbox),
 	};
-	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }

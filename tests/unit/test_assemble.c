@@ -202,18 +202,19 @@ test_clean_upload_becomes_a_verifiable_bundle(void **state)
 	json_decref(req);
 }
 
-/* A kept-editable spreadsheet is bundled as what it is. */
+/* One clean upload made by method with the given type, bundled: its member is named
+ * expected (officed serves a file by that extension). */
 static void
-test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
+assert_bundled_as(struct fixture *fx, const char *method, const char *type,
+		  const char *expected)
 {
-	struct fixture *fx = *state;
 	char err[256], path[200];
 	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
 	struct bundle_info info;
 	json_t *req = request("app-1", "u-1");
 	int fd;
 
-	make_result_by(fx, "u-1", true, "ooxml-rebuild", "xlsx");
+	make_result_by(fx, "u-1", true, method, type);
 	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
 					 sizeof err), ASSEMBLE_OK);
 	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
@@ -222,9 +223,16 @@ test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
 	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
 	close(fd);
 	assert_string_equal(jsonio_str(json_array_get(json_object_get(info.manifest, "files"), 0),
-				       "file", ""), "files/1.xlsx");
+				       "file", ""), expected);
 	bundle_info_free(&info);
 	json_decref(req);
+}
+
+/* A kept-editable spreadsheet is bundled as what it is. */
+static void
+test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
+{
+	assert_bundled_as(*state, "ooxml-rebuild", "xlsx", "files/1.xlsx");
 }
 
 /* A citizen's CSV, cleaned as text, is bundled as a .csv (officed serves it as UTF-8
@@ -232,25 +240,7 @@ test_kept_editable_xlsx_is_bundled_as_xlsx(void **state)
 static void
 test_cleaned_csv_is_bundled_as_csv(void **state)
 {
-	struct fixture *fx = *state;
-	char err[256], path[200];
-	struct bundle_check chk = { .signer_pub = pub, .attest_pub = pub };
-	struct bundle_info info;
-	json_t *req = request("app-1", "u-1");
-	int fd;
-
-	make_result_by(fx, "u-1", true, "text-reencode", "text");
-	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
-					 sizeof err), ASSEMBLE_OK);
-	snprintf(path, sizeof path, "%s/new/app-1", fx->spool);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	bundle_limits_default(&chk.limits);
-	assert_int_equal(bundle_verify_fd(fd, &chk, &info, err, sizeof err), BUNDLE_OK);
-	close(fd);
-	assert_string_equal(jsonio_str(json_array_get(json_object_get(info.manifest, "files"), 0),
-				       "file", ""), "files/1.csv");
-	bundle_info_free(&info);
-	json_decref(req);
+	assert_bundled_as(*state, "text-reencode", "text", "files/1.csv");
 }
 
 /* results/ID/ of an allowed zip as the worker leaves it: result.json with members, and

@@ -34,10 +34,8 @@
 #include "render.h"
 #include "sandbox.h"
 #include "scan.h"
+#include "testscan.h"
 
-#define TEST_DB "tests/clamav"
-
-static struct scanner *group_scanner;
 
 /* ---- encoders ---- */
 
@@ -607,24 +605,6 @@ test_pipeline_rebuilds_a_photo_as_a_bare_jpeg(void **state)
 	free(in.p);
 }
 
-static int
-setup_group(void **state)
-{
-	struct scan_limits lim;
-
-	(void)state;
-	scan_limits_default(&lim);
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	scan_close(group_scanner);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -638,5 +618,5 @@ main(void)
 		cmocka_unit_test(test_pipeline_turns_a_rotated_jpeg_upright),
 		cmocka_unit_test(test_pipeline_rebuilds_a_photo_as_a_bare_jpeg),
 	};
-	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }

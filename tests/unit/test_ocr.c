@@ -30,8 +30,8 @@
 #include "pipeline.h"
 #include "rebuild.h"
 #include "scan.h"
+#include "testscan.h"
 
-#define TEST_DB		"tests/clamav"
 #define TEST_FONT	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 #define A4_W		1240	/* A4 at 150 dpi */
 #define A4_H		1754
@@ -384,26 +384,6 @@ test_text_layer_off_its_page_is_refused(void **state)
 
 /* ---- the whole pipeline ---- */
 
-static struct scanner *group_scanner;
-
-static int
-setup_group(void **state)
-{
-	struct scan_limits lim;
-
-	(void)state;
-	scan_limits_default(&lim);
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	scan_close(group_scanner);
-	return 0;
-}
-
 static unsigned
 utf8_dec(const char **s)
 {
@@ -647,5 +627,5 @@ main(void)
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
 	};
 
-	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }

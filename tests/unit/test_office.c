@@ -34,12 +34,10 @@
 #include "officepdf.h"
 #include "pipeline.h"
 #include "scan.h"
+#include "testscan.h"
 
-#define TEST_DB		"tests/clamav"
 #define OFFICE_DIR	"tests/corpus/office"
 #define DETECT_DIR	"tests/corpus/detect"
-
-static struct scanner *group_scanner;
 
 static int
 skip_without_office(void)
@@ -393,24 +391,6 @@ test_docx_becomes_a_clean_pdf_that_names_libreoffice(void **state)
 	close(out);
 }
 
-static int
-setup_group(void **state)
-{
-	struct scan_limits lim;
-
-	(void)state;
-	scan_limits_default(&lim);
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	scan_close(group_scanner);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -423,5 +403,5 @@ main(void)
 		cmocka_unit_test(test_encrypted_and_macro_documents_are_refused_by_content),
 		cmocka_unit_test(test_docx_becomes_a_clean_pdf_that_names_libreoffice),
 	};
-	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }

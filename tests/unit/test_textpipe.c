@@ -27,10 +27,8 @@
 #include "crypto.h"
 #include "pipeline.h"
 #include "scan.h"
+#include "testscan.h"
 
-#define TEST_DB "tests/clamav"
-
-static struct scanner *group_scanner;
 
 static int
 memfd_with(const void *p, size_t len)
@@ -225,24 +223,6 @@ test_zip_member_csv_is_its_own_csv(void **state)
 	close(out);
 }
 
-static int
-setup_group(void **state)
-{
-	struct scan_limits lim;
-
-	(void)state;
-	scan_limits_default(&lim);
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	scan_close(group_scanner);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -252,5 +232,5 @@ main(void)
 		cmocka_unit_test(test_markup_or_nothing_left_is_refused),
 		cmocka_unit_test(test_zip_member_csv_is_its_own_csv),
 	};
-	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }
