@@ -219,6 +219,33 @@ is_webp(const struct probe *pr)
 	    memcmp(c, "VP8L", 4) == 0 || memcmp(c, "VP8X", 4) == 0);
 }
 
+/*
+ * Whether a WebP's picture is lossy (a "VP8 " bitstream) rather than lossless
+ * ("VP8L"). A simple file opens with its bitstream chunk; an extended one ("VP8X")
+ * has ICCP, ANIM or ALPH chunks before it, and an ICC profile may be larger than
+ * the head, so chunk headers are read where they are, at most
+ * DETECT_WEBP_MAX_CHUNKS of them. Only the output encoding depends on the answer
+ * (a lossy input may leave as JPEG), so "not found" simply means lossless.
+ */
+static bool
+webp_is_lossy(const struct probe *pr)
+{
+	uint64_t off = 12;
+	uint8_t ch[8];
+	unsigned i;
+
+	for (i = 0; i < DETECT_WEBP_MAX_CHUNKS && off + 8 <= pr->size; i++) {
+		if (pread_full(pr->fd, ch, 8, off) != 0)
+			return false;
+		if (memcmp(ch, "VP8 ", 4) == 0)
+			return true;
+		if (memcmp(ch, "VP8L", 4) == 0 || memcmp(ch, "ANMF", 4) == 0)
+			return false;
+		off += 8 + (uint64_t)le32(ch + 4) + (le32(ch + 4) & 1);	/* padded to even */
+	}
+	return false;
+}
+
 static bool
 heif_brand(const uint8_t *b)
 {
@@ -966,16 +993,22 @@ detect_fd(int fd, struct detect_result *out)
 	 * way "%PDF- somewhere in the first KiB" can. */
 	if (is_png(pr, &out->flags))
 		out->type = DETECT_PNG;
-	else if (is_jpeg(pr))
+	else if (is_jpeg(pr)) {
 		out->type = DETECT_JPEG;
+		out->flags |= DETECT_F_LOSSY;
+	}
 	else if (is_gif(pr))
 		out->type = DETECT_GIF;
 	else if (is_tiff(pr))
 		out->type = DETECT_TIFF;
-	else if (is_webp(pr))
+	else if (is_webp(pr)) {
 		out->type = DETECT_WEBP;
-	else if (is_heif(pr))
+		if (webp_is_lossy(pr))
+			out->flags |= DETECT_F_LOSSY;
+	} else if (is_heif(pr)) {
 		out->type = DETECT_HEIC;
+		out->flags |= DETECT_F_LOSSY;	/* HEVC stills from phones */
+	}
 	else if (is_bmp(pr))
 		out->type = DETECT_BMP;
 	else if (pr->head_len >= 4 && (memcmp(pr->head, "PK\3\4", 4) == 0 ||

@@ -48,6 +48,7 @@ enum detect_type {
 #define DETECT_F_UTF8		0x10	/* DETECT_TEXT: valid UTF-8 (plain ASCII included) */
 #define DETECT_F_SJIS		0x20	/* DETECT_TEXT: not UTF-8 but valid CP932 */
 #define DETECT_F_MARKUP		0x40	/* text that opens like HTML/XML/SVG: kept unknown */
+#define DETECT_F_LOSSY		0x80	/* an image lossily coded: JPEG, HEIC, VP8 WebP */
 
 /* Bounds on what detection reads. */
 #define DETECT_PREFIX_LEN	4096		/* the head every magic check looks at */
@@ -59,6 +60,7 @@ enum detect_type {
 #define DETECT_CFB_MAX_DIR_SECTORS 512		/* directory chain length */
 #define DETECT_CFB_MAX_DIFAT_SECTORS 64		/* FATs of files up to ~450 MB at 512 B */
 #define DETECT_TEXT_MAX		(32u * 1024 * 1024) /* longer "text" is not text */
+#define DETECT_WEBP_MAX_CHUNKS	16		/* VP8X chunks walked to the bitstream */
 
 struct detect_result {
 	enum detect_type type;

@@ -216,6 +216,7 @@ struct render_shared {
 	struct rebuild_pdf *pdf;	/* NULL for an image */
 	struct rebuild_buf *out;	/* an image's PNG or JPEG */
 	int jpeg;			/* 1: out is a JPEG (rebuild_image) */
+	int lossy;			/* the input image was lossy (DETECT_F_LOSSY) */
 	uint64_t deadline_ms;		/* for all children of the document */
 	uint64_t total;			/* pixel bytes read from every child */
 	uint32_t pages;
@@ -227,15 +228,6 @@ struct render_shared {
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
 };
-
-/* Whether an image came lossy (a camera's JPEG or HEIC): then a photographic one
- * may leave as JPEG. A lossless input (PNG, TIFF, BMP, GIF, WebP, which may be
- * either) stays lossless: the citizen chose exact pixels, e.g. for a screenshot. */
-static int
-lossy_input(enum detect_type t)
-{
-	return t == DETECT_JPEG || t == DETECT_HEIC;
-}
 
 struct render_lane {
 	struct render_shared *sh;
@@ -441,7 +433,7 @@ render_lane(void *arg)
 		pixels_reader_init(&r, pixels_mem_read, &mem, &plim);
 		if (sh->pdf != NULL)
 			rc = rebuild_pdf_add_stream_at(sh->pdf, &r, req.first_page, ln->step, &got);
-		else if ((rc = rebuild_image(&r, sh->out, lossy_input(sh->type),
+		else if ((rc = rebuild_image(&r, sh->out, sh->lossy,
 					     &sh->jpeg)) == REBUILD_OK)
 			got = 1;
 		/* Lane 0's first batch starts with the first page. A preview that cannot be
@@ -506,10 +498,15 @@ reopen_input(int fd)
  * (refused or not: see res->reason, "ok" when out holds the rebuilt file) or a
  * negative errno. */
 static int
-render_and_rebuild(const struct pipeline_config *c, int in_fd, enum detect_type type,
+render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct detect_result *d,
     struct rebuild_buf *out, struct pipeline_result *res)
 {
-	struct render_shared sh = { .c = c, .type = type, .out = out, .preview = &res->preview };
+	/* A photographic image that came lossy (a camera's JPEG, HEIC or lossy WebP) may
+	 * leave as JPEG. A lossless one stays lossless: the citizen chose exact pixels,
+	 * e.g. for a screenshot. */
+	struct render_shared sh = { .c = c, .type = d->type, .out = out, .preview = &res->preview,
+				    .lossy = (d->flags & DETECT_F_LOSSY) != 0 };
+	enum detect_type type = d->type;
 	struct render_lane lanes[PIPELINE_MAX_LANES];
 	unsigned n = type == DETECT_PDF && c->lanes > 1 ? c->lanes : 1, i, started;
 	int rc;
@@ -1188,12 +1185,13 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 			return pdf_fd;
 		if (res->reason != NULL)
 			goto done;
-		rc = render_and_rebuild(c, pdf_fd, DETECT_PDF, &out, res);
+		rc = render_and_rebuild(c, pdf_fd, &(struct detect_result){ .type = DETECT_PDF }, &out,
+					 res);
 		close(pdf_fd);
 	} else {
 		res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
 		res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
-		rc = render_and_rebuild(c, in_fd, d.type, &out, res);
+		rc = render_and_rebuild(c, in_fd, &d, &out, res);
 	}
 	if (rc != 0) {
 		rebuild_buf_free(&out);

@@ -200,6 +200,84 @@ test_ole_file_that_is_not_office_is_unknown(void **state)
 	assert_type(r, "unknown");
 }
 
+/* A WebP of the given chunks (fourcc, then len bytes of 'x' and the pad byte of an
+ * odd length). Detection reads chunk headers only, so the payloads can be filler. */
+static struct detect_result
+detect_webp(const char *const *fourcc, const uint32_t *len, size_t n)
+{
+	uint8_t *p = calloc(1, 1 << 16);
+	size_t off = 12, i;
+	struct detect_result r;
+
+	assert_non_null(p);
+	memcpy(p, "RIFF\0\0\0\0WEBP", 12);
+	for (i = 0; i < n; i++) {
+		memcpy(p + off, fourcc[i], 4);
+		p[off + 4] = (uint8_t)len[i];
+		p[off + 5] = (uint8_t)(len[i] >> 8);
+		memset(p + off + 8, 'x', len[i]);
+		off += 8 + len[i] + (len[i] & 1);
+		assert_true(off < (1 << 16));
+	}
+	p[4] = (uint8_t)(off - 8);
+	p[5] = (uint8_t)((off - 8) >> 8);
+	r = detect_bytes(p, off);
+	free(p);
+	return r;
+}
+
+/* Only the output encoding hangs on this flag: a lossy photo may leave as JPEG,
+ * a lossless picture stays PNG. */
+static void
+test_lossy_images_are_flagged_lossy(void **state)
+{
+	static const char *const simple[] = { "VP8 " };
+	static const char *const lossless[] = { "VP8L" };
+	/* An ICC profile larger than the head, an odd-sized alpha chunk, then VP8. */
+	static const char *const extended[] = { "VP8X", "ICCP", "ALPH", "VP8 " };
+	static const char *const extended_lossless[] = { "VP8X", "ICCP", "VP8L" };
+	static const uint32_t simple_len[] = { 40 }, ext_len[] = { 10, 6000, 5, 40 },
+			      ext_lossless_len[] = { 10, 300, 40 };
+	const char *many[DETECT_WEBP_MAX_CHUNKS + 1];
+	uint32_t many_len[DETECT_WEBP_MAX_CHUNKS + 1];
+	struct detect_result r;
+	size_t i;
+
+	(void)state;
+	r = detect_webp(simple, simple_len, 1);
+	assert_type(r, "webp");
+	assert_true(r.flags & DETECT_F_LOSSY);
+	r = detect_webp(lossless, simple_len, 1);
+	assert_type(r, "webp");
+	assert_false(r.flags & DETECT_F_LOSSY);
+	r = detect_webp(extended, ext_len, 4);
+	assert_type(r, "webp");
+	assert_true(r.flags & DETECT_F_LOSSY);
+	r = detect_webp(extended_lossless, ext_lossless_len, 3);
+	assert_false(r.flags & DETECT_F_LOSSY);
+	/* The walk is bounded: a bitstream behind too many chunks counts as lossless. */
+	many[0] = "VP8X";
+	many_len[0] = 10;
+	for (i = 1; i < DETECT_WEBP_MAX_CHUNKS; i++) {
+		many[i] = "EXIF";
+		many_len[i] = 2;
+	}
+	many[i] = "VP8 ";
+	many_len[i] = 40;
+	r = detect_webp(many, many_len, DETECT_WEBP_MAX_CHUNKS + 1);
+	assert_type(r, "webp");
+	assert_false(r.flags & DETECT_F_LOSSY);
+	many[DETECT_WEBP_MAX_CHUNKS - 1] = "VP8 ";	/* the last chunk the walk reads */
+	many_len[DETECT_WEBP_MAX_CHUNKS - 1] = 40;
+	r = detect_webp(many, many_len, DETECT_WEBP_MAX_CHUNKS);
+	assert_true(r.flags & DETECT_F_LOSSY);
+
+	assert_true(detect_sample("sample.jpg").flags & DETECT_F_LOSSY);
+	assert_true(detect_sample("sample.heic").flags & DETECT_F_LOSSY);
+	assert_false(detect_sample("sample.webp").flags & DETECT_F_LOSSY);
+	assert_false(detect_sample("sample.png").flags & DETECT_F_LOSSY);
+}
+
 static void
 test_avif_is_not_taken_for_heic(void **state)
 {
@@ -389,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_password_protected_doc_and_xls_are_flagged_encrypted),
 		cmocka_unit_test(test_encrypted_zip_member_is_flagged),
 		cmocka_unit_test(test_ole_file_that_is_not_office_is_unknown),
+		cmocka_unit_test(test_lossy_images_are_flagged_lossy),
 		cmocka_unit_test(test_avif_is_not_taken_for_heic),
 		cmocka_unit_test(test_executable_named_pdf_is_unknown),
 		cmocka_unit_test(test_html_named_pdf_is_unknown_markup),

@@ -497,6 +497,26 @@ test_pipeline_turns_a_rotated_jpeg_upright(void **state)
 	free(b.p);
 }
 
+/* The 96 x 64 RGB "photo": smooth gradients and grain, no value shared by half the
+ * pixels. */
+static uint8_t *
+photo_rgb(void)
+{
+	uint8_t *px = malloc(96 * 64 * 3), *row;
+	uint32_t seed = 12345;
+	int x, y;
+
+	assert_non_null(px);
+	for (y = 0; y < 64; y++)
+		for (x = 0, row = px + (size_t)y * 96 * 3; x < 96; x++) {
+			seed = seed * 1103515245u + 12345u;
+			row[x * 3] = (uint8_t)(x * 2 + (seed >> 28));
+			row[x * 3 + 1] = (uint8_t)(y * 3 + (seed >> 27 & 7));
+			row[x * 3 + 2] = (uint8_t)(128 + (x - y) + (seed >> 29));
+		}
+	return px;
+}
+
 /* A 96 x 64 colour "photo" (smooth gradients and grain: no value shared by half
  * the pixels) as a JPEG carrying an Exif (GPS-like) segment, an ICC profile segment
  * and a comment. */
@@ -510,10 +530,9 @@ jpeg_photo(void)
 	struct jpeg_error_mgr jerr;
 	unsigned char *out = NULL;
 	unsigned long outlen = 0;
-	uint8_t row[96 * 3];
-	uint32_t seed = 12345;
+	uint8_t *px = photo_rgb();
 	struct blob b;
-	int x, y;
+	int y;
 
 	ci.err = jpeg_std_error(&jerr);
 	jpeg_create_compress(&ci);
@@ -529,16 +548,11 @@ jpeg_photo(void)
 	jpeg_write_marker(&ci, JPEG_APP0 + 2, icc, sizeof icc);
 	jpeg_write_marker(&ci, JPEG_COM, (const JOCTET *)"taken at home", 13);
 	for (y = 0; y < 64; y++) {
-		JSAMPROW r = row;
+		JSAMPROW r = px + (size_t)y * 96 * 3;
 
-		for (x = 0; x < 96; x++) {
-			seed = seed * 1103515245u + 12345u;
-			row[x * 3] = (uint8_t)(x * 2 + (seed >> 28));
-			row[x * 3 + 1] = (uint8_t)(y * 3 + (seed >> 27 & 7));
-			row[x * 3 + 2] = (uint8_t)(128 + (x - y) + (seed >> 29));
-		}
 		jpeg_write_scanlines(&ci, &r, 1);
 	}
+	free(px);
 	jpeg_finish_compress(&ci);
 	jpeg_destroy_compress(&ci);
 	b.p = malloc(outlen);
@@ -605,6 +619,51 @@ test_pipeline_rebuilds_a_photo_as_a_bare_jpeg(void **state)
 	free(in.p);
 }
 
+/* A WebP photo leaves as a JPEG when it came lossy (VP8), as a PNG when it came
+ * lossless (VP8L): the same pixels, told apart by the bitstream alone. A phone's
+ * 12 Mpx lossy WebP as PNG was 12.2 MB. */
+static void
+test_pipeline_keeps_a_lossy_webp_photo_lossy_and_a_lossless_one_exact(void **state)
+{
+	struct pipeline_result res;
+	struct blob in, out;
+	uint8_t *px, *enc = NULL;
+	uint32_t w, h;
+
+	(void)state;
+	if (skip_under_valgrind())
+		return;
+	px = photo_rgb();
+	in.len = WebPEncodeRGB(px, 96, 64, 96 * 3, 80, &enc);
+	assert_true(in.len > 0);
+	assert_memory_equal(enc + 12, "VP8 ", 4);
+	in.p = malloc(in.len);
+	memcpy(in.p, enc, in.len);
+	WebPFree(enc);
+	pipeline_on(&in, &res, &out);
+	assert_true(res.clean);
+	assert_string_equal(res.type, "webp");
+	assert_string_equal(res.output_type, "jpeg");
+	assert_memory_equal(out.p, "\xff\xd8", 2);
+	assert_memory_equal(out.p + out.len - 2, "\xff\xd9", 2);
+	pipeline_result_free(&res);
+	free(out.p);
+	free(in.p);
+
+	in = webp_lossless(px, 96, 64, 0);
+	pipeline_on(&in, &res, &out);
+	assert_true(res.clean);
+	assert_string_equal(res.type, "webp");
+	assert_string_equal(res.output_type, "png");
+	check_bare_png(&out, &w, &h);
+	assert_int_equal(w, 96);
+	assert_int_equal(h, 64);
+	pipeline_result_free(&res);
+	free(out.p);
+	free(in.p);
+	free(px);
+}
+
 int
 main(void)
 {
@@ -617,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_rebuilds_webp_and_heic_as_bare_png),
 		cmocka_unit_test(test_pipeline_turns_a_rotated_jpeg_upright),
 		cmocka_unit_test(test_pipeline_rebuilds_a_photo_as_a_bare_jpeg),
+		cmocka_unit_test(test_pipeline_keeps_a_lossy_webp_photo_lossy_and_a_lossless_one_exact),
 	};
 	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }
