@@ -5,8 +5,10 @@
  * it is allocated the budget is made room for by evicting the oldest other object
  * in progress, so memory never exceeds the budget by more than one object's block
  * table; (2) a block is marked done only after every data byte of it is in the
- * temporary file; (3) an object is reported COMPLETE only after the SHA-256 of that
- * file equals the manifest's. Frames come from frame_open, so their geometry is
+ * temporary file; (3) an object is reported COMPLETE only once every block is done
+ * and its manifest known; the COMPLETE event carries the manifest's SHA-256, which
+ * the caller checks (assembly_verify_fd) before using the file, and an object the
+ * caller rejects is forgotten so that its resend is taken. Frames come from frame_open, so their geometry is
  * already within the link's limits; here they are also checked against the
  * object's first frame, so one object can never change shape.
  */
@@ -80,6 +82,7 @@ assembly_strerror(int rc)
 	case ASSEMBLY_EIO:	 return "temporary file I/O error";
 	case ASSEMBLY_ENOMEM:	 return "memory budget exhausted";
 	case ASSEMBLY_EARG:	 return "invalid argument";
+	case ASSEMBLY_EDIGEST:	 return "object does not match its manifest's SHA-256";
 	default:		 return "unknown error";
 	}
 }
@@ -280,6 +283,55 @@ remember_done(struct assembly *a, const uint8_t id[FRAME_ID_LEN])
 		a->done_n++;
 }
 
+/* Drop id from the ring: the newest entry takes its slot, and the ring is one
+ * shorter. The order of the rest only decides which id is forgotten first. */
+static void
+forget_done(struct assembly *a, const uint8_t id[FRAME_ID_LEN])
+{
+	unsigned i, slot, newest;
+
+	for (i = 0; i < a->done_n; i++) {
+		slot = (a->done_pos + a->cfg.remember - 1 - i) % a->cfg.remember;
+		if (memcmp(a->done_ids[slot], id, FRAME_ID_LEN) != 0)
+			continue;
+		newest = (a->done_pos + a->cfg.remember - 1) % a->cfg.remember;
+		memcpy(a->done_ids[slot], a->done_ids[newest], FRAME_ID_LEN);
+		memset(a->done_ids[newest], 0, FRAME_ID_LEN);
+		a->done_pos = newest;
+		a->done_n--;
+		return;
+	}
+}
+
+int
+assembly_verify_fd(const struct assembly_event *ev, int fd)
+{
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	struct stat st;
+	int rc = ASSEMBLY_STORED;
+
+	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return ASSEMBLY_EIO;
+	if ((uint64_t)st.st_size != ev->size)
+		return ASSEMBLY_EDIGEST;
+	if (crypto_sha256_fd(fd, digest) != CRYPTO_OK)
+		rc = ASSEMBLY_EIO;
+	else if (!crypto_memeq(digest, ev->sha256, CRYPTO_SHA256_LEN))
+		rc = ASSEMBLY_EDIGEST;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		rc = ASSEMBLY_EIO;
+	return rc;
+}
+
+void
+assembly_reject(struct assembly *a, const struct assembly_event *ev)
+{
+	forget_done(a, ev->object_id);
+	if (a->st.objects_complete > 0)
+		a->st.objects_complete--;
+	a->st.objects_failed++;
+}
+
 static int
 obj_create(struct assembly *a, const struct frame_hdr *h, struct obj **out)
 {
@@ -448,22 +500,13 @@ block_decode(struct assembly *a, struct obj *o, uint32_t bi, unsigned kb)
 	return ASSEMBLY_STORED;
 }
 
-/* All blocks written and the manifest known: verify the file, report it. */
+/* All blocks written and the manifest known: hand the file over. Its digest is the
+ * caller's to check (assembly_verify_fd), away from the thread feeding frames. */
 static void
 obj_finish(struct assembly *a, struct obj *o)
 {
-	uint8_t digest[CRYPTO_SHA256_LEN];
 	struct assembly_event *ev;
 
-	if (lseek(o->fd, 0, SEEK_SET) != 0 ||
-	    crypto_sha256_fd(o->fd, digest) != CRYPTO_OK) {
-		obj_fail(a, o, ASSEMBLY_EIO);
-		return;
-	}
-	if (!crypto_memeq(digest, o->sha256, CRYPTO_SHA256_LEN)) {
-		obj_fail(a, o, 0);
-		return;
-	}
 	remember_done(a, o->id);
 	a->st.objects_complete++;
 	if ((ev = event_push(a, ASSEMBLY_COMPLETE, o)) == NULL) {

@@ -4,8 +4,11 @@
  * Fed frames that frame_open has already authenticated, it writes each data symbol
  * straight to the object's temporary file (pwrite at its offset), holds only parity
  * symbols of blocks that are not yet decodable, decodes a block as soon as it has kb
- * symbols, and reports an object complete once every block is written and the
- * whole-object SHA-256 of the manifest matches the file. What it holds is bounded:
+ * symbols, and reports an object complete once every block is written and its
+ * manifest known. The whole-object SHA-256 of the manifest is checked by the caller
+ * (assembly_verify_fd), on another thread than the one feeding frames: hashing a
+ * 50 MB object takes ~130 ms here, during which an undrained link would overflow
+ * the receive ring. What it holds is bounded:
  * objects in progress, object size, and bytes of buffered state; when a limit would
  * be passed, the oldest incomplete object is evicted and reported.
  *
@@ -37,6 +40,7 @@ enum {
 	ASSEMBLY_EIO = -3,	/* temporary file could not be written (errno kept) */
 	ASSEMBLY_ENOMEM = -4,
 	ASSEMBLY_EARG = -5,	/* bad configuration or frame */
+	ASSEMBLY_EDIGEST = -6,	/* assembly_verify_fd: not the manifest's SHA-256 */
 };
 
 const char *assembly_strerror(int rc);
@@ -53,8 +57,9 @@ struct assembly_config {
 void assembly_config_default(struct assembly_config *cfg);
 
 enum assembly_event_kind {
-	ASSEMBLY_COMPLETE = 1,	/* path holds the verified object; the caller owns it */
-	ASSEMBLY_FAILED,	/* hash mismatch or I/O error; temporary file removed */
+	ASSEMBLY_COMPLETE = 1,	/* path holds the decoded object, its digest not yet
+				 * checked (assembly_verify_fd); the caller owns it */
+	ASSEMBLY_FAILED,	/* I/O error; temporary file removed */
 	ASSEMBLY_EVICTED,	/* incomplete, dropped to stay within limits */
 };
 
@@ -65,7 +70,7 @@ struct assembly_event {
 	uint64_t size;
 	uint8_t  sha256[CRYPTO_SHA256_LEN];
 	char     path[PATH_MAX];		/* COMPLETE: rename or unlink it */
-	int      error;			/* FAILED: ASSEMBLY_E* or 0 for a hash mismatch */
+	int      error;			/* FAILED: ASSEMBLY_E* */
 	uint32_t blocks_missing;		/* EVICTED / FAILED: blocks never decoded */
 };
 
@@ -83,7 +88,7 @@ struct assembly_stats {
 	uint64_t blocks_unrecoverable;	/* blocks of evicted or failed objects */
 	uint64_t objects_started;
 	uint64_t objects_complete;
-	uint64_t objects_failed;	/* hash mismatch or I/O error */
+	uint64_t objects_failed;	/* I/O error, or rejected (assembly_reject) */
 	uint64_t objects_evicted;
 	uint64_t objects_refused;	/* too big for the limits */
 	size_t   memory;		/* bytes held now */
@@ -104,6 +109,16 @@ int assembly_feed(struct assembly *a, const struct frame_hdr *h, const uint8_t *
 
 /* Pop the oldest queued event: 1 and *ev filled, or 0 if none. */
 int assembly_poll(struct assembly *a, struct assembly_event *ev);
+
+/* Whether the file open on fd (a COMPLETE event's path) has the size and SHA-256
+ * the event's manifest gave: ASSEMBLY_STORED, ASSEMBLY_EDIGEST or ASSEMBLY_EIO.
+ * Touches no assembly state, so any thread may call it; leaves fd at offset 0. */
+int assembly_verify_fd(const struct assembly_event *ev, int fd);
+
+/* A COMPLETE object its caller refused (its digest did not verify): counted as
+ * failed and its id forgotten, so that a resend of it is assembled again. The
+ * caller still owns, and removes, the file. */
+void assembly_reject(struct assembly *a, const struct assembly_event *ev);
 
 const struct assembly_stats *assembly_stats(const struct assembly *a);
 

@@ -3,8 +3,9 @@
  *
  * Three threads in a pipeline, so that no slow step stalls the one before it: drain
  * (socket -> ring), worker (ring -> frame_open -> assembly) and store (completed
- * object -> bundle_verify_fd -> spool or quarantine; hashing and fsync of a large
- * bundle take a quarter of a second, during which the link keeps arriving).
+ * object -> its manifest's SHA-256 -> bundle_verify_fd -> spool or quarantine;
+ * the two hashes and the fsync of a 50 MB bundle take a third of a second, during
+ * which the link keeps arriving).
  *
  * The ring is single-producer, single-consumer, and slots are never copied: slots
  * [tail, head) belong to the worker, all others to the drain thread, which
@@ -13,7 +14,8 @@
  * thread still empties the socket and drops what it read, counting it (ring_drops),
  * so back-pressure shows as a number an operator can see rather than as kernel drops
  * nobody can explain. The worker's state (frame_rx, assembly) is under `state_lock`,
- * which only the worker and metrics take; lock order is state_lock, then lock.
+ * which the worker, metrics and the store step's assembly_reject take; lock order
+ * is state_lock, then lock, and nobody waits on a condition holding state_lock.
  */
 #define _GNU_SOURCE	/* recvmmsg */
 #include "receiver.h"
@@ -219,6 +221,18 @@ complete(struct receiver *r, const struct assembly_event *ev)
 		unlink(ev->path);
 		return;
 	}
+	/* The link's own check first: the object is what the sender hashed. Here, not
+	 * in the worker, whose frames would otherwise wait for every large object. */
+	if ((rc = assembly_verify_fd(ev, fd)) != ASSEMBLY_STORED) {
+		close(fd);
+		unlink(ev->path);
+		pthread_mutex_lock(&r->state_lock);
+		assembly_reject(r->asm_, ev);
+		pthread_mutex_unlock(&r->state_lock);
+		log_err("bridge-rx: object %s failed: %s; the sender's resend will bring it",
+			ev->name, assembly_strerror(rc));
+		return;
+	}
 	rc = bundle_verify_fd(fd, &chk, &info, err, sizeof err);
 	if (rc == BUNDLE_EBADSIG && r->cfg.receipt_key != NULL) {
 		/* Perhaps a receipt from the other side's receiver: its key may sign that,
@@ -316,7 +330,7 @@ handle_events(struct receiver *r)
 			break;
 		case ASSEMBLY_FAILED:
 			log_err("bridge-rx: object %s failed: %s", ev.name[0] ? ev.name : "?",
-				ev.error ? assembly_strerror(ev.error) : "hash mismatch");
+				assembly_strerror(ev.error));
 			break;
 		case ASSEMBLY_EVICTED:
 			crypto_hex(ev.object_id, FRAME_ID_LEN, hex);

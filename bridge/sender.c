@@ -111,7 +111,7 @@ sender_close(struct sender *s)
 
 int
 sender_open(struct sender **out, const struct sender_config *cfg, struct frame_tx *tx,
-	    int fd, const char *name, const uint8_t *id)
+	    int fd, const char *name, const uint8_t *id, const uint8_t *sha256)
 {
 	struct frame_limits lim;
 	struct sender *s;
@@ -135,7 +135,9 @@ sender_open(struct sender **out, const struct sender_config *cfg, struct frame_t
 	s->cfg = *cfg;
 	s->tx = tx;
 	s->fd = fd;
-	if (lseek(fd, 0, SEEK_SET) != 0 || crypto_sha256_fd(fd, s->sha256) != CRYPTO_OK) {
+	if (sha256 != NULL)
+		memcpy(s->sha256, sha256, CRYPTO_SHA256_LEN);
+	else if (lseek(fd, 0, SEEK_SET) != 0 || crypto_sha256_fd(fd, s->sha256) != CRYPTO_OK) {
 		sender_close(s);
 		return SENDER_EIO;
 	}

@@ -56,10 +56,12 @@ void sender_object_id(const char *name, const uint8_t sha256[CRYPTO_SHA256_LEN],
 struct sender;
 
 /* Prepare to send the file open on fd (read with pread; fd stays the caller's)
- * under name, hashing it first. If id is NULL it is derived by sender_object_id.
- * tx seals every datagram and must outlive the sender. */
+ * under name. sha256 is the file's digest when the caller already has it (tx
+ * hashes the next bundle while it sends this one), else NULL and the file is hashed
+ * here. If id is NULL it is derived by sender_object_id. tx seals every datagram
+ * and must outlive the sender. */
 int sender_open(struct sender **out, const struct sender_config *cfg, struct frame_tx *tx,
-		int fd, const char *name, const uint8_t *id);
+		int fd, const char *name, const uint8_t *id, const uint8_t *sha256);
 void sender_close(struct sender *s);
 
 /* Write the next datagram into out (cap >= cfg->datagram): SENDER_MORE and *len,
