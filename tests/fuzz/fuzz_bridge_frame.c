@@ -9,10 +9,12 @@
  * get to, and every accepted frame is then fed to a small assembly. Whatever
  * frame_open accepts must satisfy frame_check_geometry; anything else aborts.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "assembly.h"
 #include "frame.h"
@@ -51,8 +53,16 @@ feed_assembly(const struct frame_hdr *h, const uint8_t *pl, size_t plen)
 	(void)assembly_feed(a, h, pl, plen);
 	(void)assembly_feed(a, h, pl, plen);	/* the duplicate path */
 	while (assembly_poll(a, &ev))
-		if (ev.kind == ASSEMBLY_COMPLETE)
+		if (ev.kind == ASSEMBLY_COMPLETE) {
+			int fd = open(ev.path, O_RDONLY | O_CLOEXEC);
+
+			/* The store step: check the digest, give a mismatch back. */
+			if (fd >= 0 && assembly_verify_fd(&ev, fd) != ASSEMBLY_STORED)
+				assembly_reject(a, &ev);
+			if (fd >= 0)
+				close(fd);
 			remove(ev.path);
+		}
 	assembly_free(a);
 }
 
