@@ -3,7 +3,7 @@
 // reorders a field, saves, publishes after the confirmation, and the internet zone
 // serves it. axe on the list and the editor.
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying } from './helpers.js';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying, orNull } from './helpers.js';
 
 const NEW_PASSWORD = 'procedure-builder-passphrase-2026';
 
@@ -104,10 +104,10 @@ test('an administrator builds and publishes a procedure without writing JSON', a
   await page.locator('#confirm-yes').click();
   await expect(page.locator('#rows')).toContainText('公開済み');
 
-  await expect.poll(async () => {
+  await expect.poll(orNull(async () => {
     const r = await fetch(`${process.env.SEKISHO_BASE}/api/v1/demo/procedures/builder-ui`);
     if (!r.ok) return null;
     const fields = (await r.json()).schema.fields;
     return fields.map((f) => [f.name, f.show_if || null]);
-  }, { timeout: 90000 }).toEqual([['kind', null], ['detail', { field: 'kind', equals: 'other' }]]);
+  }), { timeout: 90000 }).toEqual([['kind', null], ['detail', { field: 'kind', equals: 'other' }]]);
 });

@@ -3,7 +3,7 @@
 // its sanitized PDF comes back over the bridge and is shown with the attachment in a
 // frame; axe on the page at each step. The API side is tests/integration/test_replies.py.
 import { test, expect } from '@playwright/test';
-import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying } from './helpers.js';
+import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying, orNull } from './helpers.js';
 
 const NEW_PASSWORD = 'correspondence-passphrase-2026';
 const STATUS_PASSWORD = 'reply horse battery';
@@ -22,7 +22,7 @@ test('a message, a correction request and the reply with its attachment', async 
 
   await staffFirstLogin(page, 'reviewer1', initial, NEW_PASSWORD);
   const staff = (p) => lgwan(`/api/v1/demo/staff/applications/${receipt}${p}`);
-  await expect.poll(async () => (await page.request.get(staff(''))).status(),
+  await expect.poll(orNull(async () => (await page.request.get(staff(''))).status()),
     { timeout: 120000, message: 'the application reached officed' }).toBe(200);
 
   await page.goto(lgwan(`/application.html?r=${receipt}`));
@@ -51,17 +51,17 @@ test('a message, a correction request and the reply with its attachment', async 
   });
   expect(up.status()).toBe(202);
   const uid = (await up.json()).upload_id;
-  await expect.poll(async () => (await (await request.get(url(`/api/v1/demo/uploads/${uid}`))).json()).state,
+  await expect.poll(orNull(async () => (await (await request.get(url(`/api/v1/demo/uploads/${uid}`))).json()).state),
     { timeout: 90000 }).toBe('clean');
-  await expect.poll(async () => (await (await request.get(url(`/api/v1/demo/applications/${receipt}`),
-    { headers: { 'X-Status-Password': STATUS_PASSWORD } })).json()).can_reply,
+  await expect.poll(orNull(async () => (await (await request.get(url(`/api/v1/demo/applications/${receipt}`),
+    { headers: { 'X-Status-Password': STATUS_PASSWORD } })).json()).can_reply),
   { timeout: 60000, message: 'the correction request reached the portal' }).toBe(true);
   const rep = await request.post(url(`/api/v1/demo/applications/${receipt}/replies`), {
     data: { text: '住民票の写しを添付します。', uploads: [uid], status_password: STATUS_PASSWORD },
     headers: { 'Idempotency-Key': crypto.randomUUID() },
   });
   expect(rep.status()).toBe(201);
-  await expect.poll(async () => (await (await page.request.get(staff(''))).json()).replies.length,
+  await expect.poll(orNull(async () => (await (await page.request.get(staff(''))).json()).replies.length),
     { timeout: 120000, message: 'the reply reached officed' }).toBe(1);
 
   await page.reload();

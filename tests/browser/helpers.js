@@ -35,6 +35,12 @@ export async function getRetrying(request, target) {
   }
 }
 
+// For expect.poll, which gives up at the first exception: a connection the server
+// dropped between two polls is one more poll, not a failure.
+export const orNull = (fn) => async () => {
+  try { return await fn(); } catch (e) { return null; }
+};
+
 export const initialPassword = (out) => out.split('初期パスワード:')[1].trim().split(/\s/)[0];
 
 // First login with a temporary password: the home page asks for a new one first.

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { DESKTOP, axeBoth, photoPng, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
+import { DESKTOP, axeBoth, photoPng, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, orNull } from './helpers.js';
 
 const STATUS_PASSWORD = 'office flow horse';
 // The bridge, the importer and the downlink each poll; on a busy 2-core machine a
@@ -66,12 +66,6 @@ async function pageGet(page, path) {
       head: String.fromCharCode(...bytes.subarray(0, 5)) };
   }, path);
 }
-
-// For expect.poll, which gives up at the first exception: a connection the server
-// dropped between two polls is one more poll, not a failure.
-const orNull = (fn) => async () => {
-  try { return await fn(); } catch (e) { return null; }
-};
 
 async function bodyOf(download) {
   return readFileSync(await download.path());

@@ -4,7 +4,7 @@
 // back as a テスト申請 under the draft (marked on its own page), and is deleted after
 // the confirmation. axe on the builder with its test section filled.
 import { test, expect } from '@playwright/test';
-import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan } from './helpers.js';
+import { axeBoth, STAFF_ZOOM, sekishoctl, initialPassword, staffFirstLogin, lgwan, orNull } from './helpers.js';
 
 const portal = (p) => `${process.env.SEKISHO_BASE}/api/v1/demo${p}`;
 const NEW_PASSWORD = 'test-version-admin-passphrase-2026';
@@ -43,10 +43,10 @@ test('an administrator publishes a test version and sees its test applications',
   const testId = path.split('/').pop();
 
   // The internet zone serves it at that URL, and a citizen applies there.
-  await expect.poll(async () => {
+  await expect.poll(orNull(async () => {
     const r = await fetch(portal(`/procedures/${testId}`));
     return r.ok ? (await r.json()).title : null;
-  }, { timeout: 90000 }).toBe('【テスト】テスト版を試す手続');
+  }), { timeout: 90000 }).toBe('【テスト】テスト版を試す手続');
   const listed = await (await fetch(portal('/procedures'))).json();
   expect(listed.procedures.map((p) => p.id)).not.toContain(testId);
   const sent = await fetch(portal(`/procedures/${testId}/applications`), {
