@@ -8,9 +8,10 @@
  * temporary file; (3) an object is reported COMPLETE only once every block is done
  * and its manifest known; the COMPLETE event carries the manifest's SHA-256, which
  * the caller checks (assembly_verify_fd) before using the file, and an object the
- * caller rejects is forgotten so that its resend is taken. Frames come from frame_open, so their geometry is
- * already within the link's limits; here they are also checked against the
- * object's first frame, so one object can never change shape.
+ * caller rejects is forgotten so that its resend is taken. Frames come from
+ * frame_open, so their geometry is already within the link's limits; here they are
+ * also checked against the object's first frame, so one object can never change
+ * shape.
  */
 #include <errno.h>
 #include <fcntl.h>

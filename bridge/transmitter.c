@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "frame.h"
 #include "log.h"
 
@@ -72,6 +73,17 @@ sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
+/* Forget a bundle that needs no receipt any more. Called with t->lock held. */
+static void
+pending_remove(struct transmitter *t, const char *id)
+{
+	for (size_t i = 0; i < t->npending; i++)
+		if (strcmp(t->pending[i].id, id) == 0) {
+			t->pending[i] = t->pending[--t->npending];
+			return;
+		}
+}
+
 static void
 apply_receipts(struct transmitter *t)
 {
@@ -81,11 +93,7 @@ apply_receipts(struct transmitter *t)
 		int rc = spool_finish_id(t->cfg.spool, r.id);
 
 		pthread_mutex_lock(&t->lock);
-		for (size_t i = 0; i < t->npending; i++)
-			if (strcmp(t->pending[i].id, r.id) == 0) {
-				t->pending[i] = t->pending[--t->npending];
-				break;
-			}
+		pending_remove(t, r.id);
 		if (rc == SPOOL_OK)
 			t->receipts_applied++;
 		pthread_mutex_unlock(&t->lock);
@@ -340,12 +348,7 @@ take_prepared(struct transmitter *t, struct pending *out)
 	struct timespec until;
 	bool got;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += 100000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	deadline_after_ms(&until, 100);
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping && !t->have_prep &&
 	       pthread_cond_timedwait(&t->prep_cv, &t->lock, &until) == 0)
@@ -384,11 +387,7 @@ run(void *arg)
 		if ((sent = send_bundle(t, &due)) == 1) {
 			/* Confirmed by a receipt after it was claimed: nothing to wait for. */
 			pthread_mutex_lock(&t->lock);
-			for (size_t i = 0; i < t->npending; i++)
-				if (strcmp(t->pending[i].id, due.id) == 0) {
-					t->pending[i] = t->pending[--t->npending];
-					break;
-				}
+			pending_remove(t, due.id);
 			pthread_mutex_unlock(&t->lock);
 			continue;
 		}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "log.h"
 
 #define PRUNE_EVERY_S (24 * 3600)
@@ -55,13 +56,7 @@ run(void *arg)
 		pthread_mutex_lock(&s->mu);
 		if (s->stop)
 			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += s->interval_ms / 1000;
-		until.tv_nsec += (long)(s->interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		deadline_after_ms(&until, (long)s->interval_ms);
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
 	}
 	pthread_mutex_unlock(&s->mu);

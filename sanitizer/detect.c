@@ -996,8 +996,7 @@ detect_fd(int fd, struct detect_result *out)
 	else if (is_jpeg(pr)) {
 		out->type = DETECT_JPEG;
 		out->flags |= DETECT_F_LOSSY;
-	}
-	else if (is_gif(pr))
+	} else if (is_gif(pr))
 		out->type = DETECT_GIF;
 	else if (is_tiff(pr))
 		out->type = DETECT_TIFF;
@@ -1008,8 +1007,7 @@ detect_fd(int fd, struct detect_result *out)
 	} else if (is_heif(pr)) {
 		out->type = DETECT_HEIC;
 		out->flags |= DETECT_F_LOSSY;	/* HEVC stills from phones */
-	}
-	else if (is_bmp(pr))
+	} else if (is_bmp(pr))
 		out->type = DETECT_BMP;
 	else if (pr->head_len >= 4 && (memcmp(pr->head, "PK\3\4", 4) == 0 ||
 	    memcmp(pr->head, "PK\5\6", 4) == 0))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "catalogue.h"
+#include "deadline.h"
 #include "documents.h"
 #include "downlink.h"
 #include "jsonio.h"
@@ -326,10 +327,7 @@ run(void *arg)
 		pthread_mutex_lock(&d->mu);
 		if (d->stop)
 			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += IDLE_WAIT_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		deadline_after_ms(&until, IDLE_WAIT_MS);
 		pthread_cond_timedwait(&d->cv, &d->mu, &until);
 	}
 	pthread_mutex_unlock(&d->mu);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "deadline.h"
 #include "forwarder.h"
 #include "jsonio.h"
 #include "log.h"
@@ -269,10 +270,7 @@ run(void *arg)
 		pthread_mutex_lock(&p->forward_mu);
 		if (p->stopping || p->forward_kick)
 			continue;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += IDLE_WAIT_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		deadline_after_ms(&until, IDLE_WAIT_MS);
 		pthread_cond_timedwait(&p->forward_cv, &p->forward_mu, &until);
 	}
 	pthread_mutex_unlock(&p->forward_mu);

@@ -58,13 +58,13 @@ def run_case(tmp, size_mb, count, loss_pct, rate_mbit, datagram=1472, fec=None):
         if datagram != 1472:	# jumbo frames: the veth pair's MTU follows
             sh("ip", "link", "set", z.up[0], "mtu", str(datagram + 28), ns=z.dmz)
             sh("ip", "link", "set", z.up[1], "mtu", str(datagram + 28), ns=z.lgwan)
-        set_conf(inst / "etc/bridge-uplink-rx.conf", bind_host=z.UP_LGWAN, memory_mb=512)
+        set_conf(rx_conf, bind_host=z.UP_LGWAN, memory_mb=512)
         if loss_pct:
             sh("nft", "insert", "rule", "inet", "sekisho_bridge_rx", "input", "iifname",
                z.up[1], "numgen", "random", "mod", "100", "<", str(loss_pct), "drop", ns=z.lgwan)
         sh("sysctl", "-qw", "net.core.rmem_max=67108864", ns=z.lgwan, check=False)
         rx = subprocess.Popen(["ip", "netns", "exec", z.lgwan, os.path.join(BIN, "sekisho-bridge-rx"),
-                               "--config", str(inst / "etc/bridge-uplink-rx.conf")],
+                               "--config", str(rx_conf)],
                               stderr=subprocess.DEVNULL)
         time.sleep(0.3)
         bundles = {f"bench-{i:03d}": application(inst, f"bench-{i:03d}",
@@ -79,7 +79,7 @@ def run_case(tmp, size_mb, count, loss_pct, rate_mbit, datagram=1472, fec=None):
         cpu0 = (0.0, cpu_seconds(rx.pid))
         t0 = time.monotonic()
         tx = subprocess.Popen(["ip", "netns", "exec", z.dmz, os.path.join(BIN, "sekisho-bridge-tx"),
-                               "--config", str(inst / "etc/bridge-uplink-tx.conf")],
+                               "--config", str(tx_conf)],
                               stderr=subprocess.DEVNULL)
         inbox = inst / "lgwan/spool/inbox/new"
         deadline = t0 + 120

@@ -21,7 +21,6 @@ export function sekishoctl(...args) {
     .toString();
 }
 
-// The one-time initial password that `staff add` or `staff passwd` printed.
 // GET with the retry a browser makes: Playwright's request context reuses a kept-alive
 // connection, and one lighttpd has just closed as idle (its 5 s keep-alive limit, easily
 // passed during an axe check) answers the next request with a reset. A GET is
@@ -41,6 +40,7 @@ export const orNull = (fn) => async () => {
   try { return await fn(); } catch (e) { return null; }
 };
 
+// The one-time initial password that `staff add` or `staff passwd` printed.
 export const initialPassword = (out) => out.split('初期パスワード:')[1].trim().split(/\s/)[0];
 
 // First login with a temporary password: the home page asks for a new one first.
