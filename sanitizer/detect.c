@@ -93,6 +93,12 @@ le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static uint32_t
 le32(const uint8_t *p)
 {
@@ -194,6 +200,29 @@ is_tiff(const struct probe *pr)
 	else
 		return false;
 	return ifd >= 8 && ifd < pr->size;
+}
+
+/*
+ * Whether a TIFF has a second page: the first IFD's "next IFD" offset, read where
+ * it is (2 + 12 * entries bytes past the IFD's start), points into the file. Only
+ * the rebuild's shape depends on the answer (a PDF of pages rather than an image);
+ * the render child counts the pages itself and is bounded on its own.
+ */
+static bool
+tiff_has_pages(const struct probe *pr)
+{
+	bool le = pr->head[0] == 'I';
+	uint32_t ifd = le ? le32(pr->head + 4) : be32(pr->head + 4), next;
+	uint8_t b[4];
+	uint64_t at;
+
+	if (pread_full(pr->fd, b, 2, ifd) != 0)
+		return false;
+	at = (uint64_t)ifd + 2 + 12 * (uint64_t)(le ? le16(b) : be16(b));
+	if (at + 4 > pr->size || pread_full(pr->fd, b, 4, at) != 0)
+		return false;
+	next = le ? le32(b) : be32(b);
+	return next >= 8 && (uint64_t)next + 2 <= pr->size;
 }
 
 static bool
@@ -998,8 +1027,11 @@ detect_fd(int fd, struct detect_result *out)
 		out->flags |= DETECT_F_LOSSY;
 	} else if (is_gif(pr))
 		out->type = DETECT_GIF;
-	else if (is_tiff(pr))
+	else if (is_tiff(pr)) {
 		out->type = DETECT_TIFF;
+		if (tiff_has_pages(pr))
+			out->flags |= DETECT_F_PAGES;
+	}
 	else if (is_webp(pr)) {
 		out->type = DETECT_WEBP;
 		if (webp_is_lossy(pr))

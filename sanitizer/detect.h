@@ -49,6 +49,7 @@ enum detect_type {
 #define DETECT_F_SJIS		0x20	/* DETECT_TEXT: not UTF-8 but valid CP932 */
 #define DETECT_F_MARKUP		0x40	/* text that opens like HTML/XML/SVG: kept unknown */
 #define DETECT_F_LOSSY		0x80	/* an image lossily coded: JPEG, HEIC, VP8 WebP */
+#define DETECT_F_PAGES		0x100	/* a TIFF of more than one page (a second IFD) */
 
 /* Bounds on what detection reads. */
 #define DETECT_PREFIX_LEN	4096		/* the head every magic check looks at */

@@ -375,7 +375,8 @@ render_lane(void *arg)
 	struct render_shared *sh = ln->sh;
 	const struct pipeline_config *c = sh->c;
 	struct render_request req = { .type = sh->type, .dpi = c->dpi, .lim = c->render,
-				      .first_page = ln->first, .page_step = ln->step };
+				      .first_page = ln->first, .page_step = ln->step,
+				      .tiff_pages = sh->type == DETECT_TIFF && sh->pdf != NULL };
 	struct sandbox_limits lim = c->sandbox;
 	char detail[256];
 	uint64_t ocr_ms = 0;		/* this lane's time in OCR, not the render's */
@@ -493,8 +494,16 @@ reopen_input(int fd)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 }
 
-/* Render in sandboxed children — for a PDF, c->lanes of them at once, each taking
- * every lanes-th page — feeding the rebuild as each stream arrives. Returns 0
+/* Whether the rebuild of d is a PDF of its pages: a PDF's, and a multi-page TIFF's
+ * (a scan or a fax, whose pages must all arrive); any other image stays an image. */
+static int
+makes_pdf(const struct detect_result *d)
+{
+	return d->type == DETECT_PDF || (d->type == DETECT_TIFF && (d->flags & DETECT_F_PAGES));
+}
+
+/* Render in sandboxed children — for a document, c->lanes of them at once, each
+ * taking every lanes-th page — feeding the rebuild as each stream arrives. Returns 0
  * (refused or not: see res->reason, "ok" when out holds the rebuilt file) or a
  * negative errno. */
 static int
@@ -506,9 +515,9 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	 * e.g. for a screenshot. */
 	struct render_shared sh = { .c = c, .type = d->type, .out = out, .preview = &res->preview,
 				    .lossy = (d->flags & DETECT_F_LOSSY) != 0 };
-	enum detect_type type = d->type;
 	struct render_lane lanes[PIPELINE_MAX_LANES];
-	unsigned n = type == DETECT_PDF && c->lanes > 1 ? c->lanes : 1, i, started;
+	int document = makes_pdf(d);
+	unsigned n = document && c->lanes > 1 ? c->lanes : 1, i, started;
 	int rc;
 
 	if (n > PIPELINE_MAX_LANES)
@@ -522,7 +531,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	if (pthread_mutex_init(&sh.lock, NULL) != 0)
 		return -ENOMEM;
 	sh.deadline_ms = now_ms() + c->sandbox.timeout_ms;
-	if (type == DETECT_PDF && (sh.pdf = rebuild_pdf_new(c->dpi)) == NULL) {
+	if (document && (sh.pdf = rebuild_pdf_new(c->dpi)) == NULL) {
 		pthread_mutex_destroy(&sh.lock);
 		return -ENOMEM;
 	}
@@ -1189,8 +1198,10 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 					 res);
 		close(pdf_fd);
 	} else {
-		res->method = d.type == DETECT_PDF ? "pdf-render" : "image-reencode";
-		res->output_type = d.type == DETECT_PDF ? "pdf" : "png";
+		/* A multi-page TIFF leaves as a PDF of its pages: "tiff-pages-render". */
+		res->method = d.type == DETECT_PDF ? "pdf-render" : makes_pdf(&d)
+		    ? "tiff-pages-render" : "image-reencode";
+		res->output_type = makes_pdf(&d) ? "pdf" : "png";
 		rc = render_and_rebuild(c, in_fd, &d, &out, res);
 	}
 	if (rc != 0) {
@@ -1228,7 +1239,10 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 
 		memcpy(f.input_sha256, res->input_sha256, 32);
 		memcpy(f.output_sha256, res->output_sha256, 32);
-		if ((f.engines = engines(c, &sout, d.type, d.type == DETECT_PDF && ocr_on(c))) == NULL)
+		/* OCR runs on every page of a PDF we render: the citizen's, the one LibreOffice
+		 * made, a multi-page TIFF's. */
+		if ((f.engines = engines(c, &sout, d.type, ocr_on(c) &&
+		    strcmp(res->output_type, "pdf") == 0)) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);

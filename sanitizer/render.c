@@ -260,27 +260,74 @@ emit_pixmap(fz_context *ctx, struct pixels_writer *w, const fz_pixmap *pix)
 	return rc == 0 ? 0 : -1;
 }
 
-/* ---- PDF ---- */
+/* ---- documents: PDF pages ---- */
 
-struct pdf_job {
+/* One child's work: what was asked, where the pixels go, and the answer. */
+struct render_job {
 	const struct render_request *req;
 	struct pixels_writer *w;
 	int result;		/* RENDER_EXIT_* decided inside fz_try */
 	int empty_ok;		/* a lane with no page: an empty stream is the answer */
+	uint64_t written;	/* pixel bytes of the pages in this child's stream */
 };
 
+/* Whether a w x h page would overflow this child's batch (max_batch_pixels); then
+ * the answer is "more". The first page of a batch always goes. */
+static int
+batch_full(struct render_job *job, int64_t w, int64_t h)
+{
+	uint64_t bytes = (uint64_t)w * (uint64_t)h * 3;
+
+	if (job->written > 0 && job->written + bytes > job->req->lim.max_batch_pixels) {
+		job->result = RENDER_EXIT_MORE;
+		return 1;
+	}
+	return 0;
+}
+
+/* A rendered page into the stream, counted against the batch. 0 or -1. */
+static int
+emit_page(fz_context *ctx, struct render_job *job, const fz_pixmap *pix)
+{
+	if (emit_pixmap(ctx, job->w, pix) != 0) {
+		job->result = RENDER_EXIT_IO;
+		return -1;
+	}
+	job->written += (uint64_t)pix->w * (uint64_t)pix->h * (uint64_t)pix->n;
+	return 0;
+}
+
+/* Whether a document of n pages leaves this child anything to render; if not, the
+ * answer is in job->result (a lane past the end of a short document: empty, OK). */
+static int
+pages_to_render(struct render_job *job, int n, uint32_t step)
+{
+	const struct render_request *req = job->req;
+
+	if (n <= 0)
+		job->result = RENDER_EXIT_BROKEN;
+	else if ((uint32_t)n > req->lim.max_pages)
+		job->result = RENDER_EXIT_TOO_MANY_PAGES;
+	else if (req->first_page >= (uint32_t)n) {
+		job->empty_ok = step > 1 && req->first_page < step;
+		job->result = job->empty_ok ? RENDER_EXIT_OK : RENDER_EXIT_BAD_REQUEST;
+	} else {
+		job->result = RENDER_EXIT_OK;
+		return 1;
+	}
+	return 0;
+}
+
 static void
-render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
+render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 {
 	const struct render_request *req = job->req;
 	pdf_document *volatile doc = NULL;
 	fz_page *volatile page = NULL;
 	fz_pixmap *volatile pix = NULL;
-
 	uint32_t step = req->page_step > 1 ? req->page_step : 1;
 
 	fz_try(ctx) {
-		uint64_t written = 0;
 		int n, i;
 		float scale = (float)req->dpi / 72.0f;
 		fz_matrix ctm = fz_scale(scale, scale);
@@ -291,23 +338,10 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
 			break;
 		}
 		n = fz_count_pages(ctx, &doc->super);
-		if (n <= 0) {
-			job->result = RENDER_EXIT_BROKEN;
+		if (!pages_to_render(job, n, step))
 			break;
-		}
-		if ((uint32_t)n > req->lim.max_pages) {
-			job->result = RENDER_EXIT_TOO_MANY_PAGES;
-			break;
-		}
-		if (req->first_page >= (uint32_t)n) {
-			job->empty_ok = step > 1 && req->first_page < step;
-			job->result = job->empty_ok ? RENDER_EXIT_OK : RENDER_EXIT_BAD_REQUEST;
-			break;
-		}
-		job->result = RENDER_EXIT_OK;
 		for (i = (int)req->first_page; i < n; i += (int)step) {
 			fz_irect box;
-			uint64_t bytes;
 
 			page = fz_load_page(ctx, &doc->super, i);
 			box = fz_round_rect(fz_transform_rect(fz_bound_page(ctx, page), ctm));
@@ -315,19 +349,13 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
 				job->result = RENDER_EXIT_LIMITS;
 				break;
 			}
-			bytes = (uint64_t)(box.x1 - box.x0) * (uint64_t)(box.y1 - box.y0) * 3;
-			if (written > 0 && written + bytes > req->lim.max_batch_pixels) {
-				job->result = RENDER_EXIT_MORE;
+			if (batch_full(job, (int64_t)box.x1 - box.x0, (int64_t)box.y1 - box.y0))
 				break;
-			}
 			pix = fz_new_pixmap_from_page(ctx, page, ctm, fz_device_rgb(ctx), 0);
 			fz_drop_page(ctx, page);
 			page = NULL;
-			if (emit_pixmap(ctx, job->w, pix) != 0) {
-				job->result = RENDER_EXIT_IO;
+			if (emit_page(ctx, job, pix) != 0)
 				break;
-			}
-			written += (uint64_t)pix->w * (uint64_t)pix->h * (uint64_t)pix->n;
 			fz_drop_pixmap(ctx, pix);
 			pix = NULL;
 		}
@@ -352,7 +380,7 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct pdf_job *job)
  * without a flip) swap width and height; the orientation matrix maps the unit square
  * onto itself, so it goes before the scale to the output size. */
 static void
-render_image(fz_context *ctx, fz_buffer *buf, struct pdf_job *job)
+render_image(fz_context *ctx, fz_buffer *buf, struct render_job *job)
 {
 	fz_image *volatile img = NULL;
 	fz_pixmap *volatile pix = NULL;
@@ -392,6 +420,87 @@ render_image(fz_context *ctx, fz_buffer *buf, struct pdf_job *job)
 	}
 }
 
+/* ---- multi-page TIFF ---- */
+
+/*
+ * A multi-page TIFF as a document: page i is the i-th IFD, bounded as MuPDF's own
+ * image document bounds it (pixels over the sanitised resolution), drawn at
+ * req->dpi. So a 300 dpi A4 scan and a 204 x 98 dpi fax page (whose pixels are
+ * twice as tall as wide) both come out as A4 pages of square pixels. Lanes and
+ * batches as for a PDF. MuPDF 1.21's public API reads a page's size only by
+ * decoding it, so the decode comes before the size check; the allocator cap
+ * (mupdf_memory) is what bounds that decode.
+ */
+static void
+render_tiff_pages(fz_context *ctx, const uint8_t *data, size_t len, struct render_job *job)
+{
+	const struct render_request *req = job->req;
+	fz_pixmap *volatile src = NULL, *volatile pix = NULL;
+	fz_image *volatile img = NULL;
+	fz_device *volatile dev = NULL;
+	uint32_t step = req->page_step > 1 ? req->page_step : 1;
+
+	fz_try(ctx) {
+		int n, i;
+
+		n = fz_load_tiff_subimage_count(ctx, data, len);
+		if (!pages_to_render(job, n, step))
+			break;
+		for (i = (int)req->first_page; i < n; i += (int)step) {
+			fz_colorspace *cs;
+			int xres, yres;
+			int64_t w, h;
+
+			src = fz_load_tiff_subimage(ctx, data, len, i);
+			if (!size_ok(src->w, src->h, &req->lim)) {
+				job->result = RENDER_EXIT_LIMITS;
+				break;
+			}
+			img = fz_new_image_from_pixmap(ctx, src, NULL);
+			fz_drop_pixmap(ctx, src);
+			src = NULL;
+			fz_image_resolution(img, &xres, &yres);
+			/* At least a pixel: a thumbnail-sized page is small, not an error. */
+			w = ((int64_t)img->w * req->dpi + xres / 2) / xres;
+			h = ((int64_t)img->h * req->dpi + yres / 2) / yres;
+			w = w > 0 ? w : 1;
+			h = h > 0 ? h : 1;
+			if (!size_ok(w, h, &req->lim)) {
+				job->result = RENDER_EXIT_LIMITS;
+				break;
+			}
+			if (batch_full(job, w, h))
+				break;
+			cs = img->colorspace && fz_colorspace_is_gray(ctx, img->colorspace)
+			    ? fz_device_gray(ctx) : fz_device_rgb(ctx);
+			pix = fz_new_pixmap(ctx, cs, (int)w, (int)h, NULL, 0);
+			fz_clear_pixmap_with_value(ctx, pix, 255);
+			dev = fz_new_draw_device(ctx, fz_identity, pix);
+			fz_fill_image(ctx, dev, img, fz_scale((float)w, (float)h), 1.0f,
+				      fz_default_color_params);
+			fz_close_device(ctx, dev);
+			fz_drop_device(ctx, dev);
+			dev = NULL;
+			fz_drop_image(ctx, img);
+			img = NULL;
+			if (emit_page(ctx, job, pix) != 0)
+				break;
+			fz_drop_pixmap(ctx, pix);
+			pix = NULL;
+		}
+	}
+	fz_always(ctx) {
+		fz_drop_device(ctx, dev);
+		fz_drop_pixmap(ctx, pix);
+		fz_drop_image(ctx, img);
+		fz_drop_pixmap(ctx, src);
+	}
+	fz_catch(ctx) {
+		job->result = fz_caught(ctx) == FZ_ERROR_MEMORY ? RENDER_EXIT_LIMITS
+								 : RENDER_EXIT_BROKEN;
+	}
+}
+
 /* ---- the child's entry point ---- */
 
 int
@@ -401,7 +510,7 @@ render_child(int out_fd, int in_fd, void *arg)
 	struct capped cap = { 0, req->lim.mupdf_memory };
 	fz_alloc_context alloc = { &cap, capped_malloc, capped_realloc, capped_free };
 	struct pixels_writer w;
-	struct pdf_job job = { req, &w, RENDER_EXIT_BROKEN, 0 };
+	struct render_job job = { .req = req, .w = &w, .result = RENDER_EXIT_BROKEN };
 	fz_context *ctx;
 	fz_stream *volatile stm = NULL;
 	fz_buffer *volatile buf = NULL;
@@ -442,6 +551,8 @@ render_child(int out_fd, int in_fd, void *arg)
 		if (req->type == DETECT_PDF) {
 			stm = fz_open_memory(ctx, data, len);
 			render_pdf(ctx, stm, &job);
+		} else if (req->type == DETECT_TIFF && req->tiff_pages) {
+			render_tiff_pages(ctx, data, len, &job);
 		} else {
 			buf = fz_new_buffer_from_shared_data(ctx, data, len);
 			render_image(ctx, buf, &job);

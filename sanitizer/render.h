@@ -15,6 +15,10 @@
  * parent starts a fresh child at first_page + frames read. So no single child, and
  * no single pipe buffer in the parent, holds a whole long document.
  *
+ * A TIFF with tiff_pages set is read as a document, one page per IFD (a scanner's
+ * or a fax machine's multi-page file), each page drawn at req->dpi by its own
+ * resolution; without it, only its first page, as an image at its own size.
+ *
  * With page_step > 1 a child renders every step-th page, so that several children
  * can render one document at once (one per core). A child whose first_page is below
  * page_step but past the last page (a lane with nothing to do: a 1-page document
@@ -61,6 +65,7 @@ struct render_request {
 	unsigned dpi;			/* PDF pages only */
 	uint32_t first_page;		/* 0-based */
 	uint32_t page_step;		/* render first_page, +step, ...; 0 or 1: every page */
+	int tiff_pages;			/* TIFF: every page, as a document's (see below) */
 	struct render_limits lim;
 };
 

@@ -62,6 +62,12 @@ def tiff(bo):
     return magic + ifd + struct.pack(e + "I", 0) + b"\x80"
 put("sample-le.tif", tiff(b"II"))
 put("sample-be.tif", tiff(b"MM"))
+# Two pages: the first IFD's "next" points at a copy of it (strip at offset 8+...
+# stays valid because the copy names the same strip).
+one = tiff(b"II")
+second = len(one)
+put("sample-pages.tif", one[:8 + 2 + 12 * 8] + struct.pack("<I", second) + b"\x80"
+    + one[8:8 + 2 + 12 * 8] + struct.pack("<I", 0))
 put("sample.webp", b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00"
     b"\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00")
 def ftyp(major, compat):

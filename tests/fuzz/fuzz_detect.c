@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct detect_result r;
 	int fd = memfd_create("fuzz_detect", MFD_CLOEXEC);
 	unsigned all = DETECT_F_ENCRYPTED | DETECT_F_MACRO | DETECT_F_TRUNCATED |
-	    DETECT_F_EMPTY | DETECT_F_UTF8 | DETECT_F_SJIS | DETECT_F_MARKUP | DETECT_F_LOSSY;
+	    DETECT_F_EMPTY | DETECT_F_UTF8 | DETECT_F_SJIS | DETECT_F_MARKUP | DETECT_F_LOSSY |
+	    DETECT_F_PAGES;
 
 	if (fd < 0)
 		return 0;
@@ -40,6 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Lossy is a property of a picture and of nothing else. */
 	if ((r.flags & DETECT_F_LOSSY) && r.type != DETECT_JPEG && r.type != DETECT_HEIC &&
 	    r.type != DETECT_WEBP)
+		abort();
+	if ((r.flags & DETECT_F_PAGES) && r.type != DETECT_TIFF)
 		abort();
 	close(fd);
 	return 0;

@@ -180,6 +180,48 @@ def test_png_loses_text_chunk_and_trailing_bytes(instance, tmp_path):
                str(out), check=False).returncode == 0
 
 
+def tiff_pages(pages):
+    """A little-endian TIFF, 8-bit grey, uncompressed: one IFD per (w, h, dpi, grey)."""
+    data = bytearray(b"II*\x00\x00\x00\x00\x00")
+    link = 4
+    for w, h, dpi, grey in pages:
+        strip = len(data)
+        data += bytes([grey]) * (w * h)
+        data += b"\x00" * (len(data) % 2)
+        res = len(data)
+        data += struct.pack("<IIII", dpi, 1, dpi, 1)
+        tags = [(256, 3, w), (257, 3, h), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+                (273, 4, strip), (277, 3, 1), (278, 4, h), (279, 4, w * h),
+                (282, 5, res), (283, 5, res + 8), (296, 3, 2)]
+        struct.pack_into("<I", data, link, len(data))
+        data += struct.pack("<H", len(tags))
+        for tag, typ, value in tags:
+            data += struct.pack("<HHI", tag, typ, 1)
+            data += struct.pack("<HH", value, 0) if typ == 3 else struct.pack("<I", value)
+        link = len(data)
+        data += b"\x00\x00\x00\x00"
+    return bytes(data)
+
+
+def test_multi_page_tiff_becomes_a_pdf_of_all_its_pages(instance, tmp_path):
+    inst, _, _ = instance
+    src = tmp_path / "scan.tif"
+    # A scanner's three A6-ish pages at 200 dpi: every page must arrive, in order.
+    src.write_bytes(tiff_pages([(400, 300, 200, 30), (400, 300, 200, 130),
+                                (400, 300, 200, 230)]))
+    out = tmp_path / "scan.pdf"
+    rc, res = sanitize(inst, src, out)
+    assert rc == 0 and res["type"] == "tiff" and res["method"] == "tiff-pages-render", res
+    assert res["pages"] == 3 == qpdf_pages(out)
+    assert_pdf_inert(out, tmp_path)
+    assert ctl(inst, "audit", "verify-attestation", str(out) + ".attestation.json",
+               str(out), check=False).returncode == 0
+    # One page stays a picture.
+    src.write_bytes(tiff_pages([(400, 300, 200, 30)]))
+    rc, res = sanitize(inst, src, tmp_path / "one.png")
+    assert rc == 0 and res["method"] == "image-reencode" and res["pages"] == 1, res
+
+
 def test_png_bomb_is_refused_before_decoding(instance, tmp_path):
     inst, _, _ = instance
     src = tmp_path / "bomb.png"

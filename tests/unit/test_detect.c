@@ -67,6 +67,7 @@ test_every_supported_type_is_identified_by_content(void **state)
 		{ "sample.gif", "gif" },
 		{ "sample-le.tif", "tiff" },
 		{ "sample-be.tif", "tiff" },
+		{ "sample-pages.tif", "tiff" },
 		{ "sample.bmp", "bmp" },
 		{ "sample.webp", "webp" },
 		{ "sample.heic", "heic" },
@@ -278,6 +279,18 @@ test_lossy_images_are_flagged_lossy(void **state)
 	assert_false(detect_sample("sample.png").flags & DETECT_F_LOSSY);
 }
 
+/* A TIFF with a second IFD is a document of pages; one with a single IFD a picture
+ * (test_tiff_pages.c has the byte orders and a dangling "next IFD"). */
+static void
+test_a_tiff_of_several_pages_is_flagged(void **state)
+{
+	(void)state;
+	assert_true(detect_sample("sample-pages.tif").flags & DETECT_F_PAGES);
+	assert_false(detect_sample("sample-le.tif").flags & DETECT_F_PAGES);
+	assert_false(detect_sample("sample-be.tif").flags & DETECT_F_PAGES);
+	assert_false(detect_sample("sample.png").flags & DETECT_F_PAGES);
+}
+
 static void
 test_avif_is_not_taken_for_heic(void **state)
 {
@@ -468,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_encrypted_zip_member_is_flagged),
 		cmocka_unit_test(test_ole_file_that_is_not_office_is_unknown),
 		cmocka_unit_test(test_lossy_images_are_flagged_lossy),
+		cmocka_unit_test(test_a_tiff_of_several_pages_is_flagged),
 		cmocka_unit_test(test_avif_is_not_taken_for_heic),
 		cmocka_unit_test(test_executable_named_pdf_is_unknown),
 		cmocka_unit_test(test_html_named_pdf_is_unknown_markup),

@@ -31,6 +31,7 @@
 #include "rebuild.h"
 #include "scan.h"
 #include "testscan.h"
+#include "testtiff.h"
 
 #define TEST_FONT	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 #define A4_W		1240	/* A4 at 150 dpi */
@@ -498,6 +499,54 @@ pipeline_skip(void)
 	return 0;
 }
 
+/* A scanner's two-page TIFF of the Japanese page: a PDF of both pages, each with
+ * its text layer, and Tesseract named in the attestation. */
+static void
+test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付申請書", "Sekisho sanitizer test page",
+		"氏名 山田太郎 住所 東京都千代田区", NULL,
+	};
+	static const uint8_t key[32] = { 1 };
+	struct testtiff_page pages[2] = {
+		{ A4_W, A4_H, 150, 150, 0, NULL }, { A4_W, A4_H, 150, 150, 0, NULL },
+	};
+	struct testtiff_buf tif;
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *px, *out;
+	size_t len;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	pages[0].px = pages[1].px = px = draw_page(lines, 32);
+	tif = testtiff_of(pages, 2, 0);
+	free(px);
+	in = memfd_create("in", 0);
+	assert_int_equal(pwrite(in, tif.p, tif.len, 0), (ssize_t)tif.len);
+	free(tif.p);
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_string_equal(res.method, "tiff-pages-render");
+	assert_int_equal(res.pages, 2);
+	assert_int_equal(res.ocr_pages, 2);
+	assert_true(json_is_string(json_object_get(engines_of(&res), "tesseract")));
+	text = pdftotext(out, len);
+	assert_non_null(strstr(text, "東京都"));
+	assert_non_null(strstr(strstr(text, "住民票") + 1, "住民票"));
+	free(text);
+	free(out);
+	pipeline_result_free(&res);
+	close(in);
+}
+
 static void
 test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 {
@@ -622,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
 		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
+		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),

@@ -31,6 +31,7 @@
 #include <valgrind/valgrind.h>
 
 #include "detect.h"
+#include "ocr.h"
 #include "officepdf.h"
 #include "pipeline.h"
 #include "scan.h"
@@ -310,7 +311,8 @@ test_unsupported_type_is_not_converted(void **state)
 /* ---- through the pipeline ---- */
 
 static void
-run(const char *dir, const char *name, struct pipeline_result *res, int *out_fd)
+run_ocr(const char *dir, const char *name, const char *ocr, struct pipeline_result *res,
+    int *out_fd)
 {
 	static const uint8_t key[32] = { 3 };
 	struct pipeline_config c;
@@ -320,8 +322,15 @@ run(const char *dir, const char *name, struct pipeline_result *res, int *out_fd)
 	pipeline_config_default(&c);
 	c.scanner = group_scanner;
 	c.sign_key = key;
+	c.ocr = ocr;
 	assert_int_equal(pipeline_run(&c, in, *out_fd, res), 0);
 	close(in);
+}
+
+static void
+run(const char *dir, const char *name, struct pipeline_result *res, int *out_fd)
+{
+	run_ocr(dir, name, NULL, res, out_fd);
 }
 
 static void
@@ -391,6 +400,32 @@ test_docx_becomes_a_clean_pdf_that_names_libreoffice(void **state)
 	close(out);
 }
 
+/* With OCR on, the PDF LibreOffice made is read like any PDF, and the attestation
+ * names Tesseract among the engines that made the output. */
+static void
+test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
+{
+	struct pipeline_result res;
+	json_t *eng;
+	char *text;
+	int out;
+
+	(void)state;
+	if (skip_without_office())
+		return;
+	run_ocr(OFFICE_DIR, "sample.docx", OCR_DEFAULT_LANGS, &res, &out);
+	assert_true(res.clean);
+	assert_string_equal(res.method, "office-pdf-render");
+	assert_int_equal(res.ocr_pages, 1);
+	eng = json_object_get(json_object_get(res.attestation, "attestation"), "engines");
+	assert_true(json_is_string(json_object_get(eng, "tesseract")));
+	text = pdf_text(out);
+	assert_non_null(strstr(text, "住民票"));
+	free(text);
+	pipeline_result_free(&res);
+	close(out);
+}
+
 int
 main(void)
 {
@@ -402,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_unsupported_type_is_not_converted),
 		cmocka_unit_test(test_encrypted_and_macro_documents_are_refused_by_content),
 		cmocka_unit_test(test_docx_becomes_a_clean_pdf_that_names_libreoffice),
+		cmocka_unit_test(test_office_pdf_with_ocr_is_searchable_and_names_tesseract),
 	};
 	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
 }
