@@ -37,6 +37,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # check the sanitizer's PDFs with a tool independent of the one that wrote them
 # (poppler's pdftotext reads their OCR text layer); a Japanese font (IPA Gothic) to
 # draw the OCR test page; heif-enc (libheif-examples) to make the HEIC test photos;
+# tiffcp (libtiff-tools) to code the fax test pages in CCITT G3 and G4;
 # zbar-tools to read back the QR codes we draw; aiosmtpd for
 # a real SMTP server on loopback that the mail outbox delivers to; wrk for the portal
 # benchmark; chromium and Node.js for the citizen pages' Playwright tests
@@ -45,7 +46,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # Playwright drives this chromium, it downloads no browser).
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
  valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
- python3-aiosmtpd fonts-ipafont-gothic chromium nodejs libheif-examples"
+ python3-aiosmtpd fonts-ipafont-gothic chromium nodejs libheif-examples libtiff-tools"
 
 # Image: what `make image` and the image suite of `make check` run on the build host —
 # the root (mmdebstrap), the disk (e2fsprogs, gdisk, extlinux's boot code, qemu-img)

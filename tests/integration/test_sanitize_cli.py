@@ -3,6 +3,7 @@ a file an independent tool (qpdf, the PNG chunk list) finds free of active conte
 and every clean output carries an attestation the auditor's command accepts."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -220,6 +221,83 @@ def test_multi_page_tiff_becomes_a_pdf_of_all_its_pages(instance, tmp_path):
     src.write_bytes(tiff_pages([(400, 300, 200, 30)]))
     rc, res = sanitize(inst, src, tmp_path / "one.png")
     assert rc == 0 and res["method"] == "image-reencode" and res["pages"] == 1, res
+
+
+def fax_tiff(width, height, xdpi, ydpi, bands):
+    """An uncompressed bilevel TIFF (WhiteIsZero), one page per entry of bands: a black
+    band over the whole width from row bands[k][0] to bands[k][1]."""
+    stride = (width + 7) // 8
+    data = bytearray(b"II*\x00\x00\x00\x00\x00")
+    link = 4
+    for top, bottom in bands:
+        strip = len(data)
+        for y in range(height):
+            data += (b"\xff" if top <= y < bottom else b"\x00") * stride
+        data += b"\x00" * (len(data) % 2)
+        res = len(data)
+        data += struct.pack("<IIII", xdpi, 1, ydpi, 1)
+        tags = [(256, 3, width), (257, 3, height), (258, 3, 1), (259, 3, 1), (262, 3, 0),
+                (273, 4, strip), (277, 3, 1), (278, 4, height), (279, 4, stride * height),
+                (282, 5, res), (283, 5, res + 8), (296, 3, 2)]
+        struct.pack_into("<I", data, link, len(data))
+        data += struct.pack("<H", len(tags))
+        for tag, typ, value in tags:
+            data += struct.pack("<HHI", tag, typ, 1)
+            data += struct.pack("<HH", value, 0) if typ == 3 else struct.pack("<I", value)
+        link = len(data)
+        data += b"\x00\x00\x00\x00"
+    return bytes(data)
+
+
+def pgm_rows(path):
+    """The rows of a binary PGM (pdftoppm -gray), as bytes."""
+    data = path.read_bytes()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    assert fields[0] == b"P5" and fields[3] == b"255"
+    w, h = int(fields[1]), int(fields[2])
+    pos += 1
+    return [data[pos + y * w:pos + (y + 1) * w] for y in range(h)]
+
+
+@pytest.mark.skipif(shutil.which("tiffcp") is None or shutil.which("pdftoppm") is None,
+                    reason="tiffcp (libtiff-tools) or pdftoppm (poppler-utils) not installed")
+@pytest.mark.parametrize("coding", ["g4", "g3"])
+def test_fax_tiff_keeps_its_pages_their_paper_size_and_their_ink(instance, tmp_path, coding):
+    """A fax machine's file: CCITT-coded (libtiff's tiffcp writes it), 204 x 98 dpi,
+    so its pixels are twice as tall as wide. Each page must come out in order, 4 x 5.5
+    inches, with its black band where the fax had it."""
+    inst, _, _ = instance
+    width, height = 816, 539          # 4 in at 204 dpi, 5.5 in at 98 dpi
+    bands = [(0, 90), (180, 270), (360, 450)]
+    raw = tmp_path / "raw.tif"
+    raw.write_bytes(fax_tiff(width, height, 204, 98, bands))
+    src = tmp_path / "fax.tif"
+    subprocess.run(["tiffcp", "-c", coding, str(raw), str(src)], check=True)
+    out = tmp_path / "fax.pdf"
+    rc, res = sanitize(inst, src, out)
+    assert rc == 0 and res["method"] == "tiff-pages-render" and res["pages"] == 3, res
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(out)], check=True,
+                          capture_output=True, text=True).stdout
+    sizes = re.findall(r"^Page +\d+ size: +([\d.]+) x ([\d.]+) pts", info, re.M)
+    assert sizes == [("288", "396")] * 3, info
+    for k, (top, bottom) in enumerate(bands):
+        prefix = tmp_path / f"page{k}"
+        subprocess.run(["pdftoppm", "-gray", "-r", "36", "-f", str(k + 1), "-l", str(k + 1),
+                        "-singlefile", str(out), str(prefix)], check=True)
+        rows = pgm_rows(tmp_path / f"page{k}.pgm")
+        assert len(rows) == 198 and len(rows[0]) == 144     # 5.5 x 4 in at 36 dpi
+        for j, (t, b) in enumerate(bands):
+            mid = rows[(t + b) // 2 * 198 // height]
+            ink = sum(mid) / len(mid)
+            assert (ink < 60) if j == k else (ink > 200), (k, j, ink)
 
 
 def test_png_bomb_is_refused_before_decoding(instance, tmp_path):
