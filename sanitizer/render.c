@@ -318,6 +318,43 @@ pages_to_render(struct render_job *job, int n, uint32_t step)
 	return 0;
 }
 
+/*
+ * A page drawn in grey when nothing on it has colour, else in RGB. MuPDF's test
+ * device watches the page as it is recorded into a display list (one pass of the
+ * content stream), so the pixmap's colour space is known before a pixel is drawn: a
+ * scanned grey page drawn in RGB would cost three times the pixel traffic, only for
+ * emit_pixmap to fold it back. "Probably colour" (grey drawing, but images in an RGB
+ * colour space) is drawn in RGB and checked pixel by pixel, as every page was.
+ */
+static fz_pixmap *
+draw_page(fz_context *ctx, fz_page *page, fz_matrix ctm)
+{
+	fz_display_list *volatile list = NULL;
+	fz_device *volatile rec = NULL, *volatile test = NULL;
+	fz_pixmap *volatile pix = NULL;
+	int is_color = 2;
+
+	fz_try(ctx) {
+		list = fz_new_display_list(ctx, fz_bound_page(ctx, page));
+		rec = fz_new_list_device(ctx, list);
+		test = fz_new_test_device(ctx, &is_color, 0.0f, 0, rec);
+		fz_run_page(ctx, page, test, fz_identity, NULL);
+		fz_close_device(ctx, test);
+		fz_close_device(ctx, rec);
+		pix = fz_new_pixmap_from_display_list(ctx, list, ctm, is_color == 0
+		    ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
+	}
+	fz_always(ctx) {
+		fz_drop_device(ctx, test);
+		fz_drop_device(ctx, rec);
+		fz_drop_display_list(ctx, list);
+	}
+	fz_catch(ctx) {
+		fz_rethrow(ctx);
+	}
+	return pix;
+}
+
 static void
 render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 {
@@ -351,7 +388,7 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 			}
 			if (batch_full(job, (int64_t)box.x1 - box.x0, (int64_t)box.y1 - box.y0))
 				break;
-			pix = fz_new_pixmap_from_page(ctx, page, ctm, fz_device_rgb(ctx), 0);
+			pix = draw_page(ctx, page, ctm);
 			fz_drop_page(ctx, page);
 			page = NULL;
 			if (emit_page(ctx, job, pix) != 0)

@@ -563,6 +563,76 @@ test_render_child_renders_a_pdf_page_to_pixels(void **state)
 	free(out);
 }
 
+/* A 144 x 72 pt page whose content stream is content (any bytes), with its length. */
+static size_t
+page_pdf(char *buf, size_t cap, const char *content, size_t clen)
+{
+	int n = snprintf(buf, cap,
+		"%%PDF-1.4\n"
+		"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 144 72] /Contents 4 0 R >>"
+		" endobj\n4 0 obj << /Length %zu >> stream\n", clen);
+
+	assert_true(n > 0 && (size_t)n + clen + 64 < cap);
+	memcpy(buf + n, content, clen);
+	n += (int)clen;
+	n += snprintf(buf + n, cap - (size_t)n, "\nendstream endobj\ntrailer << /Root 1 0 R >>\n"
+		      "%%%%EOF\n");
+	return (size_t)n;
+}
+
+/* The first frame's header and its pixel at (x, y). */
+static void
+first_frame_pixel(const uint8_t *out, size_t len, uint32_t x, uint32_t y,
+    struct pixels_header *h, uint8_t px[3])
+{
+	struct pixels_mem mem = { .p = out, .len = len };
+	struct pixels_reader r;
+	uint8_t *row;
+	uint32_t i;
+
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(pixels_reader_next(&r, h), 0);
+	row = malloc(pixels_row_bytes(h));
+	for (i = 0; i <= y; i++)
+		assert_int_equal(pixels_reader_row(&r, row), 0);
+	memcpy(px, row + (size_t)x * h->channels, h->channels);
+	free(row);
+}
+
+/* A page is drawn in grey only when nothing on it has colour: red stays red; grey
+ * pixels of an RGB image (MuPDF's "probably colour") are drawn in RGB, found grey
+ * pixel by pixel, and leave as one channel. */
+static void
+test_render_child_keeps_colour_and_folds_grey(void **state)
+{
+	static const char red[] = "1 0 0 rg 10 10 50 20 re f";
+	static const char grey_rgb_image[] =
+		"q 50 0 0 20 10 10 cm BI /W 2 /H 1 /CS /RGB /BPC 8 ID "
+		"\x80\x80\x80\x40\x40\x40 EI Q";
+	struct pixels_header h;
+	char pdf[1024];
+	uint8_t *out, px[3];
+	size_t len, plen;
+
+	(void)state;
+	/* The rectangle spans x 21..125 and y 87..129 of the 300 x 150 page. */
+	plen = page_pdf(pdf, sizeof pdf, red, sizeof red - 1);
+	assert_int_equal(run_render(pdf, plen, DETECT_PDF, &out, &len), RENDER_EXIT_OK);
+	first_frame_pixel(out, len, 73, 108, &h, px);
+	assert_int_equal(h.channels, 3);
+	assert_true(px[0] > 200 && px[1] < 60 && px[2] < 60);
+	free(out);
+
+	plen = page_pdf(pdf, sizeof pdf, grey_rgb_image, sizeof grey_rgb_image - 1);
+	assert_int_equal(run_render(pdf, plen, DETECT_PDF, &out, &len), RENDER_EXIT_OK);
+	first_frame_pixel(out, len, 73, 108, &h, px);
+	assert_int_equal(h.channels, 1);
+	assert_true(px[0] >= 0x40 && px[0] <= 0x80);	/* between the image's two greys */
+	free(out);
+}
+
 static void
 test_render_child_lane_past_the_last_page_writes_an_empty_stream(void **state)
 {
@@ -641,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_same_page_twice_is_refused),
 		cmocka_unit_test(test_scanned_grey_page_has_its_paper_made_white),
 		cmocka_unit_test(test_render_child_renders_a_pdf_page_to_pixels),
+		cmocka_unit_test(test_render_child_keeps_colour_and_folds_grey),
 		cmocka_unit_test(test_render_child_lane_past_the_last_page_writes_an_empty_stream),
 		cmocka_unit_test(test_render_child_refuses_a_png_bomb_from_its_header),
 		cmocka_unit_test(test_render_child_calls_a_webp_header_alone_broken),
