@@ -1,11 +1,12 @@
 /*
  * fsio.c — see fsio.h.
  */
-#define _GNU_SOURCE	/* mkostemp, renameat2, copy_file_range */
+#define _GNU_SOURCE	/* mkostemp, renameat2, copy_file_range, nftw */
 #include "fsio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,4 +300,21 @@ fsio_move(const char *src, const char *dst)
 	if (unlink(src) != 0)
 		return -1;
 	return fsio_fsync_parent(src);
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+void
+fsio_remove_tree(const char *dir)
+{
+	/* FTW_DEPTH: contents before their directory; FTW_PHYS: links not followed. */
+	(void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

@@ -49,4 +49,9 @@ int fsio_link(const char *src, const char *dst);
  * and then the unlink of src. Both directories are fsync'd. */
 int fsio_move(const char *src, const char *dst);
 
+/* Remove dir and everything under it, best effort: no link is followed (a link is
+ * removed, not its target) and no other file system is entered. For our own
+ * scratch and result directories, which a sandboxed child may have filled. */
+void fsio_remove_tree(const char *dir);
+
 #endif

@@ -165,6 +165,13 @@ add_files(struct bundle_writer *w, const json_t *files, const char *results_dir,
 			json_decref(res);
 			return ASSEMBLE_ENOTCLEAN;
 		}
+		/* Its verdict is out, its text layer not yet (worker.c): the bundle waits
+		 * for the output that will stay. */
+		if (strcmp(jsonio_str(res, "ocr", ""), "pending") == 0) {
+			snprintf(err, errlen, "upload %s: its text layer is being made", upload);
+			json_decref(res);
+			return ASSEMBLE_EPENDING;
+		}
 		if (policy_allows(policy, res, upload, err, errlen) != 0) {
 			json_decref(res);
 			return ASSEMBLE_EINVALID;

@@ -38,6 +38,7 @@ enum {
 	ASSEMBLE_ENOTCLEAN = -2,	/* an upload is unknown, pending or refused */
 	ASSEMBLE_EIO = -3,
 	ASSEMBLE_ENORECEIPT = -4,	/* a reply to an application never signed here */
+	ASSEMBLE_EPENDING = -5,	/* an upload's text layer is still being made: retry */
 };
 
 #define ASSEMBLE_RECEIPTS_DIR ".receipts"	/* under results_dir; no upload id starts with '.' */

@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
@@ -511,22 +510,6 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-void
-officepdf_remove_tree(const char *dir)
-{
-	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 int
 officepdf_cage_dirs(const char *dir, int was_root)
 {
@@ -759,6 +742,6 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 out:
 	if (sfd >= 0)
 		close(sfd);
-	officepdf_remove_tree(dir);
+	fsio_remove_tree(dir);
 	return rc;
 }

@@ -110,9 +110,6 @@ void officepdf_cage_stop(pid_t pid);
 int officepdf_collect(const char *dir, const char *sub, const char *name,
     const struct officepdf_limits *lim, int pdf_fd, struct officepdf_result *res);
 
-/* Remove dir and everything under it, following no link (the cage must be dead). */
-void officepdf_remove_tree(const char *dir);
-
 /* A static name for a status. */
 const char *officepdf_status_name(enum officepdf_status st);
 

@@ -121,7 +121,7 @@ slot_stop(struct warm_slot *s)
 	if (s->status_fd >= 0)
 		close(s->status_fd);
 	if (s->dir[0] != '\0')
-		officepdf_remove_tree(s->dir);
+		fsio_remove_tree(s->dir);	/* the cage is dead */
 	s->pid = 0;
 	s->conn = s->status_fd = -1;
 	s->ready = 0;

@@ -37,16 +37,6 @@
 #include "rebuild.h"
 #include "textclean.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PIPELINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PIPELINE_ASAN 1
-#endif
-#endif
-#ifndef PIPELINE_ASAN
-#define PIPELINE_ASAN 0
-#endif
 
 static const struct {
 	const char *reason;
@@ -132,9 +122,8 @@ pipeline_config_default(struct pipeline_config *c)
 	c->in_archive = 0;
 }
 
-/* Whether c asks for a text layer. */
-static int
-ocr_on(const struct pipeline_config *c)
+int
+pipeline_ocr_on(const struct pipeline_config *c)
 {
 	return c->ocr != NULL && strcmp(c->ocr, "off") != 0;
 }
@@ -443,7 +432,7 @@ render_lane(void *arg)
 		    sh->preview->len == 0 &&
 		    preview_from_stream(sr.out, sr.out_len, &plim, sh->preview) != 0)
 			rebuild_buf_free(sh->preview);
-		if (rc == REBUILD_OK && sh->pdf != NULL && ocr_on(c)) {
+		if (rc == REBUILD_OK && sh->pdf != NULL && pipeline_ocr_on(c)) {
 			uint64_t t0 = now_ms();
 			int orc = ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
 
@@ -522,10 +511,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 
 	if (n > PIPELINE_MAX_LANES)
 		n = PIPELINE_MAX_LANES;
-	/* GCC 12's AddressSanitizer does not hold its allocator's lock across fork:
-	 * a child forked while another lane frees memory waits on that lock for ever
-	 * (seen as a render timeout). glibc's malloc is fork-safe, so only the
-	 * sanitizer build renders in one lane. */
+	/* One lane in the AddressSanitizer build (PIPELINE_ASAN in pipeline.h). */
 	if (PIPELINE_ASAN)
 		n = 1;
 	if (pthread_mutex_init(&sh.lock, NULL) != 0)
@@ -1139,7 +1125,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 	if (crypto_sha256_fd(in_fd, res->input_sha256) != CRYPTO_OK)
 		return -EIO;
 
-	if (ocr_on(c) && !ocr_langs_valid(c->ocr))
+	if (pipeline_ocr_on(c) && !ocr_langs_valid(c->ocr))
 		return -EINVAL;
 	/* Encryption first: a password-protected OOXML file is an OLE2 wrapper that is
 	 * no type we convert, and the citizen should hear why. */
@@ -1241,7 +1227,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		memcpy(f.output_sha256, res->output_sha256, 32);
 		/* OCR runs on every page of a PDF we render: the citizen's, the one LibreOffice
 		 * made, a multi-page TIFF's. */
-		if ((f.engines = engines(c, &sout, d.type, ocr_on(c) &&
+		if ((f.engines = engines(c, &sout, d.type, pipeline_ocr_on(c) &&
 		    strcmp(res->output_type, "pdf") == 0)) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);

@@ -28,6 +28,22 @@
 #define PIPELINE_OCR_PAGE_MS	20000	/* wall and CPU time an OCR child has per page */
 #define PIPELINE_OCR_RESTARTS	3	/* fresh OCR children per stream after a failure */
 
+/* Whether this is an AddressSanitizer build. GCC 12's ASan does not hold its
+ * allocator's lock across fork: a child forked while another thread of ours is in
+ * malloc waits on that lock for ever (seen as a sandbox timeout). glibc's malloc is
+ * fork-safe, so only that build forks from one thread at a time: one render lane
+ * (pipeline.c) and no separate OCR thread (worker.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PIPELINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PIPELINE_ASAN 1
+#endif
+#endif
+#ifndef PIPELINE_ASAN
+#define PIPELINE_ASAN 0
+#endif
+
 struct pipeline_config {
 	struct scanner *scanner;	/* borrowed; required */
 	unsigned dpi;			/* PDF rendering, RENDER_MIN_DPI..RENDER_MAX_DPI */
@@ -124,6 +140,9 @@ int pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
     struct pipeline_result *res);
 
 void pipeline_result_free(struct pipeline_result *res);
+
+/* Whether c asks for a text layer (ocr set, and not "off"). */
+int pipeline_ocr_on(const struct pipeline_config *c);
 
 /* The Japanese message for a reason code (the code itself if unknown). */
 const char *pipeline_message(const char *reason);

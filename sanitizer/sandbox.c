@@ -25,7 +25,6 @@
 #define _GNU_SOURCE		/* pipe2, F_DUPFD_CLOEXEC, close_range */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -43,6 +42,7 @@
 
 #include <seccomp.h>
 
+#include "fsio.h"
 #include "sandbox.h"
 
 #define SANDBOX_READ_CHUNK	(64u * 1024)
@@ -294,23 +294,6 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-static void
-remove_tree(const char *dir)
-{
-	/* FTW_PHYS: a symlink the child left is removed, never followed. */
-	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 /* Append what the pipe has; returns 1 at EOF, 0 if more may come, -1 past max. */
 static int
 drain(int fd, struct sandbox_result *res, size_t *cap, size_t max, int *err)
@@ -387,7 +370,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 			close(p[0]);
 			close(p[1]);
 		}
-		remove_tree(dir);
+		fsio_remove_tree(dir);
 		return err;
 	}
 	start = now_ms();
@@ -396,7 +379,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 		err = -errno;
 		close(p[0]);
 		close(p[1]);
-		remove_tree(dir);
+		fsio_remove_tree(dir);
 		return err;
 	}
 	if (pid == 0) {
@@ -453,7 +436,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 			;
 	}
 	close(p[0]);
-	remove_tree(dir);
+	fsio_remove_tree(dir);
 	res->elapsed_ms = now_ms() - start;
 	res->max_rss_kb = ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0;
 

@@ -223,6 +223,12 @@ handle_bundle(struct http_request *req, void *app)
 				 "無害化が完了していないか、受け付けられなかったファイルがあります。"
 				 "添付ファイルをご確認ください。");
 		return;
+	case ASSEMBLE_EPENDING:
+		/* Not an error: portald asks again shortly (forwarder_retry_after). */
+		log_info("bundle %s waits: %s", jsonio_str(body, "id", "?"), err);
+		http_reply_error(req, 503, "ocr_pending",
+				 "添付ファイルの文字認識（OCR）を行っています。しばらくお待ちください。");
+		return;
 	case ASSEMBLE_ENORECEIPT:
 		log_warn("bundle %s refused: %s", jsonio_str(body, "id", "?"), err);
 		http_reply_error(req, 409, "unknown_application",

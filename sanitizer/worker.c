@@ -1,17 +1,24 @@
 /*
  * worker.c — the pool of sanitizer threads.
  *
- * Each thread owns nothing but the upload it claimed; the scanner is shared
+ * Each worker owns nothing but the upload it claimed; the scanner is shared
  * (scan_fd is thread-safe) and the pipeline forks its own sandboxed child per file,
  * so one slow PDF occupies one thread while small files keep flowing on the others.
+ *
+ * A text layer (OCR) is made after the verdict, by a thread of its own: Tesseract
+ * takes seconds a page where the rest of the pipeline takes tens of milliseconds,
+ * and neither the citizen waiting for a verdict nor the next upload should wait for
+ * it. A worker sanitizes without OCR, publishes that result ("ocr": "pending"),
+ * and hands the still-claimed intake item to the OCR thread, which sanitizes it
+ * again with OCR and publishes the result, the same pixels with a text layer, in the
+ * first one's place. The item is committed only then, so a crash at any point
+ * redoes both passes; bundles wait while a text layer is pending (assemble.c). An OCR
+ * pass that reads nothing leaves the first result, marked "failed".
  */
-#define _XOPEN_SOURCE 700	/* nftw */
 #define _GNU_SOURCE
 #include "worker.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,11 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
 #include "quarantine.h"
+#include "results.h"
 
 struct worker_pool {
 	struct worker_config cfg;
@@ -35,124 +41,15 @@ struct worker_pool {
 	pthread_mutex_t lock;
 	uint64_t processed, clean, rejected, errors;
 	unsigned busy;
+
+	/* Intake items, still claimed, whose text layer is to be made; oldest first. */
+	struct spool_item ocr_queue[WORKER_OCR_QUEUE];
+	unsigned ocr_head, ocr_len;
+	pthread_cond_t ocr_cond;	/* an item queued, room made, or stopping */
+	pthread_t ocr_thread;
+	int ocr_started, ocr_busy;
+	uint64_t ocr_passes, ocr_failed;
 };
-
-static int
-write_json_file(const char *dir, const char *name, const json_t *v)
-{
-	char path[PATH_MAX], *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int rc = -1;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (text)
-		rc = fsio_write_atomic(path, text, strlen(text), 0640);
-	free(text);
-	return rc;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-/* A result directory holds only what process() wrote (plain files, and an
- * archive's members/<n>/ directories), perhaps with the temporary file of a write
- * a crash interrupted: remove it all, never following a link. */
-static void
-remove_result_dir(const char *dir)
-{
-	(void)nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-/* An archive's members in result.json: each one's verdict, in zip order; the
- * member's files are members/<n>/ (n from 1). */
-static json_t *
-members_json(const struct pipeline_result *r)
-{
-	json_t *a = json_array();
-	uint32_t i;
-
-	for (i = 0; a != NULL && i < r->nmembers; i++) {
-		const struct pipeline_result *m = &r->members[i].res;
-		char out[65];
-
-		crypto_hex(m->output_sha256, 32, out);
-		if (json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:I,s:I}",
-		    "name", r->members[i].name, "status", m->clean ? "clean" : "rejected",
-		    "reason", m->reason, "message", m->message, "type", m->type ? m->type : "",
-		    "method", m->method ? m->method : "", "output_sha256", m->clean ? out : NULL,
-		    "output_type", m->clean ? m->output_type : NULL,
-		    "output_size", (json_int_t)(m->clean ? m->output_size : 0),
-		    "pages", (json_int_t)m->pages)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *
-result_json(const char *id, const struct pipeline_result *r)
-{
-	char in[65], out[65];
-	int whole = r->clean && r->nmembers == 0;	/* an archive has no output */
-	json_t *j;
-
-	crypto_hex(r->input_sha256, 32, in);
-	crypto_hex(r->output_sha256, 32, out);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:I,s:I,s:f}",
-			 "id", id, "status", r->clean ? "clean" : "rejected",
-			 "reason", r->reason, "message", r->message,
-			 "type", r->type ? r->type : "", "method", r->method ? r->method : "",
-			 "input_sha256", in, "output_sha256", whole ? out : NULL,
-			 "output_type", whole ? r->output_type : NULL,
-			 "output_size", (json_int_t)(whole ? r->output_size : 0),
-			 "pages", (json_int_t)r->pages, "seconds", r->seconds);
-	if (j != NULL && r->nmembers > 0 &&
-	    json_object_set_new(j, "members", members_json(r)) != 0) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* members/<n>/output, attestation.json and preview.png for each clean member of an
- * archive. */
-static int
-write_members(const char *tmpdir, const struct pipeline_result *r)
-{
-	char d[PATH_MAX], f[PATH_MAX + 16];
-	uint32_t i;
-
-	snprintf(d, sizeof d, "%s/members", tmpdir);
-	if (mkdir(d, 0750) != 0 && errno != EEXIST)
-		return -1;
-	for (i = 0; i < r->nmembers; i++) {
-		const struct pipeline_member *m = &r->members[i];
-
-		if (!m->res.clean)
-			continue;
-		snprintf(d, sizeof d, "%s/members/%u", tmpdir, i + 1);
-		snprintf(f, sizeof f, "%s/output", d);
-		if ((mkdir(d, 0750) != 0 && errno != EEXIST) ||
-		    fsio_write_atomic(f, m->output.p, m->output.len, 0640) != 0 ||
-		    (m->res.attestation != NULL &&
-		     write_json_file(d, "attestation.json", m->res.attestation) != 0))
-			return -1;
-		/* Each member's first page for the citizen's form; a convenience only. */
-		snprintf(f, sizeof f, "%s/preview.png", d);
-		if (m->res.preview.len > 0 &&
-		    fsio_write_atomic(f, m->res.preview.p, m->res.preview.len, 0640) != 0)
-			log_warn("sanitized: member %u: preview not written: %s", i + 1,
-				 strerror(errno));
-	}
-	return fsio_fsync_dir(tmpdir);
-}
 
 int
 worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
@@ -191,92 +88,74 @@ worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 	return 0;
 }
 
-/* results/<id>/ is rebuilt whole: a new directory filled and fsync'd, then renamed
- * over any older one (from a run interrupted by a crash). */
+/*
+ * One pass of the pipeline over a claimed upload into results/<id>/. ocr is what
+ * result.json will say of the text layer: NULL; RESULTS_OCR_PENDING for a worker's
+ * pass when a text layer is wanted (kept only if the output has a PDF page: then
+ * *ocr_next is set, and the item goes to the OCR thread); RESULTS_OCR_DONE for the
+ * OCR thread's pass, which replaces the first result only when clean with text on a
+ * page at least (returns 1 otherwise: the first result stands). 0, or -1 on our own
+ * failure.
+ */
 static int
-process(struct worker_pool *p, const struct spool_item *item)
+sanitize_pass(struct worker_pool *p, const struct spool_item *item, const char *id,
+    const struct pipeline_config *pc, const char *ocr, int *ocr_next)
 {
-	char dir[PATH_MAX], tmpdir[PATH_MAX], out[PATH_MAX + 16], id[SPOOL_ID_MAX + 1];
-	struct pipeline_config pc = p->cfg.pipeline;
+	int ocr_pass = ocr != NULL && strcmp(ocr, RESULTS_OCR_DONE) == 0;
+	char tmpdir[PATH_MAX], out[PATH_MAX + 16];
 	struct pipeline_result res;
 	int in_fd = -1, out_fd = -1, rc = -1;
-	json_t *j;
 
-	/* A name we did not make sanitizes nothing: finished, with no result, so the
-	 * portal shows the upload as pending until it expires. */
-	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0) {
-		log_warn("sanitized: intake item %s: malformed name, not sanitized", item->id);
-		return 0;
-	}
-	snprintf(dir, sizeof dir, "%s/%s", p->cfg.results_dir, id);
-	snprintf(tmpdir, sizeof tmpdir, "%s/.%s.tmp", p->cfg.results_dir, id);
-	snprintf(out, sizeof out, "%s/output", tmpdir);
-	if (mkdir(tmpdir, 0750) != 0 && errno != EEXIST)
+	*ocr_next = 0;
+	if (results_begin(p->cfg.results_dir, id, tmpdir, sizeof tmpdir) != 0)
 		return -1;
+	snprintf(out, sizeof out, "%s/output", tmpdir);
 	if ((in_fd = open(item->path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (out_fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
 		goto done;
-	if ((rc = pipeline_run(&pc, in_fd, out_fd, &res)) != 0) {
+	if ((rc = pipeline_run(pc, in_fd, out_fd, &res)) != 0) {
 		log_err("sanitized: upload %s: internal error: %s", item->id, strerror(-rc));
 		goto done;
 	}
-	if (res.clean) {
-		char pv[PATH_MAX + 16];
-
-		if (res.nmembers > 0) {
-			unlink(out);	/* an archive's outputs are its members' */
-			if (write_members(tmpdir, &res) != 0)
-				rc = -1;
-		} else if (fsync(out_fd) != 0 || write_json_file(tmpdir, "attestation.json",
-							  res.attestation) != 0) {
-			rc = -1;
-		}
-		/* The preview is a convenience for the citizen's form: without one the
-		 * portal shows the name and page count. */
-		snprintf(pv, sizeof pv, "%s/preview.png", tmpdir);
-		if (rc == 0 && res.preview.len > 0 &&
-		    fsio_write_atomic(pv, res.preview.p, res.preview.len, 0640) != 0)
-			log_warn("sanitized: upload %s: preview not written: %s", item->id,
-				 strerror(errno));
-	} else {
+	/* Refused, or not a page read: the first result, the same pixels, stands. */
+	if (ocr_pass && (!res.clean || results_ocr_pages(&res) == 0)) {
+		log_warn("sanitized: upload %s: the OCR pass came out %s with %u pages read (%s); "
+			 "the first result stands, without a text layer", item->id, res.reason,
+			 results_ocr_pages(&res), res.detail);
+		pipeline_result_free(&res);
+		results_abandon(tmpdir);
+		rc = 1;
+		goto done;
+	}
+	if (ocr != NULL && !results_has_pdf(&res))
+		ocr = NULL;
+	if (!res.clean) {
 		char q[PATH_MAX];
 
-		unlink(out);
 		/* The reason is in result.json; the original alone is kept here. */
 		if (quarantine_keep(p->cfg.quarantine_dir, item->id, item->path,
 				    QUARANTINE_LINK, NULL, q, sizeof q) != 0)
 			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
 				 strerror(errno));
 	}
-	j = result_json(id, &res);
-	/* Written last, with an fsync of the directory: everything before it is durable. */
-	if (rc == 0 && write_json_file(tmpdir, "result.json", j) != 0)
-		rc = -1;
-	json_decref(j);
-	if (rc == 0) {
-		char old[PATH_MAX + 16];
-
-		/* Replace an older result whole; a rename cannot replace a non-empty
-		 * directory, so the old one is moved aside and removed. */
-		snprintf(old, sizeof old, "%s.old", tmpdir);
-		if (rename(dir, old) == 0)
-			remove_result_dir(old);
-		/* The intake item is finished right after we return: the rename must be
-		 * durable first, or a crash could lose the result of a finished upload. */
-		if ((rc = rename(tmpdir, dir)) == 0)
-			rc = fsio_fsync_dir(p->cfg.results_dir);
-	}
+	rc = results_commit(p->cfg.results_dir, id, tmpdir, out_fd, &res, ocr);
+	*ocr_next = rc == 0 && ocr != NULL && !ocr_pass;
 	pthread_mutex_lock(&p->lock);
-	p->processed++;
-	if (rc == 0)
-		res.clean ? p->clean++ : p->rejected++;
+	if (!ocr_pass) {	/* an upload counts once, by its verdict */
+		p->processed++;
+		if (rc == 0)
+			res.clean ? p->clean++ : p->rejected++;
+	} else if (rc == 0) {
+		p->ocr_passes++;
+	}
 	pthread_mutex_unlock(&p->lock);
 	{
 		struct log_field f[] = { { "UPLOAD", item->id }, { "VERDICT", res.clean ? "clean" : "rejected" },
 					 { "REASON", res.reason }, { "TYPE", res.type ? res.type : "" } };
-		log_fields(LOG_LEVEL_INFO, f, 4, "sanitized: upload %s %s (%s, %u pages, %.2f s)%s%s",
+		log_fields(LOG_LEVEL_INFO, f, 4, "sanitized: upload %s %s (%s, %u pages, %.2f s)%s%s%s",
 			   item->id, res.clean ? "clean" : "rejected", res.reason, res.pages,
-			   res.seconds, res.detail[0] ? ": " : "", res.detail);
+			   res.seconds, ocr == NULL ? "" : ocr_pass ? ", text layer made"
+			   : ", text layer to follow", res.detail[0] ? ": " : "", res.detail);
 	}
 	pipeline_result_free(&res);
 done:
@@ -287,6 +166,108 @@ done:
 	return rc;
 }
 
+/* What a worker did with a claimed item. */
+enum { PROCESS_DONE = 0, PROCESS_TO_OCR = 1, PROCESS_FAILED = -1 };
+
+/* Queue a claimed item for its text layer, waiting for room. 0, or -1 if stopping. */
+static int
+ocr_enqueue(struct worker_pool *p, const struct spool_item *item)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->ocr_len == WORKER_OCR_QUEUE && !p->stopping)
+		pthread_cond_wait(&p->ocr_cond, &p->lock);
+	if (p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	p->ocr_queue[(p->ocr_head + p->ocr_len++) % WORKER_OCR_QUEUE] = *item;
+	pthread_cond_broadcast(&p->ocr_cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* The OCR thread's pass over an item whose verdict is out. 0, or -1 to redo it. */
+static int
+ocr_process(struct worker_pool *p, const struct spool_item *item)
+{
+	struct pipeline_config pc = p->cfg.pipeline;
+	char id[SPOOL_ID_MAX + 1];
+	int ocr_next;
+
+	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0)
+		return -1;	/* process() checked it: cannot happen */
+	if (sanitize_pass(p, item, id, &pc, RESULTS_OCR_DONE, &ocr_next) == 0)
+		return 0;
+	/* The first result stands; nothing waits on its text layer any longer. */
+	pthread_mutex_lock(&p->lock);
+	p->ocr_failed++;
+	pthread_mutex_unlock(&p->lock);
+	return results_set_ocr(p->cfg.results_dir, id, RESULTS_OCR_FAILED);
+}
+
+/* An upload's first pass; with a text layer asked for, one without OCR. */
+static int
+process(struct worker_pool *p, const struct spool_item *item)
+{
+	struct pipeline_config pc = p->cfg.pipeline;
+	char id[SPOOL_ID_MAX + 1];
+	int ocr_next, rc;
+
+	/* A name we did not make sanitizes nothing: finished, with no result, so the
+	 * portal shows the upload as pending until it expires. */
+	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0) {
+		log_warn("sanitized: intake item %s: malformed name, not sanitized", item->id);
+		return PROCESS_DONE;
+	}
+	if (!pipeline_ocr_on(&pc))
+		return sanitize_pass(p, item, id, &pc, NULL, &ocr_next);
+	pc.ocr = NULL;
+	if ((rc = sanitize_pass(p, item, id, &pc, RESULTS_OCR_PENDING, &ocr_next)) != 0 ||
+	    !ocr_next)
+		return rc;
+	/* The ASan build forks from one thread only (pipeline.h): the OCR pass here. */
+	if (PIPELINE_ASAN)
+		return ocr_process(p, item) == 0 ? PROCESS_DONE : PROCESS_FAILED;
+	return ocr_enqueue(p, item) == 0 ? PROCESS_TO_OCR : PROCESS_FAILED;
+}
+
+static void *
+ocr_run(void *arg)
+{
+	struct worker_pool *p = arg;
+
+	for (;;) {
+		struct spool_item item;
+
+		pthread_mutex_lock(&p->lock);
+		while (p->ocr_len == 0 && !p->stopping)
+			pthread_cond_wait(&p->ocr_cond, &p->lock);
+		/* What is still queued at a stop stays claimed: the next start redoes it. */
+		if (p->stopping) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		item = p->ocr_queue[p->ocr_head];
+		p->ocr_head = (p->ocr_head + 1) % WORKER_OCR_QUEUE;
+		p->ocr_len--;
+		p->ocr_busy = 1;
+		pthread_cond_broadcast(&p->ocr_cond);
+		pthread_mutex_unlock(&p->lock);
+		if (ocr_process(p, &item) == 0) {
+			spool_commit(p->cfg.intake, &item);
+		} else {
+			/* Ours, not the file's: both passes again, by a worker. */
+			pthread_mutex_lock(&p->lock);
+			p->errors++;
+			pthread_mutex_unlock(&p->lock);
+			spool_return(p->cfg.intake, &item);
+		}
+		pthread_mutex_lock(&p->lock);
+		p->ocr_busy = 0;
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
 static void *
 run(void *arg)
 {
@@ -294,6 +275,7 @@ run(void *arg)
 
 	while (!p->stopping) {
 		struct spool_item item;
+		int rc;
 
 		if (spool_claim(p->cfg.intake, &item) != SPOOL_OK) {
 			struct timespec ts = { 0, 100 * 1000000L };
@@ -303,9 +285,9 @@ run(void *arg)
 		pthread_mutex_lock(&p->lock);
 		p->busy++;
 		pthread_mutex_unlock(&p->lock);
-		if (process(p, &item) == 0) {
+		if ((rc = process(p, &item)) == PROCESS_DONE) {
 			spool_commit(p->cfg.intake, &item);
-		} else {
+		} else if (rc != PROCESS_TO_OCR) {
 			/* Our failure, not the file's: give it back for another try. */
 			pthread_mutex_lock(&p->lock);
 			p->errors++;
@@ -345,6 +327,18 @@ worker_start(struct worker_pool **out, const struct worker_config *cfg, char *er
 	if (rc > 0)
 		log_info("sanitized: %d uploads in progress at the last stop will be redone", rc);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->ocr_cond, NULL);
+	/* The OCR thread first: a worker may hand it an item at once. */
+	if (pipeline_ocr_on(&cfg->pipeline) && !PIPELINE_ASAN) {
+		if (pthread_create(&p->ocr_thread, NULL, ocr_run, p) != 0) {
+			snprintf(err, errlen, "cannot start the OCR thread");
+			pthread_cond_destroy(&p->ocr_cond);
+			pthread_mutex_destroy(&p->lock);
+			free(p);
+			return -1;
+		}
+		p->ocr_started = 1;
+	}
 	for (unsigned i = 0; i < cfg->threads && i < WORKER_MAX_THREADS; i++) {
 		if (pthread_create(&p->threads[i], NULL, run, p) != 0)
 			break;
@@ -352,8 +346,7 @@ worker_start(struct worker_pool **out, const struct worker_config *cfg, char *er
 	}
 	if (p->nthreads == 0) {
 		snprintf(err, errlen, "cannot start worker threads");
-		pthread_mutex_destroy(&p->lock);
-		free(p);
+		worker_stop(p);
 		return -1;
 	}
 	*out = p;
@@ -365,9 +358,15 @@ worker_stop(struct worker_pool *p)
 {
 	if (p == NULL)
 		return;
+	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
+	pthread_cond_broadcast(&p->ocr_cond);	/* a worker waiting for room, the OCR thread */
+	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	if (p->ocr_started)
+		pthread_join(p->ocr_thread, NULL);
+	pthread_cond_destroy(&p->ocr_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -378,10 +377,13 @@ worker_metrics(struct worker_pool *p)
 	json_t *m;
 
 	pthread_mutex_lock(&p->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:i,s:i}", "processed", (json_int_t)p->processed,
-		      "clean", (json_int_t)p->clean, "rejected", (json_int_t)p->rejected,
-		      "errors", (json_int_t)p->errors, "busy", (int)p->busy,
-		      "threads", (int)p->nthreads);
+	m = json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:i,s:b}}",
+		      "processed", (json_int_t)p->processed, "clean", (json_int_t)p->clean,
+		      "rejected", (json_int_t)p->rejected, "errors", (json_int_t)p->errors,
+		      "busy", (int)p->busy, "threads", (int)p->nthreads,
+		      "ocr", "passes", (json_int_t)p->ocr_passes,
+		      "failed", (json_int_t)p->ocr_failed, "queued", (int)p->ocr_len,
+		      "busy", p->ocr_busy);
 	pthread_mutex_unlock(&p->lock);
 	return m;
 }

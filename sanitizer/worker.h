@@ -3,9 +3,10 @@
  * spool and put each through the pipeline.
  *
  * An upload is claimed from intake (new/ -> work/), sanitized, its result written
- * under results/<id>/ (result.json always; output and attestation.json when clean,
- * renamed into place only after fsync), and only then committed (work/ -> done/). A
- * refused original is hard-linked into quarantine first. A crash at any point leaves
+ * under results/<id>/ (results.h; put in place whole, after fsync), and only then
+ * committed (work/ -> done/). A refused original is hard-linked into quarantine
+ * first. With OCR on, the text layer is made after the verdict by a thread of its
+ * own (worker.c), and the item is committed after that. A crash at any point leaves
  * the upload in work/, which the next start returns to new/: it is sanitized again,
  * and the result directory is replaced whole, so nothing is lost or half-written.
  */
@@ -15,6 +16,7 @@
 #include <jansson.h>
 
 #include "pipeline.h"
+#include "results.h"
 #include "spool.h"
 
 /* An intake item is named by its upload id, or by the upload id and the procedure's
@@ -25,9 +27,8 @@
 #define WORKER_POLICY_SEP ".p"
 
 #define WORKER_MAX_THREADS 16
-#define RESULT_MAX_BYTES   (64 * 1024)	/* results/<id>/result.json: an archive's
-					 * members (<= 50) make it larger; portald
-					 * reads up to 64 KiB */
+#define WORKER_OCR_QUEUE   64		/* uploads awaiting their text layer; a worker
+					 * with another one waits for room */
 
 struct worker_config {
 	struct spool *intake;
@@ -50,7 +51,9 @@ void worker_stop(struct worker_pool *p);
 int worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 		       struct pipeline_config *pc);
 
-/* Counters: processed, clean, rejected, errors, busy threads (new reference). */
+/* Counters: processed, clean, rejected, errors, busy and threads (workers), and
+ * "ocr": {passes, failed, queued, busy} for text layers made after the verdict (new
+ * reference). */
 json_t *worker_metrics(struct worker_pool *p);
 
 /* The state of upload id for the portal: its result.json when finished, else

@@ -209,14 +209,18 @@ forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 				"(%d): %s", a->receipt, pt->t->name, status, why);
 			mark(a, "failed", 0, why);
 		} else {
-			int backoff = 1 << (a->attempts < 8 ? a->attempts : 8);
+			bool waiting;
+			int wait = sanclient_retry_after(status, resp, a->attempts, &waiting);
 
-			if (backoff > FORWARDER_BACKOFF_MAX)
-				backoff = FORWARDER_BACKOFF_MAX;
-			log_warn("application %s (tenant %s): sanitizer unavailable (%s), "
-				 "retrying in %d s", a->receipt, pt->t->name,
-				 status < 0 ? err : "server error", backoff);
-			mark(a, "pending", now + backoff, status < 0 ? err : "server error");
+			if (waiting)
+				log_info("application %s (tenant %s): waiting %d s for the text "
+					 "layer of an upload", a->receipt, pt->t->name, wait);
+			else
+				log_warn("application %s (tenant %s): sanitizer unavailable (%s), "
+					 "retrying in %d s", a->receipt, pt->t->name,
+					 status < 0 ? err : "server error", wait);
+			mark(a, "pending", now + wait, waiting ? "waiting for OCR"
+			     : status < 0 ? err : "server error");
 		}
 next:
 		json_decref(req);

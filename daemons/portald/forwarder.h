@@ -5,7 +5,8 @@
  * application committed with forward_state 'pending', the forwarder asks the
  * sanitizer to assemble and sign its bundle into the outbox (POST /api/bundles, which
  * is idempotent by bundle id), then marks it 'forwarded'. A sanitizer that is down
- * only delays this (retried with backoff); a refusal (a file no longer clean, a
+ * only delays this (retried with backoff), and so does an upload whose text layer
+ * (OCR) is still being made, which the bundle waits for; a refusal (a file no longer clean, a
  * malformed application) marks it 'failed' and is logged as an error for operators,
  * because the citizen already holds a 到達番号.
  */
@@ -17,7 +18,6 @@
 #include "portal.h"
 
 #define FORWARDER_BATCH       32
-#define FORWARDER_BACKOFF_MAX 300	/* seconds */
 
 struct forwarder;
 

@@ -550,15 +550,21 @@ replies_forward_tenant(struct portald *p, struct portal_tenant *pt, time_t now)
 			log_err("reply %lld to %s (tenant %s): the sanitizer refused its bundle (%d): %s",
 				a->reply_no, a->receipt, pt->t->name, status, a->error);
 		} else {
-			int backoff = 1 << (a->attempts < 8 ? a->attempts : 8);
+			bool waiting;
+			int wait = sanclient_retry_after(status, resp, a->attempts, &waiting);
 
-			if (backoff > FORWARDER_BACKOFF_MAX)
-				backoff = FORWARDER_BACKOFF_MAX;
 			a->state = "pending";
-			a->next_at = now + backoff;
-			snprintf(a->error, sizeof a->error, "%s", status < 0 ? err : "server error");
-			log_warn("reply %lld to %s (tenant %s): sanitizer unavailable (%s), retrying "
-				 "in %d s", a->reply_no, a->receipt, pt->t->name, a->error, backoff);
+			a->next_at = now + wait;
+			snprintf(a->error, sizeof a->error, "%s", waiting ? "waiting for OCR"
+				 : status < 0 ? err : "server error");
+			if (waiting)
+				log_info("reply %lld to %s (tenant %s): waiting %d s for the text "
+					 "layer of an upload", a->reply_no, a->receipt, pt->t->name,
+					 wait);
+			else
+				log_warn("reply %lld to %s (tenant %s): sanitizer unavailable (%s), "
+					 "retrying in %d s", a->reply_no, a->receipt, pt->t->name,
+					 a->error, wait);
 		}
 		json_decref(req);
 		json_decref(resp);

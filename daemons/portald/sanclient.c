@@ -135,3 +135,16 @@ sanclient_get_bytes(const char *sock, const char *path, char **data, size_t *len
 	*len = b.len;
 	return status;
 }
+
+int
+sanclient_retry_after(int status, const json_t *resp, int attempts, bool *waiting)
+{
+	/* 2^9 is past the cap already; a negative count is the first attempt. */
+	int backoff = attempts >= 9 ? SANCLIENT_RETRY_MAX : 1 << (attempts > 0 ? attempts : 0);
+
+	*waiting = status == 503 &&
+	    strcmp(jsonio_str(json_object_get(resp, "error"), "code", ""), "ocr_pending") == 0;
+	if (*waiting)
+		return SANCLIENT_OCR_WAIT;
+	return backoff > SANCLIENT_RETRY_MAX ? SANCLIENT_RETRY_MAX : backoff;
+}

@@ -10,11 +10,14 @@
 #define SEKISHO_PORTAL_SANCLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SANCLIENT_JSON_MAX   (64 * 1024)
 #define SANCLIENT_BYTES_MAX  (4 * 1024 * 1024)	/* previews */
 #define SANCLIENT_TIMEOUT_S  10
+#define SANCLIENT_RETRY_MAX  300	/* seconds: the longest wait after a server error */
+#define SANCLIENT_OCR_WAIT   5		/* seconds between asks while a text layer is made */
 
 /* GET path from the sanitizer at sock. On a reply, returns the HTTP status and sets
  * *body to the parsed JSON (NULL if the body was not JSON). -1 with err when the
@@ -30,5 +33,12 @@ int sanclient_post_json(const char *sock, const char *path, const json_t *req,
  * and *len set, content type copied into ctype. -1 with err on failure. */
 int sanclient_get_bytes(const char *sock, const char *path, char **data, size_t *len,
 			char *ctype, size_t ctypelen, char *err, size_t errlen);
+
+/* After anything but a 2xx or 4xx from POST /api/bundles (status < 0: no answer),
+ * the seconds to wait before asking again. The sanitizer's 503 "ocr_pending" says an
+ * upload's text layer is being made (sanitizer/worker.c): *waiting is set and the
+ * wait is SANCLIENT_OCR_WAIT. Anything else doubles with attempts (2^attempts) up to
+ * SANCLIENT_RETRY_MAX. */
+int sanclient_retry_after(int status, const json_t *resp, int attempts, bool *waiting);
 
 #endif

@@ -13,19 +13,11 @@ import time
 
 from bundles import E2E_DEFINITION, bundle_request, spool_put
 from conftest import ROOT, ctl
-from test_sanitized_service import UnixHTTP, wait_result
+from test_sanitized_service import submit, wait_result
 
 CORPUS_SCRIPT = os.path.join(ROOT, "tests", "corpus", "make-pdf-samples.py")
 # The same procedure with its own sanitizer policy allowing zip files.
 E2E_DEFINITION_ZIP = dict(E2E_DEFINITION, sanitizer={"allow_archives": True})
-
-
-def submit(inst, body):
-    c = UnixHTTP(str(inst / "run/sanitized.sock"))
-    c.request("POST", "/api/bundles", body=json.dumps(body).encode(),
-              headers={"Content-Type": "application/json"})
-    r = c.getresponse()
-    return r.status, json.loads(r.read())
 
 
 def wait(pred, seconds, what):

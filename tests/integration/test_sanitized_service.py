@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from bundles import spool_put
-from conftest import ROOT, ctl
+from bundles import bundle_request, spool_put
+from conftest import ROOT, Stack, ctl
 
 CORPUS_SCRIPT = os.path.join(ROOT, "tests", "corpus", "make-pdf-samples.py")
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
@@ -30,6 +30,15 @@ class UnixHTTP(http.client.HTTPConnection):
 def result(inst, upload_id):
     c = UnixHTTP(str(inst / "run/sanitized.sock"))
     c.request("GET", f"/api/results/{upload_id}")
+    r = c.getresponse()
+    return r.status, json.loads(r.read())
+
+
+def submit(inst, body):
+    """POST /api/bundles as portald does: (status, JSON body)."""
+    c = UnixHTTP(str(inst / "run/sanitized.sock"))
+    c.request("POST", "/api/bundles", body=json.dumps(body).encode(),
+              headers={"Content-Type": "application/json"})
     r = c.getresponse()
     return r.status, json.loads(r.read())
 
@@ -125,3 +134,60 @@ def test_a_kept_pptx_has_a_preview_of_its_kept_output(stack):
     c.request("GET", "/api/results/u-pptx/preview")
     r = c.getresponse()
     assert r.status == 200 and r.read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_text_layer_follows_the_verdict_and_the_bundle_waits_for_it(instance, tmp_path):
+    """With `ocr` on, the verdict and preview come from a first pass without OCR
+    ("ocr": "pending"); a bundle naming the upload is refused for now with 503
+    ocr_pending (portald asks again); then the OCR thread's output, with its text
+    layer, takes the first one's place ("done") and the bundle is signed."""
+    inst, ports, _ = instance
+    conf = inst / "etc/sanitized.conf"
+    conf.write_text(conf.read_text() + "ocr = jpn+eng\n")
+    stack = Stack(inst, ports)
+    stack.start()
+    try:
+        stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+        subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+        # Three pages of 48 dense lines: seconds of Tesseract a page.
+        spool_put(inst / "dmz/spool/intake", "u-ocr", (tmp_path / "benign-text.pdf").read_bytes())
+        end = time.monotonic() + 60
+        first = None
+        while first is None and time.monotonic() < end:
+            status, body = result(inst, "u-ocr")
+            if status == 200 and body["status"] == "clean":
+                first = body
+            time.sleep(0.05)
+        assert first is not None and first.get("ocr") == "pending", first
+        out = inst / "dmz/sanitized/u-ocr/output"
+        r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+        assert "sanitizer" not in r.stdout            # pixels only, so far
+        assert (inst / "dmz/sanitized/u-ocr/preview.png").exists()
+
+        answers = {"name": "山田 太郎", "moving_to": "大阪府大阪市", "attachment": ["u-ocr"]}
+        req = bundle_request(inst, "app-ocr-1", answers,
+                             [{"upload": "u-ocr", "field": "attachment",
+                               "display_name": "届出.pdf"}])
+        status, body = submit(inst, req)
+        assert status == 503 and body["error"]["code"] == "ocr_pending", body
+        assert not any((inst / "dmz/spool/outbox").glob("*/app-ocr-1"))
+
+        done = None
+        end = time.monotonic() + 120
+        while done is None and time.monotonic() < end:
+            status, body = result(inst, "u-ocr")
+            if status == 200 and body.get("ocr") == "done":
+                done = body
+            time.sleep(0.2)
+        assert done is not None, stack.output()
+        assert done["ocr_pages"] == 3 and done["output_sha256"] != first["output_sha256"]
+        r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+        assert "sanitizer" in r.stdout
+        att = inst / "dmz/sanitized/u-ocr/attestation.json"
+        assert ctl(inst, "audit", "verify-attestation", str(att), str(out),
+                   check=False).returncode == 0
+        assert json.loads(att.read_text())["attestation"]["engines"]["tesseract"]
+        status, body = submit(inst, req)
+        assert status == 201, body
+    finally:
+        stack.kill_everything()

@@ -36,9 +36,8 @@
 #include "scan.h"
 #include "spool.h"
 #include "testutil.h"
+#include "testworker.h"
 #include "worker.h"
-
-#define TEST_DB "tests/clamav"
 
 static const char tiny_pdf[] =
 	"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -46,50 +45,6 @@ static const char tiny_pdf[] =
 	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 144 72] /Contents 4 0 R >> endobj\n"
 	"4 0 obj << /Length 28 >> stream\n0 0 0 rg 10 10 50 20 re f\n\nendstream endobj\n"
 	"trailer << /Root 1 0 R >>\n%%EOF\n";
-
-struct fixture {
-	char dir[64], results[96], quarantine[96], intake[96];
-	struct spool spool;
-	struct scanner *scanner;
-	uint8_t priv[32], pub[32];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct scan_limits lim;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_archive_worker.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->results, sizeof f->results, "%s/results", f->dir);
-	snprintf(f->quarantine, sizeof f->quarantine, "%s/quarantine", f->dir);
-	snprintf(f->intake, sizeof f->intake, "%s/intake", f->dir);
-	if (mkdir(f->results, 0750) != 0 || mkdir(f->quarantine, 0750) != 0 ||
-	    spool_open(&f->spool, f->intake, true) != 0 ||
-	    crypto_ed25519_keygen(f->pub, f->priv) != CRYPTO_OK)
-		return -1;
-	scan_limits_default(&lim);
-	if (scan_open(&f->scanner, TEST_DB, &lim) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	scan_close(f->scanner);
-	spool_close(&f->spool);
-	testutil_rmtree(f->dir);
-	free(f);
-	return 0;
-}
 
 /* Run a pool over the intake until result.json of id appears (or 60 s pass). */
 static json_t *

@@ -406,6 +406,41 @@ test_refused_pending_or_unknown_upload_is_not_signed(void **state)
 	assert_int_equal(spool_count_new(&fx->outbox), 0);
 }
 
+/* A clean upload whose text layer is still being made (worker.c's "ocr": "pending")
+ * holds its bundle back with a "retry" answer; once the layer is made, or given up,
+ * the same request is signed. */
+static void
+test_bundle_waits_for_a_pending_text_layer(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], path[200], *text;
+	json_t *req, *res;
+
+	make_result(fx, "u-ocr", true);
+	snprintf(path, sizeof path, "%s/u-ocr/result.json", fx->results);
+	res = jsonio_load_file(path, 1 << 16, err, sizeof err);
+	assert_non_null(res);
+	json_object_set_new(res, "ocr", json_string("pending"));
+	text = jsonio_dump(res);
+	put_file(path, text);
+	free(text);
+	req = request("app-ocr", "u-ocr");
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_EPENDING);
+	assert_non_null(strstr(err, "u-ocr"));
+	assert_int_equal(spool_count_new(&fx->outbox), 0);
+
+	json_object_set_new(res, "ocr", json_string("failed"));
+	text = jsonio_dump(res);
+	put_file(path, text);
+	free(text);
+	assert_int_equal(assemble_bundle(req, fx->results, &fx->outbox, priv, &office_keys, err,
+					 sizeof err), ASSEMBLE_OK);
+	assert_int_equal(spool_count_new(&fx->outbox), 1);
+	json_decref(req);
+	json_decref(res);
+}
+
 static void
 test_malformed_requests_refused(void **state)
 {
@@ -690,6 +725,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_archive_members_are_bundled_each_attested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_refused_whole_or_by_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_pending_or_unknown_upload_is_not_signed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_waits_for_a_pending_text_layer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_form_data_is_validated_before_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_application_is_checked_beside_the_answers, setup, teardown),

@@ -273,6 +273,36 @@ test_copy_fd_copies_from_the_start_and_fsyncs(void **state)
 	close(in);
 }
 
+/* A tree with a nested directory and a link out of it goes whole; the link's target,
+ * outside, stays. */
+static void
+test_remove_tree_removes_all_and_follows_no_link(void **state)
+{
+	struct fixture *f = *state;
+	char tree[96], sub[128], file[160], link[160], outside[96];
+
+	snprintf(tree, sizeof tree, "%s/tree", f->dir);
+	snprintf(sub, sizeof sub, "%s/a/b", tree);
+	snprintf(outside, sizeof outside, "%s/outside", f->dir);
+	assert_int_equal(mkdir(tree, 0700), 0);
+	snprintf(file, sizeof file, "%s/a", tree);
+	assert_int_equal(mkdir(file, 0700), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(file, sizeof file, "%s/file", sub);
+	assert_int_equal(fsio_write_atomic(file, "x", 1, 0600), 0);
+	assert_int_equal(fsio_write_atomic(outside, "keep", 4, 0600), 0);
+	snprintf(link, sizeof link, "%s/link", sub);
+	assert_int_equal(symlink(outside, link), 0);
+	snprintf(link, sizeof link, "%s/dirlink", tree);
+	assert_int_equal(symlink(f->dir, link), 0);
+
+	fsio_remove_tree(tree);
+	assert_int_equal(access(tree, F_OK), -1);
+	assert_int_equal(access(outside, F_OK), 0);
+	assert_int_equal(count_entries(f->dir), 1);	/* outside, and nothing else */
+	fsio_remove_tree(tree);				/* gone already: nothing to do */
+}
+
 int
 main(void)
 {
@@ -285,6 +315,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_across_file_systems_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_across_mounts_and_within_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_fd_copies_from_the_start_and_fsyncs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_removes_all_and_follows_no_link, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("fsio", tests, NULL, NULL);
 }

@@ -1,0 +1,64 @@
+/*
+ * testworker.h — a sanitizer worker pool's surroundings for a test: a temporary
+ * directory with the intake spool, results/ and quarantine/, the repository's test
+ * signatures and a fresh Ed25519 key pair. Include after cmocka.h.
+ */
+#ifndef SEKISHO_TESTWORKER_H
+#define SEKISHO_TESTWORKER_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "crypto.h"
+#include "scan.h"
+#include "spool.h"
+#include "testutil.h"
+
+#define TEST_DB "tests/clamav"
+
+struct fixture {
+	char dir[64], results[96], quarantine[96], intake[96];
+	struct spool spool;
+	struct scanner *scanner;
+	uint8_t priv[32], pub[32];
+};
+
+static inline int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct scan_limits lim;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_worker.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->results, sizeof f->results, "%s/results", f->dir);
+	snprintf(f->quarantine, sizeof f->quarantine, "%s/quarantine", f->dir);
+	snprintf(f->intake, sizeof f->intake, "%s/intake", f->dir);
+	if (mkdir(f->results, 0750) != 0 || mkdir(f->quarantine, 0750) != 0 ||
+	    spool_open(&f->spool, f->intake, true) != 0 ||
+	    crypto_ed25519_keygen(f->pub, f->priv) != CRYPTO_OK)
+		return -1;
+	scan_limits_default(&lim);
+	if (scan_open(&f->scanner, TEST_DB, &lim) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static inline int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	scan_close(f->scanner);
+	spool_close(&f->spool);
+	testutil_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+#endif
