@@ -183,8 +183,9 @@ bench-office: all
 	@/usr/bin/python3 tests/bench/bench_office.py
 
 # The sanitizer end to end (sandbox and both scans), against the issue's targets.
-bench-sanitize: all $(BUILD)/bench/bench_sanitize
+bench-sanitize: all $(BUILD)/bench/bench_sanitize $(BUILD)/bench/bench_ocr_service
 	@$(BUILD)/bench/bench_sanitize
+	@$(BUILD)/bench/bench_ocr_service
 
 # --- the appliance image (root; `make check` runs it as its last suite) ----------
 IMAGE_DIR ?= $(BUILD)/image
