@@ -4,6 +4,7 @@ socket, clean outputs carry attestations, refused originals go to quarantine."""
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -136,58 +137,94 @@ def test_a_kept_pptx_has_a_preview_of_its_kept_output(stack):
     assert r.status == 200 and r.read()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_text_layer_follows_the_verdict_and_the_bundle_waits_for_it(instance, tmp_path):
-    """With `ocr` on, the verdict and preview come from a first pass without OCR
-    ("ocr": "pending"); a bundle naming the upload is refused for now with 503
-    ocr_pending (portald asks again); then the OCR thread's output, with its text
-    layer, takes the first one's place ("done") and the bundle is signed."""
+@pytest.fixture
+def ocr_stack(instance):
+    """The dev stack with `ocr = jpn+eng` in sanitized.conf."""
     inst, ports, _ = instance
     conf = inst / "etc/sanitized.conf"
     conf.write_text(conf.read_text() + "ocr = jpn+eng\n")
     stack = Stack(inst, ports)
     stack.start()
-    try:
-        stack.wait_healthy(stack.internet + "/api/_health/sanitized")
-        subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
-        # Three pages of 48 dense lines: seconds of Tesseract a page.
-        spool_put(inst / "dmz/spool/intake", "u-ocr", (tmp_path / "benign-text.pdf").read_bytes())
-        end = time.monotonic() + 60
-        first = None
-        while first is None and time.monotonic() < end:
-            status, body = result(inst, "u-ocr")
-            if status == 200 and body["status"] == "clean":
-                first = body
-            time.sleep(0.05)
-        assert first is not None and first.get("ocr") == "pending", first
-        out = inst / "dmz/sanitized/u-ocr/output"
-        r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
-        assert "sanitizer" not in r.stdout            # pixels only, so far
-        assert (inst / "dmz/sanitized/u-ocr/preview.png").exists()
+    yield stack
+    stack.kill_everything()
 
-        answers = {"name": "山田 太郎", "moving_to": "大阪府大阪市", "attachment": ["u-ocr"]}
-        req = bundle_request(inst, "app-ocr-1", answers,
-                             [{"upload": "u-ocr", "field": "attachment",
-                               "display_name": "届出.pdf"}])
-        status, body = submit(inst, req)
-        assert status == 503 and body["error"]["code"] == "ocr_pending", body
-        assert not any((inst / "dmz/spool/outbox").glob("*/app-ocr-1"))
 
-        done = None
-        end = time.monotonic() + 120
-        while done is None and time.monotonic() < end:
-            status, body = result(inst, "u-ocr")
-            if status == 200 and body.get("ocr") == "done":
-                done = body
-            time.sleep(0.2)
-        assert done is not None, stack.output()
-        assert done["ocr_pages"] == 3 and done["output_sha256"] != first["output_sha256"]
-        r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
-        assert "sanitizer" in r.stdout
-        att = inst / "dmz/sanitized/u-ocr/attestation.json"
-        assert ctl(inst, "audit", "verify-attestation", str(att), str(out),
-                   check=False).returncode == 0
-        assert json.loads(att.read_text())["attestation"]["engines"]["tesseract"]
-        status, body = submit(inst, req)
-        assert status == 201, body
-    finally:
-        stack.kill_everything()
+def wait_ocr(inst, upload_id, state, deadline_s):
+    """The result of upload_id once it is clean with "ocr": state."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        status, body = result(inst, upload_id)
+        if status == 200 and body["status"] == "clean" and body.get("ocr") == state:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{upload_id}: never clean with ocr {state}")
+
+
+def test_text_layer_follows_the_verdict_and_the_bundle_waits_for_it(ocr_stack, tmp_path):
+    """With `ocr` on, the verdict and preview come from a first pass without OCR
+    ("ocr": "pending"); a bundle naming the upload is refused for now with 503
+    ocr_pending (portald asks again); then the OCR thread's output, with its text
+    layer, takes the first one's place ("done") and the bundle is signed."""
+    stack = ocr_stack
+    inst = stack.instance
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    # Three pages of 48 dense lines: seconds of Tesseract a page.
+    spool_put(inst / "dmz/spool/intake", "u-ocr", (tmp_path / "benign-text.pdf").read_bytes())
+    end = time.monotonic() + 60
+    first = None
+    while first is None and time.monotonic() < end:
+        status, body = result(inst, "u-ocr")
+        if status == 200 and body["status"] == "clean":
+            first = body
+        time.sleep(0.05)
+    assert first is not None and first.get("ocr") == "pending", first
+    out = inst / "dmz/sanitized/u-ocr/output"
+    r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+    assert "sanitizer" not in r.stdout            # pixels only, so far
+    assert (inst / "dmz/sanitized/u-ocr/preview.png").exists()
+
+    answers = {"name": "山田 太郎", "moving_to": "大阪府大阪市", "attachment": ["u-ocr"]}
+    req = bundle_request(inst, "app-ocr-1", answers,
+                         [{"upload": "u-ocr", "field": "attachment",
+                           "display_name": "届出.pdf"}])
+    status, body = submit(inst, req)
+    assert status == 503 and body["error"]["code"] == "ocr_pending", body
+    assert not any((inst / "dmz/spool/outbox").glob("*/app-ocr-1"))
+
+    done = wait_ocr(inst, "u-ocr", "done", 120)
+    assert done["ocr_pages"] == 3 and done["output_sha256"] != first["output_sha256"]
+    r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+    assert "sanitizer" in r.stdout
+    att = inst / "dmz/sanitized/u-ocr/attestation.json"
+    assert ctl(inst, "audit", "verify-attestation", str(att), str(out),
+               check=False).returncode == 0
+    assert json.loads(att.read_text())["attestation"]["engines"]["tesseract"]
+    status, body = submit(inst, req)
+    assert status == 201, body
+
+
+def test_a_crash_while_the_text_layer_is_made_loses_nothing(ocr_stack, tmp_path):
+    """sanitized killed during the OCR pass: the intake item was still claimed, so the
+    restarted service sanitizes it again, and the text layer arrives after all."""
+    stack = ocr_stack
+    inst = stack.instance
+    before = stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+    spool_put(inst / "dmz/spool/intake", "u-crash", (tmp_path / "benign-text.pdf").read_bytes())
+    wait_ocr(inst, "u-crash", "pending", 60)
+    assert (inst / "dmz/spool/intake/work/u-crash").exists()
+    os.kill(before["pid"], signal.SIGKILL)
+    stack.wait_healthy(stack.internet + "/api/_health/sanitized", not_pid=before["pid"])
+    done = wait_ocr(inst, "u-crash", "done", 120)
+    assert done["ocr_pages"] == 3
+    out = inst / "dmz/sanitized/u-crash/output"
+    r = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+    assert "sanitizer" in r.stdout
+    intake = inst / "dmz/spool/intake"
+    wait_until = time.monotonic() + 10
+    while not (intake / "done/u-crash").exists() and time.monotonic() < wait_until:
+        time.sleep(0.1)
+    assert (intake / "done/u-crash").exists()
+    assert not (intake / "work/u-crash").exists() and not (intake / "new/u-crash").exists()
+    assert not list((inst / "dmz/sanitized").glob(".u-crash*"))  # no temporary left
