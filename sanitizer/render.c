@@ -410,6 +410,32 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 
 /* ---- images ---- */
 
+/* img drawn through m (unit square to the w x h output) onto white, in grey if the
+ * image is grey, else RGB; the caller drops the pixmap. Throws as MuPDF does. */
+static fz_pixmap *
+image_on_white(fz_context *ctx, fz_image *img, int w, int h, fz_matrix m)
+{
+	fz_colorspace *cs = img->colorspace && fz_colorspace_is_gray(ctx, img->colorspace)
+	    ? fz_device_gray(ctx) : fz_device_rgb(ctx);
+	fz_pixmap *pix = fz_new_pixmap(ctx, cs, w, h, NULL, 0);
+	fz_device *volatile dev = NULL;
+
+	fz_try(ctx) {
+		fz_clear_pixmap_with_value(ctx, pix, 255);
+		dev = fz_new_draw_device(ctx, fz_identity, pix);
+		fz_fill_image(ctx, dev, img, m, 1.0f, fz_default_color_params);
+		fz_close_device(ctx, dev);
+	}
+	fz_always(ctx) {
+		fz_drop_device(ctx, dev);
+	}
+	fz_catch(ctx) {
+		fz_drop_pixmap(ctx, pix);
+		fz_rethrow(ctx);
+	}
+	return pix;
+}
+
 /* The image at its own size over white, grey if it is grey, RGB otherwise, turned
  * upright: MuPDF reads a JPEG's EXIF Orientation (and a TIFF's) into the image but
  * ignores it when drawing, so a phone photo stored on its side would come out on its
@@ -421,10 +447,8 @@ render_image(fz_context *ctx, fz_buffer *buf, struct render_job *job)
 {
 	fz_image *volatile img = NULL;
 	fz_pixmap *volatile pix = NULL;
-	fz_device *volatile dev = NULL;
 
 	fz_try(ctx) {
-		fz_colorspace *cs;
 		int ow, oh;
 		uint8_t orient;
 
@@ -436,18 +460,11 @@ render_image(fz_context *ctx, fz_buffer *buf, struct render_job *job)
 		orient = fz_image_orientation(ctx, img);
 		ow = orient != 0 && orient % 2 == 0 ? img->h : img->w;
 		oh = orient != 0 && orient % 2 == 0 ? img->w : img->h;
-		cs = img->colorspace && fz_colorspace_is_gray(ctx, img->colorspace)
-		    ? fz_device_gray(ctx) : fz_device_rgb(ctx);
-		pix = fz_new_pixmap(ctx, cs, ow, oh, NULL, 0);
-		fz_clear_pixmap_with_value(ctx, pix, 255);
-		dev = fz_new_draw_device(ctx, fz_identity, pix);
-		fz_fill_image(ctx, dev, img, fz_concat(fz_image_orientation_matrix(ctx, img),
-			      fz_scale((float)ow, (float)oh)), 1.0f, fz_default_color_params);
-		fz_close_device(ctx, dev);
+		pix = image_on_white(ctx, img, ow, oh, fz_concat(fz_image_orientation_matrix(ctx, img),
+				     fz_scale((float)ow, (float)oh)));
 		job->result = emit_pixmap(ctx, job->w, pix) == 0 ? RENDER_EXIT_OK : RENDER_EXIT_IO;
 	}
 	fz_always(ctx) {
-		fz_drop_device(ctx, dev);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_image(ctx, img);
 	}
@@ -474,7 +491,6 @@ render_tiff_pages(fz_context *ctx, const uint8_t *data, size_t len, struct rende
 	const struct render_request *req = job->req;
 	fz_pixmap *volatile src = NULL, *volatile pix = NULL;
 	fz_image *volatile img = NULL;
-	fz_device *volatile dev = NULL;
 	uint32_t step = req->page_step > 1 ? req->page_step : 1;
 
 	fz_try(ctx) {
@@ -484,7 +500,6 @@ render_tiff_pages(fz_context *ctx, const uint8_t *data, size_t len, struct rende
 		if (!pages_to_render(job, n, step))
 			break;
 		for (i = (int)req->first_page; i < n; i += (int)step) {
-			fz_colorspace *cs;
 			int xres, yres;
 			int64_t w, h;
 
@@ -508,16 +523,7 @@ render_tiff_pages(fz_context *ctx, const uint8_t *data, size_t len, struct rende
 			}
 			if (batch_full(job, w, h))
 				break;
-			cs = img->colorspace && fz_colorspace_is_gray(ctx, img->colorspace)
-			    ? fz_device_gray(ctx) : fz_device_rgb(ctx);
-			pix = fz_new_pixmap(ctx, cs, (int)w, (int)h, NULL, 0);
-			fz_clear_pixmap_with_value(ctx, pix, 255);
-			dev = fz_new_draw_device(ctx, fz_identity, pix);
-			fz_fill_image(ctx, dev, img, fz_scale((float)w, (float)h), 1.0f,
-				      fz_default_color_params);
-			fz_close_device(ctx, dev);
-			fz_drop_device(ctx, dev);
-			dev = NULL;
+			pix = image_on_white(ctx, img, (int)w, (int)h, fz_scale((float)w, (float)h));
 			fz_drop_image(ctx, img);
 			img = NULL;
 			if (emit_page(ctx, job, pix) != 0)
@@ -527,7 +533,6 @@ render_tiff_pages(fz_context *ctx, const uint8_t *data, size_t len, struct rende
 		}
 	}
 	fz_always(ctx) {
-		fz_drop_device(ctx, dev);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_image(ctx, img);
 		fz_drop_pixmap(ctx, src);

@@ -181,19 +181,21 @@ def test_png_loses_text_chunk_and_trailing_bytes(instance, tmp_path):
                str(out), check=False).returncode == 0
 
 
-def tiff_pages(pages):
-    """A little-endian TIFF, 8-bit grey, uncompressed: one IFD per (w, h, dpi, grey)."""
+def tiff_of(pages):
+    """A little-endian uncompressed TIFF, one IFD per page. A page is (width, height,
+    xdpi, ydpi, bits, strip): bits 8 for grey (BlackIsZero), 1 for bilevel
+    (WhiteIsZero, as a fax), strip its rows of pixels, packed."""
     data = bytearray(b"II*\x00\x00\x00\x00\x00")
     link = 4
-    for w, h, dpi, grey in pages:
+    for w, h, xdpi, ydpi, bits, pixels in pages:
         strip = len(data)
-        data += bytes([grey]) * (w * h)
+        data += pixels
         data += b"\x00" * (len(data) % 2)
         res = len(data)
-        data += struct.pack("<IIII", dpi, 1, dpi, 1)
-        tags = [(256, 3, w), (257, 3, h), (258, 3, 8), (259, 3, 1), (262, 3, 1),
-                (273, 4, strip), (277, 3, 1), (278, 4, h), (279, 4, w * h),
-                (282, 5, res), (283, 5, res + 8), (296, 3, 2)]
+        data += struct.pack("<IIII", xdpi, 1, ydpi, 1)
+        tags = [(256, 3, w), (257, 3, h), (258, 3, bits), (259, 3, 1),
+                (262, 3, 1 if bits == 8 else 0), (273, 4, strip), (277, 3, 1), (278, 4, h),
+                (279, 4, len(pixels)), (282, 5, res), (283, 5, res + 8), (296, 3, 2)]
         struct.pack_into("<I", data, link, len(data))
         data += struct.pack("<H", len(tags))
         for tag, typ, value in tags:
@@ -204,12 +206,16 @@ def tiff_pages(pages):
     return bytes(data)
 
 
+def grey_page(w, h, dpi, grey):
+    return (w, h, dpi, dpi, 8, bytes([grey]) * (w * h))
+
+
 def test_multi_page_tiff_becomes_a_pdf_of_all_its_pages(instance, tmp_path):
     inst, _, _ = instance
     src = tmp_path / "scan.tif"
     # A scanner's three A6-ish pages at 200 dpi: every page must arrive, in order.
-    src.write_bytes(tiff_pages([(400, 300, 200, 30), (400, 300, 200, 130),
-                                (400, 300, 200, 230)]))
+    src.write_bytes(tiff_of([grey_page(400, 300, 200, 30), grey_page(400, 300, 200, 130),
+                             grey_page(400, 300, 200, 230)]))
     out = tmp_path / "scan.pdf"
     rc, res = sanitize(inst, src, out)
     assert rc == 0 and res["type"] == "tiff" and res["method"] == "tiff-pages-render", res
@@ -218,35 +224,17 @@ def test_multi_page_tiff_becomes_a_pdf_of_all_its_pages(instance, tmp_path):
     assert ctl(inst, "audit", "verify-attestation", str(out) + ".attestation.json",
                str(out), check=False).returncode == 0
     # One page stays a picture.
-    src.write_bytes(tiff_pages([(400, 300, 200, 30)]))
+    src.write_bytes(tiff_of([grey_page(400, 300, 200, 30)]))
     rc, res = sanitize(inst, src, tmp_path / "one.png")
     assert rc == 0 and res["method"] == "image-reencode" and res["pages"] == 1, res
 
 
-def fax_tiff(width, height, xdpi, ydpi, bands):
-    """An uncompressed bilevel TIFF (WhiteIsZero), one page per entry of bands: a black
-    band over the whole width from row bands[k][0] to bands[k][1]."""
+def fax_page(width, height, xdpi, ydpi, top, bottom):
+    """A bilevel page with a black band over the whole width, rows top to bottom."""
     stride = (width + 7) // 8
-    data = bytearray(b"II*\x00\x00\x00\x00\x00")
-    link = 4
-    for top, bottom in bands:
-        strip = len(data)
-        for y in range(height):
-            data += (b"\xff" if top <= y < bottom else b"\x00") * stride
-        data += b"\x00" * (len(data) % 2)
-        res = len(data)
-        data += struct.pack("<IIII", xdpi, 1, ydpi, 1)
-        tags = [(256, 3, width), (257, 3, height), (258, 3, 1), (259, 3, 1), (262, 3, 0),
-                (273, 4, strip), (277, 3, 1), (278, 4, height), (279, 4, stride * height),
-                (282, 5, res), (283, 5, res + 8), (296, 3, 2)]
-        struct.pack_into("<I", data, link, len(data))
-        data += struct.pack("<H", len(tags))
-        for tag, typ, value in tags:
-            data += struct.pack("<HHI", tag, typ, 1)
-            data += struct.pack("<HH", value, 0) if typ == 3 else struct.pack("<I", value)
-        link = len(data)
-        data += b"\x00\x00\x00\x00"
-    return bytes(data)
+    rows = b"".join((b"\xff" if top <= y < bottom else b"\x00") * stride
+                    for y in range(height))
+    return (width, height, xdpi, ydpi, 1, rows)
 
 
 def pgm_rows(path):
@@ -278,7 +266,7 @@ def test_fax_tiff_keeps_its_pages_their_paper_size_and_their_ink(instance, tmp_p
     width, height = 816, 539          # 4 in at 204 dpi, 5.5 in at 98 dpi
     bands = [(0, 90), (180, 270), (360, 450)]
     raw = tmp_path / "raw.tif"
-    raw.write_bytes(fax_tiff(width, height, 204, 98, bands))
+    raw.write_bytes(tiff_of([fax_page(width, height, 204, 98, t, b) for t, b in bands]))
     src = tmp_path / "fax.tif"
     subprocess.run(["tiffcp", "-c", coding, str(raw), str(src)], check=True)
     out = tmp_path / "fax.pdf"
