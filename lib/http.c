@@ -18,6 +18,9 @@
  * pass the limit while draining (only possible without Content-Length) is cut off by
  * closing the connection. Behind lighttpd (server.stream-request-body = 2 streams
  * the body through), draining costs the client's upload time but stores nothing.
+ * A reply sent before the body was read ends in a lingering close (http_linger.h):
+ * otherwise the body still arriving makes the kernel reset the connection, and the
+ * reset can overtake the 413 on its way to the client.
  *
  * Life of a request. libmicrohttpd calls us on the connection's worker thread only:
  *   on_uri        request line read: allocate the request, give it an id
@@ -55,6 +58,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "http_linger.h"
 #include "http_parse.h"
 #include "jsonio.h"
 #include "log.h"
@@ -586,12 +590,27 @@ finish(struct http_request *req)
 	return queue_reply(req);
 }
 
+/* Whether the client said a body follows the headers. */
+static bool
+announces_body(const struct http_request *req)
+{
+	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t len;
+
+	if (MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return true;
+	return cl != NULL && http_parse_content_length(cl, &len) == 0 && len > 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size,
 	   void **con_cls)
 {
 	struct http_request *req = *con_cls;
+	enum MHD_Result r;
 	size_t n;
 
 	(void)cls;
@@ -601,7 +620,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_NO;
 	switch (req->state) {
 	case REQ_NEW:
-		return begin(req, url, method);
+		r = begin(req, url, method);
+		if (req->state == REQ_QUEUED && announces_body(req))
+			req->linger = true;
+		return r;
 	case REQ_QUEUED:
 		/* Replied early; libmicrohttpd may still hand over what it had read. */
 		*upload_data_size = 0;
@@ -620,7 +642,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return finish(req);
 	n = *upload_data_size;
 	*upload_data_size = 0;
-	return take_body(req, upload_data, n);
+	r = take_body(req, upload_data, n);
+	if (req->state == REQ_QUEUED)	/* a libmicrohttpd that takes early replies */
+		req->linger = true;
+	return r;
 }
 
 static const char *
@@ -714,11 +739,18 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
 	struct http_request *req = *con_cls;
+	const union MHD_ConnectionInfo *ci;
+	int fd;
 
 	(void)cls;
-	(void)conn;
 	if (req == NULL)
 		return;
+	/* The reply is out; libmicrohttpd closes its descriptor next. A duplicate keeps
+	 * the socket open for the lingerer. */
+	if (req->linger && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
+	    (fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+		http_linger_add(req->srv->linger, fd);
 	access_log(req, toe);
 	request_free(req);
 	*con_cls = NULL;
@@ -991,12 +1023,19 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 	if (cfg->upload_dir != NULL)
 		snprintf(srv->upload_dir, sizeof(srv->upload_dir), "%s", cfg->upload_dir);
 
+	if (http_linger_start(&srv->linger, cfg->limits.max_connections, HTTP_LINGER_TOTAL_MS,
+			      HTTP_LINGER_IDLE_MS, err, errlen) != 0) {
+		free(srv);
+		return -1;
+	}
+
 	memset(where, 0, sizeof(where));
 	where[1].option = MHD_OPTION_END;
 	if (cfg->unix_path != NULL) {
 		srv->is_unix = true;
 		snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", cfg->unix_path);
 		if ((fd = unix_listen(cfg->unix_path, err, errlen)) < 0) {
+			http_linger_stop(srv->linger);
 			free(srv);
 			return -1;
 		}
@@ -1017,6 +1056,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 		} else {
 			snprintf(err, errlen, "http: bind address %s: not an IP address",
 				 cfg->bind_addr);
+			http_linger_stop(srv->linger);
 			free(srv);
 			return -1;
 		}
@@ -1044,6 +1084,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 			close(fd);
 			unlink(srv->unix_path);
 		}
+		http_linger_stop(srv->linger);
 		free(srv);
 		return -1;
 	}
@@ -1069,6 +1110,7 @@ http_server_stop(struct http_server *srv)
 	/* Closes the listen socket (also one we passed in) and ends every connection,
 	 * each through on_completed. */
 	MHD_stop_daemon(srv->mhd);
+	http_linger_stop(srv->linger);
 	if (srv->is_unix)
 		unlink(srv->unix_path);
 	free(srv);

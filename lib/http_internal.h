@@ -21,6 +21,11 @@
 #define HTTP_LOG_LINE         512	/* one libmicrohttpd message */
 #define HTTP_METHOD_MAX       16	/* longer is no method we route */
 #define HTTP_BODY_INITIAL     4096	/* chunked bodies start here and double */
+/* Lingering close: long enough for a client to see a 413 and stop sending, short
+ * enough that a client which never stops holds a slot for seconds, not minutes
+ * (nginx lingers 30 s, Apache 30 s; a refused upload needs far less). */
+#define HTTP_LINGER_TOTAL_MS  5000
+#define HTTP_LINGER_IDLE_MS   2000
 
 _Static_assert(HTTP_PARSE_MAX_PARAMS == HTTP_MAX_PARAMS, "param bounds agree");
 _Static_assert(HTTP_REQUEST_ID_LEN <= HTTP_PARSE_RID_MAX, "request id fits");
@@ -43,6 +48,7 @@ _Static_assert(HTTP_REQUEST_ID_LEN <= HTTP_PARSE_RID_MAX, "request id fits");
 
 struct http_server {
 	struct MHD_Daemon *mhd;
+	struct http_linger *linger;	/* sockets answered before their body was read */
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;
@@ -110,6 +116,7 @@ struct http_request {
 	unsigned status;
 	uint64_t bytes_out;
 	bool replied;
+	bool linger;			/* answered with body still to come: lingering close */
 	char *hdr_name[HTTP_MAX_REPLY_HEADERS], *hdr_value[HTTP_MAX_REPLY_HEADERS];
 	size_t nhdr;
 };

@@ -17,6 +17,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -896,6 +898,55 @@ test_body_over_limit_by_content_length_gets_413(void **state)
 }
 
 /*
+ * The same, from a raw socket that goes on sending after the 413 has arrived (a
+ * client that does not watch for an early reply). The server closed with the body
+ * unread; without a lingering close the kernel answers the rest with a reset, and
+ * the client may meet that reset before it reads the reply.
+ */
+static void
+test_refused_upload_keeps_its_413_while_the_body_still_arrives(void **state)
+{
+	struct fixture *fx = *state;
+	static char body[256 * 1024];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(fx->port) };
+	char head[256], reply[4096];
+	size_t got = 0;
+	int fd, i, n;
+	ssize_t k;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	n = snprintf(head, sizeof(head), "POST /api/json HTTP/1.1\r\nHost: t\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		     10 * MIB);
+	assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+	/* Wait for the whole reply: the server has replied and let go by now. */
+	while (got < sizeof(reply) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		if ((k = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) <= 0)
+			break;
+		got += (size_t)k;
+	}
+	assert_int_equal(k, 0);		/* the end of the reply, not an error */
+	reply[got] = '\0';
+	assert_non_null(strstr(reply, "HTTP/1.1 413 "));
+	assert_non_null(strstr(reply, "\"too_large\""));
+	usleep(100 * 1000);
+
+	/* The body goes on arriving: drained, not reset. */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(send(fd, body, sizeof(body), MSG_NOSIGNAL), (ssize_t)sizeof(body));
+	usleep(100 * 1000);
+	assert_int_equal(send(fd, body, 1, MSG_NOSIGNAL), 1);
+	close(fd);
+	healthy(fx);
+	assert_int_equal(fx->app.calls, 1);	/* the health check only */
+}
+
+/*
  * Without Content-Length the excess is only seen as it arrives. libmicrohttpd 0.9.75
  * takes no reply in the middle of a body, and reading on to the end would pass the
  * limit, so the connection is cut: the client gets no 413 but the server reads no
@@ -1478,6 +1529,7 @@ main(void)
 		T(test_json_body_malformed_gets_400),
 		T(test_json_body_without_json_content_type_gets_415),
 		T(test_body_over_limit_by_content_length_gets_413),
+		T(test_refused_upload_keeps_its_413_while_the_body_still_arrives),
 		T(test_chunked_body_over_limit_cut_off_while_arriving),
 		T(test_chunked_body_within_limit_accepted),
 		T(test_upload_streams_file_with_sha256),
