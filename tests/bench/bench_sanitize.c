@@ -5,6 +5,9 @@
  *
  * Inputs, made here or by tests/bench/make-bench-pdf.py so that every byte is known:
  *   text     10 pages of tests/corpus/make-pdf-samples.py's dense text page (A4)
+ *   japanese 10 A4 pages of a Japanese notice as a word processor sets it: 40
+ *            characters by 36 lines of 10.5 pt IPAex Mincho on an 18 pt pitch, written
+ *            here with Pango and cairo's PDF surface (the font embedded)
  *   scanned  10 A4 pages, each one 150 dpi grey image of noisy paper with text-like
  *            marks (Flate-compressed raw pixels, as a scanner's PDF would carry)
  *   jpeg     a 12-megapixel (4000x3000) photo-like JPEG, quality 90, made with libjpeg
@@ -17,7 +20,8 @@
  * the Python helper. An argument (text, scanned, jpeg, batch, ocr) runs one case only.
  *
  *   ocr      the text and scanned PDFs again with Japanese and English OCR, two
- *            pages at once (two lanes, each with its OCR child) and one at a time
+ *            pages at once (two lanes, each with its OCR child) and one at a time;
+ *            the Japanese PDF two at a time with jpn+eng and with jpn alone
  *   photo    the 12 Mpx photo as lossy WebP (libwebp, quality 80) and a 3 Mpx HEIC
  *            (heif-enc from libheif-examples, quality 80: x265 on 12 Mpx takes
  *            minutes to make)
@@ -41,7 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cairo-pdf.h>
 #include <jpeglib.h>
+#include <pango/pangocairo.h>
 #include <png.h>
 #include <webp/encode.h>
 #include <zlib.h>
@@ -189,6 +195,64 @@ text_pdf(unsigned pages)
 	b = read_file(path);
 	unlink(path);
 	rmdir(dir);
+	return b;
+}
+
+static cairo_status_t
+blob_write(void *closure, const unsigned char *data, unsigned int n)
+{
+	blob_add(closure, data, n);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* A municipal notice, 40 x 36 characters a page (A4, 10.5 pt, 18 pt pitch, 25 mm
+ * side margins): the grid a Japanese word processor sets by default. */
+static struct blob
+japanese_pdf(unsigned pages)
+{
+	static const char text[] =
+		"住民票の写しの交付を申請される方は、本人確認書類をお持ちのうえ、市民課窓口までお"
+		"越しください。代理人が申請する場合は、委任状が必要です。転出届は、転出予定日の十"
+		"四日前から受け付けます。マイナンバーカードをお持ちの方は、コンビニエンスストアで"
+		"も証明書を取得できます。手数料は一通につき三百円です。郵送による請求の場合は、定"
+		"額小為替を同封してください。令和七年四月一日から、窓口の受付時間は午前八時三十分"
+		"から午後五時十五分までとなります。";
+	const double w = 595.28, h = 841.89, size = 10.5, pitch = 18.0;
+	struct blob b = { 0 };
+	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(blob_write, &b, w, h);
+	cairo_t *cr = cairo_create(pdf);
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string("IPAexMincho");
+	const char *s = text;
+	unsigned page, line, k;
+
+	pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+	pango_layout_set_font_description(layout, font);
+	for (page = 0; page < pages; page++) {
+		for (line = 0; line < 36; line++) {
+			char buf[40 * 4 + 1], *d = buf;
+
+			for (k = 0; k < 40; k++) {	/* 40 characters of 3 UTF-8 bytes */
+				memcpy(d, s, 3);
+				d += 3;
+				s += 3;
+				if (*s == '\0')
+					s = text;
+			}
+			*d = '\0';
+			pango_layout_set_text(layout, buf, -1);
+			cairo_move_to(cr, 71.0, 92.0 + line * pitch);
+			pango_cairo_show_layout(cr, layout);
+		}
+		cairo_show_page(cr);
+	}
+	pango_font_description_free(font);
+	g_object_unref(layout);
+	cairo_destroy(cr);
+	cairo_surface_finish(pdf);
+	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
+		die("cairo: cannot write the Japanese PDF");
+	cairo_surface_destroy(pdf);
 	return b;
 }
 
@@ -502,26 +566,26 @@ measure(const struct blob *in)
 	return measure_n(in, BENCH_RUNS);
 }
 
-/* With Japanese and English OCR, pages in lanes OCR children at once (one run: a
- * page takes about a second). */
+/* With OCR in langs, pages in lanes OCR children at once (one run: a page takes
+ * seconds). */
 static void
-report_ocr(const char *name, const struct blob *in, unsigned lanes)
+report_ocr(const char *name, const struct blob *in, unsigned lanes, const char *langs)
 {
 	struct figures f, off;
 	double spp;
 
 	cfg.ocr = NULL;
 	off = measure_n(in, 1);
-	cfg.ocr = OCR_DEFAULT_LANGS;
+	cfg.ocr = langs;
 	cfg.lanes = lanes;
 	f = measure_n(in, 1);
 	cfg.ocr = NULL;
 	cfg.lanes = PIPELINE_DEFAULT_LANES;
 	spp = f.wall / f.pages;
-	printf("%-8s %2u pages, OCR jpn+eng, %u at once: %6.3f s/page  %7.1f KB/page "
+	printf("%-8s %2u pages, OCR %s, %u at once: %6.3f s/page  %7.1f KB/page "
 	       "(%.1f without OCR)  %u pages with text  OCR child peak RSS %llu MB  "
 	       "cpu %4.2f cores | vs target 0.6 s/page: %.2fx\n",
-	       name, f.pages, lanes, spp, (double)f.out_bytes / f.pages / 1000.0,
+	       name, f.pages, langs, lanes, spp, (double)f.out_bytes / f.pages / 1000.0,
 	       (double)off.out_bytes / off.pages / 1000.0, f.ocr_pages,
 	       (unsigned long long)(f.ocr_rss_kb / 1024), f.cpu / f.wall, spp / TARGET_OCR_S_PER_PAGE);
 }
@@ -668,7 +732,7 @@ main(int argc, char **argv)
 							 * ocr */
 	struct scan_limits slim;
 	struct scanner *scanner;
-	struct blob text, scanned, photo, small[3];
+	struct blob text, japanese, scanned, photo, small[3];
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -686,6 +750,7 @@ main(int argc, char **argv)
 	cfg.sign_key = key;
 
 	text = text_pdf(BENCH_PAGES);
+	japanese = japanese_pdf(BENCH_PAGES);
 	scanned = scanned_pdf(BENCH_PAGES);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
@@ -694,15 +759,19 @@ main(int argc, char **argv)
 
 	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
 	       cfg.dpi, BENCH_RUNS);
-	if (only == NULL || strcmp(only, "text") == 0)
+	if (only == NULL || strcmp(only, "text") == 0) {
 		report_pdf("text", &text, TARGET_TEXT_BYTES);
+		report_pdf("japanese", &japanese, TARGET_TEXT_BYTES);
+	}
 	if (only == NULL || strcmp(only, "scanned") == 0)
 		report_pdf("scanned", &scanned, TARGET_SCAN_BYTES);
 	if (only == NULL || strcmp(only, "ocr") == 0) {
-		report_ocr("text", &text, 2);
-		report_ocr("text", &text, 1);
-		report_ocr("scanned", &scanned, 2);
-		report_ocr("scanned", &scanned, 1);
+		report_ocr("japanese", &japanese, 2, OCR_DEFAULT_LANGS);
+		report_ocr("japanese", &japanese, 2, "jpn");
+		report_ocr("text", &text, 2, OCR_DEFAULT_LANGS);
+		report_ocr("text", &text, 1, OCR_DEFAULT_LANGS);
+		report_ocr("scanned", &scanned, 2, OCR_DEFAULT_LANGS);
+		report_ocr("scanned", &scanned, 1, OCR_DEFAULT_LANGS);
 	}
 	if (only == NULL || strcmp(only, "jpeg") == 0) {
 		struct figures f = measure(&photo);
@@ -757,6 +826,7 @@ out:
 	for (i = 0; i < 3; i++)
 		free(small[i].p);
 	free(text.p);
+	free(japanese.p);
 	free(scanned.p);
 	free(photo.p);
 	scan_close(scanner);

@@ -396,9 +396,10 @@ utf8_dec(const char **s)
 	return cp;
 }
 
-/* An A4 page at 150 dpi with lines of text drawn in IPA Gothic at px pixels. */
+/* An A4 page at 150 dpi with lines of text drawn in IPA Gothic at px_size pixels,
+ * one every pitch pixels. */
 static uint8_t *
-draw_page(const char *const *lines, unsigned px_size)
+draw_lines(const char *const *lines, unsigned px_size, unsigned pitch)
 {
 	uint8_t *px = malloc((size_t)A4_W * A4_H);
 	FT_Library lib;
@@ -410,7 +411,7 @@ draw_page(const char *const *lines, unsigned px_size)
 	assert_int_equal(FT_Init_FreeType(&lib), 0);
 	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
 	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
-	for (l = 0; lines[l] != NULL; l++, y += (int)px_size * 2) {
+	for (l = 0; lines[l] != NULL; l++, y += (int)pitch) {
 		const char *s = lines[l];
 		int x = 120;
 
@@ -436,19 +437,21 @@ draw_page(const char *const *lines, unsigned px_size)
 	return px;
 }
 
-/* A memfd holding a PDF of n copies of the Japanese test page (our own writer: an
- * image-only PDF, as a scanner makes). */
-static int
-japanese_pdf(unsigned n)
+/* Lines set wide apart, as a form's headings are. */
+static uint8_t *
+draw_page(const char *const *lines, unsigned px_size)
 {
-	static const char *const lines[] = {
-		"住民票の写しの交付申請書", "Sekisho sanitizer test page",
-		"氏名 山田太郎 住所 東京都千代田区", NULL,
-	};
+	return draw_lines(lines, px_size, px_size * 2);
+}
+
+/* A memfd holding a PDF of n copies of the page px (our own writer: an image-only
+ * PDF, as a scanner makes). Frees px. */
+static int
+image_pdf(uint8_t *px, unsigned n)
+{
 	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
 	struct rebuild_buf out = { 0 };
 	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
-	uint8_t *px = draw_page(lines, 32);
 	unsigned i;
 	int fd = memfd_create("in", 0);
 
@@ -460,6 +463,53 @@ japanese_pdf(unsigned n)
 	rebuild_buf_free(&out);
 	free(px);
 	return fd;
+}
+
+static int
+japanese_pdf(unsigned n)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付申請書", "Sekisho sanitizer test page",
+		"氏名 山田太郎 住所 東京都千代田区", NULL,
+	};
+
+	return image_pdf(draw_page(lines, 32), n);
+}
+
+/* A notice of 36 lines of 40 characters of 10.5 pt (22 px at 150 dpi) set solid
+ * (ベタ組み: no space between the lines), as tables, lists and squeezed forms are.
+ * Set so, Japanese is a grid of equal squares, which reads as well down as across. */
+static int
+japanese_notice_pdf(void)
+{
+	static const char text[] =
+		"住民票の写しの交付を申請される方は、本人確認書類をお持ちのうえ、市民課窓口までお"
+		"越しください。代理人が申請する場合は、委任状が必要です。転出届は、転出予定日の十"
+		"四日前から受け付けます。マイナンバーカードをお持ちの方は、コンビニエンスストアで"
+		"も証明書を取得できます。手数料は一通につき三百円です。郵送による請求の場合は、定"
+		"額小為替を同封してください。令和七年四月一日から、窓口の受付時間は午前八時三十分"
+		"から午後五時十五分までとなります。";
+	static char line[36][40 * 4 + 1];
+	const char *lines[37], *s = text;
+	unsigned l, k;
+
+	for (l = 0; l < 36; l++) {
+		char *d = line[l];
+
+		for (k = 0; k < 40; k++) {	/* 40 characters, the text over and over */
+			const char *c = s;
+
+			(void)utf8_dec(&s);
+			memcpy(d, c, (size_t)(s - c));
+			d += s - c;
+			if (*s == '\0')
+				s = text;
+		}
+		*d = '\0';
+		lines[l] = line[l];
+	}
+	lines[36] = NULL;
+	return image_pdf(draw_lines(lines, 22, 22), 1);
 }
 
 /* Run the pipeline on in_fd; the output's bytes in *out (malloc'd). */
@@ -583,6 +633,40 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	close(in);
 }
 
+/* Tesseract's page layout analysis took such a page for vertical writing (縦書き)
+ * or for no text: a text layer of gibberish (with 1 px more between the lines it
+ * read them right). Read as one block of lines, it is read as it is printed. */
+static void
+test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	in = japanese_notice_pdf();
+	pipeline_config_default(&c);
+	c.ocr = "jpn";		/* half the time of jpn+eng: the page has no English */
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 1);
+	text = pdftotext(out, len);
+	assert_non_null(strstr(text, "住民票の写し"));
+	assert_non_null(strstr(text, "マイナンバーカード"));
+	assert_non_null(strstr(text, "委任状が必要です"));
+	free(text);
+	free(out);
+	pipeline_result_free(&res);
+	close(in);
+}
+
 static void
 test_pipeline_without_ocr_has_no_text(void **state)
 {
@@ -672,6 +756,7 @@ main(void)
 		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_a_dense_japanese_notice_across),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
