@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <libdeflate.h>
 #include <png.h>
 #include <zlib.h>
 
@@ -69,8 +70,8 @@ rebuild_encoding_name(enum rebuild_encoding e)
 const char *
 rebuild_engine_version(void)
 {
-	return "sekisho-imagepdf/1 zlib/" ZLIB_VERSION " libjpeg-turbo/"
-	    REBUILD_STR(LIBJPEG_TURBO_VERSION) " libpng/" PNG_LIBPNG_VER_STRING;
+	return "sekisho-imagepdf/1 libdeflate/" LIBDEFLATE_VERSION_STRING " zlib/" ZLIB_VERSION
+	    " libjpeg-turbo/" REBUILD_STR(LIBJPEG_TURBO_VERSION) " libpng/" PNG_LIBPNG_VER_STRING;
 }
 
 void
@@ -440,33 +441,32 @@ pack_samples(const struct pixels_header *h, const uint8_t *px, unsigned bits, ui
 	}
 }
 
+/* libdeflate rather than zlib's deflate: the same zlib stream (a PDF reader's
+ * FlateDecode), slightly smaller, and 2-3.5 times faster at the same level on our
+ * pages (a 40 x 36 Japanese page: 9.6 ms against 32 ms at 4 bits). The compressor is
+ * the page's own, so pages still encode on several threads at once. */
 static int
 deflate_all(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
 {
-	z_stream z;
-	uLong cap;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(REBUILD_FLATE_LEVEL);
+	size_t cap, n;
 	uint8_t *p;
 
-	memset(&z, 0, sizeof z);
-	if (deflateInit(&z, REBUILD_FLATE_LEVEL) != Z_OK)
+	if (c == NULL)
 		return REBUILD_ENOMEM;
-	cap = deflateBound(&z, (uLong)len);
+	cap = libdeflate_zlib_compress_bound(c, len);
 	if ((p = malloc(cap)) == NULL) {
-		deflateEnd(&z);
+		libdeflate_free_compressor(c);
 		return REBUILD_ENOMEM;
 	}
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = p;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
+	n = libdeflate_zlib_compress(c, in, len, p, cap);
+	libdeflate_free_compressor(c);
+	if (n == 0) {		/* cannot happen with the bound's room */
 		free(p);
 		return REBUILD_EENCODE;
 	}
 	*out = p;
-	*outlen = z.total_out;
-	deflateEnd(&z);
+	*outlen = n;
 	return REBUILD_OK;
 }
 
@@ -479,7 +479,7 @@ encode_flat_page(const struct pixels_header *h, const uint8_t *px, struct page *
 	int rc;
 
 	/* w * h * channels fits in memory already (the pixels are there), so this does
-	 * not overflow; uInt bounds zlib's single call. */
+	 * not overflow; a page is far below 4 GiB. */
 	stride = (pixels_row_bytes(h) * 4 + 7) / 8;
 	raw_len = stride * h->height;
 	if (raw_len > UINT32_MAX || (raw = malloc(raw_len)) == NULL)

@@ -23,7 +23,7 @@
 #include "pixels.h"
 
 #define REBUILD_JPEG_QUALITY	80
-#define REBUILD_FLATE_LEVEL	6	/* zlib level for flat pages (see rebuild.c) */
+#define REBUILD_FLATE_LEVEL	6	/* DEFLATE level of flat pages (libdeflate, see rebuild.c) */
 #define REBUILD_FLAT_BUDGET	(96u * 1000)	/* a flat grey page over this at 4 bits... */
 						/* ...is written at 2 bits */
 #define REBUILD_MAX_PAGES	100000u	/* page slots a document may have */
