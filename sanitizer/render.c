@@ -14,6 +14,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -355,6 +356,27 @@ draw_page(fz_context *ctx, fz_page *page, fz_matrix ctm)
 	return pix;
 }
 
+/*
+ * The page at dpi, each side stretched or shrunk by less than half a pixel to a whole
+ * number of pixels. A4 at 150 dpi is 1240.17 x 1753.94 pixels; drawn into 1241 x 1754
+ * (MuPDF rounds outwards), a scanner's 1240 x 1754 page image is enlarged by one
+ * pixel, and MuPDF then interpolates every pixel of it (its "lerp" painters: a third
+ * of a scanned page's time). At 1240 x 1754 exactly it is copied pixel for pixel.
+ * The page's proportions change by under a pixel in a thousand.
+ */
+static fz_matrix
+whole_pixels(fz_rect bounds, float scale)
+{
+	float w = (bounds.x1 - bounds.x0) * scale, h = (bounds.y1 - bounds.y0) * scale;
+	float sx = scale, sy = scale;
+
+	if (w >= 1.0f)
+		sx = scale * roundf(w) / w;
+	if (h >= 1.0f)
+		sy = scale * roundf(h) / h;
+	return fz_scale(sx, sy);
+}
+
 static void
 render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 {
@@ -367,7 +389,7 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 	fz_try(ctx) {
 		int n, i;
 		float scale = (float)req->dpi / 72.0f;
-		fz_matrix ctm = fz_scale(scale, scale);
+		fz_matrix ctm;
 
 		doc = pdf_open_document_with_stream(ctx, stm);
 		if (pdf_needs_password(ctx, doc)) {
@@ -381,6 +403,7 @@ render_pdf(fz_context *ctx, fz_stream *stm, struct render_job *job)
 			fz_irect box;
 
 			page = fz_load_page(ctx, &doc->super, i);
+			ctm = whole_pixels(fz_bound_page(ctx, page), scale);
 			box = fz_round_rect(fz_transform_rect(fz_bound_page(ctx, page), ctm));
 			if (!size_ok((int64_t)box.x1 - box.x0, (int64_t)box.y1 - box.y0, &req->lim)) {
 				job->result = RENDER_EXIT_LIMITS;

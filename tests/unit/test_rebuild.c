@@ -633,6 +633,62 @@ test_render_child_keeps_colour_and_folds_grey(void **state)
 	free(out);
 }
 
+/* A scanner's PDF: one 1240 x 1754 grey image (A4 at 150 dpi) covering an A4 page of
+ * 595.28 x 841.89 pt, which at 150 dpi is 1240.17 x 1753.94 pixels. The page comes out
+ * at the image's own 1240 x 1754, every pixel the scan's: not 1241 wide, with each
+ * pixel interpolated from its neighbours. */
+static void
+test_render_child_copies_a_scanned_page_pixel_for_pixel(void **state)
+{
+	enum { W = 1240, H = 1754 };
+	static const char content[] = "q 595.28 0 0 841.89 0 0 cm /Im0 Do Q";
+	size_t cap = (size_t)W * H + 4096, n, len, i;
+	char *pdf = malloc(cap);
+	uint8_t *scan, *out, *row;
+	struct pixels_mem mem;
+	struct pixels_reader r;
+	struct pixels_header h;
+	uint32_t seed = 1, y, differ = 0;
+
+	(void)state;
+	n = (size_t)snprintf(pdf, cap,
+		"%%PDF-1.4\n"
+		"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89]"
+		" /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >> endobj\n"
+		"4 0 obj << /Length %zu >> stream\n%s\nendstream endobj\n"
+		"5 0 obj << /Type /XObject /Subtype /Image /Width %d /Height %d"
+		" /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %zu >> stream\n",
+		sizeof content - 1, content, W, H, (size_t)W * H);
+	scan = (uint8_t *)pdf + n;
+	for (i = 0; i < (size_t)W * H; i++) {	/* grain: no two neighbours alike */
+		seed = seed * 1103515245u + 12345u;
+		scan[i] = (uint8_t)(seed >> 16);
+	}
+	n += (size_t)W * H;
+	n += (size_t)snprintf(pdf + n, cap - n, "\nendstream endobj\ntrailer << /Root 1 0 R >>\n"
+			      "%%%%EOF\n");
+	assert_int_equal(run_render(pdf, n, DETECT_PDF, &out, &len), RENDER_EXIT_OK);
+
+	mem = (struct pixels_mem){ .p = out, .len = len };
+	pixels_reader_init(&r, pixels_mem_read, &mem, NULL);
+	assert_int_equal(pixels_reader_next(&r, &h), 0);
+	assert_int_equal(h.width, W);
+	assert_int_equal(h.height, H);
+	assert_int_equal(h.channels, 1);
+	row = malloc(W);
+	for (y = 0; y < H; y++) {
+		assert_int_equal(pixels_reader_row(&r, row), 0);
+		for (i = 0; i < W; i++)
+			differ += row[i] != scan[(size_t)y * W + i];
+	}
+	assert_int_equal(differ, 0);
+	free(row);
+	free(out);
+	free(pdf);
+}
+
 static void
 test_render_child_lane_past_the_last_page_writes_an_empty_stream(void **state)
 {
@@ -712,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_scanned_grey_page_has_its_paper_made_white),
 		cmocka_unit_test(test_render_child_renders_a_pdf_page_to_pixels),
 		cmocka_unit_test(test_render_child_keeps_colour_and_folds_grey),
+		cmocka_unit_test(test_render_child_copies_a_scanned_page_pixel_for_pixel),
 		cmocka_unit_test(test_render_child_lane_past_the_last_page_writes_an_empty_stream),
 		cmocka_unit_test(test_render_child_refuses_a_png_bomb_from_its_header),
 		cmocka_unit_test(test_render_child_calls_a_webp_header_alone_broken),
