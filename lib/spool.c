@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,6 +48,8 @@
 #define SPOOL_TMP_STALE_SECS	3600
 #define SPOOL_DIR_MODE		0770	/* producer and consumer may be two users */
 #define SPOOL_FILE_MODE		0640
+/* An attempt count past this is not ours: tries/ID is read as garbage, i.e. 0. */
+#define SPOOL_TRIES_MAX		1000000
 /* "/work/" plus an id plus NUL must fit after root in every path we build. */
 #define SPOOL_SUFFIX_MAX	(sizeof("/work/") - 1 + SPOOL_ID_MAX + 1)
 
@@ -141,7 +144,7 @@ id_in_spool(struct spool *s, const char *id)
 static void
 close_fds(struct spool *s)
 {
-	int *fds[] = { &s->tmpfd, &s->newfd, &s->workfd, &s->donefd, &s->dirfd };
+	int *fds[] = { &s->tmpfd, &s->newfd, &s->workfd, &s->donefd, &s->triesfd, &s->dirfd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -158,7 +161,7 @@ spool_open(struct spool *s, const char *root, bool create)
 	size_t len, i;
 	int rc, made = 0, made_root = 0;
 
-	s->dirfd = s->tmpfd = s->newfd = s->workfd = s->donefd = -1;
+	s->dirfd = s->tmpfd = s->newfd = s->workfd = s->donefd = s->triesfd = -1;
 	s->root[0] = '\0';
 	if (root == NULL || root[0] == '\0')
 		return -EINVAL;
@@ -521,6 +524,118 @@ spool_claim(struct spool *s, struct spool_item *item)
 	return -EAGAIN;
 }
 
+/* ---- attempts (tries/) ----------------------------------------------------------
+ *
+ * tries/ID holds the number of times a consumer began work on item ID, in decimal.
+ * It is written like an item (a temporary file, fsync, rename, fsync of tries/), so a
+ * count survives the crash it is there to count. It is a side note, not the item:
+ * forgetting it (a commit's unlink, never fsync'd) can only make a later count start
+ * again from 0, and a count left behind by an item gone some other way is pruned with
+ * done/. tries/ is made by the first spool_attempt, so spools whose consumers never
+ * count have none.
+ */
+static int
+tries_dir(struct spool *s, bool create)
+{
+	if (s->triesfd >= 0)
+		return 0;
+	if (create && mkdirat(s->dirfd, "tries", SPOOL_DIR_MODE) == 0) {
+		int rc = fsync_fd(s->dirfd);
+
+		if (rc != 0)
+			return rc;
+	} else if (create && errno != EEXIST) {
+		return neg_errno();
+	}
+	s->triesfd = openat(s->dirfd, "tries", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return s->triesfd >= 0 ? 0 : neg_errno();
+}
+
+/* The count in tries/id; 0 when there is none or it is not a count. */
+static unsigned
+read_tries(struct spool *s, const char *id)
+{
+	char buf[16];
+	unsigned long v;
+	ssize_t n;
+	char *end;
+	int fd = openat(s->triesfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') || v > SPOOL_TRIES_MAX)
+		return 0;
+	return (unsigned)v;
+}
+
+int
+spool_attempt(struct spool *s, const struct spool_item *item)
+{
+	char tmp[SPOOL_ID_MAX + 8], buf[16];
+	unsigned n;
+	int fd, len, rc;
+
+	if (item == NULL || !spool_valid_id(item->id))
+		return SPOOL_EBADID;
+	if ((rc = tries_dir(s, true)) != 0)
+		return rc;
+	n = read_tries(s, item->id);
+	if (n < SPOOL_TRIES_MAX)
+		n++;
+	/* ".ID" is never an item id, so it cannot meet a count. */
+	snprintf(tmp, sizeof(tmp), ".%s", item->id);
+	len = snprintf(buf, sizeof(buf), "%u\n", n);
+	if ((fd = openat(s->triesfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+			 SPOOL_FILE_MODE)) < 0)
+		return neg_errno();
+	rc = fsio_write_all(fd, buf, (size_t)len) == 0 ? fsync_fd(fd) : neg_errno();
+	close(fd);
+	if (rc == 0 && renameat(s->triesfd, tmp, s->triesfd, item->id) != 0)
+		rc = neg_errno();
+	if (rc == 0)
+		rc = fsync_fd(s->triesfd);
+	if (rc != 0) {
+		(void)unlinkat(s->triesfd, tmp, 0);
+		return rc;
+	}
+	return (int)n;
+}
+
+static void
+forget_tries(struct spool *s, const char *id)
+{
+	if (tries_dir(s, false) == 0)
+		(void)unlinkat(s->triesfd, id, 0);
+}
+
+/* Counts untouched for max_age whose item waits neither in new/ nor in work/. */
+static void
+prune_tries(struct spool *s, time_t max_age, time_t now)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (tries_dir(s, false) != 0 || (d = open_scan(s->triesfd)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_valid_id(de->d_name) ||
+		    fstatat(s->triesfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    now - st.st_mtime < max_age ||
+		    present(s->newfd, de->d_name) != 0 || present(s->workfd, de->d_name) != 0)
+			continue;
+		(void)unlinkat(s->triesfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int
 spool_commit(struct spool *s, const struct spool_item *item)
 {
@@ -530,6 +645,7 @@ spool_commit(struct spool *s, const struct spool_item *item)
 		return SPOOL_EBADID;
 	if ((rc = move(s->workfd, s->donefd, item->id, item->id)) != 0)
 		return rc;
+	forget_tries(s, item->id);
 	/* done/ is pruned by age since completion, not since the item was written:
 	 * an item that waited long in new/ is still kept for the full period. A
 	 * lost timestamp update only means an earlier prune, so no fsync here. */
@@ -551,8 +667,10 @@ spool_finish_id(struct spool *s, const char *id)
 		rc = move(s->newfd, s->donefd, id, id);
 	if (rc == -ENOENT)
 		return SPOOL_EMPTY;
-	if (rc == 0)
+	if (rc == 0) {
 		(void)utimensat(s->donefd, id, NULL, AT_SYMLINK_NOFOLLOW);
+		forget_tries(s, id);
+	}
 	return rc;
 }
 
@@ -655,6 +773,7 @@ spool_prune_done(struct spool *s, time_t max_age)
 			rc = neg_errno();
 	}
 	closedir(d);
+	prune_tries(s, max_age, now);
 	/* Pruning is not a promise of durability, but a removal that reappears
 	 * after a crash would only be pruned again; fsync keeps it tidy. */
 	if (n > 0 && (r = fsync_fd(s->donefd)) != 0 && rc == 0)

@@ -2,7 +2,8 @@
  * spool.h — directories as durable queues.
  *
  * A spool has four subdirectories: tmp/ (being written), new/ (ready), work/ (claimed
- * by a consumer) and done/ (finished, kept for idempotency until pruned). An item
+ * by a consumer) and done/ (finished, kept for idempotency until pruned), and tries/
+ * once its consumer counts attempts (spool_attempt). An item
  * moves tmp -> new -> work -> done by rename(2) only, each rename followed by fsync of
  * the directories involved, and a file's data is fsync'd before it first leaves tmp/.
  * So after a crash an item is in exactly one place: never lost, never in two.
@@ -34,6 +35,7 @@ struct spool {
 	char root[PATH_MAX];
 	int dirfd;			/* root */
 	int tmpfd, newfd, workfd, donefd;
+	int triesfd;			/* tries/, opened by the first spool_attempt */
 };
 
 struct spool_item {
@@ -75,6 +77,13 @@ int spool_commit(struct spool *s, const struct spool_item *item);
  * in neither, or a negative errno. */
 int spool_finish_id(struct spool *s, const char *id);
 
+/* Count one more attempt at a claimed item, durably (tries/ID), before working on it:
+ * returns the attempts so far, this one included (>= 1), or a negative errno. A
+ * consumer that crashes on an item, or always fails on it, sees the count grow
+ * across restarts and can give the item up (a poison item) instead of looping.
+ * spool_commit and spool_finish_id forget the count. */
+int spool_attempt(struct spool *s, const struct spool_item *item);
+
 /* Give a claimed item back: move work/ -> new/ (e.g. on a transient failure). */
 int spool_return(struct spool *s, const struct spool_item *item);
 
@@ -82,7 +91,8 @@ int spool_return(struct spool *s, const struct spool_item *item);
  * files. Returns the number of items recovered, or a negative errno. */
 int spool_recover(struct spool *s);
 
-/* Remove done/ items older than max_age seconds; returns how many were removed. */
+/* Remove done/ items older than max_age seconds, and attempt counts as old whose item
+ * is no longer waiting; returns how many done/ items were removed. */
 int spool_prune_done(struct spool *s, time_t max_age);
 
 /* Count items in new/ (for health and metrics; bounded scan). */

@@ -84,6 +84,10 @@ static const struct {
 	{ "scan_failed",
 	  "ウイルス検査を完了できなかったため、受け付けられません。時間をおいてもう一度お試し"
 	  "ください。" },
+	/* Not the file's verdict: the service failed on it again and again (worker.c). */
+	{ "processing_failed",
+	  "このファイルは処理を完了できませんでした。お手数ですが、別の形式 (PDF など) で保存し"
+	  "直して添付してください。解決しない場合は、手続きの担当窓口にお問い合わせください。" },
 };
 
 const char *

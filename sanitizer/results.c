@@ -229,6 +229,22 @@ results_commit(const char *results_dir, const char *id, const char *tmpdir, int 
 }
 
 int
+results_read_state(const char *results_dir, const char *id, char *status, size_t slen,
+    char *ocr, size_t olen)
+{
+	char path[PATH_MAX], err[256];
+	json_t *j;
+
+	snprintf(path, sizeof path, "%s/%s/result.json", results_dir, id);
+	if ((j = jsonio_load_file(path, RESULT_MAX_BYTES, err, sizeof err)) == NULL)
+		return -1;
+	snprintf(status, slen, "%s", jsonio_str(j, "status", ""));
+	snprintf(ocr, olen, "%s", jsonio_str(j, "ocr", ""));
+	json_decref(j);
+	return 0;
+}
+
+int
 results_set_ocr(const char *results_dir, const char *id, const char *state)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16], err[256];

@@ -42,6 +42,11 @@ int results_commit(const char *results_dir, const char *id, const char *tmpdir, 
 /* A tmpdir that will not be committed, removed. */
 void results_abandon(const char *tmpdir);
 
+/* The "status" ("clean" or "rejected") and "ocr" ("" when absent) of ID's published
+ * result. 0, or -1 when there is none (or it cannot be read). */
+int results_read_state(const char *results_dir, const char *id, char *status, size_t slen,
+    char *ocr, size_t olen);
+
 /* result.json of ID says "ocr": state, the rest unchanged (one atomic write). */
 int results_set_ocr(const char *results_dir, const char *id, const char *state);
 

@@ -14,6 +14,13 @@
  * first one's place. The item is committed only then, so a crash at any point
  * redoes both passes; bundles wait while a text layer is pending (assemble.c). An OCR
  * pass that reads nothing leaves the first result, marked "failed".
+ *
+ * A poison upload, one this process crashes on or always fails on, would otherwise
+ * be redone forever: after each restart, or every few seconds. So every claim is
+ * counted in the spool (spool_attempt) before any work, and past WORKER_MAX_TRIES
+ * the upload is given up: refused as processing_failed (its original quarantined for
+ * analysis), or, when its verdict was out and only its text layer kept failing, left
+ * clean without one.
  */
 #define _GNU_SOURCE
 #include "worker.h"
@@ -28,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "jsonio.h"
 #include "log.h"
 #include "quarantine.h"
@@ -39,7 +47,7 @@ struct worker_pool {
 	unsigned nthreads;
 	volatile int stopping;
 	pthread_mutex_t lock;
-	uint64_t processed, clean, rejected, errors;
+	uint64_t processed, clean, rejected, errors, given_up;
 	unsigned busy;
 
 	/* Intake items, still claimed, whose text layer is to be made; oldest first. */
@@ -231,6 +239,68 @@ process(struct worker_pool *p, const struct spool_item *item)
 	return ocr_enqueue(p, item) == 0 ? PROCESS_TO_OCR : PROCESS_FAILED;
 }
 
+/*
+ * Past WORKER_MAX_TRIES attempts at item: answer it for good. 0 when answered (the
+ * item may be committed), -1 when not even that could be written (given back).
+ */
+static int
+give_up(struct worker_pool *p, const struct spool_item *item, int tries)
+{
+	struct pipeline_config pc = p->cfg.pipeline;
+	struct pipeline_result res;
+	char id[SPOOL_ID_MAX + 1], tmpdir[PATH_MAX], q[PATH_MAX], why[96];
+	char status[16], ocr[16];
+	struct stat st;
+	int fd;
+
+	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0)
+		return 0;	/* process() sanitizes nothing for it either */
+	/* The verdict is out; only the text layer kept failing. The verdict stands. */
+	if (results_read_state(p->cfg.results_dir, id, status, sizeof status, ocr,
+			       sizeof ocr) == 0 && strcmp(status, "clean") == 0) {
+		if (strcmp(ocr, RESULTS_OCR_PENDING) == 0 &&
+		    results_set_ocr(p->cfg.results_dir, id, RESULTS_OCR_FAILED) != 0)
+			return -1;
+		log_err("sanitized: upload %s: given up after %d attempts at its text layer; "
+			"it stays clean without one", item->id, tries);
+	} else {
+		memset(&res, 0, sizeof res);
+		res.reason = "processing_failed";
+		res.message = pipeline_message(res.reason);
+		res.type = res.method = "";
+		if ((fd = open(item->path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			if (crypto_sha256_fd(fd, res.input_sha256) != CRYPTO_OK)
+				memset(res.input_sha256, 0, sizeof res.input_sha256);
+			if (fstat(fd, &st) == 0)
+				res.input_size = (uint64_t)st.st_size;
+			close(fd);
+		}
+		snprintf(why, sizeof why, "processing_failed: %d attempts, each a crash or an "
+			 "internal error", tries);
+		if (quarantine_keep(p->cfg.quarantine_dir, item->id, item->path, QUARANTINE_LINK,
+				    why, q, sizeof q) != 0)
+			log_warn("sanitized: upload %s: cannot quarantine: %s", item->id,
+				 strerror(errno));
+		if (results_begin(p->cfg.results_dir, id, tmpdir, sizeof tmpdir) != 0)
+			return -1;
+		if (results_commit(p->cfg.results_dir, id, tmpdir, -1, &res, NULL) != 0) {
+			results_abandon(tmpdir);
+			return -1;
+		}
+		log_err("sanitized: upload %s: given up after %d attempts, each a crash or an "
+			"internal error; refused as processing_failed, the original kept in "
+			"quarantine", item->id, tries);
+		pthread_mutex_lock(&p->lock);
+		p->processed++;
+		p->rejected++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_lock(&p->lock);
+	p->given_up++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 static void *
 ocr_run(void *arg)
 {
@@ -275,7 +345,7 @@ run(void *arg)
 
 	while (!p->stopping) {
 		struct spool_item item;
-		int rc;
+		int rc, tries;
 
 		if (spool_claim(p->cfg.intake, &item) != SPOOL_OK) {
 			struct timespec ts = { 0, 100 * 1000000L };
@@ -285,15 +355,25 @@ run(void *arg)
 		pthread_mutex_lock(&p->lock);
 		p->busy++;
 		pthread_mutex_unlock(&p->lock);
-		if ((rc = process(p, &item)) == PROCESS_DONE) {
+		/* Counted before any work, so that a crash on it counts too. A count that
+		 * cannot be written costs the bound, not the upload. */
+		if ((tries = spool_attempt(p->cfg.intake, &item)) < 0)
+			log_warn("sanitized: upload %s: cannot count the attempt: %s", item.id,
+				 strerror(-tries));
+		if (tries > WORKER_MAX_TRIES)
+			rc = give_up(p, &item, tries - 1) == 0 ? PROCESS_DONE : PROCESS_FAILED;
+		else
+			rc = process(p, &item);
+		if (rc == PROCESS_DONE) {
 			spool_commit(p->cfg.intake, &item);
 		} else if (rc != PROCESS_TO_OCR) {
-			/* Our failure, not the file's: give it back for another try. */
+			/* Our failure, not the file's: give it back for another try, a little
+			 * later each time. */
 			pthread_mutex_lock(&p->lock);
 			p->errors++;
 			pthread_mutex_unlock(&p->lock);
 			spool_return(p->cfg.intake, &item);
-			sleep(1);
+			sleep(tries > 1 ? (unsigned)tries : 1);
 		}
 		pthread_mutex_lock(&p->lock);
 		p->busy--;
@@ -377,9 +457,10 @@ worker_metrics(struct worker_pool *p)
 	json_t *m;
 
 	pthread_mutex_lock(&p->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:i,s:b}}",
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:i,s:b}}",
 		      "processed", (json_int_t)p->processed, "clean", (json_int_t)p->clean,
 		      "rejected", (json_int_t)p->rejected, "errors", (json_int_t)p->errors,
+		      "given_up", (json_int_t)p->given_up,
 		      "busy", (int)p->busy, "threads", (int)p->nthreads,
 		      "ocr", "passes", (json_int_t)p->ocr_passes,
 		      "failed", (json_int_t)p->ocr_failed, "queued", (int)p->ocr_len,

@@ -29,6 +29,9 @@
 #define WORKER_MAX_THREADS 16
 #define WORKER_OCR_QUEUE   64		/* uploads awaiting their text layer; a worker
 					 * with another one waits for room */
+#define WORKER_MAX_TRIES   5		/* attempts at one upload (our crashes and
+					 * failures, not verdicts) before it is given
+					 * up: refused as processing_failed */
 
 struct worker_config {
 	struct spool *intake;
@@ -51,9 +54,9 @@ void worker_stop(struct worker_pool *p);
 int worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 		       struct pipeline_config *pc);
 
-/* Counters: processed, clean, rejected, errors, busy and threads (workers), and
- * "ocr": {passes, failed, queued, busy} for text layers made after the verdict (new
- * reference). */
+/* Counters: processed, clean, rejected, errors, given_up (uploads refused after
+ * WORKER_MAX_TRIES), busy and threads (workers), and "ocr": {passes, failed, queued,
+ * busy} for text layers made after the verdict (new reference). */
 json_t *worker_metrics(struct worker_pool *p);
 
 /* The state of upload id for the portal: its result.json when finished, else

@@ -643,6 +643,78 @@ test_finish_id_moves_from_work_or_new_to_done(void **state)
 	assert_int_equal(spool_finish_id(&f->s, "../x"), SPOOL_EBADID);
 }
 
+/* --- attempts ----------------------------------------------------------------- */
+
+/* A consumer that crashes on an item sees the count grow across its restarts, and
+ * loses it only when the item is finished. */
+static void
+test_attempts_count_across_crashes_until_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	int i;
+
+	assert_false(exists_in(f, ".", "tries"));	/* made by the first count only */
+	assert_int_equal(spool_put(&f->s, "poison", "p", 1), SPOOL_OK);
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+		assert_int_equal(spool_attempt(&f->s, &item), i);
+		/* The consumer dies on it; its replacement recovers the spool. */
+		spool_close(&f->s);
+		assert_int_equal(spool_open(&f->s, f->root, false), 0);
+		assert_int_equal(spool_recover(&f->s), 1);
+	}
+	/* A transient failure's spool_return keeps the count as well. */
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_attempt(&f->s, &item), 4);
+	assert_int_equal(spool_return(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_attempt(&f->s, &item), 5);
+	assert_true(exists_in(f, "tries", "poison"));
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	assert_false(exists_in(f, "tries", "poison"));
+	assert_int_equal(count_in(f, "tries"), 0);	/* no temporary file left either */
+
+	/* The same id after pruning starts again from 1; finish_id forgets too. */
+	assert_int_equal(spool_prune_done(&f->s, 0), 1);
+	assert_int_equal(spool_put(&f->s, "poison", "p", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_attempt(&f->s, &item), 1);
+	assert_int_equal(spool_finish_id(&f->s, "poison"), SPOOL_OK);
+	assert_false(exists_in(f, "tries", "poison"));
+	assert_int_equal(spool_attempt(&f->s, &(struct spool_item){ .id = "../x" }), SPOOL_EBADID);
+}
+
+/* A count that is not one (a torn or foreign file) reads as none; a count whose item
+ * went some other way is pruned with done/, one whose item still waits is kept. */
+static void
+test_attempts_garbage_reads_as_none_and_orphans_are_pruned(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	char path[256];
+	FILE *fp;
+
+	assert_int_equal(spool_put(&f->s, "waiting", "w", 1), SPOOL_OK);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_attempt(&f->s, &item), 1);
+	sub_path(f, "tries", "waiting", path, sizeof(path));
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("99999999999999999999 and then some", fp);
+	fclose(fp);
+	assert_int_equal(spool_attempt(&f->s, &item), 1);
+
+	sub_path(f, "tries", "gone", path, sizeof(path));
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("2\n", fp);
+	fclose(fp);
+	age_entry(f, "tries", "gone", 8 * 24 * 3600, 0);
+	age_entry(f, "tries", "waiting", 8 * 24 * 3600, 0);
+	assert_int_equal(spool_prune_done(&f->s, 7 * 24 * 3600), 0);
+	assert_false(exists_in(f, "tries", "gone"));
+	assert_true(exists_in(f, "tries", "waiting"));	/* its item is in work/ */
+}
+
 static void
 test_prune_done_by_age(void **state)
 {
@@ -805,6 +877,8 @@ main(void)
 		T(test_crash_between_claim_and_commit_loses_nothing),
 		T(test_crash_while_streaming_leaves_no_item),
 		T(test_concurrent_consumers_claim_each_item_once),
+		T(test_attempts_count_across_crashes_until_commit),
+		T(test_attempts_garbage_reads_as_none_and_orphans_are_pruned),
 		T(test_prune_done_by_age),
 		T(test_finish_id_moves_from_work_or_new_to_done),
 		T(test_commit_starts_the_done_clock),
