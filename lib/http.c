@@ -745,8 +745,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	if (req == NULL)
 		return;
-	/* The reply is out; libmicrohttpd closes its descriptor next. A duplicate keeps
-	 * the socket open for the lingerer. */
+	/* The reply is out; libmicrohttpd closes its descriptor next: a connection
+	 * answered before its body was read is never kept alive (0.9.75 marks it
+	 * discard_request, "force close, in case client still tries to upload"). A
+	 * duplicate keeps the socket open for the lingerer. */
 	if (req->linger && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
 	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
 	    (fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)) >= 0)
