@@ -132,7 +132,9 @@ def test_benign_pdf_keeps_its_page_count_and_its_attestation_verifies(instance, 
         assert len(rows) == 3, r.stdout
         for row in rows:     # page num type width height color comp bpc enc ...
             assert row[2] == "image" and row[5] == "gray" and row[7] in ("4", "2"), row
-            assert (row[3], row[4]) == ("1240", "1755"), row   # A4 at 150 dpi, rounded out
+            # 595 x 842 pt at 150 dpi is 1239.6 x 1754.2 pixels: each side to the nearest
+            # whole pixel (render.c, whole_pixels)
+            assert (row[3], row[4]) == ("1240", "1754"), row
     # And a changed output no longer verifies.
     with open(out, "ab") as f:
         f.write(b"%")
