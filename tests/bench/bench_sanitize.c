@@ -56,6 +56,7 @@
 #include "crypto.h"
 #include "pipeline.h"
 #include "rebuild.h"
+#include "testnotice.h"
 
 #define TARGET_S_PER_PAGE	0.05		/* without OCR */
 #define TARGET_OCR_S_PER_PAGE	0.6		/* with Japanese OCR on both cores */
@@ -211,20 +212,13 @@ blob_write(void *closure, const unsigned char *data, unsigned int n)
 static struct blob
 japanese_pdf(unsigned pages)
 {
-	static const char text[] =
-		"住民票の写しの交付を申請される方は、本人確認書類をお持ちのうえ、市民課窓口までお"
-		"越しください。代理人が申請する場合は、委任状が必要です。転出届は、転出予定日の十"
-		"四日前から受け付けます。マイナンバーカードをお持ちの方は、コンビニエンスストアで"
-		"も証明書を取得できます。手数料は一通につき三百円です。郵送による請求の場合は、定"
-		"額小為替を同封してください。令和七年四月一日から、窓口の受付時間は午前八時三十分"
-		"から午後五時十五分までとなります。";
 	const double w = 595.28, h = 841.89, size = 10.5, pitch = 18.0;
 	struct blob b = { 0 };
 	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(blob_write, &b, w, h);
 	cairo_t *cr = cairo_create(pdf);
 	PangoLayout *layout = pango_cairo_create_layout(cr);
 	PangoFontDescription *font = pango_font_description_from_string("IPAexMincho");
-	const char *s = text;
+	const char *s = testnotice_text;
 	unsigned page, line, k;
 
 	pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
@@ -238,7 +232,7 @@ japanese_pdf(unsigned pages)
 				d += 3;
 				s += 3;
 				if (*s == '\0')
-					s = text;
+					s = testnotice_text;
 			}
 			*d = '\0';
 			pango_layout_set_text(layout, buf, -1);

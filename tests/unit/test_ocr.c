@@ -30,6 +30,7 @@
 #include "pipeline.h"
 #include "rebuild.h"
 #include "scan.h"
+#include "testnotice.h"
 #include "testscan.h"
 #include "testtiff.h"
 
@@ -482,15 +483,8 @@ japanese_pdf(unsigned n)
 static int
 japanese_notice_pdf(void)
 {
-	static const char text[] =
-		"住民票の写しの交付を申請される方は、本人確認書類をお持ちのうえ、市民課窓口までお"
-		"越しください。代理人が申請する場合は、委任状が必要です。転出届は、転出予定日の十"
-		"四日前から受け付けます。マイナンバーカードをお持ちの方は、コンビニエンスストアで"
-		"も証明書を取得できます。手数料は一通につき三百円です。郵送による請求の場合は、定"
-		"額小為替を同封してください。令和七年四月一日から、窓口の受付時間は午前八時三十分"
-		"から午後五時十五分までとなります。";
 	static char line[36][40 * 4 + 1];
-	const char *lines[37], *s = text;
+	const char *lines[37], *s = testnotice_text;
 	unsigned l, k;
 
 	for (l = 0; l < 36; l++) {
@@ -503,7 +497,7 @@ japanese_notice_pdf(void)
 			memcpy(d, c, (size_t)(s - c));
 			d += s - c;
 			if (*s == '\0')
-				s = text;
+				s = testnotice_text;
 		}
 		*d = '\0';
 		lines[l] = line[l];

@@ -58,23 +58,6 @@ text_pdf(char *buf, size_t cap, unsigned pages)
 	return n;
 }
 
-static struct worker_pool *
-start_pool(struct fixture *f, const char *tessdata)
-{
-	struct worker_config wc = { .intake = &f->spool, .results_dir = f->results,
-				    .quarantine_dir = f->quarantine, .threads = 1 };
-	struct worker_pool *pool;
-	char err[256];
-
-	pipeline_config_default(&wc.pipeline);
-	wc.pipeline.scanner = f->scanner;
-	wc.pipeline.sign_key = f->priv;
-	wc.pipeline.ocr = OCR_DEFAULT_LANGS;
-	wc.pipeline.ocr_tessdata = tessdata;
-	assert_int_equal(worker_start(&pool, &wc, err, sizeof err), 0);
-	return pool;
-}
-
 /* result.json of id once its "ocr" is state (NULL: once it exists), polled every
  * 10 ms for up to 60 s; NULL if that never happened. */
 static json_t *
@@ -169,7 +152,7 @@ test_the_verdict_comes_first_and_the_text_layer_after(void **state)
 		return;
 	}
 	assert_int_equal(spool_put(&f->spool, "up-ocr-1", pdf, len), SPOOL_OK);
-	pool = start_pool(f, NULL);
+	pool = testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
 	/* The quick pass: clean, attested, previewed, no text yet. */
 	first = wait_result(f, "up-ocr-1", "pending");
 	assert_non_null(first);
@@ -214,7 +197,7 @@ test_an_ocr_pass_that_reads_nothing_leaves_the_first_output(void **state)
 		return;
 	}
 	assert_int_equal(spool_put(&f->spool, "up-ocr-2", pdf, len), SPOOL_OK);
-	pool = start_pool(f, "/nonexistent/tessdata");
+	pool = testworker_pool(f, OCR_DEFAULT_LANGS, "/nonexistent/tessdata");
 	res = wait_result(f, "up-ocr-2", "failed");
 	assert_non_null(res);
 	assert_int_equal(ocr_counter(pool, "failed", 1), 1);
@@ -253,7 +236,7 @@ test_a_text_layer_in_the_making_holds_no_other_upload_back(void **state)
 	memset(px, 90, sizeof px);
 	assert_int_equal(rebuild_png_encode(&h, px, &png), REBUILD_OK);
 	assert_int_equal(spool_put(&f->spool, "up-ocr-4", pdf, len), SPOOL_OK);
-	pool = start_pool(f, NULL);
+	pool = testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
 	assert_non_null(doc = wait_result(f, "up-ocr-4", "pending"));
 	json_decref(doc);
 	assert_int_equal(spool_put(&f->spool, "up-ocr-5", png.p, png.len), SPOOL_OK);
@@ -289,7 +272,7 @@ test_an_image_has_no_text_layer_to_wait_for(void **state)
 	assert_int_equal(rebuild_png_encode(&h, px, &png), REBUILD_OK);
 	assert_int_equal(spool_put(&f->spool, "up-ocr-3", png.p, png.len), SPOOL_OK);
 	rebuild_buf_free(&png);
-	pool = start_pool(f, NULL);
+	pool = testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
 	res = wait_result(f, "up-ocr-3", NULL);
 	assert_non_null(res);
 	/* Give a second pass, if one wrongly ran, the time to show in the metrics. */

@@ -35,21 +35,6 @@ static const char tiny_pdf[] =
 	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 144 72] >> endobj\n"
 	"trailer << /Root 1 0 R >>\n%%EOF\n";
 
-static struct worker_pool *
-start_pool(struct fixture *f)
-{
-	struct worker_config wc = { .intake = &f->spool, .results_dir = f->results,
-				    .quarantine_dir = f->quarantine, .threads = 1 };
-	struct worker_pool *pool;
-	char err[256];
-
-	pipeline_config_default(&wc.pipeline);
-	wc.pipeline.scanner = f->scanner;
-	wc.pipeline.sign_key = f->priv;
-	assert_int_equal(worker_start(&pool, &wc, err, sizeof err), 0);
-	return pool;
-}
-
 /* n attempts at id that ended without an answer (each as a crash leaves it). */
 static void
 failed_attempts(struct fixture *f, const char *id, int n)
@@ -117,7 +102,7 @@ test_poison_upload_is_refused_and_quarantined_after_the_last_try(void **state)
 	assert_int_equal(spool_put(&f->spool, "up-poison", tiny_pdf, sizeof tiny_pdf - 1),
 			 SPOOL_OK);
 	failed_attempts(f, "up-poison", WORKER_MAX_TRIES);
-	pool = start_pool(f);
+	pool = testworker_pool(f, NULL, NULL);
 	wait_done(f, "up-poison");
 	res = result_of(f, "up-poison");
 	assert_string_equal(jsonio_str(res, "status", ""), "rejected");
@@ -158,7 +143,7 @@ test_upload_under_the_bound_is_sanitized(void **state)
 	assert_int_equal(spool_put(&f->spool, "up-late", tiny_pdf, sizeof tiny_pdf - 1),
 			 SPOOL_OK);
 	failed_attempts(f, "up-late", WORKER_MAX_TRIES - 1);
-	pool = start_pool(f);
+	pool = testworker_pool(f, NULL, NULL);
 	wait_done(f, "up-late");
 	res = result_of(f, "up-late");
 	assert_string_equal(jsonio_str(res, "status", ""), "clean");
@@ -188,7 +173,7 @@ test_clean_verdict_stands_when_only_its_text_layer_failed(void **state)
 	assert_int_equal(spool_put(&f->spool, "up-text", tiny_pdf, sizeof tiny_pdf - 1),
 			 SPOOL_OK);
 	failed_attempts(f, "up-text", WORKER_MAX_TRIES);
-	pool = start_pool(f);
+	pool = testworker_pool(f, NULL, NULL);
 	wait_done(f, "up-text");
 	res = result_of(f, "up-text");
 	assert_string_equal(jsonio_str(res, "status", ""), "clean");

@@ -1,7 +1,8 @@
 /*
  * testworker.h — a sanitizer worker pool's surroundings for a test: a temporary
  * directory with the intake spool, results/ and quarantine/, the repository's test
- * signatures and a fresh Ed25519 key pair. Include after cmocka.h.
+ * signatures and a fresh Ed25519 key pair; and a pool of one worker on them. Include
+ * after cmocka.h.
  */
 #ifndef SEKISHO_TESTWORKER_H
 #define SEKISHO_TESTWORKER_H
@@ -11,9 +12,11 @@
 #include <sys/stat.h>
 
 #include "crypto.h"
+#include "pipeline.h"
 #include "scan.h"
 #include "spool.h"
 #include "testutil.h"
+#include "worker.h"
 
 #define TEST_DB "tests/clamav"
 
@@ -59,6 +62,26 @@ teardown(void **state)
 	testutil_rmtree(f->dir);
 	free(f);
 	return 0;
+}
+
+/* A pool of one worker on the fixture's spool, signing with its key; with a text
+ * layer in langs (NULL: none) from the models in tessdata (NULL: Tesseract's own). */
+static inline struct worker_pool *
+testworker_pool(struct fixture *f, const char *langs, const char *tessdata)
+{
+	struct worker_config wc = { .intake = &f->spool, .results_dir = f->results,
+				    .quarantine_dir = f->quarantine, .threads = 1 };
+	struct worker_pool *pool;
+	char err[256];
+
+	pipeline_config_default(&wc.pipeline);
+	wc.pipeline.scanner = f->scanner;
+	wc.pipeline.sign_key = f->priv;
+	wc.pipeline.ocr = langs;
+	wc.pipeline.ocr_tessdata = tessdata;
+	if (worker_start(&pool, &wc, err, sizeof err) != 0)
+		fail_msg("worker_start: %s", err);
+	return pool;
 }
 
 #endif
