@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
+
 #define LINGER_READS_PER_WAKE 16	/* then back to epoll: one client cannot hog us */
 #define LINGER_EVENTS 32
 #define LINGER_WAKE_UP UINT64_MAX	/* epoll data of the stop eventfd */
@@ -44,15 +46,6 @@ struct http_linger {
 	struct slot *slots;
 	char scratch[64 * 1024];	/* only the lingering thread reads into it */
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Called with the mutex held. */
 static void
@@ -116,7 +109,7 @@ linger_main(void *arg)
 
 	for (;;) {
 		int n = epoll_wait(l->epfd, ev, LINGER_EVENTS, timeout), j;
-		uint64_t now = now_ms();
+		uint64_t now = deadline_now_ms();
 
 		pthread_mutex_lock(&l->mu);
 		if (l->stopping) {
@@ -199,7 +192,7 @@ void
 http_linger_add(struct http_linger *l, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	uint64_t now = now_ms();
+	uint64_t now = deadline_now_ms();
 	size_t i;
 
 	/* The reply is already in the kernel's send queue: end it with FIN now, so the

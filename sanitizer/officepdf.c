@@ -53,6 +53,7 @@
 
 #include <seccomp.h>
 
+#include "deadline.h"
 #include "fsio.h"
 
 #define OFFICEPDF_NOBODY		65534
@@ -501,15 +502,6 @@ cage_main(const struct officepdf_limits *lim, const char *dir, const struct offi
 
 /* ---- the parent ------------------------------------------------------------------- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 officepdf_cage_dirs(const char *dir, int was_root)
 {
@@ -663,14 +655,14 @@ cage_wait(pid_t pid, uint64_t deadline, int *st, int *killed)
 				;
 			return rc;
 		}
-		if (now_ms() >= deadline) {
+		if (deadline_now_ms() >= deadline) {
 			/* A kills B, whose death ends the PID namespace, and exits once
 			 * B is reaped, i.e. once every process of the conversion is gone.
 			 * If A does not, its whole group dies (B with it, by PDEATHSIG). */
 			if (!*killed) {
 				(void)kill(pid, SIGTERM);
 				*killed = 1;
-				deadline = now_ms() + OFFICEPDF_KILL_GRACE_MS;
+				deadline = deadline_now_ms() + OFFICEPDF_KILL_GRACE_MS;
 				continue;
 			}
 			(void)kill(-pid, SIGKILL);
@@ -703,7 +695,7 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 	const char *base = lim->tmp_base != NULL ? lim->tmp_base : "/tmp";
 	int sfd = -1, st = 0, rc, killed = 0, was_root = geteuid() == 0;
 	unsigned char why = 0;
-	uint64_t start = now_ms();
+	uint64_t start = deadline_now_ms();
 	struct officepdf_cage cg = { .in_name = in_name, .exec_fd = -1, .conn_fd = -1 };
 	pid_t pid;
 
@@ -723,7 +715,7 @@ officepdf_convert(const struct officepdf_limits *lim, int in_fd, enum detect_typ
 		goto out;
 	if ((rc = cage_wait(pid, start + lim->timeout_ms, &st, &killed)) != 0)
 		goto out;
-	res->elapsed_ms = now_ms() - start;
+	res->elapsed_ms = deadline_now_ms() - start;
 	if (read(sfd, &why, 1) == 1) {
 		rc = -EPERM;	/* the cage could not be built: ours to fix */
 		goto out;

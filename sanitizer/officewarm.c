@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fsio.h"
 
 #define WARM_NOBODY		65534
@@ -69,15 +70,6 @@ officewarm_config_default(struct officewarm_config *c)
 	c->recycle_after = OFFICEWARM_DEFAULT_RECYCLE;
 	c->init_timeout_ms = OFFICEWARM_INIT_TIMEOUT_MS;
 	c->converters = 1;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The program beside ours, or in ../bin (tests and benchmarks in the build tree). */
@@ -197,7 +189,7 @@ await_reply(int conn, uint64_t deadline, uint32_t *answer)
 	int rc;
 
 	for (;;) {
-		if ((t = now_ms()) >= deadline)
+		if ((t = deadline_now_ms()) >= deadline)
 			return -ETIMEDOUT;
 		rc = poll(&pfd, 1, (int)(deadline - t > INT_MAX ? INT_MAX : deadline - t));
 		if (rc < 0 && errno == EINTR)
@@ -227,7 +219,7 @@ slot_ready(struct officewarm *w, struct warm_slot *s)
 		return rc;
 	if (s->ready)
 		return 0;
-	rc = await_reply(s->conn, now_ms() + w->cfg.init_timeout_ms, &a);
+	rc = await_reply(s->conn, deadline_now_ms() + w->cfg.init_timeout_ms, &a);
 	if (rc == 0 && a == OFFICEWARM_READY) {
 		s->ready = 1;
 		return 0;
@@ -413,7 +405,7 @@ officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int p
 		give_slot(w, s, 0, 1);
 		return rc;
 	}
-	start = now_ms();
+	start = deadline_now_ms();
 	if (send(s->conn, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq) {
 		/* It died between two files: nothing of this one reached it. */
 		rc = -EIO;
@@ -426,7 +418,7 @@ officewarm_convert(struct officewarm *w, int in_fd, enum detect_type type, int p
 	pthread_mutex_unlock(&w->lock);
 	s->files++;
 	rc = await_reply(s->conn, start + (timeout_ms ? timeout_ms : w->cfg.limits.timeout_ms), &a);
-	res->elapsed_ms = now_ms() - start;
+	res->elapsed_ms = deadline_now_ms() - start;
 	if (rc == -ETIMEDOUT) {
 		res->status = OFFICEPDF_TIMEOUT;
 		failed = 1;

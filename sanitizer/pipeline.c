@@ -29,6 +29,7 @@
 
 #include "attest.h"
 #include "crypto.h"
+#include "deadline.h"
 #include "detect.h"
 #include "fsio.h"
 #include "ooxml.h"
@@ -230,15 +231,6 @@ struct render_lane {
 	pthread_t thread;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Record the first refusal or error of a document; later ones add nothing. */
 static void
 lane_fail(struct render_shared *sh, int rc, const char *reason, const char *detail)
@@ -385,7 +377,7 @@ render_lane(void *arg)
 		struct pixels_reader r;
 		struct pixels_mem mem;
 		uint32_t got = 0;
-		uint64_t t = now_ms();
+		uint64_t t = deadline_now_ms();
 
 		if (t >= sh->deadline_ms + ocr_ms) {
 			lane_fail(sh, 0, "limits_exceeded", "render: out of time");
@@ -437,10 +429,10 @@ render_lane(void *arg)
 		    preview_from_stream(sr.out, sr.out_len, &plim, sh->preview) != 0)
 			rebuild_buf_free(sh->preview);
 		if (rc == REBUILD_OK && sh->pdf != NULL && pipeline_ocr_on(c)) {
-			uint64_t t0 = now_ms();
+			uint64_t t0 = deadline_now_ms();
 			int orc = ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
 
-			ocr_ms += now_ms() - t0;
+			ocr_ms += deadline_now_ms() - t0;
 			if (orc != 0) {
 				sandbox_result_free(&sr);
 				lane_fail(sh, orc, NULL, NULL);
@@ -520,7 +512,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 		n = 1;
 	if (pthread_mutex_init(&sh.lock, NULL) != 0)
 		return -ENOMEM;
-	sh.deadline_ms = now_ms() + c->sandbox.timeout_ms;
+	sh.deadline_ms = deadline_now_ms() + c->sandbox.timeout_ms;
 	if (document && (sh.pdf = rebuild_pdf_new(c->dpi)) == NULL) {
 		pthread_mutex_destroy(&sh.lock);
 		return -ENOMEM;

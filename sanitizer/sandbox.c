@@ -42,6 +42,7 @@
 
 #include <seccomp.h>
 
+#include "deadline.h"
 #include "fsio.h"
 #include "sandbox.h"
 
@@ -285,15 +286,6 @@ child_main(const struct sandbox_limits *lim, const char *dir, pid_t parent, int 
 
 /* ---- the parent --------------------------------------------------------------- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Append what the pipe has; returns 1 at EOF, 0 if more may come, -1 past max. */
 static int
 drain(int fd, struct sandbox_result *res, size_t *cap, size_t max, int *err)
@@ -373,7 +365,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 		fsio_remove_tree(dir);
 		return err;
 	}
-	start = now_ms();
+	start = deadline_now_ms();
 	deadline = start + lim->timeout_ms;
 	if ((pid = fork()) < 0) {
 		err = -errno;
@@ -390,7 +382,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 
 	while (killed_for < 0 && err == 0 && (pipe_open || !exited)) {
 		struct pollfd pf;
-		uint64_t t = now_ms();
+		uint64_t t = deadline_now_ms();
 		int wait_ms;
 
 		if (t >= deadline) {
@@ -437,7 +429,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 	}
 	close(p[0]);
 	fsio_remove_tree(dir);
-	res->elapsed_ms = now_ms() - start;
+	res->elapsed_ms = deadline_now_ms() - start;
 	res->max_rss_kb = ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0;
 
 	if (err != 0 || res->out_len == 0)

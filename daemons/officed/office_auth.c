@@ -24,6 +24,7 @@
 
 #include "audit_log.h"
 #include "csvio.h"
+#include "deadline.h"
 #include "fsio.h"
 #include "jsonio.h"
 #include "log.h"
@@ -45,15 +46,6 @@
 
 #define PASSWORD_MIN_CHARS 12
 #define LOGIN_RATE_BURST   20.0
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void
 office_session_config(struct officed *o, const char *tenant, struct session_config *sc,
@@ -379,7 +371,7 @@ open_anonymous(struct officed *o, struct http_request *req, struct office_actor 
 		return NULL;
 	}
 	office_session_config(o, a->t->name, &a->sc, a->cookie_name);
-	if (!ratelimit_take(o->login_rl, a->remote, now_ms())) {
+	if (!ratelimit_take(o->login_rl, a->remote, deadline_now_ms())) {
 		http_reply_header(req, "Retry-After", "5");
 		http_reply_error(req, 429, "rate_limited", MSG_RATE);
 		return NULL;

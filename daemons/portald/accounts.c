@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "accounts.h"
+#include "deadline.h"
 #include "drafts.h"
 #include "form.h"
 #include "jsonio.h"
@@ -41,15 +42,6 @@
 #define MSG_PW_RULE     "パスワードは10文字以上256文字以内で入力してください。"
 #define MSG_EMAIL_RULE  "メールアドレスを正しい形式で入力してください (例: taro@example.jp)。"
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 session_config(struct portald *p, struct portal_tenant *pt, struct portal_actor *a)
 {
@@ -69,7 +61,7 @@ state_changing(const char *method)
 bool
 accounts_rate_take(struct ratelimit *rl, struct http_request *req)
 {
-	if (rl == NULL || ratelimit_take(rl, http_req_remote(req), now_ms()))
+	if (rl == NULL || ratelimit_take(rl, http_req_remote(req), deadline_now_ms()))
 		return true;
 	http_reply_header(req, "Retry-After", "5");
 	http_reply_error(req, 429, "rate_limited", ACCOUNT_MSG_RATE);
