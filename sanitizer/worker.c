@@ -19,8 +19,8 @@
  * be redone forever: after each restart, or every few seconds. So every claim is
  * counted in the spool (spool_attempt) before any work, and past WORKER_MAX_TRIES
  * the upload is given up: refused as processing_failed (its original quarantined for
- * analysis), or, when its verdict was out and only its text layer kept failing, left
- * clean without one.
+ * analysis), or, when its verdict was out already, left with that verdict (and no
+ * text layer, if one was still to come).
  */
 #define _GNU_SOURCE
 #include "worker.h"
@@ -255,14 +255,16 @@ give_up(struct worker_pool *p, const struct spool_item *item, int tries)
 
 	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0)
 		return 0;	/* process() sanitizes nothing for it either */
-	/* The verdict is out; only the text layer kept failing. The verdict stands. */
+	/* The verdict is out (a crash came after it: while the text layer was made, or
+	 * before the commit). It stands; a text layer still pending is given up. */
 	if (results_read_state(p->cfg.results_dir, id, status, sizeof status, ocr,
-			       sizeof ocr) == 0 && strcmp(status, "clean") == 0) {
+			       sizeof ocr) == 0) {
 		if (strcmp(ocr, RESULTS_OCR_PENDING) == 0 &&
 		    results_set_ocr(p->cfg.results_dir, id, RESULTS_OCR_FAILED) != 0)
 			return -1;
-		log_err("sanitized: upload %s: given up after %d attempts at its text layer; "
-			"it stays clean without one", item->id, tries);
+		log_err("sanitized: upload %s: given up after %d attempts; its verdict (%s) "
+			"stands%s", item->id, tries, status,
+			strcmp(ocr, RESULTS_OCR_PENDING) == 0 ? ", without a text layer" : "");
 	} else {
 		memset(&res, 0, sizeof res);
 		res.reason = "processing_failed";

@@ -3,7 +3,7 @@
  * of an intake item is counted in the spool before any work; an upload the service
  * has already failed on WORKER_MAX_TRIES times (its crashes, or internal errors) is
  * refused as processing_failed with its original kept in quarantine, or, when its
- * verdict was out and only its text layer kept failing, stays clean without one.
+ * verdict was out already, keeps it (a text layer still to come is given up).
  *
  * The earlier attempts are made here by claiming and counting as the pool does, then
  * handing the item back as a restart's spool_recover would.
@@ -186,6 +186,34 @@ test_clean_verdict_stands_when_only_its_text_layer_failed(void **state)
 	worker_stop(pool);
 }
 
+/* Nor is a refusal: its reason stays the one the citizen was shown. */
+static void
+test_refusal_already_out_keeps_its_reason(void **state)
+{
+	struct fixture *f = *state;
+	struct worker_pool *pool;
+	char path[256];
+	json_t *res;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/up-bad", f->results);
+	assert_int_equal(mkdir(path, 0750), 0);
+	snprintf(path, sizeof path, "%s/up-bad/result.json", f->results);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("{\"id\": \"up-bad\", \"status\": \"rejected\", \"reason\": \"encrypted\"}", fp);
+	fclose(fp);
+	assert_int_equal(spool_put(&f->spool, "up-bad", tiny_pdf, sizeof tiny_pdf - 1), SPOOL_OK);
+	failed_attempts(f, "up-bad", WORKER_MAX_TRIES);
+	pool = testworker_pool(f, NULL, NULL);
+	wait_done(f, "up-bad");
+	res = result_of(f, "up-bad");
+	assert_string_equal(jsonio_str(res, "reason", ""), "encrypted");
+	assert_null(json_object_get(res, "ocr"));
+	json_decref(res);
+	assert_int_equal(metric(pool, "given_up"), 1);
+	worker_stop(pool);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -195,6 +223,7 @@ main(void)
 		T(test_poison_upload_is_refused_and_quarantined_after_the_last_try),
 		T(test_upload_under_the_bound_is_sanitized),
 		T(test_clean_verdict_stands_when_only_its_text_layer_failed),
+		T(test_refusal_already_out_keeps_its_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
