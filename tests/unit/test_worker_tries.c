@@ -125,7 +125,7 @@ test_poison_upload_is_refused_and_quarantined_after_the_last_try(void **state)
 	/* Its count is gone with it. */
 	snprintf(path, sizeof path, "%s/tries/up-poison", f->intake);
 	assert_int_not_equal(access(path, F_OK), 0);
-	worker_stop(pool);
+	testworker_stop(f);
 }
 
 /* One try short of the bound, the upload is sanitized as any other. */
@@ -149,7 +149,7 @@ test_upload_under_the_bound_is_sanitized(void **state)
 	assert_string_equal(jsonio_str(res, "status", ""), "clean");
 	json_decref(res);
 	assert_int_equal(metric(pool, "given_up"), 0);
-	worker_stop(pool);
+	testworker_stop(f);
 }
 
 /* A verdict already out (clean, its text layer pending) is not taken back: only the
@@ -183,7 +183,7 @@ test_clean_verdict_stands_when_only_its_text_layer_failed(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 	assert_int_equal(metric(pool, "given_up"), 1);
 	assert_int_equal(metric(pool, "rejected"), 0);
-	worker_stop(pool);
+	testworker_stop(f);
 }
 
 /* Nor is a refusal: its reason stays the one the citizen was shown. */
@@ -211,7 +211,7 @@ test_refusal_already_out_keeps_its_reason(void **state)
 	assert_null(json_object_get(res, "ocr"));
 	json_decref(res);
 	assert_int_equal(metric(pool, "given_up"), 1);
-	worker_stop(pool);
+	testworker_stop(f);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

@@ -23,6 +23,9 @@
 struct fixture {
 	char dir[64], results[96], quarantine[96], intake[96];
 	struct spool spool;
+	struct worker_pool *pool;	/* testworker_pool's, stopped by teardown at the
+					 * latest (a failed assertion skips the test's own
+					 * testworker_stop) */
 	struct scanner *scanner;
 	uint8_t priv[32], pub[32];
 };
@@ -57,6 +60,8 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f->pool != NULL)
+		worker_stop(f->pool);
 	scan_close(f->scanner);
 	spool_close(&f->spool);
 	testutil_rmtree(f->dir);
@@ -81,7 +86,16 @@ testworker_pool(struct fixture *f, const char *langs, const char *tessdata)
 	wc.pipeline.ocr_tessdata = tessdata;
 	if (worker_start(&pool, &wc, err, sizeof err) != 0)
 		fail_msg("worker_start: %s", err);
+	f->pool = pool;
 	return pool;
+}
+
+/* Stop the pool testworker_pool started. */
+static inline void
+testworker_stop(struct fixture *f)
+{
+	worker_stop(f->pool);
+	f->pool = NULL;
 }
 
 #endif
