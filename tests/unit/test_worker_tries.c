@@ -122,10 +122,10 @@ test_poison_upload_is_refused_and_quarantined_after_the_last_try(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(metric(pool, "given_up"), 1);
 	assert_int_equal(metric(pool, "rejected"), 1);
-	/* Its count is gone with it. */
+	/* Its count is gone with it (once the commit that put it in done/ returns). */
+	testworker_stop(f);
 	snprintf(path, sizeof path, "%s/tries/up-poison", f->intake);
 	assert_int_not_equal(access(path, F_OK), 0);
-	testworker_stop(f);
 }
 
 /* One try short of the bound, the upload is sanitized as any other. */
@@ -152,37 +152,45 @@ test_upload_under_the_bound_is_sanitized(void **state)
 	testworker_stop(f);
 }
 
+/* Upload id whose verdict (result.json) is already out when the pool, started here,
+ * claims it past the last try; its result.json once the item is finished. */
+static json_t *
+given_up_after_verdict(struct fixture *f, const char *id, const char *verdict)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", f->results, id);
+	assert_int_equal(mkdir(path, 0750), 0);
+	snprintf(path, sizeof path, "%s/%s/result.json", f->results, id);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(verdict, fp);
+	fclose(fp);
+	assert_int_equal(spool_put(&f->spool, id, tiny_pdf, sizeof tiny_pdf - 1), SPOOL_OK);
+	failed_attempts(f, id, WORKER_MAX_TRIES);
+	(void)testworker_pool(f, NULL, NULL);
+	wait_done(f, id);
+	return result_of(f, id);
+}
+
 /* A verdict already out (clean, its text layer pending) is not taken back: only the
  * text layer is given up. */
 static void
 test_clean_verdict_stands_when_only_its_text_layer_failed(void **state)
 {
 	struct fixture *f = *state;
-	struct worker_pool *pool;
 	char path[256];
 	json_t *res;
-	FILE *fp;
 
-	snprintf(path, sizeof path, "%s/up-text", f->results);
-	assert_int_equal(mkdir(path, 0750), 0);
-	snprintf(path, sizeof path, "%s/up-text/result.json", f->results);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs("{\"id\": \"up-text\", \"status\": \"clean\", \"reason\": \"ok\", "
-	      "\"ocr\": \"pending\", \"pages\": 1}", fp);
-	fclose(fp);
-	assert_int_equal(spool_put(&f->spool, "up-text", tiny_pdf, sizeof tiny_pdf - 1),
-			 SPOOL_OK);
-	failed_attempts(f, "up-text", WORKER_MAX_TRIES);
-	pool = testworker_pool(f, NULL, NULL);
-	wait_done(f, "up-text");
-	res = result_of(f, "up-text");
+	res = given_up_after_verdict(f, "up-text", "{\"id\": \"up-text\", \"status\": \"clean\", "
+				     "\"reason\": \"ok\", \"ocr\": \"pending\", \"pages\": 1}");
 	assert_string_equal(jsonio_str(res, "status", ""), "clean");
 	assert_string_equal(jsonio_str(res, "ocr", ""), RESULTS_OCR_FAILED);
 	json_decref(res);
 	snprintf(path, sizeof path, "%s/up-text", f->quarantine);
 	assert_int_not_equal(access(path, F_OK), 0);
-	assert_int_equal(metric(pool, "given_up"), 1);
-	assert_int_equal(metric(pool, "rejected"), 0);
+	assert_int_equal(metric(f->pool, "given_up"), 1);
+	assert_int_equal(metric(f->pool, "rejected"), 0);
 	testworker_stop(f);
 }
 
@@ -191,26 +199,14 @@ static void
 test_refusal_already_out_keeps_its_reason(void **state)
 {
 	struct fixture *f = *state;
-	struct worker_pool *pool;
-	char path[256];
 	json_t *res;
-	FILE *fp;
 
-	snprintf(path, sizeof path, "%s/up-bad", f->results);
-	assert_int_equal(mkdir(path, 0750), 0);
-	snprintf(path, sizeof path, "%s/up-bad/result.json", f->results);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs("{\"id\": \"up-bad\", \"status\": \"rejected\", \"reason\": \"encrypted\"}", fp);
-	fclose(fp);
-	assert_int_equal(spool_put(&f->spool, "up-bad", tiny_pdf, sizeof tiny_pdf - 1), SPOOL_OK);
-	failed_attempts(f, "up-bad", WORKER_MAX_TRIES);
-	pool = testworker_pool(f, NULL, NULL);
-	wait_done(f, "up-bad");
-	res = result_of(f, "up-bad");
+	res = given_up_after_verdict(f, "up-bad", "{\"id\": \"up-bad\", \"status\": "
+				     "\"rejected\", \"reason\": \"encrypted\"}");
 	assert_string_equal(jsonio_str(res, "reason", ""), "encrypted");
 	assert_null(json_object_get(res, "ocr"));
 	json_decref(res);
-	assert_int_equal(metric(pool, "given_up"), 1);
+	assert_int_equal(metric(f->pool, "given_up"), 1);
 	testworker_stop(f);
 }
 
