@@ -49,7 +49,7 @@ struct assembly_config {
 	const char *dir;		/* temporary files go here (0700, same fs as spool) */
 	unsigned max_objects;		/* objects in progress at once */
 	uint64_t max_object_size;	/* bytes */
-	size_t   memory_budget;		/* bytes of block state and buffered parity */
+	size_t   memory_budget;		/* bytes of block state, parity and gathered data */
 	unsigned remember;		/* completed ids remembered for idempotency */
 };
 

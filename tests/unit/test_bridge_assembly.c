@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "assembly.h"
+#include "crypto.h"
 #include "fec.h"
 #include "frame.h"
 #include "sender.h"
@@ -272,6 +273,7 @@ expect_delivered(struct fixture *f, size_t size, unsigned passes, const struct c
 	assert_int_equal(r.failed, 0);
 	assert_int_equal(assembly_stats(r.a)->objects_complete, 1);
 	assert_int_equal(assembly_incomplete(r.a, NULL, 0), 0);
+	assert_int_equal(assembly_stats(r.a)->memory, 0);	/* every buffer given back */
 	rx_close(&r);
 }
 
@@ -485,6 +487,80 @@ test_buffered_parity_stays_within_the_memory_budget(void **state)
 	rx_open(&r, f, &cfg);
 	assert_int_equal(assembly_feed(r.a, &h, sym, SYM), ASSEMBLY_ETOOBIG);
 	assert_int_equal(assembly_stats(r.a)->objects_refused, 1);
+	rx_close(&r);
+}
+
+static void
+test_object_arrives_identical_when_its_data_has_no_room_in_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct channel ch = { .seed = 9, .loss_ppm = 50000 };
+	struct assembly_config cfg;
+	struct rx_side r;
+
+	/* Room for a block's parity, not for its 89 KB of data: every data symbol is
+	 * written through to the file and rebuilt ones are read back from it. */
+	assembly_config_default(&cfg);
+	cfg.memory_budget = 60 * 1024;
+	rx_open(&r, f, &cfg);
+	send_and_expect(f, 1 << 20, 1, &ch, &r);
+	assert_int_equal(r.complete, 1);
+	assert_true(assembly_stats(r.a)->fec_repairs >= 10);
+	assert_int_equal(assembly_stats(r.a)->objects_evicted, 0);
+	assert_int_equal(assembly_stats(r.a)->memory, 0);
+	rx_close(&r);
+}
+
+static void
+test_gathered_data_goes_to_its_file_before_any_object_is_evicted(void **state)
+{
+	struct fixture *f = *state;
+	struct assembly_config cfg;
+	struct assembly_event ev;
+	static uint8_t sym[SYM], want[BLOCK], got[BLOCK];
+	char hex[2 * FRAME_ID_LEN + 1], path[PATH_MAX];
+	struct frame_hdr h;
+	struct rx_side r;
+	uint16_t i;
+	int fd;
+
+	assembly_config_default(&cfg);
+	cfg.memory_budget = BLOCK + 16 * 1024;
+	rx_open(&r, f, &cfg);
+	/* Object 1 gathers 10 of its 64 data symbols in memory (an 89 KB buffer). */
+	for (i = 0; i < 10; i++) {
+		memset(want + (size_t)i * SYM, i + 1, SYM);
+		h = hdr(1, BLOCK, FRAME_DATA, 0, i);
+		assert_int_equal(assembly_feed(r.a, &h, want + (size_t)i * SYM, SYM),
+				 ASSEMBLY_STORED);
+	}
+	assert_true(assembly_stats(r.a)->memory > BLOCK);
+	/* Object 2's parity needs that room: object 1's data goes to its file, and
+	 * object 1 stays. */
+	for (i = 64; i < 80; i++) {
+		h = hdr(2, BLOCK, FRAME_DATA, 0, i);
+		assert_int_equal(assembly_feed(r.a, &h, sym, SYM), ASSEMBLY_STORED);
+		assert_true(assembly_stats(r.a)->memory <= cfg.memory_budget);
+	}
+	assert_int_equal(assembly_poll(r.a, &ev), 0);
+	assert_int_equal(assembly_stats(r.a)->objects_evicted, 0);
+	assert_int_equal(assembly_incomplete(r.a, NULL, 0), 2);
+	/* The rest of object 1's block arrives; the file holds all 64 symbols. */
+	for (i = 10; i < 64; i++) {
+		memset(want + (size_t)i * SYM, i + 1, SYM);
+		h = hdr(1, BLOCK, FRAME_DATA, 0, i);
+		assert_int_equal(assembly_feed(r.a, &h, want + (size_t)i * SYM, SYM),
+				 ASSEMBLY_STORED);
+	}
+	assert_int_equal(assembly_stats(r.a)->blocks_decoded, 1);
+	memset(ev.object_id, 1, FRAME_ID_LEN);
+	crypto_hex(ev.object_id, FRAME_ID_LEN, hex);
+	snprintf(path, sizeof(path), "%s/%s.part", f->adir, hex);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, got, sizeof(got)), BLOCK);
+	close(fd);
+	assert_memory_equal(got, want, BLOCK);
 	rx_close(&r);
 }
 
@@ -712,6 +788,8 @@ main(void)
 		cmocka_unit_test(test_completed_object_is_ignored_when_sent_again),
 		cmocka_unit_test(test_oldest_incomplete_object_is_evicted_at_the_object_limit),
 		cmocka_unit_test(test_buffered_parity_stays_within_the_memory_budget),
+		cmocka_unit_test(test_object_arrives_identical_when_its_data_has_no_room_in_memory),
+		cmocka_unit_test(test_gathered_data_goes_to_its_file_before_any_object_is_evicted),
 		cmocka_unit_test(test_object_over_the_size_limit_is_refused),
 		cmocka_unit_test(test_frame_contradicting_its_object_is_a_conflict),
 		cmocka_unit_test(test_digest_mismatch_is_refused_and_the_rejected_object_taken_again),
