@@ -1,33 +1,15 @@
 /*
- * ocr.c — Tesseract in the sandbox child, and the parent's reader of what it says.
+ * ocr.c — the parent's reader of what the OCR child says (the child: ocr_child.c).
  *
  * The invariant: the parent accepts a page's words only from a complete page record
  * whose every count, box and byte was checked here; anything else ends the parse,
- * and the pages it did not fill simply have no text. The child side never sees
- * anything but a pixel stream (already checked by the parent's reader once) and the
- * model files, which it loads before the seccomp filter forbids open().
- *
- * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
- * on 2 shared cores and which the sandbox could not create anyway (clone is not
- * allowed: the child would die of SIGSYS). OMP_THREAD_LIMIT=1 in the environment
- * does not help here: libgomp reads it once, in its constructor, when the program
- * starts. omp_set_max_active_levels(0) makes every parallel region inactive, i.e.
- * run by the one calling thread, whatever num_threads it asks for.
+ * and the pages it did not fill simply have no text.
  */
 #include "ocr.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <tesseract/capi.h>
-
-#include "fsio.h"
-
-/* libgomp's (the Makefile links -lgomp); declared here rather than through omp.h,
- * which clang, building the fuzz targets, does not ship. */
-extern void omp_set_max_active_levels(int max_levels);
-
-static const uint8_t ocr_magic[4] = { 'S', 'K', 'O', 'C' };
 
 const char *
 ocr_strerror(int err)
@@ -40,12 +22,6 @@ ocr_strerror(int err)
 	case OCR_ENOMEM:	return "out of memory";
 	}
 	return "unknown error";
-}
-
-const char *
-ocr_engine_version(void)
-{
-	return TessVersion();
 }
 
 void
@@ -278,7 +254,7 @@ ocr_parse(const uint8_t *p, size_t len, uint32_t first, uint32_t max, struct ocr
 	*err = OCR_OK;
 	if (len == 0)
 		return 0;		/* a child that failed before writing anything */
-	if ((rc = take(&c, 5, &b)) != OCR_OK || memcmp(b, ocr_magic, 4) != 0 ||
+	if ((rc = take(&c, 5, &b)) != OCR_OK || memcmp(b, OCR_MAGIC, 4) != 0 ||
 	    b[4] != OCR_VERSION) {
 		*err = rc != OCR_OK ? rc : OCR_EFORMAT;
 		return 0;
@@ -300,212 +276,4 @@ ocr_parse(const uint8_t *p, size_t len, uint32_t first, uint32_t max, struct ocr
 	}
 	*err = rc;
 	return n;
-}
-
-/* ---- the child ---- */
-
-int
-ocr_child_prepare(void *arg)
-{
-	struct ocr_request *req = arg;
-	TessBaseAPI *api;
-
-	req->api = NULL;
-	omp_set_max_active_levels(0);
-	if ((api = TessBaseAPICreate()) == NULL)
-		return 0;
-	if (TessBaseAPIInit3(api, req->tessdata, req->langs) != 0) {
-		TessBaseAPIDelete(api);
-		return 0;
-	}
-	/* One block of horizontal lines, not Tesseract's page layout analysis (PSM_AUTO).
-	 * Japanese set solid (lines as close as their characters: tables, lists, squeezed
-	 * forms) is a grid of equal squares; the layout analysis took such pages for
-	 * vertical writing (縦書き) or for no text at all, and the text layer was
-	 * gibberish. As one block they read right, and every other page we measured read
-	 * as well as before or better (docs/sanitizer.md, "Page layout"): the text layer
-	 * is for finding words, and a word is found wherever its line is. */
-	TessBaseAPISetPageSegMode(api, PSM_SINGLE_BLOCK);
-	/* Tesseract 5 reads every line it is unsure of a second time inverted, in case it
-	 * is white on black; on rendered forms and certificates that never pays, and it
-	 * is most of the time on a scan's noisy lines. A light-on-dark heading then stays
-	 * without a text layer (the page image is unchanged). */
-	if (!TessBaseAPISetVariable(api, "tessedit_do_invert", "0")) {
-		TessBaseAPIDelete(api);
-		return 0;
-	}
-	req->api = api;
-	return 0;
-}
-
-struct outbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-put(struct outbuf *o, const void *data, size_t n)
-{
-	if (o->failed)
-		return;
-	if (o->cap - o->len < n) {
-		size_t ncap = o->cap ? o->cap : 16384;
-		uint8_t *p;
-
-		while (ncap - o->len < n)
-			ncap *= 2;
-		if ((p = realloc(o->p, ncap)) == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->p = p;
-		o->cap = ncap;
-	}
-	memcpy(o->p + o->len, data, n);
-	o->len += n;
-}
-
-static void
-put_u32(struct outbuf *o, uint8_t tag, uint32_t v)
-{
-	uint8_t b[5] = { tag, (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(o, b, 5);
-}
-
-static int
-clamp_box(int x0, int y0, int x1, int y1, uint32_t w, uint32_t h, uint8_t out[8])
-{
-	int v[4] = { x0, y0, x1, y1 }, lim[4] = { (int)w, (int)h, (int)w, (int)h }, i;
-
-	for (i = 0; i < 4; i++) {
-		if (v[i] < 0)
-			v[i] = 0;
-		if (v[i] > lim[i])
-			v[i] = lim[i];
-		out[2 * i] = (uint8_t)(v[i] >> 8);
-		out[2 * i + 1] = (uint8_t)v[i];
-	}
-	return v[0] < v[2] && v[1] < v[3];
-}
-
-/* The longest prefix of s, at most OCR_MAX_WORD_BYTES, that is whole valid code
- * points; 0 if s has anything the parent would refuse. */
-static size_t
-word_bytes(const char *s)
-{
-	size_t len = strlen(s), off = 0, n;
-	uint32_t cp;
-
-	while (off < len) {
-		if ((n = ocr_utf8_next((const uint8_t *)s + off, len - off, &cp)) == 0)
-			return 0;
-		if (off + n > OCR_MAX_WORD_BYTES)
-			break;
-		off += n;
-	}
-	return off;
-}
-
-/* Lines and words of the page Tesseract has just recognised. */
-static void
-put_words(TessBaseAPI *api, const struct pixels_header *h, struct outbuf *o, uint32_t *nwords)
-{
-	TessResultIterator *it = TessBaseAPIGetIterator(api);
-	const TessPageIterator *pit;
-	uint32_t nlines = 0;
-	int x0, y0, x1, y1, have_line = 0;
-
-	*nwords = 0;
-	if (it == NULL)
-		return;
-	pit = TessResultIteratorGetPageIterator(it);
-	do {
-		uint8_t rec[10];
-		char *text;
-		size_t n;
-
-		if (TessPageIteratorIsAtBeginningOf(pit, RIL_TEXTLINE)) {
-			have_line = 0;
-			if (nlines < OCR_MAX_LINES_PER_PAGE &&
-			    TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &x0, &y0, &x1, &y1) &&
-			    clamp_box(x0, y0, x1, y1, h->width, h->height, rec + 1)) {
-				rec[0] = 'L';
-				put(o, rec, 9);
-				nlines++;
-				have_line = 1;
-			}
-		}
-		if (!have_line || *nwords == OCR_MAX_WORDS_PER_PAGE)
-			continue;
-		if ((text = TessResultIteratorGetUTF8Text(it, RIL_WORD)) == NULL)
-			continue;
-		n = word_bytes(text);
-		if (n > 0 && TessPageIteratorBoundingBox(pit, RIL_WORD, &x0, &y0, &x1, &y1) &&
-		    clamp_box(x0, y0, x1, y1, h->width, h->height, rec + 1)) {
-			rec[0] = 'W';
-			rec[9] = (uint8_t)n;
-			put(o, rec, 10);
-			put(o, text, n);
-			(*nwords)++;
-		}
-		TessDeleteText(text);
-	} while (TessResultIteratorNext(it, RIL_WORD));
-	TessResultIteratorDelete(it);
-}
-
-int
-ocr_child(int out_fd, int in_fd, void *arg)
-{
-	struct ocr_request *req = arg;
-	TessBaseAPI *api = req->api;
-	struct pixels_mem mem = { .p = req->stream, .len = req->stream_len };
-	struct pixels_reader r;
-	struct pixels_header h;
-	struct outbuf o = { 0 };
-	uint8_t *px = NULL;
-	size_t cap = 0, stride;
-	uint32_t frame, y, nwords;
-	int rc;
-
-	(void)in_fd;
-	if (api == NULL)
-		return OCR_EXIT_MODEL;
-	put(&o, ocr_magic, 4);
-	put(&o, (const uint8_t[]){ OCR_VERSION }, 1);
-	if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0)
-		return OCR_EXIT_IO;
-	pixels_reader_init(&r, pixels_mem_read, &mem, &req->lim);
-	for (frame = 0;; frame++) {
-		if ((rc = pixels_reader_next(&r, &h)) == PIXELS_END)
-			break;
-		if (rc != 0)
-			return OCR_EXIT_STREAM;
-		stride = pixels_row_bytes(&h);
-		if (stride * h.height > cap) {
-			free(px);
-			cap = stride * h.height;
-			if ((px = malloc(cap)) == NULL)
-				return OCR_EXIT_STREAM;
-		}
-		for (y = 0; y < h.height; y++)
-			if (pixels_reader_row(&r, px + (size_t)y * stride) != 0)
-				return OCR_EXIT_STREAM;
-		if (frame < req->first)
-			continue;
-		o.len = 0;
-		put_u32(&o, 'P', frame);
-		TessBaseAPISetImage(api, px, (int)h.width, (int)h.height, h.channels, (int)stride);
-		TessBaseAPISetSourceResolution(api, (int)req->dpi);
-		nwords = 0;
-		if (TessBaseAPIRecognize(api, NULL) == 0)
-			put_words(api, &h, &o, &nwords);
-		put_u32(&o, 'E', nwords);
-		TessBaseAPIClear(api);
-		/* Page by page, so that what was read before a crash is kept. */
-		if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0)
-			return OCR_EXIT_IO;
-	}
-	return 0;
 }

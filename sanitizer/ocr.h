@@ -32,6 +32,7 @@
 #define OCR_MAX_PAGE_BYTES	(16u + OCR_MAX_LINES_PER_PAGE * 9u + \
 				 OCR_MAX_WORDS_PER_PAGE * (10u + OCR_MAX_WORD_BYTES))
 #define OCR_VERSION		1
+#define OCR_MAGIC		"SKOC"
 
 /* What the child's exit code means (besides 0: every page from first on). */
 enum {
@@ -95,12 +96,14 @@ struct ocr_request {
 	size_t stream_len;		/* read by the child through fork's copy of it */
 	uint32_t first;			/* frames before this one are skipped */
 	struct pixels_limits lim;	/* for reading the stream */
-	void *api;			/* the child's Tesseract, set by the prep */
+	void *api[2];			/* the child's Tesseracts, set by the prep: one,
+					 * or one per language of a jpn/eng pair */
 };
 
-/* The sandbox_prep_fn: arg is a struct ocr_request *. Loads the model (from files:
- * confinement is not complete yet) with Tesseract's OpenMP held to one thread.
- * Always returns 0; a model that did not load makes ocr_child exit OCR_EXIT_MODEL. */
+/* The sandbox_prep_fn: arg is a struct ocr_request *. Loads the models (from files:
+ * confinement is not complete yet) with Tesseract's OpenMP held to one thread; jpn
+ * and eng together as two readers (ocr_child.c). Always returns 0; a model that did
+ * not load makes ocr_child exit OCR_EXIT_MODEL. */
 int ocr_child_prepare(void *arg);
 
 /* The sandbox_fn: recognise every frame from req->first on and write the format

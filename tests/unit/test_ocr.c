@@ -627,11 +627,10 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	close(in);
 }
 
-/* Tesseract's page layout analysis took such a page for vertical writing (縦書き)
- * or for no text: a text layer of gibberish (with 1 px more between the lines it
- * read them right). Read as one block of lines, it is read as it is printed. */
-static void
-test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
+/* Run the pipeline with OCR in langs on the one-page PDF in; its text, as pdftotext
+ * reads it (malloc'd). */
+static char *
+ocr_text_of(int in, const char *langs)
 {
 	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
@@ -639,25 +638,84 @@ test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 	uint8_t *out;
 	size_t len;
 	char *text;
+
+	pipeline_config_default(&c);
+	c.ocr = langs;
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 1);
+	text = pdftotext(out, len);
+	free(out);
+	pipeline_result_free(&res);
+	return text;
+}
+
+/* Tesseract's page layout analysis took such a page for vertical writing (縦書き)
+ * or for no text: a text layer of gibberish (with 1 px more between the lines it
+ * read them right). Read as one block of lines, it is read as it is printed. */
+static void
+test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
+{
+	char *text;
 	int in;
 
 	(void)state;
 	if (pipeline_skip())
 		return;
 	in = japanese_notice_pdf();
-	pipeline_config_default(&c);
-	c.ocr = "jpn";		/* half the time of jpn+eng: the page has no English */
-	c.sign_key = key;
-	run(&c, in, &res, &out, &len);
-	assert_true(res.clean);
-	assert_int_equal(res.ocr_pages, 1);
-	text = pdftotext(out, len);
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "マイナンバーカード"));
 	assert_non_null(strstr(text, "委任状が必要です"));
 	free(text);
-	free(out);
-	pipeline_result_free(&res);
+	close(in);
+}
+
+/* A Japanese form with English lines and a Latin line holding a Japanese word:
+ * the Latin lines read as eng reads them (the telephone number, whose 0 jpn reads
+ * as 9), the Japanese lines and the word 電話 as jpn reads them. */
+static int
+mixed_pdf(void)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付申請書",
+		"The applicant confirms that the information is true.",
+		"Residents must notify the Citizens Division.",
+		"E-mail: info@example.lg.jp 電話 03-1234-5678",
+		"手数料は一通につき三百円です。",
+		NULL,
+	};
+
+	return image_pdf(draw_page(lines, 28), 1);
+}
+
+static void
+test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji(void **state)
+{
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	in = mixed_pdf();
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS);
+	assert_non_null(strstr(text, "住民票の写し"));
+	assert_non_null(strstr(text, "confirms"));
+	assert_non_null(strstr(text, "notify"));
+	assert_non_null(strstr(text, "03-1234-5678"));	/* eng's reading of the line */
+	assert_non_null(strstr(text, "電話"));		/* jpn's word in it */
+	assert_non_null(strstr(text, "手数料"));
+	free(text);
+	/* The same lines led by eng: Japanese lines are read again in jpn. */
+	text = ocr_text_of(in, "eng+jpn");
+	assert_non_null(strstr(text, "住民票の写し"));
+	assert_non_null(strstr(text, "confirms"));
+	assert_non_null(strstr(text, "03-1234-5678"));
+	assert_non_null(strstr(text, "電話"));
+	assert_non_null(strstr(text, "手数料"));
+	free(text);
 	close(in);
 }
 
@@ -751,6 +809,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_dense_japanese_notice_across),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),

@@ -1,0 +1,554 @@
+/*
+ * ocr_child.c — Tesseract in the sandboxed OCR child: the pages of a pixel stream in,
+ * the words it read out, in the format of ocr.h (whose parser, in the parent, trusts
+ * none of it). The child never sees anything but that stream (already checked by
+ * the parent's reader once) and the model files, which it loads before the seccomp
+ * filter forbids open().
+ *
+ * Two languages, two readers. Given "jpn+eng", Tesseract's own combination reads a
+ * line again in the second language whenever any word of it falls below the first
+ * language's acceptance threshold. A Japanese line is read as dozens of short
+ * "words", so nearly every line of a Japanese page was read twice, and a dense page
+ * cost twice its jpn time; that threshold belongs to the LSTM's own dictionary,
+ * which no API variable reaches. So for a jpn/eng pair the child loads each
+ * language as a reader of its own, reads the page with one of them (the primary)
+ * and reads again, with the other, only the lines the first does not suit: a line
+ * jpn read as mostly Latin letters, or a line eng read with low confidence (eng
+ * reading Japanese scores 0-35, jpn reading English 80-92, so confidence alone
+ * cannot tell that case). The better-scored reading of the line is kept. The next
+ * page's primary is the language most of this page's text came from, so an English
+ * document pays the second reading on its first page only. Any other list of
+ * languages is read by Tesseract's combination, as before.
+ *
+ * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
+ * on 2 shared cores and which the sandbox could not create anyway (clone is not
+ * allowed: the child would die of SIGSYS). OMP_THREAD_LIMIT=1 in the environment
+ * does not help here: libgomp reads it once, in its constructor, when the program
+ * starts. omp_set_max_active_levels(0) makes every parallel region inactive, i.e.
+ * run by the one calling thread, whatever num_threads it asks for.
+ */
+#include "ocr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <tesseract/capi.h>
+
+#include "fsio.h"
+
+/* libgomp's (the Makefile links -lgomp); declared here rather than through omp.h,
+ * which clang, building the fuzz targets, does not ship. */
+extern void omp_set_max_active_levels(int max_levels);
+
+#define REREAD_BELOW_CONF	60	/* eng's line confidence that calls for jpn */
+#define REREAD_WORD_CONF	40	/* or eng's confidence in one of its words */
+#define REREAD_PAD		4	/* pixels around a line read again */
+
+const char *
+ocr_engine_version(void)
+{
+	return TessVersion();
+}
+
+/* ---- loading ---- */
+
+static TessBaseAPI *
+load(const char *tessdata, const char *langs)
+{
+	TessBaseAPI *api = TessBaseAPICreate();
+
+	if (api == NULL)
+		return NULL;
+	/* Tesseract 5 reads every line it is unsure of a second time inverted, in case it
+	 * is white on black; on rendered forms and certificates that never pays, and it
+	 * is most of the time on a scan's noisy lines. A light-on-dark heading then stays
+	 * without a text layer (the page image is unchanged). */
+	if (TessBaseAPIInit3(api, tessdata, langs) != 0 ||
+	    !TessBaseAPISetVariable(api, "tessedit_do_invert", "0")) {
+		TessBaseAPIDelete(api);
+		return NULL;
+	}
+	return api;
+}
+
+enum { PAIR_NONE, PAIR_JPN_FIRST, PAIR_ENG_FIRST };
+
+/* Whether langs is jpn and eng, and in which order. */
+static int
+jpn_eng_pair(const char *langs)
+{
+	if (strcmp(langs, "jpn+eng") == 0)
+		return PAIR_JPN_FIRST;
+	return strcmp(langs, "eng+jpn") == 0 ? PAIR_ENG_FIRST : PAIR_NONE;
+}
+
+int
+ocr_child_prepare(void *arg)
+{
+	struct ocr_request *req = arg;
+
+	req->api[0] = req->api[1] = NULL;
+	omp_set_max_active_levels(0);
+	if (jpn_eng_pair(req->langs) == PAIR_NONE) {
+		req->api[0] = load(req->tessdata, req->langs);
+		return 0;
+	}
+	/* api[0] reads as jpn, api[1] as eng: pages, and the other's lines. */
+	req->api[0] = load(req->tessdata, "jpn");
+	req->api[1] = load(req->tessdata, "eng");
+	if (req->api[0] == NULL || req->api[1] == NULL) {
+		if (req->api[0] != NULL)
+			TessBaseAPIDelete(req->api[0]);
+		if (req->api[1] != NULL)
+			TessBaseAPIDelete(req->api[1]);
+		req->api[0] = req->api[1] = NULL;
+	}
+	return 0;
+}
+
+/* ---- output ---- */
+
+struct outbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+put(struct outbuf *o, const void *data, size_t n)
+{
+	if (o->failed)
+		return;
+	if (o->cap - o->len < n) {
+		size_t ncap = o->cap ? o->cap : 16384;
+		uint8_t *p;
+
+		while (ncap - o->len < n)
+			ncap *= 2;
+		if ((p = realloc(o->p, ncap)) == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->p = p;
+		o->cap = ncap;
+	}
+	memcpy(o->p + o->len, data, n);
+	o->len += n;
+}
+
+static void
+put_u32(struct outbuf *o, uint8_t tag, uint32_t v)
+{
+	uint8_t b[5] = { tag, (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+	put(o, b, 5);
+}
+
+static int
+clamp_box(int x0, int y0, int x1, int y1, uint32_t w, uint32_t h, uint8_t out[8])
+{
+	int v[4] = { x0, y0, x1, y1 }, lim[4] = { (int)w, (int)h, (int)w, (int)h }, i;
+
+	for (i = 0; i < 4; i++) {
+		if (v[i] < 0)
+			v[i] = 0;
+		if (v[i] > lim[i])
+			v[i] = lim[i];
+		out[2 * i] = (uint8_t)(v[i] >> 8);
+		out[2 * i + 1] = (uint8_t)v[i];
+	}
+	return v[0] < v[2] && v[1] < v[3];
+}
+
+/* ---- reading a line ---- */
+
+struct word {
+	uint8_t rec[10];		/* its 'W' record: box and length */
+	uint32_t off;			/* its text in the line_read's text */
+	uint32_t cjk;			/* kana and kanji in it */
+};
+
+/* The words one reader read on one line, and how they score. */
+struct line_read {
+	struct word *w;
+	uint32_t nwords, cap;
+	struct outbuf text;
+	uint32_t chars, latin, cjk;	/* code points: all, ASCII letters, kana/kanji */
+	double conf;			/* sum over words of confidence x code points */
+	float min_conf;			/* the least sure word's */
+	int failed;
+};
+
+static int
+is_cjk(uint32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xff66 && cp <= 0xff9f);
+}
+
+static void
+push_word(struct line_read *lr, const struct word *w, const void *text)
+{
+	if (lr->nwords == lr->cap) {
+		uint32_t ncap = lr->cap ? 2 * lr->cap : 64;
+		struct word *p = realloc(lr->w, ncap * sizeof(*p));
+
+		if (p == NULL) {
+			lr->failed = 1;
+			return;
+		}
+		lr->w = p;
+		lr->cap = ncap;
+	}
+	lr->w[lr->nwords] = *w;
+	lr->w[lr->nwords].off = (uint32_t)lr->text.len;
+	put(&lr->text, text, w->rec[9]);
+	if (lr->text.failed) {
+		lr->failed = 1;
+		return;
+	}
+	lr->nwords++;
+}
+
+/* Add the word at the iterator to lr, if it is text the parent would take. The
+ * bytes kept are the longest prefix, at most OCR_MAX_WORD_BYTES, of whole valid
+ * code points. */
+static void
+add_word(struct line_read *lr, TessResultIterator *it, const struct pixels_header *h)
+{
+	const TessPageIterator *pit = TessResultIteratorGetPageIterator(it);
+	char *text = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+	size_t len, off = 0, n;
+	uint32_t cp, chars = 0, latin = 0;
+	struct word w = { .cjk = 0 };
+	int x0, y0, x1, y1;
+	float conf;
+
+	if (text == NULL)
+		return;
+	len = strlen(text);
+	while (off < len) {
+		if ((n = ocr_utf8_next((const uint8_t *)text + off, len - off, &cp)) == 0) {
+			off = 0;	/* anything the parent would refuse: not this word */
+			break;
+		}
+		if (off + n > OCR_MAX_WORD_BYTES)
+			break;
+		off += n;
+		chars++;
+		latin += (cp < 0x80 && ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'));
+		w.cjk += (uint32_t)is_cjk(cp);
+	}
+	if (off > 0 && TessPageIteratorBoundingBox(pit, RIL_WORD, &x0, &y0, &x1, &y1) &&
+	    clamp_box(x0, y0, x1, y1, h->width, h->height, w.rec + 1)) {
+		w.rec[0] = 'W';
+		w.rec[9] = (uint8_t)off;
+		push_word(lr, &w, text);
+		lr->chars += chars;
+		lr->latin += latin;
+		lr->cjk += w.cjk;
+		conf = TessResultIteratorConfidence(it, RIL_WORD);
+		lr->conf += (double)conf * chars;
+		if (conf < lr->min_conf)
+			lr->min_conf = conf;
+	}
+	TessDeleteText(text);
+}
+
+static double
+mean_conf(const struct line_read *lr)
+{
+	return lr->chars ? lr->conf / lr->chars : -1;
+}
+
+static void
+line_reset(struct line_read *lr)
+{
+	lr->nwords = 0;
+	lr->text.len = 0;
+	lr->text.failed = lr->failed = 0;
+	lr->chars = lr->latin = lr->cjk = 0;
+	lr->conf = 0;
+	lr->min_conf = 100;
+}
+
+static void
+line_free(struct line_read *lr)
+{
+	free(lr->w);
+	free(lr->text.p);
+}
+
+static unsigned
+box_x(const struct word *w, int i)
+{
+	return (unsigned)w->rec[1 + 4 * i] << 8 | w->rec[2 + 4 * i];
+}
+
+/*
+ * The eng reading e of a line, with the kana and kanji words of its jpn reading j
+ * in their places: eng has no such characters and turns them into Latin noise
+ * (電話 became "#ai"), while the line as a whole, mostly Latin, read better in eng.
+ * An eng word is replaced when its middle lies within a jpn word that has any.
+ */
+static void
+merge_cjk(const struct line_read *e, const struct line_read *j, struct line_read *out)
+{
+	uint32_t ei = 0, ji;
+
+	line_reset(out);
+	for (ji = 0; ji <= j->nwords; ji++) {
+		const struct word *jw = ji < j->nwords ? &j->w[ji] : NULL;
+		unsigned jx0 = jw ? box_x(jw, 0) : ~0u, jx1 = jw ? box_x(jw, 1) : ~0u;
+
+		if (jw != NULL && jw->cjk == 0)
+			continue;
+		/* eng words left of this jpn word stay; those inside it give way. */
+		for (; ei < e->nwords; ei++) {
+			unsigned mid = (box_x(&e->w[ei], 0) + box_x(&e->w[ei], 1)) / 2;
+
+			if (mid >= jx0)
+				break;
+			push_word(out, &e->w[ei], e->text.p + e->w[ei].off);
+		}
+		while (ei < e->nwords && (box_x(&e->w[ei], 0) + box_x(&e->w[ei], 1)) / 2 <= jx1)
+			ei++;
+		if (jw != NULL)
+			push_word(out, jw, j->text.p + jw->off);
+	}
+	out->chars = e->chars;
+	out->conf = e->conf;
+}
+
+/* Whether the primary's reading of a line calls for the other reader. */
+static int
+wants_other(const struct line_read *lr, int primary_is_eng)
+{
+	if (lr->chars == 0)
+		return 0;
+	if (primary_is_eng)	/* a line of Japanese, or a Japanese word in English */
+		return mean_conf(lr) < REREAD_BELOW_CONF || lr->min_conf < REREAD_WORD_CONF;
+	return lr->latin > lr->cjk && lr->latin >= 3;
+}
+
+/* Read box (x0, y0)-(x1, y1) of the page given to api as one line, into lr. */
+static void
+read_line(TessBaseAPI *api, const struct pixels_header *h, int x0, int y0, int x1, int y1,
+	  struct line_read *lr)
+{
+	TessResultIterator *it;
+
+	x0 = x0 > REREAD_PAD ? x0 - REREAD_PAD : 0;
+	y0 = y0 > REREAD_PAD ? y0 - REREAD_PAD : 0;
+	x1 = x1 + REREAD_PAD < (int)h->width ? x1 + REREAD_PAD : (int)h->width;
+	y1 = y1 + REREAD_PAD < (int)h->height ? y1 + REREAD_PAD : (int)h->height;
+	line_reset(lr);
+	TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
+	TessBaseAPISetRectangle(api, x0, y0, x1 - x0, y1 - y0);
+	if (TessBaseAPIRecognize(api, NULL) != 0 || (it = TessBaseAPIGetIterator(api)) == NULL)
+		return;
+	do
+		add_word(lr, it, h);
+	while (TessResultIteratorNext(it, RIL_WORD));
+	TessResultIteratorDelete(it);
+}
+
+/* ---- reading a page ---- */
+
+struct page_reader {
+	TessBaseAPI *primary, *other;	/* other: NULL for a single reader */
+	int primary_is_eng;
+	const struct pixels_header *h;
+	const uint8_t *px;
+	size_t stride;
+	unsigned dpi;
+	int other_has_page;
+	struct line_read mine, theirs, merged;
+	uint32_t nlines, nwords;
+	uint32_t chars_jpn, chars_eng;	/* code points of lines read best by each */
+};
+
+/* Put one line: its box and the better reading's words. */
+static void
+put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
+{
+	const struct line_read *lr = &pr->mine;
+	int eng_won = pr->primary_is_eng;
+	uint8_t rec[9];
+
+	if (pr->other != NULL && wants_other(&pr->mine, pr->primary_is_eng)) {
+		const struct line_read *e = pr->primary_is_eng ? &pr->mine : &pr->theirs;
+		const struct line_read *j = pr->primary_is_eng ? &pr->theirs : &pr->mine;
+
+		if (!pr->other_has_page) {
+			TessBaseAPISetImage(pr->other, pr->px, (int)pr->h->width,
+					    (int)pr->h->height, pr->h->channels, (int)pr->stride);
+			TessBaseAPISetSourceResolution(pr->other, (int)pr->dpi);
+			pr->other_has_page = 1;
+		}
+		read_line(pr->other, pr->h, box[0], box[1], box[2], box[3], &pr->theirs);
+		if (!pr->theirs.failed && mean_conf(&pr->theirs) > mean_conf(&pr->mine)) {
+			lr = &pr->theirs;
+			eng_won = !eng_won;
+		}
+		/* eng's reading kept: with jpn's kana and kanji, if it read any. */
+		if (!pr->theirs.failed && eng_won && j->cjk > 0) {
+			merge_cjk(e, j, &pr->merged);
+			if (!pr->merged.failed)
+				lr = &pr->merged;
+		}
+	}
+	if (lr->failed || pr->nwords + lr->nwords > OCR_MAX_WORDS_PER_PAGE)
+		return;
+	if (eng_won)
+		pr->chars_eng += lr->chars;
+	else
+		pr->chars_jpn += lr->chars;
+	rec[0] = 'L';
+	clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height, rec + 1);
+	put(o, rec, 9);
+	for (uint32_t i = 0; i < lr->nwords; i++) {
+		put(o, lr->w[i].rec, 10);
+		put(o, lr->text.p + lr->w[i].off, lr->w[i].rec[9]);
+	}
+	pr->nlines++;
+	pr->nwords += lr->nwords;
+}
+
+/* The lines and words of the page the primary has just recognised. */
+static void
+put_page(struct page_reader *pr, struct outbuf *o)
+{
+	TessResultIterator *it = TessBaseAPIGetIterator(pr->primary);
+	const TessPageIterator *pit;
+	int box[4], have_line = 0;
+	uint8_t dummy[8];
+
+	if (it == NULL)
+		return;
+	pit = TessResultIteratorGetPageIterator(it);
+	do {
+		if (TessPageIteratorIsAtBeginningOf(pit, RIL_TEXTLINE)) {
+			if (have_line)
+				put_line(pr, o, box);
+			line_reset(&pr->mine);
+			have_line = pr->nlines < OCR_MAX_LINES_PER_PAGE &&
+			    TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1],
+							&box[2], &box[3]) &&
+			    clamp_box(box[0], box[1], box[2], box[3], pr->h->width,
+				      pr->h->height, dummy);
+		}
+		if (have_line)
+			add_word(&pr->mine, it, pr->h);
+	} while (TessResultIteratorNext(it, RIL_WORD));
+	if (have_line)
+		put_line(pr, o, box);
+	TessResultIteratorDelete(it);
+}
+
+int
+ocr_child(int out_fd, int in_fd, void *arg)
+{
+	struct ocr_request *req = arg;
+	struct pixels_mem mem = { .p = req->stream, .len = req->stream_len };
+	struct page_reader pr = { 0 };
+	struct pixels_reader r;
+	struct pixels_header h;
+	struct outbuf o = { 0 };
+	uint8_t *px = NULL;
+	size_t cap = 0, stride;
+	uint32_t frame, y;
+	int rc = 0;
+
+	(void)in_fd;
+	if (req->api[0] == NULL)
+		return OCR_EXIT_MODEL;
+	pr.dpi = req->dpi;
+	pr.primary = req->api[0];
+	pr.other = req->api[1];
+	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST) {
+		pr.primary = req->api[1];
+		pr.other = req->api[0];
+		pr.primary_is_eng = 1;
+	}
+	put(&o, OCR_MAGIC, 4);
+	put(&o, (const uint8_t[]){ OCR_VERSION }, 1);
+	if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0) {
+		rc = OCR_EXIT_IO;
+		goto out;
+	}
+	pixels_reader_init(&r, pixels_mem_read, &mem, &req->lim);
+	for (frame = 0;; frame++) {
+		int next = pixels_reader_next(&r, &h);
+
+		if (next == PIXELS_END)
+			break;
+		if (next != 0) {
+			rc = OCR_EXIT_STREAM;
+			goto out;
+		}
+		stride = pixels_row_bytes(&h);
+		if (stride * h.height > cap) {
+			free(px);
+			cap = stride * h.height;
+			if ((px = malloc(cap)) == NULL) {
+				rc = OCR_EXIT_STREAM;
+				goto out;
+			}
+		}
+		for (y = 0; y < h.height; y++)
+			if (pixels_reader_row(&r, px + (size_t)y * stride) != 0) {
+				rc = OCR_EXIT_STREAM;
+				goto out;
+			}
+		if (frame < req->first)
+			continue;
+		o.len = 0;
+		put_u32(&o, 'P', frame);
+		pr.h = &h;
+		pr.px = px;
+		pr.stride = stride;
+		pr.other_has_page = 0;
+		pr.nlines = pr.nwords = pr.chars_jpn = pr.chars_eng = 0;
+		/* One block of horizontal lines, not Tesseract's page layout analysis
+		 * (PSM_AUTO). Japanese set solid (lines as close as their characters:
+		 * tables, lists, squeezed forms) is a grid of equal squares; the layout
+		 * analysis took such pages for vertical writing (縦書き) or for no text at
+		 * all, and the text layer was gibberish. As one block they read right, and
+		 * every other page we measured read as well as before or better
+		 * (docs/sanitizer.md, "Page layout"): the text layer is for finding words,
+		 * and a word is found wherever its line is. */
+		TessBaseAPISetPageSegMode(pr.primary, PSM_SINGLE_BLOCK);
+		TessBaseAPISetImage(pr.primary, px, (int)h.width, (int)h.height, h.channels,
+				    (int)stride);
+		TessBaseAPISetSourceResolution(pr.primary, (int)req->dpi);
+		if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
+			put_page(&pr, &o);
+		put_u32(&o, 'E', pr.nwords);
+		TessBaseAPIClear(pr.primary);
+		if (pr.other != NULL)
+			TessBaseAPIClear(pr.other);
+		/* Most of this page's text read best in the other language: it leads next. */
+		if (pr.other != NULL && (pr.primary_is_eng ? pr.chars_jpn > pr.chars_eng :
+		    pr.chars_eng > pr.chars_jpn)) {
+			TessBaseAPI *t = pr.primary;
+
+			pr.primary = pr.other;
+			pr.other = t;
+			pr.primary_is_eng = !pr.primary_is_eng;
+		}
+		/* Page by page, so that what was read before a crash is kept. */
+		if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0) {
+			rc = OCR_EXIT_IO;
+			goto out;
+		}
+	}
+out:
+	free(px);
+	free(o.p);
+	line_free(&pr.mine);
+	line_free(&pr.theirs);
+	line_free(&pr.merged);
+	return rc;
+}
