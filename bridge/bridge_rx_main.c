@@ -47,6 +47,8 @@ static const struct config_key rx_schema[] = {
 	{ "datagram", CONFIG_INT, "1472", false, FRAME_MIN_DATAGRAM, FRAME_MAX_DATAGRAM },
 	{ "max_object_mb", CONFIG_INT, "256", false, 1, 4096 },
 	{ "memory_mb", CONFIG_INT, "64", false, 1, 4096 },
+	/* Take datagrams as the kernel coalesced them (UDP_GRO), cut apart here. */
+	{ "receive_coalesced", CONFIG_BOOL, "yes", false, 0, 0 },
 	/* Downlink receivers (internet side): sign receipts for what they stored into
 	 * the uplink's outbox (acks.h). */
 	{ "receipt_sign_key", CONFIG_PATH, NULL, false, 0, 0 },
@@ -221,6 +223,7 @@ rx_open(struct bridge_rx *rx, char *err, size_t errlen)
 	rc_.spool = &rx->spool;
 	rc_.receipts = &rx->receipts;
 	rc_.quarantine_dir = config_str(c, "quarantine_dir");
+	rc_.no_coalesce = !config_bool(c, "receive_coalesced");
 	frame_limits_default(&rc_.limits);
 	rc_.limits.max_datagram = (size_t)config_int(c, "datagram");
 	rc_.limits.max_object_size = (uint64_t)config_int(c, "max_object_mb") << 20;

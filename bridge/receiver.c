@@ -11,9 +11,8 @@
  * [tail, head) belong to the worker, all others to the drain thread, which
  * recvmmsg's straight into them. `lock` guards only head, tail and the counters,
  * and is taken once per batch, not per datagram. When the ring is full the drain
- * thread still empties the socket and drops what it read, counting it (ring_drops),
- * so back-pressure shows as a number an operator can see rather than as kernel drops
- * nobody can explain. The worker's state (frame_rx, assembly) is under `state_lock`,
+ * thread waits for room and the datagrams wait in the kernel's socket buffer; what
+ * overflows that is lost and counted by the kernel (kernel_drops, SO_RXQ_OVFL). The worker's state (frame_rx, assembly) is under `state_lock`,
  * which the worker, metrics and the store step's assembly_reject take; lock order
  * is state_lock, then lock, and nobody waits on a condition holding state_lock.
  */
@@ -27,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -40,6 +41,8 @@
 #include "quarantine.h"
 
 #define BATCH 64			/* datagrams per recvmmsg */
+#define RUNS 16				/* coalesced runs per recvmmsg (UDP_GRO) */
+#define RUN_BYTES 65536			/* the most one run can hold */
 #define SLOT_BYTES FRAME_MAX_DATAGRAM	/* a slot holds any UDP payload we accept */
 
 struct slot {
@@ -54,13 +57,15 @@ struct receiver {
 	volatile int stopping;
 
 	pthread_mutex_t lock;		/* ring indices and the counters below */
-	pthread_cond_t nonempty;
+	pthread_cond_t nonempty, has_room;
 	struct slot *ring;
 	size_t slot_bytes;
 	uint64_t head, tail;
 
+	int coalesced;			/* the socket takes UDP_GRO */
+
 	/* counters (under lock) */
-	uint64_t datagrams, ring_drops, kernel_drops, oversize;
+	uint64_t datagrams, ring_drops, kernel_drops, oversize, runs;
 	uint64_t bundles_stored, bundles_duplicate, bundles_quarantined, receipts;
 	time_t last_bundle;		/* last verified bundle (stored or duplicate) */
 
@@ -79,32 +84,58 @@ struct receiver {
 
 /* ---- drain ------------------------------------------------------------------ */
 
-static void *
-drain(void *arg)
+#define GRO_MAX_SEGMENTS 64		/* the kernel coalesces at most this many */
+
+/*
+ * Wait until the ring has room for need slots, or we are stopping; *head is then
+ * the first free slot, and the room is returned. A full ring is not emptied by
+ * reading and dropping: what the worker has not taken yet waits in the kernel's
+ * socket buffer (RECEIVER_RCVBUF), and only what overflows that is lost, counted
+ * by the kernel. Dropping from the ring, as this did before, turned every pause of
+ * the worker longer than the ring into a burst of loss too long for FEC to repair
+ * (the bundle then came only by a resend) while the socket buffer stood empty.
+ */
+static uint64_t
+wait_for_room(struct receiver *r, uint64_t need, uint64_t *head)
 {
-	struct receiver *r = arg;
+	uint64_t room;
+
+	pthread_mutex_lock(&r->lock);
+	while ((room = RECEIVER_RING_SLOTS - (r->head - r->tail)) < need && !r->stopping) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;	/* how soon a stop is seen */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->has_room, &r->lock, &ts);
+	}
+	*head = r->head;
+	pthread_mutex_unlock(&r->lock);
+	return room;
+}
+
+/* Datagram by datagram, straight into ring slots: where the kernel cannot coalesce. */
+static void *
+drain_direct(struct receiver *r)
+{
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	char ctl[BATCH][CMSG_SPACE(sizeof(uint32_t))];
-	uint8_t *scratch = malloc(r->slot_bytes);	/* where a full ring's datagrams go */
 
-	if (scratch == NULL) {
-		log_err("bridge-rx: out of memory for the receive buffer");
-		return NULL;
-	}
 	while (!r->stopping) {
-		uint64_t head, room;
-		int n, want;
+		uint64_t head, room = wait_for_room(r, 1, &head), oversize = 0;
+		uint32_t drops = 0;
+		int n, want, have_drops = 0;
 
-		pthread_mutex_lock(&r->lock);
-		head = r->head;
-		room = RECEIVER_RING_SLOTS - (r->head - r->tail);
-		pthread_mutex_unlock(&r->lock);
+		if (r->stopping)
+			break;
 		/* Slots head .. head + room - 1 are ours until head moves past them. */
-		want = room == 0 ? BATCH : (int)(room < BATCH ? room : BATCH);
+		want = room < BATCH ? (int)room : BATCH;
 		for (int i = 0; i < want; i++) {
-			iov[i].iov_base = room == 0 ? scratch :
-			    r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS].data;
+			iov[i].iov_base = r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS].data;
 			/* One byte more than we accept, so an oversized datagram is seen as
 			 * such instead of silently truncated into a valid-looking one. */
 			iov[i].iov_len = r->slot_bytes;
@@ -124,13 +155,11 @@ drain(void *arg)
 			(void)poll(&pfd, 1, 200);	/* 200 ms: how soon a stop is seen */
 			continue;
 		}
-		uint32_t drops = 0;
-		int have_drops = 0;
-		uint64_t oversize = 0;
-
 		for (int i = 0; i < n; i++) {
-			struct cmsghdr *c;
+			struct slot *s = &r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS];
 			size_t len = msgs[i].msg_len;
+			struct cmsghdr *c;
+			int bad;
 
 			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
 			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
@@ -138,30 +167,139 @@ drain(void *arg)
 					memcpy(&drops, CMSG_DATA(c), sizeof drops);
 					have_drops = 1;
 				}
-			int bad = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes;
-
+			bad = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes;
 			oversize += (uint64_t)bad;
-			if (room != 0) {
-				struct slot *s = &r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS];
-
-				s->len = bad ? 0 : (uint16_t)len;
-				s->skip = (uint8_t)bad;
-			}
+			s->len = bad ? 0 : (uint16_t)len;
+			s->skip = (uint8_t)bad;
 		}
 		pthread_mutex_lock(&r->lock);
 		if (have_drops)
 			r->kernel_drops = drops;
 		r->datagrams += (uint64_t)n;
 		r->oversize += oversize;
-		if (room == 0)
-			r->ring_drops += (uint64_t)n - oversize;
-		else
-			r->head += (uint64_t)n;
+		r->head += (uint64_t)n;
 		pthread_cond_signal(&r->nonempty);
 		pthread_mutex_unlock(&r->lock);
 	}
-	free(scratch);
 	return NULL;
+}
+
+/*
+ * Runs of datagrams that the kernel coalesced (UDP_GRO): on veth, tx's GSO messages
+ * arrive whole; on a NIC, GRO merges consecutive datagrams of the flow. A run costs
+ * one pass through the network stack (netfilter, the socket queue, one copy out)
+ * instead of one per datagram, and here it is cut back into its datagrams (the
+ * UDP_GRO cmsg gives their size; the last may be shorter) and each copied into a
+ * ring slot. A run is only ever cut at the sender's own datagram boundaries, so
+ * the worker sees exactly what was sent. Where nothing coalesces (loopback, a relay,
+ * an older kernel) every run is one datagram.
+ */
+static void *
+drain_coalesced(struct receiver *r)
+{
+	struct mmsghdr msgs[RUNS];
+	struct iovec iov[RUNS];
+	union {				/* aligned room for SO_RXQ_OVFL and UDP_GRO */
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[RUNS];
+	uint8_t *buf = malloc((size_t)RUNS * RUN_BYTES);
+
+	if (buf == NULL) {
+		log_err("bridge-rx: out of memory for the receive buffer");
+		return NULL;
+	}
+	while (!r->stopping) {
+		uint64_t head, room, used = 0, datagrams = 0, oversize = 0, dropped = 0;
+		uint64_t runs = 0;
+		uint32_t drops = 0;
+		int n, have_drops = 0;
+
+		for (int i = 0; i < RUNS; i++) {
+			iov[i].iov_base = buf + (size_t)i * RUN_BYTES;
+			iov[i].iov_len = RUN_BYTES;
+			memset(&msgs[i], 0, sizeof msgs[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+		}
+		/* Room for the most a read can bring, so that nothing read is dropped. */
+		room = wait_for_room(r, (uint64_t)RUNS * GRO_MAX_SEGMENTS, &head);
+		if (r->stopping)
+			break;
+		n = recvmmsg(r->cfg.sock, msgs, RUNS, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
+
+			(void)poll(&pfd, 1, 200);	/* 200 ms: how soon a stop is seen */
+			continue;
+		}
+		/* Slots head .. head + room - 1 are ours until head moves past them. */
+		for (int i = 0; i < n; i++) {
+			const uint8_t *run = iov[i].iov_base;
+			size_t len = msgs[i].msg_len, seg = len;
+			struct cmsghdr *c;
+
+			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+					memcpy(&drops, CMSG_DATA(c), sizeof drops);
+					have_drops = 1;
+				} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+					int size;
+
+					memcpy(&size, CMSG_DATA(c), sizeof size);
+					if (size > 0 && (size_t)size < len)
+						seg = (size_t)size;
+				}
+			}
+			runs++;
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				datagrams++;	/* one datagram longer than any run */
+				oversize++;
+				continue;
+			}
+			for (size_t off = 0; off < len; off += seg) {
+				size_t piece = len - off < seg ? len - off : seg;
+				struct slot *s;
+
+				datagrams++;
+				if (piece >= r->slot_bytes) {
+					oversize++;
+					continue;
+				}
+				if (used == room) {	/* more than GRO_MAX_SEGMENTS */
+					dropped++;
+					continue;
+				}
+				s = &r->ring[(head + used++) % RECEIVER_RING_SLOTS];
+				memcpy(s->data, run + off, piece);
+				s->len = (uint16_t)piece;
+				s->skip = 0;
+			}
+		}
+		pthread_mutex_lock(&r->lock);
+		if (have_drops)
+			r->kernel_drops = drops;
+		r->datagrams += datagrams;
+		r->oversize += oversize;
+		r->ring_drops += dropped;
+		r->runs += runs;
+		r->head += used;
+		pthread_cond_signal(&r->nonempty);
+		pthread_mutex_unlock(&r->lock);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void *
+drain(void *arg)
+{
+	struct receiver *r = arg;
+
+	return r->coalesced ? drain_coalesced(r) : drain_direct(r);
 }
 
 /* ---- verify and store --------------------------------------------------------- */
@@ -417,6 +555,7 @@ work(void *arg)
 		pthread_mutex_unlock(&r->state_lock);
 		pthread_mutex_lock(&r->lock);
 		r->tail = tail + avail;
+		pthread_cond_signal(&r->has_room);
 		pthread_mutex_unlock(&r->lock);
 		handle_events(r);
 	}
@@ -457,6 +596,7 @@ stop_threads(struct receiver *r, int worker_started)
 	pthread_mutex_lock(&r->lock);
 	r->stopping = 1;
 	pthread_cond_broadcast(&r->nonempty);
+	pthread_cond_broadcast(&r->has_room);
 	pthread_cond_broadcast(&r->dequeued);
 	pthread_mutex_unlock(&r->lock);
 	if (worker_started)
@@ -515,9 +655,12 @@ receiver_start(struct receiver **out, const struct receiver_config *cfg, char *e
 	if (setsockopt(cfg->sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
 		setsockopt(cfg->sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	setsockopt(cfg->sock, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+	r->coalesced = !cfg->no_coalesce &&
+	    setsockopt(cfg->sock, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->state_lock, NULL);
 	pthread_cond_init(&r->nonempty, NULL);
+	pthread_cond_init(&r->has_room, NULL);
 	pthread_cond_init(&r->queued, NULL);
 	pthread_cond_init(&r->dequeued, NULL);
 	if (pthread_create(&r->store_thread, NULL, store, r) != 0) {
@@ -572,6 +715,7 @@ receiver_stop(struct receiver *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->state_lock);
 	pthread_cond_destroy(&r->nonempty);
+	pthread_cond_destroy(&r->has_room);
 	pthread_cond_destroy(&r->queued);
 	pthread_cond_destroy(&r->dequeued);
 	free(r);
@@ -603,13 +747,15 @@ receiver_metrics(struct receiver *r)
 		crypto_hex(ids[i], FRAME_ID_LEN, hex);
 		json_array_append_new(incomplete, json_string(hex));
 	}
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		      "s:{s:I,s:I,s:I,s:I},s:o,s:I,s:I,s:I}",
 		      "datagrams_received", (json_int_t)r->datagrams,
 		      "datagrams_accepted", (json_int_t)r->frx.accepted,
 		      "datagrams_retired_key", (json_int_t)r->frx.accepted_retired,
 		      "datagrams_rejected", (json_int_t)(rejected + r->oversize),
 		      "ring_drops", (json_int_t)r->ring_drops,
+		      "coalesced", r->coalesced ? json_true() : json_false(),
+		      "receive_runs", (json_int_t)r->runs,
 		      "kernel_drops", (json_int_t)r->kernel_drops,
 		      "rejected_by_reason", rej,
 		      "assembly",

@@ -17,6 +17,7 @@
 #define SEKISHO_BRIDGE_RECEIVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "acks.h"
@@ -54,6 +55,7 @@ struct receiver_config {
 	const char *quarantine_dir;
 	struct frame_limits limits;
 	size_t memory_budget;		/* reassembly state */
+	bool no_coalesce;		/* do not ask for UDP_GRO (receive_coalesced = no) */
 };
 
 struct receiver;

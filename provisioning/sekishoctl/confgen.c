@@ -249,7 +249,8 @@ rx:
 		else
 			fprintf(f, "receipt_verify_key = %s/lgwan/keys/dmz-receipt.pub\n", r);
 		fprintf(f, "bind_host = %s\nbind_port = %ld\n", host, port);
-		fprintf(f, "datagram = 1472\nmax_object_mb = 256\nmemory_mb = 64\n");
+		fprintf(f, "datagram = 1472\nmax_object_mb = 256\nmemory_mb = 64\n"
+			"receive_coalesced = yes\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
 		if (text_store(&t, in, rel, err, errlen) != 0)
 			return -1;
