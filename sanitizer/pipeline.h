@@ -32,7 +32,7 @@
  * allocator's lock across fork: a child forked while another thread of ours is in
  * malloc waits on that lock for ever (seen as a sandbox timeout). glibc's malloc is
  * fork-safe, so only that build forks from one thread at a time: one render lane
- * (pipeline.c) and no separate OCR thread (worker.c). */
+ * (pipeline.c) and no separate OCR threads (worker.c). */
 #if defined(__SANITIZE_ADDRESS__)
 #define PIPELINE_ASAN 1
 #elif defined(__has_feature)

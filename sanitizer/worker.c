@@ -9,11 +9,17 @@
  * takes seconds a page where the rest of the pipeline takes tens of milliseconds,
  * and neither the citizen waiting for a verdict nor the next upload should wait for
  * it. A worker sanitizes without OCR, publishes that result ("ocr": "pending"),
- * and hands the still-claimed intake item to the OCR thread, which sanitizes it
- * again with OCR and publishes the result, the same pixels with a text layer, in the
- * first one's place. The item is committed only then, so a crash at any point
+ * and hands the still-claimed intake item to the OCR threads, one of which sanitizes
+ * it again with OCR and publishes the result, the same pixels with a text layer, in
+ * the first one's place. The item is committed only then, so a crash at any point
  * redoes both passes; bundles wait while a text layer is pending (assemble.c). An OCR
  * pass that reads nothing leaves the first result, marked "failed".
+ *
+ * The OCR threads share the pipeline's lanes (one per core) as tokens: a document of
+ * several pages takes them all and reads its pages in parallel, a one-page document
+ * takes one, so that two one-page documents are read at once instead of one core
+ * reading both in turn. Jobs start in the order they came: a job waiting for lanes
+ * holds back those behind it.
  *
  * A poison upload, one this process crashes on or always fails on, would otherwise
  * be redone forever: after each restart, or every few seconds. So every claim is
@@ -41,6 +47,12 @@
 #include "quarantine.h"
 #include "results.h"
 
+/* An item for the OCR threads, and the lanes its pass will take. */
+struct ocr_job {
+	struct spool_item item;
+	unsigned lanes;
+};
+
 struct worker_pool {
 	struct worker_config cfg;
 	pthread_t threads[WORKER_MAX_THREADS];
@@ -51,11 +63,13 @@ struct worker_pool {
 	unsigned busy;
 
 	/* Intake items, still claimed, whose text layer is to be made; oldest first. */
-	struct spool_item ocr_queue[WORKER_OCR_QUEUE];
+	struct ocr_job ocr_queue[WORKER_OCR_QUEUE];
 	unsigned ocr_head, ocr_len;
-	pthread_cond_t ocr_cond;	/* an item queued, room made, or stopping */
-	pthread_t ocr_thread;
-	int ocr_started, ocr_busy;
+	pthread_cond_t ocr_cond;	/* a job queued, room or lanes freed, or stopping */
+	pthread_t ocr_threads[PIPELINE_MAX_LANES];
+	unsigned ocr_started, ocr_busy;
+	unsigned ocr_lanes_free;	/* of the pipeline's lanes, not held by a pass */
+	int ocr_waiting;		/* the job at the front waits for lanes */
 	uint64_t ocr_passes, ocr_failed;
 };
 
@@ -100,14 +114,15 @@ worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
  * One pass of the pipeline over a claimed upload into results/<id>/. ocr is what
  * result.json will say of the text layer: NULL; RESULTS_OCR_PENDING for a worker's
  * pass when a text layer is wanted (kept only if the output has a PDF page: then
- * *ocr_next is set, and the item goes to the OCR thread); RESULTS_OCR_DONE for the
+ * *ocr_next is its page count, at least 1, and the item goes to the OCR threads;
+ * else 0); RESULTS_OCR_DONE for the
  * OCR thread's pass, which replaces the first result only when clean with text on a
  * page at least (returns 1 otherwise: the first result stands). 0, or -1 on our own
  * failure.
  */
 static int
 sanitize_pass(struct worker_pool *p, const struct spool_item *item, const char *id,
-    const struct pipeline_config *pc, const char *ocr, int *ocr_next)
+    const struct pipeline_config *pc, const char *ocr, unsigned *ocr_next)
 {
 	int ocr_pass = ocr != NULL && strcmp(ocr, RESULTS_OCR_DONE) == 0;
 	char tmpdir[PATH_MAX], out[PATH_MAX + 16];
@@ -147,7 +162,7 @@ sanitize_pass(struct worker_pool *p, const struct spool_item *item, const char *
 				 strerror(errno));
 	}
 	rc = results_commit(p->cfg.results_dir, id, tmpdir, out_fd, &res, ocr);
-	*ocr_next = rc == 0 && ocr != NULL && !ocr_pass;
+	*ocr_next = rc == 0 && ocr != NULL && !ocr_pass ? (res.pages > 0 ? res.pages : 1) : 0;
 	pthread_mutex_lock(&p->lock);
 	if (!ocr_pass) {	/* an upload counts once, by its verdict */
 		p->processed++;
@@ -177,10 +192,13 @@ done:
 /* What a worker did with a claimed item. */
 enum { PROCESS_DONE = 0, PROCESS_TO_OCR = 1, PROCESS_FAILED = -1 };
 
-/* Queue a claimed item for its text layer, waiting for room. 0, or -1 if stopping. */
+/* Queue a claimed item of pages pages for its text layer, waiting for room. 0, or -1
+ * if stopping. */
 static int
-ocr_enqueue(struct worker_pool *p, const struct spool_item *item)
+ocr_enqueue(struct worker_pool *p, const struct spool_item *item, unsigned pages)
 {
+	unsigned lanes = p->cfg.pipeline.lanes;
+
 	pthread_mutex_lock(&p->lock);
 	while (p->ocr_len == WORKER_OCR_QUEUE && !p->stopping)
 		pthread_cond_wait(&p->ocr_cond, &p->lock);
@@ -188,20 +206,24 @@ ocr_enqueue(struct worker_pool *p, const struct spool_item *item)
 		pthread_mutex_unlock(&p->lock);
 		return -1;
 	}
-	p->ocr_queue[(p->ocr_head + p->ocr_len++) % WORKER_OCR_QUEUE] = *item;
+	p->ocr_queue[(p->ocr_head + p->ocr_len++) % WORKER_OCR_QUEUE] = (struct ocr_job){
+		.item = *item, .lanes = pages < lanes ? pages : lanes };
 	pthread_cond_broadcast(&p->ocr_cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
-/* The OCR thread's pass over an item whose verdict is out. 0, or -1 to redo it. */
+/* The OCR pass, in lanes lanes (0: the pipeline's), over an item whose verdict is
+ * out. 0, or -1 to redo it. */
 static int
-ocr_process(struct worker_pool *p, const struct spool_item *item)
+ocr_process(struct worker_pool *p, const struct spool_item *item, unsigned lanes)
 {
 	struct pipeline_config pc = p->cfg.pipeline;
 	char id[SPOOL_ID_MAX + 1];
-	int ocr_next;
+	unsigned ocr_next;
 
+	if (lanes > 0)
+		pc.lanes = lanes;
 	if (worker_item_policy(item->id, id, sizeof id, &pc) != 0)
 		return -1;	/* process() checked it: cannot happen */
 	if (sanitize_pass(p, item, id, &pc, RESULTS_OCR_DONE, &ocr_next) == 0)
@@ -219,7 +241,8 @@ process(struct worker_pool *p, const struct spool_item *item)
 {
 	struct pipeline_config pc = p->cfg.pipeline;
 	char id[SPOOL_ID_MAX + 1];
-	int ocr_next, rc;
+	unsigned ocr_next;
+	int rc;
 
 	/* A name we did not make sanitizes nothing: finished, with no result, so the
 	 * portal shows the upload as pending until it expires. */
@@ -235,8 +258,8 @@ process(struct worker_pool *p, const struct spool_item *item)
 		return rc;
 	/* The ASan build forks from one thread only (pipeline.h): the OCR pass here. */
 	if (PIPELINE_ASAN)
-		return ocr_process(p, item) == 0 ? PROCESS_DONE : PROCESS_FAILED;
-	return ocr_enqueue(p, item) == 0 ? PROCESS_TO_OCR : PROCESS_FAILED;
+		return ocr_process(p, item, 0) == 0 ? PROCESS_DONE : PROCESS_FAILED;
+	return ocr_enqueue(p, item, ocr_next) == 0 ? PROCESS_TO_OCR : PROCESS_FAILED;
 }
 
 /*
@@ -309,33 +332,45 @@ ocr_run(void *arg)
 	struct worker_pool *p = arg;
 
 	for (;;) {
-		struct spool_item item;
+		struct ocr_job job;
 
 		pthread_mutex_lock(&p->lock);
-		while (p->ocr_len == 0 && !p->stopping)
+		while ((p->ocr_len == 0 || p->ocr_waiting) && !p->stopping)
 			pthread_cond_wait(&p->ocr_cond, &p->lock);
 		/* What is still queued at a stop stays claimed: the next start redoes it. */
 		if (p->stopping) {
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		item = p->ocr_queue[p->ocr_head];
+		job = p->ocr_queue[p->ocr_head];
 		p->ocr_head = (p->ocr_head + 1) % WORKER_OCR_QUEUE;
 		p->ocr_len--;
-		p->ocr_busy = 1;
-		pthread_cond_broadcast(&p->ocr_cond);
+		pthread_cond_broadcast(&p->ocr_cond);	/* room for a worker */
+		p->ocr_waiting = 1;
+		while (p->ocr_lanes_free < job.lanes && !p->stopping)
+			pthread_cond_wait(&p->ocr_cond, &p->lock);
+		p->ocr_waiting = 0;
+		if (p->stopping) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;	/* still claimed: redone at the next start */
+		}
+		p->ocr_lanes_free -= job.lanes;
+		p->ocr_busy++;
+		pthread_cond_broadcast(&p->ocr_cond);	/* the next job may start */
 		pthread_mutex_unlock(&p->lock);
-		if (ocr_process(p, &item) == 0) {
-			spool_commit(p->cfg.intake, &item);
+		if (ocr_process(p, &job.item, job.lanes) == 0) {
+			spool_commit(p->cfg.intake, &job.item);
 		} else {
 			/* Ours, not the file's: both passes again, by a worker. */
 			pthread_mutex_lock(&p->lock);
 			p->errors++;
 			pthread_mutex_unlock(&p->lock);
-			spool_return(p->cfg.intake, &item);
+			spool_return(p->cfg.intake, &job.item);
 		}
 		pthread_mutex_lock(&p->lock);
-		p->ocr_busy = 0;
+		p->ocr_busy--;
+		p->ocr_lanes_free += job.lanes;
+		pthread_cond_broadcast(&p->ocr_cond);
 		pthread_mutex_unlock(&p->lock);
 	}
 }
@@ -410,16 +445,22 @@ worker_start(struct worker_pool **out, const struct worker_config *cfg, char *er
 		log_info("sanitized: %d uploads in progress at the last stop will be redone", rc);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->ocr_cond, NULL);
-	/* The OCR thread first: a worker may hand it an item at once. */
-	if (pipeline_ocr_on(&cfg->pipeline) && !PIPELINE_ASAN) {
-		if (pthread_create(&p->ocr_thread, NULL, ocr_run, p) != 0) {
-			snprintf(err, errlen, "cannot start the OCR thread");
-			pthread_cond_destroy(&p->ocr_cond);
-			pthread_mutex_destroy(&p->lock);
-			free(p);
-			return -1;
-		}
-		p->ocr_started = 1;
+	/* The OCR threads first, one per lane: a worker may hand them an item at once. */
+	if (p->cfg.pipeline.lanes < 1 || p->cfg.pipeline.lanes > PIPELINE_MAX_LANES)
+		p->cfg.pipeline.lanes = PIPELINE_DEFAULT_LANES;
+	p->ocr_lanes_free = p->cfg.pipeline.lanes;
+	for (unsigned i = 0; pipeline_ocr_on(&cfg->pipeline) && !PIPELINE_ASAN &&
+	     i < p->cfg.pipeline.lanes; i++) {
+		if (pthread_create(&p->ocr_threads[i], NULL, ocr_run, p) != 0)
+			break;
+		p->ocr_started++;
+	}
+	if (pipeline_ocr_on(&cfg->pipeline) && !PIPELINE_ASAN && p->ocr_started == 0) {
+		snprintf(err, errlen, "cannot start the OCR threads");
+		pthread_cond_destroy(&p->ocr_cond);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return -1;
 	}
 	for (unsigned i = 0; i < cfg->threads && i < WORKER_MAX_THREADS; i++) {
 		if (pthread_create(&p->threads[i], NULL, run, p) != 0)
@@ -442,12 +483,12 @@ worker_stop(struct worker_pool *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
-	pthread_cond_broadcast(&p->ocr_cond);	/* a worker waiting for room, the OCR thread */
+	pthread_cond_broadcast(&p->ocr_cond);	/* a worker waiting for room, the OCR threads */
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	if (p->ocr_started)
-		pthread_join(p->ocr_thread, NULL);
+	for (unsigned i = 0; i < p->ocr_started; i++)
+		pthread_join(p->ocr_threads[i], NULL);
 	pthread_cond_destroy(&p->ocr_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -459,14 +500,14 @@ worker_metrics(struct worker_pool *p)
 	json_t *m;
 
 	pthread_mutex_lock(&p->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:i,s:b}}",
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:i,s:i}}",
 		      "processed", (json_int_t)p->processed, "clean", (json_int_t)p->clean,
 		      "rejected", (json_int_t)p->rejected, "errors", (json_int_t)p->errors,
 		      "given_up", (json_int_t)p->given_up,
 		      "busy", (int)p->busy, "threads", (int)p->nthreads,
 		      "ocr", "passes", (json_int_t)p->ocr_passes,
 		      "failed", (json_int_t)p->ocr_failed, "queued", (int)p->ocr_len,
-		      "busy", p->ocr_busy);
+		      "busy", (int)p->ocr_busy);
 	pthread_mutex_unlock(&p->lock);
 	return m;
 }

@@ -306,6 +306,66 @@ test_an_image_has_no_text_layer_to_wait_for(void **state)
 	json_decref(res);
 }
 
+/* Wait until the pool has made n text layers (up to 30 s); the most passes it ran at
+ * once meanwhile. */
+static json_int_t
+most_at_once(struct worker_pool *pool, json_int_t n)
+{
+	json_int_t most = 0, passes = 0;
+
+	for (int i = 0; i < 6000 && passes < n; i++) {
+		json_t *m = worker_metrics(pool), *ocr = json_object_get(m, "ocr");
+		struct timespec ts = { 0, 5 * 1000000L };
+		json_int_t busy = json_integer_value(json_object_get(ocr, "busy"));
+
+		passes = json_integer_value(json_object_get(ocr, "passes"));
+		most = busy > most ? busy : most;
+		json_decref(m);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(passes, n);
+	return most;
+}
+
+/* Each one-page document takes one of the two lanes: both are read at once. */
+static void
+test_one_page_documents_are_read_side_by_side(void **state)
+{
+	struct fixture *f = *state;
+	char pdf[8192];
+	size_t len = text_pdf(pdf, sizeof pdf, 1);
+
+	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
+		skip();
+		return;
+	}
+	assert_int_equal(spool_put(&f->spool, "up-ocr-6", pdf, len), SPOOL_OK);
+	assert_int_equal(spool_put(&f->spool, "up-ocr-7", pdf, len), SPOOL_OK);
+	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	assert_int_equal(most_at_once(f->pool, 2), 2);
+	testworker_stop(f);
+}
+
+/* A document of many pages takes both lanes: the one-page document behind it waits. */
+static void
+test_a_document_of_many_pages_reads_alone_on_both_lanes(void **state)
+{
+	struct fixture *f = *state;
+	char pdf[8192], one[8192];
+	size_t len = text_pdf(pdf, sizeof pdf, 12), len1 = text_pdf(one, sizeof one, 1);
+
+	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
+		skip();
+		return;
+	}
+	assert_int_equal(spool_put(&f->spool, "up-ocr-8", pdf, len), SPOOL_OK);
+	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	json_decref(wait_result(f, "up-ocr-8", "pending"));
+	assert_int_equal(spool_put(&f->spool, "up-ocr-9", one, len1), SPOOL_OK);
+	assert_int_equal(most_at_once(f->pool, 2), 1);
+	testworker_stop(f);
+}
+
 int
 main(void)
 {
@@ -318,6 +378,10 @@ main(void)
 		    test_a_text_layer_in_the_making_holds_no_other_upload_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_image_has_no_text_layer_to_wait_for,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_page_documents_are_read_side_by_side,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_document_of_many_pages_reads_alone_on_both_lanes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
