@@ -584,6 +584,9 @@ async function start() {
     document.querySelectorAll('#editor input, #editor select, #editor textarea, #editor button').forEach((c) => { c.disabled = true; });
     document.getElementById('save').hidden = true;
   }
+  // Filled: now it may be typed in (builder.html keeps it disabled until here).
+  document.getElementById('editor-body').disabled = false;
+  document.getElementById('editor').removeAttribute('aria-busy');
   await loadTest();
 }
 
