@@ -36,6 +36,7 @@
 #include "assembly.h"
 #include "bundle.h"
 #include "crypto.h"
+#include "deadline.h"
 #include "jsonio.h"
 #include "log.h"
 #include "quarantine.h"
@@ -104,17 +105,52 @@ wait_for_room(struct receiver *r, uint64_t need, uint64_t *head)
 	while ((room = RECEIVER_RING_SLOTS - (r->head - r->tail)) < need && !r->stopping) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;	/* how soon a stop is seen */
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		deadline_after_ms(&ts, 200);	/* how soon a stop is seen */
 		pthread_cond_timedwait(&r->has_room, &r->lock, &ts);
 	}
 	*head = r->head;
 	pthread_mutex_unlock(&r->lock);
 	return room;
+}
+
+/*
+ * Read up to n messages. Read first and sleep only when the socket is empty: under
+ * load the queue is never empty, and a poll before every batch was a system call
+ * and often a context switch per batch. Returns how many were read, 0 after a sleep
+ * of at most 200 ms (how soon a stop is seen).
+ */
+static int
+receive_or_wait(struct receiver *r, struct mmsghdr *msgs, unsigned n)
+{
+	int got = recvmmsg(r->cfg.sock, msgs, n, MSG_DONTWAIT, NULL);
+
+	if (got <= 0) {
+		struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
+
+		(void)poll(&pfd, 1, 200);
+		return 0;
+	}
+	return got;
+}
+
+/* What a message's control data says: the kernel's drop count so far (SO_RXQ_OVFL:
+ * *have_drops set) and the size of the datagrams a coalesced run holds (UDP_GRO:
+ * *segment, left alone if absent). */
+static void
+read_cmsgs(struct msghdr *h, uint32_t *drops, int *have_drops, size_t *segment)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(drops, CMSG_DATA(c), sizeof *drops);
+			*have_drops = 1;
+		} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(c), sizeof size);
+			if (size > 0)
+				*segment = (size_t)size;
+		}
+	}
 }
 
 /* Datagram by datagram, straight into ring slots: where the kernel cannot coalesce. */
@@ -145,28 +181,14 @@ drain_direct(struct receiver *r)
 			msgs[i].msg_hdr.msg_control = ctl[i];
 			msgs[i].msg_hdr.msg_controllen = sizeof ctl[i];
 		}
-		/* Read first and sleep only when the socket is empty: under load the
-		 * queue is never empty, and a poll before every batch was a system
-		 * call and often a context switch per 64 datagrams. */
-		n = recvmmsg(r->cfg.sock, msgs, (unsigned)want, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
-
-			(void)poll(&pfd, 1, 200);	/* 200 ms: how soon a stop is seen */
+		if ((n = receive_or_wait(r, msgs, (unsigned)want)) == 0)
 			continue;
-		}
 		for (int i = 0; i < n; i++) {
 			struct slot *s = &r->ring[(head + (uint64_t)i) % RECEIVER_RING_SLOTS];
-			size_t len = msgs[i].msg_len;
-			struct cmsghdr *c;
+			size_t len = msgs[i].msg_len, unused;
 			int bad;
 
-			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
-			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-					memcpy(&drops, CMSG_DATA(c), sizeof drops);
-					have_drops = 1;
-				}
+			read_cmsgs(&msgs[i].msg_hdr, &drops, &have_drops, &unused);
 			bad = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= r->slot_bytes;
 			oversize += (uint64_t)bad;
 			s->len = bad ? 0 : (uint16_t)len;
@@ -228,32 +250,16 @@ drain_coalesced(struct receiver *r)
 		room = wait_for_room(r, (uint64_t)RUNS * GRO_MAX_SEGMENTS, &head);
 		if (r->stopping)
 			break;
-		n = recvmmsg(r->cfg.sock, msgs, RUNS, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			struct pollfd pfd = { .fd = r->cfg.sock, .events = POLLIN };
-
-			(void)poll(&pfd, 1, 200);	/* 200 ms: how soon a stop is seen */
+		if ((n = receive_or_wait(r, msgs, RUNS)) == 0)
 			continue;
-		}
 		/* Slots head .. head + room - 1 are ours until head moves past them. */
 		for (int i = 0; i < n; i++) {
 			const uint8_t *run = iov[i].iov_base;
 			size_t len = msgs[i].msg_len, seg = len;
-			struct cmsghdr *c;
 
-			for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
-			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-					memcpy(&drops, CMSG_DATA(c), sizeof drops);
-					have_drops = 1;
-				} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-					int size;
-
-					memcpy(&size, CMSG_DATA(c), sizeof size);
-					if (size > 0 && (size_t)size < len)
-						seg = (size_t)size;
-				}
-			}
+			read_cmsgs(&msgs[i].msg_hdr, &drops, &have_drops, &seg);
+			if (seg == 0 || seg > len)
+				seg = len;
 			runs++;
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				datagrams++;	/* one datagram longer than any run */
@@ -502,8 +508,7 @@ work(void *arg)
 		while (r->head == r->tail && !r->stopping) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
+			deadline_after_ms(&ts, 1000);
 			pthread_cond_timedwait(&r->nonempty, &r->lock, &ts);
 			/* The worker is the only writer of the assembly: reading its
 			 * memory counter here needs no state lock. */

@@ -4,7 +4,6 @@ reordering and duplication (a userspace stand-in for netem), forged bundles are
 quarantined, and receipts on the downlink finish what was delivered."""
 import json
 import os
-import re
 import signal
 import time
 
@@ -12,16 +11,9 @@ import pytest
 
 from bundles import application, bundle, canonical, receipt, reply, spool_put
 from conftest import Stack, ctl, free_port
+from instconf import set_conf
 from lossy_relay import LossyRelay
 import socket
-
-
-def set_conf(path, **values):
-    text = path.read_text()
-    for k, v in values.items():
-        text, n = re.subn(rf"^{k} = .*$", f"{k} = {v}", text, flags=re.M)
-        assert n == 1, k
-    path.write_text(text)
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ import os
 import re
 import subprocess
 
+from instconf import set_conf
 from netns import TwoZones, sh
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, "build", "bin")
 CLK = os.sysconf("SC_CLK_TCK")
-
-
-def set_conf(path, **values):
-    text = open(path).read()
-    for k, v in values.items():
-        if re.search(rf"^{k} = ", text, flags=re.M):
-            text = re.sub(rf"^{k} = .*$", f"{k} = {v}", text, flags=re.M)
-        else:
-            text += f"{k} = {v}\n"
-    open(path, "w").write(text)
 
 
 def cpu_seconds(pid):
