@@ -165,6 +165,20 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 			if (rc == OCR_OK)
 				return OCR_OK;
 			break;
+		} else if (*b == 'R') {
+			if ((rc = take(c, 3, &b)) != OCR_OK)
+				break;
+			if (pg->reader != 0 || (b[0] != OCR_READER_ONE &&
+			    b[0] != OCR_READER_JPN && b[0] != OCR_READER_ENG) ||
+			    be16(b + 1) > OCR_MAX_LINES_PER_PAGE) {
+				rc = OCR_EFORMAT;
+				break;
+			}
+			pg->reader = b[0];
+			pg->reread = be16(b + 1);
+		} else if (pg->reader != 0) {
+			rc = OCR_EFORMAT;	/* only 'E' follows 'R' */
+			break;
 		} else if (*b == 'L') {
 			if ((rc = read_box(c, box)) != OCR_OK)
 				break;

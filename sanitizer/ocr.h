@@ -12,8 +12,9 @@
  *
  * The child's output: "SKOC" and a version byte, then for each page in order a
  * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1 and words 'W' x0 y0
- * x1 y1 len bytes (a word belongs to the last line before it), then 'E' u32 words.
- * Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
+ * x1 y1 len bytes (a word belongs to the last line before it), then at most one
+ * 'R' u8 reader u16 lines (which reader led the page, how many lines the other read
+ * again), then 'E' u32 words. Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
  * y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
  */
 #ifndef SEKISHO_OCR_H
@@ -51,6 +52,14 @@ enum ocr_error {
 
 const char *ocr_strerror(int err);
 
+/* Who read a page ('R'): Tesseract alone, or the jpn or the eng reader of a
+ * jpn/eng pair leading (ocr_child.c). */
+enum {
+	OCR_READER_ONE = '1',
+	OCR_READER_JPN = 'j',
+	OCR_READER_ENG = 'e',
+};
+
 struct ocr_line {
 	uint16_t x0, y0, x1, y1;
 };
@@ -68,6 +77,8 @@ struct ocr_page {
 	struct ocr_word *words;
 	char *text;
 	uint32_t nlines, nwords;
+	uint8_t reader;		/* OCR_READER_*, or 0: not said */
+	uint16_t reread;	/* lines the other reader read again */
 };
 
 void ocr_page_free(struct ocr_page *pg);

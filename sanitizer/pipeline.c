@@ -217,7 +217,7 @@ struct render_shared {
 	const char *reason;		/* the first refusal; NULL: none yet */
 	char detail[256];
 	int rc;				/* the first internal error (negative errno) */
-	uint32_t ocr_pages, ocr_failed;
+	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
@@ -318,6 +318,12 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 			sh->ocr_max_rss_kb = sr.max_rss_kb;
 		pthread_mutex_unlock(&sh->lock);
 		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
+		pthread_mutex_lock(&sh->lock);
+		for (i = k; i < k + n; i++) {
+			sh->ocr_pages_eng += pages[i].reader == OCR_READER_ENG;
+			sh->ocr_lines_reread += pages[i].reread;
+		}
+		pthread_mutex_unlock(&sh->lock);
 		for (i = k; i < k + n; i++) {
 			if (pages[i].nwords == 0)
 				continue;
@@ -553,6 +559,8 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	res->ocr_pages = sh.ocr_pages;
 	res->ocr_failed = sh.ocr_failed;
 	res->ocr_max_rss_kb = sh.ocr_max_rss_kb;
+	res->ocr_pages_eng = sh.ocr_pages_eng;
+	res->ocr_lines_reread = sh.ocr_lines_reread;
 	if (sh.ocr_detail[0] != '\0')
 		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);
 	res->reason = "ok";

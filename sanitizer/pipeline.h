@@ -114,6 +114,8 @@ struct pipeline_result {
 	uint32_t ocr_failed;		/* pages whose OCR child failed: no text, still
 					 * clean (the text layer is an aid, not the file) */
 	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
+	uint32_t ocr_pages_eng;		/* of ocr_pages, those eng led (jpn/eng pair) */
+	uint32_t ocr_lines_reread;	/* lines read again by the other language */
 	double seconds;
 	double office_seconds;		/* of seconds, LibreOffice's conversion */
 	char detail[256];		/* for operators' logs: signature name, child fate */

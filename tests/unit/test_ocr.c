@@ -205,6 +205,64 @@ test_parse_refuses_what_the_format_does_not_allow(void **state)
 }
 
 static void
+add_reader(struct rec *r, char reader, unsigned reread)
+{
+	uint8_t b[4] = { 'R', (uint8_t)reader, (uint8_t)(reread >> 8), (uint8_t)reread };
+
+	add(r, b, 4);
+}
+
+/* 'R' says who read the page: once, last before 'E', one of three readers. */
+static void
+test_parse_takes_the_reader_record_once_before_the_end(void **state)
+{
+	struct ocr_page pg;
+	struct rec r;
+	int err;
+
+	(void)state;
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_box(&r, 'L', 0, 0, 50, 20);
+	add_word(&r, 0, 0, 50, 20, "x");
+	add_reader(&r, OCR_READER_ENG, 1);
+	add_u32(&r, 'E', 1);
+	memset(&pg, 0, sizeof pg);
+	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
+	assert_int_equal(err, OCR_OK);
+	assert_int_equal(pg.reader, OCR_READER_ENG);
+	assert_int_equal(pg.reread, 1);
+	ocr_page_free(&pg);
+
+	start(&r);				/* twice */
+	add_u32(&r, 'P', 0);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* a line after it */
+	add_u32(&r, 'P', 0);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add_box(&r, 'L', 0, 0, 50, 20);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* no such reader */
+	add_u32(&r, 'P', 0);
+	add_reader(&r, 'x', 0);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* more lines than a page may have */
+	add_u32(&r, 'P', 0);
+	add_reader(&r, OCR_READER_ONE, OCR_MAX_LINES_PER_PAGE + 1);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+}
+
+static void
 test_parse_stops_past_the_word_limit(void **state)
 {
 	size_t cap = 64 + (size_t)(OCR_MAX_WORDS_PER_PAGE + 1) * 11, len = 0, i;
@@ -719,6 +777,61 @@ test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji(void
 	close(in);
 }
 
+/* Run the pipeline with jpn+eng on the one-page PDF in; *eng_led and *reread as the
+ * result counts them. */
+static void
+ocr_readers_of(int in, uint32_t *eng_led, uint32_t *reread)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len;
+
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.sign_key = key;
+	run(&c, in, &res, &out, &len);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 1);
+	*eng_led = res.ocr_pages_eng;
+	*reread = res.ocr_lines_reread;
+	free(out);
+	pipeline_result_free(&res);
+}
+
+/* The first page of a document in English is read by eng from the start: jpn does
+ * not read it whole first (the probe of its first lines chose), while a Japanese
+ * page is read by jpn alone. */
+static void
+test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start(void **state)
+{
+	static const char *const english[] = {
+		"Certificate of Residence",
+		"The applicant confirms that the information is true.",
+		"Residents must notify the Citizens Division.",
+		"Please bring a photo identity document.",
+		"The fee is three hundred yen per copy.",
+		NULL,
+	};
+	uint32_t eng_led, reread;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	in = image_pdf(draw_page(english, 28), 1);
+	ocr_readers_of(in, &eng_led, &reread);
+	assert_int_equal(eng_led, 1);
+	assert_int_equal(reread, 0);
+	close(in);
+	in = japanese_notice_pdf();
+	ocr_readers_of(in, &eng_led, &reread);
+	assert_int_equal(eng_led, 0);
+	assert_int_equal(reread, 0);
+	close(in);
+}
+
 static void
 test_pipeline_without_ocr_has_no_text(void **state)
 {
@@ -802,6 +915,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_reads_whole_pages_and_drops_a_truncated_one),
 		cmocka_unit_test(test_parse_refuses_what_the_format_does_not_allow),
+		cmocka_unit_test(test_parse_takes_the_reader_record_once_before_the_end),
 		cmocka_unit_test(test_parse_stops_past_the_word_limit),
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
@@ -810,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_dense_japanese_notice_across),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
