@@ -41,6 +41,7 @@ static const struct config_key tx_schema[] = {
 	{ "peer_host", CONFIG_STRING, NULL, true, 0, 0 },
 	{ "peer_port", CONFIG_INT, NULL, true, 1, 65535 },
 	{ "rate_mbit", CONFIG_INT, "100", false, 0, 100000 },
+	{ "rate_burst_ms", CONFIG_INT, "2", false, 0, 100 },
 	{ "datagram", CONFIG_INT, "1472", false, FRAME_MIN_DATAGRAM, FRAME_MAX_DATAGRAM },
 	{ "fec_k", CONFIG_INT, "64", false, 1, 255 },
 	{ "fec_m", CONFIG_INT, "16", false, 0, 255 },
@@ -145,6 +146,7 @@ tx_open(struct bridge_tx *tx, char *err, size_t errlen)
 	tc.sender.passes = (unsigned)config_int(c, "passes");
 	tc.sender.max_object_size = (uint64_t)config_int(c, "max_object_mb") << 20;
 	tc.rate_bps = (uint64_t)config_int(c, "rate_mbit") * 1000000;
+	tc.burst_ms = (unsigned)config_int(c, "rate_burst_ms");
 	tc.resend_after_s = (unsigned)config_int(c, "resend_after_s");
 	tc.resend_max_s = (unsigned)config_int(c, "resend_max_s");
 	if (tc.sender.k + tc.sender.m > FRAME_MAX_SYMBOLS) {

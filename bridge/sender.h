@@ -84,6 +84,9 @@ struct sender_rate {
 
 void sender_rate_init(struct sender_rate *r, uint64_t bits_per_s, size_t burst,
 		      uint64_t now_ns);
+/* The burst for a rate: burst_ms of it, and never less than 64 datagrams (two of
+ * the sender's batches). */
+size_t sender_rate_burst(uint64_t bits_per_s, size_t datagram, unsigned burst_ms);
 /* 0 if bytes may be sent now (and they are taken from the bucket), else how many
  * nanoseconds to wait before asking again. */
 uint64_t sender_rate_wait(struct sender_rate *r, size_t bytes, uint64_t now_ns);

@@ -454,9 +454,9 @@ transmitter_start(struct transmitter **out, const struct transmitter_config *cfg
 	}
 	if (rc > 0)
 		log_info("bridge-tx: %d bundles in flight at the last stop will be sent again", rc);
-	/* A burst of 64 datagrams lets the loop send in batches without exceeding the
-	 * configured rate over any longer interval. */
-	sender_rate_init(&t->rate, cfg->rate_bps, 64 * cfg->sender.datagram, now_ns());
+	sender_rate_init(&t->rate, cfg->rate_bps,
+			 sender_rate_burst(cfg->rate_bps, cfg->sender.datagram, cfg->burst_ms),
+			 now_ns());
 	t->gso = true;		/* until the kernel says otherwise */
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->prep_cv, NULL);

@@ -32,6 +32,7 @@ struct transmitter_config {
 	struct spool *receipts;		/* ids the far side confirmed */
 	struct sender_config sender;
 	uint64_t rate_bps;		/* 0: unlimited */
+	unsigned burst_ms;		/* of the rate that may go at once */
 	unsigned resend_after_s;
 	unsigned resend_max_s;
 };

@@ -217,7 +217,8 @@ write_bridge_confs(const struct instance *in, const struct instance_options *o,
 		fprintf(f, "receipts_spool = %s/%s/spool/receipts\n", r, links[i].tx_zone);
 		fprintf(f, "state_dir = %s/%s/state\n", r, links[i].tx_zone);
 		fprintf(f, "link_key = %s/%s/keys/%s.key\n", r, links[i].tx_zone, links[i].name);
-		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\n", host, port);
+		fprintf(f, "peer_host = %s\npeer_port = %ld\nrate_mbit = 100\nrate_burst_ms = 2\n",
+			host, port);
 		fprintf(f, "datagram = 1472\nfec_k = 64\nfec_m = 16\npasses = 2\n");
 		fprintf(f, "resend_after_s = 300\nresend_max_s = 3600\n");
 		snprintf(rel, sizeof rel, "etc/%s.conf", sock);
