@@ -35,7 +35,8 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
  libreoffice-impress-nogui fonts-ipafont-gothic
  libcairo2 libpangocairo-1.0-0 fonts-ipamj-mincho fonts-ipaexfont"
 # Test: cmocka, libcurl (HTTP client in C tests), pytest with requests, valgrind,
-# clang with its runtime for libFuzzer, iproute2 for test network namespaces, qpdf to
+# clang with its runtime for libFuzzer, iproute2 for test network namespaces (and
+# ethtool, to turn a veth's UDP segmentation offload off for loss), qpdf to
 # check the sanitizer's PDFs with a tool independent of the one that wrote them
 # (poppler's pdftotext reads their OCR text layer); a Japanese font (IPA Gothic) to
 # draw the OCR test page; heif-enc (libheif-examples) to make the HEIC test photos;
@@ -47,7 +48,7 @@ RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrenc
 # package beside Debian's nodejs; the npm packages are pinned in package-lock.json and
 # Playwright drives this chromium, it downloads no browser).
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests
- valgrind clang libclang-rt-14-dev iproute2 procps nftables qpdf poppler-utils wrk zbar-tools
+ valgrind clang libclang-rt-14-dev iproute2 ethtool procps nftables qpdf poppler-utils wrk zbar-tools
  python3-aiosmtpd fonts-ipafont-gothic chromium nodejs libheif-examples libtiff-tools"
 
 # Image: what `make image` and the image suite of `make check` run on the build host —

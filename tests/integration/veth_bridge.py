@@ -23,8 +23,10 @@ class VethBridge:
     """with VethBridge(inst, tx={...}, rx={...}, loss_pct=5) as b: b.start_tx() ...
 
     inst is an instance made by `sekishoctl init --dev`; tx and rx are settings for
-    its bridge-uplink-{tx,rx}.conf. loss_pct drops that share of the datagrams
-    arriving on the LGWAN side (nftables `numgen random`: this kernel has no netem)."""
+    its bridge-uplink-{tx,rx}.conf. loss_pct drops that share of the datagrams,
+    one by one, arriving on the LGWAN side (nftables `numgen random`: this kernel
+    has no netem; tx's UDP segmentation offload is off on the veth then, so that
+    the rule sees datagrams, not GSO messages of 32)."""
 
     def __init__(self, inst, tx=None, rx=None, loss_pct=0, datagram=1472):
         self.inst, self.loss_pct, self.datagram = inst, loss_pct, datagram
@@ -41,6 +43,11 @@ class VethBridge:
             sh("ip", "link", "set", z.up[0], "mtu", str(self.datagram + 28), ns=z.dmz)
             sh("ip", "link", "set", z.up[1], "mtu", str(self.datagram + 28), ns=z.lgwan)
         if self.loss_pct:
+            # Loss as on a wire, datagram by datagram: tx's UDP GSO messages (up to
+            # 32 datagrams) would otherwise cross the veth whole, and the rule below
+            # would drop them whole, a burst of 32 where a link loses one. Without
+            # the offload the kernel cuts them into datagrams before the veth.
+            sh("ethtool", "-K", z.up[0], "tx-udp-segmentation", "off", ns=z.dmz)
             sh("nft", "insert", "rule", "inet", "sekisho_bridge_rx", "input", "iifname",
                z.up[1], "numgen", "random", "mod", "100", "<", str(self.loss_pct), "drop",
                ns=z.lgwan)
@@ -68,8 +75,9 @@ class VethBridge:
             return {}
 
     def wire_bytes(self):
-        """Bytes tx's end of the uplink has sent (GSO messages count their headers
-        once: about 2.8 % under the wire at 1472-byte datagrams)."""
+        """Bytes tx's end of the uplink has sent, headers included: exact with a
+        loss_pct (datagrams cross one by one); without, a GSO message counts its
+        headers once, about 2.8 % under the wire at 1472-byte datagrams."""
         out = sh("ip", "-s", "link", "show", self.zones.up[0], ns=self.zones.dmz).stdout
         return int(re.search(r"TX:.*?\n\s+(\d+)", out, re.S).group(1))
 
