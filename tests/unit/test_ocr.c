@@ -685,10 +685,15 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	close(in);
 }
 
+/* Who read a page, as the pipeline counts it. */
+struct readers {
+	uint32_t eng_led, reread;
+};
+
 /* Run the pipeline with OCR in langs on the one-page PDF in; its text, as pdftotext
- * reads it (malloc'd). */
+ * reads it (malloc'd), and who read it into *who unless NULL. */
 static char *
-ocr_text_of(int in, const char *langs)
+ocr_text_of(int in, const char *langs, struct readers *who)
 {
 	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
@@ -703,6 +708,8 @@ ocr_text_of(int in, const char *langs)
 	run(&c, in, &res, &out, &len);
 	assert_true(res.clean);
 	assert_int_equal(res.ocr_pages, 1);
+	if (who != NULL)
+		*who = (struct readers){ res.ocr_pages_eng, res.ocr_lines_reread };
 	text = pdftotext(out, len);
 	free(out);
 	pipeline_result_free(&res);
@@ -722,7 +729,7 @@ test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 	if (pipeline_skip())
 		return;
 	in = japanese_notice_pdf();
-	text = ocr_text_of(in, OCR_DEFAULT_LANGS);
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "マイナンバーカード"));
 	assert_non_null(strstr(text, "委任状が必要です"));
@@ -758,7 +765,7 @@ test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji(void
 	if (pipeline_skip())
 		return;
 	in = mixed_pdf();
-	text = ocr_text_of(in, OCR_DEFAULT_LANGS);
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "confirms"));
 	assert_non_null(strstr(text, "notify"));
@@ -767,7 +774,7 @@ test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji(void
 	assert_non_null(strstr(text, "手数料"));
 	free(text);
 	/* The same lines led by eng: Japanese lines are read again in jpn. */
-	text = ocr_text_of(in, "eng+jpn");
+	text = ocr_text_of(in, "eng+jpn", NULL);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "confirms"));
 	assert_non_null(strstr(text, "03-1234-5678"));
@@ -775,29 +782,6 @@ test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji(void
 	assert_non_null(strstr(text, "手数料"));
 	free(text);
 	close(in);
-}
-
-/* Run the pipeline with jpn+eng on the one-page PDF in; *eng_led and *reread as the
- * result counts them. */
-static void
-ocr_readers_of(int in, uint32_t *eng_led, uint32_t *reread)
-{
-	static const uint8_t key[32] = { 1 };
-	struct pipeline_config c;
-	struct pipeline_result res;
-	uint8_t *out;
-	size_t len;
-
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
-	c.sign_key = key;
-	run(&c, in, &res, &out, &len);
-	assert_true(res.clean);
-	assert_int_equal(res.ocr_pages, 1);
-	*eng_led = res.ocr_pages_eng;
-	*reread = res.ocr_lines_reread;
-	free(out);
-	pipeline_result_free(&res);
 }
 
 /* The first page of a document in English is read by eng from the start: jpn does
@@ -814,21 +798,21 @@ test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start(voi
 		"The fee is three hundred yen per copy.",
 		NULL,
 	};
-	uint32_t eng_led, reread;
+	struct readers who;
 	int in;
 
 	(void)state;
 	if (pipeline_skip())
 		return;
 	in = image_pdf(draw_page(english, 28), 1);
-	ocr_readers_of(in, &eng_led, &reread);
-	assert_int_equal(eng_led, 1);
-	assert_int_equal(reread, 0);
+	free(ocr_text_of(in, OCR_DEFAULT_LANGS, &who));
+	assert_int_equal(who.eng_led, 1);
+	assert_int_equal(who.reread, 0);
 	close(in);
 	in = japanese_notice_pdf();
-	ocr_readers_of(in, &eng_led, &reread);
-	assert_int_equal(eng_led, 0);
-	assert_int_equal(reread, 0);
+	free(ocr_text_of(in, OCR_DEFAULT_LANGS, &who));
+	assert_int_equal(who.eng_led, 0);
+	assert_int_equal(who.reread, 0);
 	close(in);
 }
 
