@@ -371,16 +371,51 @@ struct page_reader {
 	uint32_t chars_jpn, chars_eng;	/* code points of lines read best by each */
 };
 
+/* Give api the whole page (a rectangle set before is gone). */
+static void
+give_page(TessBaseAPI *api, const struct page_reader *pr)
+{
+	TessBaseAPISetImage(api, pr->px, (int)pr->h->width, (int)pr->h->height,
+			    pr->h->channels, (int)pr->stride);
+	TessBaseAPISetSourceResolution(api, (int)pr->dpi);
+}
+
+/*
+ * The primary is to read the page as one block of horizontal lines, not by
+ * Tesseract's page layout analysis (PSM_AUTO). Japanese set solid (lines as close
+ * as their characters: tables, lists, squeezed forms) is a grid of equal squares;
+ * the layout analysis took such pages for vertical writing (縦書き) or for no text
+ * at all, and the text layer was gibberish. As one block they read right, and every
+ * other page we measured read as well as before or better (docs/sanitizer.md, "Page
+ * layout"): the text layer is for finding words, and a word is found wherever its
+ * line is.
+ */
+static void
+primary_takes_page(struct page_reader *pr)
+{
+	TessBaseAPISetPageSegMode(pr->primary, PSM_SINGLE_BLOCK);
+	give_page(pr->primary, pr);
+}
+
 /* Give the page to the other reader, for lines it reads on its own. */
 static void
 other_takes_page(struct page_reader *pr)
 {
 	if (pr->other_has_page)
 		return;
-	TessBaseAPISetImage(pr->other, pr->px, (int)pr->h->width, (int)pr->h->height,
-			    pr->h->channels, (int)pr->stride);
-	TessBaseAPISetSourceResolution(pr->other, (int)pr->dpi);
+	give_page(pr->other, pr);
 	pr->other_has_page = 1;
+}
+
+/* The other reader leads from now on. */
+static void
+swap_readers(struct page_reader *pr)
+{
+	TessBaseAPI *t = pr->primary;
+
+	pr->primary = pr->other;
+	pr->other = t;
+	pr->primary_is_eng = !pr->primary_is_eng;
 }
 
 /* Put one line: its box and the better reading's words. */
@@ -472,17 +507,10 @@ choose_primary(struct page_reader *pr)
 		return;
 	pr->probed = 1;
 	if (suits(&sum, !pr->primary_is_eng) && !suits(&sum, pr->primary_is_eng)) {
-		TessBaseAPI *t = pr->primary;
-
 		/* The new primary reads the whole page (read_line left a rectangle);
 		 * the old one keeps the page for the lines that call for it. */
-		pr->primary = pr->other;
-		pr->other = t;
-		pr->primary_is_eng = !pr->primary_is_eng;
-		TessBaseAPISetPageSegMode(pr->primary, PSM_SINGLE_BLOCK);
-		TessBaseAPISetImage(pr->primary, pr->px, (int)pr->h->width, (int)pr->h->height,
-				    pr->h->channels, (int)pr->stride);
-		TessBaseAPISetSourceResolution(pr->primary, (int)pr->dpi);
+		swap_readers(pr);
+		primary_takes_page(pr);
 	}
 }
 
@@ -537,11 +565,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	pr.dpi = req->dpi;
 	pr.primary = req->api[0];
 	pr.other = req->api[1];
-	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST) {
-		pr.primary = req->api[1];
-		pr.other = req->api[0];
-		pr.primary_is_eng = 1;
-	}
+	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST)
+		swap_readers(&pr);	/* api[0] is jpn, api[1] eng */
 	put(&o, OCR_MAGIC, 4);
 	put(&o, (const uint8_t[]){ OCR_VERSION }, 1);
 	if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0) {
@@ -581,18 +606,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
-		/* One block of horizontal lines, not Tesseract's page layout analysis
-		 * (PSM_AUTO). Japanese set solid (lines as close as their characters:
-		 * tables, lists, squeezed forms) is a grid of equal squares; the layout
-		 * analysis took such pages for vertical writing (縦書き) or for no text at
-		 * all, and the text layer was gibberish. As one block they read right, and
-		 * every other page we measured read as well as before or better
-		 * (docs/sanitizer.md, "Page layout"): the text layer is for finding words,
-		 * and a word is found wherever its line is. */
-		TessBaseAPISetPageSegMode(pr.primary, PSM_SINGLE_BLOCK);
-		TessBaseAPISetImage(pr.primary, px, (int)h.width, (int)h.height, h.channels,
-				    (int)stride);
-		TessBaseAPISetSourceResolution(pr.primary, (int)req->dpi);
+		primary_takes_page(&pr);
 		if (pr.other != NULL && !pr.probed)
 			choose_primary(&pr);
 		if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
@@ -606,13 +620,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 			TessBaseAPIClear(pr.other);
 		/* Most of this page's text read best in the other language: it leads next. */
 		if (pr.other != NULL && (pr.primary_is_eng ? pr.chars_jpn > pr.chars_eng :
-		    pr.chars_eng > pr.chars_jpn)) {
-			TessBaseAPI *t = pr.primary;
-
-			pr.primary = pr.other;
-			pr.other = t;
-			pr.primary_is_eng = !pr.primary_is_eng;
-		}
+		    pr.chars_eng > pr.chars_jpn))
+			swap_readers(&pr);
 		/* Page by page, so that what was read before a crash is kept. */
 		if (o.failed || fsio_write_all(out_fd, o.p, o.len) != 0) {
 			rc = OCR_EXIT_IO;

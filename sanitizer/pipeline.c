@@ -256,13 +256,21 @@ lane_stopped(struct render_shared *sh)
 	return stop;
 }
 
+/* What a lane's OCR children did. */
+struct ocr_tally {
+	uint32_t ok, failed;		/* pages given a text layer, or not */
+	uint32_t eng, reread;		/* pages eng led; lines read again */
+};
+
 /* Count OCR results of a lane; the first failure is kept for the operator. */
 static void
-ocr_count(struct render_shared *sh, uint32_t ok, uint32_t failed, const char *detail)
+ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detail)
 {
 	pthread_mutex_lock(&sh->lock);
-	sh->ocr_pages += ok;
-	sh->ocr_failed += failed;
+	sh->ocr_pages += t->ok;
+	sh->ocr_failed += t->failed;
+	sh->ocr_pages_eng += t->eng;
+	sh->ocr_lines_reread += t->reread;
 	if (detail != NULL && sh->ocr_detail[0] == '\0')
 		snprintf(sh->ocr_detail, sizeof sh->ocr_detail, "%s", detail);
 	pthread_mutex_unlock(&sh->lock);
@@ -285,7 +293,8 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 	struct ocr_request req = { .langs = c->ocr, .tessdata = c->ocr_tessdata, .dpi = c->dpi,
 				   .stream = stream, .stream_len = len };
 	struct ocr_page *pages;
-	uint32_t k = 0, n, i, restarts = 0, ok = 0, failed = 0;
+	struct ocr_tally tally = { 0 };
+	uint32_t k = 0, n, i, restarts = 0;
 	char detail[160];
 	int rc = 0, err;
 
@@ -318,19 +327,15 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 			sh->ocr_max_rss_kb = sr.max_rss_kb;
 		pthread_mutex_unlock(&sh->lock);
 		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
-		pthread_mutex_lock(&sh->lock);
 		for (i = k; i < k + n; i++) {
-			sh->ocr_pages_eng += pages[i].reader == OCR_READER_ENG;
-			sh->ocr_lines_reread += pages[i].reread;
-		}
-		pthread_mutex_unlock(&sh->lock);
-		for (i = k; i < k + n; i++) {
+			tally.eng += pages[i].reader == OCR_READER_ENG;
+			tally.reread += pages[i].reread;
 			if (pages[i].nwords == 0)
 				continue;
 			if (rebuild_pdf_set_text(sh->pdf, first + i * step, &pages[i]) == REBUILD_OK)
-				ok++;
+				tally.ok++;
 			else
-				failed++;
+				tally.failed++;
 		}
 		if (sr.status == SANDBOX_OK && err == OCR_OK && n == frames - k) {
 			sandbox_result_free(&sr);
@@ -339,13 +344,13 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 		snprintf(detail, sizeof detail, "ocr: page %u: %s (exit %d, signal %d), output %s",
 			 first + (k + n) * step + 1, sandbox_status_name(sr.status),
 			 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal, ocr_strerror(err));
-		ocr_count(sh, 0, 0, detail);
-		failed++;
+		ocr_count(sh, &(struct ocr_tally){ 0 }, detail);
+		tally.failed++;
 		k += n + 1;
 		/* A model that does not load fails the same way for every page. */
 		if (++restarts > PIPELINE_OCR_RESTARTS ||
 		    (sr.status == SANDBOX_EXIT && sr.exit_code == OCR_EXIT_MODEL)) {
-			failed += k < frames ? frames - k : 0;
+			tally.failed += k < frames ? frames - k : 0;
 			k = frames;
 		}
 		sandbox_result_free(&sr);
@@ -353,7 +358,7 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 	for (i = 0; i < frames; i++)
 		ocr_page_free(&pages[i]);
 	free(pages);
-	ocr_count(sh, ok, failed, NULL);
+	ocr_count(sh, &tally, NULL);
 	return rc;
 }
 
