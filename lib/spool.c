@@ -23,10 +23,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -818,4 +820,50 @@ spool_check_writable(struct spool *s)
 		rc = fsync_fd(fd);
 	spool_tmp_discard(s, fd, path);
 	return rc;
+}
+
+int
+spool_watch(struct spool *s)
+{
+	char path[PATH_MAX + 8];
+	int fd, err;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/new", s->root) >= sizeof path)
+		return -ENAMETOOLONG;
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -errno;
+	/* Items come by rename (publish, return), or by link where rename cannot. */
+	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int
+spool_wait(int watch, int timeout_ms)
+{
+	struct pollfd pf = { .fd = watch, .events = POLLIN };
+	/* Aligned as the kernel's struct inotify_event, which it writes here. */
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int rc;
+
+	while ((rc = poll(&pf, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return -errno;
+	if (rc == 0)
+		return 0;
+	for (;;) {
+		ssize_t n = read(watch, buf, sizeof buf);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		return 1;
+	}
 }

@@ -101,4 +101,13 @@ int spool_count_new(struct spool *s);
 /* 0 if a file can be created, fsync'd and removed in tmp/ (health check). */
 int spool_check_writable(struct spool *s);
 
+/* A descriptor (inotify, O_CLOEXEC) that spool_wait reads to learn of items arriving
+ * in new/, by publish or return. Set it up before the spool_claim that found nothing,
+ * so no arrival falls between the two. A negative errno when it cannot be had. */
+int spool_watch(struct spool *s);
+
+/* Wait on watch until an item arrives in new/ (1) or timeout_ms pass (0); drains the
+ * news, since the caller claims whatever is there. A negative errno on failure. */
+int spool_wait(int watch, int timeout_ms);
+
 #endif

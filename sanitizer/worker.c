@@ -47,6 +47,8 @@
 #include "quarantine.h"
 #include "results.h"
 
+#define WORKER_IDLE_MS	100	/* an idle worker's longest wait: how soon it sees a stop */
+
 /* An item for the OCR threads, and the lanes its pass will take. */
 struct ocr_job {
 	struct spool_item item;
@@ -379,14 +381,23 @@ static void *
 run(void *arg)
 {
 	struct worker_pool *p = arg;
+	/* An upload is taken the moment it arrives, not at the next look: a small file's
+	 * verdict took 20 ms, and the wait for a look that came every 100 ms, 50 ms on
+	 * average. The timeout is how soon a stop is seen. */
+	int watch = spool_watch(p->cfg.intake);
 
+	if (watch < 0)
+		log_warn("sanitized: %s: cannot watch for uploads, looking every %d ms: %s",
+			 p->cfg.intake->root, WORKER_IDLE_MS, strerror(-watch));
 	while (!p->stopping) {
 		struct spool_item item;
 		int rc, tries;
 
 		if (spool_claim(p->cfg.intake, &item) != SPOOL_OK) {
-			struct timespec ts = { 0, 100 * 1000000L };
-			nanosleep(&ts, NULL);
+			struct timespec ts = { 0, WORKER_IDLE_MS * 1000000L };
+
+			if (watch < 0 || spool_wait(watch, WORKER_IDLE_MS) < 0)
+				nanosleep(&ts, NULL);
 			continue;
 		}
 		pthread_mutex_lock(&p->lock);
@@ -416,6 +427,8 @@ run(void *arg)
 		p->busy--;
 		pthread_mutex_unlock(&p->lock);
 	}
+	if (watch >= 0)
+		close(watch);
 	return NULL;
 }
 

@@ -343,6 +343,41 @@ test_return_puts_item_back(void **state)
 	assert_string_equal(item.id, "retry-me");
 }
 
+/* The watch reports an item put, and one given back, each once; nothing else. The
+ * long timeouts are never waited out when the news is there. */
+static void
+test_watch_reports_arrivals_in_new(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_item item;
+	int w = spool_watch(&f->s);
+
+	assert_true(w >= 0);
+	assert_int_equal(spool_wait(w, 0), 0);		/* nothing yet */
+	assert_int_equal(spool_put(&f->s, "arrives", "x", 1), SPOOL_OK);
+	assert_int_equal(spool_wait(w, 10000), 1);
+	assert_int_equal(spool_wait(w, 0), 0);		/* drained: the news was taken once */
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_wait(w, 0), 0);		/* a claim is no arrival */
+	assert_int_equal(spool_return(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_wait(w, 10000), 1);
+	assert_int_equal(spool_claim(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_commit(&f->s, &item), SPOOL_OK);
+	assert_int_equal(spool_wait(w, 0), 0);		/* nor is a commit */
+	close(w);
+}
+
+static void
+test_watch_of_a_spool_without_new_fails(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/new", f->root);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(spool_watch(&f->s), -ENOENT);
+}
+
 static void
 test_commit_never_overwrites_done(void **state)
 {
@@ -866,6 +901,8 @@ main(void)
 		T(test_claim_takes_oldest),
 		T(test_claim_ignores_what_is_not_an_item),
 		T(test_return_puts_item_back),
+		T(test_watch_reports_arrivals_in_new),
+		T(test_watch_of_a_spool_without_new_fails),
 		T(test_commit_never_overwrites_done),
 		T(test_commit_of_unclaimed_item_fails),
 		T(test_publish_streamed_item),
