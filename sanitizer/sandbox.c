@@ -18,9 +18,13 @@
  * child runs as the sanitizer's user, so it must never be able to open anything:
  * the sanitizer's signing key is readable by that user.
  *
- * The parent never blocks on the child: it polls the pipe against one wall-clock
- * deadline, kills with SIGKILL on timeout or once output_max is passed,
- * and always reaps and removes the private directory before returning.
+ * The parent never blocks on the child: it polls the pipe and the child's pidfd
+ * against one wall-clock deadline, kills with SIGKILL on timeout or once output_max
+ * is passed, and always reaps and removes the private directory before returning.
+ * The pidfd matters for throughput, not only for tidiness: a child closes its pipe
+ * a moment before it becomes a zombie, and a parent that learnt of the exit by
+ * looking again every tick lost most of a tick per child. Three children a file
+ * made a worker pool on a batch of small files idle a fifth of the time.
  */
 #define _GNU_SOURCE		/* pipe2, F_DUPFD_CLOEXEC, close_range */
 #include <errno.h>
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -47,7 +52,7 @@
 #include "sandbox.h"
 
 #define SANDBOX_READ_CHUNK	(64u * 1024)
-#define SANDBOX_EXIT_POLL_MS	10	/* after EOF, how often to look for the exit */
+#define SANDBOX_EXIT_POLL_MS	10	/* without a pidfd: how often to look for the exit */
 #define SANDBOX_CLOSE_FALLBACK_MAX 65536 /* fds to close when close_range is missing */
 
 void
@@ -340,7 +345,7 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 	struct rusage ru;
 	char dir[PATH_MAX];
 	const char *base = lim->tmp_base != NULL ? lim->tmp_base : "/tmp";
-	int p[2] = { -1, -1 }, status = 0, err = 0, rc;
+	int p[2] = { -1, -1 }, status = 0, err = 0, rc, pidfd;
 	int pipe_open = 1, exited = 0;
 	int killed_for = -1;	/* SANDBOX_TIMEOUT or _OUTPUT_TOO_LARGE once we kill */
 	size_t cap = 0;
@@ -379,9 +384,12 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 		child_main(lim, dir, parent, p[1], in_fd, prep, fn, arg);
 	}
 	close(p[1]);
+	/* Readable once the child is a zombie. Without one (a kernel before 5.3, or a
+	 * filter that refuses it), a child whose pipe is closed is looked at every tick. */
+	pidfd = pidfd_open(pid, 0);
 
 	while (killed_for < 0 && err == 0 && (pipe_open || !exited)) {
-		struct pollfd pf;
+		struct pollfd pf[2];
 		uint64_t t = deadline_now_ms();
 		int wait_ms;
 
@@ -390,12 +398,11 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 			break;
 		}
 		wait_ms = (int)(deadline - t);
-		/* The child's exit closes the pipe, so EOF is the usual news of it; a
-		 * child that closed its end and lives on is looked at every tick. */
-		pf = (struct pollfd){ .fd = pipe_open ? p[0] : -1, .events = POLLIN };
-		if (!pipe_open && wait_ms > SANDBOX_EXIT_POLL_MS)
+		pf[0] = (struct pollfd){ .fd = pipe_open ? p[0] : -1, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = exited ? -1 : pidfd, .events = POLLIN };
+		if (!pipe_open && pidfd < 0 && wait_ms > SANDBOX_EXIT_POLL_MS)
 			wait_ms = SANDBOX_EXIT_POLL_MS;
-		rc = poll(&pf, 1, wait_ms);
+		rc = poll(pf, 2, wait_ms);
 		if (rc < 0 && errno != EINTR) {
 			err = -errno;
 			break;
@@ -428,6 +435,8 @@ sandbox_run_prepared(const struct sandbox_limits *lim, int in_fd, sandbox_prep_f
 			;
 	}
 	close(p[0]);
+	if (pidfd >= 0)
+		close(pidfd);
 	fsio_remove_tree(dir);
 	res->elapsed_ms = deadline_now_ms() - start;
 	res->max_rss_kb = ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0;

@@ -185,6 +185,26 @@ child_nanosleep_forever(int out, int in, void *arg)
 	return 0;
 }
 
+/* Write its answer, close the pipe, and only then take *arg ms (or forever, if 0)
+ * to exit: the parent must wait for the exit itself, not take EOF for it. */
+static int
+child_closes_then_lingers(int out, int in, void *arg)
+{
+	unsigned ms = *(const unsigned *)arg;
+	struct timespec ts = { .tv_sec = ms ? ms / 1000 : 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	(void)in;
+	if (write_all(out, "done", 4) != 0)
+		return 1;
+	close(out);
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	if (ms == 0)
+		for (;;)
+			nanosleep(&ts, NULL);
+	return 9;
+}
+
 static int
 child_memory_hog(int out, int in, void *arg)
 {
@@ -383,6 +403,40 @@ test_idle_child_is_killed_at_the_timeout(void **state)
 	f->lim.timeout_ms = 200;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_nanosleep_forever, NULL, &r), 0);
 	assert_int_equal(r.status, SANDBOX_TIMEOUT);
+	sandbox_result_free(&r);
+}
+
+static void
+test_exit_after_the_pipe_closes_is_waited_for(void **state)
+{
+	struct fixture *f = *state;
+	struct sandbox_result r;
+	unsigned ms = 150;
+
+	if (skip_under_valgrind())
+		return;
+	assert_int_equal(sandbox_run(&f->lim, -1, child_closes_then_lingers, &ms, &r), 0);
+	/* The exit code is the child's last word, given after EOF. */
+	assert_int_equal(r.status, SANDBOX_EXIT);
+	assert_int_equal(r.exit_code, 9);
+	assert_true(r.elapsed_ms >= ms);
+	sandbox_result_free(&r);
+}
+
+static void
+test_child_lingering_after_its_pipe_is_killed_at_the_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct sandbox_result r;
+	unsigned forever = 0;
+
+	if (skip_under_valgrind())
+		return;
+	f->lim.timeout_ms = 200;
+	assert_int_equal(sandbox_run(&f->lim, -1, child_closes_then_lingers, &forever, &r), 0);
+	assert_int_equal(r.status, SANDBOX_TIMEOUT);
+	assert_int_equal(r.signal, SIGKILL);
+	assert_null(r.out);
 	sandbox_result_free(&r);
 }
 
@@ -635,6 +689,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exit_code_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_infinite_loop_is_killed_at_the_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_child_is_killed_at_the_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_after_the_pipe_closes_is_waited_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_lingering_after_its_pipe_is_killed_at_the_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_limit_stops_a_spinning_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_hog_is_refused_by_rlimit_as, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_is_killed_by_seccomp, setup, teardown),
