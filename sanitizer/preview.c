@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "preview.h"
 
 int
@@ -42,9 +44,17 @@ preview_from_stream(const uint8_t *stream, size_t len, const struct pixels_limit
 	for (y = 0; y < h.height; y++) {
 		if ((rc = pixels_reader_row(&r, row)) != 0)
 			goto out;
-		for (x = 0; x < h.width; x++)
-			for (uint32_t c = 0; c < ch; c++)
-				acc[(x / s) * ch + c] += row[(size_t)x * ch + c];
+		/* Block by block, not a division per pixel: that division was a third of
+		 * the preview's time. */
+		for (x = 0; x < h.width; x += s) {
+			const uint8_t *src = row + (size_t)x * ch;
+			uint32_t *dst = acc + (size_t)(x / s) * ch;
+			uint32_t bw = h.width - x < s ? h.width - x : s;
+
+			for (uint32_t k = 0; k < bw; k++, src += ch)
+				for (uint32_t c = 0; c < ch; c++)
+					dst[c] += src[c];
+		}
 		if (++in_block == s || y + 1 == h.height) {
 			for (x = 0; x < ow; x++) {
 				uint32_t bw = (x + 1) * s <= h.width ? s : h.width - x * s;
@@ -60,7 +70,10 @@ preview_from_stream(const uint8_t *stream, size_t len, const struct pixels_limit
 	}
 	ph = (struct pixels_header){ .width = ow, .height = oh, .channels = h.channels,
 				     .depth = 8 };
-	rc = rebuild_png_encode(&ph, small, out);
+	/* Fastest deflate: a thumbnail shown once to the citizen is no archive. At the
+	 * default level a photo's thumbnail cost more than the photo's own rebuild; at
+	 * level 1 it is a fifth of that, and a fifth larger. */
+	rc = rebuild_png_encode_level(&ph, small, Z_BEST_SPEED, out);
 out:
 	free(row);
 	free(acc);

@@ -163,6 +163,13 @@ png_warn_cb(png_structp png, png_const_charp msg)
 int
 rebuild_png_encode(const struct pixels_header *h, const uint8_t *px, struct rebuild_buf *out)
 {
+	return rebuild_png_encode_level(h, px, Z_DEFAULT_COMPRESSION, out);
+}
+
+int
+rebuild_png_encode_level(const struct pixels_header *h, const uint8_t *px, int zlevel,
+			 struct rebuild_buf *out)
+{
 	png_structp png;
 	png_infop info = NULL;
 	size_t stride = pixels_row_bytes(h);
@@ -181,6 +188,7 @@ rebuild_png_encode(const struct pixels_header *h, const uint8_t *px, struct rebu
 		return REBUILD_EENCODE;
 	}
 	png_set_write_fn(png, out, png_write_cb, png_flush_cb);
+	png_set_compression_level(png, zlevel);
 	png_set_IHDR(png, info, h->width, h->height, 8,
 		     h->channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
 		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

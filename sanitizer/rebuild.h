@@ -68,6 +68,9 @@ int rebuild_is_photographic(const uint8_t *px, uint32_t w, uint32_t h, unsigned 
 
 /* Encode one frame as PNG: 8-bit grey or RGB, no ancillary chunk at all. */
 int rebuild_png_encode(const struct pixels_header *h, const uint8_t *px, struct rebuild_buf *out);
+/* The same at zlib level zlevel (0-9, or Z_DEFAULT_COMPRESSION, which the above uses). */
+int rebuild_png_encode_level(const struct pixels_header *h, const uint8_t *px, int zlevel,
+			     struct rebuild_buf *out);
 
 /* Read a stream of exactly one frame and encode it as PNG. */
 int rebuild_png(struct pixels_reader *r, struct rebuild_buf *out);

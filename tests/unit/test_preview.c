@@ -19,9 +19,27 @@
 #include "pixels.h"
 #include "preview.h"
 
-/* A stream of frames (w x h, channels), each pixel value f(x, y), in memory. */
+/* Top half black, bottom half grey. */
+static uint8_t
+halves(uint32_t x, uint32_t y, uint32_t c, uint32_t h)
+{
+	(void)x;
+	(void)c;
+	return (uint8_t)(y < h / 2 ? 0 : 200);
+}
+
+/* Different in every pixel and channel. */
+static uint8_t
+pattern(uint32_t x, uint32_t y, uint32_t c, uint32_t h)
+{
+	(void)h;
+	return (uint8_t)(x * (c + 1) * 37 + y * 11 + c * 80);
+}
+
+/* A stream of frames (w x h, channels), each value value(x, y, channel, h), in memory. */
 static uint8_t *
-make_stream(uint32_t w, uint32_t h, uint8_t channels, uint32_t frames, size_t *len)
+make_stream_of(uint32_t w, uint32_t h, uint8_t channels, uint32_t frames,
+	       uint8_t (*value)(uint32_t, uint32_t, uint32_t, uint32_t), size_t *len)
 {
 	int fd = memfd_create("pixels", MFD_CLOEXEC);
 	struct pixels_writer wr;
@@ -35,7 +53,7 @@ make_stream(uint32_t w, uint32_t h, uint8_t channels, uint32_t frames, size_t *l
 		assert_int_equal(pixels_writer_frame(&wr, &hd), 0);
 		for (uint32_t y = 0; y < h; y++) {
 			for (uint32_t x = 0; x < w * channels; x++)
-				row[x] = (uint8_t)(y < h / 2 ? 0 : 200);	/* top black, bottom grey */
+				row[x] = value(x / channels, y, x % channels, h);
 			assert_int_equal(pixels_writer_row(&wr, row), 0);
 		}
 	}
@@ -49,15 +67,27 @@ make_stream(uint32_t w, uint32_t h, uint8_t channels, uint32_t frames, size_t *l
 	return out;
 }
 
+static uint8_t *
+make_stream(uint32_t w, uint32_t h, uint8_t channels, uint32_t frames, size_t *len)
+{
+	return make_stream_of(w, h, channels, frames, halves, len);
+}
+
 static void
-decode(const struct rebuild_buf *b, png_image *img, uint8_t **px)
+decode_as(const struct rebuild_buf *b, png_image *img, uint8_t **px, png_uint_32 format)
 {
 	memset(img, 0, sizeof *img);
 	img->version = PNG_IMAGE_VERSION;
 	assert_true(png_image_begin_read_from_memory(img, b->p, b->len));
-	img->format = PNG_FORMAT_GRAY;
+	img->format = format;
 	*px = malloc(PNG_IMAGE_SIZE(*img));
 	assert_true(png_image_finish_read(img, NULL, *px, 0, NULL));
+}
+
+static void
+decode(const struct rebuild_buf *b, png_image *img, uint8_t **px)
+{
+	decode_as(b, img, px, PNG_FORMAT_GRAY);
 }
 
 static void
@@ -105,6 +135,41 @@ test_small_colour_image_is_kept_at_its_size(void **state)
 	free(stream);
 }
 
+/* Every preview pixel is the mean of its block, per channel, the blocks at the right
+ * and bottom edges being narrower: 1003 x 7 at a factor of 4 is 251 x 2, with a last
+ * column of 3 pixels and a last row of 3. */
+static void
+test_every_pixel_is_its_block_mean(void **state)
+{
+	const uint32_t w = 1003, h = 7, s = 4;
+	struct pixels_limits lim;
+	struct rebuild_buf out = { 0 };
+	size_t len;
+	uint8_t *stream = make_stream_of(w, h, 3, 1, pattern, &len), *px;
+	png_image img;
+
+	(void)state;
+	pixels_limits_default(&lim);
+	assert_int_equal(preview_from_stream(stream, len, &lim, &out), 0);
+	decode_as(&out, &img, &px, PNG_FORMAT_RGB);
+	assert_int_equal(img.width, 251);
+	assert_int_equal(img.height, 2);
+	for (uint32_t oy = 0; oy < img.height; oy++)
+		for (uint32_t ox = 0; ox < img.width; ox++)
+			for (uint32_t c = 0; c < 3; c++) {
+				uint32_t sum = 0, n = 0;
+
+				for (uint32_t y = oy * s; y < h && y < (oy + 1) * s; y++)
+					for (uint32_t x = ox * s; x < w && x < (ox + 1) * s; x++, n++)
+						sum += pattern(x, y, c, h);
+				assert_int_equal(px[(oy * img.width + ox) * 3 + c], sum / n);
+			}
+	png_image_free(&img);
+	free(px);
+	rebuild_buf_free(&out);
+	free(stream);
+}
+
 static void
 test_a_bad_stream_gives_no_preview(void **state)
 {
@@ -130,6 +195,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a4_page_fits_and_keeps_its_look),
 		cmocka_unit_test(test_small_colour_image_is_kept_at_its_size),
+		cmocka_unit_test(test_every_pixel_is_its_block_mean),
 		cmocka_unit_test(test_a_bad_stream_gives_no_preview),
 	};
 
