@@ -684,12 +684,27 @@ spool_return(struct spool *s, const struct spool_item *item)
 	return move(s->workfd, s->newfd, item->id, item->id);
 }
 
+/*
+ * The time to compare a file's mtime with. Not time(2): that is the kernel's coarse
+ * clock, and a file written a moment ago can carry a later second than it (kernels
+ * with multigrain timestamps give a fresh mtime from the fine clock), so an item
+ * finished "now" looked finished in the future, and a max_age of 0 kept it.
+ */
+static time_t
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
 int
 spool_recover(struct spool *s)
 {
 	struct dirent *de;
 	struct stat st;
-	time_t now = time(NULL);
+	time_t now = wall_now();
 	DIR *d;
 	int n = 0, r, rc = 0, removed = 0;
 
@@ -746,7 +761,7 @@ spool_prune_done(struct spool *s, time_t max_age)
 {
 	struct dirent *de;
 	struct stat st;
-	time_t now = time(NULL);
+	time_t now = wall_now();
 	DIR *d;
 	int n = 0, r, rc = 0;
 
