@@ -308,7 +308,12 @@ static void *
 prepare(void *arg)
 {
 	struct transmitter *t = arg;
+	/* A bundle is taken when it lands in the outbox, not at the next look. */
+	int watch = spool_watch(t->cfg.spool);
 
+	if (watch < 0)
+		log_warn("bridge-tx: %s: cannot watch for bundles, looking every 100 ms: %s",
+			 t->cfg.spool->root, strerror(-watch));
 	while (!t->stopping) {
 		struct pending p = { .id = "" };
 		struct spool_item item;
@@ -322,8 +327,13 @@ prepare(void *arg)
 		pthread_mutex_unlock(&t->lock);
 		if (t->stopping)
 			break;
-		if (!room || spool_claim(t->cfg.spool, &item) != SPOOL_OK) {
+		if (!room) {
 			sleep_ns(100000000);
+			continue;
+		}
+		if (spool_claim(t->cfg.spool, &item) != SPOOL_OK) {
+			if (watch < 0 || spool_wait(watch, 100) < 0)
+				sleep_ns(100000000);
 			continue;
 		}
 		snprintf(p.id, sizeof p.id, "%s", item.id);
@@ -338,6 +348,8 @@ prepare(void *arg)
 		pthread_cond_broadcast(&t->prep_cv);
 		pthread_mutex_unlock(&t->lock);
 	}
+	if (watch >= 0)
+		close(watch);
 	return NULL;
 }
 

@@ -423,7 +423,12 @@ run(void *arg)
 {
 	struct importer *im = arg;
 	time_t last_receipts = 0;
+	/* A bundle is imported when it lands in the inbox, not at the next look. */
+	int watch = spool_watch(im->cfg.inbox);
 
+	if (watch < 0)
+		log_warn("officed: %s: cannot watch for bundles, looking every 100 ms: %s",
+			 im->cfg.inbox->root, strerror(-watch));
 	while (!im->stopping) {
 		struct spool_item item;
 
@@ -435,9 +440,14 @@ run(void *arg)
 			import_one(im, &item);
 			continue;
 		}
-		struct timespec ts = { 0, 100 * 1000000L };
-		nanosleep(&ts, NULL);
+		if (watch < 0 || spool_wait(watch, 100) < 0) {
+			struct timespec ts = { 0, 100 * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 	}
+	if (watch >= 0)
+		close(watch);
 	return NULL;
 }
 
