@@ -332,8 +332,7 @@ prepare(void *arg)
 			continue;
 		}
 		if (spool_claim(t->cfg.spool, &item) != SPOOL_OK) {
-			if (watch < 0 || spool_wait(watch, 100) < 0)
-				sleep_ns(100000000);
+			(void)spool_wait(watch, 100);
 			continue;
 		}
 		snprintf(p.id, sizeof p.id, "%s", item.id);

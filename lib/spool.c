@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -856,6 +857,15 @@ spool_watch(struct spool *s)
 	return fd;
 }
 
+static int
+sleep_out(int timeout_ms, int rc)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	return rc;
+}
+
 int
 spool_wait(int watch, int timeout_ms)
 {
@@ -864,10 +874,12 @@ spool_wait(int watch, int timeout_ms)
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int rc;
 
+	if (watch < 0)
+		return sleep_out(timeout_ms, 0);
 	while ((rc = poll(&pf, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
 	if (rc < 0)
-		return -errno;
+		return sleep_out(timeout_ms, -errno);
 	if (rc == 0)
 		return 0;
 	for (;;) {
@@ -878,7 +890,7 @@ spool_wait(int watch, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN)
-			return -errno;
+			return sleep_out(timeout_ms, -errno);
 		return 1;
 	}
 }

@@ -107,7 +107,9 @@ int spool_check_writable(struct spool *s);
 int spool_watch(struct spool *s);
 
 /* Wait on watch until an item arrives in new/ (1) or timeout_ms pass (0); drains the
- * news, since the caller claims whatever is there. A negative errno on failure. */
+ * news, since the caller claims whatever is there. Without a watch (watch < 0) or
+ * when waiting fails (a negative errno), it sleeps timeout_ms instead, so a consumer
+ * looping on it looks as often as it did by sleeping, and never spins. */
 int spool_wait(int watch, int timeout_ms);
 
 #endif

@@ -394,10 +394,7 @@ run(void *arg)
 		int rc, tries;
 
 		if (spool_claim(p->cfg.intake, &item) != SPOOL_OK) {
-			struct timespec ts = { 0, WORKER_IDLE_MS * 1000000L };
-
-			if (watch < 0 || spool_wait(watch, WORKER_IDLE_MS) < 0)
-				nanosleep(&ts, NULL);
+			(void)spool_wait(watch, WORKER_IDLE_MS);
 			continue;
 		}
 		pthread_mutex_lock(&p->lock);

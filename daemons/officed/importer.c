@@ -440,11 +440,7 @@ run(void *arg)
 			import_one(im, &item);
 			continue;
 		}
-		if (watch < 0 || spool_wait(watch, 100) < 0) {
-			struct timespec ts = { 0, 100 * 1000000L };
-
-			nanosleep(&ts, NULL);
-		}
+		(void)spool_wait(watch, 100);
 	}
 	if (watch >= 0)
 		close(watch);

@@ -378,6 +378,19 @@ test_watch_of_a_spool_without_new_fails(void **state)
 	assert_int_equal(spool_watch(&f->s), -ENOENT);
 }
 
+/* Without a watch, a consumer's wait is a sleep: its loop must not spin. */
+static void
+test_wait_without_a_watch_sleeps_the_timeout(void **state)
+{
+	struct timespec t0, t1;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(spool_wait(-1, 50), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 50);
+}
+
 static void
 test_commit_never_overwrites_done(void **state)
 {
@@ -903,6 +916,7 @@ main(void)
 		T(test_return_puts_item_back),
 		T(test_watch_reports_arrivals_in_new),
 		T(test_watch_of_a_spool_without_new_fails),
+		T(test_wait_without_a_watch_sleeps_the_timeout),
 		T(test_commit_never_overwrites_done),
 		T(test_commit_of_unclaimed_item_fails),
 		T(test_publish_streamed_item),
