@@ -68,7 +68,8 @@ APP_A   := $(BUILD)/lib/libsekisho-app.a
 
 # program name -> its entry point
 PROGRAMS := sekisho-portald sekisho-officed sekisho-sanitized \
-            sekisho-bridge-tx sekisho-bridge-rx sekishoctl sekisho-officewarm
+            sekisho-bridge-tx sekisho-bridge-rx sekishoctl sekisho-officewarm \
+            sekisho-scanner
 main_sekisho-portald    := daemons/portald/portald_main.c
 main_sekisho-officed    := daemons/officed/officed_main.c
 main_sekisho-sanitized  := sanitizer/sanitized_main.c
@@ -76,6 +77,7 @@ main_sekisho-bridge-tx  := bridge/bridge_tx_main.c
 main_sekisho-bridge-rx  := bridge/bridge_rx_main.c
 main_sekishoctl         := provisioning/sekishoctl/sekishoctl_main.c
 main_sekisho-officewarm := sanitizer/officewarm_main.c
+main_sekisho-scanner    := sanitizer/scanner_main.c
 
 BINS       := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -122,6 +124,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(APP_A) $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+# Tests that start the scanner process find it in ../bin.
+$(BUILD)/tests/test_scan $(BUILD)/tests/test_scanproc: | $(BUILD)/bin/sekisho-scanner
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(APP_A) $(LIB_A)
 	@mkdir -p $(@D)

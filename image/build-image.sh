@@ -24,7 +24,7 @@ BIN=${BIN:-$REPO/build/bin}
 IMAGE_SIZE_MB=${IMAGE_SIZE_MB:-2048}
 SUITE=bookworm
 PROGRAMS="sekisho-portald sekisho-officed sekisho-sanitized sekisho-bridge-tx
- sekisho-bridge-rx sekisho-officewarm sekishoctl"
+ sekisho-bridge-rx sekisho-officewarm sekisho-scanner sekishoctl"
 
 say() { printf 'image: %s\n' "$*" >&2; }
 die() { printf 'image: %s\n' "$*" >&2; exit 1; }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,4 +318,30 @@ fsio_remove_tree(const char *dir)
 {
 	/* FTW_DEPTH: contents before their directory; FTW_PHYS: links not followed. */
 	(void)nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+int
+fsio_open_program(const char *name, char *err, size_t errlen)
+{
+	static const char *const rel[] = { "/", "/../bin/" };
+	char self[PATH_MAX], p[PATH_MAX + NAME_MAX + 16], *dir;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "/proc/self/exe: %s", strerror(e));
+		return -e;
+	}
+	self[n] = '\0';
+	dir = dirname(self);	/* in place: once */
+	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		snprintf(p, sizeof p, "%s%s%s", dir, rel[i], name);
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+	}
+	snprintf(err, errlen, "%s: not found in %s or %s/../bin", name, dir, dir);
+	return -ENOENT;
 }

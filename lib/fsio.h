@@ -54,4 +54,9 @@ int fsio_move(const char *src, const char *dst);
  * scratch and result directories, which a sandboxed child may have filled. */
 void fsio_remove_tree(const char *dir);
 
+/* Open (read-only, close-on-exec) the helper program name that ships beside the
+ * running executable, or in its ../bin (tests and benchmarks in the build tree).
+ * Returns the descriptor, or a negative errno with what was looked for in err. */
+int fsio_open_program(const char *name, char *err, size_t errlen);
+
 #endif

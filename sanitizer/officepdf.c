@@ -18,14 +18,12 @@
  * reaps B only after they are all gone), then A exits. Should A not, the parent
  * kills A's process group, and B dies with A (PDEATHSIG).
  *
- * Why a denylist, not an allowlist: LibreOffice's system calls depend on the
- * document (Java, fonts, printing, threads, its own IPC) and an allowlist that kills
- * a rare path would refuse valid files; the namespaces already leave it no network,
- * no other process and no file but its own. The filter removes what could break out
- * of or reach past them: ptrace and process_vm_*, mount and namespace calls,
- * kernel module, BPF, perf, kexec, keyring, io_uring and userfaultfd (common kernel
- * exploit primitives), clock and host settings, handle-based opens, and sockets of
- * any family but AF_UNIX (LibreOffice's own pipes).
+ * Why a denylist, not an allowlist (confine.c): LibreOffice's system calls depend
+ * on the document (Java, fonts, printing, threads, its own IPC) and an allowlist
+ * that kills a rare path would refuse valid files; the namespaces already leave it
+ * no network, no other process and no file but its own. The filter removes what
+ * could break out of or reach past them, and sockets of any family but AF_UNIX
+ * (LibreOffice's own pipes).
  */
 #define _GNU_SOURCE		/* unshare, pivot_root, CLONE_* */
 #include "officepdf.h"
@@ -47,12 +45,10 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <seccomp.h>
-
+#include "confine.h"
 #include "deadline.h"
 #include "fsio.h"
 
@@ -312,68 +308,6 @@ cage_rlimits(const struct officepdf_limits *lim)
 	    set_limit(RLIMIT_CORE, 0) != 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0 ? -1 : 0;
 }
 
-/* Killed: what escapes or attacks the kernel. */
-static const int office_denied[] = {
-	SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-	SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
-	SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(open_tree), SCMP_SYS(move_mount),
-	SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
-	SCMP_SYS(mount_setattr), SCMP_SYS(bpf), SCMP_SYS(perf_event_open),
-	SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(init_module),
-	SCMP_SYS(finit_module), SCMP_SYS(delete_module), SCMP_SYS(reboot),
-	SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(add_key),
-	SCMP_SYS(request_key), SCMP_SYS(keyctl), SCMP_SYS(userfaultfd),
-	SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
-	SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(syslog),
-	SCMP_SYS(settimeofday), SCMP_SYS(clock_settime), SCMP_SYS(clock_adjtime),
-	SCMP_SYS(adjtimex), SCMP_SYS(quotactl), SCMP_SYS(lookup_dcookie), SCMP_SYS(vhangup),
-	SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(fanotify_init), SCMP_SYS(uselib),
-	SCMP_SYS(sethostname), SCMP_SYS(setdomainname), SCMP_SYS(kcmp),
-	SCMP_SYS(pidfd_getfd), SCMP_SYS(memfd_secret), SCMP_SYS(personality),
-};
-
-/* A clone with any of these makes a namespace: killed. */
-static const unsigned long office_ns_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS,
-	CLONE_NEWCGROUP,
-};
-
-static int
-cage_seccomp(void)
-{
-	scmp_filter_ctx ctx;
-	size_t i;
-	int rc = 0;
-
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		return -1;
-	for (i = 0; i < sizeof office_denied / sizeof office_denied[0] && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, office_denied[i], 0);
-	/* Sockets: AF_UNIX only. Refused, not killed: libraries probe for networks. */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_NE, AF_UNIX));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1,
-		    SCMP_A0(SCMP_CMP_NE, AF_UNIX));
-	/* Processes and threads, never namespaces; clone3's flags are out of the
-	 * filter's sight, so it fails and glibc uses clone. */
-	for (i = 0; i < sizeof office_ns_flags / sizeof office_ns_flags[0] && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
-		    SCMP_A0(SCMP_CMP_MASKED_EQ, (scmp_datum_t)office_ns_flags[i],
-		    (scmp_datum_t)office_ns_flags[i]));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	/* No terminal to inject into, but TIOCSTI is refused all the same. */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-		    SCMP_A1(SCMP_CMP_EQ, TIOCSTI));
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return rc == 0 ? 0 : -1;
-}
-
 /* Move fd to at least OFFICEPDF_FD_HIGH (close-on-exec), out of the way of 0..5. */
 static int
 fd_high(int fd)
@@ -441,7 +375,7 @@ cage_init(const struct officepdf_limits *lim, const char *dir, const struct offi
 	if (syscall(SYS_close_range, exec_fd >= 0 ? OFFICEPDF_CONN_FD + 2u
 	    : conn_fd >= 0 ? OFFICEPDF_CONN_FD + 1u : 4u, ~0u, 0) != 0)
 		cage_fail(status_fd, errno);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || cage_seccomp() != 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || confine_seccomp(CONFINE_UNIX_SOCKETS) != 0)
 		cage_fail(status_fd, errno);
 	if (exec_fd >= 0)
 		fexecve(OFFICEPDF_CONN_FD + 1, use_argv, envp);

@@ -21,7 +21,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -72,34 +71,19 @@ officewarm_config_default(struct officewarm_config *c)
 	c->converters = 1;
 }
 
-/* The program beside ours, or in ../bin (tests and benchmarks in the build tree). */
+/* The converter program: the configured path, or the one beside ours. */
 static int
 open_program(const char *path, char *err, size_t errlen)
 {
-	static const char *const rel[] = { "/" OFFICEWARM_PROGRAM, "/../bin/" OFFICEWARM_PROGRAM };
-	char self[PATH_MAX], p[PATH_MAX + 64], *dir;
-	ssize_t n;
-	size_t i;
-	int fd;
+	int fd, e;
 
-	if (path != NULL) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return fd < 0 ? -errno : fd;
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
-		snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
-		return -errno;
-	}
-	self[n] = '\0';
-	dir = dirname(self);	/* in place: once */
-	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-		snprintf(p, sizeof p, "%s%s", dir, rel[i]);
-		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) >= 0)
-			return fd;
-	}
-	snprintf(err, errlen, "%s: not found in %s or %s/../bin", OFFICEWARM_PROGRAM, dir, dir);
-	return -ENOENT;
+	if (path == NULL)
+		return fsio_open_program(OFFICEWARM_PROGRAM, err, errlen);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+		return fd;
+	e = errno;
+	snprintf(err, errlen, "%s: %s", path, strerror(e));
+	return -e;
 }
 
 /* Kill the slot's converter (its whole namespace) and remove its directory. */
@@ -183,23 +167,11 @@ static int
 await_reply(int conn, uint64_t deadline, uint32_t *answer)
 {
 	struct officewarm_reply r;
-	struct pollfd pfd = { .fd = conn, .events = POLLIN };
-	uint64_t t;
 	ssize_t n;
 	int rc;
 
-	for (;;) {
-		if ((t = deadline_now_ms()) >= deadline)
-			return -ETIMEDOUT;
-		rc = poll(&pfd, 1, (int)(deadline - t > INT_MAX ? INT_MAX : deadline - t));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return -errno;
-		if (rc == 0)
-			return -ETIMEDOUT;
-		break;
-	}
+	if ((rc = deadline_poll_in(conn, deadline)) != 0)
+		return rc;
 	n = recv(conn, &r, sizeof r, MSG_DONTWAIT);
 	if (n != (ssize_t)sizeof r || r.magic != OFFICEWARM_MAGIC)
 		return -EPIPE;

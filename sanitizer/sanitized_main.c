@@ -1,10 +1,13 @@
 /*
  * sanitized_main.c — sekisho-sanitized, the checkpoint (無害化) of the internet zone.
  *
- * Process layout: the main thread takes signals and reloads the signature database
- * when it changes; a pool of worker threads (worker.c) takes uploads from the intake
- * spool, and for each file forks a sandboxed child (rlimits, seccomp, no network)
- * that alone parses the hostile bytes; libmicrohttpd's threads answer portald.
+ * Process layout: the main thread takes signals and asks for the signature database
+ * to be reloaded when it changes; a pool of worker threads (worker.c) takes uploads
+ * from the intake spool, and for each file forks a sandboxed child (rlimits,
+ * seccomp, no network) that alone parses the hostile bytes; libmicrohttpd's threads
+ * answer portald. libclamav runs in sekisho-scanner, a process of its own exec'd
+ * before the key is read (scanproc.h): it parses every upload too, so it holds no
+ * key, and is confined to its database and a temporary directory.
  *
  * Trust boundary: sanitized is the only holder of the sanitizer signing key. Whatever
  * it signs is what LGWAN will accept, so it takes input only from the intake spool
@@ -31,6 +34,7 @@
 #include "assemble.h"
 #include "pipeline.h"
 #include "scan.h"
+#include "scanproc.h"
 #include "spool.h"
 #include "worker.h"
 
@@ -92,11 +96,19 @@ handle_healthz(struct http_request *req, void *app)
 	keyring_key_id(KEYRING_ED25519, s->signing_pub, fp);
 	snprintf(detail, sizeof detail, "loaded at start, key id %s", fp);
 	daemon_health_check(h, "key.sanitizer-signing", true, detail);
-	unsigned sigs = 0, ver = 0;
+	unsigned sigs = 0, ver = 0, starts = 0;
+	int abi = 0;
+	pid_t pid = 0;
 	scan_db_info(s->scanner, &sigs, &ver);
 	snprintf(detail, sizeof detail, "libclamav %s, %u signatures (database version %u)",
 		 scan_engine_version(), sigs, ver);
 	daemon_health_check(h, "signatures", sigs > 0, detail);
+	/* No scanner running is not a fault: one is started for the next file. */
+	(void)scan_process_info(s->scanner, &pid, &starts, &abi);
+	snprintf(detail, sizeof detail, "%s %s; %u started; %s", SCANPROC_PROGRAM,
+		 pid > 0 ? "running" : "to be started on the next file", starts,
+		 abi > 0 ? "Landlock enforced" : "no Landlock on this kernel");
+	daemon_health_check(h, "scanner", true, detail);
 	json_t *m = worker_metrics(s->workers);
 	snprintf(detail, sizeof detail, "%lld of %lld busy; %lld clean, %lld rejected, %lld errors",
 		 (long long)json_integer_value(json_object_get(m, "busy")),
@@ -255,12 +267,42 @@ static const struct http_route sanitized_routes[] = {
 	{ "GET", "/api/results/{id}/members/{n}/preview", handle_member_preview, 0, NULL },
 };
 
+/* The scanner process first, while this process holds no key yet: it is exec'd,
+ * so it would inherit nothing anyway, but nothing is better than anyway. */
+static int
+scanner_open(struct sanitized *s, char *err, size_t errlen)
+{
+	struct scan_limits slim;
+	const char *path = config_str(s->cfg, "clamav_db");
+	char why[512];
+	pid_t pid;
+	unsigned starts;
+	int rc, abi;
+
+	scan_limits_default(&slim);
+	if ((rc = scan_spawn(&s->scanner, path, &slim, why, sizeof why)) != 0) {
+		snprintf(err, errlen, "%s: cannot start the scanner: %s", path, why);
+		return -1;
+	}
+	if (scan_process_info(s->scanner, &pid, &starts, &abi) != 0)
+		return 0;
+	if (abi > 0)
+		log_info("scanner started: %s, pid %d, Landlock ABI %d", SCANPROC_PROGRAM,
+			 (int)pid, abi);
+	else
+		log_warn("scanner started: %s, pid %d, without Landlock (this kernel has "
+			 "none): seccomp and the unit's sandbox only", SCANPROC_PROGRAM, (int)pid);
+	return 0;
+}
+
 static int
 sanitized_open(struct sanitized *s, char *err, size_t errlen)
 {
 	const char *path;
 	int rc;
 
+	if (scanner_open(s, err, errlen) != 0)
+		return -1;
 	if (daemon_open_spool(&s->intake, s->cfg, "intake_spool", err, errlen) != 0)
 		return -1;
 	if (daemon_open_spool(&s->outbox, s->cfg, "outbox_spool", err, errlen) != 0)
@@ -279,13 +321,6 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	if (keyring_load(&s->office_keys, KEYRING_ED25519, config_str(s->cfg, "office_public_key"),
 			 NULL, err, errlen) != 0)
 		return -1;
-	struct scan_limits slim;
-	scan_limits_default(&slim);
-	path = config_str(s->cfg, "clamav_db");
-	if ((rc = scan_open(&s->scanner, path, &slim)) != 0) {
-		snprintf(err, errlen, "%s: cannot load signatures: %s", path, strerror(-rc));
-		return -1;
-	}
 	struct worker_config wc = {
 		.intake = &s->intake,
 		.results_dir = config_str(s->cfg, "results_dir"),

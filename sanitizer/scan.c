@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "scan.h"
+#include "scanproc.h"
 
 /* libclamav reports this size alert with a NULL name through cl_scandesc (1.4.6;
  * clamd's "(null) FOUND"), so scan_fd checks the size itself and uses this name. */
@@ -41,6 +42,7 @@ struct engine_ref {
 };
 
 struct scanner {
+	struct scanproc *proc;		/* scan_spawn's: everything goes through it */
 	pthread_mutex_t lock;		/* guards cur and every refs */
 	pthread_mutex_t reload_lock;	/* one reload at a time; guards stat */
 	struct engine_ref *cur;
@@ -225,11 +227,49 @@ fail:
 	return err;
 }
 
+int
+scan_spawn(struct scanner **out, const char *dbdir, const struct scan_limits *lim,
+    char *err, size_t errlen)
+{
+	struct scanner *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	if ((rc = scanproc_start(&s->proc, NULL, dbdir, lim, err, errlen)) != 0) {
+		free(s);
+		return rc;
+	}
+	s->lim = *lim;
+	s->lim.tmpdir = NULL;
+	*out = s;
+	return 0;
+}
+
+int
+scan_process_info(struct scanner *s, pid_t *pid, unsigned *starts, int *landlock_abi)
+{
+	struct scanproc_status st;
+
+	if (s->proc == NULL)
+		return -ENOENT;
+	scanproc_status(s->proc, &st);
+	*pid = st.pid;
+	*starts = st.starts;
+	*landlock_abi = st.landlock_abi;
+	return 0;
+}
+
 void
 scan_close(struct scanner *s)
 {
 	if (s == NULL)
 		return;
+	if (s->proc != NULL) {
+		scanproc_stop(s->proc);
+		free(s);
+		return;
+	}
 	engine_free(s->cur);
 	cl_statfree(&s->stat);
 	pthread_mutex_destroy(&s->lock);
@@ -245,6 +285,8 @@ scan_reload(struct scanner *s)
 	struct engine_ref *fresh, *old = NULL;
 	int err;
 
+	if (s->proc != NULL)
+		return scanproc_reload(s->proc);
 	pthread_mutex_lock(&s->reload_lock);
 	if (cl_statchkdir(&s->stat) != 1) {
 		pthread_mutex_unlock(&s->reload_lock);
@@ -272,6 +314,14 @@ scan_reload(struct scanner *s)
 void
 scan_db_info(struct scanner *s, unsigned *signatures, unsigned *db_version)
 {
+	if (s->proc != NULL) {
+		struct scanproc_status st;
+
+		scanproc_status(s->proc, &st);
+		*signatures = st.signatures;
+		*db_version = st.db_version;
+		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	*signatures = s->cur->signatures;
 	*db_version = s->cur->db_version;
@@ -295,6 +345,8 @@ scan_fd(struct scanner *s, int fd, struct scan_result *res)
 	struct stat st;
 	cl_error_t rc;
 
+	if (s->proc != NULL)
+		return scanproc_scan(s->proc, fd, res);
 	memset(res, 0, sizeof(*res));
 	if (fstat(fd, &st) != 0)
 		return -errno;

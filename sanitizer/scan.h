@@ -7,11 +7,18 @@
  * holds it has finished. A file is clean only when libclamav scanned it whole and
  * found nothing: a limit hit, an encrypted archive or document, macros, any error,
  * each has its own verdict, and none of them is clean.
+ *
+ * A scanner is either in this process (scan_open: the scanner program itself,
+ * tests) or a process of its own (scan_spawn: the service and sekishoctl, so that
+ * libclamav never parses an upload in a process that holds a key); the calls are
+ * the same on both.
  */
 #ifndef SEKISHO_SCAN_H
 #define SEKISHO_SCAN_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SCAN_NAME_MAX	128	/* a signature or heuristic name, truncated */
 
@@ -51,11 +58,22 @@ struct scanner;
  * *out, or a negative errno (-EINVAL for a database libclamav refuses). */
 int scan_open(struct scanner **out, const char *dbdir, const struct scan_limits *lim);
 
+/* As scan_open, with libclamav in a confined process of its own (sekisho-scanner,
+ * scanproc.h), replaced when it dies. Returns 0 and *out, or a negative errno with
+ * the reason in err. */
+int scan_spawn(struct scanner **out, const char *dbdir, const struct scan_limits *lim,
+    char *err, size_t errlen);
+
+/* For a scanner from scan_spawn: its process (0 while none runs), how many were
+ * started, the Landlock ABI it runs under (0: none). -ENOENT for scan_open's. */
+int scan_process_info(struct scanner *s, pid_t *pid, unsigned *starts, int *landlock_abi);
+
 /* Free the scanner; no scan may be running. */
 void scan_close(struct scanner *s);
 
 /* Scan the file open on fd (from its current offset: seek to 0 first). Returns 0
- * with *res filled, whatever the verdict. Thread-safe. */
+ * with *res filled, whatever the verdict, or a negative errno when no scan could be
+ * made (a scanner process that died twice: try again later). Thread-safe. */
 int scan_fd(struct scanner *s, int fd, struct scan_result *res);
 
 /* If the database directory changed since the engine was loaded, load and compile

@@ -295,18 +295,18 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 	if (key[0] == '\0')
 		instance_path(in, "dmz/keys/sanitizer-signing.key", key, sizeof key);
 
+	/* The scanner process first, as the service starts it: before the key is read. */
+	scan_limits_default(&slim);
+	if ((rc = scan_spawn(&scanner, db, &slim, err, sizeof err)) != 0) {
+		fprintf(stderr, "sekishoctl sanitize: ウイルス定義を読み込めません: %s: %s\n", db, err);
+		return SANITIZE_EXIT_ERROR;
+	}
 	if ((rc = crypto_key_load_private(key, CRYPTO_KEY_ED25519, priv)) != CRYPTO_OK) {
 		fprintf(stderr, "sekishoctl sanitize: 署名鍵を読み込めません: %s: %s\n", key,
 			crypto_strerror(rc));
-		return SANITIZE_EXIT_ERROR;
-	}
-	cfg.sign_key = priv;
-	scan_limits_default(&slim);
-	if ((rc = scan_open(&scanner, db, &slim)) != 0) {
-		fprintf(stderr, "sekishoctl sanitize: ウイルス定義を読み込めません: %s: %s\n", db,
-			strerror(-rc));
 		goto out;
 	}
+	cfg.sign_key = priv;
 	cfg.scanner = scanner;
 	if ((in_fd = open(inpath, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
 		fprintf(stderr, "sekishoctl sanitize: %s: %s\n", inpath, strerror(errno));

@@ -132,8 +132,11 @@ main(void)
 		die(dir);
 	scan_limits_default(&slim);
 	pipeline_config_default(&wc.pipeline);
-	if (scan_open(&wc.pipeline.scanner, "tests/clamav", &slim) != 0)
-		die("tests/clamav: cannot load the signatures (run from the source tree)");
+	/* As the service does: libclamav in the scanner process. */
+	if (scan_spawn(&wc.pipeline.scanner, "tests/clamav", &slim, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		die("cannot start the scanner (run from the source tree)");
+	}
 	if (crypto_ed25519_keygen(pub, key) != CRYPTO_OK)
 		die("key");
 	wc.pipeline.sign_key = key;

@@ -206,7 +206,8 @@ def test_every_program_finds_its_libraries_in_the_image(root):
     programs = sorted((root / "usr/lib/sekisho").iterdir())
     assert {p.name for p in programs} >= {"sekisho-portald", "sekisho-officed",
                                           "sekisho-sanitized", "sekisho-bridge-tx",
-                                          "sekisho-bridge-rx", "sekisho-officewarm", "sekishoctl"}
+                                          "sekisho-bridge-rx", "sekisho-officewarm", "sekisho-scanner",
+                                          "sekishoctl"}
     for p in programs:
         if p.name == "sekisho-netns":
             continue  # a shell script (all-in-one namespaces)

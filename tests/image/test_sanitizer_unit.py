@@ -10,6 +10,7 @@ systemd-nspawn (read-only, a throw-away overlay, no network: a second or two), a
 provisions the all-in-one role (as the operator would; only the sanitizer is started) and puts the files into the intake spool as portald would,
 and the results are read back from a bind-mounted directory.
 """
+import ctypes
 import json
 import re
 import shutil
@@ -51,6 +52,13 @@ for id in $(ls /var/tmp/in); do
 done
 ls /var/lib/sekisho/dmz/quarantine | sed 's/^/QUARANTINE /'
 echo "NRESTARTS $(systemctl show -p NRestarts --value sekisho-sanitized.service)"
+# libclamav's own process, as the unit lets it confine itself.
+for p in /proc/[0-9]*; do
+	[ "$(cat $p/comm 2>/dev/null)" = sekisho-scanner ] &&
+		echo "SCANNER $(grep -E '^(NoNewPrivs|Seccomp):' $p/status | tr -s '\t\n' '  ')"
+done
+journalctl -b -o cat --no-pager -u sekisho-sanitized.service | grep 'scanner started' |
+	sed 's/^/SCANLOG /'
 journalctl -b -o cat --no-pager -u sekisho-sanitized.service | grep -v ' 200$' |
 	tail -n 40 | sed 's/^/JOURNAL /'
 systemctl poweroff
@@ -137,4 +145,10 @@ def test_the_sanitizer_unit_cages_its_children_under_its_own_hardening(image_dir
     # The refused original is kept, linked across the unit's separate mounts.
     assert re.search(rf"^QUARANTINE {'d4' * 16}$", text, re.M), text
     assert re.search(r"^NRESTARTS 0$", text, re.M), text
+    # libclamav ran in its own process, with no new privileges and a seccomp filter,
+    # and under Landlock wherever this kernel has it (the unit must allow its calls).
+    assert re.search(r"^SCANNER NoNewPrivs: 1 Seccomp: 2", text, re.M), text
+    abi = ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1)  # landlock_create_ruleset
+    if abi > 0:
+        assert re.search(rf"^SCANLOG .*Landlock ABI {abi}\b", text, re.M), text
     assert "internal error" not in text, text

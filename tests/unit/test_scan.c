@@ -4,10 +4,12 @@
  * past a limit and an encrypted zip are refused with their own verdicts, never
  * clean; and a signature added to the database directory takes effect on reload.
  *
- * The engine is loaded once for the group (compiling is the slow part, worst under
- * valgrind), from tests/clamav/ relative to the repository root, with small limits
- * so that exceeding them costs little. EICAR is built here from its published
- * string, never stored.
+ * Every test runs twice: on a scanner in this process (scan_open) and on one in a
+ * process of its own (scan_spawn, the service's): the verdicts must not depend on
+ * where libclamav runs. The engine is loaded once per group (compiling is the slow
+ * part, worst under valgrind), from tests/clamav/ relative to the repository root,
+ * with small limits so that exceeding them costs little. EICAR is built here from
+ * its published string, never stored.
  */
 #define _GNU_SOURCE		/* memfd_create */
 #include <errno.h>
@@ -36,6 +38,21 @@ static const char eicar[] =
     "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 static struct scanner *group_scanner;
+static int group_spawned;	/* this group's scanners are processes of their own */
+
+/* A scanner of the group's kind. */
+static int
+open_scanner(struct scanner **s, const char *dir, const struct scan_limits *lim)
+{
+	char err[512];
+	int rc;
+
+	if (!group_spawned)
+		return scan_open(s, dir, lim);
+	if ((rc = scan_spawn(s, dir, lim, err, sizeof err)) != 0)
+		print_message("scan_spawn %s: %s\n", dir, err);
+	return rc;
+}
 
 static int
 group_setup(void **state)
@@ -48,7 +65,14 @@ group_setup(void **state)
 	lim.max_scansize = 4 * FILESIZE_LIMIT;
 	lim.max_recursion = RECURSION_LIMIT;
 	lim.max_files = 20;
-	return scan_open(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
+	return open_scanner(&group_scanner, TEST_DB, &lim) == 0 ? 0 : -1;
+}
+
+static int
+group_setup_spawned(void **state)
+{
+	group_spawned = 1;
+	return group_setup(state);
 }
 
 static int
@@ -56,6 +80,7 @@ group_teardown(void **state)
 {
 	(void)state;
 	scan_close(group_scanner);
+	group_scanner = NULL;
 	return 0;
 }
 
@@ -307,7 +332,7 @@ test_reload_picks_up_an_added_signature_file(void **state)
 	snprintf(path, sizeof(path), "%s/sekisho-test.ndb", dir);
 	copy_file(TEST_DB "/sekisho-test.ndb", path);
 	scan_limits_default(&lim);
-	assert_int_equal(scan_open(&s, dir, &lim), 0);
+	assert_int_equal(open_scanner(&s, dir, &lim), 0);
 
 	/* Exactly 68 bytes of EICAR is only caught by the .hdb, not yet here: which
 	 * also shows that libclamav has no EICAR signature of its own. */
@@ -367,7 +392,7 @@ test_eicar_is_not_built_into_libclamav(void **state)
 	fputs("Sekisho.Test.Marker:0:*:53454b4953484f2d544553542d4d414c574152452d4d41524b4552\n", f);
 	assert_int_equal(fclose(f), 0);
 	scan_limits_default(&lim);
-	assert_int_equal(scan_open(&s, dir, &lim), 0);
+	assert_int_equal(open_scanner(&s, dir, &lim), 0);
 	r = scan_bytes(s, eicar, strlen(eicar));
 	assert_verdict(&r, SCAN_CLEAN);
 	scan_close(s);
@@ -383,7 +408,7 @@ test_missing_database_directory_is_an_error(void **state)
 
 	(void)state;
 	scan_limits_default(&lim);
-	assert_true(scan_open(&s, "/nonexistent/sekisho-clamav", &lim) < 0);
+	assert_true(open_scanner(&s, "/nonexistent/sekisho-clamav", &lim) < 0);
 	assert_null(s);
 }
 
@@ -405,5 +430,9 @@ main(void)
 		cmocka_unit_test(test_missing_database_directory_is_an_error),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int failed = cmocka_run_group_tests_name("scanner in this process", tests, group_setup,
+	    group_teardown);
+
+	return failed + cmocka_run_group_tests_name("scanner in a process of its own", tests,
+	    group_setup_spawned, group_teardown);
 }
