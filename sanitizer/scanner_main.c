@@ -217,6 +217,8 @@ main(void)
 	ssize_t n;
 	int rc, abi;
 
+	/* Exec'd from a descriptor, it would be called by the descriptor's number. */
+	(void)prctl(PR_SET_NAME, SCANPROC_PROGRAM, 0, 0, 0);
 	/* Nothing of the parent's but the connection and the standard streams. */
 	(void)close_range(SCANPROC_CONN_FD + 1, ~0u, 0);
 	signal(SIGPIPE, SIG_IGN);

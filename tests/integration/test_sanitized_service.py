@@ -98,6 +98,50 @@ def test_uploads_are_sanitized_by_the_service(stack, tmp_path):
     assert "2 clean, 2 rejected" in h["checks"]["workers"]["detail"]
 
 
+def scanner_of(parent):
+    """The pid of the sekisho-scanner whose parent is parent, or None."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{d}/stat").read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if comm == "sekisho-scanner" and ppid == parent:
+            return int(d)
+    return None
+
+
+def test_a_scanner_that_dies_is_replaced_and_no_file_is_passed_unscanned(stack):
+    """libclamav runs in sekisho-scanner, a child of sanitized that holds no key, with
+    no new privileges and a seccomp filter. Killed, it is replaced for the next file,
+    whose verdict is the one it would have had: EICAR is still malware."""
+    inst = stack.instance
+    url = stack.internet + "/api/_health/sanitized"
+    stack.wait_healthy(url)
+    h = stack.get(url).json()
+    first = scanner_of(h["pid"])
+    assert first is not None, "no scanner process under sanitized"
+    status = open(f"/proc/{first}/status").read()
+    assert "NoNewPrivs:\t1" in status and "Seccomp:\t2" in status, status
+    assert "running; 1 started" in h["checks"]["scanner"]["detail"], h["checks"]["scanner"]
+
+    os.kill(first, signal.SIGKILL)
+    spool_put(inst / "dmz/spool/intake", "u-after-kill", EICAR)
+    body, _ = wait_result(inst, "u-after-kill")
+    assert body["status"] == "rejected" and body["reason"] == "malware", body
+    spool_put(inst / "dmz/spool/intake", "u-csv-after", "氏名,住所\n山田 太郎,千代田区\n".encode())
+    body, _ = wait_result(inst, "u-csv-after")
+    assert body["status"] == "clean", body
+
+    second = scanner_of(h["pid"])
+    assert second is not None and second != first
+    h = stack.get(url).json()
+    assert "running; 2 started" in h["checks"]["scanner"]["detail"], h["checks"]["scanner"]
+
+
 def test_office_files_go_through_the_warm_converter(stack):
     """office_warm is on by default: the service keeps sekisho-officewarm running (in
     its cage) and a docx comes back a clean PDF through it."""

@@ -98,6 +98,21 @@ proc_status(pid_t pid, const char *field)
 	return v;
 }
 
+/* The process's name, as ps shows it. */
+static const char *
+proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(buf, (int)len, f));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 static int
 count_fds(pid_t pid)
 {
@@ -117,6 +132,7 @@ static void
 test_the_scanner_runs_confined_with_nothing_of_ours(void **state)
 {
 	struct scanner *s;
+	char comm[32];
 	unsigned starts;
 	int abi, leaked;
 	long kernel_abi;
@@ -131,6 +147,7 @@ test_the_scanner_runs_confined_with_nothing_of_ours(void **state)
 	assert_true(pid > 0);
 	assert_int_equal(starts, 1);
 	assert_int_equal(proc_status(pid, "NoNewPrivs"), 1);
+	assert_string_equal(proc_comm(pid, comm, sizeof comm), SCANPROC_PROGRAM);	/* for ps */
 	assert_int_equal(proc_status(pid, "Seccomp"), 2);
 	assert_int_equal(count_fds(pid), 4);	/* stdin, stdout, stderr, the connection */
 	/* Valgrind knows no Landlock call, so it cannot ask the kernel for us; the
