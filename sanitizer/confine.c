@@ -227,9 +227,12 @@ confine_landlock(const struct confine_path *paths, size_t n)
 	long abi;
 	int ruleset, rc = 0;
 
+	/* ENOSYS: a kernel without it; EOPNOTSUPP: built in but not enabled at boot;
+	 * EPERM: a seccomp filter around us (a container's) refuses the call. */
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
 	if (abi < 1)
-		return errno == ENOSYS || errno == EOPNOTSUPP ? -EOPNOTSUPP : -errno;
+		return errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM ? -EOPNOTSUPP
+		    : -errno;
 	attr.handled_access_fs = fs_rights_for_abi((int)abi);
 	attr_size = sizeof attr.handled_access_fs;
 	if (abi >= 4) {

@@ -40,8 +40,9 @@ struct confine_path {
  * every file-system access Landlock can govern on this kernel; on ABI 4 and later
  * it may make no TCP connection either, and on ABI 6 and later it may signal no
  * process outside its domain. no_new_privs must be set. Returns the ABI enforced
- * (1 or more), -EOPNOTSUPP when this kernel has no Landlock (nothing changed), or
- * another negative errno (a path that cannot be opened, a refused rule). */
+ * (1 or more), -EOPNOTSUPP when Landlock is not there for us (the kernel has none, or
+ * a system-call filter around us refuses it; nothing changed), or another negative
+ * errno (a path that cannot be opened, a refused rule). */
 int confine_landlock(const struct confine_path *paths, size_t n);
 
 #endif

@@ -107,7 +107,7 @@ handle_healthz(struct http_request *req, void *app)
 	(void)scan_process_info(s->scanner, &pid, &starts, &abi);
 	snprintf(detail, sizeof detail, "%s %s; %u started; %s", SCANPROC_PROGRAM,
 		 pid > 0 ? "running" : "to be started on the next file", starts,
-		 abi > 0 ? "Landlock enforced" : "no Landlock on this kernel");
+		 abi > 0 ? "Landlock enforced" : "no Landlock (kernel or filter)");
 	daemon_health_check(h, "scanner", true, detail);
 	json_t *m = worker_metrics(s->workers);
 	snprintf(detail, sizeof detail, "%lld of %lld busy; %lld clean, %lld rejected, %lld errors",
@@ -290,8 +290,9 @@ scanner_open(struct sanitized *s, char *err, size_t errlen)
 		log_info("scanner started: %s, pid %d, Landlock ABI %d", SCANPROC_PROGRAM,
 			 (int)pid, abi);
 	else
-		log_warn("scanner started: %s, pid %d, without Landlock (this kernel has "
-			 "none): seccomp and the unit's sandbox only", SCANPROC_PROGRAM, (int)pid);
+		log_warn("scanner started: %s, pid %d, without Landlock (the kernel has none, "
+			 "or a system-call filter refuses it): seccomp and the unit's sandbox "
+			 "only", SCANPROC_PROGRAM, (int)pid);
 	return 0;
 }
 

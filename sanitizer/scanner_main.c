@@ -12,8 +12,9 @@
  *      no socket of any kind;
  *   4. answer the hello, and only then take files — as descriptors, one thread per
  *      request, each answering on the socket that came with it.
- * The parent closing the connection is the signal to exit. If the kernel has no
- * Landlock, it says so in its answer (the parent logs it) and runs with the rest.
+ * The parent closing the connection is the signal to exit. If Landlock is not there
+ * (a kernel without it, a container's filter refusing it), it says so in its answer
+ * (the parent logs a warning) and runs with the rest.
  */
 #define _GNU_SOURCE
 #include <errno.h>

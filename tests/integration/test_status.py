@@ -92,6 +92,23 @@ def test_status_reports_every_section_of_a_healthy_stack(stack):
     assert ctl(inst, "status", "--disk-warn-percent", "x", check=False).returncode == 3
 
 
+def wait_stopped(pid, deadline_s=10):
+    """Until every thread of pid is in the stopped state (T)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            except FileNotFoundError:
+                continue
+            states.append(stat[stat.rindex(")") + 2])
+        if states and all(st == "T" for st in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} did not stop: {states}")
+
+
 def test_status_sees_a_stuck_queue_and_a_stopped_daemon(stack):
     healthy(stack)
     inst = stack.instance
@@ -102,6 +119,9 @@ def test_status_sees_a_stuck_queue_and_a_stopped_daemon(stack):
     # for it for two hours.
     os.kill(pid, signal.SIGSTOP)
     try:
+        # kill() returns before every thread has stopped: the importer, woken by the
+        # item's creation, could still take it (it did once in CI). Wait until all are.
+        wait_stopped(pid)
         item = inbox / "status-test-item"
         item.write_bytes(b"x" * 1000)
         old = time.time() - 7200

@@ -2,8 +2,9 @@
  * test_confine.c — what confine.h promises, checked from inside a confined child:
  * under Landlock it reads only what it was given to read and writes only where it
  * was given to write, the rest of the file system (the keys included) is out of
- * reach; the seccomp denylist refuses sockets, kills exec when asked to, and
- * kills ptrace always.
+ * reach, and Landlock refused by a container's filter counts as absent (nothing
+ * applied, the caller warns); the seccomp denylist refuses sockets, kills exec when
+ * asked to, and kills ptrace always.
  *
  * Each check runs in a forked child, which reports the number of the first check
  * that went wrong as its exit code (0: all as promised), so a failure names the
@@ -29,6 +30,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <valgrind/valgrind.h>
+#include <seccomp.h>
 
 #include "confine.h"
 #include "fsio.h"
@@ -213,6 +215,39 @@ test_landlock_refuses_a_path_that_is_not_there(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* As in a container whose filter refuses Landlock (systemd-nspawn's, by default). */
+static int
+landlock_refused_by_a_filter(const void *arg)
+{
+	static const struct confine_path any[] = { { "/usr", CONFINE_READ } };
+	scmp_filter_ctx ctx;
+
+	(void)arg;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    (ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(landlock_create_ruleset), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		return 1;
+	seccomp_release(ctx);
+	if (confine_landlock(any, 1) != -EOPNOTSUPP)
+		return 2;
+	/* Nothing was applied: the rest of the file system is as it was. */
+	return open("/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0 ? 0 : 3;
+}
+
+static void
+test_landlock_refused_by_a_filter_counts_as_absent(void **state)
+{
+	int st;
+
+	(void)state;
+	if (skip_under_valgrind())
+		return;
+	st = in_child(landlock_refused_by_a_filter, NULL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("check %d went wrong (wait status %#x)", WEXITSTATUS(st), st);
+}
+
 static int
 no_sockets_no_exec(const void *arg)
 {
@@ -304,6 +339,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_landlock_keeps_to_the_paths_given),
 		cmocka_unit_test(test_landlock_refuses_a_path_that_is_not_there),
+		cmocka_unit_test(test_landlock_refused_by_a_filter_counts_as_absent),
 		cmocka_unit_test(test_seccomp_refuses_sockets_and_kills_exec),
 		cmocka_unit_test(test_the_office_cage_keeps_unix_sockets_and_exec),
 		cmocka_unit_test(test_ptrace_is_killed),
