@@ -29,25 +29,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <valgrind/valgrind.h>
 #include <seccomp.h>
 
 #include "confine.h"
 #include "fsio.h"
+#include "testskip.h"
 
 struct dirs {
 	char base[64], ro[96], rw[96], other[96];
 };
 
-static int
-skip_under_valgrind(void)
-{
-	if (RUNNING_ON_VALGRIND) {
-		skip();
-		return 1;
-	}
-	return 0;
-}
 
 static int
 kernel_landlock_abi(void)
@@ -175,7 +166,7 @@ test_landlock_keeps_to_the_paths_given(void **state)
 	int st;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	if (kernel_landlock_abi() < 1) {
 		assert_int_equal(confine_landlock(NULL, 0), -EOPNOTSUPP);
@@ -195,7 +186,7 @@ test_landlock_refuses_a_path_that_is_not_there(void **state)
 	static const struct confine_path missing[] = { { "/nonexistent/sekisho", CONFINE_READ } };
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	if (kernel_landlock_abi() < 1) {
 		skip();
@@ -241,7 +232,7 @@ test_landlock_refused_by_a_filter_counts_as_absent(void **state)
 	int st;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	st = in_child(landlock_refused_by_a_filter, NULL);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -270,7 +261,7 @@ test_seccomp_refuses_sockets_and_kills_exec(void **state)
 	int st;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	st = in_child(no_sockets_no_exec, NULL);
 	if (WIFEXITED(st))
@@ -303,7 +294,7 @@ test_the_office_cage_keeps_unix_sockets_and_exec(void **state)
 	int st;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	st = in_child(unix_sockets_and_exec, NULL);
 	assert_true(WIFEXITED(st));
@@ -326,7 +317,7 @@ test_ptrace_is_killed(void **state)
 	int st;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	st = in_child(traces, NULL);
 	assert_true(WIFSIGNALED(st));

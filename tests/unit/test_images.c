@@ -24,7 +24,6 @@
 
 #include <jpeglib.h>
 #include <png.h>
-#include <valgrind/valgrind.h>
 #include <webp/encode.h>
 
 #include "detect.h"
@@ -35,6 +34,7 @@
 #include "sandbox.h"
 #include "scan.h"
 #include "testscan.h"
+#include "testskip.h"
 
 
 /* ---- encoders ---- */
@@ -368,15 +368,6 @@ test_jpeg_with_exif_orientation_comes_out_upright(void **state)
 
 /* ---- in the sandbox, through the pipeline ---- */
 
-static int
-skip_under_valgrind(void)
-{
-	if (RUNNING_ON_VALGRIND) {
-		skip();
-		return 1;
-	}
-	return 0;
-}
 
 /* Run the pipeline on b; the PNG in *png. */
 static void
@@ -434,7 +425,7 @@ test_pipeline_rebuilds_webp_and_heic_as_bare_png(void **state)
 	int i;
 
 	(void)state;
-	if (skip_under_valgrind())	/* skip() does not return: nothing allocated yet */
+	if (testskip_under_valgrind())	/* skip() does not return: nothing allocated yet */
 		return;
 	px = halves(64, 48);
 	in[0] = webp_lossless(px, 64, 48, 0);
@@ -474,7 +465,7 @@ test_pipeline_turns_a_rotated_jpeg_upright(void **state)
 	uint32_t w, h;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	b = jpeg_oriented(6);
 	pipeline_on(&b, &res, &png);
@@ -576,7 +567,7 @@ test_pipeline_rebuilds_a_photo_as_a_bare_jpeg(void **state)
 	size_t off = 2;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	in = jpeg_photo();
 	pipeline_on(&in, &res, &out);
@@ -631,7 +622,7 @@ test_pipeline_keeps_a_lossy_webp_photo_lossy_and_a_lossless_one_exact(void **sta
 	uint32_t w, h;
 
 	(void)state;
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	px = photo_rgb();
 	in.len = WebPEncodeRGB(px, 96, 64, 96 * 3, 80, &enc);

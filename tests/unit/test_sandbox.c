@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "sandbox.h"
+#include "testskip.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -101,17 +102,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-skip_under_valgrind(void)
-{
-	/* See the top of the file: under valgrind the child cannot be confined, so
-	 * it never gets to behave or misbehave. */
-	if (RUNNING_ON_VALGRIND) {
-		skip();
-		return 1;
-	}
-	return 0;
-}
 
 static int
 write_all(int fd, const void *p, size_t n)
@@ -343,7 +333,7 @@ test_callback_output_and_input_are_passed_through(void **state)
 	struct sandbox_result r;
 	FILE *in;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	in = tmpfile();
 
@@ -365,7 +355,7 @@ test_exit_code_is_reported(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 
 	assert_int_equal(sandbox_run(&f->lim, -1, child_exit_7, NULL, &r), 0);
@@ -381,7 +371,7 @@ test_infinite_loop_is_killed_at_the_timeout(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 
 	f->lim.timeout_ms = 300;
@@ -398,7 +388,7 @@ test_idle_child_is_killed_at_the_timeout(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	f->lim.timeout_ms = 200;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_nanosleep_forever, NULL, &r), 0);
@@ -413,7 +403,7 @@ test_exit_after_the_pipe_closes_is_waited_for(void **state)
 	struct sandbox_result r;
 	unsigned ms = 150;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_closes_then_lingers, &ms, &r), 0);
 	/* The exit code is the child's last word, given after EOF. */
@@ -430,7 +420,7 @@ test_child_lingering_after_its_pipe_is_killed_at_the_timeout(void **state)
 	struct sandbox_result r;
 	unsigned forever = 0;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	f->lim.timeout_ms = 200;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_closes_then_lingers, &forever, &r), 0);
@@ -446,7 +436,7 @@ test_cpu_limit_stops_a_spinning_child(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 
 	f->lim.cpu_seconds = 1;
@@ -480,7 +470,7 @@ test_socket_is_killed_by_seccomp(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_socket, NULL, &r), 0);
 	assert_string_equal(sandbox_status_name(r.status), "seccomp");
@@ -494,7 +484,7 @@ test_execve_is_killed_by_seccomp(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_execve, NULL, &r), 0);
 	assert_int_equal(r.status, SANDBOX_SECCOMP);
@@ -507,7 +497,7 @@ test_fork_is_killed_by_seccomp(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_fork, NULL, &r), 0);
 	assert_int_equal(r.status, SANDBOX_SECCOMP);
@@ -520,7 +510,7 @@ test_threads_only_where_allowed_and_never_a_fork(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_thread, NULL, &r), 0);
 	assert_int_equal(r.status, SANDBOX_SECCOMP);
@@ -542,7 +532,7 @@ test_child_cannot_open_files(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_open_files, NULL, &r), 0);
 	assert_int_equal(r.status, SANDBOX_OK);
@@ -557,7 +547,7 @@ test_output_over_the_limit_is_refused(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 
 	f->lim.output_max = 100000;
@@ -575,7 +565,7 @@ test_crashing_child_is_reported_with_its_signal(void **state)
 	struct fixture *f = *state;
 	struct sandbox_result r;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	assert_int_equal(sandbox_run(&f->lim, -1, child_segv, NULL, &r), 0);
 	if (UNDER_ASAN) {
@@ -597,7 +587,7 @@ test_no_descriptor_leaks_into_the_child(void **state)
 	int leak, p[2];
 	char *list;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC, on purpose */
 
@@ -631,7 +621,7 @@ test_parent_keeps_working_after_misbehaving_children(void **state)
 	size_t i;
 	FILE *in;
 
-	if (skip_under_valgrind())
+	if (testskip_under_valgrind())
 		return;
 	in = tmpfile();
 
