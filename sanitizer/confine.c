@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,6 +33,14 @@
 #include <unistd.h>
 
 #include <seccomp.h>
+
+int
+confine_rlimit(int resource, uint64_t v)
+{
+	struct rlimit rl = { .rlim_cur = (rlim_t)v, .rlim_max = (rlim_t)v };
+
+	return setrlimit(resource, &rl);
+}
 
 /* ---- seccomp -------------------------------------------------------------------- */
 

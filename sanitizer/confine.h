@@ -13,6 +13,11 @@
 #define SEKISHO_CONFINE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* Set resource's soft and hard limits both to v (setrlimit). Returns 0 or -1 with
+ * errno. */
+int confine_rlimit(int resource, uint64_t v);
 
 /* confine_seccomp flags */
 #define CONFINE_UNIX_SOCKETS	0x1	/* socket(AF_UNIX) allowed; otherwise no socket

@@ -285,27 +285,19 @@ build_root(const char *root, const char *work, const char *ui)
 }
 
 static int
-set_limit(int resource, rlim_t v)
-{
-	struct rlimit rl = { .rlim_cur = v, .rlim_max = v };
-
-	return setrlimit(resource, &rl);
-}
-
-static int
 cage_rlimits(const struct officepdf_limits *lim)
 {
 	struct rlimit rl;
 
-	if (lim->as_bytes > 0 && set_limit(RLIMIT_AS, (rlim_t)lim->as_bytes) != 0)
+	if (lim->as_bytes > 0 && confine_rlimit(RLIMIT_AS, lim->as_bytes) != 0)
 		return -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return -1;
 	rl.rlim_cur = lim->nofile < rl.rlim_max ? lim->nofile : rl.rlim_max;
 	rl.rlim_max = rl.rlim_cur;
-	return set_limit(RLIMIT_CPU, lim->cpu_seconds) != 0 ||
-	    set_limit(RLIMIT_FSIZE, (rlim_t)lim->fsize_bytes) != 0 ||
-	    set_limit(RLIMIT_CORE, 0) != 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0 ? -1 : 0;
+	return confine_rlimit(RLIMIT_CPU, lim->cpu_seconds) != 0 ||
+	    confine_rlimit(RLIMIT_FSIZE, lim->fsize_bytes) != 0 ||
+	    confine_rlimit(RLIMIT_CORE, 0) != 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0 ? -1 : 0;
 }
 
 /* Move fd to at least OFFICEPDF_FD_HIGH (close-on-exec), out of the way of 0..5. */

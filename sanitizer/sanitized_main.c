@@ -267,8 +267,9 @@ static const struct http_route sanitized_routes[] = {
 	{ "GET", "/api/results/{id}/members/{n}/preview", handle_member_preview, 0, NULL },
 };
 
-/* The scanner process first, while this process holds no key yet: it is exec'd,
- * so it would inherit nothing anyway, but nothing is better than anyway. */
+/* The scanner process first, while this process holds no key yet: exec'd, it would
+ * inherit none of our memory in any case, and this way not even a descriptor of the
+ * key's file left open by mistake could reach it. */
 static int
 scanner_open(struct sanitized *s, char *err, size_t errlen)
 {

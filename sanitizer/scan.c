@@ -240,8 +240,6 @@ scan_spawn(struct scanner **out, const char *dbdir, const struct scan_limits *li
 		free(s);
 		return rc;
 	}
-	s->lim = *lim;
-	s->lim.tmpdir = NULL;
 	*out = s;
 	return 0;
 }

@@ -174,14 +174,6 @@ serve(struct scanner *s)
 	}
 }
 
-static int
-limit(int resource, rlim_t v)
-{
-	struct rlimit rl = { .rlim_cur = v, .rlim_max = v };
-
-	return setrlimit(resource, &rl);
-}
-
 /* Step 3. Returns the Landlock ABI enforced (0: the kernel has none), or -1. */
 static int
 confine(const struct scanproc_hello *h)
@@ -196,8 +188,9 @@ confine(const struct scanproc_hello *h)
 	/* A temporary file past its limit fails that one scan (EFBIG), rather than
 	 * killing every scan in the process with SIGXFSZ. */
 	signal(SIGXFSZ, SIG_IGN);
-	if (limit(RLIMIT_CORE, 0) != 0 || limit(RLIMIT_NOFILE, SCANNER_NOFILE) != 0 ||
-	    limit(RLIMIT_FSIZE, (rlim_t)h->max_scansize) != 0 ||
+	if (confine_rlimit(RLIMIT_CORE, 0) != 0 ||
+	    confine_rlimit(RLIMIT_NOFILE, SCANNER_NOFILE) != 0 ||
+	    confine_rlimit(RLIMIT_FSIZE, h->max_scansize) != 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
