@@ -33,6 +33,133 @@ ocr_page_free(struct ocr_page *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
+/* What a line costs the LSTM: its length in units of its height (every line is
+ * scaled to the model's input height). */
+static uint64_t
+line_weight(const struct ocr_line *l)
+{
+	return (uint64_t)(l->x1 - l->x0) * 16 / (l->y1 > l->y0 ? l->y1 - l->y0 : 1) + 1;
+}
+
+/* Bytes of text a parsed page holds: its words' text is laid end to end. */
+static size_t
+page_text_len(const struct ocr_page *pg)
+{
+	return pg->nwords > 0 ? pg->words[pg->nwords - 1].off + pg->words[pg->nwords - 1].len : 0;
+}
+
+int
+ocr_page_append(struct ocr_page *dst, struct ocr_page *src)
+{
+	size_t dtext = page_text_len(dst), stext = page_text_len(src);
+	struct ocr_line *lines;
+	struct ocr_word *words;
+	char *text;
+	uint32_t i;
+	int rc = OCR_OK;
+
+	if (dst->nlines + src->nlines > OCR_MAX_LINES_PER_PAGE ||
+	    dst->nwords + src->nwords > OCR_MAX_WORDS_PER_PAGE) {
+		rc = OCR_ELIMIT;
+		goto out;
+	}
+	/* Each array is grown on its own: a failure leaves dst's counts, hence dst, as
+	 * they were. */
+	if (src->nlines > 0) {
+		if ((lines = realloc(dst->lines, (dst->nlines + src->nlines) * sizeof(*lines))) == NULL) {
+			rc = OCR_ENOMEM;
+			goto out;
+		}
+		dst->lines = lines;
+	}
+	if (src->nwords > 0) {
+		if ((words = realloc(dst->words, (dst->nwords + src->nwords) * sizeof(*words))) == NULL ||
+		    (dst->words = words, text = realloc(dst->text, dtext + stext)) == NULL) {
+			rc = OCR_ENOMEM;
+			goto out;
+		}
+		dst->text = text;
+		memcpy(dst->text + dtext, src->text, stext);
+		for (i = 0; i < src->nwords; i++) {
+			words[dst->nwords + i] = src->words[i];
+			words[dst->nwords + i].line = (uint16_t)(src->words[i].line + dst->nlines);
+			words[dst->nwords + i].off = (uint32_t)(src->words[i].off + dtext);
+		}
+	}
+	if (src->nlines > 0)
+		memcpy(dst->lines + dst->nlines, src->lines, src->nlines * sizeof(*dst->lines));
+	/* The page is said to be read by whoever read most of its words. */
+	if (dst->reader == 0 || (src->reader != 0 && src->nwords > dst->nwords))
+		dst->reader = src->reader;
+	dst->reread = (uint16_t)(dst->reread + src->reread);
+	dst->nlines += src->nlines;
+	dst->nwords += src->nwords;
+out:
+	ocr_page_free(src);
+	return rc;
+}
+
+static int
+line_top_order(const void *a, const void *b)
+{
+	const struct ocr_line *x = a, *y = b;
+
+	if (x->y0 != y->y0)
+		return x->y0 < y->y0 ? -1 : 1;
+	return (x->y1 > y->y1) - (x->y1 < y->y1);
+}
+
+void
+ocr_band_cuts(struct ocr_line *lines, uint32_t nlines, uint32_t height, unsigned bands,
+    uint32_t cuts[OCR_MAX_BANDS + 1])
+{
+	uint64_t total = 0, before = 0, best[OCR_MAX_BANDS] = { 0 };
+	uint32_t at[OCR_MAX_BANDS] = { 0 }, bottom = 0, k;
+	unsigned b;
+
+	if (bands < 1)
+		bands = 1;
+	if (bands > OCR_MAX_BANDS)
+		bands = OCR_MAX_BANDS;
+	for (b = 0; b <= OCR_MAX_BANDS; b++)
+		cuts[b] = b == 0 ? 0 : height;
+	if (bands == 1)
+		return;
+	qsort(lines, nlines, sizeof(*lines), line_top_order);
+	for (k = 0; k < nlines; k++)
+		total += line_weight(&lines[k]);
+	for (b = 1; b < bands; b++)
+		best[b] = UINT64_MAX;
+	/* Between lines k - 1 and k, when every line above ends 2 rows or more before
+	 * line k begins (sorted by top, no later line begins higher). */
+	for (k = 1; k < nlines; k++) {
+		before += line_weight(&lines[k - 1]);
+		if (lines[k - 1].y1 > bottom)
+			bottom = lines[k - 1].y1;
+		if (bottom + 2 > lines[k].y0)
+			continue;
+		for (b = 1; b < bands; b++) {
+			uint64_t target = total * b / bands;
+			uint64_t off = before > target ? before - target : target - before;
+
+			/* Fair: within half a band's share of the target. */
+			if (2 * bands * off <= total && off < best[b]) {
+				best[b] = off;
+				at[b] = (bottom + lines[k].y0 + 1) / 2;
+			}
+		}
+	}
+	/* A cut not found leaves its band empty: the next one reads its share. */
+	for (b = 1; b < bands; b++) {
+		cuts[b] = best[b] != UINT64_MAX ? at[b] : cuts[b - 1];
+		if (cuts[b] < cuts[b - 1])
+			cuts[b] = cuts[b - 1];
+		if (cuts[b] > height)
+			cuts[b] = height;
+	}
+	cuts[bands] = height;
+}
+
 int
 ocr_langs_valid(const char *langs)
 {

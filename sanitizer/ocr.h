@@ -83,6 +83,26 @@ struct ocr_page {
 
 void ocr_page_free(struct ocr_page *pg);
 
+/* Move src's lines and words after dst's (src is emptied; both from ocr_parse). For
+ * a page read in bands, top band first. OCR_ELIMIT leaves dst as it was if the two
+ * together pass OCR_MAX_*_PER_PAGE; OCR_ENOMEM likewise. */
+int ocr_page_append(struct ocr_page *dst, struct ocr_page *src);
+
+/*
+ * Bands: a page read by several OCR children at once, each the lines of one band of
+ * rows, so that a one-page document uses every core (Tesseract's own threads are
+ * slower, see ocr_child.c). ocr_band_cuts chooses the rows from the text lines of
+ * the whole page's layout, the same in every child: a cut lies in a gap between two
+ * lines (never across one) and the bands hold about the same line length, in units
+ * of line height, which is what the LSTM's time follows. cuts[0] = 0 and
+ * cuts[bands] = height; band b is rows cuts[b] to cuts[b + 1], possibly none. Where
+ * no gap divides the page fairly, a band stays empty and the next reads its share.
+ * The lines are sorted in place (by their top).
+ */
+#define OCR_MAX_BANDS		4
+void ocr_band_cuts(struct ocr_line *lines, uint32_t nlines, uint32_t height,
+    unsigned bands, uint32_t cuts[OCR_MAX_BANDS + 1]);
+
 /* Parse a child's output about frames first, first + 1, ... into pages[0..max)
  * (zeroed by the caller). Returns the number of complete pages filled, and in *err
  * why it stopped (OCR_OK at a clean end); pages after a bad record are not filled. */
@@ -106,6 +126,8 @@ struct ocr_request {
 	const uint8_t *stream;		/* a pixel stream in the parent's memory, */
 	size_t stream_len;		/* read by the child through fork's copy of it */
 	uint32_t first;			/* frames before this one are skipped */
+	uint8_t band, bands;		/* read band band of bands of each page
+					 * (ocr_band_cuts); bands 0 or 1: the page */
 	struct pixels_limits lim;	/* for reading the stream */
 	void *api[2];			/* the child's Tesseracts, set by the prep: one,
 					 * or one per language of a jpn/eng pair */

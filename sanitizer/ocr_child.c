@@ -161,6 +161,12 @@ clamp_box(int x0, int y0, int x1, int y1, uint32_t w, uint32_t h, uint8_t out[8]
 	return v[0] < v[2] && v[1] < v[3];
 }
 
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* ---- reading a line ---- */
 
 struct word {
@@ -359,6 +365,7 @@ read_line(TessBaseAPI *api, const struct pixels_header *h, int x0, int y0, int x
 
 struct page_reader {
 	TessBaseAPI *primary, *other;	/* other: NULL for a single reader */
+	TessBaseAPI *layout;		/* finds the lines that place a band's cuts */
 	int primary_is_eng;
 	const struct pixels_header *h;
 	const uint8_t *px;
@@ -395,6 +402,55 @@ primary_takes_page(struct page_reader *pr)
 {
 	TessBaseAPISetPageSegMode(pr->primary, PSM_SINGLE_BLOCK);
 	give_page(pr->primary, pr);
+}
+
+/*
+ * Keep only band band of bands of the page (ocr.h, "Bands") by painting every other
+ * row of px, the page's pixels, white; 0 if the band is empty. Every child reading
+ * this page must cut it at the same rows, so the cuts come from the layout of the
+ * whole page by the same reader in every child (the first loaded, whichever leads
+ * now: a language's settings can change the layout), and ocr_band_cuts is
+ * deterministic. That layout costs about a tenth of the page's time.
+ *
+ * The readers are then given the whole page, so that every box stays a page box.
+ * Not a rectangle of it: TessBaseAPISetRectangle on a band of the dense Japanese
+ * page made Tesseract 5.3 read the band's lower quarter as "ーー". A band is laid out
+ * without the lines of the others, which moves Tesseract's estimates of line
+ * spacing and height a little: measured, a few characters in ten thousand read
+ * differently (docs/sanitizer.md, "A page in bands").
+ */
+static int
+keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned bands)
+{
+	struct ocr_line lines[OCR_MAX_LINES_PER_PAGE];
+	uint32_t cuts[OCR_MAX_BANDS + 1], n = 0, y0, y1;
+	TessPageIterator *pit;
+	uint8_t rec[8];
+	int box[4];
+
+	TessBaseAPISetPageSegMode(pr->layout, PSM_SINGLE_BLOCK);
+	give_page(pr->layout, pr);
+	if ((pit = TessBaseAPIAnalyseLayout(pr->layout)) != NULL) {
+		do
+			if (n < OCR_MAX_LINES_PER_PAGE &&
+			    TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1],
+							&box[2], &box[3]) &&
+			    clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height,
+				      rec))
+				lines[n++] = (struct ocr_line){ be16(rec), be16(rec + 2), be16(rec + 4),
+								be16(rec + 6) };
+		while (TessPageIteratorNext(pit, RIL_TEXTLINE));
+		TessPageIteratorDelete(pit);
+	}
+	TessBaseAPIClear(pr->layout);
+	ocr_band_cuts(lines, n, pr->h->height, bands, cuts);
+	y0 = band < bands ? cuts[band] : 0;
+	y1 = band < bands ? cuts[band + 1] : 0;
+	if (y1 <= y0)
+		return 0;
+	memset(px, 0xff, (size_t)y0 * pr->stride);
+	memset(px + (size_t)y1 * pr->stride, 0xff, (size_t)(pr->h->height - y1) * pr->stride);
+	return 1;
 }
 
 /* Give the page to the other reader, for lines it reads on its own. */
@@ -507,7 +563,7 @@ choose_primary(struct page_reader *pr)
 		return;
 	pr->probed = 1;
 	if (suits(&sum, !pr->primary_is_eng) && !suits(&sum, pr->primary_is_eng)) {
-		/* The new primary reads the whole page (read_line left a rectangle);
+		/* The new primary reads the page or its band (read_line left a rectangle);
 		 * the old one keeps the page for the lines that call for it. */
 		swap_readers(pr);
 		primary_takes_page(pr);
@@ -563,7 +619,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	if (req->api[0] == NULL)
 		return OCR_EXIT_MODEL;
 	pr.dpi = req->dpi;
-	pr.primary = req->api[0];
+	pr.primary = pr.layout = req->api[0];
 	pr.other = req->api[1];
 	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST)
 		swap_readers(&pr);	/* api[0] is jpn, api[1] eng */
@@ -606,11 +662,14 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
-		primary_takes_page(&pr);
-		if (pr.other != NULL && !pr.probed)
-			choose_primary(&pr);
-		if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
-			put_page(&pr, &o);
+		/* An empty band is a page without words. */
+		if (req->bands < 2 || keep_band_only(&pr, px, req->band, req->bands)) {
+			primary_takes_page(&pr);
+			if (pr.other != NULL && !pr.probed)
+				choose_primary(&pr);
+			if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
+				put_page(&pr, &o);
+		}
 		put(&o, (const uint8_t[]){ 'R', pr.other == NULL ? OCR_READER_ONE :
 			pr.primary_is_eng ? OCR_READER_ENG : OCR_READER_JPN,
 			(uint8_t)(pr.reread >> 8), (uint8_t)pr.reread }, 4);

@@ -118,6 +118,7 @@ pipeline_config_default(struct pipeline_config *c)
 	c->lanes = PIPELINE_DEFAULT_LANES;
 	c->ocr = NULL;
 	c->ocr_page_ms = PIPELINE_OCR_PAGE_MS;
+	c->ocr_bands = 1;
 	sandbox_limits_default(&c->ocr_sandbox);
 	c->ocr_sandbox.as_bytes = PIPELINE_ASAN ? 0 : 1ull << 30;
 	officepdf_limits_default(&c->office);
@@ -205,6 +206,7 @@ write_all_at(int fd, const uint8_t *p, size_t len)
 /* What the lanes of one document share (under lock). */
 struct render_shared {
 	pthread_mutex_t lock;
+	pthread_cond_t told;		/* a lane told whether it has pages */
 	const struct pipeline_config *c;
 	enum detect_type type;
 	struct rebuild_pdf *pdf;	/* NULL for an image */
@@ -217,7 +219,9 @@ struct render_shared {
 	const char *reason;		/* the first refusal; NULL: none yet */
 	char detail[256];
 	int rc;				/* the first internal error (negative errno) */
-	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread;
+	unsigned lanes, lanes_told;	/* lanes running; those but lane 0 that told */
+	uint32_t pages_elsewhere;	/* pages the lanes that told have */
+	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread, ocr_pages_banded;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
@@ -228,6 +232,7 @@ struct render_lane {
 	int fd;				/* the input, with its own file offset */
 	uint32_t first, step;		/* pages first, first + step, ... */
 	uint32_t got;			/* pages this lane added */
+	int told;			/* lanes but 0: whether it has pages, said */
 	pthread_t thread;
 };
 
@@ -242,6 +247,7 @@ lane_fail(struct render_shared *sh, int rc, const char *reason, const char *deta
 		if (detail != NULL)
 			snprintf(sh->detail, sizeof sh->detail, "%s", detail);
 	}
+	pthread_cond_broadcast(&sh->told);	/* lane 0 may wait: it stops too */
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -260,6 +266,7 @@ lane_stopped(struct render_shared *sh)
 struct ocr_tally {
 	uint32_t ok, failed;		/* pages given a text layer, or not */
 	uint32_t eng, reread;		/* pages eng led; lines read again */
+	uint32_t banded;		/* pages read in bands */
 };
 
 /* Count OCR results of a lane; the first failure is kept for the operator. */
@@ -271,37 +278,35 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
 	sh->ocr_failed += t->failed;
 	sh->ocr_pages_eng += t->eng;
 	sh->ocr_lines_reread += t->reread;
+	sh->ocr_pages_banded += t->banded;
 	if (detail != NULL && sh->ocr_detail[0] == '\0')
 		snprintf(sh->ocr_detail, sizeof sh->ocr_detail, "%s", detail);
 	pthread_mutex_unlock(&sh->lock);
 }
 
 /*
- * The text layer for the frames of one pixel stream (pages first, first + step,
- * ...), read by sandboxed OCR children from the stream in our memory (fork's copy).
- * A child that fails — crash, timeout, garbage — costs the page it was on its text
- * and nothing else: the pages it finished keep theirs, the pages after it go to a
- * fresh child, up to PIPELINE_OCR_RESTARTS times. The file stays clean either way:
- * its pixels are what it is, the text only helps to find it. Returns 0 or a
- * negative errno (the sandbox itself failed).
+ * The words on the frames of one pixel stream (pages first, first + step, ...), or
+ * on band band of bands of each, read by sandboxed OCR children from the stream in
+ * our memory (fork's copy) into pages[0..frames) (zeroed). A child that fails —
+ * crash, timeout, garbage — costs the page it was on its text and nothing else: the
+ * pages it finished keep theirs, the pages after it go to a fresh child, up to
+ * PIPELINE_OCR_RESTARTS times; tally->failed counts the pages lost. The file stays
+ * clean either way: its pixels are what it is, the text only helps to find it.
+ * Returns 0 or a negative errno (the sandbox itself failed).
  */
 static int
-ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
-    uint32_t first, uint32_t step)
+ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
+    uint32_t first, uint32_t step, unsigned band, unsigned bands, struct ocr_page *pages,
+    struct ocr_tally *tally)
 {
 	const struct pipeline_config *c = sh->c;
 	struct ocr_request req = { .langs = c->ocr, .tessdata = c->ocr_tessdata, .dpi = c->dpi,
-				   .stream = stream, .stream_len = len };
-	struct ocr_page *pages;
-	struct ocr_tally tally = { 0 };
-	uint32_t k = 0, n, i, restarts = 0;
+				   .stream = stream, .stream_len = len,
+				   .band = (uint8_t)band, .bands = (uint8_t)bands };
+	uint32_t k = 0, n, restarts = 0;
 	char detail[160];
 	int rc = 0, err;
 
-	if (frames == 0)
-		return 0;
-	if ((pages = calloc(frames, sizeof(*pages))) == NULL)
-		return -ENOMEM;
 	pixels_limits_default(&req.lim);
 	req.lim.max_pixels = c->render.max_page_pixels;
 	req.lim.max_bytes = c->sandbox.output_max;
@@ -327,16 +332,6 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 			sh->ocr_max_rss_kb = sr.max_rss_kb;
 		pthread_mutex_unlock(&sh->lock);
 		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
-		for (i = k; i < k + n; i++) {
-			tally.eng += pages[i].reader == OCR_READER_ENG;
-			tally.reread += pages[i].reread;
-			if (pages[i].nwords == 0)
-				continue;
-			if (rebuild_pdf_set_text(sh->pdf, first + i * step, &pages[i]) == REBUILD_OK)
-				tally.ok++;
-			else
-				tally.failed++;
-		}
 		if (sr.status == SANDBOX_OK && err == OCR_OK && n == frames - k) {
 			sandbox_result_free(&sr);
 			break;
@@ -345,21 +340,168 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 			 first + (k + n) * step + 1, sandbox_status_name(sr.status),
 			 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal, ocr_strerror(err));
 		ocr_count(sh, &(struct ocr_tally){ 0 }, detail);
-		tally.failed++;
+		tally->failed++;
 		k += n + 1;
 		/* A model that does not load fails the same way for every page. */
 		if (++restarts > PIPELINE_OCR_RESTARTS ||
 		    (sr.status == SANDBOX_EXIT && sr.exit_code == OCR_EXIT_MODEL)) {
-			tally.failed += k < frames ? frames - k : 0;
+			tally->failed += k < frames ? frames - k : 0;
 			k = frames;
 		}
 		sandbox_result_free(&sr);
 	}
-	for (i = 0; i < frames; i++)
+	return rc;
+}
+
+/* Give page index the words read on it; count who read it. */
+static void
+ocr_place(struct render_shared *sh, uint32_t index, struct ocr_page *pg, struct ocr_tally *tally)
+{
+	tally->eng += pg->reader == OCR_READER_ENG;
+	tally->reread += pg->reread;
+	if (pg->nwords == 0)
+		return;
+	if (rebuild_pdf_set_text(sh->pdf, index, pg) == REBUILD_OK)
+		tally->ok++;
+	else
+		tally->failed++;
+}
+
+/* The text layer for the frames of one pixel stream, pages first, first + step, ...
+ * (ocr_read). Returns 0 or a negative errno. */
+static int
+ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
+    uint32_t first, uint32_t step)
+{
+	struct ocr_tally tally = { 0 };
+	struct ocr_page *pages;
+	uint32_t i;
+	int rc;
+
+	if (frames == 0)
+		return 0;
+	if ((pages = calloc(frames, sizeof(*pages))) == NULL)
+		return -ENOMEM;
+	rc = ocr_read(sh, stream, len, frames, first, step, 0, 1, pages, &tally);
+	for (i = 0; i < frames; i++) {
+		ocr_place(sh, first + i * step, &pages[i], &tally);
 		ocr_page_free(&pages[i]);
+	}
 	free(pages);
 	ocr_count(sh, &tally, NULL);
 	return rc;
+}
+
+/* One band of a page, read on a thread of its own. */
+struct ocr_band {
+	struct render_shared *sh;
+	const uint8_t *stream;
+	size_t len;
+	unsigned band, bands;
+	struct ocr_page page;
+	struct ocr_tally tally;
+	int rc;
+	pthread_t thread;
+};
+
+static void *
+ocr_band_read(void *arg)
+{
+	struct ocr_band *b = arg;
+
+	b->rc = ocr_read(b->sh, b->stream, b->len, 1, 0, 1, b->band, b->bands, &b->page,
+			 &b->tally);
+	return NULL;
+}
+
+/*
+ * The text layer of a one-page document's page, read in bands (ocr.h) by bands OCR
+ * children at once: the lanes that rendered nothing would otherwise idle while one
+ * child reads the page. Each child lays the whole page out, reads its band's lines
+ * and only those; the bands' words are put together top first. A band whose child
+ * failed costs the page its words there, and the page counts as failed (its other
+ * bands' words stay). Returns 0 or a negative errno.
+ */
+static int
+ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, unsigned bands)
+{
+	struct ocr_band b[OCR_MAX_BANDS];
+	struct ocr_tally tally = { 0 };
+	unsigned i, started;
+	int rc = 0, failed = 0;
+
+	memset(b, 0, sizeof b);
+	for (i = 0; i < bands; i++)
+		b[i] = (struct ocr_band){ .sh = sh, .stream = stream, .len = len, .band = i,
+					  .bands = bands };
+	for (started = 1; started < bands; started++)
+		if (pthread_create(&b[started].thread, NULL, ocr_band_read, &b[started]) != 0)
+			break;
+	/* Without a thread for every band the page is read whole, here. */
+	if (started < bands)
+		bands = b[0].bands = 1;
+	ocr_band_read(&b[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(b[i].thread, NULL);
+	for (i = 0; i < started; i++) {
+		if (i > 0 && bands == 1) {
+			ocr_page_free(&b[i].page);
+			continue;
+		}
+		if (rc == 0)
+			rc = b[i].rc;
+		failed |= b[i].tally.failed > 0;
+		if (i > 0 && ocr_page_append(&b[0].page, &b[i].page) != OCR_OK)
+			failed = 1;
+	}
+	ocr_place(sh, 0, &b[0].page, &tally);
+	if (failed && tally.failed == 0) {
+		tally.ok = 0;
+		tally.failed = 1;
+	}
+	ocr_page_free(&b[0].page);
+	tally.banded = bands > 1;
+	ocr_count(sh, &tally, NULL);
+	return rc;
+}
+
+/* A lane but lane 0 tells, once, whether it has pages (got, of its first stream). */
+static void
+lane_tell(struct render_lane *ln, uint32_t got)
+{
+	struct render_shared *sh = ln->sh;
+
+	if (ln->first == 0 || ln->told)
+		return;
+	ln->told = 1;
+	pthread_mutex_lock(&sh->lock);
+	sh->lanes_told++;
+	sh->pages_elsewhere += got;
+	pthread_cond_broadcast(&sh->told);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/*
+ * Whether lane 0's stream is a one-page document, to be read in bands: its first
+ * stream is its last and holds the first page alone, and no other lane has a page.
+ * Lane 0 waits for the others to tell (their first render: tens of milliseconds,
+ * beside a page's second of OCR). Returns the bands, or 1.
+ */
+static unsigned
+lane_bands(struct render_lane *ln, int done, uint32_t got, uint32_t first_page)
+{
+	struct render_shared *sh = ln->sh;
+	int alone;
+
+	if (!sh->c->ocr_bands || ln->first != 0 || ln->step < 2 || !done || got != 1 ||
+	    first_page != 0)
+		return 1;
+	pthread_mutex_lock(&sh->lock);
+	while (sh->lanes_told + 1 < sh->lanes && sh->rc == 0 && sh->reason == NULL)
+		pthread_cond_wait(&sh->told, &sh->lock);
+	alone = sh->pages_elsewhere == 0 && sh->rc == 0 && sh->reason == NULL;
+	pthread_mutex_unlock(&sh->lock);
+	return alone ? (ln->step < OCR_MAX_BANDS ? ln->step : OCR_MAX_BANDS) : 1;
 }
 
 /* One lane: as many sandboxed children as the stream bound needs for its pages,
@@ -439,9 +581,12 @@ render_lane(void *arg)
 		    sh->preview->len == 0 &&
 		    preview_from_stream(sr.out, sr.out_len, &plim, sh->preview) != 0)
 			rebuild_buf_free(sh->preview);
+		lane_tell(ln, got);
 		if (rc == REBUILD_OK && sh->pdf != NULL && pipeline_ocr_on(c)) {
 			uint64_t t0 = deadline_now_ms();
-			int orc = ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
+			unsigned bands = lane_bands(ln, done, got, req.first_page);
+			int orc = bands > 1 ? ocr_page_bands(sh, sr.out, sr.out_len, bands)
+			    : ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
 
 			ocr_ms += deadline_now_ms() - t0;
 			if (orc != 0) {
@@ -476,6 +621,7 @@ render_lane(void *arg)
 		}
 		req.first_page += got * ln->step;
 	}
+	lane_tell(ln, 0);
 	return NULL;
 }
 
@@ -523,8 +669,13 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 		n = 1;
 	if (pthread_mutex_init(&sh.lock, NULL) != 0)
 		return -ENOMEM;
+	if (pthread_cond_init(&sh.told, NULL) != 0) {
+		pthread_mutex_destroy(&sh.lock);
+		return -ENOMEM;
+	}
 	sh.deadline_ms = deadline_now_ms() + c->sandbox.timeout_ms;
 	if (document && (sh.pdf = rebuild_pdf_new(c->dpi)) == NULL) {
+		pthread_cond_destroy(&sh.told);
 		pthread_mutex_destroy(&sh.lock);
 		return -ENOMEM;
 	}
@@ -539,6 +690,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 		lanes[i].first = i;
 		lanes[i].step = n;
 	}
+	sh.lanes = n;
 	/* Lane 0 runs here; the others on threads of their own. */
 	for (started = 1; started < n; started++)
 		if (pthread_create(&lanes[started].thread, NULL, render_lane, &lanes[started]) != 0)
@@ -566,6 +718,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	res->ocr_max_rss_kb = sh.ocr_max_rss_kb;
 	res->ocr_pages_eng = sh.ocr_pages_eng;
 	res->ocr_lines_reread = sh.ocr_lines_reread;
+	res->ocr_pages_banded = sh.ocr_pages_banded;
 	if (sh.ocr_detail[0] != '\0')
 		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);
 	res->reason = "ok";
@@ -587,6 +740,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 			rebuild_pdf_free(sh.pdf);
 		}
 	}
+	pthread_cond_destroy(&sh.told);
 	pthread_mutex_destroy(&sh.lock);
 	return rc;
 }

@@ -58,6 +58,9 @@ struct pipeline_config {
 	const char *ocr;		/* NULL or "off": no text layer; else Tesseract's
 					 * languages (OCR_DEFAULT_LANGS) for PDF output */
 	const char *ocr_tessdata;	/* the models' directory; NULL: Tesseract's own */
+	int ocr_bands;			/* 1 (default): the page of a one-page document
+					 * is read in bands, one per lane (ocr.h); 0:
+					 * by one OCR child, the others idle */
 	unsigned ocr_page_ms;		/* per page, for an OCR child's wall and CPU time */
 	struct sandbox_limits ocr_sandbox; /* each OCR child; its timeout, CPU and output
 					 * are set from the pages it is given */
@@ -116,6 +119,7 @@ struct pipeline_result {
 	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	uint32_t ocr_pages_eng;		/* of ocr_pages, those eng led (jpn/eng pair) */
 	uint32_t ocr_lines_reread;	/* lines read again by the other language */
+	uint32_t ocr_pages_banded;	/* pages read in bands (ocr_bands): 0 or 1 */
 	double seconds;
 	double office_seconds;		/* of seconds, LibreOffice's conversion */
 	char detail[256];		/* for operators' logs: signature name, child fate */

@@ -56,6 +56,9 @@ static const struct config_key sanitized_schema[] = {
 	/* "off" or languages such as "jpn+eng". Off by default: on dense pages Tesseract
 	 * takes seconds per page (docs/sanitizer.md), which citizens wait for. */
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
+	/* A one-page document's page read in bands by every free lane (docs/sanitizer.md,
+	 * "A page in bands"); false: by one OCR child. */
+	{ "ocr_bands", CONFIG_BOOL, "true", false, 0, 0 },
 	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
 	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
 	/* docx and xlsx kept editable, rebuilt with only allowed parts (the
@@ -335,6 +338,7 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.dpi = (unsigned)config_int(s->cfg, "dpi");
 	wc.pipeline.policy = config_str(s->cfg, "policy");
 	wc.pipeline.ocr = config_str(s->cfg, "ocr");
+	wc.pipeline.ocr_bands = config_bool(s->cfg, "ocr_bands");
 	wc.pipeline.allow_archives = config_bool(s->cfg, "allow_archives");
 	wc.pipeline.keep_ooxml = config_bool(s->cfg, "keep_ooxml");
 	if (config_bool(s->cfg, "office_warm")) {

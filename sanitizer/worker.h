@@ -39,6 +39,9 @@ struct worker_config {
 	const char *quarantine_dir;
 	struct pipeline_config pipeline;	/* scanner and key borrowed */
 	unsigned threads;
+	unsigned ocr_grace_ms;		/* how long a lone one-page document waits for
+					 * another before it takes every lane (worker.c);
+					 * 0: WORKER_OCR_GRACE_MS */
 };
 
 struct worker_pool;
@@ -55,8 +58,9 @@ int worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 		       struct pipeline_config *pc);
 
 /* Counters: processed, clean, rejected, errors, given_up (uploads refused after
- * WORKER_MAX_TRIES), busy and threads (workers), and "ocr": {passes, failed, queued,
- * busy} for text layers made after the verdict (new reference). */
+ * WORKER_MAX_TRIES), busy and threads (workers), and "ocr": {passes, failed, banded,
+ * queued, busy} for text layers made after the verdict (banded: pages read in bands;
+ * new reference). */
 json_t *worker_metrics(struct worker_pool *p);
 
 /* The state of upload id for the portal: its result.json when finished, else

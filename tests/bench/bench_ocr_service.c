@@ -5,7 +5,9 @@
  * one's verdict is out, a small picture. It prints when the document's verdict was
  * published, when the picture's was (counted from its own arrival), and when the
  * document's text layer replaced the first output: the verdict no longer waits for
- * Tesseract (worker.c, "OCR after the verdict").
+ * Tesseract (worker.c, "OCR after the verdict"). Then six one-page documents at
+ * once (a lane each), and one alone (both lanes, its page read in bands; with
+ * BENCH_OCR_BANDS=0, one lane, as before session 19).
  *
  * Run from the source tree (the signatures are tests/clamav, the PDF comes from
  * tests/bench/make-bench-pdf.py).
@@ -100,7 +102,9 @@ main(void)
 	struct scan_limits slim;
 	struct spool spool;
 	uint8_t key[32], pub[32], *px;
-	double t0, t1, verdict, next, text, ones = 0;
+	double t0, t1, verdict, next, text, ones = 0, lone;
+	json_int_t banded;
+	json_t *metrics;
 	size_t len, one_len;
 	char *pdf, *one;
 
@@ -141,6 +145,9 @@ main(void)
 		die("key");
 	wc.pipeline.sign_key = key;
 	wc.pipeline.ocr = OCR_DEFAULT_LANGS;
+	/* BENCH_OCR_BANDS=0: a lone one-page document read by one OCR child, as before. */
+	if (getenv("BENCH_OCR_BANDS") != NULL)
+		wc.pipeline.ocr_bands = atoi(getenv("BENCH_OCR_BANDS")) != 0;
 	wc.intake = &spool;
 	wc.results_dir = results;
 	wc.quarantine_dir = quarantine;
@@ -170,6 +177,14 @@ main(void)
 		if ((t = wait_state(results, id, "done", t0)) > ones)
 			ones = t;
 	}
+	/* One alone, as at a quiet counter: it takes both lanes, its page read in bands. */
+	t0 = now_s();
+	if (spool_put(&spool, "bench-lone", one, one_len) != SPOOL_OK)
+		die("spool");
+	lone = wait_state(results, "bench-lone", "done", t0);
+	metrics = worker_metrics(pool);
+	banded = json_integer_value(json_object_get(json_object_get(metrics, "ocr"), "banded"));
+	json_decref(metrics);
 	worker_stop(pool);
 
 	printf("service  %d pages, OCR jpn+eng after the verdict, 2 workers: verdict %.2f s, "
@@ -178,6 +193,8 @@ main(void)
 	       next, text, text / BENCH_PAGES, text / verdict);
 	printf("service  %d one-page documents at once: every text layer in %.1f s "
 	       "(%.2f s/page)\n", BENCH_ONE_PAGE_DOCS, ones, ones / BENCH_ONE_PAGE_DOCS);
+	printf("service  a one-page document alone: its text layer in %.2f s (pages read in "
+	       "bands: %lld)\n", lone, (long long)banded);
 	scan_close(wc.pipeline.scanner);
 	spool_close(&spool);
 	fsio_remove_tree(dir);

@@ -22,7 +22,9 @@
  *
  *   ocr      the text and scanned PDFs again with Japanese and English OCR, two
  *            pages at once (two lanes, each with its OCR child) and one at a time;
- *            the Japanese PDF two at a time with jpn+eng and with jpn alone
+ *            the Japanese PDF two at a time with jpn+eng and with jpn alone;
+ *            then one-page documents (a Japanese page, a scanned one, the English
+ *            text page) read in bands by both lanes, against one OCR child
  *   photo    the 12 Mpx photo as lossy WebP (libwebp, quality 80) and a 3 Mpx HEIC
  *            (heif-enc from libheif-examples, quality 80: x265 on 12 Mpx takes
  *            minutes to make)
@@ -644,7 +646,7 @@ run_one(const struct blob *in, struct pipeline_result *res)
 
 struct figures {
 	double wall, cpu;
-	uint32_t pages, ocr_pages, ocr_pages_eng, ocr_lines_reread;
+	uint32_t pages, ocr_pages, ocr_pages_eng, ocr_lines_reread, ocr_banded;
 	uint64_t out_bytes, ocr_rss_kb;
 };
 
@@ -669,6 +671,7 @@ measure_n(const struct blob *in, int runs)
 			best.ocr_rss_kb = res.ocr_max_rss_kb;
 			best.ocr_pages_eng = res.ocr_pages_eng;
 			best.ocr_lines_reread = res.ocr_lines_reread;
+			best.ocr_banded = res.ocr_pages_banded;
 		}
 		pipeline_result_free(&res);
 	}
@@ -705,6 +708,34 @@ report_ocr(const char *name, const struct blob *in, unsigned lanes, const char *
 	       (double)off.out_bytes / off.pages / 1000.0, f.ocr_pages, f.ocr_pages_eng,
 	       f.ocr_lines_reread,
 	       (unsigned long long)(f.ocr_rss_kb / 1024), f.cpu / f.wall, spp / TARGET_OCR_S_PER_PAGE);
+}
+
+/* A one-page document with OCR on both lanes: its page read in bands (ocr_bands,
+ * the default) against one OCR child reading it while the other lane idles, best of
+ * two runs each, alternating. */
+static void
+report_ocr_one_page(const char *name, const struct blob *in)
+{
+	struct figures f[2] = { { 0 } };
+	int i, bands;
+
+	cfg.ocr = OCR_DEFAULT_LANGS;
+	for (i = 0; i < 4; i++) {
+		struct figures g;
+
+		bands = i % 2 == 0;
+		cfg.ocr_bands = bands;
+		g = measure_n(in, 1);
+		if (i < 2 || g.wall < f[bands].wall)
+			f[bands] = g;
+	}
+	cfg.ocr = NULL;
+	cfg.ocr_bands = 1;
+	printf("%-8s  1 page,  OCR %s: in bands %6.3f s (cpu %4.2f cores, %u read in bands), "
+	       "one child %6.3f s (cpu %4.2f cores) | ratio %.2f, vs target 0.6 s/page: %.2fx\n",
+	       name, OCR_DEFAULT_LANGS, f[1].wall, f[1].cpu / f[1].wall, f[1].ocr_banded,
+	       f[0].wall, f[0].cpu / f[0].wall, f[1].wall / f[0].wall,
+	       f[1].wall / TARGET_OCR_S_PER_PAGE);
 }
 
 static void
@@ -952,7 +983,7 @@ main(int argc, char **argv)
 	const char *inline_scan = getenv("BENCH_SCANNER");
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
-	struct blob text, japanese, scanned, scan_jp, photo, small[3];
+	struct blob text, japanese, scanned, scan_jp, photo, small[3], japanese1, scan_jp1;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -989,6 +1020,8 @@ main(int argc, char **argv)
 	japanese = japanese_pdf(BENCH_PAGES);
 	scanned = scanned_pdf(BENCH_PAGES);
 	scan_jp = scanned_notice_pdf(BENCH_PAGES);
+	japanese1 = japanese_pdf(1);
+	scan_jp1 = scanned_notice_pdf(1);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
@@ -1013,6 +1046,9 @@ main(int argc, char **argv)
 		report_ocr("scan-jp", &scan_jp, 2, OCR_DEFAULT_LANGS);
 		report_ocr("scanned", &scanned, 2, OCR_DEFAULT_LANGS);
 		report_ocr("scanned", &scanned, 1, OCR_DEFAULT_LANGS);
+		report_ocr_one_page("japanese", &japanese1);
+		report_ocr_one_page("scan-jp", &scan_jp1);
+		report_ocr_one_page("text", &small[0]);
 	}
 	if (only == NULL || strcmp(only, "jpeg") == 0) {
 		struct figures f = measure(&photo);
@@ -1069,6 +1105,8 @@ out:
 		free(small[i].p);
 	free(text.p);
 	free(japanese.p);
+	free(japanese1.p);
+	free(scan_jp1.p);
 	free(scanned.p);
 	free(scan_jp.p);
 	free(photo.p);

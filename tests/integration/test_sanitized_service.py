@@ -248,6 +248,42 @@ def test_text_layer_follows_the_verdict_and_the_bundle_waits_for_it(ocr_stack, t
     assert status == 201, body
 
 
+def metrics(inst):
+    c = UnixHTTP(str(inst / "run/sanitized.sock"))
+    c.request("GET", "/api/metrics")
+    r = c.getresponse()
+    assert r.status == 200
+    return json.loads(r.read())
+
+
+@pytest.mark.parametrize("bands", [True, False])
+def test_a_lone_one_page_upload_is_read_in_bands_unless_turned_off(instance, tmp_path, bands):
+    """A one-page upload alone: its page is read in bands by both lanes (the default),
+    or, with `ocr_bands = false`, by one OCR child; the text layer is there either way
+    and `ocr.banded` in the metrics says which."""
+    inst, ports, _ = instance
+    conf = inst / "etc/sanitized.conf"
+    conf.write_text(conf.read_text() + "ocr = jpn+eng\n" +
+                    ("" if bands else "ocr_bands = false\n"))
+    stack = Stack(inst, ports)
+    stack.start()
+    try:
+        stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+        subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+        one = tmp_path / "one.pdf"
+        subprocess.run(["qpdf", str(tmp_path / "benign-text.pdf"), "--pages", ".", "1", "--",
+                        str(one)], check=True)
+        spool_put(inst / "dmz/spool/intake", "u-one", one.read_bytes())
+        done = wait_ocr(inst, "u-one", "done", 120)
+        assert done["ocr_pages"] == 1
+        r = subprocess.run(["pdftotext", str(inst / "dmz/sanitized/u-one/output"), "-"],
+                           capture_output=True, text=True)
+        assert "sanitizer" in r.stdout
+        assert metrics(inst)["ocr"]["banded"] == (1 if bands else 0)
+    finally:
+        stack.kill_everything()
+
+
 def test_a_crash_while_the_text_layer_is_made_loses_nothing(ocr_stack, tmp_path):
     """sanitized killed during the OCR pass: the intake item was still claimed, so the
     restarted service sanitizes it again, and the text layer arrives after all."""

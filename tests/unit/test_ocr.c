@@ -535,11 +535,12 @@ japanese_pdf(unsigned n)
 	return image_pdf(draw_page(lines, 32), n);
 }
 
-/* A notice of 36 lines of 40 characters of 10.5 pt (22 px at 150 dpi) set solid
- * (ベタ組み: no space between the lines), as tables, lists and squeezed forms are.
- * Set so, Japanese is a grid of equal squares, which reads as well down as across. */
+/* A notice of 36 lines of 40 characters of 10.5 pt (22 px at 150 dpi), one every
+ * pitch pixels: 22 sets them solid (ベタ組み: no space between the lines), as
+ * tables, lists and squeezed forms are. Set so, Japanese is a grid of equal squares,
+ * which reads as well down as across. 36 is a word processor's 40 x 36 page. */
 static int
-japanese_notice_pdf(void)
+japanese_notice_pdf(unsigned pitch)
 {
 	static char line[36][40 * 4 + 1];
 	const char *lines[37], *s = testnotice_text;
@@ -561,7 +562,7 @@ japanese_notice_pdf(void)
 		lines[l] = line[l];
 	}
 	lines[36] = NULL;
-	return image_pdf(draw_lines(lines, 22, 22), 1);
+	return image_pdf(draw_lines(lines, 22, pitch), 1);
 }
 
 /* Run the pipeline on in_fd; the output's bytes in *out (malloc'd). */
@@ -728,12 +729,87 @@ test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 	(void)state;
 	if (pipeline_skip())
 		return;
-	in = japanese_notice_pdf();
+	in = japanese_notice_pdf(22);
 	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "マイナンバーカード"));
 	assert_non_null(strstr(text, "委任状が必要です"));
 	free(text);
+	close(in);
+}
+
+/* The non-empty lines of text (NUL-terminated), each one's length in code points
+ * into len[] (at most max); the count. */
+static unsigned
+text_lines(const char *text, unsigned *len, unsigned max)
+{
+	unsigned n = 0, chars = 0;
+	const char *s = text;
+
+	while (*s != '\0') {
+		if (*s == '\n' || *s == '\f') {
+			if (chars > 0 && n < max)
+				len[n++] = chars;
+			chars = 0;
+			s++;
+			continue;
+		}
+		(void)utf8_dec(&s);
+		chars++;
+	}
+	if (chars > 0 && n < max)
+		len[n++] = chars;
+	return n;
+}
+
+/* A one-page document's page, read in bands by the two lanes' OCR children
+ * (ocr_bands): every one of its 36 lines is in the text layer whole (a band cut
+ * across a line would leave two stubs of it, each read as a few strokes), as when
+ * one child reads it all. */
+static void
+test_pipeline_reads_a_one_page_document_in_bands_line_by_whole_line(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	unsigned len[64], n, i, bands;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	if (PIPELINE_ASAN) {	/* one lane there: nothing to read the other band */
+		skip();
+		return;
+	}
+	in = japanese_notice_pdf(37);
+	for (bands = 0; bands <= 1; bands++) {
+		struct pipeline_config c;
+		struct pipeline_result res;
+		uint8_t *out;
+		size_t out_len;
+		char *text;
+
+		pipeline_config_default(&c);
+		c.ocr = OCR_DEFAULT_LANGS;
+		c.sign_key = key;
+		c.ocr_bands = (int)bands;
+		run(&c, in, &res, &out, &out_len);
+		assert_true(res.clean);
+		assert_int_equal(res.ocr_pages, 1);
+		assert_int_equal(res.ocr_failed, 0);
+		assert_int_equal(res.ocr_pages_banded, bands);
+		text = pdftotext(out, out_len);
+		n = text_lines(text, len, 64);
+		if (n != 36)
+			print_message("bands %u: %u lines:\n%s\n", bands, n, text);
+		assert_int_equal(n, 36);
+		for (i = 0; i < n; i++)
+			assert_in_range(len[i], 36, 44);
+		assert_non_null(strstr(text, "住民票の写し"));
+		assert_non_null(strstr(text, "委任状が必要です"));
+		free(text);
+		free(out);
+		pipeline_result_free(&res);
+	}
 	close(in);
 }
 
@@ -809,7 +885,7 @@ test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start(voi
 	assert_int_equal(who.eng_led, 1);
 	assert_int_equal(who.reread, 0);
 	close(in);
-	in = japanese_notice_pdf();
+	in = japanese_notice_pdf(22);
 	free(ocr_text_of(in, OCR_DEFAULT_LANGS, &who));
 	assert_int_equal(who.eng_led, 0);
 	assert_int_equal(who.reread, 0);
@@ -907,6 +983,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_dense_japanese_notice_across),
+		cmocka_unit_test(test_pipeline_reads_a_one_page_document_in_bands_line_by_whole_line),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),

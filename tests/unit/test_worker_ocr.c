@@ -327,22 +327,83 @@ most_at_once(struct worker_pool *pool, json_int_t n)
 	return most;
 }
 
-/* Each one-page document takes one of the two lanes: both are read at once. */
+/* The pool's count of pages read in bands. */
+static json_int_t
+pages_banded(struct worker_pool *pool)
+{
+	json_t *m = worker_metrics(pool);
+	json_int_t n = json_integer_value(json_object_get(json_object_get(m, "ocr"), "banded"));
+
+	json_decref(m);
+	return n;
+}
+
+/* Two one-page documents waiting together take one of the two lanes each: both
+ * are read at once. (They wait behind a document of many pages, which holds both
+ * lanes, so that each finds the other queued.) */
 static void
 test_one_page_documents_are_read_side_by_side(void **state)
 {
 	struct fixture *f = *state;
-	char pdf[8192];
-	size_t len = text_pdf(pdf, sizeof pdf, 1);
+	char pdf[8192], one[8192];
+	size_t len = text_pdf(pdf, sizeof pdf, 12), len1 = text_pdf(one, sizeof one, 1);
 
 	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
 		skip();
 		return;
 	}
-	assert_int_equal(spool_put(&f->spool, "up-ocr-6", pdf, len), SPOOL_OK);
-	assert_int_equal(spool_put(&f->spool, "up-ocr-7", pdf, len), SPOOL_OK);
+	assert_int_equal(spool_put(&f->spool, "up-ocr-5", pdf, len), SPOOL_OK);
+	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	json_decref(wait_result(f, "up-ocr-5", "pending"));
+	assert_int_equal(spool_put(&f->spool, "up-ocr-6", one, len1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->spool, "up-ocr-7", one, len1), SPOOL_OK);
+	assert_int_equal(most_at_once(f->pool, 3), 2);
+	assert_int_equal(pages_banded(f->pool), 0);
+	testworker_stop(f);
+}
+
+/* A one-page document waits a moment for company before it takes every lane: the
+ * next one, whose verdict pass ends shortly after its own (one worker here), finds
+ * it on one lane and takes the other, and neither is read in bands. (The moment is
+ * stretched to 3 s here so that a slow machine cannot make it miss.) */
+static void
+test_a_one_page_document_waits_a_moment_for_company(void **state)
+{
+	struct fixture *f = *state;
+	char one[8192];
+	size_t len1 = text_pdf(one, sizeof one, 1);
+
+	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
+		skip();
+		return;
+	}
+	f->ocr_grace_ms = 3000;
+	assert_int_equal(spool_put(&f->spool, "up-ocr-11", one, len1), SPOOL_OK);
+	assert_int_equal(spool_put(&f->spool, "up-ocr-12", one, len1), SPOOL_OK);
 	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
 	assert_int_equal(most_at_once(f->pool, 2), 2);
+	assert_int_equal(pages_banded(f->pool), 0);
+	testworker_stop(f);
+}
+
+/* A one-page document with nothing behind it takes both lanes: its page is read in
+ * bands, one per lane (pipeline.h, ocr_bands), where one lane would leave the other
+ * core idle. */
+static void
+test_a_lone_one_page_document_is_read_in_bands(void **state)
+{
+	struct fixture *f = *state;
+	char one[8192];
+	size_t len1 = text_pdf(one, sizeof one, 1);
+
+	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
+		skip();
+		return;
+	}
+	assert_int_equal(spool_put(&f->spool, "up-ocr-10", one, len1), SPOOL_OK);
+	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	assert_int_equal(most_at_once(f->pool, 1), 1);
+	assert_int_equal(pages_banded(f->pool), 1);
 	testworker_stop(f);
 }
 
@@ -382,6 +443,10 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_document_of_many_pages_reads_alone_on_both_lanes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_lone_one_page_document_is_read_in_bands,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_one_page_document_waits_a_moment_for_company,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

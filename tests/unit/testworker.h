@@ -28,6 +28,7 @@ struct fixture {
 					 * testworker_stop) */
 	struct scanner *scanner;
 	uint8_t priv[32], pub[32];
+	unsigned ocr_grace_ms;		/* for testworker_pool; 0: the default */
 };
 
 static inline int
@@ -75,7 +76,8 @@ static inline struct worker_pool *
 testworker_pool(struct fixture *f, const char *langs, const char *tessdata)
 {
 	struct worker_config wc = { .intake = &f->spool, .results_dir = f->results,
-				    .quarantine_dir = f->quarantine, .threads = 1 };
+				    .quarantine_dir = f->quarantine, .threads = 1,
+				    .ocr_grace_ms = f->ocr_grace_ms };
 	struct worker_pool *pool;
 	char err[256];
 
