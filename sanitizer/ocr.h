@@ -125,7 +125,8 @@ struct ocr_request {
 	unsigned dpi;			/* the resolution the pages were rendered at */
 	const uint8_t *stream;		/* a pixel stream in the parent's memory, */
 	size_t stream_len;		/* read by the child through fork's copy of it */
-	uint32_t first;			/* frames before this one are skipped */
+	uint32_t first;			/* frames before this one are skipped, */
+	uint32_t end;			/* and from this one on (0: none) */
 	uint8_t band, bands;		/* read band band of bands of each page
 					 * (ocr_band_cuts); bands 0 or 1: the page */
 	struct pixels_limits lim;	/* for reading the stream */
@@ -139,8 +140,8 @@ struct ocr_request {
  * not load makes ocr_child exit OCR_EXIT_MODEL. */
 int ocr_child_prepare(void *arg);
 
-/* The sandbox_fn: recognise every frame from req->first on and write the format
- * above to out_fd. Returns 0 or an OCR_EXIT_* code. */
+/* The sandbox_fn: recognise the frames from req->first to req->end (or the stream's
+ * end) and write the format above to out_fd. Returns 0 or an OCR_EXIT_* code. */
 int ocr_child(int out_fd, int in_fd, void *arg);
 
 /* The Tesseract linked in ("5.3.0"), for attestations. */

@@ -633,7 +633,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	for (frame = 0;; frame++) {
 		int next = pixels_reader_next(&r, &h);
 
-		if (next == PIXELS_END)
+		if (next == PIXELS_END || (req->end != 0 && frame >= req->end))
 			break;
 		if (next != 0) {
 			rc = OCR_EXIT_STREAM;

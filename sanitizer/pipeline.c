@@ -221,6 +221,7 @@ struct render_shared {
 	int rc;				/* the first internal error (negative errno) */
 	unsigned lanes, lanes_told;	/* lanes running; those but lane 0 that told */
 	uint32_t pages_elsewhere;	/* pages the lanes that told have */
+	int more_elsewhere;		/* one of them has more than one stream */
 	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread, ocr_pages_banded;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
@@ -285,9 +286,10 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
 }
 
 /*
- * The words on the frames of one pixel stream (pages first, first + step, ...), or
- * on band band of bands of each, read by sandboxed OCR children from the stream in
- * our memory (fork's copy) into pages[0..frames) (zeroed). A child that fails —
+ * The words on frames from to from + frames of one pixel stream (whose frame f is
+ * page first + f * step), or on band band of bands of each, read by sandboxed OCR
+ * children from the stream in our memory (fork's copy) into pages[0..frames)
+ * (zeroed). A child that fails —
  * crash, timeout, garbage — costs the page it was on its text and nothing else: the
  * pages it finished keep theirs, the pages after it go to a fresh child, up to
  * PIPELINE_OCR_RESTARTS times; tally->failed counts the pages lost. The file stays
@@ -295,9 +297,9 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
  * Returns 0 or a negative errno (the sandbox itself failed).
  */
 static int
-ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
-    uint32_t first, uint32_t step, unsigned band, unsigned bands, struct ocr_page *pages,
-    struct ocr_tally *tally)
+ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t from,
+    uint32_t frames, uint32_t first, uint32_t step, unsigned band, unsigned bands,
+    struct ocr_page *pages, struct ocr_tally *tally)
 {
 	const struct pipeline_config *c = sh->c;
 	struct ocr_request req = { .langs = c->ocr, .tessdata = c->ocr_tessdata, .dpi = c->dpi,
@@ -319,7 +321,8 @@ ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t f
 		lim.timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms;
 		lim.cpu_seconds = (unsigned)((lim.timeout_ms + 999) / 1000);
 		lim.output_max = 16 + (size_t)(frames - k) * OCR_MAX_PAGE_BYTES;
-		req.first = k;
+		req.first = from + k;
+		req.end = from + frames;
 		if ((rc = sandbox_run_prepared(&lim, -1, ocr_child_prepare, ocr_child, &req, &sr)) != 0)
 			break;
 		if (sr.status == SANDBOX_EXIT && sr.exit_code == SANDBOX_EXIT_SETUP) {
@@ -331,13 +334,13 @@ ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t f
 		if (sr.max_rss_kb > sh->ocr_max_rss_kb)
 			sh->ocr_max_rss_kb = sr.max_rss_kb;
 		pthread_mutex_unlock(&sh->lock);
-		n = ocr_parse(sr.out, sr.out_len, k, frames - k, pages + k, &err);
+		n = ocr_parse(sr.out, sr.out_len, from + k, frames - k, pages + k, &err);
 		if (sr.status == SANDBOX_OK && err == OCR_OK && n == frames - k) {
 			sandbox_result_free(&sr);
 			break;
 		}
 		snprintf(detail, sizeof detail, "ocr: page %u: %s (exit %d, signal %d), output %s",
-			 first + (k + n) * step + 1, sandbox_status_name(sr.status),
+			 first + (from + k + n) * step + 1, sandbox_status_name(sr.status),
 			 sr.status == SANDBOX_EXIT ? sr.exit_code : 0, sr.signal, ocr_strerror(err));
 		ocr_count(sh, &(struct ocr_tally){ 0 }, detail);
 		tally->failed++;
@@ -367,8 +370,8 @@ ocr_place(struct render_shared *sh, uint32_t index, struct ocr_page *pg, struct 
 		tally->failed++;
 }
 
-/* The text layer for the frames of one pixel stream, pages first, first + step, ...
- * (ocr_read). Returns 0 or a negative errno. */
+/* The text layer for the first frames frames of one pixel stream, pages first,
+ * first + step, ... (ocr_read). Returns 0 or a negative errno. */
 static int
 ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frames,
     uint32_t first, uint32_t step)
@@ -382,7 +385,7 @@ ocr_stream(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t
 		return 0;
 	if ((pages = calloc(frames, sizeof(*pages))) == NULL)
 		return -ENOMEM;
-	rc = ocr_read(sh, stream, len, frames, first, step, 0, 1, pages, &tally);
+	rc = ocr_read(sh, stream, len, 0, frames, first, step, 0, 1, pages, &tally);
 	for (i = 0; i < frames; i++) {
 		ocr_place(sh, first + i * step, &pages[i], &tally);
 		ocr_page_free(&pages[i]);
@@ -397,8 +400,9 @@ struct ocr_band {
 	struct render_shared *sh;
 	const uint8_t *stream;
 	size_t len;
+	uint32_t frame, page;		/* the page's frame in the stream; its index */
 	unsigned band, bands;
-	struct ocr_page page;
+	struct ocr_page words;
 	struct ocr_tally tally;
 	int rc;
 	pthread_t thread;
@@ -409,21 +413,22 @@ ocr_band_read(void *arg)
 {
 	struct ocr_band *b = arg;
 
-	b->rc = ocr_read(b->sh, b->stream, b->len, 1, 0, 1, b->band, b->bands, &b->page,
-			 &b->tally);
+	b->rc = ocr_read(b->sh, b->stream, b->len, b->frame, 1, b->page, 0, b->band, b->bands,
+			 &b->words, &b->tally);
 	return NULL;
 }
 
 /*
- * The text layer of a one-page document's page, read in bands (ocr.h) by bands OCR
- * children at once: the lanes that rendered nothing would otherwise idle while one
- * child reads the page. Each child lays the whole page out, reads its band's lines
- * and only those; the bands' words are put together top first. A band whose child
- * failed costs the page its words there, and the page counts as failed (its other
- * bands' words stay). Returns 0 or a negative errno.
+ * The text layer of page index page, frame frame of the stream, read in bands
+ * (ocr.h) by bands OCR children at once: the lanes with no page left would otherwise
+ * idle while one child reads it. Each child lays the whole page out, reads its
+ * band's lines and only those; the bands' words are put together top first. A band
+ * whose child failed costs the page its words there, and the page counts as failed
+ * (its other bands' words stay). Returns 0 or a negative errno.
  */
 static int
-ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, unsigned bands)
+ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t frame,
+    uint32_t page, unsigned bands)
 {
 	struct ocr_band b[OCR_MAX_BANDS];
 	struct ocr_tally tally = { 0 };
@@ -432,8 +437,8 @@ ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, unsi
 
 	memset(b, 0, sizeof b);
 	for (i = 0; i < bands; i++)
-		b[i] = (struct ocr_band){ .sh = sh, .stream = stream, .len = len, .band = i,
-					  .bands = bands };
+		b[i] = (struct ocr_band){ .sh = sh, .stream = stream, .len = len, .frame = frame,
+					  .page = page, .band = i, .bands = bands };
 	for (started = 1; started < bands; started++)
 		if (pthread_create(&b[started].thread, NULL, ocr_band_read, &b[started]) != 0)
 			break;
@@ -445,29 +450,30 @@ ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, unsi
 		pthread_join(b[i].thread, NULL);
 	for (i = 0; i < started; i++) {
 		if (i > 0 && bands == 1) {
-			ocr_page_free(&b[i].page);
+			ocr_page_free(&b[i].words);
 			continue;
 		}
 		if (rc == 0)
 			rc = b[i].rc;
 		failed |= b[i].tally.failed > 0;
-		if (i > 0 && ocr_page_append(&b[0].page, &b[i].page) != OCR_OK)
+		if (i > 0 && ocr_page_append(&b[0].words, &b[i].words) != OCR_OK)
 			failed = 1;
 	}
-	ocr_place(sh, 0, &b[0].page, &tally);
+	ocr_place(sh, page, &b[0].words, &tally);
 	if (failed && tally.failed == 0) {
 		tally.ok = 0;
 		tally.failed = 1;
 	}
-	ocr_page_free(&b[0].page);
+	ocr_page_free(&b[0].words);
 	tally.banded = bands > 1;
 	ocr_count(sh, &tally, NULL);
 	return rc;
 }
 
-/* A lane but lane 0 tells, once, whether it has pages (got, of its first stream). */
+/* A lane but lane 0 tells, once, the pages of its first stream (got) and whether
+ * that stream was its last (done). */
 static void
-lane_tell(struct render_lane *ln, uint32_t got)
+lane_tell(struct render_lane *ln, uint32_t got, int done)
 {
 	struct render_shared *sh = ln->sh;
 
@@ -477,31 +483,35 @@ lane_tell(struct render_lane *ln, uint32_t got)
 	pthread_mutex_lock(&sh->lock);
 	sh->lanes_told++;
 	sh->pages_elsewhere += got;
+	sh->more_elsewhere |= !done;
 	pthread_cond_broadcast(&sh->told);
 	pthread_mutex_unlock(&sh->lock);
 }
 
 /*
- * Whether lane 0's stream is a one-page document, to be read in bands: its first
- * stream is its last and holds the first page alone, and no other lane has a page.
- * Lane 0 waits for the others to tell (their first render: tens of milliseconds,
- * beside a page's second of OCR). Returns the bands, or 1.
+ * Whether lane 0's last page is the odd one out, to be read in bands: lane 0's first
+ * stream is its last and holds got pages, and the other lanes, each done in one
+ * stream too, hold got - 1 each — a one-page document (got 1, the others none), or
+ * 3 pages on 2 lanes, 5, ... Without bands, lane 0 would read that page alone after
+ * the others had finished. Lane 0 waits for the others to tell (their first render:
+ * tens of milliseconds, beside a page's second of OCR). Returns the bands, or 1.
  */
 static unsigned
 lane_bands(struct render_lane *ln, int done, uint32_t got, uint32_t first_page)
 {
 	struct render_shared *sh = ln->sh;
-	int alone;
+	int odd_one_out;
 
-	if (!sh->c->ocr_bands || ln->first != 0 || ln->step < 2 || !done || got != 1 ||
+	if (!sh->c->ocr_bands || ln->first != 0 || ln->step < 2 || !done || got == 0 ||
 	    first_page != 0)
 		return 1;
 	pthread_mutex_lock(&sh->lock);
 	while (sh->lanes_told + 1 < sh->lanes && sh->rc == 0 && sh->reason == NULL)
 		pthread_cond_wait(&sh->told, &sh->lock);
-	alone = sh->pages_elsewhere == 0 && sh->rc == 0 && sh->reason == NULL;
+	odd_one_out = !sh->more_elsewhere && sh->rc == 0 && sh->reason == NULL &&
+	    sh->pages_elsewhere == (uint64_t)(ln->step - 1) * (got - 1);
 	pthread_mutex_unlock(&sh->lock);
-	return alone ? (ln->step < OCR_MAX_BANDS ? ln->step : OCR_MAX_BANDS) : 1;
+	return odd_one_out ? (ln->step < OCR_MAX_BANDS ? ln->step : OCR_MAX_BANDS) : 1;
 }
 
 /* One lane: as many sandboxed children as the stream bound needs for its pages,
@@ -581,12 +591,17 @@ render_lane(void *arg)
 		    sh->preview->len == 0 &&
 		    preview_from_stream(sr.out, sr.out_len, &plim, sh->preview) != 0)
 			rebuild_buf_free(sh->preview);
-		lane_tell(ln, got);
+		lane_tell(ln, got, done);
 		if (rc == REBUILD_OK && sh->pdf != NULL && pipeline_ocr_on(c)) {
 			uint64_t t0 = deadline_now_ms();
 			unsigned bands = lane_bands(ln, done, got, req.first_page);
-			int orc = bands > 1 ? ocr_page_bands(sh, sr.out, sr.out_len, bands)
-			    : ocr_stream(sh, sr.out, sr.out_len, got, req.first_page, ln->step);
+			/* The odd page out last, in bands, when the other lanes are done. */
+			int orc = ocr_stream(sh, sr.out, sr.out_len, bands > 1 ? got - 1 : got,
+					     req.first_page, ln->step);
+
+			if (orc == 0 && bands > 1)
+				orc = ocr_page_bands(sh, sr.out, sr.out_len, got - 1,
+						     req.first_page + (got - 1) * ln->step, bands);
 
 			ocr_ms += deadline_now_ms() - t0;
 			if (orc != 0) {
@@ -621,7 +636,7 @@ render_lane(void *arg)
 		}
 		req.first_page += got * ln->step;
 	}
-	lane_tell(ln, 0);
+	lane_tell(ln, 0, 1);
 	return NULL;
 }
 

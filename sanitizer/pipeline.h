@@ -58,9 +58,11 @@ struct pipeline_config {
 	const char *ocr;		/* NULL or "off": no text layer; else Tesseract's
 					 * languages (OCR_DEFAULT_LANGS) for PDF output */
 	const char *ocr_tessdata;	/* the models' directory; NULL: Tesseract's own */
-	int ocr_bands;			/* 1 (default): the page of a one-page document
-					 * is read in bands, one per lane (ocr.h); 0:
-					 * by one OCR child, the others idle */
+	int ocr_bands;			/* 1 (default): the page left over when the
+					 * lanes have read theirs (a one-page document's,
+					 * the 3rd of 3 on 2 lanes) is read in bands, one
+					 * per lane (ocr.h); 0: by one OCR child, the
+					 * other lanes idle */
 	unsigned ocr_page_ms;		/* per page, for an OCR child's wall and CPU time */
 	struct sandbox_limits ocr_sandbox; /* each OCR child; its timeout, CPU and output
 					 * are set from the pages it is given */

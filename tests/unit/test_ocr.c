@@ -540,7 +540,7 @@ japanese_pdf(unsigned n)
  * tables, lists and squeezed forms are. Set so, Japanese is a grid of equal squares,
  * which reads as well down as across. 36 is a word processor's 40 x 36 page. */
 static int
-japanese_notice_pdf(unsigned pitch)
+japanese_notice_pdf(unsigned pitch, unsigned pages)
 {
 	static char line[36][40 * 4 + 1];
 	const char *lines[37], *s = testnotice_text;
@@ -562,7 +562,7 @@ japanese_notice_pdf(unsigned pitch)
 		lines[l] = line[l];
 	}
 	lines[36] = NULL;
-	return image_pdf(draw_lines(lines, 22, pitch), 1);
+	return image_pdf(draw_lines(lines, 22, pitch), pages);
 }
 
 /* Run the pipeline on in_fd; the output's bytes in *out (malloc'd). */
@@ -729,7 +729,7 @@ test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 	(void)state;
 	if (pipeline_skip())
 		return;
-	in = japanese_notice_pdf(22);
+	in = japanese_notice_pdf(22, 1);
 	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "マイナンバーカード"));
@@ -762,15 +762,50 @@ text_lines(const char *text, unsigned *len, unsigned max)
 	return n;
 }
 
+/* Run the pipeline with OCR on in, bands on or off; its text layer's lines, and
+ * each one's length into len[] (at most max). */
+static unsigned
+ocr_lines_of(int in, int bands, uint32_t pages, uint32_t banded, unsigned *len, unsigned max)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t out_len;
+	char *text;
+	unsigned n;
+
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.sign_key = key;
+	c.ocr_bands = bands;
+	run(&c, in, &res, &out, &out_len);
+	assert_true(res.clean);
+	assert_int_equal(res.pages, pages);
+	assert_int_equal(res.ocr_pages, pages);
+	assert_int_equal(res.ocr_failed, 0);
+	assert_int_equal(res.ocr_pages_banded, banded);
+	text = pdftotext(out, out_len);
+	n = text_lines(text, len, max);
+	if (n != 36 * pages)
+		print_message("bands %d: %u lines:\n%s\n", bands, n, text);
+	assert_non_null(strstr(text, "住民票の写し"));
+	assert_non_null(strstr(text, "委任状が必要です"));
+	free(text);
+	free(out);
+	pipeline_result_free(&res);
+	return n;
+}
+
 /* A one-page document's page, read in bands by the two lanes' OCR children
  * (ocr_bands): every one of its 36 lines is in the text layer whole (a band cut
  * across a line would leave two stubs of it, each read as a few strokes), as when
- * one child reads it all. */
+ * one child reads it all. Three pages on two lanes: the third, lane 0's second, is
+ * the odd one out and is read in bands once the first two are read. */
 static void
-test_pipeline_reads_a_one_page_document_in_bands_line_by_whole_line(void **state)
+test_pipeline_reads_the_odd_page_out_in_bands_line_by_whole_line(void **state)
 {
-	static const uint8_t key[32] = { 1 };
-	unsigned len[64], n, i, bands;
+	unsigned len[128], n, i;
 	int in;
 
 	(void)state;
@@ -780,36 +815,23 @@ test_pipeline_reads_a_one_page_document_in_bands_line_by_whole_line(void **state
 		skip();
 		return;
 	}
-	in = japanese_notice_pdf(37);
-	for (bands = 0; bands <= 1; bands++) {
-		struct pipeline_config c;
-		struct pipeline_result res;
-		uint8_t *out;
-		size_t out_len;
-		char *text;
-
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.sign_key = key;
-		c.ocr_bands = (int)bands;
-		run(&c, in, &res, &out, &out_len);
-		assert_true(res.clean);
-		assert_int_equal(res.ocr_pages, 1);
-		assert_int_equal(res.ocr_failed, 0);
-		assert_int_equal(res.ocr_pages_banded, bands);
-		text = pdftotext(out, out_len);
-		n = text_lines(text, len, 64);
-		if (n != 36)
-			print_message("bands %u: %u lines:\n%s\n", bands, n, text);
+	in = japanese_notice_pdf(37, 1);
+	for (int bands = 0; bands <= 1; bands++) {
+		n = ocr_lines_of(in, bands, 1, (uint32_t)bands, len, 128);
 		assert_int_equal(n, 36);
 		for (i = 0; i < n; i++)
 			assert_in_range(len[i], 36, 44);
-		assert_non_null(strstr(text, "住民票の写し"));
-		assert_non_null(strstr(text, "委任状が必要です"));
-		free(text);
-		free(out);
-		pipeline_result_free(&res);
 	}
+	close(in);
+	in = japanese_notice_pdf(37, 3);
+	n = ocr_lines_of(in, 1, 3, 1, len, 128);
+	assert_int_equal(n, 3 * 36);
+	for (i = 0; i < n; i++)
+		assert_in_range(len[i], 36, 44);
+	close(in);
+	/* Two pages: one each, nothing left over. */
+	in = japanese_notice_pdf(37, 2);
+	assert_int_equal(ocr_lines_of(in, 1, 2, 0, len, 128), 2 * 36);
 	close(in);
 }
 
@@ -885,7 +907,7 @@ test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start(voi
 	assert_int_equal(who.eng_led, 1);
 	assert_int_equal(who.reread, 0);
 	close(in);
-	in = japanese_notice_pdf(22);
+	in = japanese_notice_pdf(22, 1);
 	free(ocr_text_of(in, OCR_DEFAULT_LANGS, &who));
 	assert_int_equal(who.eng_led, 0);
 	assert_int_equal(who.reread, 0);
@@ -983,7 +1005,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_dense_japanese_notice_across),
-		cmocka_unit_test(test_pipeline_reads_a_one_page_document_in_bands_line_by_whole_line),
+		cmocka_unit_test(test_pipeline_reads_the_odd_page_out_in_bands_line_by_whole_line),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
