@@ -563,7 +563,7 @@ choose_primary(struct page_reader *pr)
 		return;
 	pr->probed = 1;
 	if (suits(&sum, !pr->primary_is_eng) && !suits(&sum, pr->primary_is_eng)) {
-		/* The new primary reads the page or its band (read_line left a rectangle);
+		/* The new primary reads the whole page (read_line left a rectangle);
 		 * the old one keeps the page for the lines that call for it. */
 		swap_readers(pr);
 		primary_takes_page(pr);
