@@ -432,27 +432,24 @@ ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, uint
 {
 	struct ocr_band b[OCR_MAX_BANDS];
 	struct ocr_tally tally = { 0 };
-	unsigned i, started;
+	int threaded[OCR_MAX_BANDS] = { 0 };
+	unsigned i;
 	int rc = 0, failed = 0;
 
 	memset(b, 0, sizeof b);
-	for (i = 0; i < bands; i++)
+	for (i = 0; i < bands; i++) {
 		b[i] = (struct ocr_band){ .sh = sh, .stream = stream, .len = len, .frame = frame,
 					  .page = page, .band = i, .bands = bands };
-	for (started = 1; started < bands; started++)
-		if (pthread_create(&b[started].thread, NULL, ocr_band_read, &b[started]) != 0)
-			break;
-	/* Without a thread for every band the page is read whole, here. */
-	if (started < bands)
-		bands = b[0].bands = 1;
-	ocr_band_read(&b[0]);
-	for (i = 1; i < started; i++)
-		pthread_join(b[i].thread, NULL);
-	for (i = 0; i < started; i++) {
-		if (i > 0 && bands == 1) {
-			ocr_page_free(&b[i].words);
-			continue;
-		}
+		threaded[i] = i > 0 &&
+		    pthread_create(&b[i].thread, NULL, ocr_band_read, &b[i]) == 0;
+	}
+	/* A band without a thread of its own is read here, after band 0. */
+	for (i = 0; i < bands; i++)
+		if (!threaded[i])
+			ocr_band_read(&b[i]);
+	for (i = 0; i < bands; i++) {
+		if (threaded[i])
+			pthread_join(b[i].thread, NULL);
 		if (rc == 0)
 			rc = b[i].rc;
 		failed |= b[i].tally.failed > 0;
@@ -465,7 +462,7 @@ ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, uint
 		tally.failed = 1;
 	}
 	ocr_page_free(&b[0].words);
-	tally.banded = bands > 1;
+	tally.banded = 1;
 	ocr_count(sh, &tally, NULL);
 	return rc;
 }

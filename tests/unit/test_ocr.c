@@ -799,7 +799,7 @@ ocr_lines_of(int in, int bands, uint32_t pages, uint32_t banded, unsigned *len, 
 
 /* A one-page document's page, read in bands by the two lanes' OCR children
  * (ocr_bands): every one of its 36 lines is in the text layer whole (a band cut
- * across a line would leave two stubs of it, each read as a few strokes), as when
+ * across a line would leave two pieces of it, each read as a few strokes), as when
  * one child reads it all. Three pages on two lanes: the third, lane 0's second, is
  * the odd one out and is read in bands once the first two are read. */
 static void

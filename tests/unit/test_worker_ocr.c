@@ -362,6 +362,20 @@ test_one_page_documents_are_read_side_by_side(void **state)
 	testworker_stop(f);
 }
 
+/* n one-page documents in the intake at once, then the pool started. */
+static void
+one_page_documents(struct fixture *f, const char *prefix, unsigned n)
+{
+	char one[8192], id[32];
+	size_t len = text_pdf(one, sizeof one, 1);
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "%s-%u", prefix, i);
+		assert_int_equal(spool_put(&f->spool, id, one, len), SPOOL_OK);
+	}
+	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+}
+
 /* A one-page document waits a moment for company before it takes every lane: the
  * next one, whose verdict pass ends shortly after its own (one worker here), finds
  * it on one lane and takes the other, and neither is read in bands. (The moment is
@@ -370,17 +384,13 @@ static void
 test_a_one_page_document_waits_a_moment_for_company(void **state)
 {
 	struct fixture *f = *state;
-	char one[8192];
-	size_t len1 = text_pdf(one, sizeof one, 1);
 
 	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
 		skip();
 		return;
 	}
 	f->ocr_grace_ms = 3000;
-	assert_int_equal(spool_put(&f->spool, "up-ocr-11", one, len1), SPOOL_OK);
-	assert_int_equal(spool_put(&f->spool, "up-ocr-12", one, len1), SPOOL_OK);
-	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	one_page_documents(f, "up-company", 2);
 	assert_int_equal(most_at_once(f->pool, 2), 2);
 	assert_int_equal(pages_banded(f->pool), 0);
 	testworker_stop(f);
@@ -393,15 +403,12 @@ static void
 test_a_lone_one_page_document_is_read_in_bands(void **state)
 {
 	struct fixture *f = *state;
-	char one[8192];
-	size_t len1 = text_pdf(one, sizeof one, 1);
 
 	if (RUNNING_ON_VALGRIND || PIPELINE_ASAN) {
 		skip();
 		return;
 	}
-	assert_int_equal(spool_put(&f->spool, "up-ocr-10", one, len1), SPOOL_OK);
-	(void)testworker_pool(f, OCR_DEFAULT_LANGS, NULL);
+	one_page_documents(f, "up-lone", 1);
 	assert_int_equal(most_at_once(f->pool, 1), 1);
 	assert_int_equal(pages_banded(f->pool), 1);
 	testworker_stop(f);
