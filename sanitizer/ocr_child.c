@@ -2,8 +2,9 @@
  * ocr_child.c — Tesseract in the sandboxed OCR child: the pages of a pixel stream in,
  * the words it read out, in the format of ocr.h (whose parser, in the parent, trusts
  * none of it). The child never sees anything but that stream (already checked by
- * the parent's reader once) and the model files, which it loads before the seccomp
- * filter forbids open().
+ * the parent's reader once) and the models: fork's copy of those its parent loaded
+ * (ocr_models), or else the model files, which it loads before the seccomp filter
+ * forbids open().
  *
  * Two languages, two readers. Given "jpn+eng", Tesseract's own combination reads a
  * line again in the second language whenever any word of it falls below the first
@@ -29,6 +30,7 @@
  */
 #include "ocr.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,25 +85,98 @@ jpn_eng_pair(const char *langs)
 	return strcmp(langs, "eng+jpn") == 0 ? PAIR_ENG_FIRST : PAIR_NONE;
 }
 
+/* Load langs' readers into api[0] and api[1] (NULL when one language, or when it is
+ * not a jpn/eng pair); 0, or -1 with both NULL. api[0] reads as jpn, api[1] as eng:
+ * pages, and the other's lines. */
+static int
+load_readers(const char *tessdata, const char *langs, TessBaseAPI *api[2])
+{
+	api[1] = NULL;
+	if (jpn_eng_pair(langs) == PAIR_NONE) {
+		api[0] = load(tessdata, langs);
+		return api[0] != NULL ? 0 : -1;
+	}
+	api[0] = load(tessdata, "jpn");
+	api[1] = load(tessdata, "eng");
+	if (api[0] != NULL && api[1] != NULL)
+		return 0;
+	if (api[0] != NULL)
+		TessBaseAPIDelete(api[0]);
+	if (api[1] != NULL)
+		TessBaseAPIDelete(api[1]);
+	api[0] = api[1] = NULL;
+	return -1;
+}
+
+struct ocr_models {
+	char *tessdata;		/* NULL: Tesseract's own */
+	char *langs;
+	TessBaseAPI *api[2];	/* as load_readers */
+};
+
+int
+ocr_models_load(const char *tessdata, const char *langs, struct ocr_models **out)
+{
+	struct ocr_models *m;
+
+	*out = NULL;
+	if (!ocr_langs_valid(langs))
+		return -EINVAL;
+	if ((m = calloc(1, sizeof *m)) == NULL || (m->langs = strdup(langs)) == NULL ||
+	    (tessdata != NULL && (m->tessdata = strdup(tessdata)) == NULL)) {
+		ocr_models_free(m);
+		return -ENOMEM;
+	}
+	if (load_readers(tessdata, langs, m->api) != 0) {
+		ocr_models_free(m);
+		return -ENOENT;
+	}
+	*out = m;
+	return 0;
+}
+
+void
+ocr_models_free(struct ocr_models *m)
+{
+	if (m == NULL)
+		return;
+	if (m->api[0] != NULL)
+		TessBaseAPIDelete(m->api[0]);
+	if (m->api[1] != NULL)
+		TessBaseAPIDelete(m->api[1]);
+	free(m->tessdata);
+	free(m->langs);
+	free(m);
+}
+
+/* Whether m's readers are those req asks for. */
+static int
+models_match(const struct ocr_models *m, const struct ocr_request *req)
+{
+	if (m == NULL || strcmp(m->langs, req->langs) != 0)
+		return 0;
+	if (m->tessdata == NULL || req->tessdata == NULL)
+		return m->tessdata == req->tessdata;
+	return strcmp(m->tessdata, req->tessdata) == 0;
+}
+
 int
 ocr_child_prepare(void *arg)
 {
 	struct ocr_request *req = arg;
+	TessBaseAPI *api[2];
 
-	req->api[0] = req->api[1] = NULL;
 	omp_set_max_active_levels(0);
-	if (jpn_eng_pair(req->langs) == PAIR_NONE) {
-		req->api[0] = load(req->tessdata, req->langs);
+	if (models_match(req->models, req)) {
+		/* This process's copy, fork's: the parent's own stay untouched. */
+		req->api[0] = req->models->api[0];
+		req->api[1] = req->models->api[1];
 		return 0;
 	}
-	/* api[0] reads as jpn, api[1] as eng: pages, and the other's lines. */
-	req->api[0] = load(req->tessdata, "jpn");
-	req->api[1] = load(req->tessdata, "eng");
-	if (req->api[0] == NULL || req->api[1] == NULL) {
-		if (req->api[0] != NULL)
-			TessBaseAPIDelete(req->api[0]);
-		if (req->api[1] != NULL)
-			TessBaseAPIDelete(req->api[1]);
+	if (load_readers(req->tessdata, req->langs, api) == 0) {
+		req->api[0] = api[0];
+		req->api[1] = api[1];
+	} else {
 		req->api[0] = req->api[1] = NULL;
 	}
 	return 0;

@@ -303,7 +303,7 @@ ocr_read(struct render_shared *sh, const uint8_t *stream, size_t len, uint32_t f
 {
 	const struct pipeline_config *c = sh->c;
 	struct ocr_request req = { .langs = c->ocr, .tessdata = c->ocr_tessdata, .dpi = c->dpi,
-				   .stream = stream, .stream_len = len,
+				   .models = c->ocr_models, .stream = stream, .stream_len = len,
 				   .band = (uint8_t)band, .bands = (uint8_t)bands };
 	uint32_t k = 0, n, restarts = 0;
 	char detail[160];

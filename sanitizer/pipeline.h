@@ -58,6 +58,10 @@ struct pipeline_config {
 	const char *ocr;		/* NULL or "off": no text layer; else Tesseract's
 					 * languages (OCR_DEFAULT_LANGS) for PDF output */
 	const char *ocr_tessdata;	/* the models' directory; NULL: Tesseract's own */
+	const struct ocr_models *ocr_models; /* borrowed; NULL, or the readers for ocr
+					 * and ocr_tessdata loaded once (ocr.h): each
+					 * OCR child starts from fork's copy; NULL or
+					 * others: each child loads its own */
 	int ocr_bands;			/* 1 (default): the page left over when the
 					 * lanes have read theirs (a one-page document's,
 					 * the 3rd of 3 on 2 lanes) is read in bands, one

@@ -59,6 +59,9 @@ static const struct config_key sanitized_schema[] = {
 	/* A one-page document's page read in bands by every free lane (docs/sanitizer.md,
 	 * "A page in bands"); false: by one OCR child. */
 	{ "ocr_bands", CONFIG_BOOL, "true", false, 0, 0 },
+	/* The directory of the *.traineddata models; unset: Tesseract's own (Debian's
+	 * tesseract-ocr-jpn and -eng). Loaded once at start (ocr.h, ocr_models). */
+	{ "ocr_tessdata", CONFIG_PATH, NULL, false, 0, 0 },
 	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
 	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
 	/* docx and xlsx kept editable, rebuilt with only allowed parts (the
@@ -80,6 +83,7 @@ struct sanitized {
 	uint8_t signing_pub[CRYPTO_ED25519_LEN];
 	struct scanner *scanner;
 	struct officewarm *office_warm;	/* NULL: a fresh LibreOffice per file */
+	struct ocr_models *ocr_models;	/* NULL: OCR off, or each OCR child loads */
 	struct worker_pool *workers;
 };
 
@@ -339,6 +343,7 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 	wc.pipeline.policy = config_str(s->cfg, "policy");
 	wc.pipeline.ocr = config_str(s->cfg, "ocr");
 	wc.pipeline.ocr_bands = config_bool(s->cfg, "ocr_bands");
+	wc.pipeline.ocr_tessdata = config_str(s->cfg, "ocr_tessdata");
 	wc.pipeline.allow_archives = config_bool(s->cfg, "allow_archives");
 	wc.pipeline.keep_ooxml = config_bool(s->cfg, "keep_ooxml");
 	if (config_bool(s->cfg, "office_warm")) {
@@ -358,6 +363,14 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 		snprintf(err, errlen, "ocr: \"%s\" is neither \"off\" nor languages like \"%s\"",
 			 wc.pipeline.ocr, OCR_DEFAULT_LANGS);
 		return -1;
+	}
+	/* The readers once, here, before any worker forks an OCR child (ocr.h). */
+	if (strcmp(wc.pipeline.ocr, "off") != 0) {
+		if ((rc = ocr_models_load(wc.pipeline.ocr_tessdata, wc.pipeline.ocr,
+					  &s->ocr_models)) != 0)
+			log_warn("ocr: the models for %s do not load (%s); each OCR child will "
+				 "try on its own", wc.pipeline.ocr, strerror(-rc));
+		wc.pipeline.ocr_models = s->ocr_models;
 	}
 	return worker_start(&s->workers, &wc, err, errlen);
 }
@@ -411,6 +424,7 @@ main(int argc, char **argv)
 	http_server_stop(srv);
 	worker_stop(s.workers);
 	officewarm_free(s.office_warm);
+	ocr_models_free(s.ocr_models);
 	scan_close(s.scanner);
 	spool_close(&s.intake);
 	spool_close(&s.outbox);

@@ -540,7 +540,7 @@ worker_metrics(struct worker_pool *p)
 	json_t *m;
 
 	pthread_mutex_lock(&p->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:I,s:i,s:i}}",
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:I,s:i,s:i,s:b}}",
 		      "processed", (json_int_t)p->processed, "clean", (json_int_t)p->clean,
 		      "rejected", (json_int_t)p->rejected, "errors", (json_int_t)p->errors,
 		      "given_up", (json_int_t)p->given_up,
@@ -548,7 +548,8 @@ worker_metrics(struct worker_pool *p)
 		      "ocr", "passes", (json_int_t)p->ocr_passes,
 		      "failed", (json_int_t)p->ocr_failed, "banded", (json_int_t)p->ocr_banded,
 		      "queued", (int)p->ocr_len,
-		      "busy", (int)p->ocr_busy);
+		      "busy", (int)p->ocr_busy,
+		      "models_loaded", p->cfg.pipeline.ocr_models != NULL);
 	pthread_mutex_unlock(&p->lock);
 	return m;
 }

@@ -251,6 +251,7 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 	struct pipeline_result res;
 	struct scan_limits slim;
 	struct scanner *scanner = NULL;
+	struct ocr_models *models = NULL;
 	char db[PATH_MAX] = "", key[PATH_MAX] = "", tmp[PATH_MAX], err[512];
 	uint8_t priv[32];
 	const char *inpath, *outpath;
@@ -308,6 +309,10 @@ sanitize_main(const struct instance *in, int argc, char **argv)
 	}
 	cfg.sign_key = priv;
 	cfg.scanner = scanner;
+	/* Loaded once here rather than by each OCR child (ocr.h); a model that does not
+	 * load is each child's failure to report, as without this. */
+	if (cfg.ocr != NULL && ocr_models_load(cfg.ocr_tessdata, cfg.ocr, &models) == 0)
+		cfg.ocr_models = models;
 	if ((in_fd = open(inpath, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
 		fprintf(stderr, "sekishoctl sanitize: %s: %s\n", inpath, strerror(errno));
 		goto out;
@@ -353,5 +358,6 @@ out:
 		close(in_fd);
 	if (scanner != NULL)
 		scan_close(scanner);
+	ocr_models_free(models);
 	return status;
 }

@@ -7,7 +7,9 @@
  * document's text layer replaced the first output: the verdict no longer waits for
  * Tesseract (worker.c, "OCR after the verdict"). Then six one-page documents at
  * once (a lane each), and one alone (both lanes, its page read in bands; with
- * BENCH_OCR_BANDS=0, one lane, as before session 19).
+ * BENCH_OCR_BANDS=0, one lane, as before session 19). The OCR models are loaded
+ * once, as the service loads them (BENCH_NO_MODELS=1: by each OCR child, as before
+ * session 20).
  *
  * Run from the source tree (the signatures are tests/clamav, the PDF comes from
  * tests/bench/make-bench-pdf.py).
@@ -99,6 +101,7 @@ main(void)
 	struct pixels_header h = { .width = 800, .height = 600, .channels = 1, .depth = 8 };
 	struct rebuild_buf png = { 0 };
 	struct worker_pool *pool;
+	struct ocr_models *models = NULL;
 	struct scan_limits slim;
 	struct spool spool;
 	uint8_t key[32], pub[32], *px;
@@ -148,6 +151,10 @@ main(void)
 	/* BENCH_OCR_BANDS=0: a lone one-page document read by one OCR child, as before. */
 	if (getenv("BENCH_OCR_BANDS") != NULL)
 		wc.pipeline.ocr_bands = atoi(getenv("BENCH_OCR_BANDS")) != 0;
+	/* As the service does: the models loaded once (BENCH_NO_MODELS: by each child). */
+	if (getenv("BENCH_NO_MODELS") == NULL &&
+	    ocr_models_load(NULL, wc.pipeline.ocr, &models) == 0)
+		wc.pipeline.ocr_models = models;
 	wc.intake = &spool;
 	wc.results_dir = results;
 	wc.quarantine_dir = quarantine;
@@ -196,6 +203,7 @@ main(void)
 	printf("service  a one-page document alone: its text layer in %.2f s (pages read in "
 	       "bands: %lld)\n", lone, (long long)banded);
 	scan_close(wc.pipeline.scanner);
+	ocr_models_free(models);
 	spool_close(&spool);
 	fsio_remove_tree(dir);
 	rebuild_buf_free(&png);

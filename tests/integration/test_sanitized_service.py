@@ -1,11 +1,13 @@
 """sekisho-sanitized as the dev stack runs it: uploads put into the intake spool are
 sanitized by its worker pool, their state and result are served to portald on its
 socket, clean outputs carry attestations, refused originals go to quarantine."""
+import contextlib
 import http.client
 import json
 import os
 import signal
 import socket
+import shutil
 import subprocess
 import time
 
@@ -256,19 +258,35 @@ def metrics(inst):
     return json.loads(r.read())
 
 
+@contextlib.contextmanager
+def sanitizer_with(instance, conf_lines):
+    """The stack with conf_lines added to sanitized.conf, sanitized healthy; killed
+    at the end."""
+    inst, ports, _ = instance
+    conf = inst / "etc/sanitized.conf"
+    conf.write_text(conf.read_text() + conf_lines)
+    stack = Stack(inst, ports)
+    stack.start()
+    try:
+        stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+        yield inst
+    finally:
+        stack.kill_everything()
+
+
+def text_of_output(inst, upload_id):
+    r = subprocess.run(["pdftotext", str(inst / f"dmz/sanitized/{upload_id}/output"), "-"],
+                       capture_output=True, text=True)
+    return r.stdout
+
+
 @pytest.mark.parametrize("bands", [True, False])
 def test_a_lone_one_page_upload_is_read_in_bands_unless_turned_off(instance, tmp_path, bands):
     """A one-page upload alone: its page is read in bands by both lanes (the default),
     or, with `ocr_bands = false`, by one OCR child; the text layer is there either way
     and `ocr.banded` in the metrics says which."""
-    inst, ports, _ = instance
-    conf = inst / "etc/sanitized.conf"
-    conf.write_text(conf.read_text() + "ocr = jpn+eng\n" +
-                    ("" if bands else "ocr_bands = false\n"))
-    stack = Stack(inst, ports)
-    stack.start()
-    try:
-        stack.wait_healthy(stack.internet + "/api/_health/sanitized")
+    with sanitizer_with(instance, "ocr = jpn+eng\n" +
+                        ("" if bands else "ocr_bands = false\n")) as inst:
         subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
         one = tmp_path / "one.pdf"
         subprocess.run(["qpdf", str(tmp_path / "benign-text.pdf"), "--pages", ".", "1", "--",
@@ -276,12 +294,41 @@ def test_a_lone_one_page_upload_is_read_in_bands_unless_turned_off(instance, tmp
         spool_put(inst / "dmz/spool/intake", "u-one", one.read_bytes())
         done = wait_ocr(inst, "u-one", "done", 120)
         assert done["ocr_pages"] == 1
-        r = subprocess.run(["pdftotext", str(inst / "dmz/sanitized/u-one/output"), "-"],
-                           capture_output=True, text=True)
-        assert "sanitizer" in r.stdout
+        assert "sanitizer" in text_of_output(inst, "u-one")
         assert metrics(inst)["ocr"]["banded"] == (1 if bands else 0)
-    finally:
-        stack.kill_everything()
+
+
+def test_the_ocr_models_are_loaded_once_at_start(instance, tmp_path):
+    """sanitized loads the OCR models when it starts (`ocr_tessdata`) and every OCR
+    child reads with fork's copy of them: with the model files gone after the start,
+    an upload still gets its text layer, and `ocr.models_loaded` says so."""
+    models = tmp_path / "tessdata"
+    models.mkdir()
+    for name in ("jpn.traineddata", "eng.traineddata"):
+        shutil.copy(f"/usr/share/tesseract-ocr/5/tessdata/{name}", models / name)
+    with sanitizer_with(instance, f"ocr = jpn+eng\nocr_tessdata = {models}\n") as inst:
+        assert metrics(inst)["ocr"]["models_loaded"] is True
+        shutil.rmtree(models)
+        subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+        spool_put(inst / "dmz/spool/intake", "u-models",
+                  (tmp_path / "benign-text.pdf").read_bytes())
+        done = wait_ocr(inst, "u-models", "done", 120)
+        assert done["ocr_pages"] == done["pages"] >= 2
+        assert "sanitizer" in text_of_output(inst, "u-models")
+        assert metrics(inst)["ocr"]["failed"] == 0
+
+
+def test_ocr_models_that_do_not_load_leave_the_text_layer_out(instance, tmp_path):
+    """`ocr_tessdata` without the models: sanitized still starts and sanitizes, says
+    the models are not loaded, and the upload is clean with `"ocr": "failed"`."""
+    with sanitizer_with(instance, f"ocr = jpn+eng\nocr_tessdata = {tmp_path}\n") as inst:
+        assert metrics(inst)["ocr"]["models_loaded"] is False
+        subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
+        spool_put(inst / "dmz/spool/intake", "u-nomodel",
+                  (tmp_path / "benign-text.pdf").read_bytes())
+        done = wait_ocr(inst, "u-nomodel", "failed", 120)
+        assert done["status"] == "clean"
+        assert metrics(inst)["ocr"]["failed"] == 1
 
 
 def test_a_crash_while_the_text_layer_is_made_loses_nothing(ocr_stack, tmp_path):

@@ -10,6 +10,7 @@
  * test_sandbox.c); pdftotext is poppler-utils (the case skips without it).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
+#include "fsio.h"
 #include "ocr.h"
 #include "pipeline.h"
 #include "rebuild.h"
@@ -991,6 +993,133 @@ test_pipeline_ocr_without_its_model_leaves_the_page_without_text(void **state)
 	check_ocr_failure_fails_safe("xxx", PIPELINE_OCR_PAGE_MS);
 }
 
+/* ---- models loaded once (ocr_models) ---- */
+
+#define DEBIAN_TESSDATA	"/usr/share/tesseract-ocr/5/tessdata"
+
+/* A directory of its own holding copies of Debian's jpn and eng models. */
+static void
+tessdata_copy(char dir[64])
+{
+	static const char *const names[] = { "jpn.traineddata", "eng.traineddata" };
+	char src[256], dst[128];
+	unsigned i;
+
+	snprintf(dir, 64, "/tmp/test_ocr.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 2; i++) {
+		int in, out;
+
+		snprintf(src, sizeof src, "%s/%s", DEBIAN_TESSDATA, names[i]);
+		snprintf(dst, sizeof dst, "%s/%s", dir, names[i]);
+		assert_true((in = open(src, O_RDONLY | O_CLOEXEC)) >= 0);
+		assert_true((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0);
+		assert_int_equal(fsio_copy_fd(out, in), 0);
+		close(in);
+		close(out);
+	}
+}
+
+static void
+test_models_that_do_not_load_are_refused(void **state)
+{
+	struct ocr_models *m = (struct ocr_models *)&m;
+	char dir[64];
+
+	(void)state;
+	if (pipeline_skip())	/* Tesseract under valgrind: minutes */
+		return;
+	assert_int_equal(ocr_models_load(NULL, "jpn++eng", &m), -EINVAL);
+	assert_null(m);
+	snprintf(dir, sizeof dir, "/tmp/test_ocr.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ocr_models_load(dir, OCR_DEFAULT_LANGS, &m), -ENOENT);
+	assert_null(m);
+	assert_int_equal(ocr_models_load(NULL, "xxx", &m), -ENOENT);
+	assert_null(m);
+	ocr_models_free(NULL);
+	rmdir(dir);
+}
+
+/* Run the pipeline with OCR on the one-page Japanese PDF in, reading models from
+ * tessdata and given models (or NULL); the result in *res. */
+static void
+read_with_models(int in, const char *tessdata, const struct ocr_models *m, int bands,
+    struct pipeline_result *res)
+{
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	uint8_t *out;
+	size_t len;
+	char *text;
+
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.ocr_tessdata = tessdata;
+	c.ocr_models = m;
+	c.ocr_bands = bands;
+	c.sign_key = key;
+	run(&c, in, res, &out, &len);
+	assert_true(res->clean);
+	assert_int_equal(res->pages, 1);
+	text = pdftotext(out, len);
+	if (res->ocr_pages == 1) {
+		assert_non_null(strstr(text, "住民票の写し"));
+		assert_non_null(strstr(text, "委任状が必要です"));
+	}
+	free(text);
+	free(out);
+}
+
+/* The OCR children read with the readers loaded before they were forked, not with
+ * models of their own: with the model files gone after ocr_models_load, the page is
+ * still read, in bands as whole, and it is not when the children must load (no
+ * models given, or models of other languages). */
+static void
+test_pipeline_ocr_children_read_with_the_models_loaded_once(void **state)
+{
+	struct ocr_models *both, *jpn;
+	struct pipeline_result res;
+	char dir[64], path[128];
+	int in, bands;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	tessdata_copy(dir);
+	assert_int_equal(ocr_models_load(dir, OCR_DEFAULT_LANGS, &both), 0);
+	assert_int_equal(ocr_models_load(dir, "jpn", &jpn), 0);
+	snprintf(path, sizeof path, "%s/jpn.traineddata", dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof path, "%s/eng.traineddata", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	in = japanese_notice_pdf(37, 1);
+	for (bands = 0; bands <= 1; bands++) {
+		read_with_models(in, dir, both, bands, &res);
+		assert_int_equal(res.ocr_pages, 1);
+		assert_int_equal(res.ocr_failed, 0);
+		assert_int_equal(res.ocr_pages_banded, PIPELINE_ASAN ? 0 : (uint32_t)bands);
+		pipeline_result_free(&res);
+	}
+	read_with_models(in, dir, NULL, 0, &res);
+	assert_int_equal(res.ocr_pages, 0);
+	assert_int_equal(res.ocr_failed, 1);
+	pipeline_result_free(&res);
+	read_with_models(in, dir, jpn, 0, &res);
+	assert_int_equal(res.ocr_pages, 0);
+	assert_int_equal(res.ocr_failed, 1);
+	pipeline_result_free(&res);
+	/* The same languages from another directory are other models too. */
+	read_with_models(in, DEBIAN_TESSDATA, both, 0, &res);
+	assert_int_equal(res.ocr_pages, 1);
+	pipeline_result_free(&res);
+	close(in);
+	ocr_models_free(both);
+	ocr_models_free(jpn);
+}
+
 int
 main(void)
 {
@@ -1011,6 +1140,8 @@ main(void)
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
+		cmocka_unit_test(test_models_that_do_not_load_are_refused),
+		cmocka_unit_test(test_pipeline_ocr_children_read_with_the_models_loaded_once),
 	};
 
 	return cmocka_run_group_tests(tests, testscan_setup_group, testscan_teardown_group);
