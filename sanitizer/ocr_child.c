@@ -409,8 +409,11 @@ wants_other(const struct line_read *lr, int primary_is_eng)
 {
 	if (lr->chars == 0)
 		return 0;
-	if (primary_is_eng)	/* a line of Japanese, or a Japanese word in English */
-		return mean_conf(lr) < REREAD_BELOW_CONF || lr->min_conf < REREAD_WORD_CONF;
+	/* A line of Japanese, a Japanese word in English, or a line of a letter or two
+	 * among digits: eng's reading of a row of kanji and digits (suits()). */
+	if (primary_is_eng)
+		return mean_conf(lr) < REREAD_BELOW_CONF || lr->min_conf < REREAD_WORD_CONF ||
+		    2 * lr->latin < lr->chars;
 	return lr->latin > lr->cjk && lr->latin >= 3;
 }
 
@@ -593,12 +596,16 @@ put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
 }
 
 /* Whether a reading by the reader of that language suits it: eng read Latin letters
- * with confidence (eng reading Japanese scores 0-35), jpn read kana and kanji. */
+ * with confidence (eng reading Japanese scores 0-35), jpn read kana and kanji. The
+ * letters must be at least half of what eng read: a spreadsheet's rows of a kanji
+ * name and digits ("氏名 3  300") come out of eng as a letter or two among digits
+ * ("R43 300"), with confidence 60-84. */
 static int
 suits(const struct line_read *lr, int is_eng)
 {
 	if (is_eng)
-		return lr->latin >= 3 && mean_conf(lr) >= REREAD_BELOW_CONF;
+		return lr->latin >= 3 && 2 * lr->latin >= lr->chars &&
+		    mean_conf(lr) >= REREAD_BELOW_CONF;
 	return lr->cjk >= 3 && lr->cjk >= lr->latin;
 }
 

@@ -409,7 +409,8 @@ test_docx_becomes_a_clean_pdf_that_names_libreoffice(void **state)
 }
 
 /* With OCR on, the PDF LibreOffice made is read like any PDF, and the attestation
- * names Tesseract among the engines that made the output. */
+ * names Tesseract among the engines that made the output; a spreadsheet's rows are
+ * read in Japanese. */
 static void
 test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 {
@@ -432,6 +433,27 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 	free(text);
 	pipeline_result_free(&res);
 	close(out);
+	/* A spreadsheet's rows of a kanji name and digits: every row keeps its kanji
+	 * (eng read "氏名 3  300" as "R43 300" before session 20; test_ocr.c). */
+	for (int i = 0; i < 2; i++) {
+		const char *name = i == 0 ? "sample.xlsx" : "sample.ods";
+		const char *at;
+		int rows = 0;
+
+		run_ocr(OFFICE_DIR, name, OCR_DEFAULT_LANGS, &res, &out);
+		assert_true(res.clean);
+		assert_int_equal(res.ocr_pages, 1);
+		text = pdf_text(out);
+		for (at = text; (at = strstr(at, "氏名")) != NULL; at++)
+			rows++;
+		if (rows != 5)
+			print_error("%s: %s\n", name, text);
+		assert_int_equal(rows, 5);
+		assert_non_null(strstr(text, "申請"));
+		free(text);
+		pipeline_result_free(&res);
+		close(out);
+	}
 }
 
 int
