@@ -122,7 +122,7 @@ int ocr_langs_valid(const char *langs);
 
 /* The readers, loaded once by a trusted process before it forks any OCR child. A
  * child given them (ocr_request.models) starts from fork's copy instead of loading
- * its own: 0.2-0.3 CPU-s and ~80 MB of private memory less per child, which a page
+ * its own: 0.2-0.3 CPU-s and ~50 MB of private memory less per child, which a page
  * read in bands pays once per band. The parent never reads with them: each child
  * reads with its copy, so lanes may fork from them at once. */
 struct ocr_models;
