@@ -588,6 +588,24 @@ run(struct pipeline_config *c, int in_fd, struct pipeline_result *res, uint8_t *
 	close(out_fd);
 }
 
+/* Run the pipeline, configured by c (OCR on, say), on in: the result in *res, which
+ * must be clean, and its text layer as pdftotext reads it (malloc'd). */
+static char *
+text_layer_of(struct pipeline_config *c, int in, struct pipeline_result *res)
+{
+	static const uint8_t key[32] = { 1 };
+	uint8_t *out;
+	size_t len;
+	char *text;
+
+	c->sign_key = key;
+	run(c, in, res, &out, &len);
+	assert_true(res->clean);
+	text = pdftotext(out, len);
+	free(out);
+	return text;
+}
+
 static json_t *
 engines_of(const struct pipeline_result *res)
 {
@@ -613,15 +631,13 @@ test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable(void **state)
 		"住民票の写しの交付申請書", "Sekisho sanitizer test page",
 		"氏名 山田太郎 住所 東京都千代田区", NULL,
 	};
-	static const uint8_t key[32] = { 1 };
 	struct testtiff_page pages[2] = {
 		{ A4_W, A4_H, 150, 150, 0, NULL }, { A4_W, A4_H, 150, 150, 0, NULL },
 	};
 	struct testtiff_buf tif;
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *px, *out;
-	size_t len;
+	uint8_t *px;
 	char *text;
 	int in;
 
@@ -636,18 +652,14 @@ test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable(void **state)
 	free(tif.p);
 	pipeline_config_default(&c);
 	c.ocr = OCR_DEFAULT_LANGS;
-	c.sign_key = key;
-	run(&c, in, &res, &out, &len);
-	assert_true(res.clean);
+	text = text_layer_of(&c, in, &res);
 	assert_string_equal(res.method, "tiff-pages-render");
 	assert_int_equal(res.pages, 2);
 	assert_int_equal(res.ocr_pages, 2);
 	assert_true(json_is_string(json_object_get(engines_of(&res), "tesseract")));
-	text = pdftotext(out, len);
 	assert_non_null(strstr(text, "東京都"));
 	assert_non_null(strstr(strstr(text, "住民票") + 1, "住民票"));
 	free(text);
-	free(out);
 	pipeline_result_free(&res);
 	close(in);
 }
@@ -655,11 +667,8 @@ test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable(void **state)
 static void
 test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 {
-	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *out;
-	size_t len;
 	char *text;
 	int in;
 
@@ -669,21 +678,17 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	in = japanese_pdf(2);
 	pipeline_config_default(&c);
 	c.ocr = OCR_DEFAULT_LANGS;
-	c.sign_key = key;
-	run(&c, in, &res, &out, &len);
-	assert_true(res.clean);
+	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.pages, 2);
 	assert_int_equal(res.ocr_pages, 2);
 	assert_int_equal(res.ocr_failed, 0);
 	assert_true(json_is_string(json_object_get(engines_of(&res), "tesseract")));
-	text = pdftotext(out, len);
 	assert_non_null(strstr(text, "住民票"));
 	assert_non_null(strstr(text, "Sekisho"));
 	assert_non_null(strstr(text, "東京都"));
 	/* Both pages carry it. */
 	assert_non_null(strstr(strstr(text, "住民票") + 1, "住民票"));
 	free(text);
-	free(out);
 	pipeline_result_free(&res);
 	close(in);
 }
@@ -698,23 +703,16 @@ struct readers {
 static char *
 ocr_text_of(int in, const char *langs, struct readers *who)
 {
-	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *out;
-	size_t len;
 	char *text;
 
 	pipeline_config_default(&c);
 	c.ocr = langs;
-	c.sign_key = key;
-	run(&c, in, &res, &out, &len);
-	assert_true(res.clean);
+	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.ocr_pages, 1);
 	if (who != NULL)
 		*who = (struct readers){ res.ocr_pages_eng, res.ocr_lines_reread };
-	text = pdftotext(out, len);
-	free(out);
 	pipeline_result_free(&res);
 	return text;
 }
@@ -769,32 +767,25 @@ text_lines(const char *text, unsigned *len, unsigned max)
 static unsigned
 ocr_lines_of(int in, int bands, uint32_t pages, uint32_t banded, unsigned *len, unsigned max)
 {
-	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *out;
-	size_t out_len;
 	char *text;
 	unsigned n;
 
 	pipeline_config_default(&c);
 	c.ocr = OCR_DEFAULT_LANGS;
-	c.sign_key = key;
 	c.ocr_bands = bands;
-	run(&c, in, &res, &out, &out_len);
-	assert_true(res.clean);
+	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.pages, pages);
 	assert_int_equal(res.ocr_pages, pages);
 	assert_int_equal(res.ocr_failed, 0);
 	assert_int_equal(res.ocr_pages_banded, banded);
-	text = pdftotext(out, out_len);
 	n = text_lines(text, len, max);
 	if (n != 36 * pages)
 		print_message("bands %d: %u lines:\n%s\n", bands, n, text);
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "委任状が必要です"));
 	free(text);
-	free(out);
 	pipeline_result_free(&res);
 	return n;
 }
@@ -948,15 +939,13 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 		"Please bring a photo identity document.",
 		NULL,
 	};
-	static const uint8_t key[32] = { 1 };
 	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
 	struct rebuild_buf pdf_bytes = { 0 };
 	struct rebuild_pdf *pdf;
 	struct pipeline_config c;
 	struct pipeline_result res;
 	struct readers who;
-	uint8_t *px, *out;
-	size_t len;
+	uint8_t *px;
 	char *text;
 	int in;
 
@@ -988,19 +977,16 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 	rebuild_buf_free(&pdf_bytes);
 	pipeline_config_default(&c);
 	c.ocr = OCR_DEFAULT_LANGS;
-	c.sign_key = key;
 	c.lanes = 1;
-	run(&c, in, &res, &out, &len);
+	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.ocr_pages, 2);
 	assert_int_equal(res.ocr_pages_eng, 2);
 	assert_true(res.ocr_lines_reread >= 5);
-	text = pdftotext(out, len);
 	if (count_of(text, "氏名") != 5)
 		print_message("%s\n", text);
 	assert_int_equal(count_of(text, "氏名"), 5);
 	assert_non_null(strstr(text, "confirms"));
 	free(text);
-	free(out);
 	pipeline_result_free(&res);
 	close(in);
 }
@@ -1136,10 +1122,7 @@ static void
 read_with_models(int in, const char *tessdata, const struct ocr_models *m, int bands,
     struct pipeline_result *res)
 {
-	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
-	uint8_t *out;
-	size_t len;
 	char *text;
 
 	pipeline_config_default(&c);
@@ -1147,17 +1130,13 @@ read_with_models(int in, const char *tessdata, const struct ocr_models *m, int b
 	c.ocr_tessdata = tessdata;
 	c.ocr_models = m;
 	c.ocr_bands = bands;
-	c.sign_key = key;
-	run(&c, in, res, &out, &len);
-	assert_true(res->clean);
+	text = text_layer_of(&c, in, res);
 	assert_int_equal(res->pages, 1);
-	text = pdftotext(out, len);
 	if (res->ocr_pages == 1) {
 		assert_non_null(strstr(text, "住民票の写し"));
 		assert_non_null(strstr(text, "委任状が必要です"));
 	}
 	free(text);
-	free(out);
 }
 
 /* The OCR children read with the readers loaded before they were forked, not with
