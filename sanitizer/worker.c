@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ struct worker_pool {
 	struct worker_config cfg;
 	pthread_t threads[WORKER_MAX_THREADS];
 	unsigned nthreads;
-	volatile int stopping;
+	atomic_int stopping;		/* set under lock (for the conds); the workers'
+					 * loop reads it without */
 	pthread_mutex_t lock;
 	uint64_t processed, clean, rejected, errors, given_up;
 	unsigned busy;
