@@ -436,7 +436,6 @@ ocr_page_bands(struct render_shared *sh, const uint8_t *stream, size_t len, uint
 	unsigned i;
 	int rc = 0, failed = 0;
 
-	memset(b, 0, sizeof b);
 	for (i = 0; i < bands; i++) {
 		b[i] = (struct ocr_band){ .sh = sh, .stream = stream, .len = len, .frame = frame,
 					  .page = page, .band = i, .bands = bands };

@@ -339,7 +339,7 @@ give_up(struct worker_pool *p, const struct spool_item *item, int tries)
 /*
  * The lanes a one-page job takes (under p->lock, the job dequeued and still the
  * front: p->ocr_waiting): every free one if nothing comes behind it within
- * WORKER_OCR_GRACE_MS, else one. Bands cost a page 18 % more CPU; with another job
+ * WORKER_OCR_GRACE_MS, else one. Bands cost a page 14 % more CPU; with another job
  * waiting, two pages read side by side finish sooner than one in bands and then the
  * other (an application's attachments arrive together: their verdict passes end
  * tens of milliseconds apart).

@@ -505,10 +505,10 @@ draw_page(const char *const *lines, unsigned px_size)
 	return draw_lines(lines, px_size, px_size * 2);
 }
 
-/* A memfd holding a PDF of n copies of the page px (our own writer: an image-only
- * PDF, as a scanner makes). Frees px. */
+/* A memfd holding a PDF of the A4 pages px[0..n), in order (our own writer: an
+ * image-only PDF, as a scanner makes). */
 static int
-image_pdf(uint8_t *px, unsigned n)
+pages_pdf(uint8_t *const *px, unsigned n)
 {
 	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
 	struct rebuild_buf out = { 0 };
@@ -518,10 +518,26 @@ image_pdf(uint8_t *px, unsigned n)
 
 	assert_true(fd >= 0);
 	for (i = 0; i < n; i++)
-		assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, NULL), REBUILD_OK);
+		assert_int_equal(rebuild_pdf_add_page(pdf, &h, px[i], NULL), REBUILD_OK);
 	assert_int_equal(rebuild_pdf_finish(pdf, &out), REBUILD_OK);
 	assert_int_equal(pwrite(fd, out.p, out.len, 0), (ssize_t)out.len);
 	rebuild_buf_free(&out);
+	return fd;
+}
+
+/* A memfd holding a PDF of n copies of the page px. Frees px. */
+static int
+image_pdf(uint8_t *px, unsigned n)
+{
+	uint8_t **copies = calloc(n, sizeof *copies);
+	unsigned i;
+	int fd;
+
+	assert_non_null(copies);
+	for (i = 0; i < n; i++)
+		copies[i] = px;
+	fd = pages_pdf(copies, n);
+	free(copies);
 	free(px);
 	return fd;
 }
@@ -939,13 +955,10 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 		"Please bring a photo identity document.",
 		NULL,
 	};
-	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
-	struct rebuild_buf pdf_bytes = { 0 };
-	struct rebuild_pdf *pdf;
 	struct pipeline_config c;
 	struct pipeline_result res;
 	struct readers who;
-	uint8_t *px;
+	uint8_t *two[2];
 	char *text;
 	int in;
 
@@ -964,17 +977,11 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 	close(in);
 
 	/* An English page, then the rows, read by one child: eng leads on the rows. */
-	pdf = rebuild_pdf_new(150);
-	px = draw_page(english, 28);
-	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, NULL), REBUILD_OK);
-	free(px);
-	px = draw_lines(rows, 20, 27);
-	assert_int_equal(rebuild_pdf_add_page(pdf, &h, px, NULL), REBUILD_OK);
-	free(px);
-	assert_int_equal(rebuild_pdf_finish(pdf, &pdf_bytes), REBUILD_OK);
-	in = memfd_create("in", 0);
-	assert_int_equal(pwrite(in, pdf_bytes.p, pdf_bytes.len, 0), (ssize_t)pdf_bytes.len);
-	rebuild_buf_free(&pdf_bytes);
+	two[0] = draw_page(english, 28);
+	two[1] = draw_lines(rows, 20, 27);
+	in = pages_pdf(two, 2);
+	free(two[0]);
+	free(two[1]);
 	pipeline_config_default(&c);
 	c.ocr = OCR_DEFAULT_LANGS;
 	c.lanes = 1;
