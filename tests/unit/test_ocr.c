@@ -322,9 +322,10 @@ have(const char *tool)
 	return system(cmd) == 0;
 }
 
-/* pdftotext's reading of pdf (malloc'd, NUL-terminated). */
+/* pdftotext's reading of pdf with options opts ("-bbox": its words in XHTML, with
+ * their boxes in points; malloc'd, NUL-terminated). */
 static char *
-pdftotext(const uint8_t *pdf, size_t len)
+pdftotext_with(const uint8_t *pdf, size_t len, const char *opts)
 {
 	char dir[] = "/tmp/test-ocr-XXXXXX", in[64], out[64], cmd[256];
 	char *text;
@@ -338,7 +339,7 @@ pdftotext(const uint8_t *pdf, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(pdf, 1, len, f), len);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s %s 2>/dev/null", in, out);
+	snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s %s %s 2>/dev/null", opts, in, out);
 	assert_int_equal(system(cmd), 0);
 	f = fopen(out, "rb");
 	assert_non_null(f);
@@ -356,13 +357,20 @@ pdftotext(const uint8_t *pdf, size_t len)
 	return text;
 }
 
-/* A white A4 page's PDF with the words of rec as its text layer. */
+static char *
+pdftotext(const uint8_t *pdf, size_t len)
+{
+	return pdftotext_with(pdf, len, "");
+}
+
+/* A white A4 page (as many pixels as at 150 dpi) drawn at dpi, as a PDF with the
+ * words of rec as its text layer. */
 static void
-pdf_with_text(const struct rec *r, struct rebuild_buf *out, int *set_rc)
+pdf_with_text_at(const struct rec *r, unsigned dpi, struct rebuild_buf *out, int *set_rc)
 {
 	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
 	uint8_t *px = malloc((size_t)A4_W * A4_H);
-	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_pdf *pdf = rebuild_pdf_new(dpi);
 	struct ocr_page pg = { 0 };
 	int err;
 
@@ -375,6 +383,12 @@ pdf_with_text(const struct rec *r, struct rebuild_buf *out, int *set_rc)
 	assert_null(pg.words);		/* taken either way */
 	assert_int_equal(rebuild_pdf_finish(pdf, out), REBUILD_OK);
 	free(px);
+}
+
+static void
+pdf_with_text(const struct rec *r, struct rebuild_buf *out, int *set_rc)
+{
+	pdf_with_text_at(r, 150, out, set_rc);
 }
 
 static void
@@ -422,6 +436,79 @@ test_text_layer_is_what_pdftotext_reads(void **state)
 		unlink(path);
 	}
 	rebuild_buf_free(&out);
+}
+
+/* The box pdftotext gives word in html (pdftotext -bbox), in points; 0 if absent. */
+static int
+word_box(const char *html, const char *word, double box[4])
+{
+	char tail[128];
+	const char *p;
+
+	snprintf(tail, sizeof tail, "\">%s</word>", word);
+	if ((p = strstr(html, tail)) == NULL)
+		return 0;
+	while (p > html && strncmp(p, "<word ", 6) != 0)
+		p--;
+	return sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"",
+		      &box[0], &box[1], &box[2], &box[3]) == 4;
+}
+
+/*
+ * Each word lies on its box: from its left to the next word's left (Japanese, whose
+ * boxes overlap and gap) or its own right, from its line's top, at the page's dpi.
+ * The layer is written in pixels under one scale; poppler must read the same points.
+ */
+static void
+test_text_layer_words_lie_on_their_boxes(void **state)
+{
+	static const unsigned dpis[] = { 150, 200, 96 };
+	/* word, its left and right in pixels as written, its line's top and bottom */
+	static const struct { const char *text; unsigned x0, x1, y0, y1; } want[] = {
+		{ "住民票の写し", 101, 340, 118, 166 },	/* one word to pdftotext */
+		{ "Sekisho", 101, 210, 206, 233 },
+		{ "sanitizer", 230, 369, 206, 233 },
+		{ "Kanagawa", 391, 520, 206, 233 },
+	};
+
+	(void)state;
+	if (!have("pdftotext")) {
+		skip();
+		return;
+	}
+	for (size_t d = 0; d < sizeof dpis / sizeof *dpis; d++) {
+		double pt = 72.0 / dpis[d], box[4];
+		struct rebuild_buf out = { 0 };
+		struct rec r;
+		char *html;
+		int rc;
+
+		start(&r);
+		add_u32(&r, 'P', 0);
+		add_box(&r, 'L', 100, 118, 500, 166);
+		add_word(&r, 101, 123, 258, 152, "住民");
+		add_word(&r, 189, 118, 221, 166, "票");
+		add_word(&r, 233, 118, 262, 166, "の");
+		add_word(&r, 280, 123, 340, 152, "写し");
+		add_box(&r, 'L', 100, 206, 600, 233);
+		add_word(&r, 101, 206, 210, 228, "Sekisho");
+		add_word(&r, 230, 206, 369, 228, "sanitizer");
+		add_word(&r, 391, 206, 520, 228, "Kanagawa");
+		add_u32(&r, 'E', 7);
+		pdf_with_text_at(&r, dpis[d], &out, &rc);
+		assert_int_equal(rc, REBUILD_OK);
+		html = pdftotext_with(out.p, out.len, "-bbox");
+		for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+			if (!word_box(html, want[i].text, box))
+				fail_msg("%u dpi: no word %s in\n%s", dpis[d], want[i].text, html);
+			assert_float_equal(box[0], want[i].x0 * pt, 0.01);
+			assert_float_equal(box[2], want[i].x1 * pt, 0.01);
+			/* The font is the line's height, its baseline the line's bottom. */
+			assert_float_equal(box[1], want[i].y0 * pt, 0.01);
+		}
+		free(html);
+		rebuild_buf_free(&out);
+	}
 }
 
 static void
@@ -1205,6 +1292,7 @@ main(void)
 		cmocka_unit_test(test_parse_stops_past_the_word_limit),
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
+		cmocka_unit_test(test_text_layer_words_lie_on_their_boxes),
 		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
