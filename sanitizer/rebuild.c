@@ -932,8 +932,8 @@ decimal_str(uint64_t value, unsigned digits, char *out, size_t len)
  * every position is a whole number: a line is a Tm at its first word and a Td from
  * word to word, each word's characters 1000 units wide (/DW) at the line's height
  * as font size, squeezed with Tz to span the word's box, baseline on the line's
- * bottom. Written in points with a Tm per word, the layer of a dense Japanese page
- * was 9.2 KB deflated; so, 5.0 KB, the same boxes (docs/sanitizer.md).
+ * bottom. The layer of a dense Japanese page deflates to 5.0 KB so, against 9.2 KB
+ * in points with a Tm per word, for the same boxes (docs/sanitizer.md).
  *
  * Tesseract's boxes for Japanese overlap and gap; along a line each word starts
  * where the one before ended at the earliest and ends where the next begins at the
