@@ -170,16 +170,13 @@ ocr_child_prepare(void *arg)
 	omp_set_max_active_levels(0);
 	if (models_match(req->models, req)) {
 		/* This process's copy, fork's: the parent's own stay untouched. */
-		req->api[0] = req->models->api[0];
-		req->api[1] = req->models->api[1];
-		return 0;
-	}
-	if (load_readers(req->tessdata, req->langs, api) == 0) {
-		req->api[0] = api[0];
-		req->api[1] = api[1];
+		api[0] = req->models->api[0];
+		api[1] = req->models->api[1];
 	} else {
-		req->api[0] = req->api[1] = NULL;
+		(void)load_readers(req->tessdata, req->langs, api);	/* NULLs if not */
 	}
+	req->api[0] = api[0];
+	req->api[1] = api[1];
 	return 0;
 }
 

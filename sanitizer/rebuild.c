@@ -919,7 +919,7 @@ decimal_str(uint64_t value, unsigned digits, char *out, size_t len)
 		unit *= 10;
 	n = snprintf(out, len, "%llu.%0*llu", (unsigned long long)(value / unit), (int)digits,
 		     (unsigned long long)(value % unit));
-	if (n <= 0 || (size_t)n >= len || digits == 0)
+	if (n <= 0 || (size_t)n >= len)
 		return;
 	while (out[n - 1] == '0')
 		out[--n] = '\0';

@@ -84,6 +84,8 @@ extern void omp_set_max_active_levels(int max_levels);	/* libgomp, as ocr_child.
 #define TARGET_OCR_S_PER_PAGE	0.6		/* with Japanese OCR on both cores */
 #define TARGET_TEXT_BYTES	(100.0 * 1000)	/* per text page */
 #define TARGET_SCAN_BYTES	(300.0 * 1000)	/* per scanned page */
+#define A4_W_PX			1240		/* A4 at 150 dpi, as the render child */
+#define A4_H_PX			1754		/* draws it (whole pixels) */
 #define BENCH_PAGES		10
 #define BENCH_BATCH		100
 #define BENCH_RUNS		3
@@ -373,16 +375,30 @@ scan_ink(uint8_t *px, const uint8_t *ink, uint32_t w, uint32_t h, int full, int 
 		}
 }
 
+/* The notice's first page drawn at 150 dpi on a w x h A8 surface: its ink. */
+static cairo_surface_t *
+notice_ink(uint32_t w, uint32_t h)
+{
+	cairo_surface_t *page = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
+	cairo_t *cr = cairo_create(page);
+	const char *s = testnotice_text;
+
+	cairo_scale(cr, 150.0 / 72, 150.0 / 72);
+	draw_notice_page(cr, &s);
+	cairo_destroy(cr);
+	cairo_surface_flush(page);
+	return page;
+}
+
 /* The first page of the Japanese notice, printed and scanned at 150 dpi: set askew
  * by 0.3 degrees, as a sheet goes through a feeder, on scan_pixels' paper with its
  * grain (cairo's anti-aliasing stands for the optics' blur). */
 static uint8_t *
 scan_notice_pixels(uint32_t w, uint32_t h)
 {
-	cairo_surface_t *page = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
+	cairo_surface_t *page = notice_ink(w, h);
 	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
-	cairo_t *cr = cairo_create(page);
-	const char *s = testnotice_text;
+	cairo_t *cr;
 	uint8_t *px = malloc((size_t)w * h), *ink = malloc((size_t)w * h);
 	const uint8_t *a;
 	int stride;
@@ -390,9 +406,6 @@ scan_notice_pixels(uint32_t w, uint32_t h)
 
 	if (px == NULL || ink == NULL)
 		die("out of memory");
-	cairo_scale(cr, 150.0 / 72, 150.0 / 72);
-	draw_notice_page(cr, &s);
-	cairo_destroy(cr);
 	/* Turned as pixels, not as glyphs: cairo's rotated glyphs lost Mincho's thin
 	 * horizontal strokes, which a scan keeps, greyer. */
 	cr = cairo_create(sf);
@@ -418,19 +431,13 @@ scan_notice_pixels(uint32_t w, uint32_t h)
 static uint8_t *
 notice_pixels(uint32_t w, uint32_t h)
 {
-	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
-	cairo_t *cr = cairo_create(sf);
-	const char *s = testnotice_text;
+	cairo_surface_t *sf = notice_ink(w, h);
 	uint8_t *px = malloc((size_t)w * h);
 	const uint8_t *a;
 	int stride;
 
 	if (px == NULL)
 		die("out of memory");
-	cairo_scale(cr, 150.0 / 72, 150.0 / 72);
-	draw_notice_page(cr, &s);
-	cairo_destroy(cr);
-	cairo_surface_flush(sf);
 	a = cairo_image_surface_get_data(sf);
 	stride = cairo_image_surface_get_stride(sf);
 	for (uint32_t y = 0; y < h; y++)
@@ -532,13 +539,13 @@ scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned pages)
 static struct blob
 scanned_pdf(unsigned pages)
 {
-	return scan_pdf(scan_pixels(1240, 1754), 1240, 1754, pages);	/* A4, 150 dpi */
+	return scan_pdf(scan_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, pages);
 }
 
 static struct blob
 scanned_notice_pdf(unsigned pages)
 {
-	return scan_pdf(scan_notice_pixels(1240, 1754), 1240, 1754, pages);
+	return scan_pdf(scan_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, pages);
 }
 
 /* A photo-like RGB picture: smooth colour fields with sensor noise. */
@@ -786,12 +793,12 @@ report_ocr(const char *name, const struct blob *in, unsigned lanes, const char *
 	return spp;
 }
 
-/* Tesseract alone on page px (freed here), and the pipeline's s/page on two cores
+/* Tesseract alone on page px (an A4 page at 150 dpi; freed here), and the pipeline's s/page on two cores
  * (0: not measured) against half of it. */
 static void
 report_tesseract(const char *name, uint8_t *px, double pipeline_spp)
 {
-	double t = tesseract_alone_s(px, 1240, 1754);
+	double t = tesseract_alone_s(px, A4_W_PX, A4_H_PX);
 
 	free(px);
 	printf("%-8s  1 page , Tesseract alone (jpn, one thread, no sandbox): %5.2f cpu-s "
@@ -1162,8 +1169,8 @@ main(int argc, char **argv)
 		report_ocr_bands("japanese", &japanese3);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
-		report_tesseract("japanese", notice_pixels(1240, 1754), spp_japanese);
-		report_tesseract("scan-jp", scan_notice_pixels(1240, 1754), spp_scan_jp);
+		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
+		report_tesseract("scan-jp", scan_notice_pixels(A4_W_PX, A4_H_PX), spp_scan_jp);
 	}
 	cfg.ocr_models = NULL;
 	ocr_models_free(models);
