@@ -461,7 +461,9 @@ tesseract_alone_s(const uint8_t *px, uint32_t w, uint32_t h)
 	double best = 0;
 
 	omp_set_max_active_levels(0);	/* one thread, as in the OCR child */
-	if (api == NULL || TessBaseAPIInit3(api, NULL, "jpn") != 0)
+	/* and, as its readers, no second reading of unsure lines inverted (ocr_child.c) */
+	if (api == NULL || TessBaseAPIInit3(api, NULL, "jpn") != 0 ||
+	    !TessBaseAPISetVariable(api, "tessedit_do_invert", "0"))
 		die("cannot load Tesseract's jpn model (tesseract-ocr-jpn)");
 	for (int i = 0; i < BENCH_RUNS; i++) {
 		struct timespec a, b;
