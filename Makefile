@@ -20,7 +20,7 @@ OPT        ?= -O2 -D_FORTIFY_SOURCE=2
 SAN        ?=
 PKGS       := openssl sqlite3 jansson libsystemd libmicrohttpd libargon2 libseccomp libcurl \
               libarchive libisal libclamav libpng libjpeg harfbuzz freetype2 libopenjp2 zlib libdeflate \
-              libqrencode tesseract libwebp libheif cairo pangocairo fontconfig
+              libqrencode tesseract lept libwebp libheif cairo pangocairo fontconfig
 TEST_PKGS  := cmocka
 FUZZ_SECONDS ?= 20
 

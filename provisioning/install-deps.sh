@@ -15,7 +15,7 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
  libsystemd-dev libmicrohttpd-dev libargon2-dev libseccomp-dev libcurl4-openssl-dev
  libarchive-dev libisal-dev libclamav-dev
  libmupdf-dev libharfbuzz-dev libfreetype-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev
- libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libwebp-dev libheif-dev
+ libmujs-dev libjpeg-dev libpng-dev libqrencode-dev libtesseract-dev libleptonica-dev libwebp-dev libheif-dev
  libcairo2-dev libpango1.0-dev libreofficekit-dev libdeflate-dev"
 # (libdeflate-dev: the rebuilt PDF's page images are deflated with libdeflate, 2-3x
 # zlib's speed at the same level and size.)

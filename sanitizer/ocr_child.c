@@ -21,6 +21,10 @@
  * document pays the second reading on its first page only. Any other list of
  * languages is read by Tesseract's combination, as before.
  *
+ * Shades (網掛け: text on a box of grey, white on a dark bar) are found in the page
+ * before it is read, erased from it, and read afterwards on a white page of their
+ * own, redrawn dark on white (ocr_shade.h).
+ *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
  * allowed: the child would die of SIGSYS). OMP_THREAD_LIMIT=1 in the environment
@@ -34,9 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
 #include "fsio.h"
+#include "ocr_shade.h"
 
 /* libgomp's (the Makefile links -lgomp); declared here rather than through omp.h,
  * which clang, building the fuzz targets, does not ship. */
@@ -47,6 +53,7 @@ extern void omp_set_max_active_levels(int max_levels);
 #define REREAD_PAD		4	/* pixels around a line read again */
 #define PROBE_LINES		3	/* first lines the other reader tries */
 #define PROBE_SPAN		4	/* of each, at most 1/PROBE_SPAN of the page width */
+#define SHADE_MIN_CONF		50	/* a shade's line read less surely is noise */
 
 const char *
 ocr_engine_version(void)
@@ -65,8 +72,8 @@ load(const char *tessdata, const char *langs)
 		return NULL;
 	/* Tesseract 5 reads every line it is unsure of a second time inverted, in case it
 	 * is white on black; on rendered forms and certificates that never pays, and it
-	 * is most of the time on a scan's noisy lines. A light-on-dark heading then stays
-	 * without a text layer (the page image is unchanged). */
+	 * is most of the time on a scan's noisy lines. A light-on-dark heading on its bar
+	 * is read as a shade instead (ocr_shade.h), redrawn dark on white. */
 	if (TessBaseAPIInit3(api, tessdata, langs) != 0 ||
 	    !TessBaseAPISetVariable(api, "tessedit_do_invert", "0")) {
 		TessBaseAPIDelete(api);
@@ -452,6 +459,11 @@ struct page_reader {
 	struct line_read mine, theirs, merged;
 	uint32_t nlines, nwords, reread;
 	uint32_t chars_jpn, chars_eng;	/* code points of lines read best by each */
+	double min_line_conf;		/* a line read less surely is dropped; -1 none */
+	struct ocr_shade shade[OCR_MAX_SHADES];	/* this page's (ocr_shade.h) */
+	unsigned nshade;
+	uint8_t *shade_px;		/* a grey page: the shades, dark on white */
+	size_t shade_cap;
 };
 
 /* Give api the whole page (a rectangle set before is gone). */
@@ -481,12 +493,68 @@ primary_takes_page(struct page_reader *pr)
 }
 
 /*
+ * Find the shades of the page api was given (ocr_shade.h) in its black and white,
+ * draw them dark on white into pr->shade_px and erase them from px, the page's
+ * pixels (their solid blocks would spoil the lines beside them); how many. The
+ * page must be given again for the erasing to count.
+ */
+static unsigned
+find_shades(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
+{
+	struct ocr_shade_page pg = { .px = px, .width = pr->h->width, .height = pr->h->height,
+				     .stride = pr->stride, .channels = pr->h->channels };
+	size_t size = (size_t)pr->h->width * pr->h->height;
+	struct Pix *binary = TessBaseAPIGetThresholdedImage(api);
+	unsigned i;
+
+	pr->nshade = ocr_shade_find(binary, &pg, pr->dpi, pr->shade, OCR_MAX_SHADES);
+	pixDestroy(&binary);
+	if (pr->nshade == 0)
+		return 0;
+	if (size > pr->shade_cap) {
+		free(pr->shade_px);
+		pr->shade_cap = 0;
+		if ((pr->shade_px = malloc(size)) == NULL) {
+			pr->nshade = 0;	/* read as Tesseract sees them: not at all */
+			return 0;
+		}
+		pr->shade_cap = size;
+	}
+	memset(pr->shade_px, 0xff, size);
+	for (i = 0; i < pr->nshade; i++)
+		ocr_shade_draw(&pr->shade[i], &pg, pr->shade_px, pr->h->width);
+	for (i = 0; i < pr->nshade; i++)
+		ocr_shade_erase(&pr->shade[i], &pg);
+	return pr->nshade;
+}
+
+/* Keep the shades whose top row is in rows y0 to y1: every shade is read whole, by
+ * the one band it begins in. */
+static void
+keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
+{
+	struct ocr_shade_page grey = { .px = pr->shade_px, .width = pr->h->width,
+				       .height = pr->h->height, .stride = pr->h->width,
+				       .channels = 1 };
+	unsigned i, kept = 0;
+
+	for (i = 0; i < pr->nshade; i++)
+		if (pr->shade[i].y >= y0 && pr->shade[i].y < y1)
+			pr->shade[kept++] = pr->shade[i];
+		else
+			ocr_shade_erase(&pr->shade[i], &grey);
+	pr->nshade = kept;
+}
+
+/*
  * Keep only band band of bands of the page (ocr.h, "Bands") by painting every other
  * row of px, the page's pixels, white; 0 if the band is empty. Every child reading
  * this page must cut it at the same rows, so the cuts come from the layout of the
  * whole page by the same reader in every child (the first loaded, whichever leads
  * now: a language's settings can change the layout), and ocr_band_cuts is
- * deterministic. That layout costs about a tenth of the page's time.
+ * deterministic. That layout costs about a tenth of the page's time. It is made
+ * without the page's shades, which every child finds and erases alike first; each
+ * band keeps the shades that begin in it.
  *
  * The readers are then given the whole page, so that every box stays a page box.
  * Not a rectangle of it: TessBaseAPISetRectangle on a band of the dense Japanese
@@ -506,6 +574,8 @@ keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned band
 
 	TessBaseAPISetPageSegMode(pr->layout, PSM_SINGLE_BLOCK);
 	give_page(pr->layout, pr);
+	if (find_shades(pr, pr->layout, px) > 0)
+		give_page(pr->layout, pr);	/* the page without them */
 	if ((pit = TessBaseAPIAnalyseLayout(pr->layout)) != NULL) {
 		do
 			if (n < OCR_MAX_LINES_PER_PAGE &&
@@ -522,6 +592,7 @@ keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned band
 	ocr_band_cuts(lines, n, pr->h->height, bands, cuts);
 	y0 = band < bands ? cuts[band] : 0;
 	y1 = band < bands ? cuts[band + 1] : 0;
+	keep_band_shades(pr, y0, y1);
 	if (y1 <= y0)
 		return 0;
 	memset(px, 0xff, (size_t)y0 * pr->stride);
@@ -576,7 +647,8 @@ put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
 				lr = &pr->merged;
 		}
 	}
-	if (lr->failed || pr->nwords + lr->nwords > OCR_MAX_WORDS_PER_PAGE)
+	if (lr->failed || pr->nwords + lr->nwords > OCR_MAX_WORDS_PER_PAGE ||
+	    (pr->min_line_conf >= 0 && mean_conf(lr) < pr->min_line_conf))
 		return;
 	if (eng_won)
 		pr->chars_eng += lr->chars;
@@ -684,6 +756,35 @@ put_page(struct page_reader *pr, struct outbuf *o)
 	TessResultIteratorDelete(it);
 }
 
+/*
+ * Read the page's shades, drawn by find_shades on a white page of their own, as one
+ * more block of lines with the same readers. A line read under SHADE_MIN_CONF is
+ * dropped: a photo that passed for a shade reads as noise, at 20-30.
+ */
+static void
+read_shades(struct page_reader *pr, struct outbuf *o)
+{
+	const struct pixels_header *page = pr->h;
+	struct pixels_header grey = *page;
+	const uint8_t *page_px = pr->px;
+	size_t page_stride = pr->stride;
+
+	grey.channels = 1;
+	pr->h = &grey;
+	pr->px = pr->shade_px;
+	pr->stride = grey.width;
+	pr->other_has_page = 0;
+	pr->min_line_conf = SHADE_MIN_CONF;
+	primary_takes_page(pr);
+	if (TessBaseAPIRecognize(pr->primary, NULL) == 0)
+		put_page(pr, o);
+	pr->min_line_conf = -1;
+	pr->other_has_page = 0;
+	pr->h = page;
+	pr->px = page_px;
+	pr->stride = page_stride;
+}
+
 int
 ocr_child(int out_fd, int in_fd, void *arg)
 {
@@ -696,12 +797,13 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	uint8_t *px = NULL;
 	size_t cap = 0, stride;
 	uint32_t frame, y;
-	int rc = 0;
+	int rc = 0, reading;
 
 	(void)in_fd;
 	if (req->api[0] == NULL)
 		return OCR_EXIT_MODEL;
 	pr.dpi = req->dpi;
+	pr.min_line_conf = -1;
 	pr.primary = pr.layout = req->api[0];
 	pr.other = req->api[1];
 	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST)
@@ -745,13 +847,24 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
-		/* An empty band is a page without words. */
-		if (req->bands < 2 || keep_band_only(&pr, px, req->band, req->bands)) {
+		/* The shades are found in the whole page, erased, and read after the rest
+		 * (ocr_shade.h); in bands, by the band each begins in. An empty band is a
+		 * page without words. */
+		if (req->bands < 2) {
 			primary_takes_page(&pr);
+			if (find_shades(&pr, pr.primary, px) > 0)
+				primary_takes_page(&pr);	/* the page without them */
+			reading = 1;
+		} else if ((reading = keep_band_only(&pr, px, req->band, req->bands))) {
+			primary_takes_page(&pr);
+		}
+		if (reading) {
 			if (pr.other != NULL && !pr.probed)
 				choose_primary(&pr);
 			if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
 				put_page(&pr, &o);
+			if (pr.nshade > 0)
+				read_shades(&pr, &o);
 		}
 		put(&o, (const uint8_t[]){ 'R', pr.other == NULL ? OCR_READER_ONE :
 			pr.primary_is_eng ? OCR_READER_ENG : OCR_READER_JPN,
@@ -773,6 +886,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 out:
 	free(px);
 	free(o.p);
+	free(pr.shade_px);
 	line_free(&pr.mine);
 	line_free(&pr.theirs);
 	line_free(&pr.merged);

@@ -1081,6 +1081,65 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 	close(in);
 }
 
+/* Rows y0 to y1 of px, text drawn dark on white, made a box of ground behind text
+ * of grey text: white becomes ground, black becomes text, the smoothed edges
+ * between in proportion. */
+static void
+shade_box(uint8_t *px, unsigned y0, unsigned y1, uint8_t ground, uint8_t text)
+{
+	for (unsigned y = y0; y < y1; y++)
+		for (unsigned x = 100; x < 900; x++) {
+			uint8_t *p = &px[(size_t)y * A4_W + x];
+
+			*p = (uint8_t)(text + ((int)ground - text) * *p / 255);
+		}
+}
+
+/* A slide's title in a mid-tone box and a heading in white on a dark bar (網掛け):
+ * Tesseract's black and white for the whole page turns either box black, text and
+ * all, and they were not read. Now each is read on its own ground (ocr_shade.h),
+ * in one OCR child and in bands, and the lines on white around them as before. */
+static void
+test_pipeline_with_ocr_reads_text_on_shaded_ground(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付申請書", "転出届を提出してください",
+		"印鑑登録証明書の請求", "マイナンバーカードの受取", NULL,
+	};
+	uint8_t *px = draw_lines(lines, 28, 90);
+	struct pipeline_config c;
+	struct pipeline_result res;
+	char *text;
+	int in, bands;
+
+	(void)state;
+	if (pipeline_skip()) {
+		free(px);
+		return;
+	}
+	/* draw_lines' baselines are at 200 + 90 n. */
+	shade_box(px, 256, 306, 148, 0);	/* black on mid-tone grey */
+	shade_box(px, 346, 396, 40, 255);	/* white on a dark bar */
+	in = image_pdf(px, 1);
+	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+		pipeline_config_default(&c);
+		c.ocr = OCR_DEFAULT_LANGS;
+		c.ocr_bands = bands;
+		text = text_layer_of(&c, in, &res);
+		assert_int_equal(res.ocr_pages, 1);
+		assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
+		if (strstr(text, "提出してください") == NULL || strstr(text, "証明書の請求") == NULL)
+			print_message("bands %d:\n%s\n", bands, text);
+		assert_non_null(strstr(text, "提出してください"));
+		assert_non_null(strstr(text, "証明書の請求"));
+		assert_non_null(strstr(text, "交付申請書"));
+		assert_non_null(strstr(text, "マイナンバーカード"));
+		free(text);
+		pipeline_result_free(&res);
+	}
+	close(in);
+}
+
 static void
 test_pipeline_without_ocr_has_no_text(void **state)
 {
@@ -1297,6 +1356,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_english_lines_in_english_and_keeps_their_kanji),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_text_on_shaded_ground),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),

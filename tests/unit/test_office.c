@@ -410,7 +410,7 @@ test_docx_becomes_a_clean_pdf_that_names_libreoffice(void **state)
 
 /* With OCR on, the PDF LibreOffice made is read like any PDF, and the attestation
  * names Tesseract among the engines that made the output; a spreadsheet's rows are
- * read in Japanese. */
+ * read in Japanese, and a slide's title on its grey box. */
 static void
 test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 {
@@ -454,6 +454,19 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 		pipeline_result_free(&res);
 		close(out);
 	}
+	/* A slide's title in its box of mid-tone grey: Tesseract's black and white for
+	 * the whole page turned the box black, title and all, and the slide had no text
+	 * layer until session 22 (ocr_shade.h). */
+	run_ocr(OFFICE_DIR, "sample.pptx", OCR_DEFAULT_LANGS, &res, &out);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 1);
+	text = pdf_text(out);
+	if (strstr(text, "住民票の写し") == NULL)
+		print_error("sample.pptx: %s\n", text);
+	assert_non_null(strstr(text, "住民票の写し"));
+	free(text);
+	pipeline_result_free(&res);
+	close(out);
 }
 
 int

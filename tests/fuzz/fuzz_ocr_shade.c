@@ -1,0 +1,92 @@
+/*
+ * fuzz_ocr_shade.c — finding and redrawing shades (ocr_shade.h) on arbitrary pages.
+ *
+ * The OCR child runs ocr_shade_find on pixels a hostile file chose, and on
+ * Tesseract's black and white of them. Whatever the page: at most max shades, each
+ * inside the page and at least the smallest size, with text and ground 80 levels
+ * apart; drawing and erasing them touches nothing outside the page (the pages are
+ * allocated at their exact size, so ASan sees a write past one). A black and white
+ * of another size finds nothing. Input: width and height (1 byte each, 16-271
+ * pixels), channels (1 or 3), the threshold of the black and white, the dpi
+ * (bytes 4-5, 30-1053), then the pixels, repeated to fill the page.
+ * Seeds: tests/fuzz/corpus/fuzz_ocr_shade/.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <leptonica/allheaders.h>
+
+#include "ocr_shade.h"
+
+#define FUZZ_SHADE_HEADER	6
+#define FUZZ_SHADE_MAX		4	/* fewer than OCR_MAX_SHADES: the bound is hit */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_and_draw(const struct ocr_shade_page *pg, unsigned dpi, const struct ocr_shade *s,
+	       unsigned n)
+{
+	uint8_t *dst = malloc((size_t)pg->width * pg->height);
+
+	if (dst == NULL)
+		return;
+	memset(dst, 0x7f, (size_t)pg->width * pg->height);
+	for (unsigned i = 0; i < n; i++) {
+		int gap = (int)s[i].ground - (int)s[i].text;
+
+		if (s[i].w == 0 || s[i].h == 0 || s[i].x + s[i].w > pg->width ||
+		    s[i].y + s[i].h > pg->height || s[i].w < dpi / 3 || s[i].h < dpi / 7 ||
+		    (gap < 0 ? -gap : gap) < 80)
+			abort();
+		ocr_shade_draw(&s[i], pg, dst, pg->width);
+	}
+	for (unsigned i = 0; i < n; i++)
+		ocr_shade_erase(&s[i], pg);
+	free(dst);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ocr_shade s[FUZZ_SHADE_MAX];
+	struct ocr_shade_page pg;
+	unsigned threshold, dpi, n;
+	size_t bytes;
+	PIX *binary;
+
+	if (size <= FUZZ_SHADE_HEADER)
+		return 0;
+	pg.width = 16u + data[0];
+	pg.height = 16u + data[1];
+	pg.channels = (data[2] & 1) ? 3 : 1;
+	threshold = data[3];
+	dpi = 30u + (((unsigned)data[4] << 8 | data[5]) & 0x3ff);
+	pg.stride = (size_t)pg.width * pg.channels;
+	bytes = pg.stride * pg.height;
+	if ((pg.px = malloc(bytes)) == NULL)
+		return 0;
+	for (size_t i = 0; i < bytes; i++)
+		pg.px[i] = data[FUZZ_SHADE_HEADER + i % (size - FUZZ_SHADE_HEADER)];
+	if ((binary = pixCreate((l_int32)pg.width, (l_int32)pg.height, 1)) == NULL) {
+		free(pg.px);
+		return 0;
+	}
+	for (uint32_t y = 0; y < pg.height; y++)
+		for (uint32_t x = 0; x < pg.width; x++)
+			if (pg.px[(size_t)y * pg.stride + (size_t)x * pg.channels] < threshold)
+				pixSetPixel(binary, (l_int32)x, (l_int32)y, 1);
+	n = ocr_shade_find(binary, &pg, dpi, s, FUZZ_SHADE_MAX);
+	if (n > FUZZ_SHADE_MAX)
+		abort();
+	check_and_draw(&pg, dpi, s, n);
+	/* The black and white of another page: nothing. */
+	pg.height--;
+	if (ocr_shade_find(binary, &pg, dpi, s, FUZZ_SHADE_MAX) != 0)
+		abort();
+	pixDestroy(&binary);
+	free(pg.px);
+	return 0;
+}
