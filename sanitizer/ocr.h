@@ -65,6 +65,16 @@ struct ocr_line {
 	uint16_t x0, y0, x1, y1;
 };
 
+/* A page's pixels as the OCR child holds them, to be made ready for Tesseract
+ * (ocr_shade.h, ocr_rules.h): grey (channels 1) or RGB (3), 8 bits, rows stride
+ * bytes apart. */
+struct ocr_pixmap {
+	uint8_t *px;
+	uint32_t width, height;
+	size_t stride;
+	unsigned channels;
+};
+
 struct ocr_word {
 	uint16_t x0, y0, x1, y1;
 	uint16_t line;		/* index into the page's lines */

@@ -23,7 +23,8 @@
  *
  * Shades (網掛け: text on a box of grey, white on a dark bar) are found in the page
  * before it is read, erased from it, and read afterwards on a white page of their
- * own, redrawn dark on white (ocr_shade.h).
+ * own, redrawn dark on white (ocr_shade.h). Ruled lines (罫線) are erased before the
+ * page is read (ocr_rules.h): read as one block, a ruled table was lost whole.
  *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
@@ -42,6 +43,7 @@
 #include <tesseract/capi.h>
 
 #include "fsio.h"
+#include "ocr_rules.h"
 #include "ocr_shade.h"
 
 /* libgomp's (the Makefile links -lgomp); declared here rather than through omp.h,
@@ -493,39 +495,47 @@ primary_takes_page(struct page_reader *pr)
 }
 
 /*
- * Find the shades of the page api was given (ocr_shade.h) in its black and white,
- * draw them dark on white into pr->shade_px and erase them from px, the page's
- * pixels (their solid blocks would spoil the lines beside them); how many. The
- * page must be given again for the erasing to count.
+ * Make the page given to api ready to be read, from its black and white: find its
+ * shades (ocr_shade.h) and draw them dark on white into pr->shade_px, find its ruled
+ * lines (ocr_rules.h), and erase both from px, the page's pixels (a shade's solid
+ * block spoils the lines beside it; a rule is taken for text); the rules are erased
+ * from the shades' page too. Whether anything was erased: the page must then be
+ * given again for it to count.
  */
-static unsigned
-find_shades(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
+static int
+prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 {
-	struct ocr_shade_page pg = { .px = px, .width = pr->h->width, .height = pr->h->height,
-				     .stride = pr->stride, .channels = pr->h->channels };
+	struct ocr_pixmap page = { .px = px, .width = pr->h->width, .height = pr->h->height,
+				   .stride = pr->stride, .channels = pr->h->channels };
+	struct ocr_pixmap shades = { .width = pr->h->width, .height = pr->h->height,
+				     .stride = pr->h->width, .channels = 1 };
 	size_t size = (size_t)pr->h->width * pr->h->height;
-	struct Pix *binary = TessBaseAPIGetThresholdedImage(api);
+	struct Pix *binary = TessBaseAPIGetThresholdedImage(api), *rules;
 	unsigned i;
 
-	pr->nshade = ocr_shade_find(binary, &pg, pr->dpi, pr->shade, OCR_MAX_SHADES);
+	pr->nshade = ocr_shade_find(binary, &page, pr->dpi, pr->shade, OCR_MAX_SHADES);
+	rules = ocr_rules_find(binary, pr->dpi);
 	pixDestroy(&binary);
-	if (pr->nshade == 0)
-		return 0;
-	if (size > pr->shade_cap) {
+	if (pr->nshade > 0 && size > pr->shade_cap) {
 		free(pr->shade_px);
 		pr->shade_cap = 0;
-		if ((pr->shade_px = malloc(size)) == NULL) {
+		if ((pr->shade_px = malloc(size)) == NULL)
 			pr->nshade = 0;	/* read as Tesseract sees them: not at all */
-			return 0;
-		}
-		pr->shade_cap = size;
+		else
+			pr->shade_cap = size;
 	}
-	memset(pr->shade_px, 0xff, size);
+	if (pr->nshade > 0) {
+		shades.px = pr->shade_px;
+		memset(shades.px, 0xff, size);
+		for (i = 0; i < pr->nshade; i++)
+			ocr_shade_draw(&pr->shade[i], &page, shades.px, shades.stride);
+		ocr_rules_erase(rules, &shades);
+	}
+	ocr_rules_erase(rules, &page);
 	for (i = 0; i < pr->nshade; i++)
-		ocr_shade_draw(&pr->shade[i], &pg, pr->shade_px, pr->h->width);
-	for (i = 0; i < pr->nshade; i++)
-		ocr_shade_erase(&pr->shade[i], &pg);
-	return pr->nshade;
+		ocr_shade_erase(&pr->shade[i], &page);
+	ocr_rules_free(rules);
+	return pr->nshade > 0 || rules != NULL;
 }
 
 /* Keep the shades whose top row is in rows y0 to y1: every shade is read whole, by
@@ -533,7 +543,7 @@ find_shades(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 static void
 keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
 {
-	struct ocr_shade_page grey = { .px = pr->shade_px, .width = pr->h->width,
+	struct ocr_pixmap grey = { .px = pr->shade_px, .width = pr->h->width,
 				       .height = pr->h->height, .stride = pr->h->width,
 				       .channels = 1 };
 	unsigned i, kept = 0;
@@ -553,8 +563,8 @@ keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
  * whole page by the same reader in every child (the first loaded, whichever leads
  * now: a language's settings can change the layout), and ocr_band_cuts is
  * deterministic. That layout costs about a tenth of the page's time. It is made
- * without the page's shades, which every child finds and erases alike first; each
- * band keeps the shades that begin in it.
+ * without the page's shades and rules, which every child finds and erases alike
+ * first; each band keeps the shades that begin in it.
  *
  * The readers are then given the whole page, so that every box stays a page box.
  * Not a rectangle of it: TessBaseAPISetRectangle on a band of the dense Japanese
@@ -574,8 +584,8 @@ keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned band
 
 	TessBaseAPISetPageSegMode(pr->layout, PSM_SINGLE_BLOCK);
 	give_page(pr->layout, pr);
-	if (find_shades(pr, pr->layout, px) > 0)
-		give_page(pr->layout, pr);	/* the page without them */
+	if (prepare_page(pr, pr->layout, px))
+		give_page(pr->layout, pr);	/* the page without its shades and rules */
 	if ((pit = TessBaseAPIAnalyseLayout(pr->layout)) != NULL) {
 		do
 			if (n < OCR_MAX_LINES_PER_PAGE &&
@@ -757,7 +767,7 @@ put_page(struct page_reader *pr, struct outbuf *o)
 }
 
 /*
- * Read the page's shades, drawn by find_shades on a white page of their own, as one
+ * Read the page's shades, drawn by prepare_page on a white page of their own, as one
  * more block of lines with the same readers. A line read under SHADE_MIN_CONF is
  * dropped: a photo that passed for a shade reads as noise, at 20-30.
  */
@@ -847,13 +857,13 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
-		/* The shades are found in the whole page, erased, and read after the rest
-		 * (ocr_shade.h); in bands, by the band each begins in. An empty band is a
-		 * page without words. */
+		/* The shades and the rules are found in the whole page and erased; the
+		 * shades are read after the rest (ocr_shade.h), in bands by the band each
+		 * begins in. An empty band is a page without words. */
 		if (req->bands < 2) {
 			primary_takes_page(&pr);
-			if (find_shades(&pr, pr.primary, px) > 0)
-				primary_takes_page(&pr);	/* the page without them */
+			if (prepare_page(&pr, pr.primary, px))
+				primary_takes_page(&pr);	/* without its shades and rules */
 			reading = 1;
 		} else if ((reading = keep_band_only(&pr, px, req->band, req->bands))) {
 			primary_takes_page(&pr);

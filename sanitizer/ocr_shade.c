@@ -24,9 +24,11 @@
 #define SHADE_MIN_BLACK_PCT	70	/* of its area black in the unopened page */
 #define SHADE_MIN_CONTRAST	80	/* grey levels between its text and its ground */
 #define SHADE_MIN_TEXT_PERMIL	1	/* of its pixels that are text: a title in a big box */
+#define SHADE_RULE_DOWN_PCT	90	/* of a shade's height dark: a rule down it */
+#define SHADE_RULE_ACROSS_PCT	90	/* of its width dark: a rule across it */
 
 static uint8_t
-grey_at(const struct ocr_shade_page *pg, uint32_t x, uint32_t y)
+grey_at(const struct ocr_pixmap *pg, uint32_t x, uint32_t y)
 {
 	const uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * pg->channels;
 
@@ -36,7 +38,7 @@ grey_at(const struct ocr_shade_page *pg, uint32_t x, uint32_t y)
 
 /* Whether area s of pg holds two greys far apart; sets s->text and s->ground. */
 static int
-two_greys(const struct ocr_shade_page *pg, struct ocr_shade *s)
+two_greys(const struct ocr_pixmap *pg, struct ocr_shade *s)
 {
 	uint64_t hist[256] = { 0 }, total = (uint64_t)s->w * s->h, sum = 0, below = 0, sum_below = 0;
 	uint64_t n_dark = 0, n_light;
@@ -84,7 +86,7 @@ two_greys(const struct ocr_shade_page *pg, struct ocr_shade *s)
 }
 
 unsigned
-ocr_shade_find(struct Pix *binary, const struct ocr_shade_page *pg, unsigned dpi,
+ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
 	       struct ocr_shade *out, unsigned max)
 {
 	int brick = (int)(dpi / SHADE_STROKE_DIV) > 2 ? (int)(dpi / SHADE_STROKE_DIV) : 2;
@@ -130,15 +132,45 @@ ocr_shade_find(struct Pix *binary, const struct ocr_shade_page *pg, unsigned dpi
 }
 
 void
-ocr_shade_erase(const struct ocr_shade *s, const struct ocr_shade_page *pg)
+ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg)
 {
 	for (uint32_t y = s->y; y < s->y + s->h; y++)
 		memset(pg->px + (size_t)y * pg->stride + (size_t)s->x * pg->channels, 0xff,
 		       (size_t)s->w * pg->channels);
 }
 
+/*
+ * Erase from the drawn shade s in dst the ruled lines that run through it or along
+ * its edges: a shaded cell of a table keeps its borders, and the grid between the
+ * cells of a shaded row, which the page's rules (ocr_rules.h) leave to the shade
+ * as part of its block. Drawn dark on white, a rule is a column dark over
+ * SHADE_RULE_DOWN_PCT of the shade's height, or a row dark over SHADE_RULE_ACROSS_PCT
+ * of its width; a letter's stroke is neither, the ground being around the text.
+ */
+static void
+erase_rules(const struct ocr_shade *s, uint8_t *dst, size_t dst_stride)
+{
+	uint32_t x, y, dark;
+
+	for (y = s->y; y < s->y + s->h; y++) {
+		uint8_t *row = dst + (size_t)y * dst_stride;
+
+		for (dark = 0, x = s->x; x < s->x + s->w; x++)
+			dark += row[x] < 128;
+		if ((uint64_t)dark * 100 >= (uint64_t)s->w * SHADE_RULE_ACROSS_PCT)
+			memset(row + s->x, 0xff, s->w);
+	}
+	for (x = s->x; x < s->x + s->w; x++) {
+		for (dark = 0, y = s->y; y < s->y + s->h; y++)
+			dark += dst[(size_t)y * dst_stride + x] < 128;
+		if ((uint64_t)dark * 100 >= (uint64_t)s->h * SHADE_RULE_DOWN_PCT)
+			for (y = s->y; y < s->y + s->h; y++)
+				dst[(size_t)y * dst_stride + x] = 0xff;
+	}
+}
+
 void
-ocr_shade_draw(const struct ocr_shade *s, const struct ocr_shade_page *pg, uint8_t *dst,
+ocr_shade_draw(const struct ocr_shade *s, const struct ocr_pixmap *pg, uint8_t *dst,
 	       size_t dst_stride)
 {
 	int span = (int)s->ground - (int)s->text;	/* negative for light text */
@@ -149,4 +181,5 @@ ocr_shade_draw(const struct ocr_shade *s, const struct ocr_shade_page *pg, uint8
 
 			dst[(size_t)y * dst_stride + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 		}
+	erase_rules(s, dst, dst_stride);
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ocr.h"
+
 #define OCR_MAX_SHADES		32	/* per page; a form with more keeps the first */
 
 struct Pix;		/* Leptonica's image, as Tesseract gives its black and white */
@@ -28,27 +30,20 @@ struct ocr_shade {
 	uint8_t text, ground;		/* mean grey of the text and of the ground */
 };
 
-/* A page's pixels: grey (channels 1) or RGB (3), 8 bits, rows stride bytes apart. */
-struct ocr_shade_page {
-	uint8_t *px;
-	uint32_t width, height;
-	size_t stride;
-	unsigned channels;
-};
-
 /* The shades of page pg at dpi, at most max into out, top to bottom; how many.
  * binary is the page in black and white (Tesseract's, 1 bit per pixel); none are
  * found if it is not pg's size. pg is only read. */
-unsigned ocr_shade_find(struct Pix *binary, const struct ocr_shade_page *pg, unsigned dpi,
+unsigned ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
     struct ocr_shade *out, unsigned max);
 
 /* Paint shade s of page pg white. */
-void ocr_shade_erase(const struct ocr_shade *s, const struct ocr_shade_page *pg);
+void ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg);
 
 /* Draw shade s of page pg into the grey page dst of pg's size (rows dst_stride bytes
  * apart) at its place, its text dark on white: its ground goes to 255, its text to 0,
- * grey between in proportion, so that the letters' smoothed edges stay. */
-void ocr_shade_draw(const struct ocr_shade *s, const struct ocr_shade_page *pg,
+ * grey between in proportion, so that the letters' smoothed edges stay; ruled lines
+ * through it or along its edges (a shaded cell's borders) are left white. */
+void ocr_shade_draw(const struct ocr_shade *s, const struct ocr_pixmap *pg,
     uint8_t *dst, size_t dst_stride);
 
 #endif

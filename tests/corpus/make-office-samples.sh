@@ -3,8 +3,8 @@
 # tests/unit/test_office.c converts (default DIR: tests/corpus/office).
 #
 # The sources are flat OpenDocument XML written here (reviewable: one Japanese page
-# of text, a small sheet, one slide, and a text document whose Basic macro runs on
-# load and would replace the text with MACRO-RAN); LibreOffice (trusted here: our
+# of text, a small sheet, one slide, a form's ruled table, and a text document whose
+# Basic macro runs on load and would replace the text with MACRO-RAN); LibreOffice (trusted here: our
 # own input, run unconfined once) converts them to docx, xlsx, pptx, doc, xls, ppt
 # and odt/ods/odp. encrypted.odt is a zip by python's standard library whose
 # manifest declares an encrypted content.xml, as LibreOffice writes it for a
@@ -73,6 +73,29 @@ pages = "".join('<text:p text:style-name="%s">第%d頁 申請書の記入例</te
                    "".join("<text:p>%d-%d %s</text:p>" % (n, k, line) for k in range(1, 13)))
                 for n in range(1, 6))
 put("five-pages.fodt", doc("text", "<office:text>%s</office:text>" % pages, brk))
+# A form: a ruled table (0.5 pt borders) whose header row is shaded grey, as a word
+# processor's 届出書 is (the OCR child erases rules and reads shades on their own).
+cells = ('<office:automatic-styles><style:style style:name="C1" style:family="table-cell">'
+         '<style:table-cell-properties fo:border="0.5pt solid #000000" fo:padding="0.1cm"/>'
+         '</style:style><style:style style:name="C2" style:family="table-cell">'
+         '<style:table-cell-properties fo:border="0.5pt solid #000000" fo:padding="0.1cm" '
+         'fo:background-color="#808080"/></style:style><style:style style:name="P1" '
+         'style:family="paragraph"><style:text-properties fo:font-size="11pt" '
+         'style:font-size-asian="11pt"/></style:style><style:style style:name="P2" '
+         'style:family="paragraph"><style:text-properties fo:font-size="18pt" '
+         'style:font-size-asian="18pt"/></style:style></office:automatic-styles>')
+def row(style, a, b):
+    return ''.join(['<table:table-row>'] + ['<table:table-cell table:style-name="%s">'
+                    '<text:p text:style-name="P1">%s</text:p></table:table-cell>' % (style, c)
+                    for c in (a, b)] + ['</table:table-row>'])
+form = ('<office:text><text:p text:style-name="P2">住民異動届</text:p><table:table '
+        'table:name="T1"><table:table-column table:number-columns-repeated="2"/>%s'
+        '</table:table><text:p text:style-name="P1">上記のとおり届け出ます。</text:p>'
+        '</office:text>' % (row("C2", "項目", "記入欄") + row("C1", "氏名", "山田 太郎") +
+                            row("C1", "住所", "東京都千代田区霞が関") +
+                            row("C1", "電話番号", "03-1234-5678") +
+                            row("C1", "生年月日", "昭和60年4月1日") + row("C1", "備考", "")))
+put("form.fodt", doc("text", form, cells))
 
 def zi(name):
     i = zipfile.ZipInfo(name, date_time=(2024, 4, 1, 9, 0, 0))
@@ -100,6 +123,7 @@ conv() {	# conv SRC FORMAT NAME
 }
 conv sample.fodt docx sample.docx
 conv five-pages.fodt docx five-pages.docx
+conv form.fodt docx form.docx
 conv sample.fodt 'doc:MS Word 97' sample.doc
 conv sample.fodt odt sample.odt
 conv sample.fods xlsx sample.xlsx

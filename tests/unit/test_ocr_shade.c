@@ -123,7 +123,7 @@ static void
 check_shades_of(unsigned channels)
 {
 	uint8_t *px = shaded_page(channels);
-	struct ocr_shade_page pg = { .px = px, .width = W, .height = H, .stride = (size_t)W * channels,
+	struct ocr_pixmap pg = { .px = px, .width = W, .height = H, .stride = (size_t)W * channels,
 				     .channels = channels };
 	struct ocr_shade s[OCR_MAX_SHADES];
 	PIX *binary = otsu_binary(px, channels);
@@ -158,12 +158,13 @@ test_shades_are_found_on_a_colour_page(void **state)
 }
 
 /* Drawn dark on white: the ground white, the text black, each at its place, nothing
- * else touched; erased, the page is white there. */
+ * else touched, and the rules along a shaded cell's edges left white; erased, the
+ * page is white there. */
 static void
 test_a_shade_is_drawn_dark_on_white_and_erased_white(void **state)
 {
 	uint8_t *px = shaded_page(1), *dst = malloc((size_t)W * H);
-	struct ocr_shade_page pg = { .px = px, .width = W, .height = H, .stride = W, .channels = 1 };
+	struct ocr_pixmap pg = { .px = px, .width = W, .height = H, .stride = W, .channels = 1 };
 	struct ocr_shade s[OCR_MAX_SHADES];
 	PIX *binary = otsu_binary(px, 1);
 	unsigned n = ocr_shade_find(binary, &pg, DPI, s, OCR_MAX_SHADES);
@@ -180,6 +181,13 @@ test_a_shade_is_drawn_dark_on_white_and_erased_white(void **state)
 	assert_int_equal(dst[305 * W + 110], 255);	/* the dark bar's ground */
 	assert_int_equal(dst[315 * W + 121], 0);	/* one of its white marks */
 	assert_int_equal(dst[199 * W + 110], 0x7f);	/* above the box: untouched */
+	/* The shaded cell: its marks dark, the grid's rules along its edges white. */
+	ocr_shade_draw(&s[2], &pg, dst, W);
+	assert_int_equal(dst[510 * W + 111], 0);
+	assert_int_equal(dst[500 * W + 200], 255);
+	assert_int_equal(dst[541 * W + 200], 255);
+	assert_int_equal(dst[520 * W + 100], 255);
+	assert_int_equal(dst[520 * W + 367], 255);
 	assert_int_equal(dst[101 * W + 121], 0x7f);	/* the line on white */
 	ocr_shade_erase(&s[1], &pg);
 	assert_int_equal(px[315 * W + 121], 255);
@@ -196,7 +204,7 @@ static void
 test_find_keeps_to_its_bounds(void **state)
 {
 	uint8_t *px = shaded_page(1);
-	struct ocr_shade_page pg = { .px = px, .width = W, .height = H, .stride = W, .channels = 1 };
+	struct ocr_pixmap pg = { .px = px, .width = W, .height = H, .stride = W, .channels = 1 };
 	struct ocr_shade s[OCR_MAX_SHADES];
 	PIX *binary = otsu_binary(px, 1), *smaller;
 	BOX *most = boxCreate(0, 0, W, H - 1);

@@ -1,15 +1,16 @@
 /*
- * fuzz_ocr_shade.c — finding and redrawing shades (ocr_shade.h) on arbitrary pages.
+ * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its shades
+ * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased.
  *
- * The OCR child runs ocr_shade_find on pixels a hostile file chose, and on
- * Tesseract's black and white of them. Whatever the page: at most max shades, each
- * inside the page and at least the smallest size, with text and ground 80 levels
- * apart; drawing and erasing them touches nothing outside the page (the pages are
- * allocated at their exact size, so ASan sees a write past one). A black and white
- * of another size finds nothing. Input: width and height (1 byte each, 16-271
+ * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
+ * and white of them. Whatever the page: at most max shades, each inside the page
+ * and at least the smallest size, with text and ground 80 levels apart; the rules'
+ * mask is the page's size; drawing and erasing touch nothing outside the page (the
+ * pages are allocated at their exact size, so ASan sees a write past one). A black
+ * and white of another size finds no shade and erases no rule. Input: width and height (1 byte each, 16-271
  * pixels), channels (1 or 3), the threshold of the black and white, the dpi
  * (bytes 4-5, 30-1053), then the pixels, repeated to fill the page.
- * Seeds: tests/fuzz/corpus/fuzz_ocr_shade/.
+ * Seeds: tests/fuzz/corpus/fuzz_ocr_page/.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include <leptonica/allheaders.h>
 
+#include "ocr_rules.h"
 #include "ocr_shade.h"
 
 #define FUZZ_SHADE_HEADER	6
@@ -26,7 +28,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-check_and_draw(const struct ocr_shade_page *pg, unsigned dpi, const struct ocr_shade *s,
+check_and_draw(const struct ocr_pixmap *pg, unsigned dpi, const struct ocr_shade *s,
 	       unsigned n)
 {
 	uint8_t *dst = malloc((size_t)pg->width * pg->height);
@@ -52,10 +54,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ocr_shade s[FUZZ_SHADE_MAX];
-	struct ocr_shade_page pg;
+	struct ocr_pixmap pg;
 	unsigned threshold, dpi, n;
 	size_t bytes;
-	PIX *binary;
+	PIX *binary, *rules;
 
 	if (size <= FUZZ_SHADE_HEADER)
 		return 0;
@@ -82,10 +84,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > FUZZ_SHADE_MAX)
 		abort();
 	check_and_draw(&pg, dpi, s, n);
+	rules = ocr_rules_find(binary, dpi);
+	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
+			      pixGetHeight(rules) != (l_int32)pg.height))
+		abort();
+	ocr_rules_erase(rules, &pg);
 	/* The black and white of another page: nothing. */
 	pg.height--;
 	if (ocr_shade_find(binary, &pg, dpi, s, FUZZ_SHADE_MAX) != 0)
 		abort();
+	ocr_rules_erase(rules, &pg);
+	ocr_rules_free(rules);
 	pixDestroy(&binary);
 	free(pg.px);
 	return 0;
