@@ -544,8 +544,8 @@ static void
 keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
 {
 	struct ocr_pixmap grey = { .px = pr->shade_px, .width = pr->h->width,
-				       .height = pr->h->height, .stride = pr->h->width,
-				       .channels = 1 };
+				   .height = pr->h->height, .stride = pr->h->width,
+				   .channels = 1 };
 	unsigned i, kept = 0;
 
 	for (i = 0; i < pr->nshade; i++)

@@ -123,8 +123,8 @@ static void
 check_shades_of(unsigned channels)
 {
 	uint8_t *px = shaded_page(channels);
-	struct ocr_pixmap pg = { .px = px, .width = W, .height = H, .stride = (size_t)W * channels,
-				     .channels = channels };
+	struct ocr_pixmap pg = { .px = px, .width = W, .height = H,
+				 .stride = (size_t)W * channels, .channels = channels };
 	struct ocr_shade s[OCR_MAX_SHADES];
 	PIX *binary = otsu_binary(px, channels);
 	unsigned n = ocr_shade_find(binary, &pg, DPI, s, OCR_MAX_SHADES);
