@@ -24,6 +24,7 @@
 #define SHADE_MIN_BLACK_PCT	70	/* of its area black in the unopened page */
 #define SHADE_MIN_CONTRAST	80	/* grey levels between its text and its ground */
 #define SHADE_MIN_TEXT_PERMIL	1	/* of its pixels that are text: a title in a big box */
+#define SHADE_WORK_PAGES	4	/* pixels looked at per page, in pages */
 #define SHADE_RULE_DOWN_PCT	90	/* of a shade's height dark: a rule down it */
 #define SHADE_RULE_ACROSS_PCT	90	/* of its width dark: a rule across it */
 
@@ -91,6 +92,9 @@ ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
 {
 	int brick = (int)(dpi / SHADE_STROKE_DIV) > 2 ? (int)(dpi / SHADE_STROKE_DIV) : 2;
 	uint32_t min_w = dpi / SHADE_MIN_W_DIV, min_h = dpi / SHADE_MIN_H_DIV;
+	/* Blocks are disjoint, their boxes need not be (combs that interleave): the
+	 * pixels looked at, here and by ocr_shade_draw, stay within a few pages'. */
+	uint64_t budget = (uint64_t)SHADE_WORK_PAGES * pg->width * pg->height;
 	unsigned found = 0;
 	PIX *solid;
 	BOXA *blocks;
@@ -115,6 +119,9 @@ ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
 		    (uint32_t)w < min_w || (uint32_t)h < min_h ||
 		    (uint32_t)x + (uint32_t)w > pg->width || (uint32_t)y + (uint32_t)h > pg->height)
 			continue;
+		if ((uint64_t)w * (uint64_t)h > budget)
+			break;
+		budget -= (uint64_t)w * (uint64_t)h;
 		if ((b = boxaGetBox(blocks, i, L_CLONE)) == NULL)
 			continue;
 		if (pixCountPixelsInRect(binary, b, &black, NULL) != 0)

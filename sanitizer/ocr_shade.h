@@ -32,7 +32,8 @@ struct ocr_shade {
 
 /* The shades of page pg at dpi, at most max into out, top to bottom; how many.
  * binary is the page in black and white (Tesseract's, 1 bit per pixel); none are
- * found if it is not pg's size. pg is only read. */
+ * found if it is not pg's size. pg is only read. The areas looked at, and so those
+ * of the shades found, add up to at most four times the page's. */
 unsigned ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
     struct ocr_shade *out, unsigned max);
 

@@ -222,6 +222,36 @@ test_find_keeps_to_its_bounds(void **state)
 	free(px);
 }
 
+/* Frames inside frames, every one a shade (dark, with white between): their
+ * boxes overlap, each nearly the page. What find looks at, and so the shades it
+ * gives, add up to at most four pages' pixels. */
+static void
+test_find_looks_at_no_more_than_four_pages(void **state)
+{
+	uint8_t *px = malloc((size_t)W * H);
+	struct ocr_pixmap pg = { .px = px, .width = W, .height = H, .stride = W, .channels = 1 };
+	struct ocr_shade s[OCR_MAX_SHADES];
+	uint64_t area = 0;
+	PIX *binary;
+	unsigned n, i;
+
+	(void)state;
+	assert_non_null(px);
+	memset(px, 255, (size_t)W * H);
+	for (unsigned k = 0; 10 * k + 8 < H / 2 && 10 * k + 8 < W / 2; k++) {
+		fill(px, 1, 10 * k, 10 * k, W - 10 * k, H - 10 * k, grey40);
+		fill(px, 1, 10 * k + 8, 10 * k + 8, W - 10 * k - 8, H - 10 * k - 8, white);
+	}
+	binary = otsu_binary(px, 1);
+	n = ocr_shade_find(binary, &pg, DPI, s, OCR_MAX_SHADES);
+	pixDestroy(&binary);
+	for (i = 0; i < n; i++)
+		area += (uint64_t)s[i].w * s[i].h;
+	assert_in_range(n, 1, 4);
+	assert_true(area <= 4ull * W * H);
+	free(px);
+}
+
 int
 main(void)
 {
@@ -230,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_shades_are_found_on_a_colour_page),
 		cmocka_unit_test(test_a_shade_is_drawn_dark_on_white_and_erased_white),
 		cmocka_unit_test(test_find_keeps_to_its_bounds),
+		cmocka_unit_test(test_find_looks_at_no_more_than_four_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
