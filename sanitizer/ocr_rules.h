@@ -9,7 +9,9 @@
  * Tesseract's black and white much as its line finder finds them — thin (under
  * dpi/20), long (across at least dpi/2, down at least dpi/3) — but only in a connected
  * part of the page at least an inch long (a table's grid, a box, a rule on its own;
- * not a letter's stroke, up to letters of 72 pt), and painted white in the page.
+ * not a letter's stroke, up to letters of 72 pt); and dotted or dashed rules (点線),
+ * rows of dots too small and flat to be parts of letters. They are painted white in
+ * the page.
  */
 #ifndef SEKISHO_OCR_RULES_H
 #define SEKISHO_OCR_RULES_H

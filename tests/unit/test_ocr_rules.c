@@ -1,8 +1,9 @@
 /*
  * test_ocr_rules.c — a page's ruled lines (ocr_rules_find) and their erasing
- * (ocr_rules_erase): a table's grid and a rule on its own are rules; a large
- * letter's straight strokes, short strokes touching the grid, a solid box, a thick
- * bar and a short stroke on its own are not; erasing paints white the rules' pixels, and their smoothed edges, only.
+ * (ocr_rules_erase): a table's grid, a rule on its own and dotted rules are
+ * rules; a large letter's straight strokes, short strokes touching the grid, a
+ * solid box, a thick bar, a short stroke on its own, a row of full stops and a row
+ * of thick dashes are not; erasing paints white the rules' pixels, and their smoothed edges, only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,28 @@ ruled_page(void)
 	return b;
 }
 
+/* A page of dots and dashes: a dotted rule across (dashes 4 x 2, 4 apart) from
+ * (100,300) to (700,302), one down at x 900 from 200 to 500 meeting a solid rule
+ * across at y 200, a row of full stops (3 x 3, 22 apart, as in text) at y 400 and a
+ * row of dashes too thick for a rule (8 x 5, 12 apart) at y 450. */
+static PIX *
+dotted_page(void)
+{
+	PIX *b = pixCreate(W, H, 1);
+
+	assert_non_null(b);
+	for (int x = 100; x < 700; x += 8)
+		fill(b, x, 300, x + 4, 302);
+	fill(b, 700, 198, 1000, 200);
+	for (int y = 200; y < 500; y += 8)
+		fill(b, 900, y, 902, y + 4);
+	for (int x = 100; x < 700; x += 22)
+		fill(b, x, 400, x + 3, 403);
+	for (int x = 100; x < 700; x += 12)
+		fill(b, x, 450, x + 8, 455);
+	return b;
+}
+
 static int
 masked(PIX *m, int x, int y)
 {
@@ -86,6 +109,22 @@ test_rules_are_long_thin_lines_of_long_parts(void **state)
 	assert_false(masked(m, 400, 825));		/* the solid box */
 	assert_false(masked(m, 400, 905));		/* the thick bar */
 	assert_false(masked(m, 801, 920));		/* the short stroke */
+	ocr_rules_free(m);
+	pixDestroy(&b);
+}
+
+static void
+test_dotted_rules_are_rows_of_thin_dashes(void **state)
+{
+	PIX *b = dotted_page(), *m = ocr_rules_find(b, DPI);
+
+	(void)state;
+	assert_non_null(m);
+	assert_true(masked(m, 101, 300) && masked(m, 693, 301));	/* across */
+	assert_true(masked(m, 900, 201) && masked(m, 901, 490));	/* down, */
+	assert_true(masked(m, 900, 197));		/* and where it meets a rule */
+	assert_false(masked(m, 101, 401));		/* full stops */
+	assert_false(masked(m, 101, 452));		/* dashes too thick */
 	ocr_rules_free(m);
 	pixDestroy(&b);
 }
@@ -144,6 +183,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_are_long_thin_lines_of_long_parts),
+		cmocka_unit_test(test_dotted_rules_are_rows_of_thin_dashes),
 		cmocka_unit_test(test_a_page_without_rules_has_no_mask),
 		cmocka_unit_test(test_erase_paints_the_rules_white_only),
 	};
