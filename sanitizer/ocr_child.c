@@ -494,6 +494,15 @@ primary_takes_page(struct page_reader *pr)
 	give_page(pr->primary, pr);
 }
 
+/* The shades' page, pr->shade_px: grey, the page's size. */
+static struct ocr_pixmap
+shades_page(const struct page_reader *pr)
+{
+	return (struct ocr_pixmap){ .px = pr->shade_px, .width = pr->h->width,
+				    .height = pr->h->height, .stride = pr->h->width,
+				    .channels = 1 };
+}
+
 /*
  * Make the page given to api ready to be read, from its black and white: find its
  * shades (ocr_shade.h) and draw them dark on white into pr->shade_px, find its ruled
@@ -507,8 +516,6 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 {
 	struct ocr_pixmap page = { .px = px, .width = pr->h->width, .height = pr->h->height,
 				   .stride = pr->stride, .channels = pr->h->channels };
-	struct ocr_pixmap shades = { .width = pr->h->width, .height = pr->h->height,
-				     .stride = pr->h->width, .channels = 1 };
 	size_t size = (size_t)pr->h->width * pr->h->height;
 	struct Pix *binary = TessBaseAPIGetThresholdedImage(api), *rules;
 	unsigned i;
@@ -525,7 +532,8 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 			pr->shade_cap = size;
 	}
 	if (pr->nshade > 0) {
-		shades.px = pr->shade_px;
+		struct ocr_pixmap shades = shades_page(pr);
+
 		memset(shades.px, 0xff, size);
 		for (i = 0; i < pr->nshade; i++)
 			ocr_shade_draw(&pr->shade[i], &page, shades.px, shades.stride);
@@ -543,9 +551,7 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 static void
 keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
 {
-	struct ocr_pixmap grey = { .px = pr->shade_px, .width = pr->h->width,
-				   .height = pr->h->height, .stride = pr->h->width,
-				   .channels = 1 };
+	struct ocr_pixmap grey = shades_page(pr);
 	unsigned i, kept = 0;
 
 	for (i = 0; i < pr->nshade; i++)

@@ -23,6 +23,18 @@
 #define RULE_FLAT_DIV		50	/* and at most dpi / this thick (3 at 150 dpi) */
 #define RULE_GAP_DIV		15	/* and under dpi / this from the next */
 
+/* a | b, either of them NULL for none; b is freed. */
+static PIX *
+either(PIX *a, PIX *b)
+{
+	if (a == NULL)
+		return b;
+	if (b != NULL)
+		pixOr(a, a, b);
+	pixDestroy(&b);
+	return a;
+}
+
 /* The solid rules: long thin runs within parts of the page an inch long; NULL if
  * none. */
 static PIX *
@@ -111,48 +123,29 @@ dotted_rules(struct Pix *binary, unsigned dpi)
 	}
 	across = n_across > 0 ? dotted_one_way(flat_across, dpi, 1) : NULL;
 	down = n_down > 0 ? dotted_one_way(flat_down, dpi, 0) : NULL;
-	if (across == NULL) {
-		across = down;
-		down = NULL;
-	} else if (down != NULL) {
-		pixOr(across, across, down);
-	}
 out:
 	boxaDestroy(&parts);
 	pixDestroy(&flat_across);
 	pixDestroy(&flat_down);
-	pixDestroy(&down);
-	return across;
+	return either(across, down);
 }
 
 struct Pix *
 ocr_rules_find(struct Pix *binary, unsigned dpi)
 {
-	PIX *rules, *dotted, *mask = NULL;
+	PIX *rules, *rest = NULL, *mask = NULL;
 
 	if (binary == NULL || pixGetDepth(binary) != 1 || dpi < RULE_THICK_DIV)
 		return NULL;
 	rules = solid_rules(binary, dpi);
 	/* Without the solid rules: a dash that touches one (where a dotted row meets
 	 * a table's side) is then a dash like the others. */
-	if (rules != NULL) {
-		PIX *rest = pixSubtract(NULL, binary, rules);
-
-		dotted = rest != NULL ? dotted_rules(rest, dpi) : NULL;
-		pixDestroy(&rest);
-	} else {
-		dotted = dotted_rules(binary, dpi);
-	}
-	if (rules == NULL) {
-		rules = dotted;
-		dotted = NULL;
-	} else if (dotted != NULL) {
-		pixOr(rules, rules, dotted);
-	}
+	if (rules == NULL || (rest = pixSubtract(NULL, binary, rules)) != NULL)
+		rules = either(rules, dotted_rules(rest != NULL ? rest : binary, dpi));
 	if (rules != NULL)
 		mask = pixDilateBrick(NULL, rules, 3, 3);
+	pixDestroy(&rest);
 	pixDestroy(&rules);
-	pixDestroy(&dotted);
 	return mask;
 }
 

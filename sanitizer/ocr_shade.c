@@ -42,16 +42,16 @@ static int
 two_greys(const struct ocr_pixmap *pg, struct ocr_shade *s)
 {
 	uint64_t hist[256] = { 0 }, total = (uint64_t)s->w * s->h, sum = 0, below = 0, sum_below = 0;
-	uint64_t n_dark = 0, n_light;
+	uint64_t n_dark = 0, sum_dark = 0, n_light;
 	double best = -1, m_dark, m_light;
-	unsigned v, t = 0;
+	unsigned v;
 
 	for (uint32_t y = s->y; y < s->y + s->h; y++)
 		for (uint32_t x = s->x; x < s->x + s->w; x++)
 			hist[grey_at(pg, x, y)]++;
 	for (v = 0; v < 256; v++)
 		sum += v * hist[v];
-	/* Otsu: the threshold t (dark <= t < light) of largest between-class variance. */
+	/* Otsu: the threshold (dark at or below it) of largest between-class variance. */
 	for (v = 0; v < 255; v++) {
 		double wb, wf, d;
 
@@ -64,18 +64,15 @@ two_greys(const struct ocr_pixmap *pg, struct ocr_shade *s)
 		d = (double)sum_below / wb - (double)(sum - sum_below) / wf;
 		if (wb * wf * d * d > best) {
 			best = wb * wf * d * d;
-			t = v;
 			n_dark = below;
+			sum_dark = sum_below;
 		}
 	}
 	if (best < 0)
 		return 0;	/* one grey only */
 	n_light = total - n_dark;
-	sum_below = 0;
-	for (v = 0; v <= t; v++)
-		sum_below += v * hist[v];
-	m_dark = (double)sum_below / (double)n_dark;
-	m_light = (double)(sum - sum_below) / (double)n_light;
+	m_dark = (double)sum_dark / (double)n_dark;
+	m_light = (double)(sum - sum_dark) / (double)n_light;
 	if (m_light - m_dark < SHADE_MIN_CONTRAST)
 		return 0;
 	/* The text is the smaller part: dark on a mid-tone box, light on a dark bar. */

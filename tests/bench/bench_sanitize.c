@@ -795,8 +795,8 @@ report_ocr(const char *name, const struct blob *in, unsigned lanes, const char *
 	return spp;
 }
 
-/* Tesseract alone on page px (an A4 page at 150 dpi; freed here), and the pipeline's s/page on two cores
- * (0: not measured) against half of it. */
+/* Tesseract alone on page px (an A4 page at 150 dpi; freed here), and the
+ * pipeline's s/page on two cores (0: not measured) against half of it. */
 static void
 report_tesseract(const char *name, uint8_t *px, double pipeline_spp)
 {

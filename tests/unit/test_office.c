@@ -408,6 +408,23 @@ test_docx_becomes_a_clean_pdf_that_names_libreoffice(void **state)
 	close(out);
 }
 
+/* The text layer of the one-page sample name, made clean with OCR on (malloc'd). */
+static char *
+ocr_page_text(const char *name)
+{
+	struct pipeline_result res;
+	char *text;
+	int out;
+
+	run_ocr(OFFICE_DIR, name, OCR_DEFAULT_LANGS, &res, &out);
+	assert_true(res.clean);
+	assert_int_equal(res.ocr_pages, 1);
+	text = pdf_text(out);
+	pipeline_result_free(&res);
+	close(out);
+	return text;
+}
+
 /* With OCR on, the PDF LibreOffice made is read like any PDF, and the attestation
  * names Tesseract among the engines that made the output; a spreadsheet's rows are
  * read in Japanese, a slide's title on its grey box, and a form's ruled table. */
@@ -440,10 +457,7 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 		const char *at;
 		int rows = 0;
 
-		run_ocr(OFFICE_DIR, name, OCR_DEFAULT_LANGS, &res, &out);
-		assert_true(res.clean);
-		assert_int_equal(res.ocr_pages, 1);
-		text = pdf_text(out);
+		text = ocr_page_text(name);
 		for (at = text; (at = strstr(at, "氏名")) != NULL; at++)
 			rows++;
 		if (rows != 5)
@@ -451,29 +465,19 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 		assert_int_equal(rows, 5);
 		assert_non_null(strstr(text, "申請"));
 		free(text);
-		pipeline_result_free(&res);
-		close(out);
 	}
 	/* A slide's title in its box of mid-tone grey: Tesseract's black and white for
 	 * the whole page turned the box black, title and all, and the slide had no text
 	 * layer until session 22 (ocr_shade.h). */
-	run_ocr(OFFICE_DIR, "sample.pptx", OCR_DEFAULT_LANGS, &res, &out);
-	assert_true(res.clean);
-	assert_int_equal(res.ocr_pages, 1);
-	text = pdf_text(out);
+	text = ocr_page_text("sample.pptx");
 	if (strstr(text, "住民票の写し") == NULL)
 		print_error("sample.pptx: %s\n", text);
 	assert_non_null(strstr(text, "住民票の写し"));
 	free(text);
-	pipeline_result_free(&res);
-	close(out);
 	/* A form's ruled table with a grey header row: read as one block with its rules,
 	 * the table was lost whole ("障。ク"); the rules are erased first (ocr_rules.h)
 	 * and the header is read as a shade, its cells' borders left out. */
-	run_ocr(OFFICE_DIR, "form.docx", OCR_DEFAULT_LANGS, &res, &out);
-	assert_true(res.clean);
-	assert_int_equal(res.ocr_pages, 1);
-	text = pdf_text(out);
+	text = ocr_page_text("form.docx");
 	if (strstr(text, "氏名山田") == NULL || strstr(text, "項目記入欄") == NULL)
 		print_error("form.docx: %s\n", text);
 	assert_non_null(strstr(text, "項目記入欄"));
@@ -481,8 +485,6 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 	assert_non_null(strstr(text, "1234-5678"));
 	assert_non_null(strstr(text, "生年月日昭和"));
 	free(text);
-	pipeline_result_free(&res);
-	close(out);
 }
 
 int
