@@ -24,13 +24,14 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev libjansson-dev
 # libreoffice-core, the desktop build, which replaces libreoffice-core-nogui.)
 # Run: the zones' web servers, the openssl CLI for operators, sqlite3 for inspection;
 # libqrencode4 for procedures' QR codes; python3 for provisioning/postal/ (builds the
-# postal code database, stdlib only); Tesseract and its Japanese and English models
-# for the sanitizer's OCR text layer; libwebp and libheif (HEVC through libde265) for
+# postal code database, stdlib only); Tesseract and its Japanese (across and, for
+# pages written vertically, 縦書き, down) and English models for the sanitizer's OCR
+# text layer; libwebp and libheif (HEVC through libde265) for
 # phone photos; headless LibreOffice (no X11/GTK) and a Japanese font to turn Office
 # and OpenDocument files into PDF; cairo and Pango with the IPAmj明朝 and IPAex fonts
 # to draw issued documents (交付文書) from their templates.
 RUN_PKGS="lighttpd lighttpd-mod-openssl openssl sqlite3 ca-certificates libqrencode4 python3
- libtesseract5 tesseract-ocr-jpn tesseract-ocr-eng libwebp7 libheif1 libde265-0
+ libtesseract5 tesseract-ocr-jpn tesseract-ocr-jpn-vert tesseract-ocr-eng libwebp7 libheif1 libde265-0
  libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
  libreoffice-impress-nogui fonts-ipafont-gothic
  libcairo2 libpangocairo-1.0-0 fonts-ipamj-mincho fonts-ipaexfont"

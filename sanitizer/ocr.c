@@ -296,7 +296,8 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 			if ((rc = take(c, 3, &b)) != OCR_OK)
 				break;
 			if (pg->reader != 0 || (b[0] != OCR_READER_ONE &&
-			    b[0] != OCR_READER_JPN && b[0] != OCR_READER_ENG) ||
+			    b[0] != OCR_READER_JPN && b[0] != OCR_READER_ENG &&
+			    b[0] != OCR_READER_VERT) ||
 			    be16(b + 1) > OCR_MAX_LINES_PER_PAGE) {
 				rc = OCR_EFORMAT;
 				break;
@@ -306,7 +307,9 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 		} else if (pg->reader != 0) {
 			rc = OCR_EFORMAT;	/* only 'E' follows 'R' */
 			break;
-		} else if (*b == 'L') {
+		} else if (*b == 'L' || *b == 'V') {
+			uint8_t vertical = *b == 'V';
+
 			if ((rc = read_box(c, box)) != OCR_OK)
 				break;
 			if (pg->nlines == OCR_MAX_LINES_PER_PAGE) {
@@ -323,7 +326,8 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 				pg->lines = n;
 				cap_lines *= 2;
 			}
-			pg->lines[pg->nlines++] = (struct ocr_line){ box[0], box[1], box[2], box[3] };
+			pg->lines[pg->nlines++] = (struct ocr_line){ box[0], box[1], box[2], box[3],
+								     vertical };
 		} else if (*b == 'W') {
 			struct ocr_word *w;
 

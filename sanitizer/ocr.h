@@ -12,8 +12,10 @@
  * wrong or absent, never make a file clean or put anything but text in the PDF.
  *
  * The child's output: "SKOC" and a version byte, then for each page in order a
- * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1 and words 'W' x0 y0
- * x1 y1 len bytes (a word belongs to the last line before it), then at most one
+ * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1 (or 'V', a vertical
+ * line: 縦書き, read top to bottom) and words 'W' x0 y0 x1 y1 len bytes (a word
+ * belongs to the last line before it; a vertical line's words top to bottom), then
+ * at most one
  * 'R' u8 reader u16 lines (which reader led the page, how many lines the other read
  * again), then 'E' u32 words. Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
  * y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
@@ -33,7 +35,7 @@
 #define OCR_MAX_WORD_BYTES	96	/* UTF-8 bytes of one word (32 kanji) */
 #define OCR_MAX_PAGE_BYTES	(16u + OCR_MAX_LINES_PER_PAGE * 9u + \
 				 OCR_MAX_WORDS_PER_PAGE * (10u + OCR_MAX_WORD_BYTES))
-#define OCR_VERSION		1
+#define OCR_VERSION		2	/* 2: vertical lines ('V') */
 #define OCR_MAGIC		"SKOC"
 
 /* What the child's exit code means (besides 0: every page from first on). */
@@ -53,16 +55,19 @@ enum ocr_error {
 
 const char *ocr_strerror(int err);
 
-/* Who read a page ('R'): Tesseract alone, or the jpn or the eng reader of a
- * jpn/eng pair leading (ocr_child.c). */
+/* Who read a page ('R'): Tesseract alone, the jpn or the eng reader of a
+ * jpn/eng pair leading, or jpn_vert reading a page written vertically (縦書き,
+ * ocr_vertical.h) (ocr_child.c). */
 enum {
 	OCR_READER_ONE = '1',
 	OCR_READER_JPN = 'j',
 	OCR_READER_ENG = 'e',
+	OCR_READER_VERT = 'v',
 };
 
 struct ocr_line {
 	uint16_t x0, y0, x1, y1;
+	uint8_t vertical;	/* 1: read top to bottom ('V') */
 };
 
 /* A page's pixels as the OCR child holds them, to be made ready for Tesseract
@@ -108,7 +113,8 @@ int ocr_page_append(struct ocr_page *dst, struct ocr_page *src);
  * of line height, which is what the LSTM's time follows. cuts[0] = 0 and
  * cuts[bands] = height; band b is rows cuts[b] to cuts[b + 1], possibly none. Where
  * no gap divides the page fairly, a band stays empty and the next reads its share.
- * The lines are sorted in place (by their top).
+ * The lines are sorted in place (by their top). A page written vertically is cut
+ * into strips of columns the same way, its lines given turned (ocr_child.c).
  */
 #define OCR_MAX_BANDS		4
 void ocr_band_cuts(struct ocr_line *lines, uint32_t nlines, uint32_t height,
@@ -138,10 +144,15 @@ int ocr_langs_valid(const char *langs);
 struct ocr_models;
 
 /* Load the readers for langs (as a child would: jpn and eng as two readers for a
- * jpn/eng pair) from tessdata (NULL: Tesseract's own directory). Returns 0 and
- * *out, or -ENOENT when a model does not load, -EINVAL for bad langs, -ENOMEM. */
+ * jpn/eng pair; jpn_vert too when langs has jpn) from tessdata (NULL: Tesseract's
+ * own directory). Returns 0 and *out, or -ENOENT when a model of langs does not
+ * load, -EINVAL for bad langs, -ENOMEM. jpn_vert is not required: without it a
+ * vertical page is read across, as any other. */
 int ocr_models_load(const char *tessdata, const char *langs, struct ocr_models **out);
 void ocr_models_free(struct ocr_models *m);
+
+/* Whether m reads vertical pages (縦書き): jpn_vert loaded. */
+int ocr_models_vertical(const struct ocr_models *m);
 
 struct ocr_request {
 	const char *langs;		/* OCR_DEFAULT_LANGS, say */
@@ -156,8 +167,9 @@ struct ocr_request {
 	struct pixels_limits lim;	/* for reading the stream */
 	const struct ocr_models *models; /* NULL, or readers loaded before the fork:
 					 * used when their langs and tessdata match */
-	void *api[2];			/* the child's Tesseracts, set by the prep: one,
-					 * or one per language of a jpn/eng pair */
+	void *api[3];			/* the child's Tesseracts, set by the prep: one,
+					 * or one per language of a jpn/eng pair; and
+					 * [2] jpn_vert for vertical pages, or NULL */
 };
 
 /* The sandbox_prep_fn: arg is a struct ocr_request *. Takes req->models' readers

@@ -26,6 +26,12 @@
  * own, redrawn dark on white (ocr_shade.h). Ruled lines (罫線) are erased before the
  * page is read (ocr_rules.h): read as one block, a ruled table was lost whole.
  *
+ * Vertical writing (縦書き). A page set in columns, top to bottom and right to left,
+ * is read by a third reader, jpn_vert, as one block of vertical lines, when its
+ * geometry says so (ocr_vertical.h). Read as one block across, each line of the text
+ * layer held one character of every column. Those lines are written 'V'; the eng
+ * reader has no part in them.
+ *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
  * allowed: the child would die of SIGSYS). OMP_THREAD_LIMIT=1 in the environment
@@ -38,6 +44,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
@@ -45,6 +52,7 @@
 #include "fsio.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
+#include "ocr_vertical.h"
 
 /* libgomp's (the Makefile links -lgomp); declared here rather than through omp.h,
  * which clang, building the fuzz targets, does not ship. */
@@ -95,33 +103,78 @@ jpn_eng_pair(const char *langs)
 	return strcmp(langs, "eng+jpn") == 0 ? PAIR_ENG_FIRST : PAIR_NONE;
 }
 
-/* Load langs' readers into api[0] and api[1] (NULL when one language, or when it is
- * not a jpn/eng pair); 0, or -1 with both NULL. api[0] reads as jpn, api[1] as eng:
- * pages, and the other's lines. */
+/* Whether jpn is one of langs' languages. */
 static int
-load_readers(const char *tessdata, const char *langs, TessBaseAPI *api[2])
+has_jpn(const char *langs)
 {
-	api[1] = NULL;
+	const char *s = langs;
+
+	for (;;) {
+		size_t n = strcspn(s, "+");
+
+		if (n == 3 && strncmp(s, "jpn", 3) == 0)
+			return 1;
+		if (s[n] == '\0')
+			return 0;
+		s += n + 1;
+	}
+}
+
+/* Whether lang's model is in the directory api loaded its own from: an optional
+ * model is only tried when it is there (Tesseract reports a missing one on
+ * stderr). */
+static int
+model_present(TessBaseAPI *api, const char *lang)
+{
+	const char *dir = TessBaseAPIGetDatapath(api);
+	char path[4096];
+	int n;
+
+	if (dir == NULL)
+		return 0;
+	n = snprintf(path, sizeof path, "%s/%s.traineddata", dir, lang);
+	return n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0;
+}
+
+static void
+free_readers(TessBaseAPI *api[3])
+{
+	for (int i = 0; i < 3; i++) {
+		if (api[i] != NULL)
+			TessBaseAPIDelete(api[i]);
+		api[i] = NULL;
+	}
+}
+
+/* Load langs' readers into api[0] and api[1] (NULL when one language, or when it is
+ * not a jpn/eng pair), and jpn_vert into api[2] when langs has jpn and the model is
+ * there (NULL otherwise: vertical pages are then read across, as before); 0, or -1
+ * with all NULL. api[0] reads as jpn, api[1] as eng: pages, and the other's lines. */
+static int
+load_readers(const char *tessdata, const char *langs, TessBaseAPI *api[3])
+{
+	api[1] = api[2] = NULL;
 	if (jpn_eng_pair(langs) == PAIR_NONE) {
 		api[0] = load(tessdata, langs);
-		return api[0] != NULL ? 0 : -1;
+	} else {
+		api[0] = load(tessdata, "jpn");
+		api[1] = load(tessdata, "eng");
+		if (api[1] == NULL)
+			free_readers(api);
 	}
-	api[0] = load(tessdata, "jpn");
-	api[1] = load(tessdata, "eng");
-	if (api[0] != NULL && api[1] != NULL)
-		return 0;
-	if (api[0] != NULL)
-		TessBaseAPIDelete(api[0]);
-	if (api[1] != NULL)
-		TessBaseAPIDelete(api[1]);
-	api[0] = api[1] = NULL;
-	return -1;
+	if (api[0] == NULL) {
+		free_readers(api);
+		return -1;
+	}
+	if (has_jpn(langs) && model_present(api[0], "jpn_vert"))
+		api[2] = load(tessdata, "jpn_vert");
+	return 0;
 }
 
 struct ocr_models {
 	char *tessdata;		/* NULL: Tesseract's own */
 	char *langs;
-	TessBaseAPI *api[2];	/* as load_readers */
+	TessBaseAPI *api[3];	/* as load_readers */
 };
 
 int
@@ -150,13 +203,16 @@ ocr_models_free(struct ocr_models *m)
 {
 	if (m == NULL)
 		return;
-	if (m->api[0] != NULL)
-		TessBaseAPIDelete(m->api[0]);
-	if (m->api[1] != NULL)
-		TessBaseAPIDelete(m->api[1]);
+	free_readers(m->api);
 	free(m->tessdata);
 	free(m->langs);
 	free(m);
+}
+
+int
+ocr_models_vertical(const struct ocr_models *m)
+{
+	return m != NULL && m->api[2] != NULL;
 }
 
 /* Whether m's readers are those req asks for. */
@@ -174,18 +230,16 @@ int
 ocr_child_prepare(void *arg)
 {
 	struct ocr_request *req = arg;
-	TessBaseAPI *api[2];
+	TessBaseAPI *api[3];
 
 	omp_set_max_active_levels(0);
-	if (models_match(req->models, req)) {
+	if (models_match(req->models, req))
 		/* This process's copy, fork's: the parent's own stay untouched. */
-		api[0] = req->models->api[0];
-		api[1] = req->models->api[1];
-	} else {
+		memcpy(api, req->models->api, sizeof(api));
+	else
 		(void)load_readers(req->tessdata, req->langs, api);	/* NULLs if not */
-	}
-	req->api[0] = api[0];
-	req->api[1] = api[1];
+	for (int i = 0; i < 3; i++)
+		req->api[i] = api[i];
 	return 0;
 }
 
@@ -451,7 +505,10 @@ read_line(TessBaseAPI *api, const struct pixels_header *h, int x0, int y0, int x
 struct page_reader {
 	TessBaseAPI *primary, *other;	/* other: NULL for a single reader */
 	TessBaseAPI *layout;		/* finds the lines that place a band's cuts */
+	TessBaseAPI *vert;		/* jpn_vert, or NULL */
 	int primary_is_eng;
+	int vertical;			/* this page is written vertically */
+	uint8_t line_tag;		/* 'L', or 'V' for the vertical reader's lines */
 	const struct pixels_header *h;
 	const uint8_t *px;
 	size_t stride;
@@ -508,8 +565,9 @@ shades_page(const struct page_reader *pr)
  * shades (ocr_shade.h) and draw them dark on white into pr->shade_px, find its ruled
  * lines (ocr_rules.h), and erase both from px, the page's pixels (a shade's solid
  * block spoils the lines beside it; a rule is taken for text); the rules are erased
- * from the shades' page too. Whether anything was erased: the page must then be
- * given again for it to count.
+ * from the shades' page too. Tell whether the page is written vertically
+ * (pr->vertical, when there is a reader for it). Whether anything was erased: the
+ * page must then be given again for it to count.
  */
 static int
 prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
@@ -522,6 +580,7 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 
 	pr->nshade = ocr_shade_find(binary, &page, pr->dpi, pr->shade, OCR_MAX_SHADES);
 	rules = ocr_rules_find(binary, pr->dpi);
+	pr->vertical = pr->vert != NULL && ocr_vertical_page(binary, pr->dpi);
 	pixDestroy(&binary);
 	if (pr->nshade > 0 && size > pr->shade_cap) {
 		free(pr->shade_px);
@@ -546,16 +605,24 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	return pr->nshade > 0 || rules != NULL;
 }
 
-/* Keep the shades whose top row is in rows y0 to y1: every shade is read whole, by
- * the one band it begins in. */
+/* Where shade s begins along the bands: its top row, or on a page written
+ * vertically, whose bands are strips of columns from the right, its right edge. */
+static uint32_t
+band_start(const struct page_reader *pr, const struct ocr_shade *s)
+{
+	return pr->vertical ? pr->h->width - (s->x + s->w) : s->y;
+}
+
+/* Keep the shades that begin between lo and hi along the bands: every shade is read
+ * whole, by the one band it begins in. */
 static void
-keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
+keep_band_shades(struct page_reader *pr, uint32_t lo, uint32_t hi)
 {
 	struct ocr_pixmap grey = shades_page(pr);
 	unsigned i, kept = 0;
 
 	for (i = 0; i < pr->nshade; i++)
-		if (pr->shade[i].y >= y0 && pr->shade[i].y < y1)
+		if (band_start(pr, &pr->shade[i]) >= lo && band_start(pr, &pr->shade[i]) < hi)
 			pr->shade[kept++] = pr->shade[i];
 		else
 			ocr_shade_erase(&pr->shade[i], &grey);
@@ -578,41 +645,70 @@ keep_band_shades(struct page_reader *pr, uint32_t y0, uint32_t y1)
  * without the lines of the others, which moves Tesseract's estimates of line
  * spacing and height a little: measured, a few characters in ten thousand read
  * differently (docs/sanitizer.md, "A page in bands").
+ *
+ * A page written vertically is cut into strips of whole columns instead, from the
+ * right (band 0 holds the first columns read), by the vertical reader's layout: its
+ * columns are given to ocr_band_cuts turned, the distance from the page's right
+ * edge for the distance from its top.
  */
 static int
 keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned bands)
 {
 	struct ocr_line lines[OCR_MAX_LINES_PER_PAGE];
-	uint32_t cuts[OCR_MAX_BANDS + 1], n = 0, y0, y1;
+	uint32_t cuts[OCR_MAX_BANDS + 1], n = 0, lo, hi, w = pr->h->width, y;
+	size_t pixel = pr->h->channels;
+	TessBaseAPI *layout = pr->layout;
 	TessPageIterator *pit;
 	uint8_t rec[8];
 	int box[4];
 
-	TessBaseAPISetPageSegMode(pr->layout, PSM_SINGLE_BLOCK);
-	give_page(pr->layout, pr);
-	if (prepare_page(pr, pr->layout, px))
-		give_page(pr->layout, pr);	/* the page without its shades and rules */
-	if ((pit = TessBaseAPIAnalyseLayout(pr->layout)) != NULL) {
-		do
-			if (n < OCR_MAX_LINES_PER_PAGE &&
-			    TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1],
-							&box[2], &box[3]) &&
-			    clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height,
-				      rec))
-				lines[n++] = (struct ocr_line){ be16(rec), be16(rec + 2), be16(rec + 4),
-								be16(rec + 6) };
-		while (TessPageIteratorNext(pit, RIL_TEXTLINE));
+	TessBaseAPISetPageSegMode(layout, PSM_SINGLE_BLOCK);
+	give_page(layout, pr);
+	if (prepare_page(pr, layout, px))
+		give_page(layout, pr);	/* the page without its shades and rules */
+	if (pr->vertical) {
+		TessBaseAPIClear(layout);
+		layout = pr->vert;
+		TessBaseAPISetPageSegMode(layout, PSM_SINGLE_BLOCK_VERT_TEXT);
+		give_page(layout, pr);
+	}
+	if ((pit = TessBaseAPIAnalyseLayout(layout)) != NULL) {
+		do {
+			struct ocr_line *ln = &lines[n];
+
+			if (n == OCR_MAX_LINES_PER_PAGE ||
+			    !TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1],
+							 &box[2], &box[3]) ||
+			    !clamp_box(box[0], box[1], box[2], box[3], w, pr->h->height, rec))
+				continue;
+			*ln = (struct ocr_line){ be16(rec), be16(rec + 2), be16(rec + 4),
+						 be16(rec + 6), 0 };
+			if (pr->vertical)
+				*ln = (struct ocr_line){ ln->y0, (uint16_t)(w - ln->x1), ln->y1,
+							 (uint16_t)(w - ln->x0), 1 };
+			n++;
+		} while (TessPageIteratorNext(pit, RIL_TEXTLINE));
 		TessPageIteratorDelete(pit);
 	}
-	TessBaseAPIClear(pr->layout);
-	ocr_band_cuts(lines, n, pr->h->height, bands, cuts);
-	y0 = band < bands ? cuts[band] : 0;
-	y1 = band < bands ? cuts[band + 1] : 0;
-	keep_band_shades(pr, y0, y1);
-	if (y1 <= y0)
+	TessBaseAPIClear(layout);
+	ocr_band_cuts(lines, n, pr->vertical ? w : pr->h->height, bands, cuts);
+	lo = band < bands ? cuts[band] : 0;
+	hi = band < bands ? cuts[band + 1] : 0;
+	keep_band_shades(pr, lo, hi);
+	if (hi <= lo)
 		return 0;
-	memset(px, 0xff, (size_t)y0 * pr->stride);
-	memset(px + (size_t)y1 * pr->stride, 0xff, (size_t)(pr->h->height - y1) * pr->stride);
+	if (!pr->vertical) {
+		memset(px, 0xff, (size_t)lo * pr->stride);
+		memset(px + (size_t)hi * pr->stride, 0xff,
+		       (size_t)(pr->h->height - hi) * pr->stride);
+		return 1;
+	}
+	for (y = 0; y < pr->h->height; y++) {	/* columns w - hi to w - lo stay */
+		uint8_t *row = px + (size_t)y * pr->stride;
+
+		memset(row, 0xff, (w - hi) * pixel);
+		memset(row + (w - lo) * pixel, 0xff, lo * pixel);
+	}
 	return 1;
 }
 
@@ -670,7 +766,7 @@ put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
 		pr->chars_eng += lr->chars;
 	else
 		pr->chars_jpn += lr->chars;
-	rec[0] = 'L';
+	rec[0] = pr->line_tag;
 	clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height, rec + 1);
 	put(o, rec, 9);
 	for (uint32_t i = 0; i < lr->nwords; i++) {
@@ -773,6 +869,37 @@ put_page(struct page_reader *pr, struct outbuf *o)
 }
 
 /*
+ * Read the page, written vertically, with jpn_vert as one block of vertical lines
+ * (PSM_SINGLE_BLOCK_VERT_TEXT: Tesseract turns the block and reads its columns
+ * right to left, each top to bottom). Its lines are put as 'V'. eng has no part in
+ * it, and the page does not choose the reader of the next (the vertical reader is
+ * neither of the pair).
+ */
+static void
+read_vertical(struct page_reader *pr, struct outbuf *o)
+{
+	TessBaseAPI *primary = pr->primary, *other = pr->other;
+	int primary_is_eng = pr->primary_is_eng;
+	uint32_t chars_jpn = pr->chars_jpn, chars_eng = pr->chars_eng;
+
+	pr->primary = pr->vert;
+	pr->other = NULL;
+	pr->primary_is_eng = 0;
+	pr->line_tag = 'V';
+	TessBaseAPISetPageSegMode(pr->vert, PSM_SINGLE_BLOCK_VERT_TEXT);
+	give_page(pr->vert, pr);
+	if (TessBaseAPIRecognize(pr->vert, NULL) == 0)
+		put_page(pr, o);
+	TessBaseAPIClear(pr->vert);
+	pr->primary = primary;
+	pr->other = other;
+	pr->primary_is_eng = primary_is_eng;
+	pr->line_tag = 'L';
+	pr->chars_jpn = chars_jpn;
+	pr->chars_eng = chars_eng;
+}
+
+/*
  * Read the page's shades, drawn by prepare_page on a white page of their own, as one
  * more block of lines with the same readers. A line read under SHADE_MIN_CONF is
  * dropped: a photo that passed for a shade reads as noise, at 20-30.
@@ -822,6 +949,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	pr.min_line_conf = -1;
 	pr.primary = pr.layout = req->api[0];
 	pr.other = req->api[1];
+	pr.vert = req->api[2];
+	pr.line_tag = 'L';
 	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST)
 		swap_readers(&pr);	/* api[0] is jpn, api[1] eng */
 	put(&o, OCR_MAGIC, 4);
@@ -871,18 +1000,22 @@ ocr_child(int out_fd, int in_fd, void *arg)
 			if (prepare_page(&pr, pr.primary, px))
 				primary_takes_page(&pr);	/* without its shades and rules */
 			reading = 1;
-		} else if ((reading = keep_band_only(&pr, px, req->band, req->bands))) {
+		} else if ((reading = keep_band_only(&pr, px, req->band, req->bands)) &&
+			   !pr.vertical) {
 			primary_takes_page(&pr);
 		}
-		if (reading) {
+		if (reading && pr.vertical) {
+			read_vertical(&pr, &o);
+		} else if (reading) {
 			if (pr.other != NULL && !pr.probed)
 				choose_primary(&pr);
 			if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
 				put_page(&pr, &o);
-			if (pr.nshade > 0)
-				read_shades(&pr, &o);
 		}
-		put(&o, (const uint8_t[]){ 'R', pr.other == NULL ? OCR_READER_ONE :
+		if (reading && pr.nshade > 0)
+			read_shades(&pr, &o);
+		put(&o, (const uint8_t[]){ 'R', pr.vertical ? OCR_READER_VERT :
+			pr.other == NULL ? OCR_READER_ONE :
 			pr.primary_is_eng ? OCR_READER_ENG : OCR_READER_JPN,
 			(uint8_t)(pr.reread >> 8), (uint8_t)pr.reread }, 4);
 		put_u32(&o, 'E', pr.nwords);

@@ -223,6 +223,7 @@ struct render_shared {
 	uint32_t pages_elsewhere;	/* pages the lanes that told have */
 	int more_elsewhere;		/* one of them has more than one stream */
 	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread, ocr_pages_banded;
+	uint32_t ocr_pages_vertical;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
@@ -267,6 +268,7 @@ lane_stopped(struct render_shared *sh)
 struct ocr_tally {
 	uint32_t ok, failed;		/* pages given a text layer, or not */
 	uint32_t eng, reread;		/* pages eng led; lines read again */
+	uint32_t vertical;		/* pages read as vertical writing */
 	uint32_t banded;		/* pages read in bands */
 };
 
@@ -279,6 +281,7 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
 	sh->ocr_failed += t->failed;
 	sh->ocr_pages_eng += t->eng;
 	sh->ocr_lines_reread += t->reread;
+	sh->ocr_pages_vertical += t->vertical;
 	sh->ocr_pages_banded += t->banded;
 	if (detail != NULL && sh->ocr_detail[0] == '\0')
 		snprintf(sh->ocr_detail, sizeof sh->ocr_detail, "%s", detail);
@@ -361,6 +364,7 @@ static void
 ocr_place(struct render_shared *sh, uint32_t index, struct ocr_page *pg, struct ocr_tally *tally)
 {
 	tally->eng += pg->reader == OCR_READER_ENG;
+	tally->vertical += pg->reader == OCR_READER_VERT;
 	tally->reread += pg->reread;
 	if (pg->nwords == 0)
 		return;
@@ -729,6 +733,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	res->ocr_max_rss_kb = sh.ocr_max_rss_kb;
 	res->ocr_pages_eng = sh.ocr_pages_eng;
 	res->ocr_lines_reread = sh.ocr_lines_reread;
+	res->ocr_pages_vertical = sh.ocr_pages_vertical;
 	res->ocr_pages_banded = sh.ocr_pages_banded;
 	if (sh.ocr_detail[0] != '\0')
 		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);
@@ -810,9 +815,11 @@ decoder_engine(json_t *e, enum detect_type type)
 	return 0;
 }
 
+/* The engines that made the output: with ocr, Tesseract and its languages, and
+ * jpn_vert after them when it read a page written vertically (ocr_vertical). */
 static json_t *
 engines(const struct pipeline_config *c, const struct scan_result *sr, enum detect_type type,
-    int ocr)
+    int ocr, int ocr_vertical)
 {
 	char db[32], tess[OCR_MAX_LANGS_LEN + 48];
 	json_t *e;
@@ -843,7 +850,8 @@ engines(const struct pipeline_config *c, const struct scan_result *sr, enum dete
 		return NULL;
 	}
 	if (e != NULL && ocr) {
-		snprintf(tess, sizeof tess, "%s %s", ocr_engine_version(), c->ocr);
+		snprintf(tess, sizeof tess, "%s %s%s", ocr_engine_version(), c->ocr,
+			 ocr_vertical ? "+jpn_vert" : "");
 		if (json_object_set_new(e, "tesseract", json_string(tess)) != 0) {
 			json_decref(e);
 			return NULL;
@@ -1402,7 +1410,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		/* OCR runs on every page of a PDF we render: the citizen's, the one LibreOffice
 		 * made, a multi-page TIFF's. */
 		if ((f.engines = engines(c, &sout, d.type, pipeline_ocr_on(c) &&
-		    strcmp(res->output_type, "pdf") == 0)) == NULL)
+		    strcmp(res->output_type, "pdf") == 0, res->ocr_pages_vertical > 0)) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);

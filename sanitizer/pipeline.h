@@ -125,6 +125,8 @@ struct pipeline_result {
 	uint64_t ocr_max_rss_kb;	/* the largest OCR child's peak resident set */
 	uint32_t ocr_pages_eng;		/* of ocr_pages, those eng led (jpn/eng pair) */
 	uint32_t ocr_lines_reread;	/* lines read again by the other language */
+	uint32_t ocr_pages_vertical;	/* of ocr_pages, those written vertically
+					 * (縦書き), read by jpn_vert */
 	uint32_t ocr_pages_banded;	/* pages read in bands (ocr_bands): 0 or 1 */
 	double seconds;
 	double office_seconds;		/* of seconds, LibreOffice's conversion */

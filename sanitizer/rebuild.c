@@ -939,6 +939,11 @@ decimal_str(uint64_t value, unsigned digits, char *out, size_t len)
  * where the one before ended at the earliest and ends where the next begins at the
  * latest, so that the text keeps its reading order for a reader that sorts
  * characters by position, and CJK neighbours touch.
+ *
+ * A vertical line (縦書き) is written the same way turned a quarter clockwise: its
+ * text runs down the page from its first word's top, the characters' tops to the
+ * right, the baseline on the column's left edge and the column's width as font
+ * size, so that a reader takes each column as one line, top to bottom.
  */
 static int
 text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct rebuild_buf *b)
@@ -952,7 +957,9 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 	rc = emit(b, "q %s 0 0 %s 0 0 cm\nBT\n3 Tr\n", scale, scale);
 	while (i < t->nwords && rc == REBUILD_OK) {
 		const struct ocr_line *ln = &t->lines[t->words[i].line];
-		uint32_t size = (uint32_t)(ln->y1 - ln->y0), prev_end = 0, prev_x0 = 0;
+		int down = ln->vertical;
+		uint32_t size = down ? (uint32_t)(ln->x1 - ln->x0) : (uint32_t)(ln->y1 - ln->y0);
+		uint32_t prev_end = 0, prev_x0 = 0;
 
 		for (j = i; j < t->nwords && t->words[j].line == t->words[i].line; j++)
 			;
@@ -960,12 +967,14 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 		for (k = i; k < j && rc == REBUILD_OK; k++) {
 			const struct ocr_word *w = &t->words[k];
 			const uint8_t *s = (const uint8_t *)t->text + w->off;
-			uint32_t x0 = w->x0 > prev_end ? w->x0 : prev_end, x1 = w->x1, cp, nch = 0;
+			uint32_t start = down ? w->y0 : w->x0, x1 = down ? w->y1 : w->x1, cp, nch = 0;
+			uint32_t x0 = start > prev_end ? start : prev_end;
 			size_t off = 0, n;
 			char tz[32], hex[8];
 
+			/* x0 and x1 are along the line: across, or down a vertical one. */
 			if (k + 1 < j) {
-				uint32_t next = t->words[k + 1].x0;
+				uint32_t next = down ? t->words[k + 1].y0 : t->words[k + 1].x0;
 
 				if (next > x0 && (next < x1 ||
 				    (is_cjk(last_cp(t, w)) && is_cjk(first_cp(t, &t->words[k + 1])))))
@@ -979,7 +988,9 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 			decimal_str((uint64_t)(x1 - x0) * 100000 / ((uint64_t)nch * size), 3, tz,
 				    sizeof tz);
 			/* x0 only grows along a line: prev_end > prev_x0. */
-			if (k == i)
+			if (k == i && down)
+				rc = emit(b, "%s Tz 0 -1 1 0 %u %u Tm <", tz, ln->x0, pg->height - x0);
+			else if (k == i)
 				rc = emit(b, "%s Tz 1 0 0 1 %u %u Tm <", tz, x0, pg->height - ln->y1);
 			else
 				rc = emit(b, "%s Tz %u 0 Td <", tz, x0 - prev_x0);

@@ -60,7 +60,8 @@ static const struct config_key sanitized_schema[] = {
 	 * "A page in bands"); false: by one OCR child. */
 	{ "ocr_bands", CONFIG_BOOL, "true", false, 0, 0 },
 	/* The directory of the *.traineddata models; unset: Tesseract's own (Debian's
-	 * tesseract-ocr-jpn and -eng). Loaded once at start (ocr.h, ocr_models). */
+	 * tesseract-ocr-jpn, -jpn-vert and -eng). Loaded once at start (ocr.h,
+	 * ocr_models). */
 	{ "ocr_tessdata", CONFIG_PATH, NULL, false, 0, 0 },
 	/* Zips only where the procedure's policy allows them (docs/sanitizer.md). */
 	{ "allow_archives", CONFIG_BOOL, "false", false, 0, 0 },
@@ -370,6 +371,10 @@ sanitized_open(struct sanitized *s, char *err, size_t errlen)
 					  &s->ocr_models)) != 0)
 			log_warn("ocr: the models for %s do not load (%s); each OCR child will "
 				 "try on its own", wc.pipeline.ocr, strerror(-rc));
+		else if (strstr(wc.pipeline.ocr, "jpn") != NULL &&
+			 !ocr_models_vertical(s->ocr_models))
+			log_warn("ocr: no jpn_vert model (tesseract-ocr-jpn-vert) beside %s; "
+				 "pages written vertically are read across", wc.pipeline.ocr);
 		wc.pipeline.ocr_models = s->ocr_models;
 	}
 	return worker_start(&s->workers, &wc, err, errlen);

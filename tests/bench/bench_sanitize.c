@@ -24,7 +24,8 @@
  *            pages at once (two lanes, each with its OCR child) and one at a time;
  *            the Japanese PDF two at a time with jpn+eng and with jpn alone;
  *            then one-page documents (a Japanese page, a scanned one, the English
- *            text page) and a 3-page one, their odd page out read in bands by
+ *            text page), a 3-page one and a page of the notice written vertically
+ *            (縦書き, read by jpn_vert in strips of columns), their odd page out read in bands by
  *            both lanes (the models loaded once, as the service does), in bands
  *            with each OCR child loading its own, and by one OCR child; then
  *            Tesseract alone on the first Japanese page, drawn and scanned (jpn, one
@@ -311,6 +312,57 @@ japanese_pdf(unsigned pages)
 	cairo_surface_finish(pdf);
 	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
 		die("cairo: cannot write the Japanese PDF");
+	cairo_surface_destroy(pdf);
+	return b;
+}
+
+/* The notice written vertically (縦書き), one page: 26 columns of 40 characters
+ * (10.5 pt on an 18 pt pitch, right to left from 71 pt off the right edge), each
+ * column a Pango line turned a quarter, its glyphs upright (gravity east). */
+static struct blob
+vertical_pdf(void)
+{
+	const double w = 595.28, h = 841.89, size = 10.5, pitch = 18.0;
+	struct blob b = { 0 };
+	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(blob_write, &b, w, h);
+	cairo_t *cr = cairo_create(pdf);
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string("IPAexMincho");
+	const char *s = testnotice_text;
+	unsigned column, k;
+
+	pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+	pango_layout_set_font_description(layout, font);
+	pango_context_set_base_gravity(pango_layout_get_context(layout), PANGO_GRAVITY_EAST);
+	pango_context_set_gravity_hint(pango_layout_get_context(layout),
+				       PANGO_GRAVITY_HINT_STRONG);
+	pango_layout_context_changed(layout);
+	for (column = 0; column < 26; column++) {
+		char buf[40 * 4 + 1], *d = buf;
+
+		for (k = 0; k < 40; k++) {	/* 40 characters of 3 UTF-8 bytes */
+			memcpy(d, s, 3);
+			d += 3;
+			s += 3;
+			if (*s == '\0')
+				s = testnotice_text;
+		}
+		*d = '\0';
+		pango_layout_set_text(layout, buf, -1);
+		cairo_save(cr);
+		cairo_translate(cr, w - 71.0 - column * pitch, 92.0);
+		cairo_rotate(cr, G_PI_2);
+		pango_cairo_update_layout(cr, layout);
+		pango_cairo_show_layout(cr, layout);
+		cairo_restore(cr);
+	}
+	cairo_show_page(cr);
+	pango_font_description_free(font);
+	g_object_unref(layout);
+	cairo_destroy(cr);
+	cairo_surface_finish(pdf);
+	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
+		die("cairo: cannot write the vertical PDF");
 	cairo_surface_destroy(pdf);
 	return b;
 }
@@ -985,11 +1037,11 @@ batch_worker(void *arg)
  * sanitize or a profiler alone. */
 static void
 save_inputs(const char *dir, const struct blob *text, const struct blob *japanese,
-	    const struct blob *scanned, const struct blob *scan_jp)
+	    const struct blob *scanned, const struct blob *scan_jp, const struct blob *vertical)
 {
 	const struct { const char *name; const struct blob *b; } in[] = {
 		{ "text.pdf", text }, { "japanese.pdf", japanese }, { "scanned.pdf", scanned },
-		{ "scan-jp.pdf", scan_jp },
+		{ "scan-jp.pdf", scan_jp }, { "vertical.pdf", vertical },
 	};
 	char path[4096];
 	size_t i;
@@ -1092,7 +1144,7 @@ main(int argc, char **argv)
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
 	struct blob text, japanese, scanned, scan_jp, photo, small[3], japanese1, japanese3,
-	    scan_jp1;
+	    scan_jp1, vertical1;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -1132,11 +1184,12 @@ main(int argc, char **argv)
 	japanese1 = japanese_pdf(1);
 	japanese3 = japanese_pdf(3);
 	scan_jp1 = scanned_notice_pdf(1);
+	vertical1 = vertical_pdf();
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
 	small[2] = png_of(800, 600);
-	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp);
+	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp, &vertical1);
 
 	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
 	       cfg.dpi, BENCH_RUNS);
@@ -1169,6 +1222,7 @@ main(int argc, char **argv)
 		report_ocr_bands("scan-jp", &scan_jp1);
 		report_ocr_bands("text", &small[0]);
 		report_ocr_bands("japanese", &japanese3);
+		report_ocr_bands("vertical", &vertical1);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
 		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
@@ -1234,6 +1288,7 @@ out:
 	free(text.p);
 	free(japanese.p);
 	free(japanese1.p);
+	free(vertical1.p);
 	free(japanese3.p);
 	free(scan_jp1.p);
 	free(scanned.p);

@@ -1,6 +1,7 @@
 /*
  * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its shades
- * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased.
+ * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased,
+ * its direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page
@@ -21,6 +22,7 @@
 
 #include "ocr_rules.h"
 #include "ocr_shade.h"
+#include "ocr_vertical.h"
 
 #define FUZZ_SHADE_HEADER	6
 #define FUZZ_SHADE_MAX		4	/* fewer than OCR_MAX_SHADES: the bound is hit */
@@ -84,6 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > FUZZ_SHADE_MAX)
 		abort();
 	check_and_draw(&pg, dpi, s, n);
+	if ((unsigned)ocr_vertical_page(binary, dpi) > 1)
+		abort();
 	rules = ocr_rules_find(binary, dpi);
 	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
 			      pixGetHeight(rules) != (l_int32)pg.height))

@@ -30,7 +30,8 @@ check_page(const struct ocr_page *pg)
 	if (pg->nlines > OCR_MAX_LINES_PER_PAGE || pg->nwords > OCR_MAX_WORDS_PER_PAGE)
 		abort();
 	for (i = 0; i < pg->nlines; i++)
-		if (pg->lines[i].x0 >= pg->lines[i].x1 || pg->lines[i].y0 >= pg->lines[i].y1)
+		if (pg->lines[i].x0 >= pg->lines[i].x1 || pg->lines[i].y0 >= pg->lines[i].y1 ||
+		    pg->lines[i].vertical > 1)
 			abort();
 	for (i = 0; i < pg->nwords; i++) {
 		const struct ocr_word *w = &pg->words[i];

@@ -296,6 +296,10 @@ def test_a_lone_one_page_upload_is_read_in_bands_unless_turned_off(instance, tmp
         assert done["ocr_pages"] == 1
         assert "sanitizer" in text_of_output(inst, "u-one")
         assert metrics(inst)["ocr"]["banded"] == (1 if bands else 0)
+        assert metrics(inst)["ocr"]["vertical"] == 0
+        # Debian's own models include jpn_vert (tesseract-ocr-jpn-vert): pages
+        # written vertically (縦書き) are read down their columns.
+        assert metrics(inst)["ocr"]["vertical_model"] is True
 
 
 def test_the_ocr_models_are_loaded_once_at_start(instance, tmp_path):
@@ -308,6 +312,7 @@ def test_the_ocr_models_are_loaded_once_at_start(instance, tmp_path):
         shutil.copy(f"/usr/share/tesseract-ocr/5/tessdata/{name}", models / name)
     with sanitizer_with(instance, f"ocr = jpn+eng\nocr_tessdata = {models}\n") as inst:
         assert metrics(inst)["ocr"]["models_loaded"] is True
+        assert metrics(inst)["ocr"]["vertical_model"] is False   # no jpn_vert there
         shutil.rmtree(models)
         subprocess.run(["/usr/bin/python3", CORPUS_SCRIPT, str(tmp_path)], check=True)
         spool_put(inst / "dmz/spool/intake", "u-models",

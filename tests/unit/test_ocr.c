@@ -87,7 +87,8 @@ static void
 start(struct rec *r)
 {
 	r->len = 0;
-	add(r, "SKOC\1", 5);
+	add(r, "SKOC", 4);
+	add(r, (const uint8_t[]){ OCR_VERSION }, 1);
 }
 
 static void
@@ -250,6 +251,20 @@ test_parse_takes_the_reader_record_once_before_the_end(void **state)
 	add_u32(&r, 'E', 0);
 	assert_int_equal(parse_one(&r, &err), 0);
 	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* a vertical line, read so */
+	add_u32(&r, 'P', 0);
+	add_box(&r, 'V', 1000, 100, 1030, 400);
+	add_word(&r, 1000, 100, 1030, 200, "縦");
+	add_box(&r, 'L', 100, 100, 400, 130);
+	add_reader(&r, OCR_READER_VERT, 0);
+	add_u32(&r, 'E', 1);
+	memset(&pg, 0, sizeof pg);
+	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
+	assert_int_equal(pg.reader, OCR_READER_VERT);
+	assert_int_equal(pg.nlines, 2);
+	assert_int_equal(pg.lines[0].vertical, 1);
+	assert_int_equal(pg.lines[1].vertical, 0);
+	ocr_page_free(&pg);
 	start(&r);				/* no such reader */
 	add_u32(&r, 'P', 0);
 	add_reader(&r, 'x', 0);
@@ -276,7 +291,8 @@ test_parse_stops_past_the_word_limit(void **state)
 
 	(void)state;
 	assert_non_null(b);
-	memcpy(b, "SKOC\1P\0\0\0\0", 10);
+	memcpy(b, "SKOC\0P\0\0\0\0", 10);
+	b[4] = OCR_VERSION;
 	len = 10;
 	memcpy(b + len, line, sizeof line);
 	len += sizeof line;
@@ -322,39 +338,48 @@ have(const char *tool)
 	return system(cmd) == 0;
 }
 
+/* What the command "before PATH after" prints on its standard output, PATH a file
+ * holding pdf (malloc'd, NUL-terminated). The command must succeed. */
+static char *
+output_of(const char *before, const char *after, const uint8_t *pdf, size_t len)
+{
+	char path[] = "/tmp/test-ocr-XXXXXX", line[512];
+	char *text = NULL;
+	size_t n = 0;
+	FILE *p;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, pdf, len), (ssize_t)len);
+	close(fd);
+	assert_true(snprintf(line, sizeof line, "%s %s %s", before, path, after) <
+		    (int)sizeof line);
+	assert_non_null(p = popen(line, "r"));
+	for (;;) {
+		char *grown = realloc(text, n + 4097);
+		size_t got;
+
+		assert_non_null(grown);
+		text = grown;
+		if ((got = fread(text + n, 1, 4096, p)) == 0)
+			break;
+		n += got;
+	}
+	text[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	unlink(path);
+	return text;
+}
+
 /* pdftotext's reading of pdf with options opts ("-bbox": its words in XHTML, with
  * their boxes in points; malloc'd, NUL-terminated). */
 static char *
 pdftotext_with(const uint8_t *pdf, size_t len, const char *opts)
 {
-	char dir[] = "/tmp/test-ocr-XXXXXX", in[64], out[64], cmd[256];
-	char *text;
-	FILE *f;
-	long n;
+	char cmd[64];
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(in, sizeof in, "%s/in.pdf", dir);
-	snprintf(out, sizeof out, "%s/out.txt", dir);
-	f = fopen(in, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(pdf, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s %s %s 2>/dev/null", opts, in, out);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(out, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	text = malloc((size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	text[n] = '\0';
-	fclose(f);
-	unlink(in);
-	unlink(out);
-	rmdir(dir);
-	return text;
+	snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 %s", opts);
+	return output_of(cmd, "- 2>/dev/null", pdf, len);
 }
 
 static char *
@@ -431,17 +456,8 @@ test_text_layer_is_what_pdftotext_reads(void **state)
 	assert_non_null(strstr(text, "Sekisho sanitizer"));
 	assert_non_null(strstr(text, "\xf0\xa0\xae\xb7野家"));
 	free(text);
-	if (have("qpdf")) {
-		char path[] = "/tmp/test-ocr-XXXXXX", cmd[96];
-		int fd = mkstemp(path);
-
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, out.p, out.len), (ssize_t)out.len);
-		close(fd);
-		snprintf(cmd, sizeof cmd, "qpdf --check %s >/dev/null 2>&1", path);
-		assert_int_equal(system(cmd), 0);
-		unlink(path);
-	}
+	if (have("qpdf"))
+		free(output_of("qpdf --check", "2>&1", out.p, out.len));
 	rebuild_buf_free(&out);
 }
 
@@ -505,6 +521,69 @@ test_text_layer_words_lie_on_their_boxes(void **state)
 		free(html);
 		rebuild_buf_free(&out);
 	}
+}
+
+/* Two vertical lines (縦書き) in r, columns right to left, each of words top to
+ * bottom whose boxes overlap and gap as Tesseract's do. */
+static void
+two_columns(struct rec *r)
+{
+	start(r);
+	add_u32(r, 'P', 0);
+	add_box(r, 'V', 1000, 160, 1030, 520);
+	add_word(r, 1001, 161, 1029, 240, "住民");
+	add_word(r, 1002, 236, 1028, 265, "票");
+	add_word(r, 1001, 280, 1029, 358, "写し");
+	add_box(r, 'V', 940, 160, 970, 400);
+	add_word(r, 941, 160, 969, 280, "転出届");
+	add_word(r, 941, 290, 969, 400, "提出");
+	add_u32(r, 'E', 5);
+}
+
+/*
+ * A vertical line is written turned: pdftotext reads each column as a line of its
+ * own, top to bottom, the right one first, and finds its words where they are
+ * drawn: across, the column; down, from its first word's top to where its last
+ * word ends.
+ */
+static void
+test_text_layer_reads_vertical_lines_down_their_columns(void **state)
+{
+	static const struct { const char *text; unsigned x0, x1, y0, y1; } want[] = {
+		{ "住民票写し", 1000, 1030, 161, 358 },
+		{ "転出届提出", 940, 970, 160, 400 },
+	};
+	struct rebuild_buf out = { 0 };
+	double pt = 72.0 / 150, box[4];
+	struct rec r;
+	char *text;
+	int rc;
+
+	(void)state;
+	if (!have("pdftotext")) {
+		skip();
+		return;
+	}
+	two_columns(&r);
+	pdf_with_text(&r, &out, &rc);
+	assert_int_equal(rc, REBUILD_OK);
+	text = pdftotext(out.p, out.len);
+	if (strstr(text, "住民票写し\n転出届提出") == NULL)
+		fail_msg("columns not read down, right first:\n%s", text);
+	free(text);
+	text = pdftotext_with(out.p, out.len, "-bbox");
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		if (!word_box(text, want[i].text, box))
+			fail_msg("no word %s in\n%s", want[i].text, text);
+		/* The font is the column's width, the characters' tops at its right;
+		 * poppler adds a descent of its own below the baseline, its left. */
+		assert_float_equal(box[2], want[i].x1 * pt, 0.01);
+		assert_in_range(box[0] / pt, want[i].x0 - 15, want[i].x0);
+		assert_float_equal(box[1], want[i].y0 * pt, 0.01);
+		assert_float_equal(box[3], want[i].y1 * pt, 0.01);
+	}
+	free(text);
+	rebuild_buf_free(&out);
 }
 
 static void
@@ -574,6 +653,51 @@ draw_lines(const char *const *lines, unsigned px_size, unsigned pitch)
 						px[Y * A4_W + X] = v;
 				}
 			x += (int)(g->advance.x >> 6);
+		}
+	}
+	FT_Done_Face(face);
+	FT_Done_FreeType(lib);
+	return px;
+}
+
+/* An A4 page at 150 dpi written vertically (縦書き) in IPA Gothic at px_size
+ * pixels: each line a column, top to bottom from y = 160 (every second column
+ * half a character lower: their characters do not line up across), the first at
+ * the right (its left edge at x = 1000), one every pitch pixels leftwards; every
+ * character in a square of px_size. */
+static uint8_t *
+draw_columns(const char *const *lines, unsigned px_size, unsigned pitch)
+{
+	uint8_t *px = malloc((size_t)A4_W * A4_H);
+	FT_Library lib;
+	FT_Face face;
+	int x = 1000, l;
+
+	assert_non_null(px);
+	memset(px, 255, (size_t)A4_W * A4_H);
+	assert_int_equal(FT_Init_FreeType(&lib), 0);
+	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
+	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	for (l = 0; lines[l] != NULL; l++, x -= (int)pitch) {
+		const char *s = lines[l];
+		int y = 160 + l % 2 * (int)px_size / 2;
+		int baseline = (int)(face->size->metrics.ascender >> 6);
+
+		for (; *s; y += (int)px_size) {
+			FT_GlyphSlot g;
+			unsigned r, q;
+
+			assert_int_equal(FT_Load_Char(face, utf8_dec(&s), FT_LOAD_RENDER), 0);
+			g = face->glyph;
+			for (r = 0; r < g->bitmap.rows; r++)
+				for (q = 0; q < g->bitmap.width; q++) {
+					int X = x + g->bitmap_left + (int)q;
+					int Y = y + baseline - g->bitmap_top + (int)r;
+					uint8_t v = (uint8_t)(255 - g->bitmap.buffer[r * g->bitmap.pitch + q]);
+
+					if (X >= 0 && X < A4_W && Y >= 0 && Y < A4_H && v < px[Y * A4_W + X])
+						px[Y * A4_W + X] = v;
+				}
 		}
 	}
 	FT_Done_Face(face);
@@ -781,7 +905,9 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	assert_int_equal(res.pages, 2);
 	assert_int_equal(res.ocr_pages, 2);
 	assert_int_equal(res.ocr_failed, 0);
-	assert_true(json_is_string(json_object_get(engines_of(&res), "tesseract")));
+	assert_int_equal(res.ocr_pages_vertical, 0);
+	assert_string_equal(json_string_value(json_object_get(engines_of(&res), "tesseract")) +
+			    strlen(ocr_engine_version()), " jpn+eng");
 	assert_non_null(strstr(text, "住民票"));
 	assert_non_null(strstr(text, "Sekisho"));
 	assert_non_null(strstr(text, "東京都"));
@@ -794,7 +920,7 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 
 /* Who read a page, as the pipeline counts it. */
 struct readers {
-	uint32_t eng_led, reread;
+	uint32_t eng_led, reread, vertical;
 };
 
 /* Run the pipeline with OCR in langs on the one-page PDF in; its text, as pdftotext
@@ -811,7 +937,8 @@ ocr_text_of(int in, const char *langs, struct readers *who)
 	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.ocr_pages, 1);
 	if (who != NULL)
-		*who = (struct readers){ res.ocr_pages_eng, res.ocr_lines_reread };
+		*who = (struct readers){ res.ocr_pages_eng, res.ocr_lines_reread,
+					 res.ocr_pages_vertical };
 	pipeline_result_free(&res);
 	return text;
 }
@@ -822,6 +949,7 @@ ocr_text_of(int in, const char *langs, struct readers *who)
 static void
 test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 {
+	struct readers who;
 	char *text;
 	int in;
 
@@ -829,7 +957,8 @@ test_pipeline_with_ocr_reads_a_dense_japanese_notice_across(void **state)
 	if (pipeline_skip())
 		return;
 	in = japanese_notice_pdf(22, 1);
-	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS, &who);
+	assert_int_equal(who.vertical, 0);	/* as close down as across: not vertical */
 	assert_non_null(strstr(text, "住民票の写し"));
 	assert_non_null(strstr(text, "マイナンバーカード"));
 	assert_non_null(strstr(text, "委任状が必要です"));
@@ -1140,6 +1269,91 @@ test_pipeline_with_ocr_reads_text_on_shaded_ground(void **state)
 	close(in);
 }
 
+/* How many vertical lines the text layer of pdf has: its content streams
+ * uncompressed by qpdf, the text matrices turned a quarter ("0 -1 1 0 ... Tm"). */
+static unsigned
+vertical_lines_in(const uint8_t *pdf, size_t len)
+{
+	char *qdf = output_of("qpdf --qdf --object-streams=disable", "- 2>/dev/null", pdf, len);
+	unsigned n = 0;
+
+	for (const char *at = qdf; (at = strstr(at, " Tz 0 -1 1 0 ")) != NULL; at++)
+		n++;
+	free(qdf);
+	return n;
+}
+
+/*
+ * A notice written vertically (縦書き), columns right to left: read by jpn_vert, one
+ * line of the text layer per column, in their order, in one child and in bands
+ * (strips of whole columns: cut across, every column would be two lines). Read
+ * across as before, each line held one character of every column and no phrase was
+ * found.
+ */
+static void
+test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
+{
+	static const char *const columns[] = {
+		"住民票の写しの交付を請求される方は本人確認書類をお持ちください",
+		"代理人が請求する場合は委任状が必要です",
+		"転出届は引越しの前後十四日以内に届け出てください",
+		"窓口の受付時間は平日の午前八時三十分から午後五時十五分までです",
+		"印鑑登録証明書の交付には印鑑登録証が必要です",
+		"手数料は一通につき三百円です", NULL,
+	};
+	static const char *const phrases[] = {
+		"本人確認書類", "委任状が必要", "十四日以内", "午後五時", "印鑑登録証", "三百円",
+	};
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out;
+	size_t len;
+	char *text;
+	int in, bands;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	if (!have("qpdf")) {
+		skip();
+		return;
+	}
+	in = image_pdf(draw_columns(columns, 24, 40), 1);
+	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+		const char *at;
+
+		pipeline_config_default(&c);
+		c.ocr = OCR_DEFAULT_LANGS;
+		c.ocr_bands = bands;
+		c.sign_key = key;
+		run(&c, in, &res, &out, &len);
+		assert_true(res.clean);
+		assert_int_equal(vertical_lines_in(out, len), 6);
+		text = pdftotext(out, len);
+		free(out);
+		assert_int_equal(res.ocr_pages, 1);
+		assert_int_equal(res.ocr_pages_vertical, 1);
+		/* The attestation names the model that read it. */
+		assert_string_equal(json_string_value(json_object_get(engines_of(&res),
+					"tesseract")) + strlen(ocr_engine_version()),
+				    " jpn+eng+jpn_vert");
+		assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
+		at = text;
+		for (unsigned i = 0; i < sizeof(phrases) / sizeof(*phrases); i++) {
+			const char *found = strstr(at, phrases[i]);
+
+			if (found == NULL)
+				print_message("bands %d, no %s after:\n%s\n", bands, phrases[i], at);
+			assert_non_null(found);
+			at = found;
+		}
+		free(text);
+		pipeline_result_free(&res);
+	}
+	close(in);
+}
+
 /* Read a form's table of label and value rows (罫線 of 2 pixels, as a word
  * processor draws them), its rules between the rows solid or dotted (dashes of 4, 4
  * apart): every row is read. */
@@ -1403,6 +1617,7 @@ main(void)
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
 		cmocka_unit_test(test_text_layer_words_lie_on_their_boxes),
+		cmocka_unit_test(test_text_layer_reads_vertical_lines_down_their_columns),
 		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
@@ -1412,6 +1627,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_english_first_page_in_english_from_the_start),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_text_on_shaded_ground),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),

@@ -1,0 +1,202 @@
+/*
+ * test_ocr_vertical.c — whether a page is written vertically (ocr_vertical_page),
+ * on pages of character-sized marks in black and white: columns of them close
+ * down and apart across are vertical; rows, a grid as close down as across, a
+ * calendar's days, too few marks, specks and anything but 1 bit per pixel are not;
+ * rules and frames do not count.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <leptonica/allheaders.h>
+
+#include "ocr_vertical.h"
+
+#define W	1240	/* A4 at 150 dpi */
+#define H	1754
+#define DPI	150
+
+static void
+fill(PIX *b, int x0, int y0, int x1, int y1)
+{
+	pixRasterop(b, x0, y0, x1 - x0, y1 - y0, PIX_SET, NULL, 0, 0);
+}
+
+/* A character-like mark of size w x h at (x, y): 口, an outline 2 thick. */
+static void
+mark(PIX *b, int x, int y, int w, int h)
+{
+	fill(b, x, y, x + w, y + 2);
+	fill(b, x, y + h - 2, x + w, y + h);
+	fill(b, x, y, x + 2, y + h);
+	fill(b, x + w - 2, y, x + w, y + h);
+}
+
+/*
+ * A page of lines of marks of size 20: lines lines of per_line marks each, the
+ * marks gap apart along a line and the lines spacing apart; down: each line a
+ * column, from the right (else rows from the top).
+ */
+static PIX *
+page(int down, int lines, int per_line, int gap, int spacing)
+{
+	PIX *b = pixCreate(W, H, 1);
+
+	assert_non_null(b);
+	for (int l = 0; l < lines; l++)
+		for (int k = 0; k < per_line; k++) {
+			int along = 100 + k * (20 + gap), across = 100 + l * (20 + spacing);
+
+			if (down)
+				mark(b, W - 100 - 20 - (across - 100), along, 20, 20);
+			else
+				mark(b, along, across, 20, 20);
+		}
+	return b;
+}
+
+static int
+vertical(PIX *b)
+{
+	int v = ocr_vertical_page(b, DPI);
+
+	pixDestroy(&b);
+	return v;
+}
+
+static void
+test_columns_are_vertical_rows_are_not(void **state)
+{
+	(void)state;
+	assert_true(vertical(page(1, 12, 30, 3, 18)));
+	assert_false(vertical(page(0, 12, 30, 3, 18)));
+	/* Columns as close as their characters: a grid; not told vertical. */
+	assert_false(vertical(page(1, 12, 30, 4, 4)));
+	assert_false(vertical(page(0, 40, 40, 2, 2)));
+}
+
+/* The gap across must be more than twice the gap down, and at least dpi/30. */
+static void
+test_the_columns_must_be_clearly_apart(void **state)
+{
+	(void)state;
+	assert_false(vertical(page(1, 12, 30, 4, 8)));
+	assert_true(vertical(page(1, 12, 30, 4, 9)));
+	assert_false(vertical(page(1, 12, 30, 1, 4)));	/* under dpi/30 apart */
+	assert_true(vertical(page(1, 12, 30, 1, 5)));
+	/* The gap down at most half a character: farther, marks are not a line. */
+	assert_true(vertical(page(1, 6, 12, 10, 30)));
+	assert_false(vertical(page(1, 6, 12, 11, 30)));
+}
+
+/* A month's calendar: the days (two digits, 8 x 12 each) in 7 columns far apart,
+ * the weeks closer, but not as close as a line's characters. */
+static void
+test_a_calendar_is_not_vertical(void **state)
+{
+	PIX *b = pixCreate(W, H, 1);
+
+	(void)state;
+	assert_non_null(b);
+	for (int week = 0; week < 5; week++)
+		for (int day = 0; day < 7; day++) {
+			int x = 100 + day * 120, y = 300 + week * 40;
+
+			mark(b, x, y, 8, 12);
+			mark(b, x + 10, y, 8, 12);
+		}
+	assert_false(vertical(b));
+}
+
+static void
+test_too_little_text_tells_nothing(void **state)
+{
+	(void)state;
+	assert_false(vertical(page(1, 1, 30, 3, 18)));	/* one column: no gap across */
+	assert_false(vertical(page(1, 2, 12, 3, 18)));	/* 12 gaps across */
+	assert_true(vertical(page(1, 3, 12, 3, 18)));	/* 24 */
+	assert_false(vertical(pixCreate(W, H, 1)));	/* blank */
+	assert_int_equal(ocr_vertical_page(NULL, DPI), 0);
+}
+
+/* Rules and frames (over dpi/3) and specks (under dpi/25) are not characters: a
+ * vertical page stays vertical ruled between its columns and framed (縦罫), rows
+ * stay rows ruled between them, and specks alone say nothing. */
+static void
+test_rules_and_specks_do_not_count(void **state)
+{
+	PIX *b = page(1, 12, 30, 3, 18), *g;
+
+	(void)state;
+	for (int l = 0; l <= 12; l++) {		/* in the middle of each gap */
+		int x = W - 100 - 20 - l * 38 + 20 + 8;
+
+		fill(b, x, 80, x + 2, 1000);
+	}
+	fill(b, 80, 80, W - 80, 82);
+	fill(b, 80, 998, W - 80, 1000);
+	assert_true(vertical(b));
+	b = page(0, 12, 30, 3, 18);
+	for (int l = 0; l <= 12; l++)
+		fill(b, 80, 100 + l * 38 - 10, 1100, 100 + l * 38 - 8);
+	assert_false(vertical(b));
+	b = pixCreate(W, H, 1);
+	for (int y = 10; y < H - 10; y += 7)	/* columns, were they characters */
+		for (int x = 10; x < W - 10; x += 40)
+			fill(b, x, y, x + 5, y + 5);	/* 5 x 5: under dpi/25 */
+	assert_false(vertical(b));
+	/* A form's boxes to write in, 60 x 60, in columns: frames, not characters. */
+	b = pixCreate(W, H, 1);
+	for (int x = 100; x < 1000; x += 120)
+		for (int y = 100; y < 1600; y += 70)
+			mark(b, x, y, 60, 60);
+	assert_false(vertical(b));
+	/* Grey: not a black and white. */
+	b = page(1, 12, 30, 3, 18);
+	g = pixConvert1To8(NULL, b, 255, 0);
+	pixDestroy(&b);
+	assert_false(vertical(g));
+}
+
+/* More parts than are looked at: the first OCR_VERTICAL_MAX_PARTS (from the top)
+ * decide. Above, rows of them; below, more of them in columns: all of them
+ * together would be vertical. */
+static void
+test_parts_past_the_bound_are_not_looked_at(void **state)
+{
+	PIX *b = pixCreate(W, H, 1);
+	int rows = 0, columns = 0;
+
+	(void)state;
+	assert_non_null(b);
+	for (int y = 10; rows < OCR_VERTICAL_MAX_PARTS; y += 12)
+		for (int x = 10; x + 7 < W && rows < OCR_VERTICAL_MAX_PARTS; x += 10, rows++)
+			mark(b, x, y, 7, 7);
+	for (int x = W - 30; x > 10; x -= 13)
+		for (int y = 820; y + 7 < H; y += 9, columns++)
+			mark(b, x, y, 7, 7);
+	assert_true(columns > rows);
+	assert_false(ocr_vertical_page(b, DPI));
+	pixRasterop(b, 0, 0, W, 800, PIX_CLR, NULL, 0, 0);	/* the rows gone */
+	assert_true(vertical(b));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_columns_are_vertical_rows_are_not),
+		cmocka_unit_test(test_the_columns_must_be_clearly_apart),
+		cmocka_unit_test(test_a_calendar_is_not_vertical),
+		cmocka_unit_test(test_too_little_text_tells_nothing),
+		cmocka_unit_test(test_rules_and_specks_do_not_count),
+		cmocka_unit_test(test_parts_past_the_bound_are_not_looked_at),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
