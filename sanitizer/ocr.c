@@ -91,6 +91,8 @@ ocr_page_append(struct ocr_page *dst, struct ocr_page *src)
 	/* The page is said to be read by whoever read most of its words. */
 	if (dst->reader == 0 || (src->reader != 0 && src->nwords > dst->nwords))
 		dst->reader = src->reader;
+	if (src->nwords > dst->nwords)
+		dst->turns = src->turns;
 	dst->reread = (uint16_t)(dst->reread + src->reread);
 	dst->nlines += src->nlines;
 	dst->nwords += src->nwords;
@@ -278,7 +280,7 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 	size_t cap_lines = 16, cap_words = 0, text_len = 0, cap_text = 0;
 	const uint8_t *b;
 	uint16_t box[4];
-	int rc = OCR_OK;
+	int rc = OCR_OK, said_turns = 0;
 
 	memset(pg, 0, sizeof(*pg));
 	if ((pg->lines = malloc(cap_lines * sizeof(*pg->lines))) == NULL)
@@ -304,12 +306,26 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 			}
 			pg->reader = b[0];
 			pg->reread = be16(b + 1);
-		} else if (pg->reader != 0) {
-			rc = OCR_EFORMAT;	/* only 'E' follows 'R' */
+		} else if (*b == 'O') {
+			if ((rc = take(c, 1, &b)) != OCR_OK)
+				break;
+			if (pg->reader != 0 || said_turns || *b > 3) {
+				rc = OCR_EFORMAT;
+				break;
+			}
+			pg->turns = *b;
+			said_turns = 1;
+		} else if (pg->reader != 0 || said_turns) {
+			rc = OCR_EFORMAT;	/* only 'R' and 'E' follow 'O', only 'E' 'R' */
 			break;
-		} else if (*b == 'L' || *b == 'V') {
-			uint8_t vertical = *b == 'V';
+		} else if (*b == 'L' || *b == 'D') {
+			uint8_t dir = OCR_DIR_ACROSS;
 
+			if (*b == 'D' && ((rc = take(c, 1, &b)) != OCR_OK ||
+			    (dir = *b) > OCR_DIR_UP)) {
+				rc = rc != OCR_OK ? rc : OCR_EFORMAT;
+				break;
+			}
 			if ((rc = read_box(c, box)) != OCR_OK)
 				break;
 			if (pg->nlines == OCR_MAX_LINES_PER_PAGE) {
@@ -327,7 +343,7 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 				cap_lines *= 2;
 			}
 			pg->lines[pg->nlines++] = (struct ocr_line){ box[0], box[1], box[2], box[3],
-								     vertical };
+								     dir };
 		} else if (*b == 'W') {
 			struct ocr_word *w;
 

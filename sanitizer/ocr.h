@@ -12,10 +12,12 @@
  * wrong or absent, never make a file clean or put anything but text in the PDF.
  *
  * The child's output: "SKOC" and a version byte, then for each page in order a
- * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1 (or 'V', a vertical
- * line: 縦書き, read top to bottom) and words 'W' x0 y0 x1 y1 len bytes (a word
- * belongs to the last line before it; a vertical line's words top to bottom), then
- * at most one
+ * page record 'P' u32 frame, then its lines 'L' x0 y0 x1 y1, or 'D' dir x0 y0 x1 y1
+ * for a line whose text runs another way (OCR_DIR_*: down a column of 縦書き or of a
+ * page turned on its side, or upside down), and words 'W' x0 y0 x1 y1 len bytes (a
+ * word belongs to the last line before it; a line's words in reading order), then
+ * at most one 'O' u8 turns (the quarter turns clockwise that show the page upright),
+ * then at most one
  * 'R' u8 reader u16 lines (which reader led the page, how many lines the other read
  * again), then 'E' u32 words. Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
  * y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
@@ -35,7 +37,7 @@
 #define OCR_MAX_WORD_BYTES	96	/* UTF-8 bytes of one word (32 kanji) */
 #define OCR_MAX_PAGE_BYTES	(16u + OCR_MAX_LINES_PER_PAGE * 9u + \
 				 OCR_MAX_WORDS_PER_PAGE * (10u + OCR_MAX_WORD_BYTES))
-#define OCR_VERSION		2	/* 2: vertical lines ('V') */
+#define OCR_VERSION		2	/* 2: lines of any direction ('D'), 'O' */
 #define OCR_MAGIC		"SKOC"
 
 /* What the child's exit code means (besides 0: every page from first on). */
@@ -65,9 +67,19 @@ enum {
 	OCR_READER_VERT = 'v',
 };
 
+/* Which way a line's text runs on the page, and so which way its characters'
+ * tops point: across (upright), down (tops to the right: 縦書き, or a page turned a
+ * quarter clockwise), back (right to left, upside down), up (tops to the left). */
+enum {
+	OCR_DIR_ACROSS = 0,
+	OCR_DIR_DOWN = 1,
+	OCR_DIR_BACK = 2,
+	OCR_DIR_UP = 3,
+};
+
 struct ocr_line {
 	uint16_t x0, y0, x1, y1;
-	uint8_t vertical;	/* 1: read top to bottom ('V') */
+	uint8_t dir;		/* OCR_DIR_*: 'L' across, 'D' any */
 };
 
 /* A page's pixels as the OCR child holds them, to be made ready for Tesseract
@@ -94,6 +106,7 @@ struct ocr_page {
 	char *text;
 	uint32_t nlines, nwords;
 	uint8_t reader;		/* OCR_READER_*, or 0: not said */
+	uint8_t turns;		/* quarter turns clockwise to show it upright, 0-3 */
 	uint16_t reread;	/* lines the other reader read again */
 };
 

@@ -29,8 +29,14 @@
  * Vertical writing (縦書き). A page set in columns, top to bottom and right to left,
  * is read by a third reader, jpn_vert, as one block of vertical lines, when its
  * geometry says so (ocr_vertical.h). Read as one block across, each line of the text
- * layer held one character of every column. Those lines are written 'V'; the eng
- * reader has no part in them.
+ * layer held one character of every column. Those lines run down ('D', OCR_DIR_DOWN);
+ * the eng reader has no part in them.
+ *
+ * Turned pages. A sheet scanned upside down, or on its side, reads as noise. A page
+ * that reads under UPRIGHT_CONF is tried the other ways round on a few of its lines
+ * (upside_down, read_vertical); when one reads clearly better, the page is read
+ * again that way, its boxes turned back to the page's, its lines saying which way
+ * they run, and the page how it is shown upright ('O': the PDF's /Rotate).
  *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
@@ -64,6 +70,10 @@ extern void omp_set_max_active_levels(int max_levels);
 #define PROBE_LINES		3	/* first lines the other reader tries */
 #define PROBE_SPAN		4	/* of each, at most 1/PROBE_SPAN of the page width */
 #define SHADE_MIN_CONF		50	/* a shade's line read less surely is noise */
+#define UPRIGHT_CONF		60	/* a page read less surely may be upside down */
+#define TURN_GAIN		20	/* turned, its first lines read this much better */
+#define TURN_MIN_CHARS		20	/* a page (or band) read with fewer characters:
+					 * not told */
 
 const char *
 ocr_engine_version(void)
@@ -508,7 +518,13 @@ struct page_reader {
 	TessBaseAPI *vert;		/* jpn_vert, or NULL */
 	int primary_is_eng;
 	int vertical;			/* this page is written vertically */
-	uint8_t line_tag;		/* 'L', or 'V' for the vertical reader's lines */
+	uint8_t line_dir;		/* OCR_DIR_* of the lines being put, on the page */
+	int half_turned;		/* reading the page turned upside down (px is
+					 * pr->turned): boxes are turned back when put */
+	uint8_t *turned;		/* the page turned a half turn, when read so */
+	size_t turned_cap;
+	double conf;			/* sum of confidence x characters put, */
+	uint32_t chars;			/* and those characters: this page's reading */
 	const struct pixels_header *h;
 	const uint8_t *px;
 	size_t stride;
@@ -733,13 +749,32 @@ swap_readers(struct page_reader *pr)
 	pr->primary_is_eng = !pr->primary_is_eng;
 }
 
+/* The box b (x0 y0 x1 y1, big-endian, as clamp_box writes it) of the page being
+ * read, on the page: the same, or turned back a half turn. */
+static const uint8_t *
+turn_back(const struct page_reader *pr, uint8_t b[8])
+{
+	uint16_t w = (uint16_t)pr->h->width, h = (uint16_t)pr->h->height;
+	uint16_t x0 = be16(b), y0 = be16(b + 2), x1 = be16(b + 4), y1 = be16(b + 6);
+	uint16_t v[4] = { (uint16_t)(w - x1), (uint16_t)(h - y1), (uint16_t)(w - x0),
+			  (uint16_t)(h - y0) };
+
+	if (!pr->half_turned)
+		return b;
+	for (int i = 0; i < 4; i++) {
+		b[2 * i] = (uint8_t)(v[i] >> 8);
+		b[2 * i + 1] = (uint8_t)v[i];
+	}
+	return b;
+}
+
 /* Put one line: its box and the better reading's words. */
 static void
 put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
 {
 	const struct line_read *lr = &pr->mine;
 	int eng_won = pr->primary_is_eng;
-	uint8_t rec[9];
+	uint8_t rec[10];
 
 	if (pr->other != NULL && wants_other(&pr->mine, pr->primary_is_eng)) {
 		const struct line_read *e = pr->primary_is_eng ? &pr->mine : &pr->theirs;
@@ -766,11 +801,21 @@ put_line(struct page_reader *pr, struct outbuf *o, const int box[4])
 		pr->chars_eng += lr->chars;
 	else
 		pr->chars_jpn += lr->chars;
-	rec[0] = pr->line_tag;
-	clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height, rec + 1);
-	put(o, rec, 9);
+	pr->conf += lr->conf;
+	pr->chars += lr->chars;
+	if (pr->line_dir == OCR_DIR_ACROSS) {
+		put(o, "L", 1);
+	} else {
+		rec[0] = 'D';
+		rec[1] = pr->line_dir;
+		put(o, rec, 2);
+	}
+	clamp_box(box[0], box[1], box[2], box[3], pr->h->width, pr->h->height, rec);
+	put(o, turn_back(pr, rec), 8);
 	for (uint32_t i = 0; i < lr->nwords; i++) {
-		put(o, lr->w[i].rec, 10);
+		memcpy(rec, lr->w[i].rec, 10);
+		turn_back(pr, rec + 1);
+		put(o, rec, 10);
 		put(o, lr->text.p + lr->w[i].off, lr->w[i].rec[9]);
 	}
 	pr->nlines++;
@@ -837,6 +882,89 @@ choose_primary(struct page_reader *pr)
 	}
 }
 
+/* The page turned a half turn into pr->turned, rows width * channels bytes apart;
+ * 0, or -1 out of memory. */
+static int
+turn_page(struct page_reader *pr, const uint8_t *px)
+{
+	size_t pixel = pr->h->channels, row = (size_t)pr->h->width * pixel;
+	size_t size = row * pr->h->height;
+
+	if (size > pr->turned_cap) {
+		free(pr->turned);
+		pr->turned_cap = 0;
+		if ((pr->turned = malloc(size)) == NULL)
+			return -1;
+		pr->turned_cap = size;
+	}
+	for (uint32_t y = 0; y < pr->h->height; y++) {
+		const uint8_t *from = px + (size_t)(pr->h->height - 1 - y) * pr->stride;
+		uint8_t *to = pr->turned + (size_t)y * row;
+
+		for (uint32_t x = 0; x < pr->h->width; x++)
+			memcpy(to + (size_t)x * pixel, from + (size_t)(pr->h->width - 1 - x) * pixel,
+			       pixel);
+	}
+	return 0;
+}
+
+/* Read from now on the page turned a half turn (turn_page), or again as it is. */
+static void
+read_turned(struct page_reader *pr, uint8_t *px, size_t stride, int turned)
+{
+	pr->px = turned ? pr->turned : px;
+	pr->stride = turned ? (size_t)pr->h->width * pr->h->channels : stride;
+	pr->half_turned = turned;
+	pr->other_has_page = 0;
+}
+
+/*
+ * Whether the page just read (px, as it is), whose text came out at a mean
+ * confidence under UPRIGHT_CONF, is upside down: a sheet put in the scanner the
+ * wrong way round. Tesseract reads upside-down Japanese at 20-40 and the same page
+ * upright at 90; noise, or a page of no language, reads as badly either way. So the
+ * primary reads the page's first PROBE_LINES lines turned a half turn (each at most
+ * 1/PROBE_SPAN of the page wide, as choose_primary's), and the page is upside down
+ * when they read TURN_GAIN better and at least UPRIGHT_CONF. Then the page stays
+ * turned for reading (read_turned); otherwise it is as it was.
+ */
+static int
+upside_down(struct page_reader *pr, uint8_t *px, size_t stride)
+{
+	struct line_read sum = { 0 };
+	int box[PROBE_LINES][4], n = 0, i, span = (int)pr->h->width / PROBE_SPAN;
+	double page;
+	TessPageIterator *pit;
+
+	if (pr->chars < TURN_MIN_CHARS || (page = pr->conf / pr->chars) >= UPRIGHT_CONF ||
+	    turn_page(pr, px) != 0)
+		return 0;
+	read_turned(pr, px, stride, 1);
+	primary_takes_page(pr);
+	line_reset(&sum);
+	/* The lines first: reading one with the same Tesseract ends its layout. */
+	if ((pit = TessBaseAPIAnalyseLayout(pr->primary)) != NULL) {
+		do
+			if (TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[n][0], &box[n][1],
+							&box[n][2], &box[n][3]) &&
+			    box[n][2] - box[n][0] >= (int)pr->h->width / 8)
+				n++;
+		while (n < PROBE_LINES && TessPageIteratorNext(pit, RIL_TEXTLINE));
+		TessPageIteratorDelete(pit);
+	}
+	for (i = 0; i < n; i++) {
+		read_line(pr->primary, pr->h, box[i][0], box[i][1],
+			  box[i][2] - box[i][0] > span ? box[i][0] + span : box[i][2], box[i][3],
+			  &pr->theirs);
+		sum.chars += pr->theirs.chars;
+		sum.conf += pr->theirs.conf;
+	}
+	if (mean_conf(&sum) >= UPRIGHT_CONF && mean_conf(&sum) >= page + TURN_GAIN)
+		return 1;
+	read_turned(pr, px, stride, 0);
+	return 0;
+}
+
 /* The lines and words of the page the primary has just recognised. */
 static void
 put_page(struct page_reader *pr, struct outbuf *o)
@@ -868,35 +996,162 @@ put_page(struct page_reader *pr, struct outbuf *o)
 	TessResultIteratorDelete(it);
 }
 
+/* Forget what was put of the page (o back to start): it is to be read again. */
+static void
+restart_page(struct page_reader *pr, struct outbuf *o, size_t start)
+{
+	o->len = start;
+	pr->nlines = pr->nwords = pr->reread = pr->chars_jpn = pr->chars_eng = 0;
+	pr->conf = 0;
+	pr->chars = 0;
+}
+
 /*
- * Read the page, written vertically, with jpn_vert as one block of vertical lines
- * (PSM_SINGLE_BLOCK_VERT_TEXT: Tesseract turns the block and reads its columns
- * right to left, each top to bottom). Its lines are put as 'V'. eng has no part in
- * it, and the page does not choose the reader of the next (the vertical reader is
- * neither of the pair).
+ * The ways a page whose lines run down it (ocr_vertical) may be set: written
+ * vertically (縦書き), read by jpn_vert; or written across and scanned on its side,
+ * read by the primary as lines running down, the page as it is (turned a quarter
+ * clockwise) or turned a half turn (a quarter anticlockwise); or written vertically
+ * and upside down. dir is the way its lines run on the page, turns the quarter
+ * turns clockwise that show it upright.
+ */
+static const struct down_way {
+	uint8_t vertical, half, dir, turns;
+} down_ways[] = {
+	{ 1, 0, OCR_DIR_DOWN, 0 },
+	{ 0, 0, OCR_DIR_DOWN, 3 },
+	{ 0, 1, OCR_DIR_UP, 1 },
+	{ 1, 1, OCR_DIR_UP, 2 },
+};
+
+/*
+ * Read the page as pr holds it (turned or not) as one block of lines running down
+ * (PSM_SINGLE_BLOCK_VERT_TEXT: Tesseract turns the block and reads its columns right
+ * to left, each top to bottom), by jpn_vert or by the primary as way says, alone:
+ * the other reader reads lines across only. The page does not choose the reader of
+ * the next (jpn_vert is neither of the pair; a page on its side is not the rule).
  */
 static void
-read_vertical(struct page_reader *pr, struct outbuf *o)
+read_down(struct page_reader *pr, struct outbuf *o, const struct down_way *way)
 {
 	TessBaseAPI *primary = pr->primary, *other = pr->other;
+	TessBaseAPI *api = way->vertical ? pr->vert : pr->primary;
 	int primary_is_eng = pr->primary_is_eng;
 	uint32_t chars_jpn = pr->chars_jpn, chars_eng = pr->chars_eng;
 
-	pr->primary = pr->vert;
+	pr->primary = api;
 	pr->other = NULL;
 	pr->primary_is_eng = 0;
-	pr->line_tag = 'V';
-	TessBaseAPISetPageSegMode(pr->vert, PSM_SINGLE_BLOCK_VERT_TEXT);
-	give_page(pr->vert, pr);
-	if (TessBaseAPIRecognize(pr->vert, NULL) == 0)
+	pr->line_dir = way->dir;
+	TessBaseAPISetPageSegMode(api, PSM_SINGLE_BLOCK_VERT_TEXT);
+	give_page(api, pr);
+	if (TessBaseAPIRecognize(api, NULL) == 0)
 		put_page(pr, o);
-	TessBaseAPIClear(pr->vert);
+	TessBaseAPIClear(api);
 	pr->primary = primary;
 	pr->other = other;
 	pr->primary_is_eng = primary_is_eng;
-	pr->line_tag = 'L';
+	pr->line_dir = OCR_DIR_ACROSS;
 	pr->chars_jpn = chars_jpn;
 	pr->chars_eng = chars_eng;
+}
+
+/* The box around the page's first PROBE_LINES columns, as jpn_vert lays it out;
+ * 0 if it finds none. */
+static int
+first_columns(struct page_reader *pr, int region[4])
+{
+	TessPageIterator *pit;
+	int box[4], n = 0;
+
+	TessBaseAPISetPageSegMode(pr->vert, PSM_SINGLE_BLOCK_VERT_TEXT);
+	give_page(pr->vert, pr);
+	if ((pit = TessBaseAPIAnalyseLayout(pr->vert)) != NULL) {
+		do {
+			if (!TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1],
+							 &box[2], &box[3]))
+				continue;
+			for (int i = 0; i < 4; i++)
+				if (n == 0 || (i < 2 ? box[i] < region[i] : box[i] > region[i]))
+					region[i] = box[i];
+			n++;
+		} while (n < PROBE_LINES && TessPageIteratorNext(pit, RIL_TEXTLINE));
+		TessPageIteratorDelete(pit);
+	}
+	TessBaseAPIClear(pr->vert);
+	return n > 0;
+}
+
+/* How surely api reads box of the page as pr holds it, as lines running down: the
+ * mean confidence of its characters, -1 for none. */
+static double
+probe_down(struct page_reader *pr, TessBaseAPI *api, const int box[4])
+{
+	TessResultIterator *it;
+
+	line_reset(&pr->theirs);
+	TessBaseAPISetPageSegMode(api, PSM_SINGLE_BLOCK_VERT_TEXT);
+	give_page(api, pr);
+	TessBaseAPISetRectangle(api, box[0], box[1], box[2] - box[0], box[3] - box[1]);
+	if (TessBaseAPIRecognize(api, NULL) == 0 && (it = TessBaseAPIGetIterator(api)) != NULL) {
+		do
+			add_word(&pr->theirs, it, pr->h);
+		while (TessResultIteratorNext(it, RIL_WORD));
+		TessResultIteratorDelete(it);
+	}
+	TessBaseAPIClear(api);
+	return mean_conf(&pr->theirs);
+}
+
+/*
+ * Read a page whose lines run down it (ocr_vertical_page), px as it is. Mostly it
+ * is written vertically and jpn_vert reads it. But a page written across and
+ * scanned on its side looks the same to ocr_vertical_page, and jpn_vert reads it,
+ * or a vertical page upside down, as noise: under UPRIGHT_CONF. Then the other ways
+ * (down_ways) read the box of the first columns, and the best, when it reads
+ * TURN_GAIN better and at least UPRIGHT_CONF, reads the page again. Returns the way
+ * it was read.
+ */
+static const struct down_way *
+read_vertical(struct page_reader *pr, struct outbuf *o, uint8_t *px, size_t stride)
+{
+	const struct down_way *best = &down_ways[0];
+	size_t page_start = o->len;
+	double page, best_conf = -1;
+	int region[4], turned = 0;
+
+	read_down(pr, o, best);
+	if (pr->chars < TURN_MIN_CHARS || (page = pr->conf / pr->chars) >= UPRIGHT_CONF ||
+	    !first_columns(pr, region))
+		return best;
+	for (size_t i = 1; i < sizeof(down_ways) / sizeof(*down_ways); i++) {
+		const struct down_way *way = &down_ways[i];
+		int box[4] = { region[0], region[1], region[2], region[3] };
+		double conf;
+
+		if (way->half) {	/* the same columns, on the page turned */
+			if (!turned && turn_page(pr, px) != 0)
+				continue;
+			turned = 1;
+			box[0] = (int)pr->h->width - region[2];
+			box[1] = (int)pr->h->height - region[3];
+			box[2] = (int)pr->h->width - region[0];
+			box[3] = (int)pr->h->height - region[1];
+		}
+		read_turned(pr, px, stride, way->half);
+		conf = probe_down(pr, way->vertical ? pr->vert : pr->primary, box);
+		if (conf > best_conf) {
+			best_conf = conf;
+			best = way;
+		}
+	}
+	read_turned(pr, px, stride, 0);
+	if (best_conf < UPRIGHT_CONF || best_conf < page + TURN_GAIN)
+		return &down_ways[0];
+	restart_page(pr, o, page_start);
+	read_turned(pr, px, stride, best->half);
+	read_down(pr, o, best);
+	read_turned(pr, px, stride, 0);
+	return best;
 }
 
 /*
@@ -941,6 +1196,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	size_t cap = 0, stride;
 	uint32_t frame, y;
 	int rc = 0, reading;
+	uint8_t turns;			/* this page's, 'O' */
+	const struct down_way *way;	/* how a page with lines down it was read */
 
 	(void)in_fd;
 	if (req->api[0] == NULL)
@@ -950,7 +1207,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	pr.primary = pr.layout = req->api[0];
 	pr.other = req->api[1];
 	pr.vert = req->api[2];
-	pr.line_tag = 'L';
+	pr.line_dir = OCR_DIR_ACROSS;
 	if (pr.other != NULL && jpn_eng_pair(req->langs) == PAIR_ENG_FIRST)
 		swap_readers(&pr);	/* api[0] is jpn, api[1] eng */
 	put(&o, OCR_MAGIC, 4);
@@ -992,6 +1249,9 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
+		pr.conf = 0;
+		pr.chars = 0;
+		turns = 0;
 		/* The shades and the rules are found in the whole page and erased; the
 		 * shades are read after the rest (ocr_shade.h), in bands by the band each
 		 * begins in. An empty band is a page without words. */
@@ -1004,17 +1264,35 @@ ocr_child(int out_fd, int in_fd, void *arg)
 			   !pr.vertical) {
 			primary_takes_page(&pr);
 		}
+		way = NULL;
 		if (reading && pr.vertical) {
-			read_vertical(&pr, &o);
+			way = read_vertical(&pr, &o, px, stride);
+			turns = way->turns;
 		} else if (reading) {
+			size_t page_start = o.len;
+
 			if (pr.other != NULL && !pr.probed)
 				choose_primary(&pr);
 			if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
 				put_page(&pr, &o);
+			if (upside_down(&pr, px, stride)) {
+				/* What was put is upside-down noise: read it again, turned. */
+				restart_page(&pr, &o, page_start);
+				pr.line_dir = OCR_DIR_BACK;
+				turns = 2;
+				primary_takes_page(&pr);
+				if (TessBaseAPIRecognize(pr.primary, NULL) == 0)
+					put_page(&pr, &o);
+				pr.line_dir = OCR_DIR_ACROSS;
+				read_turned(&pr, px, stride, 0);
+			}
 		}
-		if (reading && pr.nshade > 0)
+		/* A turned page's shades are not read: they would be upside down too. */
+		if (reading && pr.nshade > 0 && turns == 0)
 			read_shades(&pr, &o);
-		put(&o, (const uint8_t[]){ 'R', pr.vertical ? OCR_READER_VERT :
+		if (turns != 0)
+			put(&o, (const uint8_t[]){ 'O', turns }, 2);
+		put(&o, (const uint8_t[]){ 'R', way != NULL && way->vertical ? OCR_READER_VERT :
 			pr.other == NULL ? OCR_READER_ONE :
 			pr.primary_is_eng ? OCR_READER_ENG : OCR_READER_JPN,
 			(uint8_t)(pr.reread >> 8), (uint8_t)pr.reread }, 4);
@@ -1036,6 +1314,7 @@ out:
 	free(px);
 	free(o.p);
 	free(pr.shade_px);
+	free(pr.turned);
 	line_free(&pr.mine);
 	line_free(&pr.theirs);
 	line_free(&pr.merged);

@@ -127,6 +127,8 @@ struct pipeline_result {
 	uint32_t ocr_lines_reread;	/* lines read again by the other language */
 	uint32_t ocr_pages_vertical;	/* of ocr_pages, those written vertically
 					 * (縦書き), read by jpn_vert */
+	uint32_t ocr_pages_turned;	/* of ocr_pages, those scanned upside down or
+					 * on their side, shown upright (/Rotate) */
 	uint32_t ocr_pages_banded;	/* pages read in bands (ocr_bands): 0 or 1 */
 	double seconds;
 	double office_seconds;		/* of seconds, LibreOffice's conversion */

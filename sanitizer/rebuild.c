@@ -776,10 +776,11 @@ rebuild_pdf_set_text(struct rebuild_pdf *pdf, uint32_t index, struct ocr_page *t
 	memset(text, 0, sizeof(*text));
 	pthread_mutex_lock(&pdf->lock);
 	pg = index < pdf->nslots ? &pdf->pages[index] : NULL;
-	if (pg == NULL || pg->data == NULL || pg->text != NULL)
+	if (pg == NULL || pg->data == NULL || pg->text != NULL || t->turns > 3)
 		rc = REBUILD_ETEXT;
 	for (i = 0; i < t->nlines && rc == REBUILD_OK; i++)
-		if (!box_fits(t->lines[i].x0, t->lines[i].y0, t->lines[i].x1, t->lines[i].y1, pg))
+		if (!box_fits(t->lines[i].x0, t->lines[i].y0, t->lines[i].x1, t->lines[i].y1, pg) ||
+		    t->lines[i].dir > OCR_DIR_UP)
 			rc = REBUILD_ETEXT;
 	for (i = 0; i < t->nwords && rc == REBUILD_OK; i++)
 		if (!box_fits(t->words[i].x0, t->words[i].y0, t->words[i].x1, t->words[i].y1, pg) ||
@@ -940,11 +941,52 @@ decimal_str(uint64_t value, unsigned digits, char *out, size_t len)
  * latest, so that the text keeps its reading order for a reader that sorts
  * characters by position, and CJK neighbours touch.
  *
- * A vertical line (縦書き) is written the same way turned a quarter clockwise: its
- * text runs down the page from its first word's top, the characters' tops to the
- * right, the baseline on the column's left edge and the column's width as font
- * size, so that a reader takes each column as one line, top to bottom.
+ * A line whose text runs another way (ocr.h, OCR_DIR_*) is written the same way
+ * turned: down (縦書き, or a page on its side) a quarter clockwise, its text running
+ * down from its first word's top, the characters' tops to the right, the baseline
+ * on the column's left edge and the column's width as font size; back (upside down)
+ * a half turn, from its first word's right edge, the baseline on the line's top; up
+ * a quarter anticlockwise, from its first word's bottom, the baseline on the
+ * column's right edge. A reader then takes each line as one, in its own direction.
  */
+struct along {
+	uint32_t start, end;	/* a box's extent along a line, from where it begins */
+};
+
+static struct along
+along_line(const struct page *pg, uint8_t dir, uint32_t x0, uint32_t y0, uint32_t x1,
+    uint32_t y1)
+{
+	switch (dir) {
+	case OCR_DIR_DOWN:
+		return (struct along){ y0, y1 };
+	case OCR_DIR_BACK:
+		return (struct along){ pg->width - x1, pg->width - x0 };
+	case OCR_DIR_UP:
+		return (struct along){ pg->height - y1, pg->height - y0 };
+	default:
+		return (struct along){ x0, x1 };
+	}
+}
+
+/* The text matrix that starts line ln at start along it (Tm's operands). */
+static int
+line_start(const struct page *pg, const struct ocr_line *ln, uint32_t start, const char *tz,
+    struct rebuild_buf *b)
+{
+	switch (ln->dir) {
+	case OCR_DIR_DOWN:
+		return emit(b, "%s Tz 0 -1 1 0 %u %u Tm <", tz, ln->x0, pg->height - start);
+	case OCR_DIR_BACK:
+		return emit(b, "%s Tz -1 0 0 -1 %u %u Tm <", tz, pg->width - start,
+			    pg->height - ln->y0);
+	case OCR_DIR_UP:
+		return emit(b, "%s Tz 0 1 -1 0 %u %u Tm <", tz, ln->x1, start);
+	default:
+		return emit(b, "%s Tz 1 0 0 1 %u %u Tm <", tz, start, pg->height - ln->y1);
+	}
+}
+
 static int
 text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct rebuild_buf *b)
 {
@@ -957,8 +999,8 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 	rc = emit(b, "q %s 0 0 %s 0 0 cm\nBT\n3 Tr\n", scale, scale);
 	while (i < t->nwords && rc == REBUILD_OK) {
 		const struct ocr_line *ln = &t->lines[t->words[i].line];
-		int down = ln->vertical;
-		uint32_t size = down ? (uint32_t)(ln->x1 - ln->x0) : (uint32_t)(ln->y1 - ln->y0);
+		int turned = ln->dir == OCR_DIR_DOWN || ln->dir == OCR_DIR_UP;
+		uint32_t size = turned ? (uint32_t)(ln->x1 - ln->x0) : (uint32_t)(ln->y1 - ln->y0);
 		uint32_t prev_end = 0, prev_x0 = 0;
 
 		for (j = i; j < t->nwords && t->words[j].line == t->words[i].line; j++)
@@ -967,17 +1009,19 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 		for (k = i; k < j && rc == REBUILD_OK; k++) {
 			const struct ocr_word *w = &t->words[k];
 			const uint8_t *s = (const uint8_t *)t->text + w->off;
-			uint32_t start = down ? w->y0 : w->x0, x1 = down ? w->y1 : w->x1, cp, nch = 0;
-			uint32_t x0 = start > prev_end ? start : prev_end;
+			const struct ocr_word *nw = k + 1 < j ? &t->words[k + 1] : NULL;
+			struct along a = along_line(pg, ln->dir, w->x0, w->y0, w->x1, w->y1);
+			uint32_t x0 = a.start > prev_end ? a.start : prev_end, x1 = a.end, cp, nch = 0;
 			size_t off = 0, n;
 			char tz[32], hex[8];
 
-			/* x0 and x1 are along the line: across, or down a vertical one. */
-			if (k + 1 < j) {
-				uint32_t next = down ? t->words[k + 1].y0 : t->words[k + 1].x0;
+			/* x0 and x1 are along the line, whichever way it runs. */
+			if (nw != NULL) {
+				uint32_t next = along_line(pg, ln->dir, nw->x0, nw->y0, nw->x1,
+							   nw->y1).start;
 
 				if (next > x0 && (next < x1 ||
-				    (is_cjk(last_cp(t, w)) && is_cjk(first_cp(t, &t->words[k + 1])))))
+				    (is_cjk(last_cp(t, w)) && is_cjk(first_cp(t, nw)))))
 					x1 = next;
 			}
 			if (x1 <= x0)
@@ -988,10 +1032,8 @@ text_ops(const struct page *pg, unsigned dpi, const struct cidmap *m, struct reb
 			decimal_str((uint64_t)(x1 - x0) * 100000 / ((uint64_t)nch * size), 3, tz,
 				    sizeof tz);
 			/* x0 only grows along a line: prev_end > prev_x0. */
-			if (k == i && down)
-				rc = emit(b, "%s Tz 0 -1 1 0 %u %u Tm <", tz, ln->x0, pg->height - x0);
-			else if (k == i)
-				rc = emit(b, "%s Tz 1 0 0 1 %u %u Tm <", tz, x0, pg->height - ln->y1);
+			if (k == i)
+				rc = line_start(pg, ln, x0, tz, b);
 			else
 				rc = emit(b, "%s Tz %u 0 Td <", tz, x0 - prev_x0);
 			prev_x0 = x0;
@@ -1195,7 +1237,7 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 		const struct page *pg = &pdf->pages[i];
 		uint32_t obj = 3 + 3 * i;
 		int has_text = text && pg->text != NULL;
-		char w[32], h[32], fontres[48] = "";
+		char w[32], h[32], fontres[48] = "", rotate[16] = "";
 
 		points(pg->width, pdf->dpi, w, sizeof w);
 		points(pg->height, pdf->dpi, h, sizeof h);
@@ -1203,6 +1245,10 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 		rc = emit(&content, "q %s 0 0 %s 0 0 cm /Im0 Do Q", w, h);
 		if (has_text) {
 			snprintf(fontres, sizeof fontres, " /Font << /F1 %u 0 R >>", font);
+			/* A page OCR found turned (a scan upside down or on its side) is
+			 * shown upright; its pixels stay as they were. */
+			if (pg->text->turns != 0)
+				snprintf(rotate, sizeof rotate, " /Rotate %u", 90u * pg->text->turns);
 			if (rc == REBUILD_OK)
 				rc = emit(&content, "\n");
 			if (rc == REBUILD_OK)
@@ -1210,9 +1256,9 @@ write_pdf(const struct rebuild_pdf *pdf, struct rebuild_buf *out)
 		}
 		off[obj] = out->len;
 		if (rc == REBUILD_OK)
-			rc = emit(out, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] "
+			rc = emit(out, "%u 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s]%s "
 				  "/Resources << /XObject << /Im0 %u 0 R >>%s >> /Contents %u 0 R >>\n"
-				  "endobj\n", obj, w, h, obj + 2, fontres, obj + 1);
+				  "endobj\n", obj, w, h, rotate, obj + 2, fontres, obj + 1);
 		off[obj + 1] = out->len;
 		if (rc == REBUILD_OK && has_text) {
 			rc = emit_flate(out, obj + 1, "", content.p, content.len);

@@ -31,7 +31,7 @@ check_page(const struct ocr_page *pg)
 		abort();
 	for (i = 0; i < pg->nlines; i++)
 		if (pg->lines[i].x0 >= pg->lines[i].x1 || pg->lines[i].y0 >= pg->lines[i].y1 ||
-		    pg->lines[i].vertical > 1)
+		    pg->lines[i].dir > OCR_DIR_UP || pg->turns > 3)
 			abort();
 	for (i = 0; i < pg->nwords; i++) {
 		const struct ocr_word *w = &pg->words[i];

@@ -73,6 +73,17 @@ add_box(struct rec *r, char tag, unsigned x0, unsigned y0, unsigned x1, unsigned
 	add(r, b, 9);
 }
 
+/* A line whose text runs the way dir (OCR_DIR_*): 'D' dir and its box. */
+static void
+add_line_to(struct rec *r, uint8_t dir, unsigned x0, unsigned y0, unsigned x1, unsigned y1)
+{
+	uint8_t b[10] = { 'D', dir, (uint8_t)(x0 >> 8), (uint8_t)x0, (uint8_t)(y0 >> 8),
+			  (uint8_t)y0, (uint8_t)(x1 >> 8), (uint8_t)x1, (uint8_t)(y1 >> 8),
+			  (uint8_t)y1 };
+
+	add(r, b, 10);
+}
+
 static void
 add_word(struct rec *r, unsigned x0, unsigned y0, unsigned x1, unsigned y1, const char *s)
 {
@@ -253,7 +264,7 @@ test_parse_takes_the_reader_record_once_before_the_end(void **state)
 	assert_int_equal(err, OCR_EFORMAT);
 	start(&r);				/* a vertical line, read so */
 	add_u32(&r, 'P', 0);
-	add_box(&r, 'V', 1000, 100, 1030, 400);
+	add_line_to(&r, OCR_DIR_DOWN, 1000, 100, 1030, 400);
 	add_word(&r, 1000, 100, 1030, 200, "縦");
 	add_box(&r, 'L', 100, 100, 400, 130);
 	add_reader(&r, OCR_READER_VERT, 0);
@@ -262,8 +273,8 @@ test_parse_takes_the_reader_record_once_before_the_end(void **state)
 	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
 	assert_int_equal(pg.reader, OCR_READER_VERT);
 	assert_int_equal(pg.nlines, 2);
-	assert_int_equal(pg.lines[0].vertical, 1);
-	assert_int_equal(pg.lines[1].vertical, 0);
+	assert_int_equal(pg.lines[0].dir, OCR_DIR_DOWN);
+	assert_int_equal(pg.lines[1].dir, OCR_DIR_ACROSS);
 	ocr_page_free(&pg);
 	start(&r);				/* no such reader */
 	add_u32(&r, 'P', 0);
@@ -274,6 +285,69 @@ test_parse_takes_the_reader_record_once_before_the_end(void **state)
 	start(&r);				/* more lines than a page may have */
 	add_u32(&r, 'P', 0);
 	add_reader(&r, OCR_READER_ONE, OCR_MAX_LINES_PER_PAGE + 1);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+}
+
+/* A line of each direction, and the page's turns ('O', once, 0-3, after its lines
+ * and before 'R'). */
+static void
+test_parse_takes_directions_and_turns(void **state)
+{
+	struct ocr_page pg;
+	struct rec r;
+	int err;
+
+	(void)state;
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_line_to(&r, OCR_DIR_BACK, 100, 100, 400, 130);
+	add_word(&r, 300, 100, 400, 130, "逆");
+	add_line_to(&r, OCR_DIR_UP, 100, 200, 130, 500);
+	add_line_to(&r, OCR_DIR_ACROSS, 100, 600, 400, 630);
+	add(&r, "O\2", 2);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add_u32(&r, 'E', 1);
+	memset(&pg, 0, sizeof pg);
+	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
+	assert_int_equal(err, OCR_OK);
+	assert_int_equal(pg.nlines, 3);
+	assert_int_equal(pg.lines[0].dir, OCR_DIR_BACK);
+	assert_int_equal(pg.lines[1].dir, OCR_DIR_UP);
+	assert_int_equal(pg.lines[2].dir, OCR_DIR_ACROSS);
+	assert_int_equal(pg.turns, 2);
+	ocr_page_free(&pg);
+
+	start(&r);				/* no such direction */
+	add_u32(&r, 'P', 0);
+	add_line_to(&r, 4, 100, 100, 400, 130);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* no such turn */
+	add_u32(&r, 'P', 0);
+	add(&r, "O\4", 2);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* twice */
+	add_u32(&r, 'P', 0);
+	add(&r, "O\1O\1", 4);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* a line after it */
+	add_u32(&r, 'P', 0);
+	add(&r, "O\1", 2);
+	add_box(&r, 'L', 0, 0, 50, 20);
+	add_u32(&r, 'E', 0);
+	assert_int_equal(parse_one(&r, &err), 0);
+	assert_int_equal(err, OCR_EFORMAT);
+	start(&r);				/* after the reader */
+	add_u32(&r, 'P', 0);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add(&r, "O\1", 2);
 	add_u32(&r, 'E', 0);
 	assert_int_equal(parse_one(&r, &err), 0);
 	assert_int_equal(err, OCR_EFORMAT);
@@ -477,6 +551,32 @@ word_box(const char *html, const char *word, double box[4])
 		      &box[0], &box[1], &box[2], &box[3]) == 4;
 }
 
+/* two_lines' words as pdftotext finds them: its left and right in pixels as
+ * written, its line's top. */
+static const struct { const char *text; unsigned x0, x1, y0; } two_lines_words[] = {
+	{ "住民票の写し", 101, 340, 118 },	/* one word to pdftotext */
+	{ "Sekisho", 101, 210, 206 },
+	{ "sanitizer", 230, 369, 206 },
+	{ "\xf0\xa0\xae\xb7野家", 391, 470, 206 },
+};
+
+/* Whether html (pdftotext -bbox of a page at 150 dpi) has two_lines' words where
+ * they are drawn; fails the test if not. */
+static void
+check_two_lines_words(const char *html, unsigned dpi)
+{
+	double pt = 72.0 / dpi, box[4];
+
+	for (size_t i = 0; i < sizeof two_lines_words / sizeof *two_lines_words; i++) {
+		if (!word_box(html, two_lines_words[i].text, box))
+			fail_msg("%u dpi: no word %s in\n%s", dpi, two_lines_words[i].text, html);
+		assert_float_equal(box[0], two_lines_words[i].x0 * pt, 0.01);
+		assert_float_equal(box[2], two_lines_words[i].x1 * pt, 0.01);
+		/* The font is the line's height, its baseline the line's bottom. */
+		assert_float_equal(box[1], two_lines_words[i].y0 * pt, 0.01);
+	}
+}
+
 /*
  * Each word lies on its box: from its left to the next word's left (Japanese, whose
  * boxes overlap and gap) or its own right, from its line's top, at the page's dpi.
@@ -486,13 +586,6 @@ static void
 test_text_layer_words_lie_on_their_boxes(void **state)
 {
 	static const unsigned dpis[] = { 150, 200, 96 };
-	/* word, its left and right in pixels as written, its line's top */
-	static const struct { const char *text; unsigned x0, x1, y0; } want[] = {
-		{ "住民票の写し", 101, 340, 118 },	/* one word to pdftotext */
-		{ "Sekisho", 101, 210, 206 },
-		{ "sanitizer", 230, 369, 206 },
-		{ "\xf0\xa0\xae\xb7野家", 391, 470, 206 },
-	};
 
 	(void)state;
 	if (!have("pdftotext")) {
@@ -500,7 +593,6 @@ test_text_layer_words_lie_on_their_boxes(void **state)
 		return;
 	}
 	for (size_t d = 0; d < sizeof dpis / sizeof *dpis; d++) {
-		double pt = 72.0 / dpis[d], box[4];
 		struct rebuild_buf out = { 0 };
 		struct rec r;
 		char *html;
@@ -510,80 +602,165 @@ test_text_layer_words_lie_on_their_boxes(void **state)
 		pdf_with_text_at(&r, dpis[d], &out, &rc);
 		assert_int_equal(rc, REBUILD_OK);
 		html = pdftotext_with(out.p, out.len, "-bbox");
-		for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-			if (!word_box(html, want[i].text, box))
-				fail_msg("%u dpi: no word %s in\n%s", dpis[d], want[i].text, html);
-			assert_float_equal(box[0], want[i].x0 * pt, 0.01);
-			assert_float_equal(box[2], want[i].x1 * pt, 0.01);
-			/* The font is the line's height, its baseline the line's bottom. */
-			assert_float_equal(box[1], want[i].y0 * pt, 0.01);
-		}
+		check_two_lines_words(html, dpis[d]);
 		free(html);
 		rebuild_buf_free(&out);
 	}
 }
 
-/* Two vertical lines (縦書き) in r, columns right to left, each of words top to
- * bottom whose boxes overlap and gap as Tesseract's do. */
-static void
-two_columns(struct rec *r)
-{
-	start(r);
-	add_u32(r, 'P', 0);
-	add_box(r, 'V', 1000, 160, 1030, 520);
-	add_word(r, 1001, 161, 1029, 240, "住民");
-	add_word(r, 1002, 236, 1028, 265, "票");
-	add_word(r, 1001, 280, 1029, 358, "写し");
-	add_box(r, 'V', 940, 160, 970, 400);
-	add_word(r, 941, 160, 969, 280, "転出届");
-	add_word(r, 941, 290, 969, 400, "提出");
-	add_u32(r, 'E', 5);
-}
-
 /*
- * A vertical line is written turned: pdftotext reads each column as a line of its
- * own, top to bottom, the right one first, and finds its words where they are
- * drawn: across, the column; down, from its first word's top to where its last
- * word ends.
+ * An upside-down page (a sheet scanned the wrong way round): its lines run back,
+ * right to left, each word's box a half turn from two_lines' own, and the page is
+ * shown turned (/Rotate 180). A reader then finds the words of two_lines exactly
+ * where they are on the upright page.
  */
 static void
-test_text_layer_reads_vertical_lines_down_their_columns(void **state)
+test_text_layer_of_an_upside_down_page_reads_upright(void **state)
 {
-	static const struct { const char *text; unsigned x0, x1, y0, y1; } want[] = {
-		{ "住民票写し", 1000, 1030, 161, 358 },
-		{ "転出届提出", 940, 970, 160, 400 },
-	};
 	struct rebuild_buf out = { 0 };
-	double pt = 72.0 / 150, box[4];
-	struct rec r;
-	char *text;
-	int rc;
+	struct ocr_page pg = { 0 };
+	struct rec r, turned;
+	char *html;
+	int err, rc;
 
 	(void)state;
 	if (!have("pdftotext")) {
 		skip();
 		return;
 	}
-	two_columns(&r);
-	pdf_with_text(&r, &out, &rc);
+	two_lines(&r);
+	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
+	start(&turned);
+	add_u32(&turned, 'P', 0);
+	for (uint32_t i = 0, l = UINT32_MAX; i < pg.nwords; i++) {
+		const struct ocr_word *w = &pg.words[i];
+		char text[OCR_MAX_WORD_BYTES + 1];
+
+		if (w->line != l) {
+			const struct ocr_line *ln = &pg.lines[w->line];
+
+			add_line_to(&turned, OCR_DIR_BACK, A4_W - ln->x1, A4_H - ln->y1,
+				    A4_W - ln->x0, A4_H - ln->y0);
+			l = w->line;
+		}
+		memcpy(text, pg.text + w->off, w->len);
+		text[w->len] = '\0';
+		add_word(&turned, A4_W - w->x1, A4_H - w->y1, A4_W - w->x0, A4_H - w->y0, text);
+	}
+	add(&turned, "O\2", 2);
+	add_u32(&turned, 'E', pg.nwords);
+	ocr_page_free(&pg);
+	pdf_with_text(&turned, &out, &rc);
 	assert_int_equal(rc, REBUILD_OK);
-	text = pdftotext(out.p, out.len);
-	if (strstr(text, "住民票写し\n転出届提出") == NULL)
-		fail_msg("columns not read down, right first:\n%s", text);
-	free(text);
-	text = pdftotext_with(out.p, out.len, "-bbox");
-	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-		if (!word_box(text, want[i].text, box))
-			fail_msg("no word %s in\n%s", want[i].text, text);
-		/* The font is the column's width, the characters' tops at its right;
-		 * poppler adds a descent of its own below the baseline, its left. */
-		assert_float_equal(box[2], want[i].x1 * pt, 0.01);
-		assert_in_range(box[0] / pt, want[i].x0 - 15, want[i].x0);
+	assert_non_null(memmem(out.p, out.len, "/Rotate 180 ", 12));
+	html = pdftotext_with(out.p, out.len, "-bbox");
+	check_two_lines_words(html, 150);
+	free(html);
+	html = pdftotext(out.p, out.len);
+	assert_non_null(strstr(html, "住民票の写し"));
+	assert_non_null(strstr(html, "Sekisho sanitizer"));
+	free(html);
+	rebuild_buf_free(&out);
+}
+
+/* A line of the layer that runs down or up, as pdftotext finds it: its text as one
+ * word, and where it is drawn in pixels (across, the column; along, from its
+ * first word's start to its last word's end). */
+struct column_want {
+	const char *text;
+	unsigned x0, x1, y0, y1;
+};
+
+/*
+ * Write r's layer and check it: pdftotext reads text (its lines in order), and
+ * finds each of want[0..n) where it is drawn. The font is the column's width and
+ * poppler adds a descent of its own beyond the baseline: on the left of a line
+ * running down (its characters' tops to the right), on the right of one running up.
+ */
+static void
+check_columns(const struct rec *r, const char *text, const struct column_want *want,
+    size_t n, int down)
+{
+	struct rebuild_buf out = { 0 };
+	double pt = 72.0 / 150, box[4];
+	char *got;
+	int rc;
+
+	pdf_with_text(r, &out, &rc);
+	assert_int_equal(rc, REBUILD_OK);
+	got = pdftotext(out.p, out.len);
+	if (strstr(got, text) == NULL)
+		fail_msg("not read as \"%s\":\n%s", text, got);
+	free(got);
+	got = pdftotext_with(out.p, out.len, "-bbox");
+	for (size_t i = 0; i < n; i++) {
+		if (!word_box(got, want[i].text, box))
+			fail_msg("no word %s in\n%s", want[i].text, got);
+		if (down) {
+			assert_in_range(box[0] / pt, want[i].x0 - 15, want[i].x0);
+			assert_float_equal(box[2], want[i].x1 * pt, 0.01);
+		} else {
+			assert_float_equal(box[0], want[i].x0 * pt, 0.01);
+			assert_in_range(box[2] / pt, want[i].x1, want[i].x1 + 15);
+		}
 		assert_float_equal(box[1], want[i].y0 * pt, 0.01);
 		assert_float_equal(box[3], want[i].y1 * pt, 0.01);
 	}
-	free(text);
+	free(got);
 	rebuild_buf_free(&out);
+}
+
+/* Vertical lines (縦書き) are written turned: pdftotext reads each column as a line
+ * of its own, top to bottom, the right one first, its words where they are drawn
+ * (Tesseract's boxes overlap and gap along a column as along a line). */
+static void
+test_text_layer_reads_vertical_lines_down_their_columns(void **state)
+{
+	static const struct column_want want[] = {
+		{ "住民票写し", 1000, 1030, 161, 358 },
+		{ "転出届提出", 940, 970, 160, 400 },
+	};
+	struct rec r;
+
+	(void)state;
+	if (!have("pdftotext")) {
+		skip();
+		return;
+	}
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_line_to(&r, OCR_DIR_DOWN, 1000, 160, 1030, 520);
+	add_word(&r, 1001, 161, 1029, 240, "住民");
+	add_word(&r, 1002, 236, 1028, 265, "票");
+	add_word(&r, 1001, 280, 1029, 358, "写し");
+	add_line_to(&r, OCR_DIR_DOWN, 940, 160, 970, 400);
+	add_word(&r, 941, 160, 969, 280, "転出届");
+	add_word(&r, 941, 290, 969, 400, "提出");
+	add_u32(&r, 'E', 5);
+	check_columns(&r, "住民票写し\n転出届提出", want, 2, 1);
+}
+
+/* A line running up the page (a sheet scanned turned a quarter anticlockwise), its
+ * words from the bottom: read as one line, in their order. */
+static void
+test_text_layer_reads_a_line_running_up(void **state)
+{
+	static const struct column_want want[] = { { "転出届の提出", 200, 230, 300, 699 } };
+	struct rec r;
+
+	(void)state;
+	if (!have("pdftotext")) {
+		skip();
+		return;
+	}
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_line_to(&r, OCR_DIR_UP, 200, 300, 230, 700);
+	add_word(&r, 201, 560, 229, 699, "転出");
+	add_word(&r, 201, 430, 229, 545, "届の");
+	add_word(&r, 201, 300, 229, 420, "提出");
+	add_u32(&r, 'E', 3);
+	check_columns(&r, "転出届の提出", want, 1, 0);
 }
 
 static void
@@ -712,12 +889,12 @@ draw_page(const char *const *lines, unsigned px_size)
 	return draw_lines(lines, px_size, px_size * 2);
 }
 
-/* A memfd holding a PDF of the A4 pages px[0..n), in order (our own writer: an
- * image-only PDF, as a scanner makes). */
+/* A memfd holding a PDF of the grey pages px[0..n) of w x h pixels at 150 dpi, in
+ * order (our own writer: an image-only PDF, as a scanner makes). */
 static int
-pages_pdf(uint8_t *const *px, unsigned n)
+sized_pages_pdf(uint8_t *const *px, unsigned n, uint32_t w, uint32_t h_px)
 {
-	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 1, .depth = 8 };
+	struct pixels_header h = { .width = w, .height = h_px, .channels = 1, .depth = 8 };
 	struct rebuild_buf out = { 0 };
 	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
 	unsigned i;
@@ -730,6 +907,13 @@ pages_pdf(uint8_t *const *px, unsigned n)
 	assert_int_equal(pwrite(fd, out.p, out.len, 0), (ssize_t)out.len);
 	rebuild_buf_free(&out);
 	return fd;
+}
+
+/* The A4 pages px[0..n). */
+static int
+pages_pdf(uint8_t *const *px, unsigned n)
+{
+	return sized_pages_pdf(px, n, A4_W, A4_H);
 }
 
 /* A memfd holding a PDF of n copies of the page px. Frees px. */
@@ -1354,6 +1538,176 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 	close(in);
 }
 
+/*
+ * A page scanned upside down (the sheet put in the wrong way round): read turned, in
+ * one child and in bands, its text in order, and shown upright (/Rotate 180); the
+ * same page upright is not turned, nor the page mirrored, which reads as badly
+ * turned as not. Read as it was, its text layer was noise.
+ */
+static void
+test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付を請求される方は", "本人確認書類をお持ちください",
+		"代理人が請求する場合は委任状が必要です", "転出届は引越しの前後十四日以内に",
+		"届け出てください", "手数料は一通につき三百円です", NULL,
+	};
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *px = draw_lines(lines, 28, 56), *mirror = malloc((size_t)A4_W * A4_H), *out;
+	size_t len, n = (size_t)A4_W * A4_H;
+	int in[2], turned, bands;
+	char *text;
+
+	(void)state;
+	assert_non_null(mirror);
+	if (pipeline_skip()) {
+		free(px);
+		free(mirror);
+		return;
+	}
+	for (size_t y = 0; y < A4_H; y++)
+		for (size_t x = 0; x < A4_W; x++)
+			mirror[y * A4_W + x] = px[y * A4_W + A4_W - 1 - x];
+	in[0] = image_pdf(mirror, 1);
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	c.sign_key = key;
+	run(&c, in[0], &res, &out, &len);
+	assert_int_equal(res.ocr_pages, 1);
+	assert_null(memmem(out, len, "/Rotate", 7));
+	free(out);
+	pipeline_result_free(&res);
+	close(in[0]);
+	in[0] = pages_pdf(&px, 1);
+	for (size_t i = 0; i < n / 2; i++) {	/* a half turn */
+		uint8_t t = px[i];
+
+		px[i] = px[n - 1 - i];
+		px[n - 1 - i] = t;
+	}
+	in[1] = image_pdf(px, 1);
+	for (turned = 0; turned <= 1; turned++)
+		for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+			pipeline_config_default(&c);
+			c.ocr = OCR_DEFAULT_LANGS;
+			c.ocr_bands = bands;
+			c.sign_key = key;
+			run(&c, in[turned], &res, &out, &len);
+			assert_true(res.clean);
+			assert_int_equal(res.ocr_pages, 1);
+			assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
+			assert_int_equal(res.ocr_pages_turned, (uint32_t)turned);
+			if (turned)
+				assert_non_null(memmem(out, len, "/Rotate 180 ", 12));
+			else
+				assert_null(memmem(out, len, "/Rotate", 7));
+			text = pdftotext(out, len);
+			free(out);
+			if (strstr(text, "委任状が必要") == NULL)
+				print_message("turned %d, bands %d:\n%s\n", turned, bands, text);
+			assert_non_null(strstr(text, "住民票の写し"));
+			assert_non_null(strstr(text, "委任状が必要"));
+			assert_non_null(strstr(text, "三百円"));
+			assert_true(strstr(text, "住民票の写し") < strstr(text, "三百円"));
+			free(text);
+			pipeline_result_free(&res);
+		}
+	close(in[0]);
+	close(in[1]);
+}
+
+/* The A4 page px turned a quarter, clockwise or not: a landscape page (A4_H wide),
+ * malloc'd. */
+static uint8_t *
+quarter_turn(const uint8_t *px, int clockwise)
+{
+	uint8_t *t = malloc((size_t)A4_W * A4_H);
+
+	assert_non_null(t);
+	for (size_t y = 0; y < A4_H; y++)
+		for (size_t x = 0; x < A4_W; x++) {
+			size_t tx = clockwise ? A4_H - 1 - y : y, ty = clockwise ? x : A4_W - 1 - x;
+
+			t[ty * A4_H + tx] = px[y * A4_W + x];
+		}
+	return t;
+}
+
+/*
+ * Pages scanned on their side: a notice across turned a quarter clockwise or
+ * anticlockwise (its lines then run down or up the landscape page, as a vertical
+ * page's columns do), and a vertical notice upside down. Each is read the way it is
+ * set, by the reader for it (jpn_vert only for the vertical one), its text in
+ * order, and shown upright (/Rotate 270, 90, 180), in one child and in bands.
+ */
+static void
+test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付を請求される方は", "本人確認書類をお持ちください",
+		"代理人が請求する場合は委任状が必要です", "転出届は引越しの前後十四日以内に",
+		"届け出てください", "手数料は一通につき三百円です", NULL,
+	};
+	static const uint8_t key[32] = { 1 };
+	static const char *const rotate[] = { "/Rotate 270 ", "/Rotate 90 ", "/Rotate 180 " };
+	uint8_t *across = draw_lines(lines, 28, 56), *down = draw_columns(lines, 28, 56);
+	size_t n = (size_t)A4_W * A4_H, len;
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *page[3], *out;
+	int in[3];
+	char *text;
+
+	(void)state;
+	page[0] = quarter_turn(across, 1);
+	page[1] = quarter_turn(across, 0);
+	page[2] = down;
+	for (size_t i = 0; i < n / 2; i++) {	/* the vertical page upside down */
+		uint8_t t = down[i];
+
+		down[i] = down[n - 1 - i];
+		down[n - 1 - i] = t;
+	}
+	free(across);
+	if (pipeline_skip()) {
+		for (int k = 0; k < 3; k++)
+			free(page[k]);
+		return;
+	}
+	in[0] = sized_pages_pdf(&page[0], 1, A4_H, A4_W);
+	in[1] = sized_pages_pdf(&page[1], 1, A4_H, A4_W);
+	in[2] = pages_pdf(&page[2], 1);
+	for (int k = 0; k < 3; k++)
+		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+			pipeline_config_default(&c);
+			c.ocr = OCR_DEFAULT_LANGS;
+			c.ocr_bands = bands;
+			c.sign_key = key;
+			run(&c, in[k], &res, &out, &len);
+			assert_true(res.clean);
+			assert_int_equal(res.ocr_pages, 1);
+			assert_int_equal(res.ocr_pages_vertical, k == 2 ? 1 : 0);
+			assert_int_equal(res.ocr_pages_turned, 1);
+			assert_non_null(memmem(out, len, rotate[k], strlen(rotate[k])));
+			text = pdftotext(out, len);
+			free(out);
+			if (strstr(text, "委任状が必要") == NULL)
+				print_message("page %d, bands %d:\n%s\n", k, bands, text);
+			assert_non_null(strstr(text, "住民票の写し"));
+			assert_non_null(strstr(text, "委任状が必要"));
+			assert_non_null(strstr(text, "三百円"));
+			assert_true(strstr(text, "住民票の写し") < strstr(text, "三百円"));
+			free(text);
+			pipeline_result_free(&res);
+		}
+	for (int k = 0; k < 3; k++) {
+		free(page[k]);
+		close(in[k]);
+	}
+}
+
 /* Read a form's table of label and value rows (罫線 of 2 pixels, as a word
  * processor draws them), its rules between the rows solid or dotted (dashes of 4, 4
  * apart): every row is read. */
@@ -1613,11 +1967,14 @@ main(void)
 		cmocka_unit_test(test_parse_reads_whole_pages_and_drops_a_truncated_one),
 		cmocka_unit_test(test_parse_refuses_what_the_format_does_not_allow),
 		cmocka_unit_test(test_parse_takes_the_reader_record_once_before_the_end),
+		cmocka_unit_test(test_parse_takes_directions_and_turns),
 		cmocka_unit_test(test_parse_stops_past_the_word_limit),
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
 		cmocka_unit_test(test_text_layer_words_lie_on_their_boxes),
 		cmocka_unit_test(test_text_layer_reads_vertical_lines_down_their_columns),
+		cmocka_unit_test(test_text_layer_of_an_upside_down_page_reads_upright),
+		cmocka_unit_test(test_text_layer_reads_a_line_running_up),
 		cmocka_unit_test(test_text_layer_off_its_page_is_refused),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_the_japanese_page_searchable),
 		cmocka_unit_test(test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable),
@@ -1628,6 +1985,8 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_text_on_shaded_ground),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_an_upside_down_page_turned),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_pages_on_their_side),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
