@@ -882,10 +882,10 @@ choose_primary(struct page_reader *pr)
 	}
 }
 
-/* The page turned a half turn into pr->turned, rows width * channels bytes apart;
- * 0, or -1 out of memory. */
+/* The page px (rows stride bytes apart) turned a half turn into pr->turned, rows
+ * width * channels bytes apart; 0, or -1 out of memory. */
 static int
-turn_page(struct page_reader *pr, const uint8_t *px)
+turn_page(struct page_reader *pr, const uint8_t *px, size_t stride)
 {
 	size_t pixel = pr->h->channels, row = (size_t)pr->h->width * pixel;
 	size_t size = row * pr->h->height;
@@ -898,7 +898,7 @@ turn_page(struct page_reader *pr, const uint8_t *px)
 		pr->turned_cap = size;
 	}
 	for (uint32_t y = 0; y < pr->h->height; y++) {
-		const uint8_t *from = px + (size_t)(pr->h->height - 1 - y) * pr->stride;
+		const uint8_t *from = px + (size_t)(pr->h->height - 1 - y) * stride;
 		uint8_t *to = pr->turned + (size_t)y * row;
 
 		for (uint32_t x = 0; x < pr->h->width; x++)
@@ -937,7 +937,7 @@ upside_down(struct page_reader *pr, uint8_t *px, size_t stride)
 	TessPageIterator *pit;
 
 	if (pr->chars < TURN_MIN_CHARS || (page = pr->conf / pr->chars) >= UPRIGHT_CONF ||
-	    turn_page(pr, px) != 0)
+	    turn_page(pr, px, stride) != 0)
 		return 0;
 	read_turned(pr, px, stride, 1);
 	primary_takes_page(pr);
@@ -1129,7 +1129,7 @@ read_vertical(struct page_reader *pr, struct outbuf *o, uint8_t *px, size_t stri
 		double conf;
 
 		if (way->half) {	/* the same columns, on the page turned */
-			if (!turned && turn_page(pr, px) != 0)
+			if (!turned && turn_page(pr, px, stride) != 0)
 				continue;
 			turned = 1;
 			box[0] = (int)pr->h->width - region[2];

@@ -1419,17 +1419,16 @@ test_pipeline_with_ocr_reads_text_on_shaded_ground(void **state)
 		"住民票の写しの交付申請書", "転出届を提出してください",
 		"印鑑登録証明書の請求", "マイナンバーカードの受取", NULL,
 	};
-	uint8_t *px = draw_lines(lines, 28, 90);
 	struct pipeline_config c;
 	struct pipeline_result res;
+	uint8_t *px;
 	char *text;
 	int in, bands;
 
 	(void)state;
-	if (pipeline_skip()) {
-		free(px);
+	if (pipeline_skip())	/* before anything is allocated: skip() does not return */
 		return;
-	}
+	px = draw_lines(lines, 28, 90);
 	/* draw_lines' baselines are at 200 + 90 n. */
 	shade_box(px, 256, 306, 148, 0);	/* black on mid-tone grey */
 	shade_box(px, 346, 396, 40, 255);	/* white on a dark bar */
@@ -1555,18 +1554,16 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *px = draw_lines(lines, 28, 56), *mirror = malloc((size_t)A4_W * A4_H), *out;
+	uint8_t *px, *mirror, *out;
 	size_t len, n = (size_t)A4_W * A4_H;
 	int in[2], turned, bands;
 	char *text;
 
 	(void)state;
-	assert_non_null(mirror);
-	if (pipeline_skip()) {
-		free(px);
-		free(mirror);
+	if (pipeline_skip())	/* before anything is allocated: skip() does not return */
 		return;
-	}
+	px = draw_lines(lines, 28, 56);
+	assert_non_null(mirror = malloc(n));
 	for (size_t y = 0; y < A4_H; y++)
 		for (size_t x = 0; x < A4_W; x++)
 			mirror[y * A4_W + x] = px[y * A4_W + A4_W - 1 - x];
@@ -1652,15 +1649,18 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 	};
 	static const uint8_t key[32] = { 1 };
 	static const char *const rotate[] = { "/Rotate 270 ", "/Rotate 90 ", "/Rotate 180 " };
-	uint8_t *across = draw_lines(lines, 28, 56), *down = draw_columns(lines, 28, 56);
 	size_t n = (size_t)A4_W * A4_H, len;
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *page[3], *out;
+	uint8_t *across, *down, *page[3], *out;
 	int in[3];
 	char *text;
 
 	(void)state;
+	if (pipeline_skip())	/* before anything is allocated: skip() does not return */
+		return;
+	across = draw_lines(lines, 28, 56);
+	down = draw_columns(lines, 28, 56);
 	page[0] = quarter_turn(across, 1);
 	page[1] = quarter_turn(across, 0);
 	page[2] = down;
@@ -1671,11 +1671,6 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 		down[n - 1 - i] = t;
 	}
 	free(across);
-	if (pipeline_skip()) {
-		for (int k = 0; k < 3; k++)
-			free(page[k]);
-		return;
-	}
 	in[0] = sized_pages_pdf(&page[0], 1, A4_H, A4_W);
 	in[1] = sized_pages_pdf(&page[1], 1, A4_H, A4_W);
 	in[2] = pages_pdf(&page[2], 1);
