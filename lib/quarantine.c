@@ -22,18 +22,31 @@ quarantine_keep(const char *dir, const char *name, const char *src,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* fsio's link and move: quarantine/ is another mount than the spool under
-	 * systemd, so the file may have to be copied. */
-	if (how == QUARANTINE_MOVE ? fsio_move(src, dst) != 0
-				   : (fsio_link(src, dst) != 0 && errno != EEXIST))
+	/* The reason first: whoever sees the file (an operator, a test, the expiry)
+	 * finds its reason beside it, even after a crash in between. A move never
+	 * replaces a file, nor then its reason. */
+	if (how == QUARANTINE_MOVE && access(dst, F_OK) == 0) {
+		errno = EEXIST;
 		return -1;
+	}
+	snprintf(note, sizeof note, "%s.reason", dst);
 	if (reason != NULL) {
 		char text[1024];
 		int n = snprintf(text, sizeof text, "%s\n", reason);
 
-		snprintf(note, sizeof note, "%s.reason", dst);
 		(void)fsio_write_atomic(note, text, (size_t)n < sizeof text ? (size_t)n
 									 : sizeof text - 1, 0640);
+	}
+	/* fsio's link and move: quarantine/ is another mount than the spool under
+	 * systemd, so the file may have to be copied. */
+	if (how == QUARANTINE_MOVE ? fsio_move(src, dst) != 0
+				   : (fsio_link(src, dst) != 0 && errno != EEXIST)) {
+		int saved = errno;
+
+		if (reason != NULL)
+			(void)unlink(note);	/* no reason without its file */
+		errno = saved;
+		return -1;
 	}
 	return 0;
 }

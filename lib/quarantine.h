@@ -17,8 +17,9 @@ enum quarantine_how {
 };
 
 /* Put src into dir as name (a link that already exists counts as done) and, when
- * reason is not NULL, write it to name.reason. The placed path goes to dst. 0, or -1
- * with errno if the file could not be placed (the reason note is best effort). */
+ * reason is not NULL, write it to name.reason first, so that the file is never seen
+ * without it. The placed path goes to dst. 0, or -1 with errno if the file could not
+ * be placed (and then no note is left; the note itself is best effort). */
 int quarantine_keep(const char *dir, const char *name, const char *src,
 		    enum quarantine_how how, const char *reason, char *dst, size_t dstlen);
 

@@ -58,18 +58,54 @@ test_move_and_link_keep_the_file_with_its_reason(void **state)
 	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
+/* The reason is written before the file is placed, so that the file is never seen
+ * without it; a file that could not be placed leaves no reason behind, and a move
+ * onto a quarantined file's name keeps that file and its reason. */
+static void
+test_no_reason_without_its_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], note[PATH_MAX + 16];
+	char buf[64];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(quarantine_keep(dir, "gone.bundle", "/nonexistent/sekisho",
+					 QUARANTINE_MOVE, "why", dst, sizeof dst), -1);
+	assert_int_equal(errno, ENOENT);
+	snprintf(note, sizeof note, "%s/gone.bundle.reason", dir);
+	assert_int_equal(access(note, F_OK), -1);
+	snprintf(src, sizeof src, "%s/incoming", dir);
+	put(src, "first");
+	assert_int_equal(quarantine_keep(dir, "b.bundle", src, QUARANTINE_MOVE, "signature",
+					 dst, sizeof dst), 0);
+	put(src, "second");
+	assert_int_equal(quarantine_keep(dir, "b.bundle", src, QUARANTINE_MOVE, "hash", dst,
+					 sizeof dst), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(access(src, F_OK), 0);		/* not moved */
+	snprintf(note, sizeof note, "%s/b.bundle.reason", dir);
+	assert_non_null(f = fopen(note, "r"));
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "signature\n");
+	assert_int_equal(testutil_rmtree(dir), 0);
+}
+
 static void
 test_missing_source_and_overlong_name_fail(void **state)
 {
 	(void)state;
-	char dst[32];
+	char dir[] = "/tmp/sekisho-q-XXXXXX", dst[48];
 
-	assert_int_equal(quarantine_keep("/tmp", "x", "/nonexistent/sekisho", QUARANTINE_MOVE,
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(quarantine_keep(dir, "x", "/nonexistent/sekisho", QUARANTINE_MOVE,
 					 NULL, dst, sizeof dst), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(quarantine_keep("/tmp", "a-name-much-too-long-for-the-buffer", "/x",
+	assert_int_equal(quarantine_keep(dir, "a-name-much-too-long-for-the-buffer", "/x",
 					 QUARANTINE_LINK, NULL, dst, sizeof dst), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
 
@@ -116,6 +152,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_move_and_link_keep_the_file_with_its_reason),
+		cmocka_unit_test(test_no_reason_without_its_file),
 		cmocka_unit_test(test_missing_source_and_overlong_name_fail),
 		cmocka_unit_test(test_move_and_link_into_another_mount),
 	};
