@@ -837,6 +837,43 @@ suits(const struct line_read *lr, int is_eng)
 }
 
 /*
+ * A probe of the page given to layout and to reader: layout finds its first
+ * PROBE_LINES lines at least an eighth of the page wide (narrower: a page number, a
+ * stray mark), and reader reads the first 1/PROBE_SPAN of the page's width of each,
+ * summed into *sum. The boxes are taken first, as reading with the layout's own
+ * Tesseract ends its layout. How many lines were read.
+ */
+static int
+probe_lines(struct page_reader *pr, TessBaseAPI *layout, TessBaseAPI *reader,
+    struct line_read *sum)
+{
+	int box[PROBE_LINES][4], n = 0, span = (int)pr->h->width / PROBE_SPAN;
+	TessPageIterator *pit;
+
+	memset(sum, 0, sizeof(*sum));
+	line_reset(sum);
+	if ((pit = TessBaseAPIAnalyseLayout(layout)) != NULL) {
+		do
+			if (TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[n][0], &box[n][1],
+							&box[n][2], &box[n][3]) &&
+			    box[n][2] - box[n][0] >= (int)pr->h->width / 8)
+				n++;
+		while (n < PROBE_LINES && TessPageIteratorNext(pit, RIL_TEXTLINE));
+		TessPageIteratorDelete(pit);
+	}
+	for (int i = 0; i < n; i++) {
+		read_line(reader, pr->h, box[i][0], box[i][1],
+			  box[i][2] - box[i][0] > span ? box[i][0] + span : box[i][2], box[i][3],
+			  &pr->theirs);
+		sum->chars += pr->theirs.chars;
+		sum->latin += pr->theirs.latin;
+		sum->cjk += pr->theirs.cjk;
+		sum->conf += pr->theirs.conf;
+	}
+	return n;
+}
+
+/*
  * Before the first page a child reads (the primary holds it, laid out but not yet
  * read): let the other reader read the page's first PROBE_LINES lines, and lead if
  * they suit it. Each child begins with the language listed first, and without this
@@ -850,29 +887,11 @@ suits(const struct line_read *lr, int is_eng)
 static void
 choose_primary(struct page_reader *pr)
 {
-	TessPageIterator *pit = TessBaseAPIAnalyseLayout(pr->primary);
-	struct line_read sum = { 0 };
-	int box[4], n = 0, span = (int)pr->h->width / PROBE_SPAN;
+	struct line_read sum;
 
-	if (pit == NULL)
-		return;		/* no text found: the next page decides */
-	line_reset(&sum);
 	other_takes_page(pr);
-	do {
-		if (!TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[0], &box[1], &box[2],
-						 &box[3]) || box[2] - box[0] < (int)pr->h->width / 8)
-			continue;	/* a page number, a stray mark */
-		read_line(pr->other, pr->h, box[0], box[1],
-			  box[2] - box[0] > span ? box[0] + span : box[2], box[3], &pr->theirs);
-		sum.chars += pr->theirs.chars;
-		sum.latin += pr->theirs.latin;
-		sum.cjk += pr->theirs.cjk;
-		sum.conf += pr->theirs.conf;
-		n++;
-	} while (n < PROBE_LINES && TessPageIteratorNext(pit, RIL_TEXTLINE));
-	TessPageIteratorDelete(pit);
-	if (n == 0)
-		return;
+	if (probe_lines(pr, pr->primary, pr->other, &sum) == 0)
+		return;		/* no text found: the next page decides */
 	pr->probed = 1;
 	if (suits(&sum, !pr->primary_is_eng) && !suits(&sum, pr->primary_is_eng)) {
 		/* The new primary reads the whole page (read_line left a rectangle);
@@ -923,42 +942,23 @@ read_turned(struct page_reader *pr, uint8_t *px, size_t stride, int turned)
  * confidence under UPRIGHT_CONF, is upside down: a sheet put in the scanner the
  * wrong way round. Tesseract reads upside-down Japanese at 20-40 and the same page
  * upright at 90; noise, or a page of no language, reads as badly either way. So the
- * primary reads the page's first PROBE_LINES lines turned a half turn (each at most
- * 1/PROBE_SPAN of the page wide, as choose_primary's), and the page is upside down
- * when they read TURN_GAIN better and at least UPRIGHT_CONF. Then the page stays
- * turned for reading (read_turned); otherwise it is as it was.
+ * primary reads the page's first lines turned a half turn (probe_lines, as the
+ * language probe does), and the page is upside down when they read TURN_GAIN
+ * better and at least UPRIGHT_CONF. Then the page stays turned for reading
+ * (read_turned); otherwise it is as it was.
  */
 static int
 upside_down(struct page_reader *pr, uint8_t *px, size_t stride)
 {
-	struct line_read sum = { 0 };
-	int box[PROBE_LINES][4], n = 0, i, span = (int)pr->h->width / PROBE_SPAN;
+	struct line_read sum;
 	double page;
-	TessPageIterator *pit;
 
 	if (pr->chars < TURN_MIN_CHARS || (page = pr->conf / pr->chars) >= UPRIGHT_CONF ||
 	    turn_page(pr, px, stride) != 0)
 		return 0;
 	read_turned(pr, px, stride, 1);
 	primary_takes_page(pr);
-	line_reset(&sum);
-	/* The lines first: reading one with the same Tesseract ends its layout. */
-	if ((pit = TessBaseAPIAnalyseLayout(pr->primary)) != NULL) {
-		do
-			if (TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &box[n][0], &box[n][1],
-							&box[n][2], &box[n][3]) &&
-			    box[n][2] - box[n][0] >= (int)pr->h->width / 8)
-				n++;
-		while (n < PROBE_LINES && TessPageIteratorNext(pit, RIL_TEXTLINE));
-		TessPageIteratorDelete(pit);
-	}
-	for (i = 0; i < n; i++) {
-		read_line(pr->primary, pr->h, box[i][0], box[i][1],
-			  box[i][2] - box[i][0] > span ? box[i][0] + span : box[i][2], box[i][3],
-			  &pr->theirs);
-		sum.chars += pr->theirs.chars;
-		sum.conf += pr->theirs.conf;
-	}
+	(void)probe_lines(pr, pr->primary, pr->primary, &sum);
 	if (mean_conf(&sum) >= UPRIGHT_CONF && mean_conf(&sum) >= page + TURN_GAIN)
 		return 1;
 	read_turned(pr, px, stride, 0);
@@ -996,7 +996,8 @@ put_page(struct page_reader *pr, struct outbuf *o)
 	TessResultIteratorDelete(it);
 }
 
-/* Forget what was put of the page (o back to start): it is to be read again. */
+/* Forget what was put of the page from start on (o back to it) and its counts: a
+ * page begins, or is to be read again. */
 static void
 restart_page(struct page_reader *pr, struct outbuf *o, size_t start)
 {
@@ -1248,9 +1249,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.px = px;
 		pr.stride = stride;
 		pr.other_has_page = 0;
-		pr.nlines = pr.nwords = pr.reread = pr.chars_jpn = pr.chars_eng = 0;
-		pr.conf = 0;
-		pr.chars = 0;
+		restart_page(&pr, &o, o.len);
 		turns = 0;
 		/* The shades and the rules are found in the whole page and erased; the
 		 * shades are read after the rest (ocr_shade.h), in bands by the band each
