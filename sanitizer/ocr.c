@@ -93,6 +93,8 @@ ocr_page_append(struct ocr_page *dst, struct ocr_page *src)
 		dst->reader = src->reader;
 	if (src->nwords > dst->nwords)
 		dst->turns = src->turns;
+	if (src->threshold > dst->threshold)
+		dst->threshold = src->threshold;	/* every band decides alike */
 	dst->reread = (uint16_t)(dst->reread + src->reread);
 	dst->nlines += src->nlines;
 	dst->nwords += src->nwords;
@@ -280,7 +282,7 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 	size_t cap_lines = 16, cap_words = 0, text_len = 0, cap_text = 0;
 	const uint8_t *b;
 	uint16_t box[4];
-	int rc = OCR_OK, said_turns = 0;
+	int rc = OCR_OK, said_turns = 0, said_threshold = 0;
 
 	memset(pg, 0, sizeof(*pg));
 	if ((pg->lines = malloc(cap_lines * sizeof(*pg->lines))) == NULL)
@@ -315,8 +317,19 @@ parse_page(struct cursor *c, struct ocr_page *pg)
 			}
 			pg->turns = *b;
 			said_turns = 1;
-		} else if (pg->reader != 0 || said_turns) {
-			rc = OCR_EFORMAT;	/* only 'R' and 'E' follow 'O', only 'E' 'R' */
+		} else if (*b == 'T') {
+			if ((rc = take(c, 1, &b)) != OCR_OK)
+				break;
+			if (pg->reader != 0 || said_turns || said_threshold ||
+			    *b != OCR_THRESHOLD_LOCAL) {
+				rc = OCR_EFORMAT;
+				break;
+			}
+			pg->threshold = *b;
+			said_threshold = 1;
+		} else if (pg->reader != 0 || said_turns || said_threshold) {
+			/* only 'O', 'R' and 'E' follow 'T', only 'R' and 'E' 'O', only 'E' 'R' */
+			rc = OCR_EFORMAT;
 			break;
 		} else if (*b == 'L' || *b == 'D') {
 			uint8_t dir = OCR_DIR_ACROSS;

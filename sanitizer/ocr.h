@@ -16,11 +16,12 @@
  * for a line whose text runs another way (OCR_DIR_*: down a column of 縦書き or of a
  * page turned on its side, or upside down), and words 'W' x0 y0 x1 y1 len bytes (a
  * word belongs to the last line before it; a line's words in reading order), then
- * at most one 'O' u8 turns (the quarter turns clockwise that show the page upright),
- * then at most one
+ * at most one 'T' u8 threshold (OCR_THRESHOLD_LOCAL: made black and white by a
+ * local threshold, its paper lit unevenly, ocr_light.h), then at most one 'O' u8
+ * turns (the quarter turns clockwise that show the page upright), then at most one
  * 'R' u8 reader u16 lines (which reader led the page, how many lines the other read
- * again), then 'E' u32 words. Integers are big-endian, coordinates u16 pixels from the top left (x0 < x1,
- * y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
+ * again), then 'E' u32 words. Integers are big-endian, coordinates u16 pixels from
+ * the top left (x0 < x1, y0 < y1), len one byte. A page without its 'E' (the child died) is dropped.
  */
 #ifndef SEKISHO_OCR_H
 #define SEKISHO_OCR_H
@@ -37,7 +38,7 @@
 #define OCR_MAX_WORD_BYTES	96	/* UTF-8 bytes of one word (32 kanji) */
 #define OCR_MAX_PAGE_BYTES	(16u + OCR_MAX_LINES_PER_PAGE * 9u + \
 				 OCR_MAX_WORDS_PER_PAGE * (10u + OCR_MAX_WORD_BYTES))
-#define OCR_VERSION		2	/* 2: lines of any direction ('D'), 'O' */
+#define OCR_VERSION		2	/* 2: lines of any direction ('D'), 'O', 'T' */
 #define OCR_MAGIC		"SKOC"
 
 /* What the child's exit code means (besides 0: every page from first on). */
@@ -67,6 +68,14 @@ enum {
 	OCR_READER_VERT = 'v',
 };
 
+/* How a page was made black and white for reading ('T'): by Tesseract's one
+ * threshold for the page (Otsu; not said), or locally (Sauvola), its paper lit
+ * unevenly (ocr_light.h). */
+enum {
+	OCR_THRESHOLD_PAGE = 0,
+	OCR_THRESHOLD_LOCAL = 1,
+};
+
 /* Which way a line's text runs on the page, and so which way its characters'
  * tops point: across (upright), down (tops to the right: 縦書き, or a page turned a
  * quarter clockwise), back (right to left, upside down), up (tops to the left). */
@@ -92,6 +101,16 @@ struct ocr_pixmap {
 	unsigned channels;
 };
 
+/* The grey of pixel (x, y) of pg: its own, or an RGB pixel's luma (ITU-R BT.601
+ * weights in 1/256ths, as Leptonica's pixConvertRGBToLuminance). */
+static inline uint8_t
+ocr_pixmap_grey(const struct ocr_pixmap *pg, uint32_t x, uint32_t y)
+{
+	const uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * pg->channels;
+
+	return pg->channels == 1 ? p[0] : (uint8_t)((77u * p[0] + 150u * p[1] + 29u * p[2]) >> 8);
+}
+
 struct ocr_word {
 	uint16_t x0, y0, x1, y1;
 	uint16_t line;		/* index into the page's lines */
@@ -107,6 +126,7 @@ struct ocr_page {
 	uint32_t nlines, nwords;
 	uint8_t reader;		/* OCR_READER_*, or 0: not said */
 	uint8_t turns;		/* quarter turns clockwise to show it upright, 0-3 */
+	uint8_t threshold;	/* OCR_THRESHOLD_*: how it was made black and white */
 	uint16_t reread;	/* lines the other reader read again */
 };
 

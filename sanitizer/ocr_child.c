@@ -38,6 +38,12 @@
  * again that way, its boxes turned back to the page's, its lines saying which way
  * they run, and the page how it is shown upright ('O': the PDF's /Rotate).
  *
+ * Uneven light. A page whose paper is lit unevenly (a document photographed, not
+ * scanned; ocr_light.h) is made black and white by Sauvola's local threshold, which
+ * Tesseract has built in (thresholding_method 2), rather than by its one threshold
+ * for the page; every reading of that page, turned, in bands or of its shades, uses
+ * it, and the page says so ('T').
+ *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
  * allowed: the child would die of SIGSYS). OMP_THREAD_LIMIT=1 in the environment
@@ -56,6 +62,7 @@
 #include <tesseract/capi.h>
 
 #include "fsio.h"
+#include "ocr_light.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
@@ -518,6 +525,8 @@ struct page_reader {
 	TessBaseAPI *vert;		/* jpn_vert, or NULL */
 	int primary_is_eng;
 	int vertical;			/* this page is written vertically */
+	uint8_t paper;			/* its paper's grey, painted where erasing */
+	uint8_t threshold;		/* OCR_THRESHOLD_* the readers are set to */
 	uint8_t line_dir;		/* OCR_DIR_* of the lines being put, on the page */
 	int half_turned;		/* reading the page turned upside down (px is
 					 * pr->turned): boxes are turned back when put */
@@ -540,6 +549,27 @@ struct page_reader {
 	uint8_t *shade_px;		/* a grey page: the shades, dark on white */
 	size_t shade_cap;
 };
+
+/*
+ * Set every reader to make pages black and white as threshold (OCR_THRESHOLD_*)
+ * says: Tesseract's default, Otsu's one threshold for the page, or Sauvola's local
+ * one (its window a third of an inch, Tesseract's default). A variable of each
+ * Tesseract, read when it next thresholds a page given to it, so it holds for every
+ * reading until changed.
+ */
+static void
+set_threshold(struct page_reader *pr, uint8_t threshold)
+{
+	TessBaseAPI *api[3] = { pr->primary, pr->other, pr->vert };
+	const char *method = threshold == OCR_THRESHOLD_LOCAL ? "2" : "0";
+
+	if (threshold == pr->threshold)
+		return;
+	for (unsigned i = 0; i < 3; i++)
+		if (api[i] != NULL)
+			TessBaseAPISetVariable(api[i], "thresholding_method", method);
+	pr->threshold = threshold;
+}
 
 /* Give api the whole page (a rectangle set before is gone). */
 static void
@@ -612,11 +642,11 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 		memset(shades.px, 0xff, size);
 		for (i = 0; i < pr->nshade; i++)
 			ocr_shade_draw(&pr->shade[i], &page, shades.px, shades.stride);
-		ocr_rules_erase(rules, &shades);
+		ocr_rules_erase(rules, &shades, 0xff);	/* drawn on white */
 	}
-	ocr_rules_erase(rules, &page);
+	ocr_rules_erase(rules, &page, pr->paper);
 	for (i = 0; i < pr->nshade; i++)
-		ocr_shade_erase(&pr->shade[i], &page);
+		ocr_shade_erase(&pr->shade[i], &page, pr->paper);
 	ocr_rules_free(rules);
 	return pr->nshade > 0 || rules != NULL;
 }
@@ -641,14 +671,14 @@ keep_band_shades(struct page_reader *pr, uint32_t lo, uint32_t hi)
 		if (band_start(pr, &pr->shade[i]) >= lo && band_start(pr, &pr->shade[i]) < hi)
 			pr->shade[kept++] = pr->shade[i];
 		else
-			ocr_shade_erase(&pr->shade[i], &grey);
+			ocr_shade_erase(&pr->shade[i], &grey, 0xff);
 	pr->nshade = kept;
 }
 
 /*
  * Keep only band band of bands of the page (ocr.h, "Bands") by painting every other
- * row of px, the page's pixels, white; 0 if the band is empty. Every child reading
- * this page must cut it at the same rows, so the cuts come from the layout of the
+ * row of px, the page's pixels, its paper's grey (ocr_light.h); 0 if the band is
+ * empty. Every child reading this page must cut it at the same rows, so the cuts come from the layout of the
  * whole page by the same reader in every child (the first loaded, whichever leads
  * now: a language's settings can change the layout), and ocr_band_cuts is
  * deterministic. That layout costs about a tenth of the page's time. It is made
@@ -714,16 +744,16 @@ keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned band
 	if (hi <= lo)
 		return 0;
 	if (!pr->vertical) {
-		memset(px, 0xff, (size_t)lo * pr->stride);
-		memset(px + (size_t)hi * pr->stride, 0xff,
+		memset(px, pr->paper, (size_t)lo * pr->stride);
+		memset(px + (size_t)hi * pr->stride, pr->paper,
 		       (size_t)(pr->h->height - hi) * pr->stride);
 		return 1;
 	}
 	for (y = 0; y < pr->h->height; y++) {	/* columns w - hi to w - lo stay */
 		uint8_t *row = px + (size_t)y * pr->stride;
 
-		memset(row, 0xff, (w - hi) * pixel);
-		memset(row + (w - lo) * pixel, 0xff, lo * pixel);
+		memset(row, pr->paper, (w - hi) * pixel);
+		memset(row + (w - lo) * pixel, pr->paper, lo * pixel);
 	}
 	return 1;
 }
@@ -1199,6 +1229,7 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	int rc = 0, reading;
 	uint8_t turns;			/* this page's, 'O' */
 	const struct down_way *way;	/* how a page with lines down it was read */
+	struct ocr_light light;		/* this page's paper */
 
 	(void)in_fd;
 	if (req->api[0] == NULL)
@@ -1251,6 +1282,11 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.other_has_page = 0;
 		restart_page(&pr, &o, o.len);
 		turns = 0;
+		ocr_light_measure(&(struct ocr_pixmap){ .px = px, .width = h.width,
+			.height = h.height, .stride = stride, .channels = h.channels },
+			pr.dpi, &light);
+		pr.paper = light.paper;
+		set_threshold(&pr, light.uneven ? OCR_THRESHOLD_LOCAL : OCR_THRESHOLD_PAGE);
 		/* The shades and the rules are found in the whole page and erased; the
 		 * shades are read after the rest (ocr_shade.h), in bands by the band each
 		 * begins in. An empty band is a page without words. */
@@ -1289,6 +1325,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		/* A turned page's shades are not read: they would be upside down too. */
 		if (reading && pr.nshade > 0 && turns == 0)
 			read_shades(&pr, &o);
+		if (pr.threshold != OCR_THRESHOLD_PAGE)
+			put(&o, (const uint8_t[]){ 'T', pr.threshold }, 2);
 		if (turns != 0)
 			put(&o, (const uint8_t[]){ 'O', turns }, 2);
 		put(&o, (const uint8_t[]){ 'R', way != NULL && way->vertical ? OCR_READER_VERT :

@@ -150,7 +150,7 @@ ocr_rules_find(struct Pix *binary, unsigned dpi)
 }
 
 void
-ocr_rules_erase(struct Pix *mask, const struct ocr_pixmap *pm)
+ocr_rules_erase(struct Pix *mask, const struct ocr_pixmap *pm, uint8_t paper)
 {
 	l_uint32 *data;
 	l_int32 wpl;
@@ -170,7 +170,7 @@ ocr_rules_erase(struct Pix *mask, const struct ocr_pixmap *pm)
 				continue;
 			}
 			if (GET_DATA_BIT(row, x))
-				memset(line + (size_t)x * pm->channels, 0xff, pm->channels);
+				memset(line + (size_t)x * pm->channels, paper, pm->channels);
 		}
 	}
 }

@@ -16,6 +16,8 @@
 #ifndef SEKISHO_OCR_RULES_H
 #define SEKISHO_OCR_RULES_H
 
+#include <stdint.h>
+
 #include "ocr.h"
 
 struct Pix;		/* Leptonica's image, as Tesseract gives its black and white */
@@ -25,8 +27,9 @@ struct Pix;		/* Leptonica's image, as Tesseract gives its black and white */
  * there are none (or memory ran out). The caller frees it with ocr_rules_free. */
 struct Pix *ocr_rules_find(struct Pix *binary, unsigned dpi);
 
-/* Paint white the pixels of pm under mask; nothing unless mask is pm's size. */
-void ocr_rules_erase(struct Pix *mask, const struct ocr_pixmap *pm);
+/* Paint the pixels of pm under mask paper grey (ocr_light.h; 255 on white paper);
+ * nothing unless mask is pm's size. */
+void ocr_rules_erase(struct Pix *mask, const struct ocr_pixmap *pm, uint8_t paper);
 
 void ocr_rules_free(struct Pix *mask);
 

@@ -28,15 +28,6 @@
 #define SHADE_RULE_DOWN_PCT	90	/* of a shade's height dark: a rule down it */
 #define SHADE_RULE_ACROSS_PCT	90	/* of its width dark: a rule across it */
 
-static uint8_t
-grey_at(const struct ocr_pixmap *pg, uint32_t x, uint32_t y)
-{
-	const uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * pg->channels;
-
-	/* ITU-R BT.601 weights in 1/256ths, as Leptonica's pixConvertRGBToLuminance. */
-	return pg->channels == 1 ? p[0] : (uint8_t)((77u * p[0] + 150u * p[1] + 29u * p[2]) >> 8);
-}
-
 /* Whether area s of pg holds two greys far apart; sets s->text and s->ground. */
 static int
 two_greys(const struct ocr_pixmap *pg, struct ocr_shade *s)
@@ -48,7 +39,7 @@ two_greys(const struct ocr_pixmap *pg, struct ocr_shade *s)
 
 	for (uint32_t y = s->y; y < s->y + s->h; y++)
 		for (uint32_t x = s->x; x < s->x + s->w; x++)
-			hist[grey_at(pg, x, y)]++;
+			hist[ocr_pixmap_grey(pg, x, y)]++;
 	for (v = 0; v < 256; v++)
 		sum += v * hist[v];
 	/* Otsu: the threshold (dark at or below it) of largest between-class variance. */
@@ -136,10 +127,10 @@ ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
 }
 
 void
-ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg)
+ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg, uint8_t paper)
 {
 	for (uint32_t y = s->y; y < s->y + s->h; y++)
-		memset(pg->px + (size_t)y * pg->stride + (size_t)s->x * pg->channels, 0xff,
+		memset(pg->px + (size_t)y * pg->stride + (size_t)s->x * pg->channels, paper,
 		       (size_t)s->w * pg->channels);
 }
 
@@ -181,7 +172,7 @@ ocr_shade_draw(const struct ocr_shade *s, const struct ocr_pixmap *pg, uint8_t *
 
 	for (uint32_t y = s->y; y < s->y + s->h; y++)
 		for (uint32_t x = s->x; x < s->x + s->w; x++) {
-			int v = ((int)grey_at(pg, x, y) - (int)s->text) * 255 / span;
+			int v = ((int)ocr_pixmap_grey(pg, x, y) - (int)s->text) * 255 / span;
 
 			dst[(size_t)y * dst_stride + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 		}

@@ -37,8 +37,8 @@ struct ocr_shade {
 unsigned ocr_shade_find(struct Pix *binary, const struct ocr_pixmap *pg, unsigned dpi,
     struct ocr_shade *out, unsigned max);
 
-/* Paint shade s of page pg white. */
-void ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg);
+/* Paint shade s of page pg paper grey (ocr_light.h; 255 on white paper). */
+void ocr_shade_erase(const struct ocr_shade *s, const struct ocr_pixmap *pg, uint8_t paper);
 
 /* Draw shade s of page pg into the grey page dst of pg's size (rows dst_stride bytes
  * apart) at its place, its text dark on white: its ground goes to 255, its text to 0,

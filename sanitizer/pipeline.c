@@ -223,7 +223,7 @@ struct render_shared {
 	uint32_t pages_elsewhere;	/* pages the lanes that told have */
 	int more_elsewhere;		/* one of them has more than one stream */
 	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread, ocr_pages_banded;
-	uint32_t ocr_pages_vertical, ocr_pages_turned;
+	uint32_t ocr_pages_vertical, ocr_pages_turned, ocr_pages_uneven;
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
@@ -270,6 +270,7 @@ struct ocr_tally {
 	uint32_t eng, reread;		/* pages eng led; lines read again */
 	uint32_t vertical;		/* pages read as vertical writing */
 	uint32_t turned;		/* pages found upside down or on their side */
+	uint32_t uneven;		/* pages lit unevenly (ocr_light.h) */
 	uint32_t banded;		/* pages read in bands */
 };
 
@@ -284,6 +285,7 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
 	sh->ocr_lines_reread += t->reread;
 	sh->ocr_pages_vertical += t->vertical;
 	sh->ocr_pages_turned += t->turned;
+	sh->ocr_pages_uneven += t->uneven;
 	sh->ocr_pages_banded += t->banded;
 	if (detail != NULL && sh->ocr_detail[0] == '\0')
 		snprintf(sh->ocr_detail, sizeof sh->ocr_detail, "%s", detail);
@@ -368,6 +370,7 @@ ocr_place(struct render_shared *sh, uint32_t index, struct ocr_page *pg, struct 
 	tally->eng += pg->reader == OCR_READER_ENG;
 	tally->vertical += pg->reader == OCR_READER_VERT;
 	tally->turned += pg->turns != 0;
+	tally->uneven += pg->threshold == OCR_THRESHOLD_LOCAL;
 	tally->reread += pg->reread;
 	if (pg->nwords == 0)
 		return;
@@ -738,6 +741,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	res->ocr_lines_reread = sh.ocr_lines_reread;
 	res->ocr_pages_vertical = sh.ocr_pages_vertical;
 	res->ocr_pages_turned = sh.ocr_pages_turned;
+	res->ocr_pages_uneven = sh.ocr_pages_uneven;
 	res->ocr_pages_banded = sh.ocr_pages_banded;
 	if (sh.ocr_detail[0] != '\0')
 		snprintf(res->detail, sizeof res->detail, "%s", sh.ocr_detail);

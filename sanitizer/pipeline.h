@@ -129,6 +129,8 @@ struct pipeline_result {
 					 * (縦書き), read by jpn_vert */
 	uint32_t ocr_pages_turned;	/* of ocr_pages, those scanned upside down or
 					 * on their side, shown upright (/Rotate) */
+	uint32_t ocr_pages_uneven;	/* of ocr_pages, those whose paper was lit
+					 * unevenly, read by a local threshold */
 	uint32_t ocr_pages_banded;	/* pages read in bands (ocr_bands): 0 or 1 */
 	double seconds;
 	double office_seconds;		/* of seconds, LibreOffice's conversion */

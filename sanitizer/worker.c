@@ -79,7 +79,7 @@ struct worker_pool {
 	unsigned ocr_started, ocr_busy;
 	unsigned ocr_lanes_free;	/* of the pipeline's lanes, not held by a pass */
 	int ocr_waiting;		/* the job at the front waits for lanes */
-	uint64_t ocr_passes, ocr_failed, ocr_banded, ocr_vertical, ocr_turned;
+	uint64_t ocr_passes, ocr_failed, ocr_banded, ocr_vertical, ocr_turned, ocr_uneven;
 };
 
 int
@@ -182,6 +182,7 @@ sanitize_pass(struct worker_pool *p, const struct spool_item *item, const char *
 		p->ocr_banded += res.ocr_pages_banded;
 		p->ocr_vertical += res.ocr_pages_vertical;
 		p->ocr_turned += res.ocr_pages_turned;
+		p->ocr_uneven += res.ocr_pages_uneven;
 	}
 	pthread_mutex_unlock(&p->lock);
 	{
@@ -544,7 +545,7 @@ worker_metrics(struct worker_pool *p)
 	json_t *m;
 
 	pthread_mutex_lock(&p->lock);
-	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:b,s:b}}",
+	m = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:b,s:b}}",
 		      "processed", (json_int_t)p->processed, "clean", (json_int_t)p->clean,
 		      "rejected", (json_int_t)p->rejected, "errors", (json_int_t)p->errors,
 		      "given_up", (json_int_t)p->given_up,
@@ -552,6 +553,7 @@ worker_metrics(struct worker_pool *p)
 		      "ocr", "passes", (json_int_t)p->ocr_passes,
 		      "failed", (json_int_t)p->ocr_failed, "banded", (json_int_t)p->ocr_banded,
 		      "vertical", (json_int_t)p->ocr_vertical, "turned", (json_int_t)p->ocr_turned,
+		      "uneven_light", (json_int_t)p->ocr_uneven,
 		      "queued", (int)p->ocr_len,
 		      "busy", (int)p->ocr_busy,
 		      "models_loaded", p->cfg.pipeline.ocr_models != NULL,

@@ -59,9 +59,10 @@ int worker_item_policy(const char *item_id, char *upload, size_t uploadlen,
 
 /* Counters: processed, clean, rejected, errors, given_up (uploads refused after
  * WORKER_MAX_TRIES), busy and threads (workers), and "ocr": {passes, failed, banded,
- * vertical, turned, queued, busy, models_loaded, vertical_model} for text layers made
- * after the verdict (banded: pages read in bands; vertical: pages read as written
- * vertically; turned: pages found upside down or on their side; models_loaded: the
+ * vertical, turned, uneven_light, queued, busy, models_loaded, vertical_model} for
+ * text layers made after the verdict (banded: pages read in bands; vertical: pages
+ * read as written vertically; turned: pages found upside down or on their side;
+ * uneven_light: pages whose paper was lit unevenly (ocr_light.h); models_loaded: the
  * pipeline's ocr_models are set; vertical_model: they include jpn_vert; new
  * reference). */
 json_t *worker_metrics(struct worker_pool *p);

@@ -1,15 +1,16 @@
 /*
- * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its shades
- * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased,
- * its direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
+ * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its paper
+ * measured (ocr_light.h: unevenly lit 0 or 1), its shades (ocr_shade.h) found and
+ * redrawn, its ruled lines (ocr_rules.h) found and erased in its paper's grey, its
+ * direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page
  * and at least the smallest size, with text and ground 80 levels apart; the rules'
  * mask is the page's size; drawing and erasing touch nothing outside the page (the
  * pages are allocated at their exact size, so ASan sees a write past one). A black
- * and white of another size finds no shade and erases no rule. Input: width and height (1 byte each, 16-271
- * pixels), channels (1 or 3), the threshold of the black and white, the dpi
+ * and white of another size finds no shade and erases no rule. Input: width and
+ * height (1 byte each, 16-271 pixels), channels (1 or 3), the threshold of the black and white, the dpi
  * (bytes 4-5, 30-1053), then the pixels, repeated to fill the page.
  * Seeds: tests/fuzz/corpus/fuzz_ocr_page/.
  */
@@ -20,6 +21,7 @@
 
 #include <leptonica/allheaders.h>
 
+#include "ocr_light.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 check_and_draw(const struct ocr_pixmap *pg, unsigned dpi, const struct ocr_shade *s,
-	       unsigned n)
+	       unsigned n, uint8_t paper)
 {
 	uint8_t *dst = malloc((size_t)pg->width * pg->height);
 
@@ -48,7 +50,7 @@ check_and_draw(const struct ocr_pixmap *pg, unsigned dpi, const struct ocr_shade
 		ocr_shade_draw(&s[i], pg, dst, pg->width);
 	}
 	for (unsigned i = 0; i < n; i++)
-		ocr_shade_erase(&s[i], pg);
+		ocr_shade_erase(&s[i], pg, paper);
 	free(dst);
 }
 
@@ -60,6 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned threshold, dpi, n;
 	size_t bytes;
 	PIX *binary, *rules;
+	struct ocr_light light;
 
 	if (size <= FUZZ_SHADE_HEADER)
 		return 0;
@@ -74,6 +77,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t i = 0; i < bytes; i++)
 		pg.px[i] = data[FUZZ_SHADE_HEADER + i % (size - FUZZ_SHADE_HEADER)];
+	ocr_light_measure(&pg, dpi, &light);
+	if (light.uneven > 1)
+		abort();
 	if ((binary = pixCreate((l_int32)pg.width, (l_int32)pg.height, 1)) == NULL) {
 		free(pg.px);
 		return 0;
@@ -85,19 +91,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = ocr_shade_find(binary, &pg, dpi, s, FUZZ_SHADE_MAX);
 	if (n > FUZZ_SHADE_MAX)
 		abort();
-	check_and_draw(&pg, dpi, s, n);
+	check_and_draw(&pg, dpi, s, n, light.paper);
 	if ((unsigned)ocr_vertical_page(binary, dpi) > 1)
 		abort();
 	rules = ocr_rules_find(binary, dpi);
 	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
 			      pixGetHeight(rules) != (l_int32)pg.height))
 		abort();
-	ocr_rules_erase(rules, &pg);
+	ocr_rules_erase(rules, &pg, light.paper);
 	/* The black and white of another page: nothing. */
 	pg.height--;
 	if (ocr_shade_find(binary, &pg, dpi, s, FUZZ_SHADE_MAX) != 0)
 		abort();
-	ocr_rules_erase(rules, &pg);
+	ocr_rules_erase(rules, &pg, light.paper);
 	ocr_rules_free(rules);
 	pixDestroy(&binary);
 	free(pg.px);

@@ -298,6 +298,7 @@ def test_a_lone_one_page_upload_is_read_in_bands_unless_turned_off(instance, tmp
         assert metrics(inst)["ocr"]["banded"] == (1 if bands else 0)
         assert metrics(inst)["ocr"]["vertical"] == 0
         assert metrics(inst)["ocr"]["turned"] == 0
+        assert metrics(inst)["ocr"]["uneven_light"] == 0
         # Debian's own models include jpn_vert (tesseract-ocr-jpn-vert): pages
         # written vertically (縦書き) are read down their columns.
         assert metrics(inst)["ocr"]["vertical_model"] is True

@@ -353,6 +353,48 @@ test_parse_takes_directions_and_turns(void **state)
 	assert_int_equal(err, OCR_EFORMAT);
 }
 
+/* A page made black and white locally ('T', once, after its lines and before 'O'
+ * and 'R'). */
+static void
+test_parse_takes_the_threshold_once_after_the_lines(void **state)
+{
+	static const struct { const char *b; size_t n; } bad[] = {
+		{ "T\0", 2 },		/* the page's own threshold is not said */
+		{ "T\2", 2 },		/* no such threshold */
+		{ "T\1T\1", 4 },	/* twice */
+		{ "O\1T\1", 4 },	/* after the turns */
+		{ "Rj\0\0T\1", 6 },	/* after the reader */
+		{ "T\1L\0\0\0\0\0\x32\0\x14", 11 },	/* a line after it */
+	};
+	struct ocr_page pg;
+	struct rec r;
+	int err;
+
+	(void)state;
+	start(&r);
+	add_u32(&r, 'P', 0);
+	add_line_to(&r, OCR_DIR_ACROSS, 100, 100, 400, 130);
+	add_word(&r, 100, 100, 400, 130, "照明");
+	add(&r, "T\1O\2", 4);
+	add_reader(&r, OCR_READER_JPN, 0);
+	add_u32(&r, 'E', 1);
+	memset(&pg, 0, sizeof pg);
+	assert_int_equal(ocr_parse(r.b, r.len, 0, 1, &pg, &err), 1);
+	assert_int_equal(err, OCR_OK);
+	assert_int_equal(pg.threshold, OCR_THRESHOLD_LOCAL);
+	assert_int_equal(pg.turns, 2);
+	ocr_page_free(&pg);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		start(&r);
+		add_u32(&r, 'P', 0);
+		add(&r, bad[i].b, bad[i].n);
+		add_u32(&r, 'E', 0);
+		assert_int_equal(parse_one(&r, &err), 0);
+		assert_int_equal(err, OCR_EFORMAT);
+	}
+}
+
 static void
 test_parse_stops_past_the_word_limit(void **state)
 {
@@ -1700,8 +1742,8 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 /* Read a form's table of label and value rows (罫線 of 2 pixels, as a word
  * processor draws them), its rules between the rows solid or dotted (dashes of 4, 4
  * apart): every row is read. */
-static void
-check_ruled_table(int dotted)
+static uint8_t *
+draw_ruled_table(int dotted)
 {
 	static const char *const rows[] = {
 		"氏名　　　山田太郎", "住所　　　東京都千代田区霞が関",
@@ -1709,8 +1751,6 @@ check_ruled_table(int dotted)
 		"届出日　　令和8年11月24日", "本籍　　　東京都千代田区", "", "", NULL,
 	};
 	uint8_t *px = draw_lines(rows, 22, 48);
-	char *text;
-	int in;
 
 	/* Baselines at 200 + 48 n: rules between the rows, and down the sides and
 	 * between the labels (at most 4 characters of 22 pixels from 120) and values. */
@@ -1725,16 +1765,32 @@ check_ruled_table(int dotted)
 			px[(size_t)y * A4_W + 218 + x] = 0;
 			px[(size_t)y * A4_W + 698 + x] = 0;
 		}
-	in = image_pdf(px, 1);
-	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
-	if (strstr(text, "氏名山田") == NULL || strstr(text, "霞が関") == NULL)
-		print_message("dotted %d:\n%s\n", dotted, text);
+	return px;
+}
+
+/* The words of draw_ruled_table's rows in text, the text layer of its page. */
+static void
+check_ruled_table_words(const char *text)
+{
 	assert_non_null(strstr(text, "氏名山田"));
 	assert_non_null(strstr(text, "住所東京都千代田区霞が関"));
 	assert_non_null(strstr(text, "1234-5678"));
 	assert_non_null(strstr(text, "生年月日昭和"));
 	assert_non_null(strstr(text, "届出日令和"));
 	assert_non_null(strstr(text, "本籍東京都"));
+}
+
+static void
+check_ruled_table(int dotted)
+{
+	char *text;
+	int in;
+
+	in = image_pdf(draw_ruled_table(dotted), 1);
+	text = ocr_text_of(in, OCR_DEFAULT_LANGS, NULL);
+	if (strstr(text, "氏名山田") == NULL || strstr(text, "霞が関") == NULL)
+		print_message("dotted %d:\n%s\n", dotted, text);
+	check_ruled_table_words(text);
 	free(text);
 	close(in);
 }
@@ -1750,6 +1806,63 @@ test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table(void **state)
 		return;
 	check_ruled_table(0);
 	check_ruled_table(1);
+}
+
+/*
+ * The ruled form on paper that is not white. Scanned, its paper grey (232) with
+ * grain: the page is erased around each band in that grey, not white (a white
+ * ground beside the grey one split Otsu's threshold between the two, and the band's
+ * paper went black with its print: no text at all). Photographed, lit from 95 %
+ * at the left to 55 % at the right: read by Sauvola's local threshold ('T'), where
+ * Otsu's one threshold lost the dim side. The same page on white paper is read as
+ * before, by Otsu.
+ */
+static void
+test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper(void **state)
+{
+	enum { WHITE, SCANNED, LIT, KINDS };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint32_t seed = 7;
+	char *text;
+	int in[KINDS];
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	for (int kind = 0; kind < KINDS; kind++) {
+		uint8_t *px = draw_ruled_table(0);
+
+		for (size_t y = 0; y < A4_H; y++)
+			for (size_t x = 0; x < A4_W; x++) {
+				uint8_t *p = &px[y * A4_W + x];
+				int grain, light;
+
+				seed = seed * 1103515245u + 12345u;
+				grain = (int)(seed >> 16) % 9 - 4;
+				light = kind == LIT ? 95 - (int)(40 * x / A4_W) : 91;
+				if (kind != WHITE)
+					*p = (uint8_t)(*p * light / 100 + 4 + grain);
+			}
+		in[kind] = image_pdf(px, 1);
+	}
+	for (int kind = 0; kind < KINDS; kind++)
+		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+			pipeline_config_default(&c);
+			c.ocr = OCR_DEFAULT_LANGS;
+			c.ocr_bands = bands;
+			text = text_layer_of(&c, in[kind], &res);
+			assert_int_equal(res.ocr_pages, 1);
+			assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
+			assert_int_equal(res.ocr_pages_uneven, kind == LIT ? 1 : 0);
+			if (strstr(text, "本籍東京都") == NULL)
+				print_message("paper %d, bands %d:\n%s\n", kind, bands, text);
+			check_ruled_table_words(text);
+			free(text);
+			pipeline_result_free(&res);
+		}
+	for (int kind = 0; kind < KINDS; kind++)
+		close(in[kind]);
 }
 
 static void
@@ -1957,6 +2070,7 @@ main(void)
 		cmocka_unit_test(test_parse_refuses_what_the_format_does_not_allow),
 		cmocka_unit_test(test_parse_takes_the_reader_record_once_before_the_end),
 		cmocka_unit_test(test_parse_takes_directions_and_turns),
+		cmocka_unit_test(test_parse_takes_the_threshold_once_after_the_lines),
 		cmocka_unit_test(test_parse_stops_past_the_word_limit),
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
@@ -1977,6 +2091,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_upside_down_page_turned),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_pages_on_their_side),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),

@@ -217,7 +217,8 @@ test_append_puts_the_lower_band_after_the_upper(void **state)
 	ocr_page_free(&a);
 }
 
-/* An empty band adds nothing; an empty upper band takes the lower one's words. */
+/* An empty band adds nothing but how the page was made black and white (each band
+ * says it of the whole page); an empty upper band takes the lower one's words. */
 static void
 test_append_of_empty_bands(void **state)
 {
@@ -227,9 +228,14 @@ test_append_of_empty_bands(void **state)
 	(void)state;
 	page_of(&a, 100, w, 1, OCR_READER_JPN);
 	memset(&b, 0, sizeof b);
+	b.threshold = OCR_THRESHOLD_LOCAL;
 	assert_int_equal(ocr_page_append(&a, &b), OCR_OK);
 	assert_int_equal(a.nwords, 1);
 	assert_int_equal(a.reader, OCR_READER_JPN);
+	assert_int_equal(a.threshold, OCR_THRESHOLD_LOCAL);
+	memset(&b, 0, sizeof b);
+	assert_int_equal(ocr_page_append(&a, &b), OCR_OK);
+	assert_int_equal(a.threshold, OCR_THRESHOLD_LOCAL);
 	ocr_page_free(&a);
 
 	memset(&a, 0, sizeof a);

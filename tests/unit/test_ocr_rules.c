@@ -163,14 +163,14 @@ test_erase_paints_the_rules_white_only(void **state)
 
 		assert_non_null(px);
 		memset(px, 0, (size_t)W * H * channels);
-		ocr_rules_erase(m, &pm);
+		ocr_rules_erase(m, &pm, 0xff);
 		assert_int_equal(px[(size_t)501 * pm.stride + 400 * channels], 255);
 		assert_int_equal(px[(size_t)501 * pm.stride + 400 * channels + channels - 1], 255);
 		assert_int_equal(px[(size_t)825 * pm.stride + 400 * channels], 0);
 		assert_int_equal(px[(size_t)630 * pm.stride + 130 * channels], 0);
 		pm.height--;
 		memset(px, 0, (size_t)W * H * channels);
-		ocr_rules_erase(m, &pm);
+		ocr_rules_erase(m, &pm, 0xff);
 		assert_int_equal(px[(size_t)501 * pm.stride + 400 * channels], 0);
 		free(px);
 	}

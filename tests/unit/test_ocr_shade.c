@@ -189,7 +189,7 @@ test_a_shade_is_drawn_dark_on_white_and_erased_white(void **state)
 	assert_int_equal(dst[520 * W + 100], 255);
 	assert_int_equal(dst[520 * W + 367], 255);
 	assert_int_equal(dst[101 * W + 121], 0x7f);	/* the line on white */
-	ocr_shade_erase(&s[1], &pg);
+	ocr_shade_erase(&s[1], &pg, 0xff);
 	assert_int_equal(px[315 * W + 121], 255);
 	assert_int_equal(px[349 * W + 699], 255);
 	assert_int_equal(px[350 * W + 699], 255);	/* below it, white as it was */
