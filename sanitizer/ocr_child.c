@@ -42,7 +42,8 @@
  * scanned; ocr_light.h) is made black and white by Sauvola's local threshold, which
  * Tesseract has built in (thresholding_method 2), rather than by its one threshold
  * for the page; every reading of that page, turned, in bands or of its shades, uses
- * it, and the page says so ('T').
+ * it, and the page says so ('T'). On paper lit evenly, a security paper's
+ * background pattern (地紋, ocr_pattern.h) is whitened first.
  *
  * OpenMP: Tesseract's LSTM asks for 4 threads per layer, which are slower than one
  * on 2 shared cores and which the sandbox could not create anyway (clone is not
@@ -63,6 +64,7 @@
 
 #include "fsio.h"
 #include "ocr_light.h"
+#include "ocr_pattern.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
@@ -1230,6 +1232,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 	uint8_t turns;			/* this page's, 'O' */
 	const struct down_way *way;	/* how a page with lines down it was read */
 	struct ocr_light light;		/* this page's paper */
+	struct ocr_pixmap page;		/* px, as the page's pixels */
+	uint8_t cut;			/* its pattern's grey (ocr_pattern.h) */
 
 	(void)in_fd;
 	if (req->api[0] == NULL)
@@ -1282,11 +1286,15 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		pr.other_has_page = 0;
 		restart_page(&pr, &o, o.len);
 		turns = 0;
-		ocr_light_measure(&(struct ocr_pixmap){ .px = px, .width = h.width,
-			.height = h.height, .stride = stride, .channels = h.channels },
-			pr.dpi, &light);
+		page = (struct ocr_pixmap){ .px = px, .width = h.width, .height = h.height,
+					    .stride = stride, .channels = h.channels };
+		ocr_light_measure(&page, pr.dpi, &light);
 		pr.paper = light.paper;
 		set_threshold(&pr, light.uneven ? OCR_THRESHOLD_LOCAL : OCR_THRESHOLD_PAGE);
+		/* A security paper's pattern (地紋) goes before anything looks at the
+		 * page; under uneven light there is no one paper grey to tell it by. */
+		if (!light.uneven && (cut = ocr_pattern_cut(&page, pr.dpi, light.paper)) != 0)
+			ocr_pattern_erase(&page, cut, light.paper);
 		/* The shades and the rules are found in the whole page and erased; the
 		 * shades are read after the rest (ocr_shade.h), in bands by the band each
 		 * begins in. An empty band is a page without words. */

@@ -1,6 +1,7 @@
 /*
  * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its paper
- * measured (ocr_light.h: unevenly lit 0 or 1), its shades (ocr_shade.h) found and
+ * measured (ocr_light.h: unevenly lit 0 or 1), a background pattern (ocr_pattern.h)
+ * cut above print and whitened, its shades (ocr_shade.h) found and
  * redrawn, its ruled lines (ocr_rules.h) found and erased in its paper's grey, its
  * direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
  *
@@ -22,6 +23,7 @@
 #include <leptonica/allheaders.h>
 
 #include "ocr_light.h"
+#include "ocr_pattern.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
@@ -63,6 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t bytes;
 	PIX *binary, *rules;
 	struct ocr_light light;
+	uint8_t cut;
 
 	if (size <= FUZZ_SHADE_HEADER)
 		return 0;
@@ -80,6 +83,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ocr_light_measure(&pg, dpi, &light);
 	if (light.uneven > 1)
 		abort();
+	if ((cut = ocr_pattern_cut(&pg, dpi, light.paper)) != 0) {
+		if (cut <= 96 || cut >= light.paper)
+			abort();	/* between print and paper */
+		ocr_pattern_erase(&pg, cut, light.paper);
+	}
 	if ((binary = pixCreate((l_int32)pg.width, (l_int32)pg.height, 1)) == NULL) {
 		free(pg.px);
 		return 0;
