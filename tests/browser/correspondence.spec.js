@@ -3,7 +3,7 @@
 // its sanitized PDF comes back over the bridge and is shown with the attachment in a
 // frame; axe on the page at each step. The API side is tests/integration/test_replies.py.
 import { test, expect } from '@playwright/test';
-import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying, orNull } from './helpers.js';
+import { axeBoth, samplePdf, url, sekishoctl, initialPassword, staffFirstLogin, lgwan, getRetrying, postRetrying, orNull } from './helpers.js';
 
 const NEW_PASSWORD = 'correspondence-passphrase-2026';
 const STATUS_PASSWORD = 'reply horse battery';
@@ -46,7 +46,7 @@ test('a message, a correction request and the reply with its attachment', async 
   await expect(page.locator('#correspondence li')).toHaveCount(2);
 
   // The applicant replies through the portal with a sanitized PDF.
-  const up = await request.post(url('/api/v1/demo/uploads?procedure=demo-inquiry&field=attachment'), {
+  const up = await postRetrying(request, url('/api/v1/demo/uploads?procedure=demo-inquiry&field=attachment'), {
     multipart: { file: { name: '住民票.pdf', mimeType: 'application/pdf', buffer: samplePdf() } },
   });
   expect(up.status()).toBe(202);
@@ -56,7 +56,7 @@ test('a message, a correction request and the reply with its attachment', async 
   await expect.poll(orNull(async () => (await (await request.get(url(`/api/v1/demo/applications/${receipt}`),
     { headers: { 'X-Status-Password': STATUS_PASSWORD } })).json()).can_reply),
   { timeout: 60000, message: 'the correction request reached the portal' }).toBe(true);
-  const rep = await request.post(url(`/api/v1/demo/applications/${receipt}/replies`), {
+  const rep = await postRetrying(request, url(`/api/v1/demo/applications/${receipt}/replies`), {
     data: { text: '住民票の写しを添付します。', uploads: [uid], status_password: STATUS_PASSWORD },
     headers: { 'Idempotency-Key': crypto.randomUUID() },
   });

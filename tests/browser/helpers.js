@@ -34,6 +34,20 @@ export async function getRetrying(request, target) {
   }
 }
 
+// POST with the retry Chromium makes (HttpNetworkTransaction::ShouldResendRequest):
+// a request written on a reused connection that the server had already closed as
+// idle gets a reset before any byte of an answer, and was never read, so it is sent
+// once more on a fresh connection whatever its method. For a POST after a pause
+// longer than lighttpd's 5 s (a staff page's steps between two API calls).
+export async function postRetrying(request, target, options) {
+  try {
+    return await request.post(target, options);
+  } catch (e) {
+    if (!/ECONNRESET|socket hang up/.test(String(e))) throw e;
+    return request.post(target, options);
+  }
+}
+
 // For expect.poll, which gives up at the first exception: a connection the server
 // dropped between two polls is one more poll, not a failure.
 export const orNull = (fn) => async () => {
