@@ -10,6 +10,7 @@
  * catalogue in an object stream is not found by looking for "N G obj", and is
  * refused rather than guessed at.
  */
+#define _GNU_SOURCE		/* memmem */
 #include "pades.h"
 
 #include <openssl/bio.h>
@@ -265,9 +266,22 @@ struct pdf_facts {
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
+/* Whether dictionary d runs on into the objects after its own: an unclosed string
+ * or a stray "(" swallows "endobj" and what follows, and the update, which copies
+ * the catalogue's and the first page's dictionaries, would carry old objects whose
+ * last definition it then seems to be (a signed file read as unsigned). */
+static bool
+runs_past_its_object(struct span d)
+{
+	static const char kw[] = "endobj";
+
+	return memmem(d.p, (size_t)(d.end - d.p), kw, sizeof kw - 1) != NULL;
+}
+
 /* Object "num gen obj <<...>>" of /Type type: its last definition in the file. The
  * text may also occur inside streams: at most PADES_CATALOG_TRIES matches are parsed,
- * so a file full of them costs a bounded amount of work. */
+ * so a file full of them costs a bounded amount of work. A dictionary that runs past
+ * its object is no definition. */
 static int
 find_object(const uint8_t *pdf, size_t len, unsigned long long num, unsigned long long gen,
 	    const char *type, struct span *dict)
@@ -282,7 +296,7 @@ find_object(const uint8_t *pdf, size_t len, unsigned long long num, unsigned lon
 		struct span v;
 
 		if ((p == pdf || !is_regular(p[-1])) && q < end && !is_regular(*q) &&
-		    dict_at(skip_ws(q, end), end, dict) == 0 &&
+		    dict_at(skip_ws(q, end), end, dict) == 0 && !runs_past_its_object(*dict) &&
 		    dict_get(*dict, "/Type", &v) == 1 && keyword_at(v.p, v.end, type))
 			return 0;
 		if (p == pdf)

@@ -237,6 +237,53 @@ test_handmade_pdf_keeps_info_and_id(void **state)
 	}
 }
 
+/* Found by fuzz_pades: a stray "(" in the first page's /MediaBox opens a string that
+ * runs on through the next objects (closed by a ")" in a later one), so the page's
+ * "dictionary" held them, and the update repeated it after the new catalogue. When
+ * what it held included the text of the old catalogue, that became the catalogue's
+ * last definition: the signed file read as unsigned and could be signed again.
+ * Such a page is not taken for one; the file signs, without a widget, and then
+ * refuses a second signature. */
+static void
+test_a_dictionary_that_runs_past_its_object_is_not_copied(void **state)
+{
+	static const char content[] = "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+				      "[0 0) 595 842] >>\n";
+	struct fx *f = *state;
+	char buf[4096], err[256], obj5[256];
+	const char *objs[5] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0(0 595 842] /Contents 4 0 R >>",
+		"<< /Length 0 >>\nstream\n\nendstream",
+		obj5,
+	};
+	size_t off[6], n, olen;
+	uint8_t *out;
+
+	(void)snprintf(obj5, sizeof obj5, "<< /Length %zu >>\nstream\n%sendstream",
+		       sizeof content - 1, content);
+	n = (size_t)snprintf(buf, sizeof buf, "%%PDF-1.4\n");
+	for (int i = 0; i < 5; i++) {
+		off[i] = n;
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%d 0 obj\n%s\nendobj\n", i + 1,
+				      objs[i]);
+	}
+	off[5] = n;
+	n += (size_t)snprintf(buf + n, sizeof buf - n, "xref\n0 6\n0000000000 65535 f \n");
+	for (int i = 0; i < 5; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%010zu 00000 n \n", off[i]);
+	n += (size_t)snprintf(buf + n, sizeof buf - n, "trailer\n<< /Size 6 /Root 1 0 R >>\n"
+			      "startxref\n%zu\n%%%%EOF\n", off[5]);
+	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), 0);
+	assert_int_equal(pades_sign(f->signer, (uint8_t *)buf, n, 1795000000, &out, &olen, err,
+				    sizeof err), 0);
+	assert_null(memmem(out + n, olen - n, "3 0 obj", 7));	/* the page is not repeated */
+	assert_int_not_equal(pades_check(out, olen, err, sizeof err), 0);
+	assert_non_null(strstr(err, "署名をすでに含む"));
+	free(out);
+}
+
 static void
 test_check_refuses_what_it_cannot_sign(void **state)
 {
@@ -335,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_rendered_document_signs_and_pdfsig_says_valid),
 		cmocka_unit_test(test_handmade_pdf_keeps_info_and_id),
 		cmocka_unit_test(test_check_refuses_what_it_cannot_sign),
+		cmocka_unit_test(test_a_dictionary_that_runs_past_its_object_is_not_copied),
 		cmocka_unit_test(test_many_false_catalogue_headers_cost_bounded_work),
 		cmocka_unit_test(test_signer_refuses_a_key_of_another_certificate),
 	};
