@@ -680,10 +680,10 @@ keep_band_shades(struct page_reader *pr, uint32_t lo, uint32_t hi)
 /*
  * Keep only band band of bands of the page (ocr.h, "Bands") by painting every other
  * row of px, the page's pixels, its paper's grey (ocr_light.h); 0 if the band is
- * empty. Every child reading this page must cut it at the same rows, so the cuts come from the layout of the
- * whole page by the same reader in every child (the first loaded, whichever leads
- * now: a language's settings can change the layout), and ocr_band_cuts is
- * deterministic. That layout costs about a tenth of the page's time. It is made
+ * empty. Every child reading this page must cut it at the same rows, so the cuts
+ * come from the layout of the whole page by the same reader in every child (the
+ * first loaded, whichever leads now: a language's settings can change the layout),
+ * and ocr_band_cuts is deterministic. That layout costs about a tenth of the page's time. It is made
  * without the page's shades and rules, which every child finds and erases alike
  * first; each band keeps the shades that begin in it.
  *
