@@ -101,6 +101,15 @@ struct ocr_pixmap {
 	unsigned channels;
 };
 
+/* The side, in pixels, of the half-inch tiles a page at dpi is looked at in for its
+ * paper and light (ocr_light.h) and its background pattern (ocr_pattern.h): at
+ * least 16. */
+static inline uint32_t
+ocr_tile_side(unsigned dpi)
+{
+	return dpi / 2 < 16 ? 16 : dpi / 2;
+}
+
 /* The grey of pixel (x, y) of pg: its own, or an RGB pixel's luma (ITU-R BT.601
  * weights in 1/256ths, as Leptonica's pixConvertRGBToLuminance). */
 static inline uint8_t

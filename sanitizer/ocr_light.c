@@ -23,8 +23,6 @@
 
 #include <stdlib.h>
 
-#define TILE_DIV	2	/* tiles dpi / this square: half an inch */
-#define TILE_MIN	16	/* pixels, at the least */
 #define PAPER_SPREAD	20	/* brightest twentieth to median, at most, in paper */
 #define LIGHT_STEP	12	/* neighbouring paper differs by at most this */
 #define NOT_PAPER	(-1)
@@ -113,7 +111,7 @@ field_grey(const int16_t *paper, const uint32_t *field, uint32_t ntiles, uint32_
 void
 ocr_light_measure(const struct ocr_pixmap *pg, unsigned dpi, struct ocr_light *out)
 {
-	uint32_t t = dpi / TILE_DIV < TILE_MIN ? TILE_MIN : dpi / TILE_DIV;
+	uint32_t t = ocr_tile_side(dpi);
 	uint32_t tw = pg->width / t, th = pg->height / t, ntiles = tw * th;
 	uint32_t best = 0, best_tiles = 0, tiles, id = 0, i;
 	int16_t *paper;

@@ -34,8 +34,6 @@
 #define PAPER_MARGIN		16	/* lighter than paper - this is paper */
 #define MIN_INK_PERMIL		3	/* of the page print, at least */
 #define MIN_PATTERN_PERMIL	20	/* of the page light grey, at least */
-#define TILE_DIV		2	/* tiles dpi / this square: half an inch */
-#define TILE_MIN		16
 #define TILE_PATTERN_PCT	3	/* of a tile pattern: the tile has it */
 #define MIN_TILES_PCT		80	/* of the tiles having it: all over */
 #define CUT_PEAK_DIV		16	/* the pattern's greys end where they are
@@ -87,7 +85,7 @@ near_print_and_paper(const struct ocr_pixmap *pg, uint8_t paper, uint8_t *near, 
 uint8_t
 ocr_pattern_cut(const struct ocr_pixmap *pg, unsigned dpi, uint8_t paper)
 {
-	uint32_t t = dpi / TILE_DIV < TILE_MIN ? TILE_MIN : dpi / TILE_DIV;
+	uint32_t t = ocr_tile_side(dpi);
 	uint32_t w = pg->width, h = pg->height, tw = w / t, th = h / t, patterned = 0;
 	uint64_t ink = 0, pattern = 0, hist[256] = { 0 }, size = (uint64_t)w * h;
 	uint32_t *in_tile;

@@ -715,9 +715,10 @@ struct column_want {
 
 /*
  * Write r's layer and check it (the test skips without pdftotext): pdftotext reads
- * text (its lines in order), and finds each of want[0..n) where it is drawn. The font is the column's width and
- * poppler adds a descent of its own beyond the baseline: on the left of a line
- * running down (its characters' tops to the right), on the right of one running up.
+ * text (its lines in order), and finds each of want[0..n) where it is drawn. The
+ * font is the column's width and poppler adds a descent of its own beyond the
+ * baseline: on the left of a line running down (its characters' tops to the
+ * right), on the right of one running up.
  */
 static void
 check_columns(const struct rec *r, const char *text, const struct column_want *want,

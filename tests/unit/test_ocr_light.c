@@ -83,6 +83,17 @@ print(struct page *p, int ink)
 					set(p, x, y, ink);
 }
 
+/* A photo over rows y0 to y1: greys drifting across the page, each pixel some 40
+ * levels off, so that no tile of it is one grey. */
+static void
+photo(struct page *p, uint32_t y0, uint32_t y1)
+{
+	for (uint32_t y = y0; y < y1; y++)
+		for (uint32_t x = 0; x < p->pm.width; x++)
+			set(p, x, y, 40 + (int)(x * 180 / p->pm.width) +
+				     (int)(next_random(p) % 81) - 40);
+}
+
 static void
 box(struct page *p, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, int grey)
 {
@@ -101,6 +112,17 @@ measure(struct page *p)
 	return l;
 }
 
+/* Measure p (freed): white paper, lit evenly — what a page is taken for when there
+ * is nothing to tell. */
+static void
+assert_white_and_even(struct page *p)
+{
+	struct ocr_light l = measure(p);
+
+	assert_int_equal(l.paper, 255);
+	assert_false(l.uneven);
+}
+
 static void
 test_white_and_scanned_paper_are_even(void **state)
 {
@@ -110,9 +132,7 @@ test_white_and_scanned_paper_are_even(void **state)
 	(void)state;
 	paper(p, 255, 0, 0);
 	print(p, 20);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	assert_white_and_even(p);
 
 	/* A scan: paper at 232 with grain and a shading of 10 levels. */
 	p = page_new(W, H, 1);
@@ -157,9 +177,7 @@ test_boxes_bands_and_photos_are_not_light(void **state)
 	print(p, 20);
 	box(p, 100, 300, 1140, 700, 190);
 	box(p, 100, 900, 1140, 1000, 60);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	assert_white_and_even(p);
 
 	/* A coloured band over the lower half: the larger part is the paper. */
 	p = page_new(W, H, 1);
@@ -174,46 +192,31 @@ test_boxes_bands_and_photos_are_not_light(void **state)
 	p = page_new(W, H, 1);
 	paper(p, 255, 0, 0);
 	print(p, 20);
-	for (uint32_t y = 600; y < 1200; y++)
-		for (uint32_t x = 0; x < W; x++)
-			set(p, x, y, 40 + (int)(x * 180 / W) + (int)(next_random(p) % 61) - 30);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	photo(p, 600, 1200);
+	assert_white_and_even(p);
 }
 
 static void
 test_too_little_paper_or_page_tells_nothing(void **state)
 {
 	struct page *p = page_new(W, H, 1);
-	struct ocr_light l;
 
 	(void)state;
 	/* A page that is all photo: no tile of it is paper. */
-	for (uint32_t y = 0; y < H; y++)
-		for (uint32_t x = 0; x < W; x++)
-			set(p, x, y, (int)(next_random(p) % 200) + 20);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	photo(p, 0, H);
+	assert_white_and_even(p);
 
 	/* A photo with a caption strip above it: the strip, under a quarter of the
 	 * page, is not enough to call it the page's paper. */
 	p = page_new(W, H, 1);
-	for (uint32_t y = 0; y < H; y++)
-		for (uint32_t x = 0; x < W; x++)
-			set(p, x, y, y < H / 6 ? 200 - (int)(x * 60 / W) :
-				     (int)(next_random(p) % 200) + 20);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	paper(p, 200, 60, 0);
+	photo(p, H / 6, H);
+	assert_white_and_even(p);
 
 	/* A strip narrower than two tiles, however it is lit. */
 	p = page_new(DPI / 2 + 10, H, 1);
 	paper(p, 240, 100, 0);
-	l = measure(p);
-	assert_int_equal(l.paper, 255);
-	assert_false(l.uneven);
+	assert_white_and_even(p);
 }
 
 static void

@@ -30,12 +30,24 @@ put(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The first line of the file at path is want. */
+static void
+assert_file_says(const char *path, const char *want)
+{
+	char line[64];
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	fclose(f);
+	assert_string_equal(line, want);
+}
+
 static void
 test_move_and_link_keep_the_file_with_its_reason(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], buf[64];
-	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(src, sizeof src, "%s/incoming", dir);
@@ -51,10 +63,7 @@ test_move_and_link_keep_the_file_with_its_reason(void **state)
 	assert_int_equal(access(src, F_OK), -1);	/* moved */
 	assert_non_null(strstr(dst, "/b2.bundle"));
 	snprintf(buf, sizeof buf, "%s.reason", dst);
-	assert_non_null(f = fopen(buf, "r"));
-	assert_non_null(fgets(buf, sizeof buf, f));
-	fclose(f);
-	assert_string_equal(buf, "hash\n");
+	assert_file_says(buf, "hash\n");
 	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
@@ -66,8 +75,6 @@ test_no_reason_without_its_file(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/sekisho-q-XXXXXX", src[128], dst[PATH_MAX], note[PATH_MAX + 16];
-	char buf[64];
-	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(quarantine_keep(dir, "gone.bundle", "/nonexistent/sekisho",
@@ -85,10 +92,7 @@ test_no_reason_without_its_file(void **state)
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(access(src, F_OK), 0);		/* not moved */
 	snprintf(note, sizeof note, "%s/b.bundle.reason", dir);
-	assert_non_null(f = fopen(note, "r"));
-	assert_non_null(fgets(buf, sizeof buf, f));
-	fclose(f);
-	assert_string_equal(buf, "signature\n");
+	assert_file_says(note, "signature\n");
 	assert_int_equal(testutil_rmtree(dir), 0);
 }
 
@@ -115,8 +119,7 @@ static void
 test_move_and_link_into_another_mount(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/sekisho-q-XXXXXX", q[64], src[128], dst[PATH_MAX], buf[64];
-	FILE *f;
+	char dir[] = "/tmp/sekisho-q-XXXXXX", q[64], src[128], dst[PATH_MAX];
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(q, sizeof q, "%s/quarantine", dir);
@@ -139,10 +142,7 @@ test_move_and_link_into_another_mount(void **state)
 	assert_int_equal(quarantine_keep(q, "m.bundle", src, QUARANTINE_MOVE, "hash", dst,
 					 sizeof dst), 0);
 	assert_int_equal(access(src, F_OK), -1);
-	assert_non_null(f = fopen(dst, "r"));
-	assert_non_null(fgets(buf, sizeof buf, f));
-	fclose(f);
-	assert_string_equal(buf, "hostile");
+	assert_file_says(dst, "hostile");
 	assert_int_equal(testmount_undo(q), 0);
 	assert_int_equal(testutil_rmtree(dir), 0);
 }
