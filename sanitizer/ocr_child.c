@@ -65,6 +65,7 @@
 #include "fsio.h"
 #include "ocr_light.h"
 #include "ocr_pattern.h"
+#include "ocr_seal.h"
 #include "ocr_rules.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
@@ -1288,6 +1289,9 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		turns = 0;
 		page = (struct ocr_pixmap){ .px = px, .width = h.width, .height = h.height,
 					    .stride = stride, .channels = h.channels };
+		/* A seal's red is as dark as print in grey: lifted first, it is paper to
+		 * all that follows. */
+		ocr_seal_lift(&page, pr.dpi);
 		ocr_light_measure(&page, pr.dpi, &light);
 		pr.paper = light.paper;
 		set_threshold(&pr, light.uneven ? OCR_THRESHOLD_LOCAL : OCR_THRESHOLD_PAGE);

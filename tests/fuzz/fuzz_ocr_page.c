@@ -1,6 +1,7 @@
 /*
- * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its paper
- * measured (ocr_light.h: unevenly lit 0 or 1), a background pattern (ocr_pattern.h)
+ * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its red
+ * seals lifted (ocr_seal.h: at most OCR_SEAL_MAX, none on a grey page, every
+ * pixel changed made grey), its paper measured (ocr_light.h: unevenly lit 0 or 1), a background pattern (ocr_pattern.h)
  * cut above print and whitened, its shades (ocr_shade.h) found and
  * redrawn, its ruled lines (ocr_rules.h) found and erased in its paper's grey, its
  * direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
@@ -25,6 +26,7 @@
 #include "ocr_light.h"
 #include "ocr_pattern.h"
 #include "ocr_rules.h"
+#include "ocr_seal.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
 
@@ -56,6 +58,28 @@ check_and_draw(const struct ocr_pixmap *pg, unsigned dpi, const struct ocr_shade
 	free(dst);
 }
 
+static void
+lift_seals(const struct ocr_pixmap *pg, unsigned dpi)
+{
+	size_t bytes = pg->stride * pg->height;
+	uint8_t *was = malloc(bytes);
+	unsigned seals;
+
+	if (was == NULL)
+		return;
+	memcpy(was, pg->px, bytes);
+	seals = ocr_seal_lift(pg, dpi);
+	if (seals > OCR_SEAL_MAX || (pg->channels == 1 && seals != 0))
+		abort();
+	for (size_t i = 0; pg->channels == 3 && i < bytes; i += 3)
+		if (memcmp(was + i, pg->px + i, 3) != 0 &&
+		    (pg->px[i] != pg->px[i + 1] || pg->px[i] != pg->px[i + 2]))
+			abort();	/* a lifted pixel is grey */
+	if (seals == 0 && memcmp(was, pg->px, bytes) != 0)
+		abort();
+	free(was);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,6 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t i = 0; i < bytes; i++)
 		pg.px[i] = data[FUZZ_SHADE_HEADER + i % (size - FUZZ_SHADE_HEADER)];
+	lift_seals(&pg, dpi);
 	ocr_light_measure(&pg, dpi, &light);
 	if (light.uneven > 1)
 		abort();
