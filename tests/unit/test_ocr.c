@@ -1913,7 +1913,7 @@ draw_seal(uint8_t *rgb, int cx, int cy, int r, const char *two)
 }
 
 /*
- * The ruled form scanned in colour, with seals (印影) over its print: a 認印 over
+ * The ruled form on a colour page, with seals (印影) over its print: a 認印 over
  * the name and a larger seal over the address. In grey a seal's red is as dark as
  * print, and the rows under them read as noise; their red is lifted first
  * (ocr_seal.h) and they read, in one child and in bands.
