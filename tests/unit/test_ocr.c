@@ -1922,7 +1922,7 @@ static void
 test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 {
 	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 3, .depth = 8 };
-	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
+	struct rebuild_pdf *pdf;
 	struct rebuild_buf buf = { 0 };
 	struct pipeline_config c;
 	struct pipeline_result res;
@@ -1940,6 +1940,7 @@ test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 	free(grey);
 	draw_seal(rgb, 275, 190, 32, "山田");	/* over 山田太郎, 10.5 mm (its 郎 reads 朗 without it too) */
 	draw_seal(rgb, 380, 238, 40, "千代");	/* over 千代田区 */
+	assert_non_null(pdf = rebuild_pdf_new(150));
 	assert_int_equal(rebuild_pdf_add_page(pdf, &h, rgb, NULL), REBUILD_OK);
 	assert_int_equal(rebuild_pdf_finish(pdf, &buf), REBUILD_OK);
 	assert_true((in = memfd_create("in", 0)) >= 0);
