@@ -65,8 +65,8 @@
 #include "fsio.h"
 #include "ocr_light.h"
 #include "ocr_pattern.h"
-#include "ocr_seal.h"
 #include "ocr_rules.h"
+#include "ocr_seal.h"
 #include "ocr_shade.h"
 #include "ocr_vertical.h"
 

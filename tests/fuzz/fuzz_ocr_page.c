@@ -1,10 +1,11 @@
 /*
  * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its red
- * seals lifted (ocr_seal.h: at most OCR_SEAL_MAX, none on a grey page, every
- * pixel changed made grey), its paper measured (ocr_light.h: unevenly lit 0 or 1), a background pattern (ocr_pattern.h)
- * cut above print and whitened, its shades (ocr_shade.h) found and
- * redrawn, its ruled lines (ocr_rules.h) found and erased in its paper's grey, its
- * direction told (ocr_vertical.h: 0 or 1, within its bound of parts).
+ * seals lifted (ocr_seal.h: at most OCR_SEAL_MAX, none on a grey page, every pixel
+ * changed made grey), its paper measured (ocr_light.h: unevenly lit 0 or 1), a
+ * background pattern (ocr_pattern.h) cut above print and whitened, its shades
+ * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased
+ * in its paper's grey, its direction told (ocr_vertical.h: 0 or 1, within its
+ * bound of parts).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page

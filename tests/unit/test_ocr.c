@@ -926,12 +926,13 @@ draw_page(const char *const *lines, unsigned px_size)
 	return draw_lines(lines, px_size, px_size * 2);
 }
 
-/* A memfd holding a PDF of the grey pages px[0..n) of w x h pixels at 150 dpi, in
- * order (our own writer: an image-only PDF, as a scanner makes). */
+/* A memfd holding a PDF of the pages px[0..n) of w x h pixels at 150 dpi, grey
+ * (channels 1) or RGB (3), in order (our own writer: an image-only PDF, as a
+ * scanner makes). */
 static int
-sized_pages_pdf(uint8_t *const *px, unsigned n, uint32_t w, uint32_t h_px)
+channel_pages_pdf(uint8_t *const *px, unsigned n, uint32_t w, uint32_t h_px, unsigned channels)
 {
-	struct pixels_header h = { .width = w, .height = h_px, .channels = 1, .depth = 8 };
+	struct pixels_header h = { .width = w, .height = h_px, .channels = channels, .depth = 8 };
 	struct rebuild_buf out = { 0 };
 	struct rebuild_pdf *pdf = rebuild_pdf_new(150);
 	unsigned i;
@@ -944,6 +945,13 @@ sized_pages_pdf(uint8_t *const *px, unsigned n, uint32_t w, uint32_t h_px)
 	assert_int_equal(pwrite(fd, out.p, out.len, 0), (ssize_t)out.len);
 	rebuild_buf_free(&out);
 	return fd;
+}
+
+/* The grey pages px[0..n) of w x h pixels. */
+static int
+sized_pages_pdf(uint8_t *const *px, unsigned n, uint32_t w, uint32_t h_px)
+{
+	return channel_pages_pdf(px, n, w, h_px, 1);
 }
 
 /* The A4 pages px[0..n). */
@@ -1921,9 +1929,6 @@ draw_seal(uint8_t *rgb, int cx, int cy, int r, const char *two)
 static void
 test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 {
-	struct pixels_header h = { .width = A4_W, .height = A4_H, .channels = 3, .depth = 8 };
-	struct rebuild_pdf *pdf;
-	struct rebuild_buf buf = { 0 };
 	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *grey, *rgb;
@@ -1940,12 +1945,7 @@ test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 	free(grey);
 	draw_seal(rgb, 275, 190, 32, "山田");	/* over 山田太郎, 10.5 mm (its 郎 reads 朗 without it too) */
 	draw_seal(rgb, 380, 238, 40, "千代");	/* over 千代田区 */
-	assert_non_null(pdf = rebuild_pdf_new(150));
-	assert_int_equal(rebuild_pdf_add_page(pdf, &h, rgb, NULL), REBUILD_OK);
-	assert_int_equal(rebuild_pdf_finish(pdf, &buf), REBUILD_OK);
-	assert_true((in = memfd_create("in", 0)) >= 0);
-	assert_int_equal(pwrite(in, buf.p, buf.len, 0), (ssize_t)buf.len);
-	rebuild_buf_free(&buf);
+	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
 	free(rgb);
 	for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
 		pipeline_config_default(&c);
