@@ -23,6 +23,8 @@
 
 #include <stdlib.h>
 
+#include "histogram.h"
+
 #define PAPER_SPREAD	20	/* brightest twentieth to median, at most, in paper */
 #define LIGHT_STEP	12	/* neighbouring paper differs by at most this */
 #define NOT_PAPER	(-1)
@@ -96,16 +98,13 @@ static uint8_t
 field_grey(const int16_t *paper, const uint32_t *field, uint32_t ntiles, uint32_t id,
 	   uint32_t tiles)
 {
-	uint32_t hist[256] = { 0 }, seen = 0, i;
-	unsigned v;
+	uint64_t hist[256] = { 0 };
+	uint32_t i;
 
 	for (i = 0; i < ntiles; i++)
 		if (field[i] == id)
 			hist[paper[i]]++;
-	for (v = 0; v < 255; v++)
-		if ((seen += hist[v]) * 2 >= tiles)
-			break;
-	return (uint8_t)v;
+	return (uint8_t)histogram_median(hist, tiles);
 }
 
 void

@@ -28,6 +28,8 @@
 
 #include <leptonica/allheaders.h>
 
+#include "histogram.h"
+
 #define RED_OVER	32	/* red above green and above blue by this: red ink */
 #define TINT_OVER	16	/* within a seal, by this: its ink's faint edge */
 #define JOIN_DIV	15	/* strokes under dpi / this apart make one mark */
@@ -48,21 +50,6 @@ static const uint8_t *
 pixel(const struct ocr_pixmap *pg, uint32_t x, uint32_t y)
 {
 	return pg->px + (size_t)y * pg->stride + (size_t)x * 3;
-}
-
-/* The median of hist's n counts. */
-static unsigned
-median(const uint32_t hist[256], uint64_t n)
-{
-	uint64_t below = 0;
-	unsigned v;
-
-	for (v = 0; v < 255; v++) {
-		below += hist[v];
-		if (below * 2 >= n)
-			break;
-	}
-	return v;
 }
 
 /* A rectangle of the page: [x0, x1) x [y0, y1). */
@@ -86,7 +73,8 @@ widen(uint32_t *lo, uint32_t *hi, uint32_t by, uint32_t end)
 static int
 lift(const struct ocr_pixmap *pg, const struct box *mark, const struct box *around)
 {
-	uint32_t paper[256] = { 0 }, red[256] = { 0 }, x, y;
+	uint64_t paper[256] = { 0 }, red[256] = { 0 };
+	uint32_t x, y;
 	uint64_t npaper = 0, nred = 0, print = 0;
 	uint64_t area = (uint64_t)(mark->x1 - mark->x0) * (mark->y1 - mark->y0);
 	unsigned ground, ink;
@@ -108,8 +96,8 @@ lift(const struct ocr_pixmap *pg, const struct box *mark, const struct box *arou
 		}
 	if (print * 100 < area * MIN_PRINT_PCT || npaper == 0 || nred == 0)
 		return 0;
-	ground = median(paper, npaper);
-	ink = median(red, nred);
+	ground = histogram_median(paper, npaper);
+	ink = histogram_median(red, nred);
 	for (y = around->y0; y < around->y1; y++)
 		for (x = around->x0; x < around->x1; x++) {
 			uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * 3;

@@ -10,6 +10,8 @@
  *            here with Pango and cairo's PDF surface (the font embedded)
  *   scanned  10 A4 pages, each one 150 dpi grey image of noisy paper with text-like
  *            marks (Flate-compressed raw pixels, as a scanner's PDF would carry)
+ *            (scanned), then the notice's first page so scanned in grey (scan-jp)
+ *            and in colour, on cream paper with two red seals over it (scan-col)
  *   jpeg     a 12-megapixel (4000x3000) photo-like JPEG, quality 90, made with libjpeg
  *   batch    100 small files (1-page text PDFs, 1024x768 JPEGs, 800x600 PNGs) through
  *            two threads, as the service's two workers would take them
@@ -442,21 +444,20 @@ notice_ink(uint32_t w, uint32_t h)
 	return page;
 }
 
-/* The first page of the Japanese notice, printed and scanned at 150 dpi: set askew
- * by 0.3 degrees, as a sheet goes through a feeder, on scan_pixels' paper with its
- * grain (cairo's anti-aliasing stands for the optics' blur). */
+/* The notice's first page as a feeder scans it: its ink (w x h, one byte a pixel),
+ * set askew by 0.3 degrees as a sheet goes through a feeder. */
 static uint8_t *
-scan_notice_pixels(uint32_t w, uint32_t h)
+askew_notice_ink(uint32_t w, uint32_t h)
 {
 	cairo_surface_t *page = notice_ink(w, h);
 	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
 	cairo_t *cr;
-	uint8_t *px = malloc((size_t)w * h), *ink = malloc((size_t)w * h);
+	uint8_t *ink = malloc((size_t)w * h);
 	const uint8_t *a;
 	int stride;
 	uint32_t y;
 
-	if (px == NULL || ink == NULL)
+	if (ink == NULL)
 		die("out of memory");
 	/* Turned as pixels, not as glyphs: cairo's rotated glyphs lost Mincho's thin
 	 * horizontal strokes, which a scan keeps, greyer. */
@@ -473,7 +474,98 @@ scan_notice_pixels(uint32_t w, uint32_t h)
 	for (y = 0; y < h; y++)
 		memcpy(ink + (size_t)y * w, a + (size_t)y * (size_t)stride, w);
 	cairo_surface_destroy(sf);
+	return ink;
+}
+
+/* The first page of the Japanese notice, printed and scanned at 150 dpi in grey:
+ * askew, on scan_pixels' paper with its grain (cairo's anti-aliasing stands for the
+ * optics' blur). */
+static uint8_t *
+scan_notice_pixels(uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h), *ink = askew_notice_ink(w, h);
+
+	if (px == NULL)
+		die("out of memory");
 	scan_ink(px, ink, w, h, 255, 0);
+	free(ink);
+	return px;
+}
+
+/* Seal ink (its coverage, 0..255) on a w x h A8 surface at 150 dpi: the office's
+ * 公印, a square of 22 mm with its name in it, over the notice's line ends, and a
+ * 認印 of 11 mm, a ring with a family name, mid-line. */
+static cairo_surface_t *
+seal_ink(uint32_t w, uint32_t h)
+{
+	static const struct { const char *text; double x, y, size; int ring; } seal[] = {
+		{ "之区\n印長", 432, 115, 62, 0 }, { "山\n田", 282, 318, 31, 1 },
+	};
+	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_A8, (int)w, (int)h);
+	cairo_t *cr = cairo_create(sf);
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string("IPAexMincho");
+	size_t i;
+
+	cairo_scale(cr, 150.0 / 72, 150.0 / 72);
+	pango_layout_set_font_description(layout, font);
+	for (i = 0; i < sizeof seal / sizeof seal[0]; i++) {
+		double side = seal[i].size, line = side / 20;
+
+		cairo_set_line_width(cr, line);
+		cairo_new_path(cr);
+		if (seal[i].ring)
+			cairo_arc(cr, seal[i].x + side / 2, seal[i].y + side / 2, (side - line) / 2, 0,
+				  2 * 3.14159265);
+		else
+			cairo_rectangle(cr, seal[i].x + line / 2, seal[i].y + line / 2, side - line,
+					side - line);
+		cairo_stroke(cr);
+		pango_font_description_set_absolute_size(font,
+		    side * (seal[i].ring ? 0.38 : 0.34) * PANGO_SCALE);
+		pango_layout_set_font_description(layout, font);
+		pango_layout_set_text(layout, seal[i].text, -1);
+		cairo_move_to(cr, seal[i].x + side * (seal[i].ring ? 0.31 : 0.14), seal[i].y + line);
+		pango_cairo_show_layout(cr, layout);
+	}
+	pango_font_description_free(font);
+	g_object_unref(layout);
+	cairo_destroy(cr);
+	cairo_surface_flush(sf);
+	return sf;
+}
+
+/* The notice's first page as an office's scanner makes it in colour, as most
+ * multifunction printers do by default: scan_notice_pixels' page on cream paper
+ * (its channels 234, 231, 226 at the page's brightest, each with its own grain),
+ * with two seals in vermilion (朱肉, which takes away 12 % of the red and 80 % and
+ * 76 % of the green and blue) over the print. RGB, w x h. */
+static uint8_t *
+scan_colour_notice_pixels(uint32_t w, uint32_t h)
+{
+	static const int tint[3] = { 256, 253, 247 }, absorb[3] = { 12, 80, 76 };
+	uint8_t *px = malloc((size_t)w * h * 3), *ink = askew_notice_ink(w, h);
+	cairo_surface_t *seals = seal_ink(w, h);
+	const uint8_t *red = cairo_image_surface_get_data(seals);
+	int stride = cairo_image_surface_get_stride(seals);
+	uint32_t x, y;
+
+	if (px == NULL)
+		die("out of memory");
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			int paper = 226 + (int)(x * 6 / w) + (int)(y * 6 / h);
+			int cover = ink[(size_t)y * w + x], seal = red[(size_t)y * (size_t)stride + x];
+
+			for (int c = 0; c < 3; c++) {
+				int v = paper * tint[c] / 256;
+
+				v -= (v - 45) * cover / 255;
+				v -= v * absorb[c] * seal / (100 * 255);
+				px[((size_t)y * w + x) * 3 + c] = clamp8(v + noise(4));
+			}
+		}
+	cairo_surface_destroy(seals);
 	free(ink);
 	return px;
 }
@@ -538,20 +630,21 @@ tesseract_alone_s(const uint8_t *px, uint32_t w, uint32_t h)
 	return best;
 }
 
-/* pages A4 pages, each the one 150 dpi grey image px (w x h, freed here), as a
- * scanner's PDF carries it: Flate-compressed raw pixels. */
+/* pages A4 pages, each the one 150 dpi image px (w x h, grey or with 3 channels,
+ * freed here), as a scanner's PDF carries it: Flate-compressed raw pixels. */
 static struct blob
-scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned pages)
+scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned channels, unsigned pages)
 {
 	uint8_t *z;
-	uLongf zlen = compressBound((uLong)w * h);
+	uLong len = (uLong)w * h * channels;
+	uLongf zlen = compressBound(len);
 	struct blob b = { 0 };
 	size_t *off = calloc(3 + 2 * pages + 1, sizeof *off);
 	unsigned i, nobj = 3 + 2 * pages;
 	size_t xref;
 
 	if ((z = malloc(zlen)) == NULL || off == NULL ||
-	    compress2(z, &zlen, px, (uLong)w * h, 6) != Z_OK)
+	    compress2(z, &zlen, px, len, 6) != Z_OK)
 		die("zlib");
 	blob_printf(&b, "%%PDF-1.5\n%%\xe2\xe3\xcf\xd3\n");
 	off[1] = b.len;
@@ -563,8 +656,9 @@ scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned pages)
 	blob_printf(&b, " ] >>\nendobj\n");
 	off[3] = b.len;
 	blob_printf(&b, "3 0 obj\n<< /Type /XObject /Subtype /Image /Width %u /Height %u "
-		    "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-		    "/Length %lu >>\nstream\n", w, h, (unsigned long)zlen);
+		    "/ColorSpace /Device%s /BitsPerComponent 8 /Filter /FlateDecode "
+		    "/Length %lu >>\nstream\n", w, h, channels == 3 ? "RGB" : "Gray",
+		    (unsigned long)zlen);
 	blob_add(&b, z, zlen);
 	blob_printf(&b, "\nendstream\nendobj\n");
 	for (i = 0; i < pages; i++) {
@@ -593,13 +687,20 @@ scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned pages)
 static struct blob
 scanned_pdf(unsigned pages)
 {
-	return scan_pdf(scan_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, pages);
+	return scan_pdf(scan_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, pages);
 }
 
 static struct blob
 scanned_notice_pdf(unsigned pages)
 {
-	return scan_pdf(scan_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, pages);
+	return scan_pdf(scan_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, pages);
+}
+
+static struct blob
+scanned_colour_notice_pdf(unsigned pages)
+{
+	return scan_pdf(scan_colour_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 3,
+			pages);
 }
 
 /* A photo-like RGB picture: smooth colour fields with sensor noise. */
@@ -1037,11 +1138,13 @@ batch_worker(void *arg)
  * sanitize or a profiler alone. */
 static void
 save_inputs(const char *dir, const struct blob *text, const struct blob *japanese,
-	    const struct blob *scanned, const struct blob *scan_jp, const struct blob *vertical)
+	    const struct blob *scanned, const struct blob *scan_jp, const struct blob *scan_col,
+	    const struct blob *vertical)
 {
 	const struct { const char *name; const struct blob *b; } in[] = {
 		{ "text.pdf", text }, { "japanese.pdf", japanese }, { "scanned.pdf", scanned },
-		{ "scan-jp.pdf", scan_jp }, { "vertical.pdf", vertical },
+		{ "scan-jp.pdf", scan_jp }, { "scan-col.pdf", scan_col },
+		{ "vertical.pdf", vertical },
 	};
 	char path[4096];
 	size_t i;
@@ -1143,7 +1246,7 @@ main(int argc, char **argv)
 	const char *inline_scan = getenv("BENCH_SCANNER");
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
-	struct blob text, japanese, scanned, scan_jp, photo, small[3], japanese1, japanese3,
+	struct blob text, japanese, scanned, scan_jp, scan_col, scan_col1, photo, small[3], japanese1, japanese3,
 	    scan_jp1, vertical1;
 	struct batch batch = { 0 };
 	pthread_t th[2];
@@ -1181,6 +1284,8 @@ main(int argc, char **argv)
 	japanese = japanese_pdf(BENCH_PAGES);
 	scanned = scanned_pdf(BENCH_PAGES);
 	scan_jp = scanned_notice_pdf(BENCH_PAGES);
+	scan_col = scanned_colour_notice_pdf(BENCH_PAGES);
+	scan_col1 = scanned_colour_notice_pdf(1);
 	japanese1 = japanese_pdf(1);
 	japanese3 = japanese_pdf(3);
 	scan_jp1 = scanned_notice_pdf(1);
@@ -1189,7 +1294,8 @@ main(int argc, char **argv)
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
 	small[2] = png_of(800, 600);
-	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp, &vertical1);
+	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp, &scan_col,
+		    &vertical1);
 
 	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
 	       cfg.dpi, BENCH_RUNS);
@@ -1200,6 +1306,7 @@ main(int argc, char **argv)
 	if (only == NULL || strcmp(only, "scanned") == 0) {
 		report_pdf("scanned", &scanned, TARGET_SCAN_BYTES);
 		report_pdf("scan-jp", &scan_jp, TARGET_SCAN_BYTES);
+		report_pdf("scan-col", &scan_col, TARGET_SCAN_BYTES);
 	}
 	/* The models loaded once, as sanitized loads them when OCR is on, for the OCR
 	 * cases only: they make every fork of this process dearer (docs/sanitizer.md). */
@@ -1220,6 +1327,7 @@ main(int argc, char **argv)
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "bands") == 0) {
 		report_ocr_bands("japanese", &japanese1);
 		report_ocr_bands("scan-jp", &scan_jp1);
+		report_ocr_bands("scan-col", &scan_col1);
 		report_ocr_bands("text", &small[0]);
 		report_ocr_bands("japanese", &japanese3);
 		report_ocr_bands("vertical", &vertical1);
@@ -1293,6 +1401,8 @@ out:
 	free(scan_jp1.p);
 	free(scanned.p);
 	free(scan_jp.p);
+	free(scan_col.p);
+	free(scan_col1.p);
 	free(photo.p);
 	scan_close(scanner);
 	if (sigdir[0] != '\0')
