@@ -15,10 +15,13 @@ import socket, sys
 s = socket.socket(socket.AF_INET, socket.{kind})
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("{addr}", {port}))
+if socket.{kind} == socket.SOCK_STREAM:
+    s.listen(1)
+print("READY", flush=True)
 s.settimeout({timeout})
 try:
     if socket.{kind} == socket.SOCK_STREAM:
-        s.listen(1); c, _ = s.accept(); print("ACCEPTED")
+        c, _ = s.accept(); print("ACCEPTED")
     else:
         print(s.recv(100).decode())
 except socket.timeout:
@@ -46,12 +49,16 @@ except OSError as e:
 
 
 def receive_while(z, ns, addr, port, send_ns, send_code, kind="SOCK_DGRAM", timeout=1.5):
+    """Send from send_ns once the receiver in ns is bound (it says READY): a
+    datagram sent before the bind is refused by the kernel, and a fixed wait for the
+    receiver's start was not enough on a loaded machine (the uplink test saw
+    NOTHING)."""
     import subprocess
     rx = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c",
                            RECEIVE.format(kind=kind, addr=addr, port=port, timeout=timeout)],
                           stdout=subprocess.PIPE, text=True)
-    import time
-    time.sleep(0.3)
+    ready = rx.stdout.readline().strip()
+    assert ready == "READY", f"the receiver in {ns} did not start: {ready!r}"
     sent = z.python(send_ns, send_code).stdout.strip()
     return sent, rx.communicate(timeout=10)[0].strip()
 
