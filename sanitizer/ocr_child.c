@@ -63,6 +63,7 @@
 #include <tesseract/capi.h>
 
 #include "fsio.h"
+#include "ocr_colour.h"
 #include "ocr_light.h"
 #include "ocr_pattern.h"
 #include "ocr_rules.h"
@@ -1281,17 +1282,24 @@ ocr_child(int out_fd, int in_fd, void *arg)
 			continue;
 		o.len = 0;
 		put_u32(&o, 'P', frame);
+		page = (struct ocr_pixmap){ .px = px, .width = h.width, .height = h.height,
+					    .stride = stride, .channels = h.channels };
+		/* A seal's red is as dark as print in grey: lifted first, it is paper to
+		 * all that follows. */
+		ocr_seal_lift(&page, pr.dpi);
+		/* Black print on white scanned in colour reads as well in grey, and
+		 * sooner (ocr_colour.h). */
+		if (h.channels == 3 && !ocr_colour_needed(&page)) {
+			ocr_colour_fold(&page);
+			h.channels = 1;
+			stride = page.stride;
+		}
 		pr.h = &h;
 		pr.px = px;
 		pr.stride = stride;
 		pr.other_has_page = 0;
 		restart_page(&pr, &o, o.len);
 		turns = 0;
-		page = (struct ocr_pixmap){ .px = px, .width = h.width, .height = h.height,
-					    .stride = stride, .channels = h.channels };
-		/* A seal's red is as dark as print in grey: lifted first, it is paper to
-		 * all that follows. */
-		ocr_seal_lift(&page, pr.dpi);
 		ocr_light_measure(&page, pr.dpi, &light);
 		pr.paper = light.paper;
 		set_threshold(&pr, light.uneven ? OCR_THRESHOLD_LOCAL : OCR_THRESHOLD_PAGE);

@@ -11,7 +11,8 @@
  *   scanned  10 A4 pages, each one 150 dpi grey image of noisy paper with text-like
  *            marks (Flate-compressed raw pixels, as a scanner's PDF would carry)
  *            (scanned), then the notice's first page so scanned in grey (scan-jp)
- *            and in colour, on cream paper with two red seals over it (scan-col)
+ *            and in colour, on cream paper with two red seals over it, the page a
+ *            JPEG of quality 85 in the PDF as colour scanners write it (scan-col)
  *   jpeg     a 12-megapixel (4000x3000) photo-like JPEG, quality 90, made with libjpeg
  *   batch    100 small files (1-page text PDFs, 1024x768 JPEGs, 800x600 PNGs) through
  *            two threads, as the service's two workers would take them
@@ -87,6 +88,7 @@ extern void omp_set_max_active_levels(int max_levels);	/* libgomp, as ocr_child.
 #define TARGET_OCR_S_PER_PAGE	0.6		/* with Japanese OCR on both cores */
 #define TARGET_TEXT_BYTES	(100.0 * 1000)	/* per text page */
 #define TARGET_SCAN_BYTES	(300.0 * 1000)	/* per scanned page */
+#define SCAN_COLOUR_QUALITY	85		/* JPEG quality of the colour scanner's pages */
 #define A4_W_PX			1240		/* A4 at 150 dpi, as the render child */
 #define A4_H_PX			1754		/* draws it (whole pixels) */
 #define BENCH_PAGES		10
@@ -630,22 +632,33 @@ tesseract_alone_s(const uint8_t *px, uint32_t w, uint32_t h)
 	return best;
 }
 
+static struct blob jpeg_of_pixels(const uint8_t *px, uint32_t w, uint32_t h, unsigned channels,
+    int quality);
+
 /* pages A4 pages, each the one 150 dpi image px (w x h, grey or with 3 channels,
- * freed here), as a scanner's PDF carries it: Flate-compressed raw pixels. */
+ * freed here), as a scanner's PDF carries it: Flate-compressed raw pixels, or
+ * (quality not 0) a JPEG of that quality, as colour scanners write. */
 static struct blob
-scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned channels, unsigned pages)
+scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned channels, int quality,
+    unsigned pages)
 {
 	uint8_t *z;
 	uLong len = (uLong)w * h * channels;
 	uLongf zlen = compressBound(len);
-	struct blob b = { 0 };
+	struct blob b = { 0 }, jpeg = { 0 };
 	size_t *off = calloc(3 + 2 * pages + 1, sizeof *off);
 	unsigned i, nobj = 3 + 2 * pages;
 	size_t xref;
 
-	if ((z = malloc(zlen)) == NULL || off == NULL ||
-	    compress2(z, &zlen, px, len, 6) != Z_OK)
+	if (quality != 0) {
+		jpeg = jpeg_of_pixels(px, w, h, channels, quality);
+		z = jpeg.p;
+		zlen = (uLongf)jpeg.len;
+	} else if ((z = malloc(zlen)) == NULL || compress2(z, &zlen, px, len, 6) != Z_OK) {
 		die("zlib");
+	}
+	if (off == NULL)
+		die("out of memory");
 	blob_printf(&b, "%%PDF-1.5\n%%\xe2\xe3\xcf\xd3\n");
 	off[1] = b.len;
 	blob_printf(&b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
@@ -656,9 +669,9 @@ scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned channels, unsigned pages)
 	blob_printf(&b, " ] >>\nendobj\n");
 	off[3] = b.len;
 	blob_printf(&b, "3 0 obj\n<< /Type /XObject /Subtype /Image /Width %u /Height %u "
-		    "/ColorSpace /Device%s /BitsPerComponent 8 /Filter /FlateDecode "
+		    "/ColorSpace /Device%s /BitsPerComponent 8 /Filter /%s "
 		    "/Length %lu >>\nstream\n", w, h, channels == 3 ? "RGB" : "Gray",
-		    (unsigned long)zlen);
+		    quality != 0 ? "DCTDecode" : "FlateDecode", (unsigned long)zlen);
 	blob_add(&b, z, zlen);
 	blob_printf(&b, "\nendstream\nendobj\n");
 	for (i = 0; i < pages; i++) {
@@ -687,20 +700,20 @@ scan_pdf(uint8_t *px, uint32_t w, uint32_t h, unsigned channels, unsigned pages)
 static struct blob
 scanned_pdf(unsigned pages)
 {
-	return scan_pdf(scan_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, pages);
+	return scan_pdf(scan_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, 0, pages);
 }
 
 static struct blob
 scanned_notice_pdf(unsigned pages)
 {
-	return scan_pdf(scan_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, pages);
+	return scan_pdf(scan_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 1, 0, pages);
 }
 
 static struct blob
 scanned_colour_notice_pdf(unsigned pages)
 {
 	return scan_pdf(scan_colour_notice_pixels(A4_W_PX, A4_H_PX), A4_W_PX, A4_H_PX, 3,
-			pages);
+			SCAN_COLOUR_QUALITY, pages);
 }
 
 /* A photo-like RGB picture: smooth colour fields with sensor noise. */
@@ -727,14 +740,14 @@ photo_pixels(uint32_t w, uint32_t h)
 	return px;
 }
 
+/* px (w x h, 1 or 3 channels) as a JPEG of quality, made with libjpeg. */
 static struct blob
-jpeg_of(uint32_t w, uint32_t h, int quality)
+jpeg_of_pixels(const uint8_t *px, uint32_t w, uint32_t h, unsigned channels, int quality)
 {
 	struct jpeg_compress_struct c;
 	struct jpeg_error_mgr err;
 	unsigned char *mem = NULL;
 	unsigned long memlen = 0;
-	uint8_t *px = photo_pixels(w, h);
 	struct blob b = { 0 };
 	JSAMPROW row;
 
@@ -743,19 +756,28 @@ jpeg_of(uint32_t w, uint32_t h, int quality)
 	jpeg_mem_dest(&c, &mem, &memlen);
 	c.image_width = w;
 	c.image_height = h;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
+	c.input_components = (int)channels;
+	c.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
 	jpeg_set_defaults(&c);
 	jpeg_set_quality(&c, quality, TRUE);
 	jpeg_start_compress(&c, TRUE);
 	while (c.next_scanline < h) {
-		row = px + (size_t)c.next_scanline * w * 3;
+		row = (JSAMPROW)(px + (size_t)c.next_scanline * w * channels);
 		jpeg_write_scanlines(&c, &row, 1);
 	}
 	jpeg_finish_compress(&c);
 	jpeg_destroy_compress(&c);
 	blob_add(&b, mem, memlen);
 	free(mem);
+	return b;
+}
+
+static struct blob
+jpeg_of(uint32_t w, uint32_t h, int quality)
+{
+	uint8_t *px = photo_pixels(w, h);
+	struct blob b = jpeg_of_pixels(px, w, h, 3, quality);
+
 	free(px);
 	return b;
 }

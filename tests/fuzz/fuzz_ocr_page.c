@@ -1,11 +1,12 @@
 /*
  * fuzz_ocr_page.c — a page made ready for Tesseract on arbitrary pixels: its red
  * seals lifted (ocr_seal.h: at most OCR_SEAL_MAX, none on a grey page, every pixel
- * changed made grey), its paper measured (ocr_light.h: unevenly lit 0 or 1), a
- * background pattern (ocr_pattern.h) cut above print and whitened, its shades
- * (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found and erased
- * in its paper's grey, its direction told (ocr_vertical.h: 0 or 1, within its
- * bound of parts).
+ * changed made grey), folded to grey unless it has light coloured ink
+ * (ocr_colour.h: each pixel its luma), its paper measured (ocr_light.h: unevenly
+ * lit 0 or 1), a background pattern (ocr_pattern.h) cut above print and whitened,
+ * its shades (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found
+ * and erased in its paper's grey, its direction told (ocr_vertical.h: 0 or 1,
+ * within its bound of parts).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page
@@ -24,6 +25,7 @@
 
 #include <leptonica/allheaders.h>
 
+#include "ocr_colour.h"
 #include "ocr_light.h"
 #include "ocr_pattern.h"
 #include "ocr_rules.h"
@@ -81,6 +83,28 @@ lift_seals(const struct ocr_pixmap *pg, unsigned dpi)
 	free(was);
 }
 
+/* As the child does: an RGB page without light coloured ink folded to grey, each
+ * pixel its luma, rows packed. */
+static void
+fold_unless_needed(struct ocr_pixmap *pg)
+{
+	struct ocr_pixmap was = *pg;
+
+	if (pg->channels != 3 || ocr_colour_needed(pg))
+		return;
+	if ((was.px = malloc(pg->stride * pg->height)) == NULL)
+		return;
+	memcpy(was.px, pg->px, pg->stride * pg->height);
+	ocr_colour_fold(pg);
+	if (pg->channels != 1 || pg->stride != pg->width)
+		abort();
+	for (uint32_t y = 0; y < pg->height; y++)
+		for (uint32_t x = 0; x < pg->width; x++)
+			if (pg->px[(size_t)y * pg->width + x] != ocr_pixmap_grey(&was, x, y))
+				abort();
+	free(was.px);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -106,6 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < bytes; i++)
 		pg.px[i] = data[FUZZ_SHADE_HEADER + i % (size - FUZZ_SHADE_HEADER)];
 	lift_seals(&pg, dpi);
+	fold_unless_needed(&pg);
 	ocr_light_measure(&pg, dpi, &light);
 	if (light.uneven > 1)
 		abort();

@@ -1962,6 +1962,63 @@ test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 	close(in);
 }
 
+/* Print in a light colour (gold, 255/192/0: as light as 189 in grey) among black
+ * lines, as a form's printed labels or a flyer's headings are. Tesseract's own
+ * per-channel thresholds find it; grey Otsu, set between the black and the paper,
+ * makes it paper. The page is given in colour (ocr_colour.h). */
+static void
+test_pipeline_with_ocr_reads_light_coloured_print(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付について", "転出届は転出予定日の十四日前から", "窓口の受付時間は午前八時半から",
+		"本人確認書類をお持ちください", "代理人は委任状が必要です", "手数料は一通三百円です",
+		"郵送の場合は定額小為替を同封", "マイナンバーカードで証明書を取得", NULL,
+	};
+	static const char *const words[] = {	/* a word of each line, read right */
+		"住民票の写し", "十四日前", "窓口の受付", "本人確認書類", "委任状", "三百円",
+		"定額小為替", "マイナンバーカード",
+	};
+	static const uint8_t gold[3] = { 255, 192, 0 };
+	const unsigned size = 28, pitch = 56, gold_lines = 1u << 1 | 1u << 5;
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *grey, *rgb;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	grey = draw_lines(lines, size, pitch);
+	assert_non_null(rgb = malloc((size_t)A4_W * A4_H * 3));
+	for (size_t i = 0; i < (size_t)A4_W * A4_H; i++) {
+		/* Line l's baseline is at 200 + l * pitch; its glyphs lie within size
+		 * above and below it. */
+		unsigned y = (unsigned)(i / A4_W), ink = 255u - grey[i];
+		unsigned line = y + size >= 200 ? (y + size - 200) / pitch : 32;
+		int in_gold = line < 32 && (gold_lines >> line & 1);
+
+		for (unsigned ch = 0; ch < 3; ch++)
+			rgb[3 * i + ch] = in_gold ? (uint8_t)(255u - ink * (255u - gold[ch]) / 255u)
+			    : grey[i];
+	}
+	free(grey);
+	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
+	free(rgb);
+	pipeline_config_default(&c);
+	c.ocr = OCR_DEFAULT_LANGS;
+	text = text_layer_of(&c, in, &res);
+	for (unsigned l = 0; l < sizeof words / sizeof words[0]; l++) {
+		if (strstr(text, words[l]) == NULL)
+			print_message("line %u (%s) not in:\n%s\n", l,
+				      gold_lines >> l & 1 ? "gold" : "black", text);
+		assert_non_null(strstr(text, words[l]));
+	}
+	free(text);
+	pipeline_result_free(&res);
+	close(in);
+}
+
 static void
 test_pipeline_without_ocr_has_no_text(void **state)
 {
@@ -2190,6 +2247,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_print_under_red_seals),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_light_coloured_print),
 		cmocka_unit_test(test_pipeline_without_ocr_has_no_text),
 		cmocka_unit_test(test_pipeline_ocr_timeout_leaves_the_page_without_text),
 		cmocka_unit_test(test_pipeline_ocr_without_its_model_leaves_the_page_without_text),
