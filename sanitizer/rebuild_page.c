@@ -116,8 +116,9 @@ paper_colour(const struct pixels_header *h, const uint8_t *px, unsigned mode,
  * REBUILD_PAPER_MARGIN below the paper's up and stretches the darker tones to fill
  * the range. Grain on the paper is what makes a scan large as JPEG; a scanner's own
  * background removal does the same. On a colour page each channel is levelled to
- * its own paper, which takes the paper's tint away too: the benchmark's colour scan
- * is 354 KB a page as is, 303 KB levelled (its grey scan 290 KB). */
+ * its own paper, which takes the paper's tint away too: a colour scan of the
+ * benchmark's notice (raw pixels) was 354 KB a page as is, 303 KB levelled (its
+ * grey scan 290 KB). */
 static int
 paper_levels(const struct pixels_header *h, const uint8_t *px, const uint64_t hist[256],
     uint8_t lut[3][256])
