@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "pixels.h"
+#include "tone.h"
 
 #define OCR_DEFAULT_LANGS	"jpn+eng"
 #define OCR_MAX_LANGS_LEN	63	/* "jpn+eng": letters, '_' and '+' only */
@@ -110,14 +111,13 @@ ocr_tile_side(unsigned dpi)
 	return dpi / 2 < 16 ? 16 : dpi / 2;
 }
 
-/* The grey of pixel (x, y) of pg: its own, or an RGB pixel's luma (ITU-R BT.601
- * weights in 1/256ths, as Leptonica's pixConvertRGBToLuminance). */
+/* The grey of pixel (x, y) of pg: its own, or an RGB pixel's luma (tone.h). */
 static inline uint8_t
 ocr_pixmap_grey(const struct ocr_pixmap *pg, uint32_t x, uint32_t y)
 {
 	const uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * pg->channels;
 
-	return pg->channels == 1 ? p[0] : (uint8_t)((77u * p[0] + 150u * p[1] + 29u * p[2]) >> 8);
+	return pg->channels == 1 ? p[0] : tone_luma(p);
 }
 
 struct ocr_word {

@@ -23,7 +23,7 @@
 
 #include <stdlib.h>
 
-#include "histogram.h"
+#include "tone.h"
 
 #define PAPER_SPREAD	20	/* brightest twentieth to median, at most, in paper */
 #define LIGHT_STEP	12	/* neighbouring paper differs by at most this */
@@ -104,7 +104,7 @@ field_grey(const int16_t *paper, const uint32_t *field, uint32_t ntiles, uint32_
 	for (i = 0; i < ntiles; i++)
 		if (field[i] == id)
 			hist[paper[i]]++;
-	return (uint8_t)histogram_median(hist, tiles);
+	return (uint8_t)tone_median(hist, tiles);
 }
 
 void

@@ -28,7 +28,7 @@
 
 #include <leptonica/allheaders.h>
 
-#include "histogram.h"
+#include "tone.h"
 
 #define RED_OVER	32	/* red above green and above blue by this: red ink */
 #define TINT_OVER	16	/* within a seal, by this: its ink's faint edge */
@@ -96,8 +96,8 @@ lift(const struct ocr_pixmap *pg, const struct box *mark, const struct box *arou
 		}
 	if (print * 100 < area * MIN_PRINT_PCT || npaper == 0 || nred == 0)
 		return 0;
-	ground = histogram_median(paper, npaper);
-	ink = histogram_median(red, nred);
+	ground = tone_median(paper, npaper);
+	ink = tone_median(red, nred);
 	for (y = around->y0; y < around->y1; y++)
 		for (x = around->x0; x < around->x1; x++) {
 			uint8_t *p = pg->px + (size_t)y * pg->stride + (size_t)x * 3;

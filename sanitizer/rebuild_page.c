@@ -12,17 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "histogram.h"
+#include "tone.h"
 
 #define REBUILD_PHOTO_DOMINANT	0.5	/* the most common luma's share below which a
 					 * page is photographic */
-
-/* The luma of an RGB pixel (ITU-R BT.601's weights, as JPEG's YCbCr), in integers. */
-static unsigned
-luma(const uint8_t *p)
-{
-	return (77u * p[0] + 150u * p[1] + 29u * p[2]) >> 8;
-}
 
 /* The histogram of n pixels' grey (their luma, for RGB). Four histograms summed at
  * the end, so that a run of one value (a white page) does not make every increment
@@ -45,7 +38,7 @@ luma_histogram(const uint8_t *px, uint64_t n, unsigned channels, uint64_t hist[2
 			part[0][px[i]]++;
 	} else {
 		for (i = 0; i < n; i++, px += 3)
-			part[i & 3][luma(px)]++;
+			part[i & 3][tone_luma(px)]++;
 	}
 	for (i = 0; i < 256; i++)
 		hist[i] = (uint64_t)part[0][i] + part[1][i] + part[2][i] + part[3][i];
@@ -96,7 +89,7 @@ paper_colour(const struct pixels_header *h, const uint8_t *px, unsigned mode,
 	for (y = 0; y < h->height; y += 4)
 		for (x = 0; x < h->width; x++) {
 			const uint8_t *p = px + (size_t)y * stride + (size_t)x * 3;
-			unsigned v = luma(p);
+			unsigned v = tone_luma(p);
 
 			if (v + REBUILD_PAPER_SPREAD >= mode && v <= mode + REBUILD_PAPER_SPREAD) {
 				for (c = 0; c < 3; c++)
@@ -105,7 +98,7 @@ paper_colour(const struct pixels_header *h, const uint8_t *px, unsigned mode,
 			}
 		}
 	for (c = 0; c < 3; c++)
-		paper[c] = histogram_median(chan[c], n);
+		paper[c] = tone_median(chan[c], n);
 }
 
 /* Whether a page has paper: one bright tone (a luma of at least REBUILD_PAPER_MIN)

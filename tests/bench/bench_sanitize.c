@@ -409,6 +409,14 @@ scan_pixels(uint32_t w, uint32_t h)
 	return px;
 }
 
+/* The grey of scanned paper at (x, y) of a w x h page: ~232, with the slow shading
+ * of a scanner's light (226 at the top left, 238 at the bottom right). */
+static int
+scan_paper(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	return 226 + (int)(x * 6 / w) + (int)(y * 6 / h);
+}
+
 /* What the scanner makes of ink (coverage 0..full per pixel) on paper: with blur, the
  * optics soften edges over 3x3 pixels (ink drawn without anti-aliasing). */
 static void
@@ -418,7 +426,7 @@ scan_ink(uint8_t *px, const uint8_t *ink, uint32_t w, uint32_t h, int full, int 
 
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++) {
-			int paper = 226 + (int)(x * 6 / w) + (int)(y * 6 / h), cover = 0, dx, dy;
+			int paper = scan_paper(x, y, w, h), cover = 0, dx, dy;
 
 			if (!blur)
 				cover = 9 * ink[(size_t)y * w + x];
@@ -556,7 +564,7 @@ scan_colour_notice_pixels(uint32_t w, uint32_t h)
 		die("out of memory");
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++) {
-			int paper = 226 + (int)(x * 6 / w) + (int)(y * 6 / h);
+			int paper = scan_paper(x, y, w, h);
 			int cover = ink[(size_t)y * w + x], seal = red[(size_t)y * (size_t)stride + x];
 
 			for (int c = 0; c < 3; c++) {

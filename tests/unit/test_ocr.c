@@ -1920,6 +1920,19 @@ draw_seal(uint8_t *rgb, int cx, int cy, int r, const char *two)
 	free(cover);
 }
 
+/* An RGB copy of the grey A4 page grey (freed here). */
+static uint8_t *
+rgb_of(uint8_t *grey)
+{
+	uint8_t *rgb = malloc((size_t)A4_W * A4_H * 3);
+
+	assert_non_null(rgb);
+	for (size_t i = 0; i < (size_t)A4_W * A4_H; i++)
+		memset(rgb + 3 * i, grey[i], 3);
+	free(grey);
+	return rgb;
+}
+
 /*
  * The ruled form on a colour page, with seals (印影) over its print: a 認印 over
  * the name and a larger seal over the address. In grey a seal's red is as dark as
@@ -1931,18 +1944,14 @@ test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 {
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *grey, *rgb;
+	uint8_t *rgb;
 	char *text;
 	int in;
 
 	(void)state;
 	if (pipeline_skip())
 		return;
-	grey = draw_ruled_table(0);
-	assert_non_null(rgb = malloc((size_t)A4_W * A4_H * 3));
-	for (size_t i = 0; i < (size_t)A4_W * A4_H; i++)
-		memset(rgb + 3 * i, grey[i], 3);
-	free(grey);
+	rgb = rgb_of(draw_ruled_table(0));
 	draw_seal(rgb, 275, 190, 32, "山田");	/* over 山田太郎, 10.5 mm (its 郎 reads 朗 without it too) */
 	draw_seal(rgb, 380, 238, 40, "千代");	/* over 千代田区 */
 	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
@@ -1982,27 +1991,23 @@ test_pipeline_with_ocr_reads_light_coloured_print(void **state)
 	const unsigned size = 28, pitch = 56, gold_lines = 1u << 1 | 1u << 5;
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *grey, *rgb;
+	uint8_t *rgb;
 	char *text;
 	int in;
 
 	(void)state;
 	if (pipeline_skip())
 		return;
-	grey = draw_lines(lines, size, pitch);
-	assert_non_null(rgb = malloc((size_t)A4_W * A4_H * 3));
+	rgb = rgb_of(draw_lines(lines, size, pitch));
 	for (size_t i = 0; i < (size_t)A4_W * A4_H; i++) {
 		/* Line l's baseline is at 200 + l * pitch; its glyphs lie within size
 		 * above and below it. */
-		unsigned y = (unsigned)(i / A4_W), ink = 255u - grey[i];
+		unsigned y = (unsigned)(i / A4_W), ink = 255u - rgb[3 * i];
 		unsigned line = y + size >= 200 ? (y + size - 200) / pitch : 32;
-		int in_gold = line < 32 && (gold_lines >> line & 1);
 
-		for (unsigned ch = 0; ch < 3; ch++)
-			rgb[3 * i + ch] = in_gold ? (uint8_t)(255u - ink * (255u - gold[ch]) / 255u)
-			    : grey[i];
+		for (unsigned ch = 0; ch < 3 && line < 32 && (gold_lines >> line & 1); ch++)
+			rgb[3 * i + ch] = (uint8_t)(255u - ink * (255u - gold[ch]) / 255u);
 	}
-	free(grey);
 	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
 	free(rgb);
 	pipeline_config_default(&c);
