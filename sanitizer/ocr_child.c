@@ -30,7 +30,9 @@
  * is read by a third reader, jpn_vert, as one block of vertical lines, when its
  * geometry says so (ocr_vertical.h). Read as one block across, each line of the text
  * layer held one character of every column. Those lines run down ('D', OCR_DIR_DOWN);
- * the eng reader has no part in them.
+ * the eng reader has no part in them. A vertical page's lines across (its title
+ * over the columns, its issuer under them: ocr_vertical_across) are erased before
+ * the columns are read and read across afterwards (read_across).
  *
  * Turned pages. A sheet scanned upside down, or on its side, reads as noise. A page
  * that reads under UPRIGHT_CONF is tried the other ways round on a few of its lines
@@ -529,6 +531,11 @@ struct page_reader {
 	TessBaseAPI *vert;		/* jpn_vert, or NULL */
 	int primary_is_eng;
 	int vertical;			/* this page is written vertically */
+	struct ocr_rows across[OCR_VERTICAL_MAX_ACROSS];	/* and these rows across */
+	unsigned nacross;
+	uint8_t *aside;			/* the page before its rows across were erased */
+	size_t aside_cap;
+	uint32_t band_lo, band_hi;	/* the band read, when in bands (keep_band_only) */
 	uint8_t paper;			/* its paper's grey, painted where erasing */
 	uint8_t threshold;		/* OCR_THRESHOLD_* the readers are set to */
 	uint8_t line_dir;		/* OCR_DIR_* of the lines being put, on the page */
@@ -610,14 +617,52 @@ shades_page(const struct page_reader *pr)
 				    .channels = 1 };
 }
 
+/* Paint px's rows y0 to y1, pr's page, its paper's grey. */
+static void
+paint_rows(const struct page_reader *pr, uint8_t *px, uint32_t y0, uint32_t y1)
+{
+	if (y1 > y0)
+		memset(px + (size_t)y0 * pr->stride, pr->paper, (size_t)(y1 - y0) * pr->stride);
+}
+
+/*
+ * A vertical page's rows across (a heading over its columns, a line under them:
+ * ocr_vertical_across) are erased from px, the page's pixels, so that the columns
+ * are read alone; the page is first set aside, for read_across. Whether anything
+ * was erased: not when there is nothing across, nor when there is no memory to set
+ * the page aside (its rows across are then read down, as they were before).
+ */
+static int
+erase_across(struct page_reader *pr, uint8_t *px)
+{
+	size_t size = pr->stride * pr->h->height;
+
+	if (pr->nacross == 0)
+		return 0;
+	if (size > pr->aside_cap) {
+		free(pr->aside);
+		pr->aside_cap = 0;
+		if ((pr->aside = malloc(size)) == NULL) {
+			pr->nacross = 0;
+			return 0;
+		}
+		pr->aside_cap = size;
+	}
+	memcpy(pr->aside, px, size);
+	for (unsigned i = 0; i < pr->nacross; i++)
+		paint_rows(pr, px, pr->across[i].y0, pr->across[i].y1);
+	return 1;
+}
+
 /*
  * Make the page given to api ready to be read, from its black and white: find its
  * shades (ocr_shade.h) and draw them dark on white into pr->shade_px, find its ruled
  * lines (ocr_rules.h), and erase both from px, the page's pixels (a shade's solid
  * block spoils the lines beside it; a rule is taken for text); the rules are erased
  * from the shades' page too. Tell whether the page is written vertically
- * (pr->vertical, when there is a reader for it). Whether anything was erased: the
- * page must then be given again for it to count.
+ * (pr->vertical, when there is a reader for it), and erase its rows across, if it
+ * has any (erase_across). Whether anything was erased: the page must then be given
+ * again for it to count.
  */
 static int
 prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
@@ -631,6 +676,7 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	pr->nshade = ocr_shade_find(binary, &page, pr->dpi, pr->shade, OCR_MAX_SHADES);
 	rules = ocr_rules_find(binary, pr->dpi);
 	pr->vertical = pr->vert != NULL && ocr_vertical_page(binary, pr->dpi);
+	pr->nacross = pr->vertical ? ocr_vertical_across(binary, pr->dpi, pr->across) : 0;
 	pixDestroy(&binary);
 	if (pr->nshade > 0 && size > pr->shade_cap) {
 		free(pr->shade_px);
@@ -652,7 +698,7 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	for (i = 0; i < pr->nshade; i++)
 		ocr_shade_erase(&pr->shade[i], &page, pr->paper);
 	ocr_rules_free(rules);
-	return pr->nshade > 0 || rules != NULL;
+	return erase_across(pr, px) || pr->nshade > 0 || rules != NULL;
 }
 
 /* Where shade s begins along the bands: its top row, or on a page written
@@ -677,6 +723,27 @@ keep_band_shades(struct page_reader *pr, uint32_t lo, uint32_t hi)
 		else
 			ocr_shade_erase(&pr->shade[i], &grey, 0xff);
 	pr->nshade = kept;
+}
+
+/* Paint px, the page's pixels, its paper's grey but for its band (keep_band_only):
+ * rows, or on a page written vertically, columns from the right. */
+static void
+paint_other_bands(const struct page_reader *pr, uint8_t *px)
+{
+	uint32_t lo = pr->band_lo, hi = pr->band_hi, w = pr->h->width;
+	size_t pixel = pr->h->channels;
+
+	if (!pr->vertical) {
+		paint_rows(pr, px, 0, lo);
+		paint_rows(pr, px, hi, pr->h->height);
+		return;
+	}
+	for (uint32_t y = 0; y < pr->h->height; y++) {	/* columns w - hi to w - lo stay */
+		uint8_t *row = px + (size_t)y * pr->stride;
+
+		memset(row, pr->paper, (w - hi) * pixel);
+		memset(row + (w - lo) * pixel, pr->paper, lo * pixel);
+	}
 }
 
 /*
@@ -705,8 +772,7 @@ static int
 keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned bands)
 {
 	struct ocr_line lines[OCR_MAX_LINES_PER_PAGE];
-	uint32_t cuts[OCR_MAX_BANDS + 1], n = 0, lo, hi, w = pr->h->width, y;
-	size_t pixel = pr->h->channels;
+	uint32_t cuts[OCR_MAX_BANDS + 1], n = 0, lo, hi, w = pr->h->width;
 	TessBaseAPI *layout = pr->layout;
 	TessPageIterator *pit;
 	uint8_t rec[8];
@@ -747,18 +813,9 @@ keep_band_only(struct page_reader *pr, uint8_t *px, unsigned band, unsigned band
 	keep_band_shades(pr, lo, hi);
 	if (hi <= lo)
 		return 0;
-	if (!pr->vertical) {
-		memset(px, pr->paper, (size_t)lo * pr->stride);
-		memset(px + (size_t)hi * pr->stride, pr->paper,
-		       (size_t)(pr->h->height - hi) * pr->stride);
-		return 1;
-	}
-	for (y = 0; y < pr->h->height; y++) {	/* columns w - hi to w - lo stay */
-		uint8_t *row = px + (size_t)y * pr->stride;
-
-		memset(row, pr->paper, (w - hi) * pixel);
-		memset(row + (w - lo) * pixel, pr->paper, lo * pixel);
-	}
+	pr->band_lo = lo;
+	pr->band_hi = hi;
+	paint_other_bands(pr, px);
 	return 1;
 }
 
@@ -1190,6 +1247,32 @@ read_vertical(struct page_reader *pr, struct outbuf *o, uint8_t *px, size_t stri
 }
 
 /*
+ * Read a vertical page's rows across, its columns read: px again as prepare_page set
+ * it aside, all but those rows painted paper, read across by the pair of readers as
+ * any page is. Like the columns, they do not choose the next page's reader.
+ */
+static void
+read_across(struct page_reader *pr, struct outbuf *o, uint8_t *px)
+{
+	uint32_t chars_jpn = pr->chars_jpn, chars_eng = pr->chars_eng, y = 0;
+
+	memcpy(px, pr->aside, pr->stride * pr->h->height);
+	for (unsigned i = 0; i < pr->nacross; i++) {
+		paint_rows(pr, px, y, pr->across[i].y0);
+		y = pr->across[i].y1;
+	}
+	paint_rows(pr, px, y, pr->h->height);
+	pr->other_has_page = 0;
+	primary_takes_page(pr);
+	if (pr->other != NULL && !pr->probed)
+		choose_primary(pr);
+	if (TessBaseAPIRecognize(pr->primary, NULL) == 0)
+		put_page(pr, o);
+	pr->chars_jpn = chars_jpn;
+	pr->chars_eng = chars_eng;
+}
+
+/*
  * Read the page's shades, drawn by prepare_page on a white page of their own, as one
  * more block of lines with the same readers. A line read under SHADE_MIN_CONF is
  * dropped: a photo that passed for a shade reads as noise, at 20-30.
@@ -1321,7 +1404,21 @@ ocr_child(int out_fd, int in_fd, void *arg)
 		}
 		way = NULL;
 		if (reading && pr.vertical) {
+			size_t page_start = o.len;
+
 			way = read_vertical(&pr, &o, px, stride);
+			if (pr.nacross > 0 && way != &down_ways[0]) {
+				/* On its side, not written vertically: what was told
+				 * across is not. Read again with it, in the same band. */
+				memcpy(px, pr.aside, stride * h.height);
+				if (req->bands >= 2)
+					paint_other_bands(&pr, px);
+				restart_page(&pr, &o, page_start);
+				pr.nacross = 0;
+				way = read_vertical(&pr, &o, px, stride);
+			}
+			if (pr.nacross > 0 && req->band == 0)
+				read_across(&pr, &o, px);
 			turns = way->turns;
 		} else if (reading) {
 			size_t page_start = o.len;
@@ -1372,6 +1469,7 @@ out:
 	free(o.p);
 	free(pr.shade_px);
 	free(pr.turned);
+	free(pr.aside);
 	line_free(&pr.mine);
 	line_free(&pr.theirs);
 	line_free(&pr.merged);

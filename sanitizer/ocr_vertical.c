@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <leptonica/allheaders.h>
 
@@ -32,6 +33,7 @@
 #define NEAR_STEPS	64	/* candidates looked at per part and direction */
 #define COLUMN_GAP_DIV	30	/* columns are at least dpi / this apart */
 #define MIN_GAPS	16	/* fewer neighbours either way: too little to tell */
+#define ACROSS_MIN_GAPS	2	/* a band across: at least 3 characters side by side */
 
 struct part {
 	int32_t lo[2], hi[2];	/* [0] x, [1] y: from lo to hi, exclusive */
@@ -111,33 +113,53 @@ median(int32_t *v, uint32_t n)
 	return v[n / 2];
 }
 
-int
-ocr_vertical_page(struct Pix *binary, unsigned dpi)
+/* Into parts, binary's character-sized parts at dpi, at most OCR_VERTICAL_MAX_PARTS;
+ * how many. */
+static uint32_t
+page_parts(struct Pix *binary, unsigned dpi, struct part *parts)
 {
 	int32_t min = (int32_t)(dpi / PART_MIN_DIV), max = (int32_t)(dpi / PART_MAX_DIV);
-	int32_t across, down, size, *gaps = NULL, *widths = NULL;
-	struct part *parts = NULL;
-	uint32_t n = 0, nacross, ndown, i;
-	BOXA *boxes;
-	int vertical = 0, count;
+	BOXA *boxes = pixConnCompBB(binary, 8);
+	uint32_t n = 0;
+	int count;
 
-	if (binary == NULL || pixGetDepth(binary) != 1 || dpi == 0 ||
-	    (boxes = pixConnCompBB(binary, 8)) == NULL)
+	if (boxes == NULL)
 		return 0;
 	count = boxaGetCount(boxes);
-	parts = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*parts));
-	gaps = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*gaps));
-	widths = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*widths));
-	for (i = 0; parts != NULL && i < (uint32_t)count && n < OCR_VERTICAL_MAX_PARTS; i++) {
+	for (int i = 0; i < count && n < OCR_VERTICAL_MAX_PARTS; i++) {
 		l_int32 x, y, w, h;
 
-		if (boxaGetBoxGeometry(boxes, (l_int32)i, &x, &y, &w, &h) != 0 ||
+		if (boxaGetBoxGeometry(boxes, i, &x, &y, &w, &h) != 0 ||
 		    w < min || h < min || w > max || h > max)
 			continue;
 		parts[n++] = (struct part){ { x, y }, { x + w, y + h } };
 	}
 	boxaDestroy(&boxes);
-	if (parts == NULL || gaps == NULL || widths == NULL || n < MIN_GAPS)
+	return n;
+}
+
+/* The median extent of n parts along axis, sorted into scratch. */
+static int32_t
+median_extent(const struct part *parts, uint32_t n, int axis, int32_t *scratch)
+{
+	for (uint32_t i = 0; i < n; i++)
+		scratch[i] = parts[i].hi[axis] - parts[i].lo[axis];
+	return median(scratch, n);
+}
+
+int
+ocr_vertical_page(struct Pix *binary, unsigned dpi)
+{
+	int32_t across, down, size, *gaps = NULL;
+	struct part *parts = NULL;
+	uint32_t n, nacross, ndown;
+	int vertical = 0;
+
+	if (binary == NULL || pixGetDepth(binary) != 1 || dpi == 0)
+		return 0;
+	parts = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*parts));
+	gaps = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*gaps));
+	if (parts == NULL || gaps == NULL || (n = page_parts(binary, dpi, parts)) < MIN_GAPS)
 		goto out;
 	qsort(parts, n, sizeof(*parts), by_x);
 	if ((nacross = nearest_gaps(parts, n, 0, (int32_t)(dpi / NEAR_DIV), gaps)) < MIN_GAPS)
@@ -147,14 +169,99 @@ ocr_vertical_page(struct Pix *binary, unsigned dpi)
 	if ((ndown = nearest_gaps(parts, n, 1, (int32_t)(dpi / NEAR_DIV), gaps)) < MIN_GAPS)
 		goto out;
 	down = median(gaps, ndown);
-	for (i = 0; i < n; i++)
-		widths[i] = parts[i].hi[0] - parts[i].lo[0];
-	size = median(widths, n);
+	size = median_extent(parts, n, 0, gaps);
 	vertical = across > 2 * down && across >= (int32_t)(dpi / COLUMN_GAP_DIV) &&
 	    2 * down <= size;
 out:
 	free(parts);
 	free(gaps);
-	free(widths);
 	return vertical;
+}
+
+/*
+ * Whether the n parts of one band of a page (scratch and gaps: room for n) lie in
+ * lines across: at least ACROSS_MIN_GAPS of them have a neighbour to their right,
+ * and either few have one below (a line's own characters stack a part over another
+ * now and then: 思, 意), or the gap below is the larger one, as between lines.
+ * Columns have neighbours both ways, the gap below the small one.
+ */
+static int
+band_across(const struct part *parts, uint32_t n, unsigned dpi, struct part *scratch,
+	    int32_t *gaps)
+{
+	uint32_t nright, ndown;
+	int32_t right;
+
+	memcpy(scratch, parts, n * sizeof(*parts));
+	qsort(scratch, n, sizeof(*scratch), by_x);
+	if ((nright = nearest_gaps(scratch, n, 0, (int32_t)(dpi / NEAR_DIV), gaps)) <
+	    ACROSS_MIN_GAPS)
+		return 0;
+	right = median(gaps, nright);
+	qsort(scratch, n, sizeof(*scratch), by_y);
+	if ((ndown = nearest_gaps(scratch, n, 1, (int32_t)(dpi / NEAR_DIV), gaps)) <
+	    (nright + 1) / 2)
+		return 1;
+	return 2 * right < median(gaps, ndown);
+}
+
+/* A band of a page: rows y0 to y1 where its parts are, and whether it is across. */
+struct band {
+	int32_t y0, y1;
+	int across;
+};
+
+/*
+ * The parts, in order of their tops, are chained into bands wherever the next begins
+ * less than half a character (the page's median part height) below the band's
+ * bottom: a vertical page's columns run together into one band, a line across over
+ * them is a band of its own. Each band is then told by its own parts (band_across).
+ */
+unsigned
+ocr_vertical_across(struct Pix *binary, unsigned dpi, struct ocr_rows *rows)
+{
+	struct part *parts = NULL, *scratch = NULL;
+	struct band *bands = NULL;
+	int32_t *gaps = NULL, join, height;
+	uint32_t n, nbands = 0, i, j;
+	unsigned nacross = 0, k;
+
+	if (binary == NULL || pixGetDepth(binary) != 1 || dpi == 0)
+		return 0;
+	height = (int32_t)pixGetHeight(binary);
+	parts = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*parts));
+	scratch = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*scratch));
+	bands = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*bands));
+	gaps = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*gaps));
+	if (parts == NULL || scratch == NULL || bands == NULL || gaps == NULL ||
+	    (n = page_parts(binary, dpi, parts)) < MIN_GAPS)
+		goto out;
+	join = median_extent(parts, n, 1, gaps) / 2;
+	qsort(parts, n, sizeof(*parts), by_y);
+	for (i = 0; i < n; i = j) {
+		struct band *b = &bands[nbands++];
+
+		*b = (struct band){ parts[i].lo[1], parts[i].hi[1], 0 };
+		for (j = i + 1; j < n && parts[j].lo[1] < b->y1 + join; j++)
+			if (parts[j].hi[1] > b->y1)
+				b->y1 = parts[j].hi[1];
+		b->across = band_across(parts + i, j - i, dpi, scratch, gaps);
+		nacross += (unsigned)b->across;
+	}
+	if (nacross > OCR_VERTICAL_MAX_ACROSS || nacross == nbands) {
+		nacross = 0;
+		goto out;
+	}
+	for (i = 0, k = 0; i < nbands; i++)
+		if (bands[i].across)
+			rows[k++] = (struct ocr_rows){
+				(uint32_t)(i == 0 ? 0 : (bands[i - 1].y1 + bands[i].y0) / 2),
+				(uint32_t)(i + 1 == nbands ? height :
+					   (bands[i].y1 + bands[i + 1].y0) / 2) };
+out:
+	free(parts);
+	free(scratch);
+	free(bands);
+	free(gaps);
+	return nacross;
 }

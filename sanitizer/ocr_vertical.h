@@ -11,9 +11,15 @@
  * page's geometry alone: characters sit close to the next character of their line
  * and farther from the next line. Across, the gap to the right is the small one;
  * down, the gap below.
+ *
+ * A vertical page may still have lines across: its heading, or its issuer's name
+ * under the columns. Read down, such a line came out as short columns of noise, so
+ * those bands of the page are told apart (ocr_vertical_across) and read across.
  */
 #ifndef SEKISHO_OCR_VERTICAL_H
 #define SEKISHO_OCR_VERTICAL_H
+
+#include <stdint.h>
 
 struct Pix;		/* Leptonica's image, as Tesseract gives its black and white */
 
@@ -23,5 +29,19 @@ struct Pix;		/* Leptonica's image, as Tesseract gives its black and white */
  * at. */
 #define OCR_VERTICAL_MAX_PARTS	8000
 int ocr_vertical_page(struct Pix *binary, unsigned dpi);
+
+/* Rows y0 to y1 (exclusive) of a page, the whole width. */
+struct ocr_rows {
+	uint32_t y0, y1;
+};
+
+/*
+ * Of binary, a page told vertical: the bands of rows written across, as a heading
+ * over the columns or a line under them is set, into rows (top to bottom, each
+ * widened to halfway to its neighbour), at most OCR_VERTICAL_MAX_ACROSS; how many.
+ * 0 when there is none, when there are more, or when nothing is left in columns.
+ */
+#define OCR_VERTICAL_MAX_ACROSS	8
+unsigned ocr_vertical_across(struct Pix *binary, unsigned dpi, struct ocr_rows *rows);
 
 #endif

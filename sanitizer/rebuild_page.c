@@ -3,8 +3,9 @@
  *
  * Photographic pages (photos, scans: no one tone holds half the page) become JPEG,
  * a scan's paper made white first; flat pages (text, drawings) keep 16 levels per
- * channel, or 4 grey levels when dense, under Flate (docs/sanitizer.md has the
- * measurements behind each choice). A page's encoding keeps no state outside the
+ * channel, or 4 grey levels when dense, under Flate (docs/sanitizer.md, "Page
+ * encodings", and docs/sanitizer-performance.md have the measurements behind each
+ * choice). A page's encoding keeps no state outside the
  * page, so pages are encoded on several threads at once.
  */
 #include "rebuild_internal.h"

@@ -54,7 +54,7 @@ static const struct config_key sanitized_schema[] = {
 	{ "dpi", CONFIG_INT, "150", false, RENDER_MIN_DPI, RENDER_MAX_DPI },
 	{ "policy", CONFIG_STRING, "default", false, 0, 0 },
 	/* "off" or languages such as "jpn+eng". Off by default: on dense pages Tesseract
-	 * takes seconds per page (docs/sanitizer.md), which citizens wait for. */
+	 * takes seconds per page (docs/sanitizer-performance.md), which citizens wait for. */
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
 	/* A one-page document's page read in bands by every free lane (docs/sanitizer.md,
 	 * "A page in bands"); false: by one OCR child. */

@@ -28,7 +28,9 @@
  *            the Japanese PDF two at a time with jpn+eng and with jpn alone;
  *            then one-page documents (a Japanese page, a scanned one, the English
  *            text page), a 3-page one and a page of the notice written vertically
- *            (縦書き, read by jpn_vert in strips of columns), their odd page out read in bands by
+ *            (縦書き, read by jpn_vert in strips of columns), alone and under a title
+ *            across over its issuer's line across (vertical-h: those two lines read
+ *            across by the child of the first strip), their odd page out read in bands by
  *            both lanes (the models loaded once, as the service does), in bands
  *            with each OCR child loading its own, and by one OCR child; then
  *            Tesseract alone on the first Japanese page, drawn and scanned (jpn, one
@@ -92,6 +94,8 @@ extern void omp_set_max_active_levels(int max_levels);	/* libgomp, as ocr_child.
 #define A4_W_PX			1240		/* A4 at 150 dpi, as the render child */
 #define A4_H_PX			1754		/* draws it (whole pixels) */
 #define BENCH_PAGES		10
+#define VERTICAL_TITLE		"住民票の写し等の交付についてのお知らせ"	/* vertical-h */
+#define VERTICAL_ISSUER		"令和八年十一月二十四日　関所市役所　市民課"
 #define BENCH_BATCH		100
 #define BENCH_RUNS		3
 #define BENCH_OFFICE_RUNS	10	/* warm conversions averaged */
@@ -320,11 +324,29 @@ japanese_pdf(unsigned pages)
 	return b;
 }
 
+/* Onto cr, text across in IPAexGothic of size points, its top left at (x, y). */
+static void
+show_across(cairo_t *cr, const char *text, double size, double x, double y)
+{
+	PangoLayout *layout = pango_cairo_create_layout(cr);
+	PangoFontDescription *font = pango_font_description_from_string("IPAexGothic");
+
+	pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+	pango_layout_set_font_description(layout, font);
+	pango_layout_set_text(layout, text, -1);
+	cairo_move_to(cr, x, y);
+	pango_cairo_show_layout(cr, layout);
+	pango_font_description_free(font);
+	g_object_unref(layout);
+}
+
 /* The notice written vertically (縦書き), one page: 26 columns of 40 characters
  * (10.5 pt on an 18 pt pitch, right to left from 71 pt off the right edge), each
- * column a Pango line turned a quarter, its glyphs upright (gravity east). */
+ * column a Pango line turned a quarter, its glyphs upright (gravity east). With
+ * heading, under a title across and over its issuer's line across, as notices are
+ * set (vertical-h). */
 static struct blob
-vertical_pdf(void)
+vertical_pdf(int heading)
 {
 	const double w = 595.28, h = 841.89, size = 10.5, pitch = 18.0;
 	struct blob b = { 0 };
@@ -359,6 +381,10 @@ vertical_pdf(void)
 		pango_cairo_update_layout(cr, layout);
 		pango_cairo_show_layout(cr, layout);
 		cairo_restore(cr);
+	}
+	if (heading) {
+		show_across(cr, VERTICAL_TITLE, 16, 160, 48);
+		show_across(cr, VERTICAL_ISSUER, 10.5, 260, 540);
 	}
 	cairo_show_page(cr);
 	pango_font_description_free(font);
@@ -1169,12 +1195,12 @@ batch_worker(void *arg)
 static void
 save_inputs(const char *dir, const struct blob *text, const struct blob *japanese,
 	    const struct blob *scanned, const struct blob *scan_jp, const struct blob *scan_col,
-	    const struct blob *vertical)
+	    const struct blob *vertical, const struct blob *vertical_h)
 {
 	const struct { const char *name; const struct blob *b; } in[] = {
 		{ "text.pdf", text }, { "japanese.pdf", japanese }, { "scanned.pdf", scanned },
 		{ "scan-jp.pdf", scan_jp }, { "scan-col.pdf", scan_col },
-		{ "vertical.pdf", vertical },
+		{ "vertical.pdf", vertical }, { "vertical-h.pdf", vertical_h },
 	};
 	char path[4096];
 	size_t i;
@@ -1277,7 +1303,7 @@ main(int argc, char **argv)
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
 	struct blob text, japanese, scanned, scan_jp, scan_col, scan_col1, photo, small[3], japanese1, japanese3,
-	    scan_jp1, vertical1;
+	    scan_jp1, vertical1, vertical_h1;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -1319,13 +1345,14 @@ main(int argc, char **argv)
 	japanese1 = japanese_pdf(1);
 	japanese3 = japanese_pdf(3);
 	scan_jp1 = scanned_notice_pdf(1);
-	vertical1 = vertical_pdf();
+	vertical1 = vertical_pdf(0);
+	vertical_h1 = vertical_pdf(1);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
 	small[2] = png_of(800, 600);
 	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp, &scan_col,
-		    &vertical1);
+		    &vertical1, &vertical_h1);
 
 	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
 	       cfg.dpi, BENCH_RUNS);
@@ -1361,6 +1388,7 @@ main(int argc, char **argv)
 		report_ocr_bands("text", &small[0]);
 		report_ocr_bands("japanese", &japanese3);
 		report_ocr_bands("vertical", &vertical1);
+		report_ocr_bands("vertical-h", &vertical_h1);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
 		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
@@ -1427,6 +1455,7 @@ out:
 	free(japanese.p);
 	free(japanese1.p);
 	free(vertical1.p);
+	free(vertical_h1.p);
 	free(japanese3.p);
 	free(scan_jp1.p);
 	free(scanned.p);

@@ -5,7 +5,7 @@
 
 PAGES (default 10) pages of tests/corpus/make-pdf-samples.py's benign text page (48
 dense lines of 11 pt Helvetica on A4), so that the benchmark measures the same page
-as the figures in docs/sanitizer.md.
+as the figures in docs/sanitizer-performance.md.
 """
 import importlib.util
 import os

@@ -6,7 +6,8 @@
  * lit 0 or 1), a background pattern (ocr_pattern.h) cut above print and whitened,
  * its shades (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found
  * and erased in its paper's grey, its direction told (ocr_vertical.h: 0 or 1,
- * within its bound of parts).
+ * within its bound of parts), and its rows across (at most OCR_VERTICAL_MAX_ACROSS,
+ * in order, apart, within the page).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page
@@ -105,6 +106,22 @@ fold_unless_needed(struct ocr_pixmap *pg)
 	free(was.px);
 }
 
+/* A page's rows across: at most the bound, each within the page, top to bottom,
+ * none overlapping the next. */
+static void
+check_across(struct Pix *binary, unsigned dpi, uint32_t height)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	unsigned n = ocr_vertical_across(binary, dpi, rows);
+
+	if (n > OCR_VERTICAL_MAX_ACROSS)
+		abort();
+	for (unsigned i = 0; i < n; i++)
+		if (rows[i].y0 >= rows[i].y1 || rows[i].y1 > height ||
+		    (i > 0 && rows[i].y0 < rows[i - 1].y1))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -153,6 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_and_draw(&pg, dpi, s, n, light.paper);
 	if ((unsigned)ocr_vertical_page(binary, dpi) > 1)
 		abort();
+	check_across(binary, dpi, pg.height);
 	rules = ocr_rules_find(binary, dpi);
 	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
 			      pixGetHeight(rules) != (l_int32)pg.height))

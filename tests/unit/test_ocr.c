@@ -833,6 +833,29 @@ utf8_dec(const char **s)
 	return cp;
 }
 
+/* Draw s across onto px, an A4 page at 150 dpi, in face's size from x along the
+ * baseline y. */
+static void
+draw_across(uint8_t *px, FT_Face face, const char *s, int x, int y)
+{
+	while (*s) {
+		FT_GlyphSlot g;
+		unsigned r, q;
+
+		assert_int_equal(FT_Load_Char(face, utf8_dec(&s), FT_LOAD_RENDER), 0);
+		g = face->glyph;
+		for (r = 0; r < g->bitmap.rows; r++)
+			for (q = 0; q < g->bitmap.width; q++) {
+				int X = x + g->bitmap_left + (int)q, Y = y - g->bitmap_top + (int)r;
+				uint8_t v = (uint8_t)(255 - g->bitmap.buffer[r * g->bitmap.pitch + q]);
+
+				if (X >= 0 && X < A4_W && Y >= 0 && Y < A4_H && v < px[Y * A4_W + X])
+					px[Y * A4_W + X] = v;
+			}
+		x += (int)(g->advance.x >> 6);
+	}
+}
+
 /* An A4 page at 150 dpi with lines of text drawn in IPA Gothic at px_size pixels,
  * one every pitch pixels. */
 static uint8_t *
@@ -848,30 +871,27 @@ draw_lines(const char *const *lines, unsigned px_size, unsigned pitch)
 	assert_int_equal(FT_Init_FreeType(&lib), 0);
 	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
 	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
-	for (l = 0; lines[l] != NULL; l++, y += (int)pitch) {
-		const char *s = lines[l];
-		int x = 120;
-
-		while (*s) {
-			FT_GlyphSlot g;
-			unsigned r, q;
-
-			assert_int_equal(FT_Load_Char(face, utf8_dec(&s), FT_LOAD_RENDER), 0);
-			g = face->glyph;
-			for (r = 0; r < g->bitmap.rows; r++)
-				for (q = 0; q < g->bitmap.width; q++) {
-					int X = x + g->bitmap_left + (int)q, Y = y - g->bitmap_top + (int)r;
-					uint8_t v = (uint8_t)(255 - g->bitmap.buffer[r * g->bitmap.pitch + q]);
-
-					if (X >= 0 && X < A4_W && Y >= 0 && Y < A4_H && v < px[Y * A4_W + X])
-						px[Y * A4_W + X] = v;
-				}
-			x += (int)(g->advance.x >> 6);
-		}
-	}
+	for (l = 0; lines[l] != NULL; l++, y += (int)pitch)
+		draw_across(px, face, lines[l], 120, y);
 	FT_Done_Face(face);
 	FT_Done_FreeType(lib);
 	return px;
+}
+
+/* Onto px, an A4 page at 150 dpi, s drawn across in IPA Gothic at px_size pixels,
+ * from x along the baseline y. */
+static void
+draw_line_onto(uint8_t *px, const char *s, unsigned px_size, int x, int y)
+{
+	FT_Library lib;
+	FT_Face face;
+
+	assert_int_equal(FT_Init_FreeType(&lib), 0);
+	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
+	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	draw_across(px, face, s, x, y);
+	FT_Done_Face(face);
+	FT_Done_FreeType(lib);
 }
 
 /* An A4 page at 150 dpi written vertically (縦書き) in IPA Gothic at px_size
@@ -1497,18 +1517,53 @@ test_pipeline_with_ocr_reads_text_on_shaded_ground(void **state)
 	close(in);
 }
 
-/* How many vertical lines the text layer of pdf has: its content streams
- * uncompressed by qpdf, the text matrices turned a quarter ("0 -1 1 0 ... Tm"). */
+/* How many lines of the text layer of pdf start with the text matrix turn (its
+ * first four operands, "0 -1 1 0" for a vertical line, "1 0 0 1" across): its
+ * content streams uncompressed by qpdf. */
 static unsigned
-vertical_lines_in(const uint8_t *pdf, size_t len)
+lines_in(const uint8_t *pdf, size_t len, const char *turn)
 {
 	char *qdf = output_of("qpdf --qdf --object-streams=disable", "- 2>/dev/null", pdf, len);
+	char op[32];
 	unsigned n = 0;
 
-	for (const char *at = qdf; (at = strstr(at, " Tz 0 -1 1 0 ")) != NULL; at++)
+	snprintf(op, sizeof(op), " Tz %s ", turn);
+	for (const char *at = qdf; (at = strstr(at, op)) != NULL; at++)
 		n++;
 	free(qdf);
 	return n;
+}
+
+static unsigned
+vertical_lines_in(const uint8_t *pdf, size_t len)
+{
+	return lines_in(pdf, len, "0 -1 1 0");
+}
+
+/* The columns of the vertical notices below, right to left. */
+static const char *const vertical_columns[] = {
+	"住民票の写しの交付を請求される方は本人確認書類をお持ちください",
+	"代理人が請求する場合は委任状が必要です",
+	"転出届は引越しの前後十四日以内に届け出てください",
+	"窓口の受付時間は平日の午前八時三十分から午後五時十五分までです",
+	"印鑑登録証明書の交付には印鑑登録証が必要です",
+	"手数料は一通につき三百円です", NULL,
+};
+
+/* Each of the n phrases is in text, after the one before it (read in bands or not). */
+static void
+assert_phrases_in_order(const char *text, const char *const *phrases, size_t n, int bands)
+{
+	const char *at = text;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *found = strstr(at, phrases[i]);
+
+		if (found == NULL)
+			print_message("bands %d, no %s after:\n%s\n", bands, phrases[i], at);
+		assert_non_null(found);
+		at = found;
+	}
 }
 
 /*
@@ -1521,14 +1576,6 @@ vertical_lines_in(const uint8_t *pdf, size_t len)
 static void
 test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 {
-	static const char *const columns[] = {
-		"住民票の写しの交付を請求される方は本人確認書類をお持ちください",
-		"代理人が請求する場合は委任状が必要です",
-		"転出届は引越しの前後十四日以内に届け出てください",
-		"窓口の受付時間は平日の午前八時三十分から午後五時十五分までです",
-		"印鑑登録証明書の交付には印鑑登録証が必要です",
-		"手数料は一通につき三百円です", NULL,
-	};
 	static const char *const phrases[] = {
 		"本人確認書類", "委任状が必要", "十四日以内", "午後五時", "印鑑登録証", "三百円",
 	};
@@ -1547,10 +1594,8 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 		skip();
 		return;
 	}
-	in = image_pdf(draw_columns(columns, 24, 40), 1);
+	in = image_pdf(draw_columns(vertical_columns, 24, 40), 1);
 	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		const char *at;
-
 		pipeline_config_default(&c);
 		c.ocr = OCR_DEFAULT_LANGS;
 		c.ocr_bands = bands;
@@ -1567,15 +1612,61 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 					"tesseract")) + strlen(ocr_engine_version()),
 				    " jpn+eng+jpn_vert");
 		assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
-		at = text;
-		for (unsigned i = 0; i < sizeof(phrases) / sizeof(*phrases); i++) {
-			const char *found = strstr(at, phrases[i]);
+		assert_phrases_in_order(text, phrases, sizeof(phrases) / sizeof(*phrases), bands);
+		free(text);
+		pipeline_result_free(&res);
+	}
+	close(in);
+}
 
-			if (found == NULL)
-				print_message("bands %d, no %s after:\n%s\n", bands, phrases[i], at);
-			assert_non_null(found);
-			at = found;
-		}
+/*
+ * A notice written vertically (縦書き) under a heading written across, with its
+ * issuer's line across under the columns, as notices and letters are set: the
+ * heading and that line read across, before and after the columns, which are the
+ * page's only vertical lines, in one child and in bands. Read down, the heading and
+ * the line were columns of one or two characters of noise.
+ */
+static void
+test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns(void **state)
+{
+	static const char *const phrases[] = {
+		"窓口でのお手続きについて", "本人確認書類", "委任状が必要", "十四日以内",
+		"午後五時", "印鑑登録証", "三百円", "関所市役所市民課",
+	};
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *out, *px;
+	size_t len;
+	char *text;
+	int in, bands;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	if (!have("qpdf")) {
+		skip();
+		return;
+	}
+	px = draw_columns(vertical_columns, 24, 40);
+	draw_line_onto(px, "窓口でのお手続きについて", 36, 300, 110);
+	draw_line_onto(px, "関所市役所 市民課", 24, 600, 1100);
+	in = image_pdf(px, 1);
+	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+		pipeline_config_default(&c);
+		c.ocr = OCR_DEFAULT_LANGS;
+		c.ocr_bands = bands;
+		c.sign_key = key;
+		run(&c, in, &res, &out, &len);
+		assert_true(res.clean);
+		assert_int_equal(vertical_lines_in(out, len), 6);
+		/* Read once: by the child of the first band, not by every band's. */
+		assert_int_equal(lines_in(out, len, "1 0 0 1"), 2);
+		text = pdftotext(out, len);
+		free(out);
+		assert_int_equal(res.ocr_pages_vertical, 1);
+		assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
+		assert_phrases_in_order(text, phrases, sizeof(phrases) / sizeof(*phrases), bands);
 		free(text);
 		pipeline_result_free(&res);
 	}
@@ -1746,6 +1837,65 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 		free(page[k]);
 		close(in[k]);
 	}
+}
+
+/*
+ * A page written across, its lines numbered in the margin, scanned on its side: the
+ * numbers, turned, are a row across the page's lines running down, like a heading
+ * over vertical columns (ocr_vertical_across). The page reads clearly only turned
+ * (read_vertical): then nothing of it is across after all, and it is read again
+ * with its numbers, in one child and in bands (each band its own strip again).
+ * Without that, the numbers were erased and read by no one.
+ */
+static void
+test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole(void **state)
+{
+	static const char *const lines[] = {
+		"住民票の写しの交付を請求される方は", "本人確認書類をお持ちください",
+		"代理人が請求する場合は委任状が必要です", "転出届は引越しの前後十四日以内に",
+		"届け出てください", "手数料は一通につき三百円です", NULL,
+	};
+	static const char *const numbers[] = { "1", "2", "3", "4", "5", "6" };
+	static const uint8_t key[32] = { 1 };
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *across, *page, *out;
+	size_t len;
+	char *text;
+	int in;
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	across = draw_lines(lines, 28, 56);
+	for (unsigned i = 0; i < 6; i++)
+		draw_line_onto(across, numbers[i], 28, 40, 200 + 56 * (int)i);
+	page = quarter_turn(across, 1);
+	free(across);
+	in = sized_pages_pdf(&page, 1, A4_H, A4_W);
+	for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+		pipeline_config_default(&c);
+		c.ocr = OCR_DEFAULT_LANGS;
+		c.ocr_bands = bands;
+		c.sign_key = key;
+		run(&c, in, &res, &out, &len);
+		assert_true(res.clean);
+		assert_int_equal(res.ocr_pages_vertical, 0);
+		assert_int_equal(res.ocr_pages_turned, 1);
+		text = pdftotext(out, len);
+		free(out);
+		for (unsigned i = 0; i < 6; i++) {
+			if (strstr(text, numbers[i]) == NULL)
+				print_message("bands %d, no %s in:\n%s\n", bands, numbers[i], text);
+			assert_non_null(strstr(text, numbers[i]));
+		}
+		assert_non_null(strstr(text, "委任状が必要"));
+		assert_non_null(strstr(text, "三百円"));
+		free(text);
+		pipeline_result_free(&res);
+	}
+	free(page);
+	close(in);
 }
 
 /* Read a form's table of label and value rows (罫線 of 2 pixels, as a word
@@ -2247,8 +2397,10 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_text_on_shaded_ground),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_upside_down_page_turned),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_pages_on_their_side),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_print_under_red_seals),

@@ -3,7 +3,8 @@
  * on pages of character-sized marks in black and white: columns of them close
  * down and apart across are vertical; rows, a grid as close down as across, a
  * calendar's days, too few marks, specks and anything but 1 bit per pixel are not;
- * rules and frames do not count.
+ * rules and frames do not count. And which bands of a vertical page are written
+ * across (ocr_vertical_across): a heading over its columns, lines under them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,6 +187,136 @@ test_parts_past_the_bound_are_not_looked_at(void **state)
 	assert_true(vertical(b));
 }
 
+/* Onto b, a row of n marks of 20 from (x, y), gap apart. */
+static void
+row(PIX *b, int x, int y, int n, int gap)
+{
+	for (int k = 0; k < n; k++)
+		mark(b, x + k * (20 + gap), y, 20, 20);
+}
+
+static unsigned
+across(PIX *b, struct ocr_rows *rows)
+{
+	unsigned n = ocr_vertical_across(b, DPI, rows);
+
+	pixDestroy(&b);
+	return n;
+}
+
+/*
+ * A heading over the columns (rows 100 to 787) and a line under them are across,
+ * each widened to halfway to the columns; the columns alone have nothing across.
+ */
+static void
+test_a_heading_and_a_line_under_the_columns_are_across(void **state)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	PIX *b = page(1, 12, 30, 3, 18);
+
+	(void)state;
+	row(b, 300, 40, 10, 3);
+	row(b, 500, 850, 12, 2);
+	assert_int_equal(across(b, rows), 2);
+	assert_int_equal(rows[0].y0, 0);
+	assert_int_equal(rows[0].y1, (60 + 100) / 2);
+	assert_int_equal(rows[1].y0, (787 + 850) / 2);
+	assert_int_equal(rows[1].y1, H);
+	assert_int_equal(across(page(1, 12, 30, 3, 18), rows), 0);
+}
+
+/* A heading closer to the columns than half a character (10 here) is one band with
+ * them: not told apart. */
+static void
+test_a_heading_joined_to_the_columns_is_not_across(void **state)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	PIX *b = page(1, 12, 30, 3, 18);
+
+	(void)state;
+	row(b, 300, 71, 10, 3);			/* 9 rows over them */
+	assert_int_equal(across(b, rows), 0);
+	b = page(1, 12, 30, 3, 18);
+	row(b, 300, 70, 10, 3);			/* 10 */
+	assert_int_equal(across(b, rows), 1);
+	assert_int_equal(rows[0].y1, (90 + 100) / 2);
+}
+
+/* Columns in two tiers (段) are two bands, neither across; a short column apart from
+ * the rest, or two marks side by side, are not a line across either. */
+static void
+test_columns_and_a_few_marks_are_not_across(void **state)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	PIX *b = page(1, 12, 10, 3, 18);	/* rows 100 to 327 */
+
+	(void)state;
+	for (int l = 0; l < 12; l++)		/* the second tier, from 500 */
+		for (int k = 0; k < 10; k++)
+			mark(b, W - 120 - l * 38, 500 + k * 23, 20, 20);
+	for (int k = 0; k < 4; k++)		/* a column of 4, apart */
+		mark(b, 200, 1000 + k * 23, 20, 20);
+	row(b, 600, 1300, 2, 3);
+	assert_int_equal(across(b, rows), 0);
+	b = page(1, 12, 10, 3, 18);
+	row(b, 600, 1300, 3, 3);		/* three side by side: a line */
+	assert_int_equal(across(b, rows), 1);
+}
+
+/* A line's characters stack a part over another now and then (思): still across.
+ * Lines set closer than half a character are one band, across when the lines are
+ * more than twice as far apart as their characters. */
+static void
+test_lines_across_are_told_by_their_gaps(void **state)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	PIX *b = page(1, 12, 30, 3, 18);
+
+	(void)state;
+	row(b, 300, 40, 10, 3);
+	mark(b, 300 + 2 * 23, 62, 20, 8);	/* under the third and sixth */
+	mark(b, 300 + 5 * 23, 62, 20, 8);
+	assert_int_equal(across(b, rows), 1);
+	b = page(1, 12, 30, 3, 18);
+	for (int l = 0; l < 3; l++)		/* 5 apart, characters 2 apart */
+		row(b, 300, 900 + l * 25, 10, 2);
+	assert_int_equal(across(b, rows), 1);
+	assert_int_equal(rows[0].y0, (787 + 900) / 2);
+	b = page(1, 12, 30, 3, 18);
+	for (int l = 0; l < 3; l++)		/* 6 apart, characters 3 apart */
+		row(b, 300, 900 + l * 26, 10, 3);
+	assert_int_equal(across(b, rows), 0);
+}
+
+/* Nothing but lines across is not a vertical page with a heading; more than
+ * OCR_VERTICAL_MAX_ACROSS of them under the columns is not either; nor is what is
+ * not black and white. */
+static void
+test_a_page_of_lines_across_has_no_rows_across(void **state)
+{
+	struct ocr_rows rows[OCR_VERTICAL_MAX_ACROSS];
+	PIX *b, *g;
+
+	(void)state;
+	assert_int_equal(across(page(0, 5, 30, 3, 18), rows), 0);	/* 5 lines */
+	b = page(1, 12, 30, 3, 18);
+	for (int l = 0; l < OCR_VERTICAL_MAX_ACROSS; l++)
+		row(b, 300, 850 + l * 60, 10, 3);
+	assert_int_equal(across(b, rows), OCR_VERTICAL_MAX_ACROSS);
+	for (int l = 1; l < OCR_VERTICAL_MAX_ACROSS; l++)
+		assert_true(rows[l].y0 == rows[l - 1].y1 && rows[l].y1 > rows[l].y0);
+	b = page(1, 12, 30, 3, 18);
+	for (int l = 0; l <= OCR_VERTICAL_MAX_ACROSS; l++)
+		row(b, 300, 850 + l * 60, 10, 3);
+	assert_int_equal(across(b, rows), 0);
+	b = page(1, 12, 30, 3, 18);
+	row(b, 300, 40, 10, 3);
+	g = pixConvert1To8(NULL, b, 255, 0);
+	pixDestroy(&b);
+	assert_int_equal(across(g, rows), 0);
+	assert_int_equal(ocr_vertical_across(NULL, DPI, rows), 0);
+}
+
 int
 main(void)
 {
@@ -196,6 +327,11 @@ main(void)
 		cmocka_unit_test(test_too_little_text_tells_nothing),
 		cmocka_unit_test(test_rules_and_specks_do_not_count),
 		cmocka_unit_test(test_parts_past_the_bound_are_not_looked_at),
+		cmocka_unit_test(test_a_heading_and_a_line_under_the_columns_are_across),
+		cmocka_unit_test(test_a_heading_joined_to_the_columns_is_not_across),
+		cmocka_unit_test(test_columns_and_a_few_marks_are_not_across),
+		cmocka_unit_test(test_lines_across_are_told_by_their_gaps),
+		cmocka_unit_test(test_a_page_of_lines_across_has_no_rows_across),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
