@@ -32,7 +32,10 @@
  * layer held one character of every column. Those lines run down ('D', OCR_DIR_DOWN);
  * the eng reader has no part in them. A vertical page's lines across (its title
  * over the columns, its issuer under them: ocr_vertical_across) are erased before
- * the columns are read and read across afterwards (read_across).
+ * the columns are read and read across afterwards (read_across); a page across has
+ * its short columns standing alone (a form's labels written down their cells:
+ * ocr_vertical_islands) erased the same way and read down, each on its own
+ * (read_islands).
  *
  * Turned pages. A sheet scanned upside down, or on its side, reads as noise. A page
  * that reads under UPRIGHT_CONF is tried the other ways round on a few of its lines
@@ -533,7 +536,10 @@ struct page_reader {
 	int vertical;			/* this page is written vertically */
 	struct ocr_rows across[OCR_VERTICAL_MAX_ACROSS];	/* and these rows across */
 	unsigned nacross;
-	uint8_t *aside;			/* the page before its rows across were erased */
+	struct ocr_box island[OCR_VERTICAL_MAX_ISLANDS];	/* or, across, these */
+	unsigned nisland;		/* short columns standing alone */
+	uint8_t *aside;			/* the page before its rows across or its short
+					 * columns were erased */
 	size_t aside_cap;
 	uint32_t band_lo, band_hi;	/* the band read, when in bands (keep_band_only) */
 	uint8_t paper;			/* its paper's grey, painted where erasing */
@@ -625,25 +631,44 @@ paint_rows(const struct page_reader *pr, uint8_t *px, uint32_t y0, uint32_t y1)
 		memset(px + (size_t)y0 * pr->stride, pr->paper, (size_t)(y1 - y0) * pr->stride);
 }
 
+/* Paint box b of px, pr's page, its paper's grey; or, with from, copy it there
+ * from from, a page of the same size. */
+static void
+paint_box(const struct page_reader *pr, uint8_t *px, const struct ocr_box *b,
+	  const uint8_t *from)
+{
+	size_t pixel = pr->h->channels, off = (size_t)b->x0 * pixel;
+	size_t len = (size_t)(b->x1 - b->x0) * pixel;
+
+	for (uint32_t y = b->y0; y < b->y1; y++)
+		if (from != NULL)
+			memcpy(px + (size_t)y * pr->stride + off, from + (size_t)y * pr->stride + off,
+			       len);
+		else
+			memset(px + (size_t)y * pr->stride + off, pr->paper, len);
+}
+
 /*
- * A vertical page's rows across (a heading over its columns, a line under them:
- * ocr_vertical_across) are erased from px, the page's pixels, so that the columns
- * are read alone; the page is first set aside, for read_across. Whether anything
- * was erased: not when there is nothing across, nor when there is no memory to set
- * the page aside (its rows across are then read down, as they were before).
+ * What is read another way than the page is erased from px, the page's pixels, so
+ * that the page is read without it: a vertical page's rows across (a heading over
+ * its columns, a line under them: ocr_vertical_across), a page's short columns
+ * standing alone (a form's label written down its cell: ocr_vertical_islands). The
+ * page is first set aside, for read_across and read_islands. Whether anything was
+ * erased: not when there is nothing to, nor when there is no memory to set the page
+ * aside (all of it is then read one way, as it was before).
  */
 static int
-erase_across(struct page_reader *pr, uint8_t *px)
+erase_other_ways(struct page_reader *pr, uint8_t *px)
 {
 	size_t size = pr->stride * pr->h->height;
 
-	if (pr->nacross == 0)
+	if (pr->nacross == 0 && pr->nisland == 0)
 		return 0;
 	if (size > pr->aside_cap) {
 		free(pr->aside);
 		pr->aside_cap = 0;
 		if ((pr->aside = malloc(size)) == NULL) {
-			pr->nacross = 0;
+			pr->nacross = pr->nisland = 0;
 			return 0;
 		}
 		pr->aside_cap = size;
@@ -651,6 +676,8 @@ erase_across(struct page_reader *pr, uint8_t *px)
 	memcpy(pr->aside, px, size);
 	for (unsigned i = 0; i < pr->nacross; i++)
 		paint_rows(pr, px, pr->across[i].y0, pr->across[i].y1);
+	for (unsigned i = 0; i < pr->nisland; i++)
+		paint_box(pr, px, &pr->island[i], NULL);
 	return 1;
 }
 
@@ -660,9 +687,9 @@ erase_across(struct page_reader *pr, uint8_t *px)
  * lines (ocr_rules.h), and erase both from px, the page's pixels (a shade's solid
  * block spoils the lines beside it; a rule is taken for text); the rules are erased
  * from the shades' page too. Tell whether the page is written vertically
- * (pr->vertical, when there is a reader for it), and erase its rows across, if it
- * has any (erase_across). Whether anything was erased: the page must then be given
- * again for it to count.
+ * (pr->vertical, when there is a reader for it), and erase what is to be read
+ * another way (erase_other_ways). Whether anything was erased: the page must then
+ * be given again for it to count.
  */
 static int
 prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
@@ -677,6 +704,8 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	rules = ocr_rules_find(binary, pr->dpi);
 	pr->vertical = pr->vert != NULL && ocr_vertical_page(binary, pr->dpi);
 	pr->nacross = pr->vertical ? ocr_vertical_across(binary, pr->dpi, pr->across) : 0;
+	pr->nisland = !pr->vertical && pr->vert != NULL ?
+	    ocr_vertical_islands(binary, pr->dpi, pr->island) : 0;
 	pixDestroy(&binary);
 	if (pr->nshade > 0 && size > pr->shade_cap) {
 		free(pr->shade_px);
@@ -698,7 +727,7 @@ prepare_page(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	for (i = 0; i < pr->nshade; i++)
 		ocr_shade_erase(&pr->shade[i], &page, pr->paper);
 	ocr_rules_free(rules);
-	return erase_across(pr, px) || pr->nshade > 0 || rules != NULL;
+	return erase_other_ways(pr, px) || pr->nshade > 0 || rules != NULL;
 }
 
 /* Where shade s begins along the bands: its top row, or on a page written
@@ -1273,6 +1302,39 @@ read_across(struct page_reader *pr, struct outbuf *o, uint8_t *px)
 }
 
 /*
+ * Read a page's short columns standing alone (a form's labels written down their
+ * cells: ocr_vertical_islands), the page across read: each on its own (read
+ * together, jpn_vert took two labels one over the other for one line, and misread
+ * it), px all paper but its box, copied back from the page prepare_page set aside,
+ * read down by jpn_vert as a vertical page is (read_down), or on a page found upside
+ * down, turned and read up (down_ways). A line read under SHADE_MIN_CONF is
+ * dropped, as a shade's is: what passed for a column of characters and is not reads
+ * as noise. In bands, the band a column begins in reads it.
+ */
+static void
+read_islands(struct page_reader *pr, struct outbuf *o, uint8_t *px, size_t stride,
+	     int banded, int upside_down)
+{
+	const struct down_way *way = &down_ways[upside_down ? 3 : 0];
+
+	pr->min_line_conf = SHADE_MIN_CONF;
+	for (unsigned i = 0; i < pr->nisland; i++) {
+		const struct ocr_box *b = &pr->island[i];
+
+		if (banded && (b->y0 < pr->band_lo || b->y0 >= pr->band_hi))
+			continue;
+		memset(px, pr->paper, stride * pr->h->height);
+		paint_box(pr, px, b, pr->aside);
+		if (way->half && turn_page(pr, px, stride) != 0)
+			break;
+		read_turned(pr, px, stride, way->half);
+		read_down(pr, o, way);
+		read_turned(pr, px, stride, 0);
+	}
+	pr->min_line_conf = -1;
+}
+
+/*
  * Read the page's shades, drawn by prepare_page on a white page of their own, as one
  * more block of lines with the same readers. A line read under SHADE_MIN_CONF is
  * dropped: a photo that passed for a shade reads as noise, at 20-30.
@@ -1439,6 +1501,8 @@ ocr_child(int out_fd, int in_fd, void *arg)
 				read_turned(&pr, px, stride, 0);
 			}
 		}
+		if (reading && pr.nisland > 0 && (turns == 0 || turns == 2))
+			read_islands(&pr, &o, px, stride, req->bands >= 2, turns == 2);
 		/* A turned page's shades are not read: they would be upside down too. */
 		if (reading && pr.nshade > 0 && turns == 0)
 			read_shades(&pr, &o);

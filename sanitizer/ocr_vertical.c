@@ -34,6 +34,10 @@
 #define COLUMN_GAP_DIV	30	/* columns are at least dpi / this apart */
 #define MIN_GAPS	16	/* fewer neighbours either way: too little to tell */
 #define ACROSS_MIN_GAPS	2	/* a band across: at least 3 characters side by side */
+#define ISLAND_MIN_PARTS	2	/* a column standing alone: 2 characters or more, */
+#define ISLAND_TALL_NUM	9	/* at least 9/5 as tall as it is wide, */
+#define ISLAND_TALL_DEN	5
+#define ISLAND_MAX_CHAINS	256	/* of the first this many chains of parts */
 
 struct part {
 	int32_t lo[2], hi[2];	/* [0] x, [1] y: from lo to hi, exclusive */
@@ -264,4 +268,127 @@ out:
 	free(bands);
 	free(gaps);
 	return nacross;
+}
+
+/*
+ * Into below, for each of the n parts (sorted by top), the index of the nearest part
+ * under it that shares half its width, less than join below it; -1 for none.
+ */
+static void
+parts_below(const struct part *parts, uint32_t n, int32_t join, int32_t *below)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t lo = i + 1, hi = n, j, steps;
+
+		below[i] = -1;
+		while (lo < hi) {	/* the first part starting at or after i's bottom */
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (parts[mid].lo[1] < parts[i].hi[1])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (j = lo, steps = 0; j < n && steps < NEAR_STEPS &&
+		     parts[j].lo[1] - parts[i].hi[1] < join; j++, steps++)
+			if (share_half(&parts[i], &parts[j], 0)) {
+				below[i] = (int32_t)j;
+				break;
+			}
+	}
+}
+
+/* Whether any of the n parts but those of chain (in_chain[i] == mark) overlaps box
+ * widened by margin to the left and right. */
+static int
+crowded(const struct part *parts, uint32_t n, const int32_t *in_chain, int32_t mark,
+	const struct part *box, int32_t margin)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (in_chain[i] != mark &&
+		    parts[i].lo[0] < box->hi[0] + margin && parts[i].hi[0] > box->lo[0] - margin &&
+		    parts[i].lo[1] < box->hi[1] && parts[i].hi[1] > box->lo[1])
+			return 1;
+	return 0;
+}
+
+/*
+ * The parts, in order of their tops, are chained down: each to the nearest part under
+ * it that shares half its width, less than half a character below (as ocr_vertical_
+ * across joins bands; a character is the page's upper quartile of part heights: its
+ * median is a kana's stroke or a kanji's half, which kanji often are). A chain of at
+ * least ISLAND_MIN_PARTS parts, its box at least half a character wide, one and a
+ * half tall and 9/5 as tall as wide, with no other part within a character of it to
+ * the left or right, is a column standing alone (a scan's broken strokes, narrow,
+ * are not). Its box is widened by a quarter character every way (within the page),
+ * for the marks too small to be parts (dakuten, dots), still short of any part. Lines across chain only where set solid, and
+ * then their neighbours crowd them; a character whose parts stack (思) is as wide as
+ * tall.
+ */
+unsigned
+ocr_vertical_islands(struct Pix *binary, unsigned dpi, struct ocr_box *boxes)
+{
+	struct part *parts = NULL;
+	int32_t *below = NULL, *chain = NULL, size, pad, width, height;
+	uint32_t n, i, chains = 0;
+	unsigned nisland = 0;
+
+	if (binary == NULL || pixGetDepth(binary) != 1 || dpi == 0)
+		return 0;
+	width = (int32_t)pixGetWidth(binary);
+	height = (int32_t)pixGetHeight(binary);
+	parts = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*parts));
+	below = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*below));
+	chain = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*chain));
+	if (parts == NULL || below == NULL || chain == NULL ||
+	    (n = page_parts(binary, dpi, parts)) < ISLAND_MIN_PARTS)
+		goto out;
+	(void)median_extent(parts, n, 1, chain);	/* sorts the heights into chain */
+	size = chain[3 * n / 4];
+	pad = size / 4;
+	qsort(parts, n, sizeof(*parts), by_y);
+	parts_below(parts, n, size / 2, below);
+	for (i = 0; i < n; i++)
+		chain[i] = -1;
+	for (i = 0; i < n; i++)		/* a part under another is not a chain's top */
+		if (below[i] >= 0)
+			chain[below[i]] = -2;
+	for (i = 0; i < n && chains < ISLAND_MAX_CHAINS; i++) {
+		struct part box = parts[i];
+		uint32_t k = 0;
+		int32_t j;
+
+		if (chain[i] != -1 || below[i] < 0)
+			continue;	/* not a top, or a chain of one */
+		for (j = (int32_t)i; j >= 0; j = below[j], k++) {
+			chain[j] = (int32_t)chains;
+			for (int a = 0; a < 2; a++) {
+				if (parts[j].lo[a] < box.lo[a])
+					box.lo[a] = parts[j].lo[a];
+				if (parts[j].hi[a] > box.hi[a])
+					box.hi[a] = parts[j].hi[a];
+			}
+		}
+		if (k >= ISLAND_MIN_PARTS && 2 * (box.hi[0] - box.lo[0]) >= size &&
+		    2 * (box.hi[1] - box.lo[1]) >= 3 * size &&
+		    ISLAND_TALL_DEN * (box.hi[1] - box.lo[1]) >=
+		    ISLAND_TALL_NUM * (box.hi[0] - box.lo[0]) &&
+		    !crowded(parts, n, chain, (int32_t)chains, &box, size)) {
+			if (nisland == OCR_VERTICAL_MAX_ISLANDS) {
+				nisland = 0;	/* more: not a page of a few labels */
+				goto out;
+			}
+			boxes[nisland++] = (struct ocr_box){
+				(uint32_t)(box.lo[0] > pad ? box.lo[0] - pad : 0),
+				(uint32_t)(box.lo[1] > pad ? box.lo[1] - pad : 0),
+				(uint32_t)(box.hi[0] + pad < width ? box.hi[0] + pad : width),
+				(uint32_t)(box.hi[1] + pad < height ? box.hi[1] + pad : height) };
+		}
+		chains++;
+	}
+out:
+	free(parts);
+	free(below);
+	free(chain);
+	return nisland;
 }

@@ -15,6 +15,10 @@
  * A vertical page may still have lines across: its heading, or its issuer's name
  * under the columns. Read down, such a line came out as short columns of noise, so
  * those bands of the page are told apart (ocr_vertical_across) and read across.
+ * The other way round, a page across may have a few words down: a form's label
+ * written down its narrow cell. Read across, its characters were lost and spoilt
+ * the rows beside them, so such columns are told apart too (ocr_vertical_islands)
+ * and read down.
  */
 #ifndef SEKISHO_OCR_VERTICAL_H
 #define SEKISHO_OCR_VERTICAL_H
@@ -43,5 +47,19 @@ struct ocr_rows {
  */
 #define OCR_VERTICAL_MAX_ACROSS	8
 unsigned ocr_vertical_across(struct Pix *binary, unsigned dpi, struct ocr_rows *rows);
+
+/* A box of a page: x0 to x1, y0 to y1 (exclusive). */
+struct ocr_box {
+	uint32_t x0, y0, x1, y1;
+};
+
+/*
+ * Of binary, a page told across: its short columns standing alone (a form's label
+ * written down a narrow cell: 届出人), into boxes (top to bottom, each with a
+ * margin of a quarter character), at most OCR_VERTICAL_MAX_ISLANDS; how many. 0 when
+ * there is none, or more.
+ */
+#define OCR_VERTICAL_MAX_ISLANDS	16
+unsigned ocr_vertical_islands(struct Pix *binary, unsigned dpi, struct ocr_box *boxes);
 
 #endif

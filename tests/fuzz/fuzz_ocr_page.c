@@ -6,8 +6,9 @@
  * lit 0 or 1), a background pattern (ocr_pattern.h) cut above print and whitened,
  * its shades (ocr_shade.h) found and redrawn, its ruled lines (ocr_rules.h) found
  * and erased in its paper's grey, its direction told (ocr_vertical.h: 0 or 1,
- * within its bound of parts), and its rows across (at most OCR_VERTICAL_MAX_ACROSS,
- * in order, apart, within the page).
+ * within its bound of parts), its rows across (at most OCR_VERTICAL_MAX_ACROSS,
+ * in order, apart, within the page) and its short columns standing alone (at most
+ * OCR_VERTICAL_MAX_ISLANDS boxes, each inside the page, not empty).
  *
  * The OCR child does this to pixels a hostile file chose, and to Tesseract's black
  * and white of them. Whatever the page: at most max shades, each inside the page
@@ -122,6 +123,23 @@ check_across(struct Pix *binary, unsigned dpi, uint32_t height)
 			abort();
 }
 
+/* A page's short columns standing alone: at most the bound, each a box inside the
+ * page, not empty, in order of their tops. */
+static void
+check_islands(struct Pix *binary, unsigned dpi, uint32_t width, uint32_t height)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	unsigned n = ocr_vertical_islands(binary, dpi, boxes);
+
+	if (n > OCR_VERTICAL_MAX_ISLANDS)
+		abort();
+	for (unsigned i = 0; i < n; i++)
+		if (boxes[i].x0 >= boxes[i].x1 || boxes[i].y0 >= boxes[i].y1 ||
+		    boxes[i].x1 > width || boxes[i].y1 > height ||
+		    (i > 0 && boxes[i].y0 < boxes[i - 1].y0))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -171,6 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((unsigned)ocr_vertical_page(binary, dpi) > 1)
 		abort();
 	check_across(binary, dpi, pg.height);
+	check_islands(binary, dpi, pg.width, pg.height);
 	rules = ocr_rules_find(binary, dpi);
 	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
 			      pixGetHeight(rules) != (l_int32)pg.height))

@@ -939,6 +939,45 @@ draw_columns(const char *const *lines, unsigned px_size, unsigned pitch)
 	return px;
 }
 
+/* Onto px, an A4 page at 150 dpi, s drawn down in IPA Gothic at px_size pixels,
+ * each character in a square of px_size from (x, y) down. */
+static void
+draw_column_onto(uint8_t *px, const char *s, unsigned px_size, int x, int y)
+{
+	FT_Library lib;
+	FT_Face face;
+	int baseline;
+
+	assert_int_equal(FT_Init_FreeType(&lib), 0);
+	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
+	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	baseline = (int)(face->size->metrics.ascender >> 6);
+	for (; *s; y += (int)px_size) {
+		char one[8] = { 0 };
+		const char *c = s;
+
+		(void)utf8_dec(&s);
+		memcpy(one, c, (size_t)(s - c));
+		draw_across(px, face, one, x, y + baseline);
+	}
+	FT_Done_Face(face);
+	FT_Done_FreeType(lib);
+}
+
+/* Turn px, a grey A4 page at 150 dpi, a half turn in place: upside down. */
+static void
+half_turn(uint8_t *px)
+{
+	size_t n = (size_t)A4_W * A4_H;
+
+	for (size_t i = 0; i < n / 2; i++) {
+		uint8_t t = px[i];
+
+		px[i] = px[n - 1 - i];
+		px[n - 1 - i] = t;
+	}
+}
+
 /* Lines set wide apart, as a form's headings are. */
 static uint8_t *
 draw_page(const char *const *lines, unsigned px_size)
@@ -1714,12 +1753,7 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 	pipeline_result_free(&res);
 	close(in[0]);
 	in[0] = pages_pdf(&px, 1);
-	for (size_t i = 0; i < n / 2; i++) {	/* a half turn */
-		uint8_t t = px[i];
-
-		px[i] = px[n - 1 - i];
-		px[n - 1 - i] = t;
-	}
+	half_turn(px);
 	in[1] = image_pdf(px, 1);
 	for (turned = 0; turned <= 1; turned++)
 		for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
@@ -1785,7 +1819,7 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 	};
 	static const uint8_t key[32] = { 1 };
 	static const char *const rotate[] = { "/Rotate 270 ", "/Rotate 90 ", "/Rotate 180 " };
-	size_t n = (size_t)A4_W * A4_H, len;
+	size_t len;
 	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *across, *down, *page[3], *out;
@@ -1800,12 +1834,7 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 	page[0] = quarter_turn(across, 1);
 	page[1] = quarter_turn(across, 0);
 	page[2] = down;
-	for (size_t i = 0; i < n / 2; i++) {	/* the vertical page upside down */
-		uint8_t t = down[i];
-
-		down[i] = down[n - 1 - i];
-		down[n - 1 - i] = t;
-	}
+	half_turn(down);			/* the vertical page upside down */
 	free(across);
 	in[0] = sized_pages_pdf(&page[0], 1, A4_H, A4_W);
 	in[1] = sized_pages_pdf(&page[1], 1, A4_H, A4_W);
@@ -1937,6 +1966,83 @@ check_ruled_table_words(const char *text)
 	assert_non_null(strstr(text, "生年月日昭和"));
 	assert_non_null(strstr(text, "届出日令和"));
 	assert_non_null(strstr(text, "本籍東京都"));
+}
+
+/* draw_ruled_table with a column of labels on its left, each written down its cell
+ * of three rows (縦書きの項目名): 届出人 and 世帯主, ruled like the rest. */
+static uint8_t *
+draw_labelled_table(void)
+{
+	uint8_t *px = draw_ruled_table(0);
+
+	for (unsigned k = 0; k <= 8; k += k == 6 ? 2 : 3)	/* rules 0, 3, 6 and 8 */
+		for (unsigned y = 166 + 48 * k; y < 168 + 48 * k; y++)
+			for (unsigned x = 40; x < 100; x++)
+				px[(size_t)y * A4_W + x] = 0;
+	for (unsigned y = 166; y < 168 + 48 * 8; y++)
+		for (unsigned x = 0; x < 2; x++)
+			px[(size_t)y * A4_W + 40 + x] = 0;
+	draw_column_onto(px, "届出人", 22, 59, 200);
+	draw_column_onto(px, "世帯主", 22, 59, 200 + 48 * 3);
+	return px;
+}
+
+/*
+ * A form's labels written down their cells (縦書きの項目名) beside rows written across:
+ * each label one vertical line of the text layer, and every row read as in the
+ * table without them, in one child and in bands; upside down, the same, the labels
+ * read turned. Read across with the rows, the labels were lost and spoilt the rows
+ * beside them (氏名 gone, 上住所, 24晶).
+ */
+static void
+test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	size_t len;
+	struct pipeline_config c;
+	struct pipeline_result res;
+	uint8_t *page[2], *out;
+	char *text;
+	int in[2];
+
+	(void)state;
+	if (pipeline_skip())
+		return;
+	if (!have("qpdf")) {
+		skip();
+		return;
+	}
+	page[0] = draw_labelled_table();
+	page[1] = draw_labelled_table();
+	half_turn(page[1]);			/* the second upside down */
+	in[0] = pages_pdf(&page[0], 1);
+	in[1] = pages_pdf(&page[1], 1);
+	for (int k = 0; k < 2; k++)
+		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
+			pipeline_config_default(&c);
+			c.ocr = OCR_DEFAULT_LANGS;
+			c.ocr_bands = bands;
+			c.sign_key = key;
+			run(&c, in[k], &res, &out, &len);
+			assert_true(res.clean);
+			assert_int_equal(res.ocr_pages_vertical, 0);
+			assert_int_equal(res.ocr_pages_turned, (uint32_t)k);
+			/* Two lines down: up, on the page upside down. */
+			assert_int_equal(lines_in(out, len, k == 0 ? "0 -1 1 0" : "0 1 -1 0"), 2);
+			text = pdftotext(out, len);
+			free(out);
+			if (strstr(text, "届出人") == NULL || strstr(text, "世帯主") == NULL)
+				print_message("page %d, bands %d:\n%s\n", k, bands, text);
+			assert_non_null(strstr(text, "届出人"));
+			assert_non_null(strstr(text, "世帯主"));
+			check_ruled_table_words(text);
+			free(text);
+			pipeline_result_free(&res);
+		}
+	for (int k = 0; k < 2; k++) {
+		free(page[k]);
+		close(in[k]);
+	}
 }
 
 static void
@@ -2400,6 +2506,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_an_upside_down_page_turned),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_pages_on_their_side),
+		cmocka_unit_test(test_pipeline_with_ocr_reads_a_form_s_labels_written_down),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_the_rows_of_a_ruled_table),
 		cmocka_unit_test(test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper),

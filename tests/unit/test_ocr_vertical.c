@@ -4,7 +4,8 @@
  * down and apart across are vertical; rows, a grid as close down as across, a
  * calendar's days, too few marks, specks and anything but 1 bit per pixel are not;
  * rules and frames do not count. And which bands of a vertical page are written
- * across (ocr_vertical_across): a heading over its columns, lines under them.
+ * across (ocr_vertical_across): a heading over its columns, lines under them; and
+ * which short columns of a page across stand alone (ocr_vertical_islands).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -317,6 +318,155 @@ test_a_page_of_lines_across_has_no_rows_across(void **state)
 	assert_int_equal(ocr_vertical_across(NULL, DPI, rows), 0);
 }
 
+/* Onto b, a column of n marks of w x h from (x, y), gap apart. */
+static void
+column(PIX *b, int x, int y, int n, int w, int h, int gap)
+{
+	for (int k = 0; k < n; k++)
+		mark(b, x, y + k * (h + gap), w, h);
+}
+
+/* A form's rows across (marks of 20, from x = 200, lines 48 apart): a page told
+ * across, as its labels' neighbours. */
+static PIX *
+form(void)
+{
+	PIX *b = pixCreate(W, H, 1);
+
+	assert_non_null(b);
+	for (int l = 0; l < 8; l++)
+		row(b, 200, 100 + 48 * l, 12, 3);
+	return b;
+}
+
+static unsigned
+islands(PIX *b, struct ocr_box *boxes)
+{
+	unsigned n = ocr_vertical_islands(b, DPI, boxes);
+
+	pixDestroy(&b);
+	return n;
+}
+
+/*
+ * A label written down its cell (three marks of 20, 2 apart) left of the rows, more
+ * than a character from them: a column standing alone, its box widened by a quarter
+ * character (the page's upper quartile of part heights, 20 here). Within a character
+ * of the rows, it is crowded: not told.
+ */
+static void
+test_a_label_down_beside_rows_is_an_island(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	column(b, 150, 100, 3, 20, 20, 2);	/* 30 from the rows */
+	column(b, 150, 300, 2, 20, 20, 2);	/* two characters are enough */
+	assert_int_equal(islands(b, boxes), 2);
+	assert_int_equal(boxes[0].x0, 150 - 5);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	assert_int_equal(boxes[0].x1, 170 + 5);
+	assert_int_equal(boxes[0].y1, 164 + 5);
+	assert_int_equal(boxes[1].y0, 300 - 5);
+	b = form();
+	column(b, 161, 100, 3, 20, 20, 2);	/* 19 from them */
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 160, 100, 3, 20, 20, 2);	/* 20 */
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(islands(form(), boxes), 0);
+	/* Rows mostly of short parts (kana's strokes: 20 x 10) among whole characters:
+	 * a character is still 20, the upper quartile (the median is 10), and a label 15
+	 * from the rows is crowded. */
+	b = pixCreate(W, H, 1);
+	assert_non_null(b);
+	for (int l = 0; l < 8; l++)
+		for (int k = 0; k < 12; k++)
+			mark(b, 200 + k * 23, 100 + 48 * l, 20, k % 2 == 0 || k % 5 == 1 ? 10 : 20);
+	column(b, 165, 100, 3, 20, 20, 2);
+	assert_int_equal(islands(b, boxes), 0);
+}
+
+/* The marks of a column are chained when less than half a character (10) apart; one
+ * mark alone is no column. */
+static void
+test_an_island_s_marks_are_half_a_character_apart(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	column(b, 100, 100, 3, 20, 20, 9);
+	assert_int_equal(islands(b, boxes), 1);
+	b = form();
+	column(b, 100, 100, 3, 20, 20, 10);
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	mark(b, 100, 100, 20, 20);
+	assert_int_equal(islands(b, boxes), 0);
+}
+
+/*
+ * An island is at least half a character wide (a scan's broken strokes are narrow),
+ * one and a half tall (two marks of 12 are not: a character's stacked parts, 思) and
+ * 9/5 as tall as wide (three wide marks of 40 x 20 are not, four are).
+ */
+static void
+test_an_island_is_a_narrow_tall_column_of_characters(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	column(b, 100, 100, 3, 9, 20, 2);	/* 9 wide */
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 3, 10, 20, 2);	/* 10 */
+	assert_int_equal(islands(b, boxes), 1);
+	b = form();
+	column(b, 100, 100, 2, 12, 13, 2);	/* 28 tall */
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 2, 12, 14, 2);	/* 30 */
+	assert_int_equal(islands(b, boxes), 1);
+	b = form();
+	column(b, 100, 100, 3, 40, 20, 2);	/* 64 x 40 */
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 4, 40, 20, 2);	/* 86 x 40 */
+	assert_int_equal(islands(b, boxes), 1);
+}
+
+/* Text set solid (lines as close as characters) chains down its columns, and each
+ * is crowded by the next; a vertical page's columns likewise. More than
+ * OCR_VERTICAL_MAX_ISLANDS columns standing alone is not a form's few labels; nor is
+ * what is not black and white. */
+static void
+test_solid_text_columns_and_too_many_have_no_islands(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b, *g;
+
+	(void)state;
+	assert_int_equal(islands(page(0, 30, 40, 3, 2), boxes), 0);
+	assert_int_equal(islands(page(1, 12, 30, 3, 18), boxes), 0);
+	b = form();
+	for (int k = 0; k < OCR_VERTICAL_MAX_ISLANDS; k++)
+		column(b, 100 + (k % 2) * 800, 500 + (k / 2) * 120, 3, 20, 20, 2);
+	assert_int_equal(islands(b, boxes), OCR_VERTICAL_MAX_ISLANDS);
+	b = form();
+	for (int k = 0; k <= OCR_VERTICAL_MAX_ISLANDS; k++)
+		column(b, 100 + (k % 2) * 800, 500 + (k / 2) * 120, 3, 20, 20, 2);
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 3, 20, 20, 2);
+	g = pixConvert1To8(NULL, b, 255, 0);
+	pixDestroy(&b);
+	assert_int_equal(islands(g, boxes), 0);
+	assert_int_equal(ocr_vertical_islands(NULL, DPI, boxes), 0);
+}
+
 int
 main(void)
 {
@@ -332,6 +482,10 @@ main(void)
 		cmocka_unit_test(test_columns_and_a_few_marks_are_not_across),
 		cmocka_unit_test(test_lines_across_are_told_by_their_gaps),
 		cmocka_unit_test(test_a_page_of_lines_across_has_no_rows_across),
+		cmocka_unit_test(test_a_label_down_beside_rows_is_an_island),
+		cmocka_unit_test(test_an_island_s_marks_are_half_a_character_apart),
+		cmocka_unit_test(test_an_island_is_a_narrow_tall_column_of_characters),
+		cmocka_unit_test(test_solid_text_columns_and_too_many_have_no_islands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
