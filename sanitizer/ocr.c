@@ -33,6 +33,19 @@ ocr_page_free(struct ocr_page *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
+int
+ocr_page_read_vertical(const struct ocr_page *pg)
+{
+	if (pg->reader == OCR_READER_VERT)
+		return 1;
+	if (pg->turns % 2 != 0)		/* on its side: the primary read it down */
+		return 0;
+	for (uint32_t i = 0; i < pg->nlines; i++)
+		if (pg->lines[i].dir == OCR_DIR_DOWN || pg->lines[i].dir == OCR_DIR_UP)
+			return 1;
+	return 0;
+}
+
 /* What a line costs the LSTM: its length in units of its height (every line is
  * scaled to the model's input height). */
 static uint64_t

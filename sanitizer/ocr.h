@@ -141,6 +141,12 @@ struct ocr_page {
 
 void ocr_page_free(struct ocr_page *pg);
 
+/* Whether jpn_vert read any of pg, so that the attestation names it: a page written
+ * vertically (its reader), or lines down a page upright or upside down (a form's
+ * labels written down their cells, ocr_vertical_islands). A page on its side has
+ * lines down too, read by the pair's primary. */
+int ocr_page_read_vertical(const struct ocr_page *pg);
+
 /* Move src's lines and words after dst's (src is emptied; both from ocr_parse). For
  * a page read in bands, top band first. OCR_ELIMIT leaves dst as it was if the two
  * together pass OCR_MAX_*_PER_PAGE; OCR_ENOMEM likewise. */

@@ -224,6 +224,7 @@ struct render_shared {
 	int more_elsewhere;		/* one of them has more than one stream */
 	uint32_t ocr_pages, ocr_failed, ocr_pages_eng, ocr_lines_reread, ocr_pages_banded;
 	uint32_t ocr_pages_vertical, ocr_pages_turned, ocr_pages_uneven;
+	uint32_t ocr_pages_vert_model;	/* pages jpn_vert read any of */
 	uint64_t ocr_max_rss_kb;
 	char ocr_detail[160];		/* the first OCR failure, for operators */
 	struct rebuild_buf *preview;	/* the first page, small (lane 0 writes it) */
@@ -269,6 +270,7 @@ struct ocr_tally {
 	uint32_t ok, failed;		/* pages given a text layer, or not */
 	uint32_t eng, reread;		/* pages eng led; lines read again */
 	uint32_t vertical;		/* pages read as vertical writing */
+	uint32_t vert_model;		/* pages jpn_vert read any of */
 	uint32_t turned;		/* pages found upside down or on their side */
 	uint32_t uneven;		/* pages lit unevenly (ocr_light.h) */
 	uint32_t banded;		/* pages read in bands */
@@ -284,6 +286,7 @@ ocr_count(struct render_shared *sh, const struct ocr_tally *t, const char *detai
 	sh->ocr_pages_eng += t->eng;
 	sh->ocr_lines_reread += t->reread;
 	sh->ocr_pages_vertical += t->vertical;
+	sh->ocr_pages_vert_model += t->vert_model;
 	sh->ocr_pages_turned += t->turned;
 	sh->ocr_pages_uneven += t->uneven;
 	sh->ocr_pages_banded += t->banded;
@@ -369,6 +372,7 @@ ocr_place(struct render_shared *sh, uint32_t index, struct ocr_page *pg, struct 
 {
 	tally->eng += pg->reader == OCR_READER_ENG;
 	tally->vertical += pg->reader == OCR_READER_VERT;
+	tally->vert_model += (uint32_t)ocr_page_read_vertical(pg);
 	tally->turned += pg->turns != 0;
 	tally->uneven += pg->threshold == OCR_THRESHOLD_LOCAL;
 	tally->reread += pg->reread;
@@ -740,6 +744,7 @@ render_and_rebuild(const struct pipeline_config *c, int in_fd, const struct dete
 	res->ocr_pages_eng = sh.ocr_pages_eng;
 	res->ocr_lines_reread = sh.ocr_lines_reread;
 	res->ocr_pages_vertical = sh.ocr_pages_vertical;
+	res->ocr_pages_vert_model = sh.ocr_pages_vert_model;
 	res->ocr_pages_turned = sh.ocr_pages_turned;
 	res->ocr_pages_uneven = sh.ocr_pages_uneven;
 	res->ocr_pages_banded = sh.ocr_pages_banded;
@@ -824,7 +829,8 @@ decoder_engine(json_t *e, enum detect_type type)
 }
 
 /* The engines that made the output: with ocr, Tesseract and its languages, and
- * jpn_vert after them when it read a page written vertically (ocr_vertical). */
+ * jpn_vert after them when it read any of a page (ocr_vertical: a page written
+ * vertically, or a form's labels written down, ocr_page_read_vertical). */
 static json_t *
 engines(const struct pipeline_config *c, const struct scan_result *sr, enum detect_type type,
     int ocr, int ocr_vertical)
@@ -1418,7 +1424,7 @@ pipeline_run(const struct pipeline_config *c, int in_fd, int out_fd,
 		/* OCR runs on every page of a PDF we render: the citizen's, the one LibreOffice
 		 * made, a multi-page TIFF's. */
 		if ((f.engines = engines(c, &sout, d.type, pipeline_ocr_on(c) &&
-		    strcmp(res->output_type, "pdf") == 0, res->ocr_pages_vertical > 0)) == NULL)
+		    strcmp(res->output_type, "pdf") == 0, res->ocr_pages_vert_model > 0)) == NULL)
 			return -ENOMEM;
 		res->attestation = attest_sign(&f, c->sign_key);
 		json_decref(f.engines);

@@ -127,6 +127,9 @@ struct pipeline_result {
 	uint32_t ocr_lines_reread;	/* lines read again by the other language */
 	uint32_t ocr_pages_vertical;	/* of ocr_pages, those written vertically
 					 * (縦書き), read by jpn_vert */
+	uint32_t ocr_pages_vert_model;	/* pages jpn_vert read any of: those, and
+					 * pages with a form's labels written down
+					 * (the attestation names it) */
 	uint32_t ocr_pages_turned;	/* of ocr_pages, those scanned upside down or
 					 * on their side, shown upright (/Rotate) */
 	uint32_t ocr_pages_uneven;	/* of ocr_pages, those whose paper was lit

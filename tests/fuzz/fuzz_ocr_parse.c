@@ -5,11 +5,12 @@
  * as untrusted as the file. Whatever the bytes, ocr_parse must fill no more pages
  * than asked, each within the OCR_MAX_* bounds, every word inside its page's text
  * and on an existing line, with non-empty boxes, its text valid UTF-8 — the
- * invariants the PDF writer relies on. Pages are allocated one at a time so that
- * ASan sees a write past max. The pages parsed are then put together as a page's
- * bands are (ocr_page_append), which must keep the same invariants and the words in
- * line order, and their lines cut into bands (ocr_band_cuts), whose cuts must be in
- * order and never inside a line. Seeds: tests/fuzz/corpus/fuzz_ocr_parse/.
+ * invariants the PDF writer relies on; jpn_vert is never said to have read a page on
+ * its side that the pair read (ocr_page_read_vertical). Pages are allocated one at a
+ * time so that ASan sees a write past max. The pages parsed are then put together as
+ * a page's bands are (ocr_page_append), which must keep the same invariants and the
+ * words in line order, and their lines cut into bands (ocr_band_cuts), whose cuts
+ * must be in order and never inside a line. Seeds: tests/fuzz/corpus/fuzz_ocr_parse/.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -96,8 +97,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = ocr_parse(data + 2, size - 2, first, max, pages, &err);
 	if (n > max || err > 0 || err < OCR_ENOMEM)
 		abort();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		check_page(&pages[i]);
+		/* jpn_vert named for a page it read, never for one on its side. */
+		if ((unsigned)ocr_page_read_vertical(&pages[i]) > 1 ||
+		    (pages[i].turns % 2 != 0 && pages[i].reader != OCR_READER_VERT &&
+		     ocr_page_read_vertical(&pages[i])))
+			abort();
+	}
 	/* Pages past n are not filled: still zero. */
 	for (i = n; i < max; i++)
 		if (pages[i].lines != NULL || pages[i].words != NULL || pages[i].text != NULL)

@@ -420,6 +420,33 @@ test_parse_stops_past_the_word_limit(void **state)
 	free(b);
 }
 
+/* jpn_vert read a page written vertically, or lines down (or up) of a page upright
+ * or upside down: a form's labels; lines down a page on its side were read by the
+ * pair's primary, and lines across or back by either of the pair. */
+static void
+test_page_read_vertical_tells_jpn_vert_s_lines(void **state)
+{
+	struct ocr_line lines[2] = { { 10, 10, 50, 30, OCR_DIR_ACROSS },
+				     { 10, 40, 30, 100, OCR_DIR_DOWN } };
+	struct ocr_page pg = { .lines = lines, .nlines = 1, .reader = OCR_READER_JPN };
+
+	(void)state;
+	assert_false(ocr_page_read_vertical(&pg));
+	pg.reader = OCR_READER_VERT;
+	assert_true(ocr_page_read_vertical(&pg));
+	pg.reader = OCR_READER_JPN;
+	pg.nlines = 2;
+	assert_true(ocr_page_read_vertical(&pg));
+	pg.turns = 2;			/* upside down, its label read up */
+	lines[1].dir = OCR_DIR_UP;
+	assert_true(ocr_page_read_vertical(&pg));
+	lines[1].dir = OCR_DIR_BACK;
+	assert_false(ocr_page_read_vertical(&pg));
+	lines[1].dir = OCR_DIR_DOWN;
+	for (pg.turns = 1; pg.turns <= 3; pg.turns += 2)	/* on its side */
+		assert_false(ocr_page_read_vertical(&pg));
+}
+
 static void
 test_utf8_takes_shortest_form_scalars_only(void **state)
 {
@@ -1911,6 +1938,10 @@ test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole(void **state)
 		assert_true(res.clean);
 		assert_int_equal(res.ocr_pages_vertical, 0);
 		assert_int_equal(res.ocr_pages_turned, 1);
+		/* Its lines run down, read by the pair's primary: no jpn_vert. */
+		assert_int_equal(res.ocr_pages_vert_model, 0);
+		assert_string_equal(json_string_value(json_object_get(engines_of(&res),
+					"tesseract")) + strlen(ocr_engine_version()), " jpn+eng");
 		text = pdftotext(out, len);
 		free(out);
 		for (unsigned i = 0; i < 6; i++) {
@@ -2027,6 +2058,11 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 			assert_true(res.clean);
 			assert_int_equal(res.ocr_pages_vertical, 0);
 			assert_int_equal(res.ocr_pages_turned, (uint32_t)k);
+			/* jpn_vert read the labels: the attestation names it. */
+			assert_int_equal(res.ocr_pages_vert_model, 1);
+			assert_string_equal(json_string_value(json_object_get(engines_of(&res),
+						"tesseract")) + strlen(ocr_engine_version()),
+					    " jpn+eng+jpn_vert");
 			/* Two lines down: up, on the page upside down. */
 			assert_int_equal(lines_in(out, len, k == 0 ? "0 -1 1 0" : "0 1 -1 0"), 2);
 			text = pdftotext(out, len);
@@ -2487,6 +2523,7 @@ main(void)
 		cmocka_unit_test(test_parse_takes_directions_and_turns),
 		cmocka_unit_test(test_parse_takes_the_threshold_once_after_the_lines),
 		cmocka_unit_test(test_parse_stops_past_the_word_limit),
+		cmocka_unit_test(test_page_read_vertical_tells_jpn_vert_s_lines),
 		cmocka_unit_test(test_utf8_takes_shortest_form_scalars_only),
 		cmocka_unit_test(test_text_layer_is_what_pdftotext_reads),
 		cmocka_unit_test(test_text_layer_words_lie_on_their_boxes),
