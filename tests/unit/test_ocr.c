@@ -883,6 +883,39 @@ draw_across(uint8_t *px, FT_Face face, const char *s, int x, int y)
 	}
 }
 
+/* Open IPA Gothic at px_size pixels into *lib and *face (face_close). */
+static void
+face_open(FT_Library *lib, FT_Face *face, unsigned px_size)
+{
+	assert_int_equal(FT_Init_FreeType(lib), 0);
+	assert_int_equal(FT_New_Face(*lib, TEST_FONT, 0, face), 0);
+	assert_int_equal(FT_Set_Pixel_Sizes(*face, 0, px_size), 0);
+}
+
+static void
+face_close(FT_Library lib, FT_Face face)
+{
+	FT_Done_Face(face);
+	FT_Done_FreeType(lib);
+}
+
+/* Draw s down onto px, an A4 page at 150 dpi, in face (at px_size pixels): each
+ * character in a square of px_size from (x, y) down. */
+static void
+draw_down(uint8_t *px, FT_Face face, const char *s, unsigned px_size, int x, int y)
+{
+	int baseline = (int)(face->size->metrics.ascender >> 6);
+
+	for (; *s; y += (int)px_size) {
+		char one[8] = { 0 };
+		const char *c = s;
+
+		(void)utf8_dec(&s);
+		memcpy(one, c, (size_t)(s - c));
+		draw_across(px, face, one, x, y + baseline);
+	}
+}
+
 /* An A4 page at 150 dpi with lines of text drawn in IPA Gothic at px_size pixels,
  * one every pitch pixels. */
 static uint8_t *
@@ -895,13 +928,10 @@ draw_lines(const char *const *lines, unsigned px_size, unsigned pitch)
 
 	assert_non_null(px);
 	memset(px, 255, (size_t)A4_W * A4_H);
-	assert_int_equal(FT_Init_FreeType(&lib), 0);
-	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
-	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	face_open(&lib, &face, px_size);
 	for (l = 0; lines[l] != NULL; l++, y += (int)pitch)
 		draw_across(px, face, lines[l], 120, y);
-	FT_Done_Face(face);
-	FT_Done_FreeType(lib);
+	face_close(lib, face);
 	return px;
 }
 
@@ -913,12 +943,9 @@ draw_line_onto(uint8_t *px, const char *s, unsigned px_size, int x, int y)
 	FT_Library lib;
 	FT_Face face;
 
-	assert_int_equal(FT_Init_FreeType(&lib), 0);
-	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
-	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
+	face_open(&lib, &face, px_size);
 	draw_across(px, face, s, x, y);
-	FT_Done_Face(face);
-	FT_Done_FreeType(lib);
+	face_close(lib, face);
 }
 
 /* An A4 page at 150 dpi written vertically (縦書き) in IPA Gothic at px_size
@@ -936,33 +963,10 @@ draw_columns(const char *const *lines, unsigned px_size, unsigned pitch)
 
 	assert_non_null(px);
 	memset(px, 255, (size_t)A4_W * A4_H);
-	assert_int_equal(FT_Init_FreeType(&lib), 0);
-	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
-	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
-	for (l = 0; lines[l] != NULL; l++, x -= (int)pitch) {
-		const char *s = lines[l];
-		int y = 160 + l % 2 * (int)px_size / 2;
-		int baseline = (int)(face->size->metrics.ascender >> 6);
-
-		for (; *s; y += (int)px_size) {
-			FT_GlyphSlot g;
-			unsigned r, q;
-
-			assert_int_equal(FT_Load_Char(face, utf8_dec(&s), FT_LOAD_RENDER), 0);
-			g = face->glyph;
-			for (r = 0; r < g->bitmap.rows; r++)
-				for (q = 0; q < g->bitmap.width; q++) {
-					int X = x + g->bitmap_left + (int)q;
-					int Y = y + baseline - g->bitmap_top + (int)r;
-					uint8_t v = (uint8_t)(255 - g->bitmap.buffer[r * g->bitmap.pitch + q]);
-
-					if (X >= 0 && X < A4_W && Y >= 0 && Y < A4_H && v < px[Y * A4_W + X])
-						px[Y * A4_W + X] = v;
-				}
-		}
-	}
-	FT_Done_Face(face);
-	FT_Done_FreeType(lib);
+	face_open(&lib, &face, px_size);
+	for (l = 0; lines[l] != NULL; l++, x -= (int)pitch)
+		draw_down(px, face, lines[l], px_size, x, 160 + l % 2 * (int)px_size / 2);
+	face_close(lib, face);
 	return px;
 }
 
@@ -973,22 +977,10 @@ draw_column_onto(uint8_t *px, const char *s, unsigned px_size, int x, int y)
 {
 	FT_Library lib;
 	FT_Face face;
-	int baseline;
 
-	assert_int_equal(FT_Init_FreeType(&lib), 0);
-	assert_int_equal(FT_New_Face(lib, TEST_FONT, 0, &face), 0);
-	assert_int_equal(FT_Set_Pixel_Sizes(face, 0, px_size), 0);
-	baseline = (int)(face->size->metrics.ascender >> 6);
-	for (; *s; y += (int)px_size) {
-		char one[8] = { 0 };
-		const char *c = s;
-
-		(void)utf8_dec(&s);
-		memcpy(one, c, (size_t)(s - c));
-		draw_across(px, face, one, x, y + baseline);
-	}
-	FT_Done_Face(face);
-	FT_Done_FreeType(lib);
+	face_open(&lib, &face, px_size);
+	draw_down(px, face, s, px_size, x, y);
+	face_close(lib, face);
 }
 
 /* Turn px, a grey A4 page at 150 dpi, a half turn in place: upside down. */
