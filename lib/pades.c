@@ -27,6 +27,8 @@
 #define NUM_DIGITS_MAX 10		/* offsets and object numbers: < 10^10 */
 #define OBJ_NUM_MAX    8388607		/* PDF's limit on object numbers */
 #define BYTERANGE_W    10		/* digits of each /ByteRange number */
+/* What the update adds to the catalogue: " /AcroForm << /Fields [N 0 R] /SigFlags 3 >>". */
+#define CATALOG_GROWTH_MAX 64
 
 struct pades_signer {
 	X509 *cert;
@@ -278,6 +280,23 @@ runs_past_its_object(struct span d)
 	return memmem(d.p, (size_t)(d.end - d.p), kw, sizeof kw - 1) != NULL;
 }
 
+/* Whether text s holds "head" ("N G obj") where find_object would take it for one:
+ * not inside a longer token ("11 0 obj" does not hold "1 0 obj"). */
+static bool
+holds_head(struct span s, const char *head)
+{
+	size_t n = strlen(head);
+	const uint8_t *p = s.p;
+
+	while (p != NULL && p < s.end &&
+	       (p = memmem(p, (size_t)(s.end - p), head, n)) != NULL) {
+		if ((p == s.p || !is_regular(p[-1])) && (p + n == s.end || !is_regular(p[n])))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /* Object "num gen obj <<...>>" of /Type type: its last definition in the file. The
  * text may also occur inside streams: at most PADES_CATALOG_TRIES matches are parsed,
  * so a file full of them costs a bounded amount of work. A dictionary that runs past
@@ -312,6 +331,13 @@ find_catalog(const uint8_t *pdf, size_t len, struct pdf_facts *f)
 	return find_object(pdf, len, f->root, f->root_gen, "/Catalog", &f->catalog);
 }
 
+/* The catalogue's "N G obj", as find_object looks for it. */
+static void
+catalog_head(const struct pdf_facts *f, char *head, size_t len)
+{
+	snprintf(head, len, "%llu %llu obj", f->root, f->root_gen);
+}
+
 #define PAGE_TREE_DEPTH_MAX 8	/* /Pages nodes followed down to the first page */
 
 /* The first page, down /Kids[0] of the page tree. Best effort: f->page stays 0 when
@@ -328,8 +354,14 @@ find_first_page(const uint8_t *pdf, size_t len, struct pdf_facts *f)
 	for (int depth = 0; depth < PAGE_TREE_DEPTH_MAX && n != f->root; depth++) {
 		if (find_object(pdf, len, n, g, "/Page", &d) == 0) {
 			int rc = dict_get(d, "/Annots", &v);
+			char head[48];
 
-			if (rc < 0 || (rc == 1 && *v.p != '['))
+			/* The page is repeated after the new catalogue, under its own
+			 * number: a number the update gives its new objects (/Size on)
+			 * would be defined twice, and the catalogue's own text in the
+			 * page would become its last definition (signed read as unsigned). */
+			catalog_head(f, head, sizeof head);
+			if (rc < 0 || (rc == 1 && *v.p != '[') || n >= f->size || holds_head(d, head))
 				return;
 			f->page = n;
 			f->page_gen = g;
@@ -351,6 +383,7 @@ read_facts(const uint8_t *pdf, size_t len, struct pdf_facts *f, char *err, size_
 {
 	const uint8_t *end = pdf + len, *p, *tail;
 	struct span trailer, v;
+	char head[48];
 
 	memset(f, 0, sizeof *f);
 	if (len < 64 || len > PADES_INPUT_MAX)
@@ -397,12 +430,27 @@ read_facts(const uint8_t *pdf, size_t len, struct pdf_facts *f, char *err, size_
 		f->info.p = f->info.end = NULL;
 	if (dict_get(trailer, "/ID", &f->id) != 1)
 		f->id.p = f->id.end = NULL;
+	if (f->root >= f->size)
+		FAIL("PDF の trailer の /Size（%llu）が文書カタログの番号（%llu）以下で、"
+		     "壊れています。", f->size, f->root);
 	if (find_catalog(pdf, len, f) != 0)
 		FAIL("PDF の文書カタログが見つかりません（圧縮されたオブジェクトの中にある PDF "
 		     "には署名できません）。別の方法で PDF を作り直してください。");
 	if (dict_get(f->catalog, "/AcroForm", &v) != 0)
 		FAIL("入力フォームや署名をすでに含む PDF には署名できません。"
 		     "フォームのない PDF をお使いください。");
+	/* The update repeats the catalogue with a form added and /Info and /ID after
+	 * it; the signed file must read as signed, so the new catalogue must be the
+	 * one find_catalog finds in it: still within the dictionary bound, and its
+	 * text not repeated later by what is copied from the trailer. */
+	if ((size_t)(f->catalog.end - f->catalog.p) > PADES_DICT_MAX - CATALOG_GROWTH_MAX)
+		FAIL("PDF の文書カタログが大きすぎて署名できません（%d KB まで）。",
+		     (PADES_DICT_MAX - CATALOG_GROWTH_MAX) / 1024);
+	catalog_head(f, head, sizeof head);
+	if ((f->info.p != NULL && holds_head(f->info, head)) ||
+	    (f->id.p != NULL && holds_head(f->id, head)))
+		FAIL("PDF の trailer（/Info か /ID）に文書カタログと同じ「%s」の文字列があり、"
+		     "署名すると署名のない PDF と区別できなくなるため署名できません。", head);
 	find_first_page(pdf, len, f);
 	return 0;
 }

@@ -12,7 +12,9 @@
  * The PDF may come from an office PC (an upload): pades_check reads only its tail
  * (startxref, the trailer) and the catalogue dictionary, each bounded, and refuses
  * what it cannot update safely (encrypted, an existing form, a catalogue inside an
- * object stream) with a reason a person can act on.
+ * object stream) with a reason a person can act on. The signed file must read as
+ * signed to the same check (a second signature refused): what the update copies
+ * after its new catalogue may not hold the catalogue's "N G obj" text.
  */
 #ifndef SEKISHO_PADES_H
 #define SEKISHO_PADES_H

@@ -123,32 +123,61 @@ qpdf_check(const char *path)
 	return system(cmd);
 }
 
+/* A PDF of objects 1.. (the catalogue first) with a classic xref, and a trailer of
+ * the given keys. */
+static size_t
+pdf_of(char *buf, size_t cap, const char *const *objs, int nobjs, const char *trailer)
+{
+	size_t off[16], n;
+
+	assert_true(nobjs < 16);
+	n = (size_t)snprintf(buf, cap, "%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n");
+	for (int i = 0; i < nobjs; i++) {
+		off[i] = n;
+		n += (size_t)snprintf(buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+	}
+	off[nobjs] = n;
+	n += (size_t)snprintf(buf + n, cap - n, "xref\n0 %d\n0000000000 65535 f \n", nobjs + 1);
+	for (int i = 0; i < nobjs; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%010zu 00000 n \n", off[i]);
+	n += (size_t)snprintf(buf + n, cap - n, "trailer\n<< %s >>\nstartxref\n%zu\n%%%%EOF\n",
+			      trailer, off[nobjs]);
+	assert_true(n < cap);
+	return n;
+}
+
 /* A small PDF as another program would write it: classic xref, /Info, /ID. */
 static size_t
 handmade_pdf(char *buf, size_t cap)
 {
-	const char *objs[] = {
+	static const char *const objs[] = {
 		"<< /Type /Catalog /Pages 2 0 R /Lang (ja) >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
 		"<< /Length 0 >>\nstream\n\nendstream",
 		"<< /Producer (handmade (test) \\) still a string) >>",
 	};
-	size_t off[6], n;
 
-	n = (size_t)snprintf(buf, cap, "%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n");
-	for (int i = 0; i < 5; i++) {
-		off[i] = n;
-		n += (size_t)snprintf(buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
-	}
-	off[5] = n;
-	n += (size_t)snprintf(buf + n, cap - n, "xref\n0 6\n0000000000 65535 f \n");
-	for (int i = 0; i < 5; i++)
-		n += (size_t)snprintf(buf + n, cap - n, "%010zu 00000 n \n", off[i]);
-	n += (size_t)snprintf(buf + n, cap - n, "trailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R"
-			      " /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789"
-			      "ABCDEF>] >>\nstartxref\n%zu\n%%%%EOF\n", off[5]);
-	return n;
+	return pdf_of(buf, cap, objs, 5, "/Size 6 /Root 1 0 R /Info 5 0 R /ID "
+		      "[<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]");
+}
+
+/* Signs pdf, which must sign, and checks that the signed file refuses a second
+ * signature, as a signed one does. The update (after the original) is returned. */
+static uint8_t *
+sign_once(struct fx *f, const char *pdf, size_t n, size_t *olen)
+{
+	char err[512];
+	uint8_t *out;
+
+	assert_int_equal(pades_check((const uint8_t *)pdf, n, err, sizeof err), 0);
+	assert_int_equal(pades_sign(f->signer, (const uint8_t *)pdf, n, 1795000000, &out, olen,
+				    err, sizeof err), 0);
+	assert_int_not_equal(pades_check(out, *olen, err, sizeof err), 0);
+	assert_non_null(strstr(err, "署名をすでに含む"));
+	write_file(f->pdf, out, *olen);
+	assert_non_null(strstr(pdfsig(f->pdf), "Signature Validation: Signature is Valid."));
+	return out;
 }
 
 static void
@@ -249,39 +278,125 @@ test_a_dictionary_that_runs_past_its_object_is_not_copied(void **state)
 {
 	static const char content[] = "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
 				      "[0 0) 595 842] >>\n";
-	struct fx *f = *state;
-	char buf[4096], err[256], obj5[256];
-	const char *objs[5] = {
+	char buf[4096], obj5[256];
+	const char *const objs[5] = {
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0(0 595 842] /Contents 4 0 R >>",
 		"<< /Length 0 >>\nstream\n\nendstream",
 		obj5,
 	};
-	size_t off[6], n, olen;
+	size_t n, olen;
 	uint8_t *out;
 
 	(void)snprintf(obj5, sizeof obj5, "<< /Length %zu >>\nstream\n%sendstream",
 		       sizeof content - 1, content);
-	n = (size_t)snprintf(buf, sizeof buf, "%%PDF-1.4\n");
-	for (int i = 0; i < 5; i++) {
-		off[i] = n;
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "%d 0 obj\n%s\nendobj\n", i + 1,
-				      objs[i]);
-	}
-	off[5] = n;
-	n += (size_t)snprintf(buf + n, sizeof buf - n, "xref\n0 6\n0000000000 65535 f \n");
-	for (int i = 0; i < 5; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "%010zu 00000 n \n", off[i]);
-	n += (size_t)snprintf(buf + n, sizeof buf - n, "trailer\n<< /Size 6 /Root 1 0 R >>\n"
-			      "startxref\n%zu\n%%%%EOF\n", off[5]);
-	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), 0);
-	assert_int_equal(pades_sign(f->signer, (uint8_t *)buf, n, 1795000000, &out, &olen, err,
-				    sizeof err), 0);
+	n = pdf_of(buf, sizeof buf, objs, 5, "/Size 6 /Root 1 0 R");
+	out = sign_once(*state, buf, n, &olen);
 	assert_null(memmem(out + n, olen - n, "3 0 obj", 7));	/* the page is not repeated */
-	assert_int_not_equal(pades_check(out, olen, err, sizeof err), 0);
-	assert_non_null(strstr(err, "署名をすでに含む"));
 	free(out);
+}
+
+/* Found by fuzz_pades: the same, with no "endobj" in what the page's stray string
+ * holds (its text cut short), so the page passed for a dictionary of its own while
+ * holding the catalogue's "1 0 obj <<...>>". Any text the update copies after the
+ * new catalogue must not hold the catalogue's "N G obj": a page that does gets no
+ * widget, a trailer whose /Info or /ID does is refused. */
+static void
+test_a_copy_holding_the_catalogue_s_text_does_not_follow_the_new_catalogue(void **state)
+{
+	const char *objs[3] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
+		" /PieceInfo (1 0 obj << /Type /Catalog /Pages 2 0 R >>) >>",
+	};
+	char buf[4096], err[512];
+	size_t n, olen;
+	uint8_t *out;
+
+	n = pdf_of(buf, sizeof buf, objs, 3, "/Size 4 /Root 1 0 R");
+	out = sign_once(*state, buf, n, &olen);
+	assert_null(memmem(out + n, olen - n, "3 0 obj", 7));
+	free(out);
+
+	/* "11 0 obj" and "1 0 objects" are not the catalogue's text: the page keeps its
+	 * widget. */
+	objs[2] = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
+		  " /PieceInfo (11 0 obj << /Type /Catalog /Pages 2 0 R >> 1 0 objects) >>";
+	n = pdf_of(buf, sizeof buf, objs, 3, "/Size 4 /Root 1 0 R");
+	out = sign_once(*state, buf, n, &olen);
+	assert_non_null(memmem(out + n, olen - n, "/Annots [4 0 R] >>", 18));
+	free(out);
+
+	/* The trailer's /ID and /Info are copied after the catalogue too. */
+	objs[2] = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>";
+	n = pdf_of(buf, sizeof buf, objs, 3,
+		   "/Size 4 /Root 1 0 R /ID [(1 0 obj << /Type /Catalog >>) (x)]");
+	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/ID"));
+	n = pdf_of(buf, sizeof buf, objs, 3,
+		   "/Size 4 /Root 1 0 R /Info << /Title (1 0 obj << /Type /Catalog >>) >>");
+	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/Info"));
+}
+
+/* The update numbers its two new objects from /Size: a catalogue (or a page) at or
+ * past it would share its number with the signature's field. */
+static void
+test_objects_past_size_are_not_renumbered_over(void **state)
+{
+	const char *const objs[3] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+	};
+	char buf[4096], err[512];
+	size_t n, olen;
+	uint8_t *out;
+
+	n = pdf_of(buf, sizeof buf, objs, 3, "/Size 1 /Root 1 0 R");
+	assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/Size"));
+	/* The page at /Size: signed without a widget, so no object 3 is written twice. */
+	n = pdf_of(buf, sizeof buf, objs, 3, "/Size 3 /Root 1 0 R");
+	out = sign_once(*state, buf, n, &olen);
+	assert_null(memmem(out + n, olen - n, "3 0 obj\n<< /Type /Page", 22));
+	assert_non_null(memmem(out + n, olen - n, "3 0 obj\n<< /FT /Sig", 19));
+	free(out);
+}
+
+/* The new catalogue is the old one and " /AcroForm <<...>>": a catalogue near the
+ * dictionary bound would grow past it, and the signed file would read as unsigned. */
+static void
+test_a_catalogue_too_large_to_grow_is_refused(void **state)
+{
+	size_t cap = PADES_DICT_MAX + 4096, n, olen;
+	char *cat = malloc(cap), *buf = malloc(cap), err[512];
+	const char *objs[1] = { cat };
+	static const char head[] = "<< /Type /Catalog /X (", tail[] = ") >>";
+	uint8_t *out;
+
+	assert_non_null(cat);
+	assert_non_null(buf);
+	for (size_t len = PADES_DICT_MAX - 64; len <= PADES_DICT_MAX - 20; len += 44) {
+		size_t fill = len - (sizeof head - 1) - (sizeof tail - 1);
+
+		memcpy(cat, head, sizeof head - 1);
+		memset(cat + sizeof head - 1, 'a', fill);
+		memcpy(cat + sizeof head - 1 + fill, tail, sizeof tail);
+		assert_int_equal(strlen(cat), len);
+		n = pdf_of(buf, cap, objs, 1, "/Size 2 /Root 1 0 R");
+		if (len == PADES_DICT_MAX - 64) {
+			out = sign_once(*state, buf, n, &olen);
+			free(out);
+		} else {
+			assert_int_equal(pades_check((uint8_t *)buf, n, err, sizeof err), -1);
+			assert_non_null(strstr(err, "大きすぎて"));
+		}
+	}
+	free(cat);
+	free(buf);
 }
 
 static void
@@ -383,6 +498,9 @@ main(void)
 		cmocka_unit_test(test_handmade_pdf_keeps_info_and_id),
 		cmocka_unit_test(test_check_refuses_what_it_cannot_sign),
 		cmocka_unit_test(test_a_dictionary_that_runs_past_its_object_is_not_copied),
+		cmocka_unit_test(test_a_copy_holding_the_catalogue_s_text_does_not_follow_the_new_catalogue),
+		cmocka_unit_test(test_objects_past_size_are_not_renumbered_over),
+		cmocka_unit_test(test_a_catalogue_too_large_to_grow_is_refused),
 		cmocka_unit_test(test_many_false_catalogue_headers_cost_bounded_work),
 		cmocka_unit_test(test_signer_refuses_a_key_of_another_certificate),
 	};
