@@ -61,7 +61,7 @@ const char *ocr_strerror(int err);
 
 /* Who read a page ('R'): Tesseract alone, the jpn or the eng reader of a
  * jpn/eng pair leading, or jpn_vert reading a page written vertically (縦書き,
- * ocr_vertical.h) (ocr_child.c). */
+ * ocr_vertical.h) (ocr_child.c, ocr_page_down.c). */
 enum {
 	OCR_READER_ONE = '1',
 	OCR_READER_JPN = 'j',
@@ -162,7 +162,7 @@ int ocr_page_append(struct ocr_page *dst, struct ocr_page *src);
  * cuts[bands] = height; band b is rows cuts[b] to cuts[b + 1], possibly none. Where
  * no gap divides the page fairly, a band stays empty and the next reads its share.
  * The lines are sorted in place (by their top). A page written vertically is cut
- * into strips of columns the same way, its lines given turned (ocr_child.c).
+ * into strips of columns the same way, its lines given turned (ocr_page_prep.c).
  */
 #define OCR_MAX_BANDS		4
 void ocr_band_cuts(struct ocr_line *lines, uint32_t nlines, uint32_t height,

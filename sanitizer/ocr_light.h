@@ -9,7 +9,7 @@
  * threshold blackens the dim side or drops the print of the bright one (the
  * benchmark's Japanese page, lit from 95 % down to 45 %: 4 of its 36 lines read).
  * Such a page is made black and white by Sauvola's local threshold instead, which
- * Tesseract has built in (ocr_child.c). Only such pages: on paper lit evenly the
+ * Tesseract has built in (ocr_page_prep.c). Only such pages: on paper lit evenly the
  * page is read as it always was.
  *
  * The paper's grey matters on evenly lit pages too. The OCR child erases parts of a

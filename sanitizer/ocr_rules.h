@@ -1,7 +1,7 @@
 /*
  * ocr_rules.h — a page's ruled lines (罫線), found and erased before Tesseract reads it.
  *
- * The OCR child reads a page as one block of lines (PSM_SINGLE_BLOCK, ocr_child.c),
+ * The OCR child reads a page as one block of lines (PSM_SINGLE_BLOCK, ocr_page_prep.c),
  * which leaves out Tesseract's page layout analysis and with it Tesseract's own
  * removal of ruled lines. A form's table then read as almost nothing: its rules were
  * taken for text and the rows between them went with them (a drawn 住民異動届 of ten

@@ -2,7 +2,7 @@
  * ocr_vertical.h — whether a page is written vertically (縦書き), told before
  * Tesseract reads it.
  *
- * The OCR child reads a page as one block of horizontal lines (ocr_child.c). A page
+ * The OCR child reads a page as one block of horizontal lines (ocr_page_prep.c). A page
  * set in columns from top to bottom, right to left, was then read across its
  * columns, a character of each: every character right, no word in its place, and a
  * search for any phrase found nothing. Tesseract's own page layout analysis can
