@@ -993,7 +993,7 @@ report_ocr(const char *name, const struct blob *in, unsigned lanes, const char *
 	cfg.ocr = NULL;
 	cfg.lanes = PIPELINE_DEFAULT_LANES;
 	spp = f.wall / f.pages;
-	printf("%-8s %2u pages, OCR %s, %u at once: %6.3f s/page  %7.1f KB/page "
+	printf("%-10s %2u pages, OCR %s, %u at once: %6.3f s/page  %7.1f KB/page "
 	       "(%.1f without OCR)  %u pages with text (%u led by eng, %u lines read "
 	       "twice)  OCR child peak RSS %llu MB  cpu %4.2f cores | vs target 0.6 s/page: "
 	       "%.2fx\n",
@@ -1012,7 +1012,7 @@ report_tesseract(const char *name, uint8_t *px, double pipeline_spp)
 	double t = tesseract_alone_s(px, A4_W_PX, A4_H_PX);
 
 	free(px);
-	printf("%-8s  1 page , Tesseract alone (jpn, one thread, no sandbox): %5.2f cpu-s "
+	printf("%-10s  1 page , Tesseract alone (jpn, one thread, no sandbox): %5.2f cpu-s "
 	       "(the issue's anchor: 1.1 s), so at best %5.3f s/page on 2 cores",
 	       name, t, t / 2);
 	if (pipeline_spp > 0)
@@ -1047,7 +1047,7 @@ report_ocr_bands(const char *name, const struct blob *in)
 	cfg.ocr = NULL;
 	cfg.ocr_bands = 1;
 	cfg.ocr_models = models;
-	printf("%-8s %2u page%s, OCR %s: in bands %6.3f s (%4.2f cpu-s, %u read in bands), "
+	printf("%-10s %2u page%s, OCR %s: in bands %6.3f s (%4.2f cpu-s, %u read in bands), "
 	       "each child loading %6.3f s (%4.2f cpu-s), one child %6.3f s (%4.2f cpu-s) | "
 	       "ratio %.2f, vs target 0.6 s/page: %.2fx\n",
 	       name, f[0].pages, f[0].pages == 1 ? " " : "s", OCR_DEFAULT_LANGS, f[0].wall,
@@ -1061,7 +1061,7 @@ report_pdf(const char *name, const struct blob *in, double target_bytes)
 	struct figures f = measure(in);
 	double spp = f.wall / f.pages, bpp = (double)f.out_bytes / f.pages;
 
-	printf("%-8s %2u pages  %6.3f s/page  %6.1f pages/s  %7.1f KB/page  "
+	printf("%-10s %2u pages  %6.3f s/page  %6.1f pages/s  %7.1f KB/page  "
 	       "cpu %4.2f cores  | vs target: time %.2fx  size %.2fx\n",
 	       name, f.pages, spp, 1.0 / spp, bpp / 1000.0, f.cpu / f.wall,
 	       spp / TARGET_S_PER_PAGE, bpp / target_bytes);
@@ -1083,7 +1083,7 @@ report_office(void)
 	int i;
 
 	if (d.len == 0 || access(OFFICEPDF_SOFFICE, X_OK) != 0) {
-		printf("office   skipped (no five-pages.docx or no LibreOffice)\n");
+		printf("office     skipped (no five-pages.docx or no LibreOffice)\n");
 		free(d.p);
 		return;
 	}
@@ -1096,14 +1096,14 @@ report_office(void)
 	cold = measure_n(&d, 1);
 	officewarm_config_default(&wc);
 	if (officewarm_new(&wc, &w, err, sizeof err) != 0) {
-		printf("office   warm converter unavailable: %s\n", err);
+		printf("office     warm converter unavailable: %s\n", err);
 		free(d.p);
 		return;
 	}
 	cfg.office_warm = w;
 	t0 = now_s();
 	run_one(&d, &res);	/* the warm-up: start, profile, first load */
-	printf("office   warm converter: first file %.2f s after start (LibreOffice %.2f s)\n",
+	printf("office     warm converter: first file %.2f s after start (LibreOffice %.2f s)\n",
 	       now_s() - t0, res.office_seconds);
 	pipeline_result_free(&res);
 	for (i = 0; i < BENCH_OFFICE_RUNS; i++) {
@@ -1115,7 +1115,7 @@ report_office(void)
 	}
 	conv_warm /= BENCH_OFFICE_RUNS;
 	warm = measure_n(&d, BENCH_RUNS);
-	printf("office   five-pages.docx %u pages  one-shot: %5.2f s/document (LibreOffice "
+	printf("office     five-pages.docx %u pages  one-shot: %5.2f s/document (LibreOffice "
 	       "%5.2f s)  warm: %5.2f s/document (LibreOffice mean %5.2f s, best %5.2f s over "
 	       "%d)  one-shot/warm %4.1fx | vs target 0.5 s (conversion after warm-up): %.2fx\n",
 	       warm.pages, cold.wall, conv_cold, warm.wall, conv_warm, conv_best,
@@ -1126,7 +1126,7 @@ report_office(void)
 	 * killed; with uploads BENCH_OFFICE_GAP_S apart it is warm when the next comes. */
 	wc.recycle_after = 1;
 	if (officewarm_new(&wc, &w, err, sizeof err) != 0) {
-		printf("office   warm converter unavailable: %s\n", err);
+		printf("office     warm converter unavailable: %s\n", err);
 		free(d.p);
 		return;
 	}
@@ -1139,8 +1139,9 @@ report_office(void)
 		conv_warm += now_s() - t0;
 		pipeline_result_free(&res);
 	}
-	printf("office   five-pages.docx, a fresh converter per file (office_recycle = 1), files "
-	       "%d s apart: %5.2f s/document\n", BENCH_OFFICE_GAP_S, conv_warm / BENCH_OFFICE_FRESH);
+	printf("office     five-pages.docx, a fresh converter per file (office_recycle = 1), "
+	       "files %d s apart: %5.2f s/document\n", BENCH_OFFICE_GAP_S,
+	       conv_warm / BENCH_OFFICE_FRESH);
 	cfg.office_warm = NULL;
 	officewarm_free(w);
 	wc.recycle_after = OFFICEWARM_DEFAULT_RECYCLE;
@@ -1157,7 +1158,7 @@ report_office(void)
 		if ((o = file_of(path)).len == 0)
 			continue;
 		f = measure_n(&o, 2);
-		printf("office   %-11s %u page(s)  warm %5.2f s/document  %7.1f KB/page  "
+		printf("office     %-11s %u page(s)  warm %5.2f s/document  %7.1f KB/page  "
 		       "cpu %4.2f cores\n", docs[i], f.pages, f.wall,
 		       (double)f.out_bytes / f.pages / 1000.0, f.cpu / f.wall);
 		free(o.p);
@@ -1289,7 +1290,7 @@ report_memory(void)
 	memory_of(0, &rss, &pte);
 	if (scan_process_info(scanner, &pid, &starts, &abi) == 0 && pid > 0)
 		memory_of(pid, &srss, &spte);
-	printf("memory   sanitizer %ld MB resident, page tables %ld KB; scanner process "
+	printf("memory     sanitizer %ld MB resident, page tables %ld KB; scanner process "
 	       "%ld MB, %ld KB\n", rss >> 10, pte, srss >> 10, spte);
 }
 
@@ -1317,7 +1318,7 @@ main(int argc, char **argv)
 	if (inline_scan != NULL && strcmp(inline_scan, "inline") == 0) {
 		if ((rc = scan_open(&scanner, db, &slim)) != 0)
 			die("tests/clamav: cannot load the signatures (run from the source tree)");
-		printf("scanner  libclamav in this process (BENCH_SCANNER=inline)\n");
+		printf("scanner    libclamav in this process (BENCH_SCANNER=inline)\n");
 	} else {
 		unsigned starts;
 		int abi;
@@ -1328,7 +1329,7 @@ main(int argc, char **argv)
 			die("cannot start the scanner process (run from the source tree)");
 		}
 		(void)scan_process_info(scanner, &pid, &starts, &abi);
-		printf("scanner  libclamav in %s, a process of its own (Landlock ABI %d)\n",
+		printf("scanner    libclamav in %s, a process of its own (Landlock ABI %d)\n",
 		       SCANPROC_PROGRAM, abi);
 	}
 	if (crypto_random(key, sizeof key) != CRYPTO_OK)
@@ -1401,7 +1402,7 @@ main(int argc, char **argv)
 	if (only == NULL || strcmp(only, "jpeg") == 0) {
 		struct figures f = measure(&photo);
 
-		printf("jpeg     12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+		printf("jpeg       12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
 		       "cpu %4.2f cores\n", f.wall, photo.len / 1000.0, f.out_bytes / 1000.0,
 		       f.cpu / f.wall);
 	}
@@ -1410,16 +1411,16 @@ main(int argc, char **argv)
 		struct blob w = webp_of(4000, 3000, 80), h = heic_of(2000, 1500);
 		struct figures f = measure(&w);
 
-		printf("webp     12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+		printf("webp       12 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
 		       "cpu %4.2f cores\n", f.wall, w.len / 1000.0, f.out_bytes / 1000.0,
 		       f.cpu / f.wall);
 		if (h.len > 0) {
 			f = measure(&h);
-			printf("heic      3 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
+			printf("heic        3 Mpx    %6.3f s       input %6.0f KB  output %7.0f KB  "
 			       "cpu %4.2f cores\n", f.wall, h.len / 1000.0, f.out_bytes / 1000.0,
 			       f.cpu / f.wall);
 		} else {
-			printf("heic     skipped: heif-enc (libheif-examples) is not installed\n");
+			printf("heic       skipped: heif-enc (libheif-examples) is not installed\n");
 		}
 		free(w.p);
 		free(h.p);
@@ -1442,7 +1443,7 @@ main(int argc, char **argv)
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	wall = now_s() - t0;
-	printf("batch    %d files (1-page PDF, 1024x768 JPEG, 800x600 PNG) on 2 threads: "
+	printf("batch      %d files (1-page PDF, 1024x768 JPEG, 800x600 PNG) on 2 threads: "
 	       "%6.2f s  %6.1f files/s  %6.3f s/page  cpu %4.2f of 2 cores\n",
 	       BENCH_BATCH, wall, BENCH_BATCH / wall,
 	       wall / (double)atomic_load(&batch.pages), (cpu_s() - c0) / wall);
