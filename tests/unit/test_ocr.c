@@ -1097,6 +1097,20 @@ japanese_notice_pdf(unsigned pitch, unsigned pages)
 	return image_pdf(draw_lines(lines, 22, pitch), pages);
 }
 
+/* The last of "bands off, bands on" a test tries: under ASan the pipeline has one
+ * lane (pipeline.h), so nothing would read a second band. */
+#define BANDS_LAST (PIPELINE_ASAN ? 0 : 1)
+
+/* c as pipeline_config_default makes it, with OCR on (jpn+eng) and a one-page
+ * document read in bands (bands 1) or by one child (0). */
+static void
+ocr_config(struct pipeline_config *c, int bands)
+{
+	pipeline_config_default(c);
+	c->ocr = OCR_DEFAULT_LANGS;
+	c->ocr_bands = bands;
+}
+
 /* Run the pipeline on in_fd; the output's bytes in *out (malloc'd). */
 static void
 run(struct pipeline_config *c, int in_fd, struct pipeline_result *res, uint8_t **out,
@@ -1180,8 +1194,7 @@ test_pipeline_with_ocr_makes_a_multi_page_tiff_searchable(void **state)
 	in = memfd_create("in", 0);
 	assert_int_equal(pwrite(in, tif.p, tif.len, 0), (ssize_t)tif.len);
 	free(tif.p);
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	text = text_layer_of(&c, in, &res);
 	assert_string_equal(res.method, "tiff-pages-render");
 	assert_int_equal(res.pages, 2);
@@ -1206,8 +1219,7 @@ test_pipeline_with_ocr_makes_the_japanese_page_searchable(void **state)
 	if (pipeline_skip())
 		return;
 	in = japanese_pdf(2);
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.pages, 2);
 	assert_int_equal(res.ocr_pages, 2);
@@ -1307,9 +1319,7 @@ ocr_lines_of(int in, int bands, uint32_t pages, uint32_t banded, unsigned *len, 
 	char *text;
 	unsigned n;
 
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
-	c.ocr_bands = bands;
+	ocr_config(&c, bands);
 	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.pages, pages);
 	assert_int_equal(res.ocr_pages, pages);
@@ -1501,8 +1511,7 @@ test_pipeline_with_ocr_reads_spreadsheet_rows_of_kanji_and_digits_in_jpn(void **
 	in = pages_pdf(two, 2);
 	free(two[0]);
 	free(two[1]);
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	c.lanes = 1;
 	text = text_layer_of(&c, in, &res);
 	assert_int_equal(res.ocr_pages, 2);
@@ -1556,10 +1565,8 @@ test_pipeline_with_ocr_reads_text_on_shaded_ground(void **state)
 	shade_box(px, 256, 306, 148, 0);	/* black on mid-tone grey */
 	shade_box(px, 346, 396, 40, 255);	/* white on a dark bar */
 	in = image_pdf(px, 1);
-	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.ocr_bands = bands;
+	for (bands = 0; bands <= BANDS_LAST; bands++) {
+		ocr_config(&c, bands);
 		text = text_layer_of(&c, in, &res);
 		assert_int_equal(res.ocr_pages, 1);
 		assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
@@ -1653,10 +1660,8 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 		return;
 	}
 	in = image_pdf(draw_columns(vertical_columns, 24, 40), 1);
-	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.ocr_bands = bands;
+	for (bands = 0; bands <= BANDS_LAST; bands++) {
+		ocr_config(&c, bands);
 		c.sign_key = key;
 		run(&c, in, &res, &out, &len);
 		assert_true(res.clean);
@@ -1710,10 +1715,8 @@ test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns(void **state
 	draw_line_onto(px, "窓口でのお手続きについて", 36, 300, 110);
 	draw_line_onto(px, "関所市役所 市民課", 24, 600, 1100);
 	in = image_pdf(px, 1);
-	for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.ocr_bands = bands;
+	for (bands = 0; bands <= BANDS_LAST; bands++) {
+		ocr_config(&c, bands);
 		c.sign_key = key;
 		run(&c, in, &res, &out, &len);
 		assert_true(res.clean);
@@ -1762,8 +1765,7 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 		for (size_t x = 0; x < A4_W; x++)
 			mirror[y * A4_W + x] = px[y * A4_W + A4_W - 1 - x];
 	in[0] = image_pdf(mirror, 1);
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	c.sign_key = key;
 	run(&c, in[0], &res, &out, &len);
 	assert_int_equal(res.ocr_pages, 1);
@@ -1775,10 +1777,8 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 	half_turn(px);
 	in[1] = image_pdf(px, 1);
 	for (turned = 0; turned <= 1; turned++)
-		for (bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-			pipeline_config_default(&c);
-			c.ocr = OCR_DEFAULT_LANGS;
-			c.ocr_bands = bands;
+		for (bands = 0; bands <= BANDS_LAST; bands++) {
+			ocr_config(&c, bands);
 			c.sign_key = key;
 			run(&c, in[turned], &res, &out, &len);
 			assert_true(res.clean);
@@ -1859,10 +1859,8 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 	in[1] = sized_pages_pdf(&page[1], 1, A4_H, A4_W);
 	in[2] = pages_pdf(&page[2], 1);
 	for (int k = 0; k < 3; k++)
-		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-			pipeline_config_default(&c);
-			c.ocr = OCR_DEFAULT_LANGS;
-			c.ocr_bands = bands;
+		for (int bands = 0; bands <= BANDS_LAST; bands++) {
+			ocr_config(&c, bands);
 			c.sign_key = key;
 			run(&c, in[k], &res, &out, &len);
 			assert_true(res.clean);
@@ -1921,10 +1919,8 @@ test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole(void **state)
 	page = quarter_turn(across, 1);
 	free(across);
 	in = sized_pages_pdf(&page, 1, A4_H, A4_W);
-	for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.ocr_bands = bands;
+	for (int bands = 0; bands <= BANDS_LAST; bands++) {
+		ocr_config(&c, bands);
 		c.sign_key = key;
 		run(&c, in, &res, &out, &len);
 		assert_true(res.clean);
@@ -2041,10 +2037,8 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 	in[0] = pages_pdf(&page[0], 1);
 	in[1] = pages_pdf(&page[1], 1);
 	for (int k = 0; k < 2; k++)
-		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-			pipeline_config_default(&c);
-			c.ocr = OCR_DEFAULT_LANGS;
-			c.ocr_bands = bands;
+		for (int bands = 0; bands <= BANDS_LAST; bands++) {
+			ocr_config(&c, bands);
 			c.sign_key = key;
 			run(&c, in[k], &res, &out, &len);
 			assert_true(res.clean);
@@ -2145,10 +2139,8 @@ test_pipeline_with_ocr_reads_forms_on_grey_and_unevenly_lit_paper(void **state)
 		in[kind] = image_pdf(px, 1);
 	}
 	for (int kind = 0; kind < KINDS; kind++)
-		for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-			pipeline_config_default(&c);
-			c.ocr = OCR_DEFAULT_LANGS;
-			c.ocr_bands = bands;
+		for (int bands = 0; bands <= BANDS_LAST; bands++) {
+			ocr_config(&c, bands);
 			text = text_layer_of(&c, in[kind], &res);
 			assert_int_equal(res.ocr_pages, 1);
 			assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
@@ -2240,10 +2232,8 @@ test_pipeline_with_ocr_reads_the_print_under_red_seals(void **state)
 	draw_seal(rgb, 380, 238, 40, "千代");	/* over 千代田区 */
 	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
 	free(rgb);
-	for (int bands = 0; bands <= (PIPELINE_ASAN ? 0 : 1); bands++) {
-		pipeline_config_default(&c);
-		c.ocr = OCR_DEFAULT_LANGS;
-		c.ocr_bands = bands;
+	for (int bands = 0; bands <= BANDS_LAST; bands++) {
+		ocr_config(&c, bands);
 		text = text_layer_of(&c, in, &res);
 		if (strstr(text, "氏名山田太") == NULL || strstr(text, "千代田区霞が関") == NULL)
 			print_message("bands %d:\n%s\n", bands, text);
@@ -2294,8 +2284,7 @@ test_pipeline_with_ocr_reads_light_coloured_print(void **state)
 	}
 	in = channel_pages_pdf(&rgb, 1, A4_W, A4_H, 3);
 	free(rgb);
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	text = text_layer_of(&c, in, &res);
 	for (unsigned l = 0; l < sizeof words / sizeof words[0]; l++) {
 		if (strstr(text, words[l]) == NULL)
@@ -2442,8 +2431,7 @@ read_with_models(int in, const char *tessdata, const struct ocr_models *m, int b
 	struct pipeline_config c;
 	char *text;
 
-	pipeline_config_default(&c);
-	c.ocr = OCR_DEFAULT_LANGS;
+	ocr_config(&c, 1);
 	c.ocr_tessdata = tessdata;
 	c.ocr_models = m;
 	c.ocr_bands = bands;
