@@ -194,7 +194,7 @@ page_read_across(struct page_reader *pr, struct ocr_out *o, uint8_t *px)
  */
 void
 page_read_islands(struct page_reader *pr, struct ocr_out *o, uint8_t *px, size_t stride,
-	     int banded, int upside_down)
+		  int banded, int upside_down)
 {
 	const struct page_down_way *way = &page_down_ways[upside_down ? 3 : 0];
 

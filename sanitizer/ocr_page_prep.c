@@ -85,7 +85,7 @@ page_paint_rows(const struct page_reader *pr, uint8_t *px, uint32_t y0, uint32_t
  * from from, a page of the same size. */
 void
 page_paint_box(const struct page_reader *pr, uint8_t *px, const struct ocr_box *b,
-	  const uint8_t *from)
+	       const uint8_t *from)
 {
 	size_t pixel = pr->h->channels, off = (size_t)b->x0 * pixel;
 	size_t len = (size_t)(b->x1 - b->x0) * pixel;

@@ -155,8 +155,8 @@ ocr_reading_merge_cjk(const struct ocr_reading *e, const struct ocr_reading *j,
 
 /* Read box (x0, y0)-(x1, y1) of the page given to api as one line, into lr. */
 void
-ocr_reading_line(TessBaseAPI *api, const struct pixels_header *h, int x0, int y0, int x1, int y1,
-	  struct ocr_reading *lr)
+ocr_reading_line(TessBaseAPI *api, const struct pixels_header *h, int x0, int y0, int x1,
+		 int y1, struct ocr_reading *lr)
 {
 	TessResultIterator *it;
 

@@ -397,6 +397,62 @@ vertical_pdf(int heading)
 	return b;
 }
 
+/* A resident-move form's sections (住民異動届): two tables side by side, 8 sections
+ * each of three ruled rows, and in each section's narrow cell at the left its label
+ * written down (届出人 ...; 16 in all, ocr_vertical_islands), or with labels 0
+ * those cells empty: the same page but for its labels (form-16, form-0). */
+static struct blob
+form_pdf(int labels)
+{
+	static const char *const label[16] = {
+		"届出人", "世帯主", "転入者", "転出先", "新住所", "旧住所", "本籍地", "筆頭者",
+		"連絡先", "代理人", "続柄欄", "生年月", "手数料", "受付者", "確認者", "備考欄",
+	};
+	static const char *const row[3] = {
+		"氏名　山田　太郎", "住所　関所市本町一丁目２番３号", "電話　０３－１２３４－５６７８",
+	};
+	const double w = 595.28, h = 841.89, top = 110, row_h = 26, cell_w = 26, table_w = 248;
+	struct blob b = { 0 };
+	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(blob_write, &b, w, h);
+	cairo_t *cr = cairo_create(pdf);
+
+	show_across(cr, "住民異動届", 18, 252, 50);
+	cairo_set_line_width(cr, 1.0);
+	for (int t = 0; t < 2; t++) {
+		double x0 = 40 + t * (table_w + 19);
+
+		for (int sec = 0; sec < 8; sec++) {
+			double y0 = top + sec * 3 * row_h;
+			const char *name = label[t * 8 + sec];
+
+			cairo_rectangle(cr, x0, y0, table_w, 3 * row_h);
+			cairo_move_to(cr, x0 + cell_w, y0);
+			cairo_line_to(cr, x0 + cell_w, y0 + 3 * row_h);
+			for (int r = 0; r < 3; r++) {
+				if (r > 0) {
+					cairo_move_to(cr, x0 + cell_w, y0 + r * row_h);
+					cairo_line_to(cr, x0 + table_w, y0 + r * row_h);
+				}
+				show_across(cr, row[r], 10.5, x0 + cell_w + 12, y0 + r * row_h + 6);
+			}
+			/* The label's three characters one under another, upright. */
+			for (int k = 0; labels && k < 3; k++) {
+				char ch[4] = { name[3 * k], name[3 * k + 1], name[3 * k + 2], 0 };
+
+				show_across(cr, ch, 13, x0 + 6.5, y0 + 15 + k * 16);
+			}
+		}
+	}
+	cairo_stroke(cr);
+	cairo_show_page(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(pdf);
+	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
+		die("cairo: cannot write the form PDF");
+	cairo_surface_destroy(pdf);
+	return b;
+}
+
 static void scan_ink(uint8_t *px, const uint8_t *ink, uint32_t w, uint32_t h, int full,
     int blur);
 
@@ -939,7 +995,7 @@ run_one(const struct blob *in, struct pipeline_result *res)
 
 struct figures {
 	double wall, cpu;
-	uint32_t pages, ocr_pages, ocr_pages_eng, ocr_lines_reread, ocr_banded;
+	uint32_t pages, ocr_pages, ocr_pages_eng, ocr_lines_reread, ocr_banded, ocr_vert;
 	uint64_t out_bytes, ocr_rss_kb;
 };
 
@@ -965,6 +1021,7 @@ measure_n(const struct blob *in, int runs)
 			best.ocr_pages_eng = res.ocr_pages_eng;
 			best.ocr_lines_reread = res.ocr_lines_reread;
 			best.ocr_banded = res.ocr_pages_banded;
+			best.ocr_vert = res.ocr_pages_vert_model;
 		}
 		pipeline_result_free(&res);
 	}
@@ -1053,6 +1110,34 @@ report_ocr_bands(const char *name, const struct blob *in)
 	       name, f[0].pages, f[0].pages == 1 ? " " : "s", OCR_DEFAULT_LANGS, f[0].wall,
 	       f[0].cpu, f[0].ocr_banded, f[1].wall, f[1].cpu, f[2].wall, f[2].cpu,
 	       f[0].wall / f[2].wall, f[0].wall / f[0].pages / TARGET_OCR_S_PER_PAGE);
+}
+
+/* What a form's labels written down cost (ocr_vertical_islands: each read on its own
+ * by jpn_vert): the form with its 16 labels against the same form without, in one
+ * child and in bands; best of three runs each, alternating. */
+static void
+report_labels(const struct blob *with, const struct blob *without)
+{
+	struct figures f[4] = { { 0 } };	/* with, without; one child, bands */
+
+	cfg.ocr = OCR_DEFAULT_LANGS;
+	for (int i = 0; i < 12; i++) {
+		int v = i % 4;
+		struct figures g;
+
+		cfg.ocr_bands = v >= 2;
+		g = measure_n(v % 2 == 0 ? with : without, 1);
+		if (i < 4 || g.wall < f[v].wall)
+			f[v] = g;
+	}
+	cfg.ocr = NULL;
+	cfg.ocr_bands = 1;
+	printf("%-10s  1 page , OCR %s, 16 labels written down (%s): one child %6.3f s "
+	       "(%4.2f cpu-s) against %6.3f s without them, %5.1f ms a label; in bands %6.3f s "
+	       "against %6.3f s | ratio %.2f, in bands %.2f\n",
+	       "form", OCR_DEFAULT_LANGS, f[0].ocr_vert ? "read by jpn_vert" : "NOT read down",
+	       f[0].wall, f[0].cpu, f[1].wall, 1000.0 * (f[0].wall - f[1].wall) / 16, f[2].wall,
+	       f[3].wall, f[0].wall / f[1].wall, f[2].wall / f[3].wall);
 }
 
 static void
@@ -1193,23 +1278,20 @@ batch_worker(void *arg)
 
 /* BENCH_SAVE_DIR=DIR keeps the generated PDFs, to run them through sekishoctl
  * sanitize or a profiler alone. */
+struct named_blob {
+	const char *name;
+	const struct blob *b;
+};
+
 static void
-save_inputs(const char *dir, const struct blob *text, const struct blob *japanese,
-	    const struct blob *scanned, const struct blob *scan_jp, const struct blob *scan_col,
-	    const struct blob *vertical, const struct blob *vertical_h)
+save_inputs(const char *dir, const struct named_blob *in, size_t n)
 {
-	const struct { const char *name; const struct blob *b; } in[] = {
-		{ "text.pdf", text }, { "japanese.pdf", japanese }, { "scanned.pdf", scanned },
-		{ "scan-jp.pdf", scan_jp }, { "scan-col.pdf", scan_col },
-		{ "vertical.pdf", vertical }, { "vertical-h.pdf", vertical_h },
-	};
 	char path[4096];
-	size_t i;
 	FILE *f;
 
 	if (dir == NULL)
 		return;
-	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, in[i].name);
 		if ((f = fopen(path, "wb")) == NULL ||
 		    fwrite(in[i].b->p, 1, in[i].b->len, f) != in[i].b->len || fclose(f) != 0)
@@ -1304,7 +1386,7 @@ main(int argc, char **argv)
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
 	struct blob text, japanese, scanned, scan_jp, scan_col, scan_col1, photo, small[3], japanese1, japanese3,
-	    scan_jp1, vertical1, vertical_h1;
+	    scan_jp1, vertical1, vertical_h1, form16, form0;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -1348,12 +1430,23 @@ main(int argc, char **argv)
 	scan_jp1 = scanned_notice_pdf(1);
 	vertical1 = vertical_pdf(0);
 	vertical_h1 = vertical_pdf(1);
+	form16 = form_pdf(1);
+	form0 = form_pdf(0);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
 	small[2] = png_of(800, 600);
-	save_inputs(getenv("BENCH_SAVE_DIR"), &text, &japanese, &scanned, &scan_jp, &scan_col,
-		    &vertical1, &vertical_h1);
+	{
+		const struct named_blob in[] = {
+			{ "text.pdf", &text }, { "japanese.pdf", &japanese },
+			{ "scanned.pdf", &scanned }, { "scan-jp.pdf", &scan_jp },
+			{ "scan-col.pdf", &scan_col }, { "vertical.pdf", &vertical1 },
+			{ "vertical-h.pdf", &vertical_h1 }, { "form-16.pdf", &form16 },
+			{ "form-0.pdf", &form0 },
+		};
+
+		save_inputs(getenv("BENCH_SAVE_DIR"), in, sizeof in / sizeof in[0]);
+	}
 
 	printf("sanitizer at %u dpi, sandbox and both scans included, best of %d runs\n",
 	       cfg.dpi, BENCH_RUNS);
@@ -1390,6 +1483,7 @@ main(int argc, char **argv)
 		report_ocr_bands("japanese", &japanese3);
 		report_ocr_bands("vertical", &vertical1);
 		report_ocr_bands("vertical-h", &vertical_h1);
+		report_labels(&form16, &form0);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
 		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
@@ -1457,6 +1551,8 @@ out:
 	free(japanese1.p);
 	free(vertical1.p);
 	free(vertical_h1.p);
+	free(form16.p);
+	free(form0.p);
 	free(japanese3.p);
 	free(scan_jp1.p);
 	free(scanned.p);

@@ -899,14 +899,14 @@ face_close(FT_Library lib, FT_Face face)
 	FT_Done_FreeType(lib);
 }
 
-/* Draw s down onto px, an A4 page at 150 dpi, in face (at px_size pixels): each
- * character in a square of px_size from (x, y) down. */
+/* Draw s down onto px, an A4 page at 150 dpi, in face: each character from (x, y)
+ * down, pitch pixels apart (its size, set solid). */
 static void
-draw_down(uint8_t *px, FT_Face face, const char *s, unsigned px_size, int x, int y)
+draw_down(uint8_t *px, FT_Face face, const char *s, unsigned pitch, int x, int y)
 {
 	int baseline = (int)(face->size->metrics.ascender >> 6);
 
-	for (; *s; y += (int)px_size) {
+	for (; *s; y += (int)pitch) {
 		char one[8] = { 0 };
 		const char *c = s;
 
@@ -973,13 +973,13 @@ draw_columns(const char *const *lines, unsigned px_size, unsigned pitch)
 /* Onto px, an A4 page at 150 dpi, s drawn down in IPA Gothic at px_size pixels,
  * each character in a square of px_size from (x, y) down. */
 static void
-draw_column_onto(uint8_t *px, const char *s, unsigned px_size, int x, int y)
+draw_column_onto(uint8_t *px, const char *s, unsigned px_size, unsigned pitch, int x, int y)
 {
 	FT_Library lib;
 	FT_Face face;
 
 	face_open(&lib, &face, px_size);
-	draw_down(px, face, s, px_size, x, y);
+	draw_down(px, face, s, pitch, x, y);
 	face_close(lib, face);
 }
 
@@ -1988,9 +1988,10 @@ check_ruled_table_words(const char *text)
 }
 
 /* draw_ruled_table with a column of labels on its left, each written down its cell
- * of three rows (縦書きの項目名): 届出人 and 世帯主, ruled like the rest. */
+ * of three rows (縦書きの項目名): 届出人 and 世帯主, ruled like the rest, their
+ * characters of px_size pixels, pitch apart. */
 static uint8_t *
-draw_labelled_table(void)
+draw_labelled_table(unsigned px_size, unsigned pitch)
 {
 	uint8_t *px = draw_ruled_table(0);
 
@@ -2001,8 +2002,8 @@ draw_labelled_table(void)
 	for (unsigned y = 166; y < 168 + 48 * 8; y++)
 		for (unsigned x = 0; x < 2; x++)
 			px[(size_t)y * A4_W + 40 + x] = 0;
-	draw_column_onto(px, "届出人", 22, 59, 200);
-	draw_column_onto(px, "世帯主", 22, 59, 200 + 48 * 3);
+	draw_column_onto(px, "届出人", px_size, pitch, 70 - (int)px_size / 2, 200);
+	draw_column_onto(px, "世帯主", px_size, pitch, 70 - (int)px_size / 2, 200 + 48 * 3);
 	return px;
 }
 
@@ -2010,8 +2011,10 @@ draw_labelled_table(void)
  * A form's labels written down their cells (縦書きの項目名) beside rows written across:
  * each label one vertical line of the text layer, and every row read as in the
  * table without them, in one child and in bands; upside down, the same, the labels
- * read turned. Read across with the rows, the labels were lost and spoilt the rows
- * beside them (氏名 gone, 上住所, 24晶).
+ * read turned; set larger than the rows and spaced (28 pixels, 32 apart, beside rows
+ * of 22), the same. Read across with the rows, the labels were lost and spoilt the
+ * rows beside them (氏名 gone, 上住所, 24晶); spaced, they were not told apart until
+ * a column's characters could be 3/4 of one apart.
  */
 static void
 test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
@@ -2020,9 +2023,9 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 	size_t len;
 	struct pipeline_config c;
 	struct pipeline_result res;
-	uint8_t *page[2], *out;
+	uint8_t *page[3], *out;
 	char *text;
-	int in[2];
+	int in[3];
 
 	(void)state;
 	if (pipeline_skip())
@@ -2031,26 +2034,27 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 		skip();
 		return;
 	}
-	page[0] = draw_labelled_table();
-	page[1] = draw_labelled_table();
+	page[0] = draw_labelled_table(22, 22);
+	page[1] = draw_labelled_table(22, 22);
 	half_turn(page[1]);			/* the second upside down */
-	in[0] = pages_pdf(&page[0], 1);
-	in[1] = pages_pdf(&page[1], 1);
-	for (int k = 0; k < 2; k++)
+	page[2] = draw_labelled_table(28, 32);
+	for (int k = 0; k < 3; k++)
+		in[k] = pages_pdf(&page[k], 1);
+	for (int k = 0; k < 3; k++)
 		for (int bands = 0; bands <= BANDS_LAST; bands++) {
 			ocr_config(&c, bands);
 			c.sign_key = key;
 			run(&c, in[k], &res, &out, &len);
 			assert_true(res.clean);
 			assert_int_equal(res.ocr_pages_vertical, 0);
-			assert_int_equal(res.ocr_pages_turned, (uint32_t)k);
+			assert_int_equal(res.ocr_pages_turned, k == 1 ? 1 : 0);
 			/* jpn_vert read the labels: the attestation names it. */
 			assert_int_equal(res.ocr_pages_vert_model, 1);
 			assert_string_equal(json_string_value(json_object_get(engines_of(&res),
 						"tesseract")) + strlen(ocr_engine_version()),
 					    " jpn+eng+jpn_vert");
 			/* Two lines down: up, on the page upside down. */
-			assert_int_equal(lines_in(out, len, k == 0 ? "0 -1 1 0" : "0 1 -1 0"), 2);
+			assert_int_equal(lines_in(out, len, k == 1 ? "0 1 -1 0" : "0 -1 1 0"), 2);
 			text = pdftotext(out, len);
 			free(out);
 			if (strstr(text, "届出人") == NULL || strstr(text, "世帯主") == NULL)
@@ -2061,7 +2065,7 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 			free(text);
 			pipeline_result_free(&res);
 		}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		free(page[k]);
 		close(in[k]);
 	}

@@ -388,23 +388,86 @@ test_a_label_down_beside_rows_is_an_island(void **state)
 	assert_int_equal(islands(b, boxes), 0);
 }
 
-/* The marks of a column are chained when less than half a character (10) apart; one
- * mark alone is no column. */
+/* A column's characters are under 3/4 of a character (15) apart, from the bottom of
+ * one to the top of the next; one mark alone is no column. */
 static void
-test_an_island_s_marks_are_half_a_character_apart(void **state)
+test_an_island_s_characters_are_under_three_quarters_of_one_apart(void **state)
 {
 	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
 	PIX *b = form();
 
 	(void)state;
-	column(b, 100, 100, 3, 20, 20, 9);
+	column(b, 100, 100, 3, 20, 20, 14);
 	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y1, 188 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 10);
+	column(b, 100, 100, 3, 20, 20, 15);
 	assert_int_equal(islands(b, boxes), 0);
 	b = form();
 	mark(b, 100, 100, 20, 20);
 	assert_int_equal(islands(b, boxes), 0);
+}
+
+/*
+ * A character may be more than one part (由 inside 尸, 云 beside 車, 刃 over 心
+ * beside 言 in 認): the column takes in every part within it, goes on from the
+ * character's bottom, not the part's it followed, and begins once, however many
+ * parts its top character has. Left out, a character's other parts crowded their
+ * own column, and a label broke where its part followed ended high.
+ */
+static void
+test_a_column_takes_in_every_part_of_its_characters(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	mark(b, 100, 100, 20, 20);		/* 口, 回, 口 */
+	mark(b, 100, 122, 20, 20);
+	mark(b, 106, 128, 8, 8);
+	mark(b, 100, 144, 20, 20);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	assert_int_equal(boxes[0].y1, 164 + 5);
+	b = form();
+	mark(b, 100, 100, 9, 20);		/* two parts side by side, over 口, 口 */
+	mark(b, 111, 100, 9, 20);
+	column(b, 100, 122, 2, 20, 20, 2);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].x0, 100 - 5);
+	assert_int_equal(boxes[0].x1, 120 + 5);
+	assert_int_equal(boxes[0].y1, 164 + 5);
+	/* A stroke above and left of a narrow top character, under the column's width
+	 * but too narrow over the next character to begin a column of its own. */
+	b = form();
+	mark(b, 105, 100, 10, 20);
+	column(b, 100, 122, 2, 20, 20, 2);
+	fill(b, 96, 95, 103, 110);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].x0, 96 - 5);
+	assert_int_equal(boxes[0].y0, 95 - 5);
+	/* Beside four 口 (6 apart), strokes whose boxes, not ink, overlap: one the
+	 * column's, one above it that overlaps only that one, one above that again that
+	 * overlaps only the second: each taken in the round after the last. */
+	b = form();
+	column(b, 100, 100, 4, 20, 20, 6);
+	fill(b, 112, 148, 130, 150);		/* 112..130 x 130..150 */
+	fill(b, 128, 130, 130, 150);
+	fill(b, 126, 104, 140, 106);		/* 126..140 x 104..128 */
+	fill(b, 138, 104, 140, 128);
+	fill(b, 136, 101, 150, 103);		/* 136..150 x 101..115 */
+	fill(b, 148, 101, 150, 115);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].x1, 150 + 5);
+	/* 口, then a short part on the right, its top first, over a tall one on the left,
+	 * then 口 14 under the tall one's bottom (24 under the short one's). */
+	b = form();
+	mark(b, 100, 100, 20, 20);
+	mark(b, 111, 121, 9, 10);
+	mark(b, 100, 122, 9, 20);
+	mark(b, 100, 156, 20, 20);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y1, 176 + 5);
 }
 
 /*
@@ -483,7 +546,8 @@ main(void)
 		cmocka_unit_test(test_lines_across_are_told_by_their_gaps),
 		cmocka_unit_test(test_a_page_of_lines_across_has_no_rows_across),
 		cmocka_unit_test(test_a_label_down_beside_rows_is_an_island),
-		cmocka_unit_test(test_an_island_s_marks_are_half_a_character_apart),
+		cmocka_unit_test(test_an_island_s_characters_are_under_three_quarters_of_one_apart),
+		cmocka_unit_test(test_a_column_takes_in_every_part_of_its_characters),
 		cmocka_unit_test(test_an_island_is_a_narrow_tall_column_of_characters),
 		cmocka_unit_test(test_solid_text_columns_and_too_many_have_no_islands),
 	};
