@@ -1097,6 +1097,9 @@ japanese_notice_pdf(unsigned pitch, unsigned pages)
 	return image_pdf(draw_lines(lines, 22, pitch), pages);
 }
 
+/* The key every run here signs its attestation with (any will do). */
+static const uint8_t sign_key[32] = { 1 };
+
 /* The last of "bands off, bands on" a test tries: under ASan the pipeline has one
  * lane (pipeline.h), so nothing would read a second band. */
 #define BANDS_LAST (PIPELINE_ASAN ? 0 : 1)
@@ -1132,17 +1135,29 @@ run(struct pipeline_config *c, int in_fd, struct pipeline_result *res, uint8_t *
 	close(out_fd);
 }
 
+/* Run the pipeline with OCR (ocr_config, bands as given) on in, signed: the result
+ * in *res, which must be clean, and the output's bytes in *out (malloc'd). */
+static void
+ocr_run(int in, int bands, struct pipeline_result *res, uint8_t **out, size_t *out_len)
+{
+	struct pipeline_config c;
+
+	ocr_config(&c, bands);
+	c.sign_key = sign_key;
+	run(&c, in, res, out, out_len);
+	assert_true(res->clean);
+}
+
 /* Run the pipeline, configured by c (OCR on, say), on in: the result in *res, which
  * must be clean, and its text layer as pdftotext reads it (malloc'd). */
 static char *
 text_layer_of(struct pipeline_config *c, int in, struct pipeline_result *res)
 {
-	static const uint8_t key[32] = { 1 };
 	uint8_t *out;
 	size_t len;
 	char *text;
 
-	c->sign_key = key;
+	c->sign_key = sign_key;
 	run(c, in, res, &out, &len);
 	assert_true(res->clean);
 	text = pdftotext(out, len);
@@ -1644,8 +1659,6 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 	static const char *const phrases[] = {
 		"本人確認書類", "委任状が必要", "十四日以内", "午後五時", "印鑑登録証", "三百円",
 	};
-	static const uint8_t key[32] = { 1 };
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *out;
 	size_t len;
@@ -1661,10 +1674,7 @@ test_pipeline_with_ocr_reads_a_vertical_page_down_its_columns(void **state)
 	}
 	in = image_pdf(draw_columns(vertical_columns, 24, 40), 1);
 	for (bands = 0; bands <= BANDS_LAST; bands++) {
-		ocr_config(&c, bands);
-		c.sign_key = key;
-		run(&c, in, &res, &out, &len);
-		assert_true(res.clean);
+		ocr_run(in, bands, &res, &out, &len);
 		assert_int_equal(vertical_lines_in(out, len), 6);
 		text = pdftotext(out, len);
 		free(out);
@@ -1696,8 +1706,6 @@ test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns(void **state
 		"窓口でのお手続きについて", "本人確認書類", "委任状が必要", "十四日以内",
 		"午後五時", "印鑑登録証", "三百円", "関所市役所市民課",
 	};
-	static const uint8_t key[32] = { 1 };
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *out, *px;
 	size_t len;
@@ -1716,10 +1724,7 @@ test_pipeline_with_ocr_reads_a_heading_across_over_vertical_columns(void **state
 	draw_line_onto(px, "関所市役所 市民課", 24, 600, 1100);
 	in = image_pdf(px, 1);
 	for (bands = 0; bands <= BANDS_LAST; bands++) {
-		ocr_config(&c, bands);
-		c.sign_key = key;
-		run(&c, in, &res, &out, &len);
-		assert_true(res.clean);
+		ocr_run(in, bands, &res, &out, &len);
 		assert_int_equal(vertical_lines_in(out, len), 6);
 		/* Read once: by the child of the first band, not by every band's. */
 		assert_int_equal(lines_in(out, len, "1 0 0 1"), 2);
@@ -1748,8 +1753,6 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 		"代理人が請求する場合は委任状が必要です", "転出届は引越しの前後十四日以内に",
 		"届け出てください", "手数料は一通につき三百円です", NULL,
 	};
-	static const uint8_t key[32] = { 1 };
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *px, *mirror, *out;
 	size_t len, n = (size_t)A4_W * A4_H;
@@ -1765,9 +1768,7 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 		for (size_t x = 0; x < A4_W; x++)
 			mirror[y * A4_W + x] = px[y * A4_W + A4_W - 1 - x];
 	in[0] = image_pdf(mirror, 1);
-	ocr_config(&c, 1);
-	c.sign_key = key;
-	run(&c, in[0], &res, &out, &len);
+	ocr_run(in[0], 1, &res, &out, &len);
 	assert_int_equal(res.ocr_pages, 1);
 	assert_null(memmem(out, len, "/Rotate", 7));
 	free(out);
@@ -1778,10 +1779,7 @@ test_pipeline_with_ocr_reads_an_upside_down_page_turned(void **state)
 	in[1] = image_pdf(px, 1);
 	for (turned = 0; turned <= 1; turned++)
 		for (bands = 0; bands <= BANDS_LAST; bands++) {
-			ocr_config(&c, bands);
-			c.sign_key = key;
-			run(&c, in[turned], &res, &out, &len);
-			assert_true(res.clean);
+			ocr_run(in[turned], bands, &res, &out, &len);
 			assert_int_equal(res.ocr_pages, 1);
 			assert_int_equal(res.ocr_pages_banded, (uint32_t)bands);
 			assert_int_equal(res.ocr_pages_turned, (uint32_t)turned);
@@ -1836,10 +1834,8 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 		"代理人が請求する場合は委任状が必要です", "転出届は引越しの前後十四日以内に",
 		"届け出てください", "手数料は一通につき三百円です", NULL,
 	};
-	static const uint8_t key[32] = { 1 };
 	static const char *const rotate[] = { "/Rotate 270 ", "/Rotate 90 ", "/Rotate 180 " };
 	size_t len;
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *across, *down, *page[3], *out;
 	int in[3];
@@ -1860,10 +1856,7 @@ test_pipeline_with_ocr_reads_pages_on_their_side(void **state)
 	in[2] = pages_pdf(&page[2], 1);
 	for (int k = 0; k < 3; k++)
 		for (int bands = 0; bands <= BANDS_LAST; bands++) {
-			ocr_config(&c, bands);
-			c.sign_key = key;
-			run(&c, in[k], &res, &out, &len);
-			assert_true(res.clean);
+			ocr_run(in[k], bands, &res, &out, &len);
 			assert_int_equal(res.ocr_pages, 1);
 			assert_int_equal(res.ocr_pages_vertical, k == 2 ? 1 : 0);
 			assert_int_equal(res.ocr_pages_turned, 1);
@@ -1902,8 +1895,6 @@ test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole(void **state)
 		"届け出てください", "手数料は一通につき三百円です", NULL,
 	};
 	static const char *const numbers[] = { "1", "2", "3", "4", "5", "6" };
-	static const uint8_t key[32] = { 1 };
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *across, *page, *out;
 	size_t len;
@@ -1920,10 +1911,7 @@ test_pipeline_with_ocr_reads_a_numbered_page_on_its_side_whole(void **state)
 	free(across);
 	in = sized_pages_pdf(&page, 1, A4_H, A4_W);
 	for (int bands = 0; bands <= BANDS_LAST; bands++) {
-		ocr_config(&c, bands);
-		c.sign_key = key;
-		run(&c, in, &res, &out, &len);
-		assert_true(res.clean);
+		ocr_run(in, bands, &res, &out, &len);
 		assert_int_equal(res.ocr_pages_vertical, 0);
 		assert_int_equal(res.ocr_pages_turned, 1);
 		/* Its lines run down, read by the pair's primary: no jpn_vert. */
@@ -2019,9 +2007,7 @@ draw_labelled_table(unsigned px_size, unsigned pitch)
 static void
 test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 {
-	static const uint8_t key[32] = { 1 };
 	size_t len;
-	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *page[3], *out;
 	char *text;
@@ -2042,10 +2028,7 @@ test_pipeline_with_ocr_reads_a_form_s_labels_written_down(void **state)
 		in[k] = pages_pdf(&page[k], 1);
 	for (int k = 0; k < 3; k++)
 		for (int bands = 0; bands <= BANDS_LAST; bands++) {
-			ocr_config(&c, bands);
-			c.sign_key = key;
-			run(&c, in[k], &res, &out, &len);
-			assert_true(res.clean);
+			ocr_run(in[k], bands, &res, &out, &len);
 			assert_int_equal(res.ocr_pages_vertical, 0);
 			assert_int_equal(res.ocr_pages_turned, k == 1 ? 1 : 0);
 			/* jpn_vert read the labels: the attestation names it. */
@@ -2304,7 +2287,6 @@ test_pipeline_with_ocr_reads_light_coloured_print(void **state)
 static void
 test_pipeline_without_ocr_has_no_text(void **state)
 {
-	static const uint8_t key[32] = { 1 };
 	struct pipeline_config c;
 	struct pipeline_result res;
 	uint8_t *out;
@@ -2317,7 +2299,7 @@ test_pipeline_without_ocr_has_no_text(void **state)
 		return;
 	in = japanese_pdf(1);
 	pipeline_config_default(&c);
-	c.sign_key = key;
+	c.sign_key = sign_key;
 	run(&c, in, &res, &out, &len);
 	assert_true(res.clean);
 	assert_int_equal(res.ocr_pages, 0);
