@@ -280,8 +280,23 @@ runs_past_its_object(struct span d)
 	return memmem(d.p, (size_t)(d.end - d.p), kw, sizeof kw - 1) != NULL;
 }
 
-/* Whether text s holds "head" ("N G obj") where find_object would take it for one:
- * not inside a longer token ("11 0 obj" does not hold "1 0 obj"). */
+/* Object num gen's "N G obj", into head (at least OBJ_HEAD_LEN bytes). */
+#define OBJ_HEAD_LEN 48
+static void
+object_head(unsigned long long num, unsigned long long gen, char *head)
+{
+	snprintf(head, OBJ_HEAD_LEN, "%llu %llu obj", num, gen);
+}
+
+/* Whether the n bytes at p, within start to end, are a token of their own: not
+ * inside a longer one ("11 0 obj" holds no "1 0 obj", nor does "1 0 objects"). */
+static bool
+token_at(const uint8_t *start, const uint8_t *p, size_t n, const uint8_t *end)
+{
+	return (p == start || !is_regular(p[-1])) && (p + n == end || !is_regular(p[n]));
+}
+
+/* Whether text s holds head ("N G obj") where find_object would take it for one. */
 static bool
 holds_head(struct span s, const char *head)
 {
@@ -290,7 +305,7 @@ holds_head(struct span s, const char *head)
 
 	while (p != NULL && p < s.end &&
 	       (p = memmem(p, (size_t)(s.end - p), head, n)) != NULL) {
-		if ((p == s.p || !is_regular(p[-1])) && (p + n == s.end || !is_regular(p[n])))
+		if (token_at(s.p, p, n, s.end))
 			return true;
 		p++;
 	}
@@ -305,16 +320,16 @@ static int
 find_object(const uint8_t *pdf, size_t len, unsigned long long num, unsigned long long gen,
 	    const char *type, struct span *dict)
 {
-	char head[48];
+	char head[OBJ_HEAD_LEN];
 	const uint8_t *end = pdf + len, *p = end;
 	int tries = 0;
 
-	snprintf(head, sizeof head, "%llu %llu obj", num, gen);
+	object_head(num, gen, head);
 	while (tries++ < PADES_CATALOG_TRIES && (p = find_last(pdf, p, head)) != NULL) {
 		const uint8_t *q = p + strlen(head);
 		struct span v;
 
-		if ((p == pdf || !is_regular(p[-1])) && q < end && !is_regular(*q) &&
+		if (token_at(pdf, p, strlen(head), end) && q < end &&
 		    dict_at(skip_ws(q, end), end, dict) == 0 && !runs_past_its_object(*dict) &&
 		    dict_get(*dict, "/Type", &v) == 1 && keyword_at(v.p, v.end, type))
 			return 0;
@@ -329,13 +344,6 @@ static int
 find_catalog(const uint8_t *pdf, size_t len, struct pdf_facts *f)
 {
 	return find_object(pdf, len, f->root, f->root_gen, "/Catalog", &f->catalog);
-}
-
-/* The catalogue's "N G obj", as find_object looks for it. */
-static void
-catalog_head(const struct pdf_facts *f, char *head, size_t len)
-{
-	snprintf(head, len, "%llu %llu obj", f->root, f->root_gen);
 }
 
 #define PAGE_TREE_DEPTH_MAX 8	/* /Pages nodes followed down to the first page */
@@ -354,13 +362,13 @@ find_first_page(const uint8_t *pdf, size_t len, struct pdf_facts *f)
 	for (int depth = 0; depth < PAGE_TREE_DEPTH_MAX && n != f->root; depth++) {
 		if (find_object(pdf, len, n, g, "/Page", &d) == 0) {
 			int rc = dict_get(d, "/Annots", &v);
-			char head[48];
+			char head[OBJ_HEAD_LEN];
 
 			/* The page is repeated after the new catalogue, under its own
 			 * number: a number the update gives its new objects (/Size on)
 			 * would be defined twice, and the catalogue's own text in the
 			 * page would become its last definition (signed read as unsigned). */
-			catalog_head(f, head, sizeof head);
+			object_head(f->root, f->root_gen, head);
 			if (rc < 0 || (rc == 1 && *v.p != '[') || n >= f->size || holds_head(d, head))
 				return;
 			f->page = n;
@@ -383,7 +391,7 @@ read_facts(const uint8_t *pdf, size_t len, struct pdf_facts *f, char *err, size_
 {
 	const uint8_t *end = pdf + len, *p, *tail;
 	struct span trailer, v;
-	char head[48];
+	char head[OBJ_HEAD_LEN];
 
 	memset(f, 0, sizeof *f);
 	if (len < 64 || len > PADES_INPUT_MAX)
@@ -446,7 +454,7 @@ read_facts(const uint8_t *pdf, size_t len, struct pdf_facts *f, char *err, size_
 	if ((size_t)(f->catalog.end - f->catalog.p) > PADES_DICT_MAX - CATALOG_GROWTH_MAX)
 		FAIL("PDF の文書カタログが大きすぎて署名できません（%d KB まで）。",
 		     (PADES_DICT_MAX - CATALOG_GROWTH_MAX) / 1024);
-	catalog_head(f, head, sizeof head);
+	object_head(f->root, f->root_gen, head);
 	if ((f->info.p != NULL && holds_head(f->info, head)) ||
 	    (f->id.p != NULL && holds_head(f->id, head)))
 		FAIL("PDF の trailer（/Info か /ID）に文書カタログと同じ「%s」の文字列があり、"
