@@ -81,6 +81,24 @@ share_half(const struct part *p, const struct part *q, int axis)
 	return 2 * (hi - lo) >= (ep < eq ? ep : eq);
 }
 
+/* The first of the n parts (sorted by lo[axis]) that begins at or after v along
+ * axis; n if none. */
+static uint32_t
+first_at(const struct part *parts, uint32_t n, int axis, int32_t v)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (parts[mid].lo[axis] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Into gaps, each part's gap to its nearest neighbour after it along axis (0: to the
  * right, 1: below), for those that have one under limit away; how many. parts are
@@ -93,18 +111,10 @@ nearest_gaps(const struct part *parts, uint32_t n, int axis, int32_t limit, int3
 
 	for (i = 0; i < n; i++) {
 		int32_t end = parts[i].hi[axis];
-		uint32_t lo = i + 1, hi = n, j, steps;
+		uint32_t j, steps;
 
-		while (lo < hi) {	/* the first part starting at or after end */
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (parts[mid].lo[axis] < end)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (j = lo, steps = 0; j < n && steps < NEAR_STEPS &&
-		     parts[j].lo[axis] - end < limit; j++, steps++)
+		for (j = first_at(parts, n, axis, end), steps = 0;
+		     j < n && steps < NEAR_STEPS && parts[j].lo[axis] - end < limit; j++, steps++)
 			if (share_half(&parts[i], &parts[j], !axis)) {
 				gaps[found++] = parts[j].lo[axis] - end;
 				break;
@@ -285,23 +295,6 @@ span_over(struct part *box, const struct part *p)
 	}
 }
 
-/* The first of the n parts (sorted by top) whose top is at or below y; n if none. */
-static uint32_t
-first_at(const struct part *parts, uint32_t n, int32_t y)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (parts[mid].lo[1] < y)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The nearest of the n parts (sorted by top) under box, no column's yet
  * (column_of[j] == -1), sharing half the width, less than join below it; -1 for
  * none. At most NEAR_STEPS are looked at. */
@@ -309,7 +302,7 @@ static int32_t
 part_under(const struct part *parts, uint32_t n, const int32_t *column_of,
 	   const struct part *box, int32_t join)
 {
-	uint32_t j = first_at(parts, n, box->hi[1]);
+	uint32_t j = first_at(parts, n, 1, box->hi[1]);
 
 	for (uint32_t steps = 0; j < n && steps < NEAR_STEPS &&
 	     parts[j].lo[1] - box->hi[1] < join; j++, steps++)
@@ -347,7 +340,7 @@ take_in_overlapping(const struct part *parts, uint32_t n, int32_t *column_of, in
 		int grew = 0;
 
 		/* Sorted by top: only those from a tallest part above box can reach it. */
-		for (uint32_t i = first_at(parts, n, box->lo[1] - tallest);
+		for (uint32_t i = first_at(parts, n, 1, box->lo[1] - tallest);
 		     i < n && parts[i].lo[1] < box->hi[1]; i++) {
 			const struct part *p = &parts[i];
 
@@ -385,7 +378,7 @@ take_in_overlapping(const struct part *parts, uint32_t n, int32_t *column_of, in
  * of any part. Lines across make columns where their lines are close, and then their
  * neighbours crowd them; a character whose parts stack (思) is as wide as tall.
  * Measured on the 157 pages of LibreOffice's templates: columns told on the same 2
- * pages as before (pictures), 5 in all against 3; with a whole character's distance,
+ * pages as before (pictures), 6 in all against 3; with a whole character's distance,
  * on 2 pages more (large Latin letters over a picture).
  */
 unsigned
