@@ -270,6 +270,22 @@ blob_write(void *closure, const unsigned char *data, unsigned int n)
 	return CAIRO_STATUS_SUCCESS;
 }
 
+/* End the PDF drawn with cr on pdf, whose bytes went to a blob (blob_write); what
+ * names it in the message if cairo failed to write it. */
+static void
+pdf_done(cairo_t *cr, cairo_surface_t *pdf, const char *what)
+{
+	cairo_destroy(cr);
+	cairo_surface_finish(pdf);
+	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "cairo: cannot write the %s PDF", what);
+		die(msg);
+	}
+	cairo_surface_destroy(pdf);
+}
+
 /* A municipal notice, 40 x 36 characters a page (A4, 10.5 pt, 18 pt pitch, 25 mm
  * side margins): the grid a Japanese word processor sets by default. */
 /* One page of the notice on cr (in points), 40 characters by 36 lines from *s on. */
@@ -316,11 +332,7 @@ japanese_pdf(unsigned pages)
 		draw_notice_page(cr, &s);
 		cairo_show_page(cr);
 	}
-	cairo_destroy(cr);
-	cairo_surface_finish(pdf);
-	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
-		die("cairo: cannot write the Japanese PDF");
-	cairo_surface_destroy(pdf);
+	pdf_done(cr, pdf, "Japanese");
 	return b;
 }
 
@@ -389,11 +401,7 @@ vertical_pdf(int heading)
 	cairo_show_page(cr);
 	pango_font_description_free(font);
 	g_object_unref(layout);
-	cairo_destroy(cr);
-	cairo_surface_finish(pdf);
-	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
-		die("cairo: cannot write the vertical PDF");
-	cairo_surface_destroy(pdf);
+	pdf_done(cr, pdf, "vertical");
 	return b;
 }
 
@@ -445,11 +453,7 @@ form_pdf(int labels)
 	}
 	cairo_stroke(cr);
 	cairo_show_page(cr);
-	cairo_destroy(cr);
-	cairo_surface_finish(pdf);
-	if (cairo_surface_status(pdf) != CAIRO_STATUS_SUCCESS)
-		die("cairo: cannot write the form PDF");
-	cairo_surface_destroy(pdf);
+	pdf_done(cr, pdf, "form");
 	return b;
 }
 
