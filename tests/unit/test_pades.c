@@ -146,6 +146,44 @@ pdf_of(char *buf, size_t cap, const char *const *objs, int nobjs, const char *tr
 	return n;
 }
 
+/* The same objects with a cross-reference stream (PDF 1.5, as many programs write
+ * them) in place of the table: uncompressed rows of /W [1 4 2], the stream last. */
+static size_t
+pdf_with_xref_stream(uint8_t *buf, size_t cap, const char *const *objs, int nobjs)
+{
+	size_t off[16], n, rows = 0;
+	uint8_t row[16 * 7];
+	int self = nobjs + 1;
+
+	assert_true(nobjs < 15);
+	n = (size_t)snprintf((char *)buf, cap, "%%PDF-1.5\n%%\xe2\xe3\xcf\xd3\n");
+	for (int i = 0; i < nobjs; i++) {
+		off[i] = n;
+		n += (size_t)snprintf((char *)buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1,
+				      objs[i]);
+	}
+	off[nobjs] = n;
+	for (int i = -1; i <= nobjs; i++) {
+		uint32_t o = i < 0 ? 0 : (uint32_t)off[i];
+
+		row[rows++] = i < 0 ? 0 : 1;
+		for (int k = 3; k >= 0; k--)
+			row[rows++] = (uint8_t)(o >> (8 * k));
+		row[rows++] = i < 0 ? 0xff : 0;
+		row[rows++] = i < 0 ? 0xff : 0;
+	}
+	n += (size_t)snprintf((char *)buf + n, cap - n, "%d 0 obj\n<< /Type /XRef /Size %d "
+			      "/W [1 4 2] /Root 1 0 R /Length %zu >>\nstream\n", self, self + 1,
+			      rows);
+	assert_true(n + rows < cap);
+	memcpy(buf + n, row, rows);
+	n += rows;
+	n += (size_t)snprintf((char *)buf + n, cap - n, "\nendstream\nendobj\nstartxref\n%zu\n"
+			      "%%%%EOF\n", off[nobjs]);
+	assert_true(n < cap);
+	return n;
+}
+
 /* A small PDF as another program would write it: classic xref, /Info, /ID. */
 static size_t
 handmade_pdf(char *buf, size_t cap)
@@ -264,6 +302,44 @@ test_handmade_pdf_keeps_info_and_id(void **state)
 		assert_int_equal(qpdf_check(f->pdf), 0);
 		free(out);
 	}
+}
+
+/* An original whose last cross-reference section is a stream gets a classic table
+ * in its update, with /Prev at the stream (as a hybrid reader follows it). qpdf
+ * and poppler must both read the update over the stream: the new catalogue with
+ * its form, the page and its contents from the original. */
+static void
+test_an_original_with_an_xref_stream_signs(void **state)
+{
+	const char *const objs[4] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+		"<< /Length 0 >>\nstream\n\nendstream",
+	};
+	struct fx *f = *state;
+	uint8_t buf[4096], *out;
+	char cmd[256], shown[512], prev[32];
+	size_t n = pdf_with_xref_stream(buf, sizeof buf, objs, 4), olen, got;
+	const uint8_t *x = memmem(buf, n, "5 0 obj\n<< /Type /XRef", 22);
+	FILE *p;
+
+	assert_non_null(x);
+	out = sign_once(f, (const char *)buf, n, &olen);
+	(void)snprintf(prev, sizeof prev, "/Prev %zu", (size_t)(x - buf));
+	assert_non_null(memmem(out + n, olen - n, prev, strlen(prev)));
+	assert_non_null(memmem(out + n, olen - n, "/Annots [6 0 R] >>", 18));
+	assert_int_equal(qpdf_check(f->pdf), 0);
+	(void)snprintf(cmd, sizeof cmd, "qpdf --show-object=1 '%s' && qpdf --show-npages '%s' "
+		       "&& qpdf --show-object=4 '%s'", f->pdf, f->pdf, f->pdf);
+	assert_non_null(p = popen(cmd, "r"));
+	got = fread(shown, 1, sizeof shown - 1, p);
+	shown[got] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(shown, "/AcroForm << /Fields [ 6 0 R ] /SigFlags 3 >>"));
+	assert_non_null(strstr(shown, "\n1\n"));		/* one page */
+	assert_non_null(strstr(shown, "/Length 0"));	/* object 4, from the stream's rows */
+	free(out);
 }
 
 /* Found by fuzz_pades: a stray "(" in the first page's /MediaBox opens a string that
@@ -496,6 +572,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rendered_document_signs_and_pdfsig_says_valid),
 		cmocka_unit_test(test_handmade_pdf_keeps_info_and_id),
+		cmocka_unit_test(test_an_original_with_an_xref_stream_signs),
 		cmocka_unit_test(test_check_refuses_what_it_cannot_sign),
 		cmocka_unit_test(test_a_dictionary_that_runs_past_its_object_is_not_copied),
 		cmocka_unit_test(test_a_copy_holding_the_catalogue_s_text_does_not_follow_the_new_catalogue),
