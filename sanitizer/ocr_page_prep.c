@@ -53,9 +53,9 @@ page_give(TessBaseAPI *api, const struct page_reader *pr)
  * as their characters: tables, lists, squeezed forms) is a grid of equal squares;
  * the layout analysis took such pages for vertical writing (縦書き) or for no text
  * at all, and the text layer was gibberish. As one block they read right, and every
- * other page we measured read as well as before or better (docs/sanitizer.md, "Page
- * layout"): the text layer is for finding words, and a word is found wherever its
- * line is.
+ * other page we measured read as well as before or better (docs/sanitizer-ocr.md,
+ * "Page layout"): the text layer is for finding words, and a word is found wherever
+ * its line is.
  */
 void
 page_to_primary(struct page_reader *pr)
@@ -240,7 +240,7 @@ page_paint_other_bands(const struct page_reader *pr, uint8_t *px)
  * page made Tesseract 5.3 read the band's lower quarter as "ーー". A band is laid out
  * without the lines of the others, which moves Tesseract's estimates of line
  * spacing and height a little: measured, a few characters in ten thousand read
- * differently (docs/sanitizer.md, "A page in bands").
+ * differently (docs/sanitizer-ocr.md, "A page in bands").
  *
  * A page written vertically is cut into strips of whole columns instead, from the
  * right (band 0 holds the first columns read), by the vertical reader's layout: its

@@ -7,7 +7,7 @@
  * columns, a character of each: every character right, no word in its place, and a
  * search for any phrase found nothing. Tesseract's own page layout analysis can
  * tell vertical text, but it also took Japanese set solid across for vertical
- * (docs/sanitizer.md, "Page layout"), so the direction is told here, from the
+ * (docs/sanitizer-ocr.md, "Page layout"), so the direction is told here, from the
  * page's geometry alone: characters sit close to the next character of their line
  * and farther from the next line. Across, the gap to the right is the small one;
  * down, the gap below.

@@ -56,7 +56,7 @@ static const struct config_key sanitized_schema[] = {
 	/* "off" or languages such as "jpn+eng". Off by default: on dense pages Tesseract
 	 * takes seconds per page (docs/sanitizer-performance.md), which citizens wait for. */
 	{ "ocr", CONFIG_STRING, "off", false, 0, 0 },
-	/* A one-page document's page read in bands by every free lane (docs/sanitizer.md,
+	/* A one-page document's page read in bands by every free lane (docs/sanitizer-ocr.md,
 	 * "A page in bands"); false: by one OCR child. */
 	{ "ocr_bands", CONFIG_BOOL, "true", false, 0, 0 },
 	/* The directory of the *.traineddata models; unset: Tesseract's own (Debian's
