@@ -451,7 +451,7 @@ test_office_pdf_with_ocr_is_searchable_and_names_tesseract(void **state)
 	pipeline_result_free(&res);
 	close(out);
 	/* A spreadsheet's rows of a kanji name and digits: every row keeps its kanji
-	 * (eng read "氏名 3  300" as "R43 300" before session 20; test_ocr.c). */
+	 * (eng read "氏名 3  300" as "R43 300" before session 20; test_ocr_pipeline.c). */
 	for (int i = 0; i < 2; i++) {
 		const char *name = i == 0 ? "sample.xlsx" : "sample.ods";
 		const char *at;
