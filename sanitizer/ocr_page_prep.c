@@ -155,7 +155,7 @@ page_prepare(struct page_reader *pr, TessBaseAPI *api, uint8_t *px)
 	pr->vertical = pr->vert != NULL && ocr_vertical_page(binary, pr->dpi);
 	pr->nacross = pr->vertical ? ocr_vertical_across(binary, pr->dpi, pr->across) : 0;
 	pr->nisland = !pr->vertical && pr->vert != NULL ?
-	    ocr_vertical_islands(binary, pr->dpi, pr->island) : 0;
+	    ocr_vertical_islands(binary, rules, pr->dpi, pr->island) : 0;
 	pixDestroy(&binary);
 	if (pr->nshade > 0 && size > pr->shade_cap) {
 		free(pr->shade_px);

@@ -41,6 +41,10 @@
 #define ISLAND_JOIN_NUM	3	/* a column's characters under 3/4 of one apart */
 #define ISLAND_JOIN_DEN	4
 #define ISLAND_GROW_ROUNDS	4	/* a column takes in what overlaps it, so often */
+#define SPREAD_MIN_CHARS	3	/* a label spread over its cell: 3 characters or more, */
+#define SPREAD_REACH	3	/* each under 3 characters below the last, */
+#define SPREAD_WIDE_NUM	3	/* the column at most 3/2 of its characters wide */
+#define SPREAD_WIDE_DEN	2
 
 struct part {
 	int32_t lo[2], hi[2];	/* [0] x, [1] y: from lo to hi, exclusive */
@@ -311,13 +315,15 @@ part_under(const struct part *parts, uint32_t n, const int32_t *column_of,
 	return -1;
 }
 
-/* Whether any of the n parts but the column's (column_of[i] == mark) overlaps box
- * widened by margin to the left and right. */
+/* Whether any of the n parts (sorted by top, none taller than tallest) but the
+ * column's (column_of[i] == mark) overlaps box widened by margin to the left and
+ * right. */
 static int
 crowded(const struct part *parts, uint32_t n, const int32_t *column_of, int32_t mark,
-	const struct part *box, int32_t margin)
+	int32_t tallest, const struct part *box, int32_t margin)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = first_at(parts, n, 1, box->lo[1] - tallest);
+	     i < n && parts[i].lo[1] < box->hi[1]; i++)
 		if (column_of[i] != mark &&
 		    parts[i].lo[0] < box->hi[0] + margin && parts[i].hi[0] > box->lo[0] - margin &&
 		    parts[i].lo[1] < box->hi[1] && parts[i].hi[1] > box->lo[1])
@@ -327,10 +333,10 @@ crowded(const struct part *parts, uint32_t n, const int32_t *column_of, int32_t 
 
 /*
  * Grow box, a character's or a column's, by every part that overlaps it, marking each
- * as the column's (mark into column_of), until none is left out or ISLAND_GROW_ROUNDS
- * have passed. A character may be more than one part: 由 inside 尸, 云 beside 車.
- * Left out, they crowded their own column, and a part beside the one followed began
- * a second column down the same characters.
+ * as the column's (mark into column_of, unless it is NULL), until none is left out or
+ * ISLAND_GROW_ROUNDS have passed. A character may be more than one part: 由 inside
+ * 尸, 云 beside 車. Left out, they crowded their own column, and a part beside the one
+ * followed began a second column down the same characters.
  */
 static void
 take_in_overlapping(const struct part *parts, uint32_t n, int32_t *column_of, int32_t mark,
@@ -344,11 +350,12 @@ take_in_overlapping(const struct part *parts, uint32_t n, int32_t *column_of, in
 		     i < n && parts[i].lo[1] < box->hi[1]; i++) {
 			const struct part *p = &parts[i];
 
-			if (column_of[i] == mark || p->lo[0] >= box->hi[0] ||
-			    p->hi[0] <= box->lo[0] || p->lo[1] >= box->hi[1] ||
-			    p->hi[1] <= box->lo[1])
+			if ((column_of != NULL && column_of[i] == mark) ||
+			    p->lo[0] >= box->hi[0] || p->hi[0] <= box->lo[0] ||
+			    p->lo[1] >= box->hi[1] || p->hi[1] <= box->lo[1])
 				continue;
-			column_of[i] = mark;
+			if (column_of != NULL)
+				column_of[i] = mark;
 			grew |= p->lo[0] < box->lo[0] || p->lo[1] < box->lo[1] ||
 			    p->hi[0] > box->hi[0] || p->hi[1] > box->hi[1];
 			span_over(box, p);
@@ -358,96 +365,276 @@ take_in_overlapping(const struct part *parts, uint32_t n, int32_t *column_of, in
 	}
 }
 
+/* What the passes over a page's parts share. column_of holds, per part, the column
+ * that took it, -1 for none yet, -2 for an island told. */
+struct island_page {
+	struct Pix *rules;		/* the page's ruled lines, or NULL */
+	const struct part *parts;	/* sorted by top */
+	uint32_t n;
+	int32_t *column_of;
+	int32_t size;		/* a character: the upper quartile of part heights */
+	int32_t join;		/* set solid: characters less than this apart */
+	int32_t tallest;	/* no part is taller */
+};
+
+/*
+ * The column set solid from part i, no column's yet: the part grown into its
+ * character (take_in_overlapping), then the nearest part under the column that
+ * shares half its width, less than join below that character's bottom, grown in
+ * turn, and so on; all marked as column mark. Its box, with every part overlapping
+ * it taken in, into box; how many characters.
+ */
+static uint32_t
+follow_set_solid(const struct island_page *pg, uint32_t i, int32_t mark, struct part *box)
+{
+	struct part ch = pg->parts[i];
+	uint32_t k = 1;
+	int32_t j;
+
+	*box = ch;
+	pg->column_of[i] = mark;
+	take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, &ch);
+	for (;;) {	/* the column's characters, one under another */
+		span_over(box, &ch);
+		if ((j = part_under(pg->parts, pg->n, pg->column_of, box, pg->join)) < 0)
+			break;
+		/* The character is as wide as the column: what stands beside the part
+		 * followed, within the column (云 beside 車), is its too. */
+		ch = pg->parts[j];
+		ch.lo[0] = ch.lo[0] < box->lo[0] ? ch.lo[0] : box->lo[0];
+		ch.hi[0] = ch.hi[0] > box->hi[0] ? ch.hi[0] : box->hi[0];
+		pg->column_of[j] = mark;
+		take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, &ch);
+		k++;
+	}
+	take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, box);
+	return k;
+}
+
+/* The character begun by ch (marking none): grown, with the parts stacked under it
+ * less than join below (帯's 巾, 思's 心), while it stays at most h_max tall. */
+static struct part
+stacked_char(const struct island_page *pg, int32_t h_max, struct part ch)
+{
+	int32_t j;
+
+	take_in_overlapping(pg->parts, pg->n, NULL, 0, pg->tallest, &ch);
+	while ((j = part_under(pg->parts, pg->n, pg->column_of, &ch, pg->join)) >= 0) {
+		struct part more = pg->parts[j];
+
+		span_over(&more, &ch);
+		take_in_overlapping(pg->parts, pg->n, NULL, 0, pg->tallest, &more);
+		if (more.hi[1] - more.lo[1] > h_max)
+			break;
+		ch = more;
+	}
+	return ch;
+}
+
+/* Mark as column mark every part that ch, a character, overlaps. */
+static void
+mark_char(const struct island_page *pg, int32_t mark, struct part ch)
+{
+	take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, &ch);
+}
+
+/* Whether a ruled line of pg crosses box's width in rows y0 to y1: a row of the
+ * rules' mask inked over 3/4 of it (a rule down the column is not across it). */
+static int
+ruled_between(const struct island_page *pg, const struct part *box, int32_t y0, int32_t y1)
+{
+	int32_t w = box->hi[0] - box->lo[0];
+
+	if (pg->rules == NULL)
+		return 0;
+	for (int32_t y = y0; y < y1; y++) {
+		int32_t inked = 0;
+
+		for (int32_t x = box->lo[0]; x < box->hi[0]; x++) {
+			l_uint32 v;
+
+			if (pixGetPixel(pg->rules, x, y, &v) == 0 && v != 0)
+				inked++;
+		}
+		if (4 * inked >= 3 * w)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The column spread over its cell (均等割付) from part i, no column's yet: its
+ * characters whole (stacked_char), each the nearest under the column within
+ * SPREAD_REACH characters, their centres one pitch apart (within a fifth of a
+ * character), no ruled line between them (the next cell's label may keep the
+ * pitch: a form's sections are often three pitches tall); all marked as column
+ * mark. Its box into box; how many characters, 0 when it is not such a column:
+ * fewer than SPREAD_MIN_CHARS, a pitch under a character and join (closer, it is
+ * set solid: follow_set_solid's to tell), or wider than SPREAD_WIDE_NUM/DEN of its
+ * characters (a table's column of words, row under row).
+ */
+static uint32_t
+follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct part *box)
+{
+	struct part ch = stacked_char(pg, pg->size * 5 / 4, pg->parts[i]);
+	int32_t h, tol, reach, pitch = -1, centre2, j;
+	uint32_t k = 1;
+
+	pg->column_of[i] = mark;
+	mark_char(pg, mark, ch);
+	*box = ch;
+	h = ch.hi[1] - ch.lo[1] > pg->size ? ch.hi[1] - ch.lo[1] : pg->size;
+	tol = h / 5 > 2 ? h / 5 : 2;
+	reach = SPREAD_REACH * h;
+	centre2 = ch.lo[1] + ch.hi[1];
+	while ((j = part_under(pg->parts, pg->n, pg->column_of, box, reach)) >= 0) {
+		struct part next = pg->parts[j];
+		int32_t d;
+
+		next.lo[0] = next.lo[0] < box->lo[0] ? next.lo[0] : box->lo[0];
+		next.hi[0] = next.hi[0] > box->hi[0] ? next.hi[0] : box->hi[0];
+		next = stacked_char(pg, h * 5 / 4, next);
+		if (ruled_between(pg, box, box->hi[1], next.lo[1]))
+			break;
+		d = (next.lo[1] + next.hi[1] - centre2) / 2;
+		if (pitch < 0)
+			pitch = d;
+		else if (d > pitch + tol || d < pitch - tol)
+			break;	/* not the column's next: left for another */
+		pg->column_of[j] = mark;
+		mark_char(pg, mark, next);
+		span_over(box, &next);
+		centre2 = next.lo[1] + next.hi[1];
+		k++;
+	}
+	take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, box);
+	if (k < SPREAD_MIN_CHARS || pitch < h + pg->join ||
+	    SPREAD_WIDE_DEN * (box->hi[0] - box->lo[0]) > SPREAD_WIDE_NUM * h)
+		return 0;
+	return k;
+}
+
+/* Whether the column mark's box is shaped as a column standing alone: at least half
+ * a character wide, one and a half tall and 9/5 as tall as wide, with no other part
+ * within a character of it to the left or right. */
+static int
+stands_alone(const struct island_page *pg, int32_t mark, const struct part *box)
+{
+	int32_t w = box->hi[0] - box->lo[0], h = box->hi[1] - box->lo[1];
+
+	return 2 * w >= pg->size && 2 * h >= 3 * pg->size &&
+	       ISLAND_TALL_DEN * h >= ISLAND_TALL_NUM * w &&
+	       !crowded(pg->parts, pg->n, pg->column_of, mark, pg->tallest, box, pg->size);
+}
+
+static int
+by_top(const void *a, const void *b)
+{
+	const struct ocr_box *p = a, *q = b;
+
+	if (p->y0 != q->y0)
+		return p->y0 < q->y0 ? -1 : 1;
+	return (p->x0 > q->x0) - (p->x0 < q->x0);
+}
+
 /*
  * Columns are followed down from each part, in order of their tops, that is no
- * column's yet: the part grown into its character (take_in_overlapping), then the
- * nearest part under the column that shares half its width, less than 3/4 of a
- * character below that character's bottom, grown in turn, and so on. A character is
- * the page's upper quartile of part heights (its median is a kana's stroke or a
- * kanji's half, which kanji often are). Followed part by part and half a character
- * apart, as ocr_vertical_across joins bands, a label set larger than the rows beside
- * it broke up: 13 pt characters 16 pt apart beside rows of 10.5 pt are 9 pixels apart
- * at 150 dpi, a character there 19, and more from the part followed (刃 of 認) to the
- * next character, or where a character's top is a stroke too thin to be a part (所):
- * bench_sanitize's form had 0 of its 16 labels told. A column of at least
- * ISLAND_MIN_PARTS characters, its box (every part overlapping it taken in) at least
- * half a character wide, one and a half tall and 9/5 as tall as wide, with no other
- * part within a character of it to the left or right, stands alone (a scan's broken
- * strokes, narrow, are not). Its box is widened by a quarter character every way
- * (within the page), for the marks too small to be parts (dakuten, dots), still short
- * of any part. Lines across make columns where their lines are close, and then their
- * neighbours crowd them; a character whose parts stack (思) is as wide as tall.
- * Measured on the 157 pages of LibreOffice's templates: columns told on the same 2
- * pages as before (pictures), 6 in all against 3; with a whole character's distance,
- * on 2 pages more (large Latin letters over a picture).
+ * column's yet, in two passes: set solid (follow_set_solid), then, of the parts no
+ * island took, spread over their cells (follow_spread). A character is the page's
+ * upper quartile of part heights (its median is a kana's stroke or a kanji's half,
+ * which kanji often are).
+ *
+ * Set solid, characters are less than 3/4 of one apart. Followed part by part and
+ * half a character apart, as ocr_vertical_across joins bands, a label set larger
+ * than the rows beside it broke up: 13 pt characters 16 pt apart beside rows of
+ * 10.5 pt are 9 pixels apart at 150 dpi, a character there 19, and more from the
+ * part followed (刃 of 認) to the next character, or where a character's top is a
+ * stroke too thin to be a part (所): bench_sanitize's form had 0 of its 16 labels
+ * told. On the 157 pages of LibreOffice's templates a whole character's distance
+ * told columns on 2 pages more (large Latin letters over a picture).
+ *
+ * Spread over its cell (均等割付), a label's characters are a character or more
+ * apart, farther than any join of characters set solid could reach without taking
+ * in the rows of a page. What tells them is the pitch: their centres equally far
+ * apart, each character whole (a character of stacked parts, 帯 or 主, would
+ * otherwise break the pitch), at least three of them, and the column no wider than
+ * its characters: a table's words, row under row, are as regular, but a word wide.
+ * Measured on the templates: no column more; on the form of spread labels
+ * (tests/unit/test_ocr_layout.c), every label told.
+ *
+ * A column of at least ISLAND_MIN_PARTS characters that stands alone (stands_alone:
+ * a scan's broken strokes, narrow, do not) is an island. Its box is widened by a
+ * quarter character every way (within the page), for the marks too small to be parts
+ * (dakuten, dots), still short of any part. Lines across make columns where their
+ * lines are close, and then their neighbours crowd them; a character whose parts
+ * stack (思) is as wide as tall.
  */
 unsigned
-ocr_vertical_islands(struct Pix *binary, unsigned dpi, struct ocr_box *boxes)
+ocr_vertical_islands(struct Pix *binary, struct Pix *rules, unsigned dpi,
+		     struct ocr_box *boxes)
 {
+	struct island_page pg = { 0 };
 	struct part *parts = NULL;
-	int32_t *column_of = NULL, size, pad, join, width, height, tallest, mark = 0;
-	uint32_t n, i, columns = 0;
+	int32_t *column_of = NULL, pad, width, height, mark = 0;
+	int32_t told[OCR_VERTICAL_MAX_ISLANDS];
+	uint32_t n, i, columns;
 	unsigned nisland = 0;
 
 	if (binary == NULL || pixGetDepth(binary) != 1 || dpi == 0)
 		return 0;
 	width = (int32_t)pixGetWidth(binary);
 	height = (int32_t)pixGetHeight(binary);
-	tallest = (int32_t)(dpi / PART_MAX_DIV);
 	parts = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*parts));
 	column_of = malloc(OCR_VERTICAL_MAX_PARTS * sizeof(*column_of));
 	if (parts == NULL || column_of == NULL ||
 	    (n = page_parts(binary, dpi, parts)) < ISLAND_MIN_PARTS)
 		goto out;
 	(void)median_extent(parts, n, 1, column_of);	/* sorts the heights into column_of */
-	size = column_of[3 * n / 4];
-	pad = size / 4;
-	join = size * ISLAND_JOIN_NUM / ISLAND_JOIN_DEN;
+	pg = (struct island_page){ NULL, parts, n, column_of, column_of[3 * n / 4], 0,
+				   (int32_t)(dpi / PART_MAX_DIV) };
+	if (rules != NULL && pixGetDepth(rules) == 1 && pixGetWidth(rules) == width &&
+	    pixGetHeight(rules) == height)
+		pg.rules = rules;
+	pg.join = pg.size * ISLAND_JOIN_NUM / ISLAND_JOIN_DEN;
+	pad = pg.size / 4;
 	qsort(parts, n, sizeof(*parts), by_y);
-	for (i = 0; i < n; i++)
-		column_of[i] = -1;
-	for (i = 0; i < n && columns < ISLAND_MAX_COLUMNS; i++, mark++) {
-		struct part box = parts[i], ch = parts[i];
-		uint32_t k = 1;
-		int32_t j;
+	for (int pass = 0; pass < 2; pass++) {
+		/* Each pass begins with every part free but the islands' told. */
+		for (i = 0; i < n; i++) {
+			int32_t c = column_of[i];
 
-		if (column_of[i] != -1)
-			continue;	/* a column's already */
-		column_of[i] = mark;
-		take_in_overlapping(parts, n, column_of, mark, tallest, &ch);
-		for (;;) {	/* the column's characters, one under another */
-			span_over(&box, &ch);
-			if ((j = part_under(parts, n, column_of, &box, join)) < 0)
-				break;
-			/* The character is as wide as the column: what stands beside the
-			 * part followed, within the column (云 beside 車), is its too. */
-			ch = parts[j];
-			ch.lo[0] = ch.lo[0] < box.lo[0] ? ch.lo[0] : box.lo[0];
-			ch.hi[0] = ch.hi[0] > box.hi[0] ? ch.hi[0] : box.hi[0];
-			column_of[j] = mark;
-			take_in_overlapping(parts, n, column_of, mark, tallest, &ch);
-			k++;
+			column_of[i] = -1;
+			for (unsigned t = 0; t < nisland && pass > 0; t++)
+				if (c == told[t])
+					column_of[i] = -2;
 		}
-		if (k < ISLAND_MIN_PARTS)
-			continue;	/* a character alone */
-		take_in_overlapping(parts, n, column_of, mark, tallest, &box);
-		if (2 * (box.hi[0] - box.lo[0]) >= size &&
-		    2 * (box.hi[1] - box.lo[1]) >= 3 * size &&
-		    ISLAND_TALL_DEN * (box.hi[1] - box.lo[1]) >=
-		    ISLAND_TALL_NUM * (box.hi[0] - box.lo[0]) &&
-		    !crowded(parts, n, column_of, mark, &box, size)) {
-			if (nisland == OCR_VERTICAL_MAX_ISLANDS) {
-				nisland = 0;	/* more: not a page of a few labels */
-				goto out;
+		for (i = 0, columns = 0; i < n && columns < ISLAND_MAX_COLUMNS; i++, mark++) {
+			struct part box;
+			uint32_t k;
+
+			if (column_of[i] != -1)
+				continue;	/* a column's already */
+			k = pass == 0 ? follow_set_solid(&pg, i, mark, &box) :
+			    follow_spread(&pg, i, mark, &box);
+			if (k < ISLAND_MIN_PARTS)
+				continue;	/* a character alone */
+			if (stands_alone(&pg, mark, &box)) {
+				if (nisland == OCR_VERTICAL_MAX_ISLANDS) {
+					nisland = 0;	/* more: not a page of a few labels */
+					goto out;
+				}
+				told[nisland] = mark;
+				boxes[nisland++] = (struct ocr_box){
+					(uint32_t)(box.lo[0] > pad ? box.lo[0] - pad : 0),
+					(uint32_t)(box.lo[1] > pad ? box.lo[1] - pad : 0),
+					(uint32_t)(box.hi[0] + pad < width ? box.hi[0] + pad : width),
+					(uint32_t)(box.hi[1] + pad < height ? box.hi[1] + pad : height)
+				};
 			}
-			boxes[nisland++] = (struct ocr_box){
-				(uint32_t)(box.lo[0] > pad ? box.lo[0] - pad : 0),
-				(uint32_t)(box.lo[1] > pad ? box.lo[1] - pad : 0),
-				(uint32_t)(box.hi[0] + pad < width ? box.hi[0] + pad : width),
-				(uint32_t)(box.hi[1] + pad < height ? box.hi[1] + pad : height) };
+			columns++;
 		}
-		columns++;
 	}
+	qsort(boxes, nisland, sizeof(*boxes), by_top);
 out:
 	free(parts);
 	free(column_of);

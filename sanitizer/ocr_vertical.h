@@ -55,11 +55,13 @@ struct ocr_box {
 
 /*
  * Of binary, a page told across: its short columns standing alone (a form's label
- * written down a narrow cell: 届出人), into boxes (top to bottom, each with a
- * margin of a quarter character), at most OCR_VERTICAL_MAX_ISLANDS; how many. 0 when
- * there is none, or more.
+ * written down a narrow cell: 届出人; or spread over it, 均等割付, not across a rule
+ * of rules, the mask of its ruled lines or NULL), into boxes (top to bottom, each
+ * with a margin of a quarter character), at most OCR_VERTICAL_MAX_ISLANDS; how many.
+ * 0 when there is none, or more.
  */
 #define OCR_VERTICAL_MAX_ISLANDS	16
-unsigned ocr_vertical_islands(struct Pix *binary, unsigned dpi, struct ocr_box *boxes);
+unsigned ocr_vertical_islands(struct Pix *binary, struct Pix *rules, unsigned dpi,
+			      struct ocr_box *boxes);
 
 #endif

@@ -405,12 +405,17 @@ vertical_pdf(int heading)
 	return b;
 }
 
+/* How a form's labels are set in their cells: none, set solid (13 pt characters
+ * 16 pt apart), spread over the cell (均等割付: 6 pt from its top and bottom). */
+enum form_labels { FORM_NO_LABELS, FORM_LABELS_SOLID, FORM_LABELS_SPREAD };
+
 /* A resident-move form's sections (住民異動届): two tables side by side, 8 sections
  * each of three ruled rows, and in each section's narrow cell at the left its label
- * written down (届出人 ...; 16 in all, ocr_vertical_islands), or with labels 0
- * those cells empty: the same page but for its labels (form-16, form-0). */
+ * written down (届出人 ...; 16 in all, ocr_vertical_islands) as labels says, or
+ * those cells empty: the same page but for its labels (form-16, form-spread,
+ * form-0). */
 static struct blob
-form_pdf(int labels)
+form_pdf(enum form_labels labels)
 {
 	static const char *const label[16] = {
 		"届出人", "世帯主", "転入者", "転出先", "新住所", "旧住所", "本籍地", "筆頭者",
@@ -444,10 +449,12 @@ form_pdf(int labels)
 				show_across(cr, row[r], 10.5, x0 + cell_w + 12, y0 + r * row_h + 6);
 			}
 			/* The label's three characters one under another, upright. */
-			for (int k = 0; labels && k < 3; k++) {
+			for (int k = 0; labels != FORM_NO_LABELS && k < 3; k++) {
 				char ch[4] = { name[3 * k], name[3 * k + 1], name[3 * k + 2], 0 };
+				double y = labels == FORM_LABELS_SOLID ? 15 + k * 16 :
+				    6 + k * (3 * row_h - 2 * 6 - 13) / 2;
 
-				show_across(cr, ch, 13, x0 + 6.5, y0 + 15 + k * 16);
+				show_across(cr, ch, 13, x0 + 6.5, y0 + y);
 			}
 		}
 	}
@@ -1117,10 +1124,11 @@ report_ocr_bands(const char *name, const struct blob *in)
 }
 
 /* What a form's labels written down cost (ocr_vertical_islands: each read on its own
- * by jpn_vert): the form with its 16 labels against the same form without, in one
- * child and in bands; best of three runs each, alternating. */
+ * by jpn_vert), set as how says: the form with its 16 labels against the same form
+ * without, in one child and in bands; best of three runs each, alternating. */
 static void
-report_labels(const struct blob *with, const struct blob *without)
+report_labels(const char *name, const char *how, const struct blob *with,
+	      const struct blob *without)
 {
 	struct figures f[4] = { { 0 } };	/* with, without; one child, bands */
 
@@ -1136,10 +1144,10 @@ report_labels(const struct blob *with, const struct blob *without)
 	}
 	cfg.ocr = NULL;
 	cfg.ocr_bands = 1;
-	printf("%-10s  1 page , OCR %s, 16 labels written down (%s): one child %6.3f s "
+	printf("%-11s 1 page , OCR %s, 16 labels written down %s (%s): one child %6.3f s "
 	       "(%4.2f cpu-s) against %6.3f s without them, %5.1f ms a label; in bands %6.3f s "
 	       "against %6.3f s | ratio %.2f, in bands %.2f\n",
-	       "form", OCR_DEFAULT_LANGS, f[0].ocr_vert ? "read by jpn_vert" : "NOT read down",
+	       name, OCR_DEFAULT_LANGS, how, f[0].ocr_vert ? "read by jpn_vert" : "NOT read down",
 	       f[0].wall, f[0].cpu, f[1].wall, 1000.0 * (f[0].wall - f[1].wall) / 16, f[2].wall,
 	       f[3].wall, f[0].wall / f[1].wall, f[2].wall / f[3].wall);
 }
@@ -1390,7 +1398,7 @@ main(int argc, char **argv)
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
 	struct blob text, japanese, scanned, scan_jp, scan_col, scan_col1, photo, small[3], japanese1, japanese3,
-	    scan_jp1, vertical1, vertical_h1, form16, form0;
+	    scan_jp1, vertical1, vertical_h1, form16, form_spread, form0;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -1434,8 +1442,9 @@ main(int argc, char **argv)
 	scan_jp1 = scanned_notice_pdf(1);
 	vertical1 = vertical_pdf(0);
 	vertical_h1 = vertical_pdf(1);
-	form16 = form_pdf(1);
-	form0 = form_pdf(0);
+	form16 = form_pdf(FORM_LABELS_SOLID);
+	form_spread = form_pdf(FORM_LABELS_SPREAD);
+	form0 = form_pdf(FORM_NO_LABELS);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
 	small[1] = jpeg_of(1024, 768, 85);
@@ -1446,7 +1455,7 @@ main(int argc, char **argv)
 			{ "scanned.pdf", &scanned }, { "scan-jp.pdf", &scan_jp },
 			{ "scan-col.pdf", &scan_col }, { "vertical.pdf", &vertical1 },
 			{ "vertical-h.pdf", &vertical_h1 }, { "form-16.pdf", &form16 },
-			{ "form-0.pdf", &form0 },
+			{ "form-spread.pdf", &form_spread }, { "form-0.pdf", &form0 },
 		};
 
 		save_inputs(getenv("BENCH_SAVE_DIR"), in, sizeof in / sizeof in[0]);
@@ -1487,7 +1496,8 @@ main(int argc, char **argv)
 		report_ocr_bands("japanese", &japanese3);
 		report_ocr_bands("vertical", &vertical1);
 		report_ocr_bands("vertical-h", &vertical_h1);
-		report_labels(&form16, &form0);
+		report_labels("form", "set solid", &form16, &form0);
+		report_labels("form-spread", "spread", &form_spread, &form0);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
 		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
@@ -1556,6 +1566,7 @@ out:
 	free(vertical1.p);
 	free(vertical_h1.p);
 	free(form16.p);
+	free(form_spread.p);
 	free(form0.p);
 	free(japanese3.p);
 	free(scan_jp1.p);

@@ -123,13 +123,14 @@ check_across(struct Pix *binary, unsigned dpi, uint32_t height)
 			abort();
 }
 
-/* A page's short columns standing alone: at most the bound, each a box inside the
- * page, not empty, in order of their tops. */
+/* A page's short columns standing alone (not across its rules): at most the bound,
+ * each a box inside the page, not empty, in order of their tops. */
 static void
-check_islands(struct Pix *binary, unsigned dpi, uint32_t width, uint32_t height)
+check_islands(struct Pix *binary, struct Pix *rules, unsigned dpi, uint32_t width,
+	      uint32_t height)
 {
 	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
-	unsigned n = ocr_vertical_islands(binary, dpi, boxes);
+	unsigned n = ocr_vertical_islands(binary, rules, dpi, boxes);
 
 	if (n > OCR_VERTICAL_MAX_ISLANDS)
 		abort();
@@ -189,11 +190,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((unsigned)ocr_vertical_page(binary, dpi) > 1)
 		abort();
 	check_across(binary, dpi, pg.height);
-	check_islands(binary, dpi, pg.width, pg.height);
 	rules = ocr_rules_find(binary, dpi);
 	if (rules != NULL && (pixGetWidth(rules) != (l_int32)pg.width ||
 			      pixGetHeight(rules) != (l_int32)pg.height))
 		abort();
+	check_islands(binary, rules, dpi, pg.width, pg.height);
 	ocr_rules_erase(rules, &pg, light.paper);
 	/* The black and white of another page: nothing. */
 	pg.height--;

@@ -342,7 +342,7 @@ form(void)
 static unsigned
 islands(PIX *b, struct ocr_box *boxes)
 {
-	unsigned n = ocr_vertical_islands(b, DPI, boxes);
+	unsigned n = ocr_vertical_islands(b, NULL, DPI, boxes);
 
 	pixDestroy(&b);
 	return n;
@@ -388,8 +388,9 @@ test_a_label_down_beside_rows_is_an_island(void **state)
 	assert_int_equal(islands(b, boxes), 0);
 }
 
-/* A column's characters are under 3/4 of a character (15) apart, from the bottom of
- * one to the top of the next; one mark alone is no column. */
+/* A column set solid has its characters under 3/4 of a character (15) apart, from
+ * the bottom of one to the top of the next (two characters: three as far apart are
+ * spread over their cell, next test); one mark alone is no column. */
 static void
 test_an_island_s_characters_are_under_three_quarters_of_one_apart(void **state)
 {
@@ -401,11 +402,159 @@ test_an_island_s_characters_are_under_three_quarters_of_one_apart(void **state)
 	assert_int_equal(islands(b, boxes), 1);
 	assert_int_equal(boxes[0].y1, 188 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 15);
+	column(b, 100, 100, 2, 20, 20, 14);
+	assert_int_equal(islands(b, boxes), 1);
+	b = form();
+	column(b, 100, 100, 2, 20, 20, 15);
 	assert_int_equal(islands(b, boxes), 0);
 	b = form();
 	mark(b, 100, 100, 20, 20);
 	assert_int_equal(islands(b, boxes), 0);
+}
+
+/*
+ * A label spread over its cell (均等割付): three characters or more, farther apart
+ * than a column set solid joins (3/4 of a character, 15), up to 3 characters (60),
+ * their centres one pitch apart within a fifth of a character (4). Two are not
+ * enough; nor is a pitch that changes, or a column as wide as a word.
+ */
+static void
+test_a_label_spread_over_its_cell_is_an_island(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	column(b, 100, 100, 3, 20, 20, 15);	/* 3/4 of a character apart */
+	column(b, 100, 400, 4, 20, 20, 40);	/* two */
+	assert_int_equal(islands(b, boxes), 2);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	assert_int_equal(boxes[0].y1, 190 + 5);
+	assert_int_equal(boxes[1].y0, 400 - 5);
+	assert_int_equal(boxes[1].y1, 600 + 5);
+	b = form();
+	column(b, 100, 100, 3, 20, 20, 59);	/* under three */
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y1, 278 + 5);
+	b = form();
+	column(b, 100, 100, 3, 20, 20, 60);	/* three: too far */
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 2, 20, 20, 30);	/* two characters */
+	assert_int_equal(islands(b, boxes), 0);
+	/* The pitch 50, then 54 or 46: the third is the column's; 55 or 45: it is not. */
+	for (int third = 195; third <= 205; third++) {
+		b = form();
+		column(b, 100, 100, 2, 20, 20, 30);
+		mark(b, 100, third, 20, 20);
+		assert_int_equal(islands(b, boxes), third >= 196 && third <= 204 ? 1 : 0);
+	}
+	/* A table's words, row under row, as regular, but as wide as 4 characters (G1xxx):
+	 * as wide as 30 is a character's; 31 is not. */
+	b = form();
+	for (int k = 0; k < 4; k++)
+		row(b, 100, 100 + 60 * k, 4, 3);
+	assert_int_equal(islands(b, boxes), 0);
+	b = form();
+	column(b, 100, 100, 3, 30, 20, 30);
+	assert_int_equal(islands(b, boxes), 1);
+	b = form();
+	column(b, 100, 100, 3, 31, 20, 30);
+	assert_int_equal(islands(b, boxes), 0);
+}
+
+/* A spread label does not take in an island set solid (the pitch of its top
+ * character would do), and the islands come top to bottom, whichever was told
+ * first. A column set solid that was not an island (its last character crowded) is
+ * not one spread either, though its first three keep a pitch: what is closer than
+ * 3/4 of a character is for the solid columns to tell. */
+static void
+test_spread_labels_leave_solid_ones_whole(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	column(b, 100, 100, 3, 20, 20, 30);	/* centres 110, 160, 210 */
+	column(b, 100, 250, 3, 20, 20, 2);	/* 260: one pitch on */
+	assert_int_equal(islands(b, boxes), 2);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	assert_int_equal(boxes[0].y1, 220 + 5);
+	assert_int_equal(boxes[1].y0, 250 - 5);
+	assert_int_equal(boxes[1].y1, 314 + 5);
+	b = form();
+	column(b, 100, 100, 3, 20, 20, 2);
+	mark(b, 100, 172, 20, 20);		/* 8 under, crowded on its right */
+	mark(b, 125, 172, 20, 20);
+	assert_int_equal(islands(b, boxes), 0);
+}
+
+/* Sections of a form as tall as three pitches of their spread labels: the labels
+ * keep the pitch from cell to cell, and a ruled line between the cells (the rules'
+ * mask) ends each. A rule down the column (a cell's side), or the mask of another
+ * page's size, ends nothing. */
+static void
+test_a_spread_label_ends_at_a_rule_across(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form(), *rules = pixCreate(W, H, 1), *other = pixCreate(W, H / 2, 1);
+
+	(void)state;
+	assert_non_null(rules);
+	assert_non_null(other);
+	column(b, 100, 100, 6, 20, 20, 30);	/* 100 .. 370, two cells of three */
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, boxes), 1);
+	fill(other, 60, 244, 160, 246);
+	assert_int_equal(ocr_vertical_islands(b, other, DPI, boxes), 1);
+	fill(rules, 99, 100, 101, 400);		/* down the column's left side */
+	assert_int_equal(ocr_vertical_islands(b, rules, DPI, boxes), 1);
+	fill(rules, 60, 244, 160, 246);		/* across, between the cells */
+	assert_int_equal(ocr_vertical_islands(b, rules, DPI, boxes), 2);
+	assert_int_equal(boxes[0].y1, 220 + 5);
+	assert_int_equal(boxes[1].y0, 250 - 5);
+	pixDestroy(&other);
+	pixDestroy(&rules);
+	pixDestroy(&b);
+}
+
+/* A spread label's character may be parts stacked (帯: 卅 over 巾; 主: its dot too
+ * small to be a part, 王 under the line of the others): the character is its parts
+ * less than 3/4 of one apart, at most 5/4 of one tall, and its centre keeps the
+ * pitch. Followed part by part, 帯's 巾 broke the pitch. */
+static void
+test_a_spread_label_s_characters_are_whole(void **state)
+{
+	struct ocr_box boxes[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form();
+
+	(void)state;
+	mark(b, 100, 100, 20, 20);		/* 口 */
+	mark(b, 100, 150, 20, 9);		/* 帯: two parts of 9, 2 apart */
+	mark(b, 100, 161, 20, 9);
+	mark(b, 100, 200, 20, 20);		/* 口 */
+	mark(b, 100, 253, 20, 17);		/* 主: 3 lower, 17 tall */
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	assert_int_equal(boxes[0].y1, 270 + 5);
+	/* The first character too: 帯, 口, 口. */
+	b = form();
+	mark(b, 100, 100, 20, 9);
+	mark(b, 100, 111, 20, 9);
+	column(b, 100, 150, 2, 20, 20, 30);
+	assert_int_equal(islands(b, boxes), 1);
+	assert_int_equal(boxes[0].y0, 100 - 5);
+	/* Parts together taller than 5/4 of a character (28 > 25) are two characters,
+	 * and the pitch breaks; 24 tall, one on the pitch. */
+	for (int tall = 24; tall <= 28; tall += 4) {
+		int part = (tall - 2) / 2;
+
+		b = form();
+		mark(b, 100, 100, 20, 20);
+		mark(b, 100, 160 - tall / 2, 20, part);
+		mark(b, 100, 160 - tall / 2 + part + 2, 20, part);
+		column(b, 100, 200, 2, 20, 20, 30);
+		assert_int_equal(islands(b, boxes), tall <= 25 ? 1 : 0);
+	}
 }
 
 /*
@@ -527,7 +676,7 @@ test_solid_text_columns_and_too_many_have_no_islands(void **state)
 	g = pixConvert1To8(NULL, b, 255, 0);
 	pixDestroy(&b);
 	assert_int_equal(islands(g, boxes), 0);
-	assert_int_equal(ocr_vertical_islands(NULL, DPI, boxes), 0);
+	assert_int_equal(ocr_vertical_islands(NULL, NULL, DPI, boxes), 0);
 }
 
 int
@@ -547,6 +696,10 @@ main(void)
 		cmocka_unit_test(test_a_page_of_lines_across_has_no_rows_across),
 		cmocka_unit_test(test_a_label_down_beside_rows_is_an_island),
 		cmocka_unit_test(test_an_island_s_characters_are_under_three_quarters_of_one_apart),
+		cmocka_unit_test(test_a_label_spread_over_its_cell_is_an_island),
+		cmocka_unit_test(test_a_spread_label_s_characters_are_whole),
+		cmocka_unit_test(test_spread_labels_leave_solid_ones_whole),
+		cmocka_unit_test(test_a_spread_label_ends_at_a_rule_across),
 		cmocka_unit_test(test_a_column_takes_in_every_part_of_its_characters),
 		cmocka_unit_test(test_an_island_is_a_narrow_tall_column_of_characters),
 		cmocka_unit_test(test_solid_text_columns_and_too_many_have_no_islands),
