@@ -41,8 +41,9 @@
 #define ISLAND_JOIN_NUM	3	/* a column's characters under 3/4 of one apart */
 #define ISLAND_JOIN_DEN	4
 #define ISLAND_GROW_ROUNDS	4	/* a column takes in what overlaps it, so often */
-#define SPREAD_MIN_CHARS	3	/* a label spread over its cell: 3 characters or more, */
-#define SPREAD_REACH	3	/* each under 3 characters below the last, */
+#define SPREAD_MIN_CHARS	3	/* a label spread over its cell: 3 characters or more
+					 * (or 2 filling a ruled cell), */
+#define SPREAD_REACH	4	/* each under 4 characters below the last, */
 #define SPREAD_WIDE_NUM	3	/* the column at most 3/2 of its characters wide */
 #define SPREAD_WIDE_DEN	2
 
@@ -462,16 +463,27 @@ ruled_between(const struct island_page *pg, const struct part *box, int32_t y0, 
 	return 0;
 }
 
+/* Whether ch is as large as a character may be in a spread label: at least 3/4 of
+ * the page's character wide or tall (主 without its dot is short, but wide; a
+ * list's bullets, 2/3 of a character each way on a template page, are not). */
+static int
+whole_char(const struct island_page *pg, const struct part *ch)
+{
+	return 4 * (ch->hi[1] - ch->lo[1]) >= 3 * pg->size ||
+	       4 * (ch->hi[0] - ch->lo[0]) >= 3 * pg->size;
+}
+
 /*
  * The column spread over its cell (均等割付) from part i, no column's yet: its
  * characters whole (stacked_char), each the nearest under the column within
  * SPREAD_REACH characters, their centres one pitch apart (within a fifth of a
  * character), no ruled line between them (the next cell's label may keep the
- * pitch: a form's sections are often three pitches tall); all marked as column
- * mark. Its box into box; how many characters, 0 when it is not such a column:
- * fewer than SPREAD_MIN_CHARS, a pitch under a character and join (closer, it is
- * set solid: follow_set_solid's to tell), or wider than SPREAD_WIDE_NUM/DEN of its
- * characters (a table's column of words, row under row).
+ * pitch: a form's sections are often three pitches tall), each at least 3/4 of a
+ * character wide or tall (whole_char); all marked as column mark. Its box into box;
+ * how many characters, 0 when it is not such a column: one character, a pitch under
+ * a character and join (closer, it is set solid: follow_set_solid's to tell), wider
+ * than SPREAD_WIDE_NUM/DEN of its characters (a table's column of words, row under
+ * row), or fewer than SPREAD_MIN_CHARS not filling a ruled cell.
  */
 static uint32_t
 follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct part *box)
@@ -481,6 +493,8 @@ follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct par
 	uint32_t k = 1;
 
 	pg->column_of[i] = mark;
+	if (!whole_char(pg, &ch))
+		return 0;	/* a mark, not a character: the column begins under it */
 	mark_char(pg, mark, ch);
 	*box = ch;
 	h = ch.hi[1] - ch.lo[1] > pg->size ? ch.hi[1] - ch.lo[1] : pg->size;
@@ -488,9 +502,12 @@ follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct par
 	reach = SPREAD_REACH * h;
 	centre2 = ch.lo[1] + ch.hi[1];
 	while ((j = part_under(pg->parts, pg->n, pg->column_of, box, reach)) >= 0) {
-		struct part next = pg->parts[j];
+		struct part next = pg->parts[j], ink;
 		int32_t d;
 
+		ink = stacked_char(pg, h * 5 / 4, next);	/* as wide as its own ink */
+		if (!whole_char(pg, &ink))
+			break;
 		next.lo[0] = next.lo[0] < box->lo[0] ? next.lo[0] : box->lo[0];
 		next.hi[0] = next.hi[0] > box->hi[0] ? next.hi[0] : box->hi[0];
 		next = stacked_char(pg, h * 5 / 4, next);
@@ -508,8 +525,14 @@ follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct par
 		k++;
 	}
 	take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, box);
-	if (k < SPREAD_MIN_CHARS || pitch < h + pg->join ||
+	if (k < 2 || pitch < h + pg->join ||
 	    SPREAD_WIDE_DEN * (box->hi[0] - box->lo[0]) > SPREAD_WIDE_NUM * h)
+		return 0;
+	/* Two characters have no pitch to keep: they are a label only as they fill a
+	 * ruled cell, a rule across within a character above and below them. */
+	if (k < SPREAD_MIN_CHARS &&
+	    (!ruled_between(pg, box, box->lo[1] - h, box->lo[1]) ||
+	     !ruled_between(pg, box, box->hi[1], box->hi[1] + h)))
 		return 0;
 	return k;
 }

@@ -406,8 +406,9 @@ vertical_pdf(int heading)
 }
 
 /* How a form's labels are set in their cells: none, set solid (13 pt characters
- * 16 pt apart), spread over the cell (均等割付: 6 pt from its top and bottom). */
-enum form_labels { FORM_NO_LABELS, FORM_LABELS_SOLID, FORM_LABELS_SPREAD };
+ * 16 pt apart), spread over the cell (均等割付: 6 pt from its top and bottom), or
+ * labels of two characters so spread. */
+enum form_labels { FORM_NO_LABELS, FORM_LABELS_SOLID, FORM_LABELS_SPREAD, FORM_LABELS_TWO };
 
 /* A resident-move form's sections (住民異動届): two tables side by side, 8 sections
  * each of three ruled rows, and in each section's narrow cell at the left its label
@@ -420,6 +421,10 @@ form_pdf(enum form_labels labels)
 	static const char *const label[16] = {
 		"届出人", "世帯主", "転入者", "転出先", "新住所", "旧住所", "本籍地", "筆頭者",
 		"連絡先", "代理人", "続柄欄", "生年月", "手数料", "受付者", "確認者", "備考欄",
+	};
+	static const char *const two[16] = {
+		"本籍", "備考", "続柄", "世帯", "年齢", "職業", "性別", "学校",
+		"印鑑", "区分", "番号", "理由", "種別", "期間", "方法", "用途",
 	};
 	static const char *const row[3] = {
 		"氏名　山田　太郎", "住所　関所市本町一丁目２番３号", "電話　０３－１２３４－５６７８",
@@ -436,7 +441,8 @@ form_pdf(enum form_labels labels)
 
 		for (int sec = 0; sec < 8; sec++) {
 			double y0 = top + sec * 3 * row_h;
-			const char *name = label[t * 8 + sec];
+			const char *name = (labels == FORM_LABELS_TWO ? two : label)[t * 8 + sec];
+			int chars = labels == FORM_LABELS_TWO ? 2 : 3;
 
 			cairo_rectangle(cr, x0, y0, table_w, 3 * row_h);
 			cairo_move_to(cr, x0 + cell_w, y0);
@@ -448,11 +454,11 @@ form_pdf(enum form_labels labels)
 				}
 				show_across(cr, row[r], 10.5, x0 + cell_w + 12, y0 + r * row_h + 6);
 			}
-			/* The label's three characters one under another, upright. */
-			for (int k = 0; labels != FORM_NO_LABELS && k < 3; k++) {
+			/* The label's characters one under another, upright. */
+			for (int k = 0; labels != FORM_NO_LABELS && k < chars; k++) {
 				char ch[4] = { name[3 * k], name[3 * k + 1], name[3 * k + 2], 0 };
 				double y = labels == FORM_LABELS_SOLID ? 15 + k * 16 :
-				    6 + k * (3 * row_h - 2 * 6 - 13) / 2;
+				    6 + k * (3 * row_h - 2 * 6 - 13) / (chars - 1);
 
 				show_across(cr, ch, 13, x0 + 6.5, y0 + y);
 			}
@@ -1398,7 +1404,7 @@ main(int argc, char **argv)
 	char sigdir[PATH_MAX] = "", err[512];
 	const char *db;
 	struct blob text, japanese, scanned, scan_jp, scan_col, scan_col1, photo, small[3], japanese1, japanese3,
-	    scan_jp1, vertical1, vertical_h1, form16, form_spread, form0;
+	    scan_jp1, vertical1, vertical_h1, form16, form_spread, form_two, form0;
 	struct batch batch = { 0 };
 	pthread_t th[2];
 	uint8_t key[32];
@@ -1444,6 +1450,7 @@ main(int argc, char **argv)
 	vertical_h1 = vertical_pdf(1);
 	form16 = form_pdf(FORM_LABELS_SOLID);
 	form_spread = form_pdf(FORM_LABELS_SPREAD);
+	form_two = form_pdf(FORM_LABELS_TWO);
 	form0 = form_pdf(FORM_NO_LABELS);
 	photo = jpeg_of(4000, 3000, 90);
 	small[0] = text_pdf(1);
@@ -1455,7 +1462,8 @@ main(int argc, char **argv)
 			{ "scanned.pdf", &scanned }, { "scan-jp.pdf", &scan_jp },
 			{ "scan-col.pdf", &scan_col }, { "vertical.pdf", &vertical1 },
 			{ "vertical-h.pdf", &vertical_h1 }, { "form-16.pdf", &form16 },
-			{ "form-spread.pdf", &form_spread }, { "form-0.pdf", &form0 },
+			{ "form-spread.pdf", &form_spread }, { "form-two.pdf", &form_two },
+			{ "form-0.pdf", &form0 },
 		};
 
 		save_inputs(getenv("BENCH_SAVE_DIR"), in, sizeof in / sizeof in[0]);
@@ -1498,6 +1506,7 @@ main(int argc, char **argv)
 		report_ocr_bands("vertical-h", &vertical_h1);
 		report_labels("form", "set solid", &form16, &form0);
 		report_labels("form-spread", "spread", &form_spread, &form0);
+		report_labels("form-two", "spread, two characters", &form_two, &form0);
 	}
 	if (only == NULL || strcmp(only, "ocr") == 0 || strcmp(only, "tesseract") == 0) {
 		report_tesseract("japanese", notice_pixels(A4_W_PX, A4_H_PX), spp_japanese);
@@ -1567,6 +1576,7 @@ out:
 	free(vertical_h1.p);
 	free(form16.p);
 	free(form_spread.p);
+	free(form_two.p);
 	free(form0.p);
 	free(japanese3.p);
 	free(scan_jp1.p);

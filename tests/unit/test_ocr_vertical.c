@@ -414,9 +414,10 @@ test_an_island_s_characters_are_under_three_quarters_of_one_apart(void **state)
 
 /*
  * A label spread over its cell (均等割付): three characters or more, farther apart
- * than a column set solid joins (3/4 of a character, 15), up to 3 characters (60),
+ * than a column set solid joins (3/4 of a character, 15), up to 4 characters (80),
  * their centres one pitch apart within a fifth of a character (4). Two are not
- * enough; nor is a pitch that changes, or a column as wide as a word.
+ * enough (but in a ruled cell, next test); nor is a pitch that changes, or a column
+ * as wide as a word.
  */
 static void
 test_a_label_spread_over_its_cell_is_an_island(void **state)
@@ -433,11 +434,11 @@ test_a_label_spread_over_its_cell_is_an_island(void **state)
 	assert_int_equal(boxes[1].y0, 400 - 5);
 	assert_int_equal(boxes[1].y1, 600 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 59);	/* under three */
+	column(b, 100, 100, 3, 20, 20, 79);	/* under four */
 	assert_int_equal(islands(b, boxes), 1);
-	assert_int_equal(boxes[0].y1, 278 + 5);
+	assert_int_equal(boxes[0].y1, 318 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 60);	/* three: too far */
+	column(b, 100, 100, 3, 20, 20, 80);	/* four: too far */
 	assert_int_equal(islands(b, boxes), 0);
 	b = form();
 	column(b, 100, 100, 2, 20, 20, 30);	/* two characters */
@@ -513,6 +514,59 @@ test_a_spread_label_ends_at_a_rule_across(void **state)
 	assert_int_equal(boxes[0].y1, 220 + 5);
 	assert_int_equal(boxes[1].y0, 250 - 5);
 	pixDestroy(&other);
+	pixDestroy(&rules);
+	pixDestroy(&b);
+}
+
+/* Two characters spread have no pitch to keep: they are a label as they fill a
+ * ruled cell, a rule across within a character (20) of them above and below. A
+ * list's bullets at a pitch (marks under 3/4 of a character each way) are no
+ * label's characters; 15 wide, they are. Nor is such a mark a label's first. */
+static void
+test_two_spread_characters_fill_a_ruled_cell(void **state)
+{
+	struct ocr_box is[OCR_VERTICAL_MAX_ISLANDS];
+	PIX *b = form(), *rules = pixCreate(W, H, 1);
+
+	(void)state;
+	assert_non_null(rules);
+	column(b, 100, 100, 2, 20, 20, 60);	/* 100 .. 200 */
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, is), 0);
+	fill(rules, 60, 80, 160, 82);		/* 18 above */
+	assert_int_equal(ocr_vertical_islands(b, rules, DPI, is), 0);
+	fill(rules, 60, 218, 160, 220);		/* 18 below */
+	assert_int_equal(ocr_vertical_islands(b, rules, DPI, is), 1);
+	assert_int_equal(is[0].y0, 100 - 5);
+	assert_int_equal(is[0].y1, 200 + 5);
+	pixClearAll(rules);
+	fill(rules, 60, 78, 160, 80);		/* 20 above: too far */
+	fill(rules, 60, 218, 160, 220);
+	assert_int_equal(ocr_vertical_islands(b, rules, DPI, is), 0);
+	pixDestroy(&b);
+	/* Bullets, 14 x 14 and 15 x 8, at a pitch of 50; marks of 20 among them. */
+	b = form();
+	for (int k = 0; k < 4; k++)
+		mark(b, 100, 100 + 50 * k, 14, 14);
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, is), 0);
+	pixDestroy(&b);
+	b = form();
+	for (int k = 0; k < 4; k++)
+		mark(b, 100, 100 + 50 * k, 15, 8);
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, is), 1);
+	pixDestroy(&b);
+	/* A character over bullets is no label either. */
+	b = form();
+	mark(b, 100, 100, 20, 20);
+	for (int k = 1; k < 4; k++)
+		mark(b, 103, 103 + 50 * k, 14, 14);
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, is), 0);
+	pixDestroy(&b);
+	/* A mark one pitch over a label begins no column; the label under it does. */
+	b = form();
+	mark(b, 103, 103, 14, 14);
+	column(b, 100, 150, 3, 20, 20, 30);
+	assert_int_equal(ocr_vertical_islands(b, NULL, DPI, is), 1);
+	assert_int_equal(is[0].y0, 150 - 5);
 	pixDestroy(&rules);
 	pixDestroy(&b);
 }
@@ -700,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_a_spread_label_s_characters_are_whole),
 		cmocka_unit_test(test_spread_labels_leave_solid_ones_whole),
 		cmocka_unit_test(test_a_spread_label_ends_at_a_rule_across),
+		cmocka_unit_test(test_two_spread_characters_fill_a_ruled_cell),
 		cmocka_unit_test(test_a_column_takes_in_every_part_of_its_characters),
 		cmocka_unit_test(test_an_island_is_a_narrow_tall_column_of_characters),
 		cmocka_unit_test(test_solid_text_columns_and_too_many_have_no_islands),
