@@ -43,7 +43,7 @@
 #define ISLAND_GROW_ROUNDS	4	/* a column takes in what overlaps it, so often */
 #define SPREAD_MIN_CHARS	3	/* a label spread over its cell: 3 characters or more
 					 * (or 2 filling a ruled cell), */
-#define SPREAD_REACH	4	/* each under 4 characters below the last, */
+#define SPREAD_REACH	5	/* each under 5 characters below the last, */
 #define SPREAD_WIDE_NUM	3	/* the column at most 3/2 of its characters wide */
 #define SPREAD_WIDE_DEN	2
 

@@ -414,7 +414,7 @@ test_an_island_s_characters_are_under_three_quarters_of_one_apart(void **state)
 
 /*
  * A label spread over its cell (均等割付): three characters or more, farther apart
- * than a column set solid joins (3/4 of a character, 15), up to 4 characters (80),
+ * than a column set solid joins (3/4 of a character, 15), up to 5 characters (100),
  * their centres one pitch apart within a fifth of a character (4). Two are not
  * enough (but in a ruled cell, next test); nor is a pitch that changes, or a column
  * as wide as a word.
@@ -434,11 +434,11 @@ test_a_label_spread_over_its_cell_is_an_island(void **state)
 	assert_int_equal(boxes[1].y0, 400 - 5);
 	assert_int_equal(boxes[1].y1, 600 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 79);	/* under four */
+	column(b, 100, 100, 3, 20, 20, 99);	/* under five */
 	assert_int_equal(islands(b, boxes), 1);
-	assert_int_equal(boxes[0].y1, 318 + 5);
+	assert_int_equal(boxes[0].y1, 358 + 5);
 	b = form();
-	column(b, 100, 100, 3, 20, 20, 80);	/* four: too far */
+	column(b, 100, 100, 3, 20, 20, 100);	/* five: too far */
 	assert_int_equal(islands(b, boxes), 0);
 	b = form();
 	column(b, 100, 100, 2, 20, 20, 30);	/* two characters */
