@@ -300,6 +300,16 @@ span_over(struct part *box, const struct part *p)
 	}
 }
 
+/* ch, a character under box, as wide as the column at least: what stands beside the
+ * part followed, within the column (云 beside 車), is the character's too. */
+static struct part
+as_wide_as(const struct part *box, struct part ch)
+{
+	ch.lo[0] = ch.lo[0] < box->lo[0] ? ch.lo[0] : box->lo[0];
+	ch.hi[0] = ch.hi[0] > box->hi[0] ? ch.hi[0] : box->hi[0];
+	return ch;
+}
+
 /* The nearest of the n parts (sorted by top) under box, no column's yet
  * (column_of[j] == -1), sharing half the width, less than join below it; -1 for
  * none. At most NEAR_STEPS are looked at. */
@@ -399,11 +409,7 @@ follow_set_solid(const struct island_page *pg, uint32_t i, int32_t mark, struct 
 		span_over(box, &ch);
 		if ((j = part_under(pg->parts, pg->n, pg->column_of, box, pg->join)) < 0)
 			break;
-		/* The character is as wide as the column: what stands beside the part
-		 * followed, within the column (云 beside 車), is its too. */
-		ch = pg->parts[j];
-		ch.lo[0] = ch.lo[0] < box->lo[0] ? ch.lo[0] : box->lo[0];
-		ch.hi[0] = ch.hi[0] > box->hi[0] ? ch.hi[0] : box->hi[0];
+		ch = as_wide_as(box, pg->parts[j]);
 		pg->column_of[j] = mark;
 		take_in_overlapping(pg->parts, pg->n, pg->column_of, mark, pg->tallest, &ch);
 		k++;
@@ -502,15 +508,13 @@ follow_spread(const struct island_page *pg, uint32_t i, int32_t mark, struct par
 	reach = SPREAD_REACH * h;
 	centre2 = ch.lo[1] + ch.hi[1];
 	while ((j = part_under(pg->parts, pg->n, pg->column_of, box, reach)) >= 0) {
-		struct part next = pg->parts[j], ink;
+		/* Whole or not on its own ink; then grown as wide as the column. */
+		struct part ink = stacked_char(pg, h * 5 / 4, pg->parts[j]), next;
 		int32_t d;
 
-		ink = stacked_char(pg, h * 5 / 4, next);	/* as wide as its own ink */
 		if (!whole_char(pg, &ink))
 			break;
-		next.lo[0] = next.lo[0] < box->lo[0] ? next.lo[0] : box->lo[0];
-		next.hi[0] = next.hi[0] > box->hi[0] ? next.hi[0] : box->hi[0];
-		next = stacked_char(pg, h * 5 / 4, next);
+		next = stacked_char(pg, h * 5 / 4, as_wide_as(box, pg->parts[j]));
 		if (ruled_between(pg, box, box->hi[1], next.lo[1]))
 			break;
 		d = (next.lo[1] + next.hi[1] - centre2) / 2;
@@ -580,10 +584,11 @@ by_top(const void *a, const void *b)
  * apart, farther than any join of characters set solid could reach without taking
  * in the rows of a page. What tells them is the pitch: their centres equally far
  * apart, each character whole (a character of stacked parts, 帯 or 主, would
- * otherwise break the pitch), at least three of them, and the column no wider than
- * its characters: a table's words, row under row, are as regular, but a word wide.
- * Measured on the templates: no column more; on the form of spread labels
- * (tests/unit/test_ocr_layout.c), every label told.
+ * otherwise break the pitch), at least three of them or two filling a ruled cell,
+ * none across a ruled line, and the column no wider than its characters: a table's
+ * words, row under row, are as regular, but a word wide. Measured on the templates:
+ * no column more; on bench_sanitize's forms of spread labels (form-spread,
+ * form-two), every label told.
  *
  * A column of at least ISLAND_MIN_PARTS characters that stands alone (stands_alone:
  * a scan's broken strokes, narrow, do not) is an island. Its box is widened by a
