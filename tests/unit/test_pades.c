@@ -123,6 +123,24 @@ qpdf_check(const char *path)
 	return system(cmd);
 }
 
+/* A PDF of the given version's header and objects 1.. (the catalogue first), each
+ * one's offset into off, off[nobjs] where the cross-reference section begins: its
+ * length so far. */
+static size_t
+pdf_objects(char *buf, size_t cap, const char *version, const char *const *objs, int nobjs,
+	    size_t *off)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n", version);
+
+	for (int i = 0; i < nobjs; i++) {
+		off[i] = n;
+		n += (size_t)snprintf(buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+	}
+	off[nobjs] = n;
+	assert_true(n < cap);
+	return n;
+}
+
 /* A PDF of objects 1.. (the catalogue first) with a classic xref, and a trailer of
  * the given keys. */
 static size_t
@@ -131,12 +149,7 @@ pdf_of(char *buf, size_t cap, const char *const *objs, int nobjs, const char *tr
 	size_t off[16], n;
 
 	assert_true(nobjs < 16);
-	n = (size_t)snprintf(buf, cap, "%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n");
-	for (int i = 0; i < nobjs; i++) {
-		off[i] = n;
-		n += (size_t)snprintf(buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
-	}
-	off[nobjs] = n;
+	n = pdf_objects(buf, cap, "1.7", objs, nobjs, off);
 	n += (size_t)snprintf(buf + n, cap - n, "xref\n0 %d\n0000000000 65535 f \n", nobjs + 1);
 	for (int i = 0; i < nobjs; i++)
 		n += (size_t)snprintf(buf + n, cap - n, "%010zu 00000 n \n", off[i]);
@@ -156,13 +169,7 @@ pdf_with_xref_stream(uint8_t *buf, size_t cap, const char *const *objs, int nobj
 	int self = nobjs + 1;
 
 	assert_true(nobjs < 15);
-	n = (size_t)snprintf((char *)buf, cap, "%%PDF-1.5\n%%\xe2\xe3\xcf\xd3\n");
-	for (int i = 0; i < nobjs; i++) {
-		off[i] = n;
-		n += (size_t)snprintf((char *)buf + n, cap - n, "%d 0 obj\n%s\nendobj\n", i + 1,
-				      objs[i]);
-	}
-	off[nobjs] = n;
+	n = pdf_objects((char *)buf, cap, "1.5", objs, nobjs, off);
 	for (int i = -1; i <= nobjs; i++) {
 		uint32_t o = i < 0 ? 0 : (uint32_t)off[i];
 
